@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Builds bootrino's third-party libraries as static libraries from Debian source packages (with Debian's patches)
+# into a cache outside the repo. The LAST line on stdout is the absolute install prefix (include/ + lib/);
+# progress goes to stderr. A rerun with everything built prints only the prefix and takes well under a second.
+#   packaging/deps.sh                 build what is missing, print the prefix
+#   packaging/deps.sh --print-prefix  print the prefix without building (exit 1 if not built)
+# Environment: BOOTRINO_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/bootrino).
+# Adding a library: one line in LIBS plus one build_<name> function (cwd = unpacked source, install into $STAGE).
+set -euo pipefail
+
+# Pinned Debian source versions, in build (= dependency) order: "name source-package version".
+# mbedtls/curl/zlib come from trixie; c-ares from bookworm because the local mirror has no trixie c-ares files
+# (switch to 1.34.x when it does: build_cares works with both). Debian drops superseded versions from its pool,
+# so a pin may stop downloading after a point release: the script then fails and lists what apt can see.
+LIBS=(
+  "zlib    zlib     1:1.3.dfsg+really1.3.1-1"
+  "mbedtls mbedtls  3.6.6-0.1~deb13u1"
+  "cares   c-ares   1.18.1-3"
+  "curl    curl     8.14.1-2+deb13u5"
+)
+
+# Target toolchain in one place so a cross build (e.g. aarch64-linux-gnu) only changes TARGET.
+TARGET=x86_64-linux-gnu
+CC="${TARGET}-gcc"
+CXX="${TARGET}-g++"
+export CC CXX CFLAGS="-O2 -fPIC -ffunction-sections -fdata-sections" CXXFLAGS="-O2 -fPIC -ffunction-sections -fdata-sections"
+JOBS="$(nproc)"
+TOOLS=(build-essential cmake dpkg-dev autoconf automake libtool pkg-config file bzip2 xz-utils)
+
+HERE="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+CACHE="${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}"
+SRCDIR="$CACHE/sources"
+exec 3>&1 1>&2  # everything but the final prefix line goes to stderr
+SUDO=""; [[ $EUID -eq 0 ]] || SUDO=sudo
+
+say() { echo "deps: $*"; }
+die() { echo "deps: ERROR: $*"; exit 1; }
+
+# Cache key: the script and its helpers (so pins and flags are included), compiler, C library and target.
+compute_prefix() {
+  local key
+  key=$( { cat "$HERE/deps.sh" "$HERE"/deps/*; "$CC" --version; getconf GNU_LIBC_VERSION; echo "$TARGET"; } \
+         | sha256sum | cut -c1-16)
+  PREFIX="$CACHE/deps/$key"
+}
+
+APT_UPDATED=0
+apt_update() {
+  ((APT_UPDATED)) && return 1  # already tried once this run: retrying cannot help
+  say "apt-get update"
+  $SUDO apt-get update -q -o DPkg::Lock::Timeout=600 >>"$LOG" 2>&1 || die "apt-get update failed (see $LOG)"
+  APT_UPDATED=1
+}
+
+ensure_tools() {
+  local pkg missing=() installed
+  installed=" $(dpkg-query -W -f='${db:Status-Abbrev}${Package} ' "${TOOLS[@]}" 2>/dev/null || true) "
+  for pkg in "${TOOLS[@]}"; do [[ $installed == *" ii $pkg "* ]] || missing+=("$pkg"); done
+  ((${#missing[@]})) || return 0
+  say "installing ${missing[*]}"
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}")
+  $SUDO "${apt[@]}" >>"$LOG" 2>&1 || { apt_update && $SUDO "${apt[@]}" >>"$LOG" 2>&1; } \
+    || die "could not install ${missing[*]} (see $LOG)"
+}
+
+# deb-src entries only (never binary trixie entries: those would upgrade the system), derived from the
+# machine's own debian.sources so its mirror and keyring settings are kept.
+add_src_entries() {
+  local f=/etc/apt/sources.list.d/bootrino-src.sources base=/etc/apt/sources.list.d/debian.sources tmpl new
+  tmpl=$(cat "$base" 2>/dev/null || printf '%s\n' "Types: deb" "URIs: http://deb.debian.org/debian" \
+    "Suites: bookworm bookworm-updates" "Components: main" "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" \
+    "" "Types: deb" "URIs: http://deb.debian.org/debian-security" "Suites: bookworm-security" "Components: main" \
+    "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg")
+  new=$(for suite in bookworm trixie; do
+          sed -e 's/^Types:.*/Types: deb-src/' -e "/^Suites:/s/bookworm/$suite/g" <<<"$tmpl"; echo; done)
+  [[ -f $f && "$(cat "$f")" == "$new" ]] && return 0
+  say "adding deb-src entries (bookworm, trixie) in $f"
+  printf '%s\n' "$new" | $SUDO tee "$f" >/dev/null
+  APT_UPDATED=0; apt_update
+}
+
+# Downloads PKG=VERSION's .dsc, orig and debian tarballs into $SRCDIR once; later builds reuse them.
+fetch() {
+  local pkg=$1 ver=$2 ok="$SRCDIR/.ok_${1}_${2#*:}"
+  [[ -f $ok ]] && return 0
+  add_src_entries
+  local get=(flock "$SRCDIR/.lock" apt-get source -q --download-only "$pkg=$ver")  # SRCDIR is shared by all keys
+  (cd "$SRCDIR" && "${get[@]}") >>"$LOG" 2>&1 || { apt_update && (cd "$SRCDIR" && "${get[@]}") >>"$LOG" 2>&1; } \
+    || die "pinned source $pkg=$ver cannot be downloaded (see $LOG). Versions apt knows: \
+$(apt-cache showsrc "$pkg" 2>/dev/null | awk '/^Version:/{printf "%s ", $2}')- update the pin in LIBS in $HERE/deps.sh"
+  touch "$ok"
+}
+
+cmake_install() {  # common CMake invocation: static, PIC, our CFLAGS (-O2), lib/ not lib/<triple>/
+  cmake -S . -B _build -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE=-DNDEBUG -DCMAKE_C_COMPILER="$CC" \
+    -DCMAKE_INSTALL_PREFIX="$STAGE" -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
+    -DBUILD_SHARED_LIBS=OFF "$@"
+  cmake --build _build -j"$JOBS"
+  cmake --install _build
+}
+
+# ---- one function per library ----
+build_zlib() {
+  CHOST="$TARGET" ./configure --static --prefix="$STAGE"
+  make -j"$JOBS" libz.a
+  make install
+}
+
+build_mbedtls() {
+  # Default config plus thread safety, as Debian's own package does: PSA's global state (used by TLS and by
+  # bootrino's signature checks) is only safe across threads with MBEDTLS_THREADING_C. Edited in the header
+  # itself so the installed mbedtls_config.h matches the library.
+  sed -i -e 's|^//#define MBEDTLS_THREADING_C$|#define MBEDTLS_THREADING_C|' \
+         -e 's|^//#define MBEDTLS_THREADING_PTHREAD$|#define MBEDTLS_THREADING_PTHREAD|' include/mbedtls/mbedtls_config.h
+  [[ $(grep -c '^#define MBEDTLS_THREADING_\(C\|PTHREAD\)$' include/mbedtls/mbedtls_config.h) == 2 ]] \
+    || die "could not enable MBEDTLS_THREADING_C/PTHREAD in mbedtls_config.h"
+  cmake_install -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DGEN_FILES=OFF -DMBEDTLS_FATAL_WARNINGS=OFF \
+    -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF
+}
+
+build_cares() {  # CMake: configures in seconds; its autotools configure takes ~3 min here
+  cmake_install -DCARES_STATIC=ON -DCARES_SHARED=OFF -DCARES_STATIC_PIC=ON -DCARES_BUILD_TOOLS=OFF \
+    -DCARES_BUILD_TESTS=OFF
+}
+
+build_curl() {
+  autoreconf -fi  # Debian's patches touch configure.ac and Makefile.am (debian/rules does the same)
+  PKG_CONFIG_LIBDIR="$STAGE/lib/pkgconfig" PKG_CONFIG_PATH="" ./configure --prefix="$STAGE" \
+    --host="$TARGET" --build="$(gcc -dumpmachine)" CPPFLAGS="-DCARES_STATICLIB" \
+    --disable-shared --enable-static --with-pic --disable-dependency-tracking --enable-unity \
+    --with-mbedtls="$STAGE" --enable-ares="$STAGE" --with-zlib="$STAGE" \
+    --enable-http --disable-ftp --disable-file --disable-ipfs --disable-ldap --disable-ldaps --disable-rtsp \
+    --disable-dict --disable-telnet --disable-tftp --disable-pop3 --disable-imap --disable-smb --disable-smtp \
+    --disable-gopher --disable-mqtt --disable-websockets --disable-netrc --disable-manual --disable-docs \
+    --disable-kerberos-auth --disable-negotiate-auth --without-libpsl --without-brotli --without-zstd \
+    --without-nghttp2 --without-nghttp3 --without-ngtcp2 --without-libidn2 --without-libssh2 --without-libssh \
+    --without-librtmp --without-libgsasl --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --without-ca-path \
+    --without-ca-fallback
+  make -C lib -j"$JOBS"  # the library only: bootrino does not need the curl tool
+  make -C lib install
+  make -C include install
+  make install-pkgconfigDATA install-binSCRIPTS  # libcurl.pc, curl-config
+}
+
+# Links packaging/deps/selfcheck.c with -static, first without the NSS stubs to report what glibc warns about.
+selfcheck() {
+  local out="$BUILD/selfcheck" warn
+  # shellcheck disable=SC2054  # -Wl,--gc-sections is one argument
+  local cc=("$CC" -static -O2 -DCURL_STATICLIB -DCARES_STATICLIB -I"$STAGE/include" "$HERE/deps/selfcheck.c"
+            -o "$out" -L"$STAGE/lib" -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -lz -Wl,--gc-sections)
+  warn=$("${cc[@]}" 2>&1) || die "self-check link failed: $warn"
+  [[ -z $warn ]] || say "note: static link without NSS stubs warns (bootrino must define the stubs):"$'\n'"$warn"
+  warn=$("${cc[@]}" -DNSS_STUBS 2>&1) || die "self-check link (with stubs) failed: $warn"
+  [[ -z $warn ]] || die "self-check link with NSS stubs still warns: $warn"
+  file "$out" | grep -q 'statically linked' || die "self-check binary is not static: $(file "$out")"
+  "$out" | sed 's/^/deps: self-check: /' || die "self-check program failed"
+}
+
+main() {
+  case "${1:-}" in
+    --print-prefix)
+      if command -v "$CC" >/dev/null && compute_prefix && [[ -d $PREFIX ]]; then echo "$PREFIX" >&3; exit 0; fi
+      say "not built yet: run $HERE/deps.sh"; exit 1 ;;
+    "") ;;
+    *) die "usage: $0 [--print-prefix]" ;;
+  esac
+  # Fast path: an existing prefix is complete (it only appears by rename after a successful build).
+  if command -v "$CC" >/dev/null; then compute_prefix; [[ -d $PREFIX ]] && { echo "$PREFIX" >&3; exit 0; }; fi
+
+  mkdir -p "$CACHE/deps" "$SRCDIR"
+  LOG="$CACHE/deps/apt.log"
+  ensure_tools
+  command -v "$CC" >/dev/null || die "compiler $CC not found"
+  compute_prefix
+  exec 9>"$PREFIX.lock"; flock 9  # one builder per key; a second one waits and then takes the fast path
+  [[ -d $PREFIX ]] && { echo "$PREFIX" >&3; exit 0; }
+  # $STAGE survives an interrupted run; the per-library stamps in it let the next run resume.
+  STAGE="$PREFIX.tmp" BUILD="$PREFIX.build"
+  mkdir -p "$STAGE/.stamps" "$BUILD"
+
+  local i=0 line name pkg ver t0 dsc rc
+  for line in "${LIBS[@]}"; do  # download every missing source first, so a stale pin fails before any build
+    read -r name pkg ver <<<"$line"
+    [[ -f $STAGE/.stamps/$name ]] || fetch "$pkg" "$ver"
+  done
+  for line in "${LIBS[@]}"; do
+    read -r name pkg ver <<<"$line"; i=$((i + 1))
+    [[ -f $STAGE/.stamps/$name ]] && continue
+    say "building $name $ver ($i/${#LIBS[@]})…"; t0=$SECONDS
+    LOG="$BUILD/$name.log"; : >"$LOG"
+    dsc="$SRCDIR/${pkg}_${ver#*:}.dsc"
+    rm -rf "${BUILD:?}/$name"
+    dpkg-source -x "$dsc" "$BUILD/$name" >>"$LOG" 2>&1 || die "dpkg-source -x $dsc failed (see $LOG)"
+    # Not in an if/|| context, so that set -e stays in force inside the build function.
+    set +e; (set -ex; cd "$BUILD/$name"; "build_$name") >>"$LOG" 2>&1; rc=$?; set -e
+    ((rc == 0)) || { tail -n 30 "$LOG"; die "building $name failed; full log: $LOG"; }
+    rm -rf "${BUILD:?}/$name"
+    echo "$name $pkg=$ver $((SECONDS - t0))s" >"$STAGE/.stamps/$name"
+    say "built $name in $((SECONDS - t0)) s"
+  done
+
+  # Static only: drop anything shared or libtool-related a build may have installed anyway, and the man pages.
+  find "$STAGE" \( -name '*.so' -o -name '*.so.*' -o -name '*.la' \) -delete
+  rm -rf "$STAGE/share/man"
+  say "self-check (static link + run)…"
+  selfcheck
+  # .pc files, curl-config etc. name the staging prefix: point them at the final one, then publish atomically.
+  { grep -rlI --exclude-dir=.stamps -F "$STAGE" "$STAGE" || true; } | xargs -r sed -i "s|$STAGE|$PREFIX|g"
+  mv -T "$STAGE" "$PREFIX"
+  rm -rf "$BUILD"
+  say "done in $SECONDS s: $PREFIX"
+  echo "$PREFIX" >&3
+}
+
+main "$@"

@@ -1,0 +1,37 @@
+// The subcommands. Each runs its part of the pipeline in ARCHITECTURE.md and
+// returns the process exit code (agent/exit_codes.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fetch/transfer.h"
+
+namespace agent {
+
+/// Flags every subcommand takes.
+struct CommonOptions {
+  std::vector<std::string> trust_files;  ///< --trust
+  bool insecure = false;                 ///< --insecure
+  std::string json_events;               ///< --json-events FILE
+  std::string arch;                      ///< --arch; empty: this machine's
+  bool json = false;                     ///< --json: machine-readable result on stdout
+  fetch::TransferOptions transfer;       ///< --ca-file, --retries, timeouts
+};
+
+struct FetchOptions {
+  std::string stage_dir;
+  bool run_hooks = true;
+};
+
+struct RunOptions {
+  bool dry_run = false;
+  bool yes = false;
+  std::string disk;
+};
+
+int Inspect(const std::string& ref, const CommonOptions& common);
+int Fetch(const std::string& ref, const CommonOptions& common, const FetchOptions& options);
+int Run(const std::string& ref, const CommonOptions& common, const RunOptions& options);
+
+}  // namespace agent

@@ -1,0 +1,117 @@
+#include "agent/events.h"
+
+#include <ctime>
+
+namespace agent {
+namespace {
+
+std::string Now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm utc{};
+  gmtime_r(&ts.tv_sec, &utc);
+  char buf[64];
+  std::size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
+  snprintf(buf + n, sizeof buf - n, ".%03ldZ", ts.tv_nsec / 1000000);
+  return buf;
+}
+
+std::string Mib(std::uint64_t bytes) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return buf;
+}
+
+}  // namespace
+
+base::Result<void> Events::Open(const std::string& json_path) {
+  if (json_path.empty()) return {};
+  json_ = std::fopen(json_path.c_str(), "ae");
+  if (!json_) {
+    return base::Fail(base::ErrorKind::kUsage, "--json-events " + json_path + ": cannot open for appending");
+  }
+  return {};
+}
+
+Events::~Events() {
+  if (json_) std::fclose(json_);
+}
+
+void Events::Emit(const std::string& phase, const std::string& status, nlohmann::ordered_json fields) {
+  if (!json_) return;
+  nlohmann::ordered_json event = {{"time", Now()}, {"phase", phase}, {"status", status}};
+  for (auto& [key, value] : fields.items()) event[key] = value;
+  std::string line = event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  std::fputs(line.c_str(), json_);
+  std::fflush(json_);
+}
+
+void Events::Say(const std::string& line) { std::fprintf(stderr, "bootrino: %s\n", line.c_str()); }
+void Events::Warn(const std::string& line) { std::fprintf(stderr, "bootrino: warning: %s\n", line.c_str()); }
+
+Progress::Progress(Events& events, std::vector<std::pair<std::string, std::uint64_t>> files, bool tty)
+    : events_(events), tty_(tty), start_(std::chrono::steady_clock::now()) {
+  for (auto& [name, total] : files) files_.push_back(File{name, total, 0, -1});
+  last_line_ = start_;
+}
+
+std::string Progress::Line(const File& f) const {
+  constexpr int kWidth = 24;
+  double fraction = f.total ? static_cast<double>(f.done) / static_cast<double>(f.total) : 0;
+  int filled = static_cast<int>(fraction * kWidth);
+  std::string bar(static_cast<std::size_t>(filled), '#');
+  bar.resize(kWidth, '.');
+  char buf[256];
+  snprintf(buf, sizeof buf, "  %-28.28s [%s] %3d%% %s / %s", f.name.c_str(), bar.c_str(),
+           static_cast<int>(fraction * 100), Mib(f.done).c_str(), Mib(f.total).c_str());
+  return buf;
+}
+
+void Progress::Draw(bool force) {
+  auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  std::string out;
+  // Move back up over the bars drawn last time and redraw them in place.
+  if (drawn_) out += "\x1b[" + std::to_string(files_.size()) + "A";
+  for (const File& f : files_) out += "\r" + Line(f) + "\x1b[K\n";
+  std::fputs(out.c_str(), stderr);
+  drawn_ = true;
+}
+
+void Progress::OnProgress(std::size_t index, std::uint64_t done) {
+  File& f = files_[index];
+  f.done = done;
+  if (tty_) return Draw(false);
+  int decile = f.total ? static_cast<int>(done * 10 / f.total) : 0;
+  auto now = std::chrono::steady_clock::now();
+  if (decile > f.last_decile || now - last_line_ >= std::chrono::seconds(5)) {
+    f.last_decile = decile;
+    last_line_ = now;
+    std::fprintf(stderr, "bootrino: fetch%s\n", Line(f).c_str() + 1);
+  }
+}
+
+void Progress::OnRetry(std::size_t index, const std::string& url, const std::string& reason, double delay_s) {
+  char delay[32] = "";
+  if (delay_s > 0) snprintf(delay, sizeof delay, "; retrying in %.1f s", delay_s);
+  std::string line = files_[index].name + ": " + url + ": " + reason + delay;
+  if (tty_ && drawn_) std::fputs(("\x1b[" + std::to_string(files_.size()) + "A\x1b[J").c_str(), stderr), drawn_ = false;
+  events_.Warn(line);
+  events_.Emit("fetch", "retry", {{"file", files_[index].name}, {"url", url}, {"reason", reason}, {"delay_s", delay_s}});
+}
+
+void Progress::OnDone(std::size_t index, const fetch::DownloadResult& result) {
+  File& f = files_[index];
+  f.done = result.bytes;
+  events_.Emit("fetch", "file-verified",
+               {{"file", f.name}, {"url", result.url}, {"bytes", result.bytes}, {"sha256", result.sha256},
+                {"requests", result.requests}});
+  if (tty_) Draw(true);
+}
+
+void Progress::Finish() {
+  if (tty_) Draw(true);
+}
+
+}  // namespace agent

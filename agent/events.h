@@ -1,0 +1,59 @@
+// What bootrino tells the world while it works: one structured event (a JSON
+// line) per phase to --json-events, human lines and progress on stderr.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fetch/transfer.h"
+
+namespace agent {
+
+class Events {
+ public:
+  /// `json_path` may be empty (no event file). Fails when it cannot be opened.
+  [[nodiscard]] base::Result<void> Open(const std::string& json_path);
+  ~Events();
+
+  /// Records that `phase` began/ended: {"time":…, "phase":…, "status":…, …fields}.
+  void Emit(const std::string& phase, const std::string& status, nlohmann::ordered_json fields = nlohmann::ordered_json::object());
+  /// A line for the person watching (stderr).
+  void Say(const std::string& line);
+  void Warn(const std::string& line);
+
+ private:
+  std::FILE* json_ = nullptr;
+};
+
+/// Progress of a set of downloads: a live bar per file on a terminal, a line
+/// every few seconds and at each 10 % elsewhere (cloud consoles, logs).
+class Progress : public fetch::TransferObserver {
+ public:
+  Progress(Events& events, std::vector<std::pair<std::string, std::uint64_t>> files, bool tty);
+  void OnProgress(std::size_t index, std::uint64_t done) override;
+  void OnRetry(std::size_t index, const std::string& url, const std::string& reason, double delay_s) override;
+  void OnDone(std::size_t index, const fetch::DownloadResult& result) override;
+  /// Draws the final state (terminal) once every file is done.
+  void Finish();
+
+ private:
+  struct File {
+    std::string name;
+    std::uint64_t total = 0, done = 0;
+    int last_decile = -1;
+  };
+  void Draw(bool force);
+  std::string Line(const File& f) const;
+
+  Events& events_;
+  std::vector<File> files_;
+  bool tty_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_, last_draw_{}, last_line_{};
+};
+
+}  // namespace agent

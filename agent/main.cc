@@ -1,0 +1,98 @@
+// bootrino: turns this machine into a Run-From-RAM OS chosen by URL.
+//
+// The pipeline (docs in ARCHITECTURE.md), and the subcommands that run it:
+//   1 preflight  2 resolve  3 fetch+verify+stage  4 plan   ← inspect, fetch, run --dry-run
+//   5 load  6 commit  7 boot                                ← run (later releases)
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "agent/commands.h"
+#include "agent/exit_codes.h"
+
+namespace {
+
+constexpr const char* kDescription =
+    "bootrino " BOOTRINO_VERSION " - boot a Run-From-RAM OS chosen by URL on this machine.\n\n"
+    "A manifest reference is https://HOST/PATH/bootrino.sh#sha256=HEX (pinned by hash) or a URL\n"
+    "plus --trust KEYFILE (then bootrino.sh.sig next to it must verify). Every payload byte is\n"
+    "checked against the manifest's size and sha256 before anything on this machine changes.\n\n"
+    "Exit codes: 0 ok, 1 internal error, 2 usage, 3 verification failed, 4 network failed,\n"
+    "5 not enough RAM, 6 preflight refused, 7 bad manifest, 8 hook failed.";
+
+void AddCommonOptions(CLI::App& app, agent::CommonOptions& o) {
+  app.add_option("--trust", o.trust_files, "EC P-256 public key (PEM) trusted to sign manifests; repeatable")
+      ->check(CLI::ExistingFile);
+  app.add_option("--ca-file", o.transfer.ca_file, "PEM CA bundle for HTTPS (default: the system's, else built in)")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--insecure", o.insecure, "accept a manifest that is neither pinned nor signed (dangerous)");
+  app.add_option("--json-events", o.json_events, "append one JSON line per phase event to FILE");
+  app.add_option("--arch", o.arch, "payload architecture to use (default: this machine's, uname -m)")
+      ->check(CLI::IsMember({"x86_64", "aarch64"}));
+  app.add_option("--retries", o.transfer.tries, "tries per URL before the next mirror")
+      ->default_val(o.transfer.tries)->check(CLI::Range(1, 100));
+  app.add_option("--retry-delay", o.transfer.retry_delay_s, "seconds before the first retry; doubles each time")
+      ->default_val(o.transfer.retry_delay_s)->check(CLI::Range(0.0, 60.0));
+  app.add_option("--connect-timeout", o.transfer.connect_timeout_s, "seconds to establish a connection")
+      ->default_val(o.transfer.connect_timeout_s)->check(CLI::Range(1, 600));
+  app.add_option("--stall-timeout", o.transfer.stall_timeout_s, "retry a transfer slower than 1 KiB/s for this long")
+      ->default_val(o.transfer.stall_timeout_s)->check(CLI::Range(1, 3600));
+  app.add_option("--parallel", o.transfer.parallel, "files fetched at once")
+      ->default_val(o.transfer.parallel)->check(CLI::Range(1, 16));
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app(kDescription, "bootrino");
+  app.set_version_flag("--version", "bootrino " BOOTRINO_VERSION);
+  app.require_subcommand(1);
+  app.footer("Run `bootrino SUBCOMMAND --help` for a subcommand's options.");
+  agent::CommonOptions common;
+  std::string ref;
+
+  CLI::App* inspect = app.add_subcommand("inspect", "fetch and verify a manifest; show its metadata and payload");
+  inspect->add_option("REF", ref, "manifest reference")->required();
+  inspect->add_flag("--json", common.json, "print JSON instead of text");
+  AddCommonOptions(*inspect, common);
+
+  agent::FetchOptions fetch_options;
+  CLI::App* fetch = app.add_subcommand("fetch", "fetch, verify and stage every payload file into a directory");
+  fetch->add_option("REF", ref, "manifest reference")->required();
+  fetch->add_option("--stage", fetch_options.stage_dir, "directory to stage into (new or empty; tmpfs advised)")
+      ->required();
+  fetch->add_flag("!--no-hooks", fetch_options.run_hooks, "do not run the manifest's after-stage hook");
+  fetch->add_flag("--json", common.json, "print the stage index as JSON instead of text");
+  AddCommonOptions(*fetch, common);
+
+  agent::RunOptions run_options;
+  CLI::App* run = app.add_subcommand("run", "the whole pipeline: verify, stage in RAM, then load, commit and boot");
+  run->add_option("REF", ref, "manifest reference")->required();
+  run->add_flag("--dry-run", run_options.dry_run, "fetch and verify into RAM, print the plan, change nothing");
+  run->add_flag("--yes", run_options.yes, "confirm that the root disk may be replaced");
+  run->add_option("--disk", run_options.disk, "the disk to replace, when it is not the one holding /");
+  run->add_flag("--json", common.json, "print the plan as JSON");
+  AddCommonOptions(*run, common);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? agent::kExitOk : agent::kExitUsage;
+  }
+  if (*inspect) return agent::Inspect(ref, common);
+  if (*fetch) return agent::Fetch(ref, common, fetch_options);
+  return agent::Run(ref, common, run_options);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fputs("bootrino: error: out of memory\n", stderr);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bootrino: internal error: %s\n", e.what());
+  }
+  return agent::kExitInternal;
+}

@@ -1,0 +1,23 @@
+#include "fetch/ca_bundle.h"
+
+// The build passes BOOTRINO_CA_BUNDLE_PATH; .incbin copies that file into
+// .rodata so no generated source has to exist.
+__asm__(".section .rodata\n"
+        ".balign 16\n"
+        "bootrino_ca_bundle_start:\n"
+        ".incbin \"" BOOTRINO_CA_BUNDLE_PATH "\"\n"
+        "bootrino_ca_bundle_end:\n"
+        ".byte 0\n"
+        ".previous\n");
+
+extern "C" const char bootrino_ca_bundle_start[];
+extern "C" const char bootrino_ca_bundle_end[];
+
+namespace fetch {
+
+std::string_view EmbeddedCaBundle() {
+  return std::string_view(bootrino_ca_bundle_start,
+                          static_cast<std::size_t>(bootrino_ca_bundle_end - bootrino_ca_bundle_start));
+}
+
+}  // namespace fetch

@@ -1,0 +1,44 @@
+// Detached manifest signatures: ECDSA P-256 over SHA-256 in DER form, exactly
+// what `openssl dgst -sha256 -sign key.pem -out bootrino.sh.sig bootrino.sh`
+// writes. Verified in-process with mbedTLS.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace fetch {
+
+/// A public key the user trusts to sign manifests (`--trust KEYFILE`).
+class TrustedKey {
+ public:
+  /// Parses a PEM or DER public key (`openssl ec -in key.pem -pubout`). Only
+  /// EC P-256 keys are accepted. `origin` names the key in messages.
+  [[nodiscard]] static base::Result<TrustedKey> Parse(std::string_view key_bytes, std::string origin);
+  /// Reads and parses a key file; errors are kUsage and say how to make one.
+  [[nodiscard]] static base::Result<TrustedKey> Load(const std::string& path);
+
+  TrustedKey(TrustedKey&&) noexcept;
+  TrustedKey& operator=(TrustedKey&&) noexcept;
+  ~TrustedKey();
+
+  const std::string& origin() const { return origin_; }
+  /// True when `signature` is a valid signature of `data` by this key.
+  bool Verifies(std::string_view data, std::string_view signature) const;
+
+ private:
+  struct Pk;
+  TrustedKey(std::unique_ptr<Pk> pk, std::string origin);
+  std::unique_ptr<Pk> pk_;
+  std::string origin_;
+};
+
+/// Succeeds when any of `keys` verifies `signature` over `data`; otherwise a
+/// kVerification error naming every key tried.
+[[nodiscard]] base::Result<const TrustedKey*> VerifySignature(std::string_view data, std::string_view signature,
+                                                              const std::vector<TrustedKey>& keys);
+
+}  // namespace fetch

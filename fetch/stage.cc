@@ -1,0 +1,151 @@
+#include "fetch/stage.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fd.h"
+#include "fetch/url.h"
+
+namespace fetch {
+namespace {
+
+using base::ErrorKind;
+namespace fs = std::filesystem;
+
+constexpr const char* kPartialDir = ".bootrino-partial";
+
+std::string MiB(std::uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
+
+/// Writes a download straight into its staged file.
+class FileSink : public Sink {
+ public:
+  explicit FileSink(base::Fd fd) : fd_(std::move(fd)) {}
+  base::Result<void> Write(std::uint64_t offset, std::span<const char> bytes) override {
+    return base::WriteAllAt(fd_, bytes, offset);
+  }
+  base::Result<void> Truncate(std::uint64_t size) override {
+    if (ftruncate(fd_.get(), static_cast<off_t>(size)) != 0) {
+      return base::Fail(ErrorKind::kInternal, std::string("ftruncate: ") + std::strerror(errno), errno);
+    }
+    return {};
+  }
+
+ private:
+  base::Fd fd_;
+};
+
+base::Result<void> PrepareDir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return base::Fail(ErrorKind::kUsage, "cannot create stage directory " + dir.string() + ": " + ec.message());
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().filename() == kPartialDir) continue;  // an interrupted stage: restart it
+    return base::Fail(base::Error(ErrorKind::kUsage, "stage directory " + dir.string() + " is not empty")
+                          .Hint("bootrino will not mix its files with others: name a new or empty directory"));
+  }
+  if (ec) return base::Fail(ErrorKind::kUsage, "cannot read stage directory " + dir.string() + ": " + ec.message());
+  fs::remove_all(dir / kPartialDir, ec);
+  return {};
+}
+
+}  // namespace
+
+base::Result<StagePlan> PlanStage(const ArchPayload& payload, std::string_view manifest_url) {
+  StagePlan plan;
+  auto add = [&](const PayloadFile& file, const char* role) -> base::Result<void> {
+    StageItem item{&file, role, {}};
+    ASSIGN_OR_RETURN(std::string primary, WithContext(ResolveUrl(manifest_url, file.url), file.name));
+    item.urls.push_back(primary);
+    for (const std::string& mirror : file.mirrors) {
+      ASSIGN_OR_RETURN(std::string url, WithContext(ResolveUrl(manifest_url, mirror), file.name + " mirror"));
+      item.urls.push_back(url);
+    }
+    plan.total_bytes += file.size;
+    plan.items.push_back(std::move(item));
+    return {};
+  };
+  RETURN_IF_ERROR(add(payload.kernel, "kernel"));
+  for (const auto& f : payload.initrds) RETURN_IF_ERROR(add(f, "initrd"));
+  for (const auto& f : payload.files) RETURN_IF_ERROR(add(f, "file"));
+  plan.ram_needed = plan.total_bytes + kRamHeadroomBytes;
+  return plan;
+}
+
+base::Result<std::uint64_t> ParseMemAvailable(std::string_view meminfo) {
+  constexpr std::string_view kKey = "MemAvailable:";
+  std::size_t at = meminfo.find(kKey);
+  if (at == std::string_view::npos || (at > 0 && meminfo[at - 1] != '\n')) {
+    return base::Fail(ErrorKind::kPreflight, "/proc/meminfo has no MemAvailable line (Linux 3.14 or later has)");
+  }
+  std::string_view rest = meminfo.substr(at + kKey.size());
+  std::size_t i = 0;
+  while (i < rest.size() && rest[i] == ' ') ++i;
+  std::uint64_t kib = 0;
+  std::size_t digits = 0;
+  for (; i < rest.size() && rest[i] >= '0' && rest[i] <= '9'; ++i, ++digits) {
+    if (kib > (UINT64_MAX / 1024 - 9) / 10) return base::Fail(ErrorKind::kPreflight, "MemAvailable is out of range");
+    kib = kib * 10 + static_cast<std::uint64_t>(rest[i] - '0');
+  }
+  if (digits == 0 || rest.substr(i, 3) != " kB") {
+    return base::Fail(ErrorKind::kPreflight, "cannot read MemAvailable in /proc/meminfo");
+  }
+  return kib * 1024;
+}
+
+base::Result<void> CheckFitsInRam(const StagePlan& plan, std::uint64_t mem_available) {
+  if (plan.ram_needed <= mem_available) return {};
+  return base::Fail(base::Error(ErrorKind::kNotEnoughRam,
+                                "the payload needs " + MiB(plan.ram_needed) + " of RAM (" + MiB(plan.total_bytes) +
+                                    " of files + " + MiB(kRamHeadroomBytes) + " headroom) but only " +
+                                    MiB(mem_available) + " is available")
+                        .Hint("use an instance type with more memory, or stop services that hold memory; "
+                              "nothing was fetched or changed"));
+}
+
+base::Result<std::vector<StagedFile>> StageFiles(const StagePlan& plan, const std::string& dir,
+                                                 const TransferOptions& options, TransferObserver& observer) {
+  const fs::path root(dir);
+  RETURN_IF_ERROR(PrepareDir(root));
+  const fs::path partial = root / kPartialDir;
+  // Whatever happens below, the partial directory does not outlive this call.
+  auto cleanup = [&partial](void*) {
+    std::error_code ec;
+    fs::remove_all(partial, ec);
+  };
+  std::unique_ptr<void, decltype(cleanup)> guard(reinterpret_cast<void*>(1), cleanup);
+
+  std::vector<std::unique_ptr<FileSink>> sinks;
+  std::vector<Download> downloads;
+  for (const StageItem& item : plan.items) {
+    fs::path target = partial / item.file->name;
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) return base::Fail(ErrorKind::kInternal, "creating " + target.parent_path().string() + ": " + ec.message());
+    ASSIGN_OR_RETURN(base::Fd fd, base::Open(target.string(), O_RDWR | O_CREAT | O_EXCL, 0644));
+    sinks.push_back(std::make_unique<FileSink>(std::move(fd)));
+    downloads.push_back(Download{item.file->name, item.urls, item.file->size, item.file->size, item.file->sha256,
+                                 sinks.back().get()});
+  }
+  ASSIGN_OR_RETURN(std::vector<DownloadResult> results, DownloadAll(downloads, options, observer));
+  sinks.clear();  // close every file before it moves
+
+  std::vector<StagedFile> staged;
+  for (std::size_t i = 0; i < plan.items.size(); ++i) {
+    const std::string& name = plan.items[i].file->name;
+    fs::path final_path = root / name;
+    std::error_code ec;
+    fs::create_directories(final_path.parent_path(), ec);
+    fs::rename(partial / name, final_path, ec);
+    if (ec) return base::Fail(ErrorKind::kInternal, "moving " + name + " into " + dir + ": " + ec.message());
+    staged.push_back(StagedFile{&plan.items[i], final_path.string(), results[i]});
+  }
+  return staged;
+}
+
+}  // namespace fetch

@@ -1,0 +1,59 @@
+// Staging: every payload file fetched, verified and placed in a directory in
+// RAM, all or nothing. Planning (URLs, sizes, memory) is pure; StageFiles does
+// the I/O.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "fetch/manifest.h"
+#include "fetch/transfer.h"
+
+namespace fetch {
+
+struct StageItem {
+  const PayloadFile* file = nullptr;
+  std::string role;               ///< "kernel", "initrd" or "file"
+  std::vector<std::string> urls;  ///< absolute: primary, then mirrors
+};
+
+struct StagePlan {
+  std::vector<StageItem> items;  ///< kernel, initrds in order, files
+  std::uint64_t total_bytes = 0;
+  std::uint64_t ram_needed = 0;  ///< total_bytes plus working headroom
+};
+
+/// Memory kept free beyond the payload for bootrino itself and the page cache.
+inline constexpr std::uint64_t kRamHeadroomBytes = 64ull << 20;
+
+/// Resolves every file's URLs against the manifest's URL and sums the sizes.
+[[nodiscard]] base::Result<StagePlan> PlanStage(const ArchPayload& payload, std::string_view manifest_url);
+
+/// MemAvailable from /proc/meminfo text, in bytes.
+[[nodiscard]] base::Result<std::uint64_t> ParseMemAvailable(std::string_view meminfo);
+
+/// kNotEnoughRam when the plan does not fit in `mem_available` bytes.
+[[nodiscard]] base::Result<void> CheckFitsInRam(const StagePlan& plan, std::uint64_t mem_available);
+
+/// What StageFiles put where.
+struct StagedFile {
+  const StageItem* item = nullptr;
+  std::string path;  ///< absolute path of the verified file
+  DownloadResult download;
+};
+
+/// Name of the index StageFiles writes into the stage directory.
+inline constexpr std::string_view kStageIndexName = "bootrino-stage.json";
+
+/// Fetches the plan into `dir` (created if missing; must be empty or hold only
+/// an interrupted stage). Files land in a hidden partial directory and move
+/// into place only when every one is verified; on any failure the partial
+/// directory is removed and `dir` holds nothing new.
+[[nodiscard]] base::Result<std::vector<StagedFile>> StageFiles(const StagePlan& plan, const std::string& dir,
+                                                               const TransferOptions& options,
+                                                               TransferObserver& observer);
+
+}  // namespace fetch

@@ -1,0 +1,37 @@
+#include "fetch/url.h"
+
+#include <gtest/gtest.h>
+
+namespace fetch {
+namespace {
+
+TEST(Url, RelativeReferencesResolveAgainstTheManifest) {
+  const std::string base = "https://example.org/os/alpine/bootrino.sh?v=3";
+  EXPECT_EQ(*ResolveUrl(base, "x86_64/vmlinuz"), "https://example.org/os/alpine/x86_64/vmlinuz");
+  EXPECT_EQ(*ResolveUrl(base, "../common/modloop"), "https://example.org/os/common/modloop");
+  EXPECT_EQ(*ResolveUrl(base, "/root.gz"), "https://example.org/root.gz");
+  EXPECT_EQ(*ResolveUrl(base, "//mirror.example.net/a"), "https://mirror.example.net/a");
+  EXPECT_EQ(*ResolveUrl(base, "http://other.example/k"), "http://other.example/k");
+}
+
+TEST(Url, OnlyHttpAndHttpsAreFetched) {
+  auto r = ResolveUrl("https://example.org/bootrino.sh", "file:///etc/shadow");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind(), base::ErrorKind::kManifest);
+  EXPECT_NE(r.error().message().find("only http and https"), std::string::npos);
+  EXPECT_FALSE(ResolveUrl("https://example.org/bootrino.sh", "ftp://example.org/k"));
+  EXPECT_FALSE(ResolveUrl("https://example.org/bootrino.sh", "http://[::1"));
+}
+
+TEST(Url, SignatureSitsNextToTheManifest) {
+  EXPECT_EQ(*SignatureUrl("https://example.org/a/bootrino.sh"), "https://example.org/a/bootrino.sh.sig");
+  EXPECT_EQ(*SignatureUrl("http://127.0.0.1:8080/bootrino.sh?v=2"), "http://127.0.0.1:8080/bootrino.sh.sig?v=2");
+}
+
+TEST(Url, RedactionDropsCredentials) {
+  EXPECT_EQ(RedactUrl("https://user:secret@example.org/bootrino.sh"), "https://example.org/bootrino.sh");
+  EXPECT_EQ(RedactUrl("https://example.org/bootrino.sh"), "https://example.org/bootrino.sh");
+}
+
+}  // namespace
+}  // namespace fetch

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The command-line contract: version, help, usage errors (exit 2), the
+# original manifest format (inspect yes, fetch/run no: exit 7).
+source "$(dirname "$0")/lib.sh"
+start_fault_server
+
+run_bootrino 0 --version
+expect_out "^bootrino [0-9]+\.[0-9]+\.[0-9]+"
+run_bootrino 0 --help
+expect_out "inspect" && expect_out "Exit codes: 0 ok"
+for sub in inspect fetch run; do
+  run_bootrino 0 "$sub" --help
+  expect_out "--trust" && expect_out "--json-events"
+done
+ok "--version, --help and per-subcommand help"
+
+run_bootrino 2
+run_bootrino 2 frobnicate
+run_bootrino 2 fetch "$FS_URL/x.sh#sha256=$(printf 'a%.0s' {1..64})"   # no --stage
+expect_err "--stage"
+run_bootrino 2 inspect "ftp://example.org/bootrino.sh"
+expect_err "not an http:// or https:// URL" && expect_err "what to do: write it as"
+run_bootrino 2 inspect "$FS_URL/x.sh#sha256=abc"
+expect_err "exactly 64 hexadecimal digits"
+run_bootrino 2 inspect "$FS_URL/x.sh" --trust /nonexistent.pem
+openssl ecparam -name prime256v1 -genkey -noout -out "$WORK/key.pem" 2>/dev/null
+run_bootrino 2 inspect "$FS_URL/x.sh" --trust "$WORK/key.pem"
+expect_err "this is a private key"
+run_bootrino 2 run "$FS_URL/x.sh#sha256=$(printf 'a%.0s' {1..64})" --yes
+expect_err "cannot yet load or boot" && expect_err "--dry-run"
+ok "usage errors exit 2 and say what to do"
+
+# The original bootrino format: metadata only.
+cp "$BOOTRINO_SOURCE/tests/data/manifests/v0-tinycore.sh" "$WWW/v0.sh"
+run_bootrino 0 inspect "$(pinned v0.sh)"
+expect_out "Install Tiny Core 64 0.0.1 \(2018-01-01T09:00:00Z\)"
+expect_out "tags +linux, runfromram, tinycore"
+expect_out "no boot section"
+run_bootrino 0 inspect "$(pinned v0.sh)" --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["format"]==0 and d["metadata"]["author"]["email"]=="bootrino@example.org"' "$WORK/out" || fail "v0 --json"
+run_bootrino 7 fetch "$(pinned v0.sh)" --stage "$WORK/stage"
+expect_err "this manifest has no boot section"
+run_bootrino 7 run "$(pinned v0.sh)" --dry-run
+expect_nothing_staged "$WORK/stage"
+ok "original format: inspect shows it, fetch and run refuse with exit 7"
+
+# A v1 manifest: inspect lists every architecture's payload.
+for m in alpine-virt tinycore64; do cp "$BOOTRINO_SOURCE/tests/data/manifests/$m.sh" "$WWW/"; done
+run_bootrino 0 inspect "$(pinned alpine-virt.sh)"
+expect_out "aarch64:" && expect_out "file +boot/modloop-virt" && expect_out "mirror https://mirror.example.net/"
+expect_out "hook +bootrino_after_stage after staging"
+run_bootrino 0 inspect "$(pinned tinycore64.sh)" --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["boot"]; assert d["personalisation"]=="tinycore-mydata"; assert d["architectures"]["x86_64"]["files"][-1]["name"]=="tce/optional/openssh.tcz"' "$WORK/out" || fail "v1 --json"
+run_bootrino 7 fetch "$(pinned tinycore64.sh)" --stage "$WORK/stage" --arch aarch64
+expect_err "no payload for aarch64 \(it has: x86_64\)"
+ok "v1 manifests: inspect text and JSON; a missing architecture exits 7"
+
+# Malformed manifests: exit 7 and the line at fault.
+printf '#!/bin/sh\nread BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n{\n  "name": "x",,\n}\nBOOTRINOJSONMARKER\n' >"$WWW/bad.sh"
+run_bootrino 7 inspect "$(pinned bad.sh)"
+expect_err "line 4: the metadata block is not valid JSON"
+printf '#!/bin/sh\necho hello\n' >"$WWW/nojson.sh"
+run_bootrino 7 inspect "$(pinned nojson.sh)"
+expect_err "no metadata block"
+ok "malformed manifests: exit 7 with the line"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# run --dry-run: everything fetched into RAM and verified, the plan printed,
+# nothing left behind; not enough RAM is refused before any download.
+source "$(dirname "$0")/lib.sh"
+start_fault_server
+make_payload vmlinuz 200000
+make_payload initrd.gz 300000
+make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
+ref=$(pinned bootrino.sh)
+
+before=$(ls /run /dev/shm 2>/dev/null | grep -c bootrino-stage || true)
+run_bootrino 0 run "$ref" --dry-run --json-events "$WORK/events.jsonl"
+expect_out "kernel +vmlinuz .*verified"
+expect_out "cmdline console=ttyS0 test=1"
+expect_out "nothing was changed"
+after=$(ls /run /dev/shm 2>/dev/null | grep -c bootrino-stage || true)
+[[ $before == "$after" ]] || fail "a dry run left a stage directory behind"
+grep -q '"phase":"plan","status":"ok"' "$WORK/events.jsonl" || fail "no plan event"
+grep -Eq '"phase":"stage","status":"start".*"dir":"/(run|dev/shm)/bootrino-stage' "$WORK/events.jsonl" ||
+  fail "run did not stage on a RAM filesystem"
+ok "dry run stages in RAM, verifies, prints the plan, leaves nothing"
+
+run_bootrino 0 run "$ref" --dry-run --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["dryRun"] and [f["name"] for f in d["files"]]==["vmlinuz","initrd.gz"]' "$WORK/out" || fail "--json plan"
+ok "--json plan"
+
+# A payload declared larger than this machine's memory: refused before fetching.
+python3 - "$WWW/huge.sh" <<'PY'
+import json, sys
+k = {"url": "vmlinuz", "size": 1 << 50, "sha256": "a" * 64}
+meta = {"name": "huge", "boot": {"schema": 1, "architectures": {"x86_64": {"kernel": k}}}}
+open(sys.argv[1], "w").write('read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n' + json.dumps(meta) + "\nBOOTRINOJSONMARKER\n")
+PY
+before=$(requests_for '"/vmlinuz"' | wc -l)
+run_bootrino 5 run "$(pinned huge.sh)" --dry-run
+expect_err "the payload needs .* MiB of RAM .* but only .* MiB is available"
+[[ $(requests_for '"/vmlinuz"' | wc -l) == "$before" ]] || fail "fetched although it cannot fit"
+run_bootrino 5 fetch "$(pinned huge.sh)" --stage "$WORK/s"
+expect_nothing_staged "$WORK/s"
+ok "not enough RAM: exit 5 before any payload request"

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Tampered payloads and wrong pins: exit 3, the file, URL and both hashes
+# named, and nothing staged.
+source "$(dirname "$0")/lib.sh"
+start_fault_server
+make_payload vmlinuz 200000
+make_payload initrd.gz 400000
+make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
+ref=$(pinned bootrino.sh)
+want=$(sha256sum <"$WWW/initrd.gz" | cut -d' ' -f1)
+
+# Same size, one byte changed after the manifest was made.
+printf 'X' | dd of="$WWW/initrd.gz" bs=1 seek=1234 conv=notrunc status=none
+got=$(sha256sum <"$WWW/initrd.gz" | cut -d' ' -f1)
+run_bootrino 3 fetch "$ref" --stage "$WORK/stage" "${FAST[@]}"
+expect_err "initrd.gz: $FS_URL/initrd.gz: sha256 mismatch: expected $want, got $got"
+expect_err "what to do: .*nothing was"
+expect_nothing_staged "$WORK/stage"
+ok "tampered payload: exit 3, hashes named, nothing staged"
+
+# A wrong pin on the manifest itself.
+run_bootrino 3 inspect "$FS_URL/bootrino.sh#sha256=$(printf '0%.0s' {1..64})" "${FAST[@]}"
+expect_err "the manifest does not match its pin"
+run_bootrino 3 fetch "$FS_URL/bootrino.sh#sha256=$(printf 'a%.0s' {1..64})" --stage "$WORK/stage" "${FAST[@]}"
+expect_nothing_staged "$WORK/stage"
+ok "wrong manifest pin: exit 3, nothing staged"
+
+# Unpinned and unsigned: refused before any request, unless --insecure.
+before=$(wc -l <"$FS_LOG")
+run_bootrino 3 inspect "$FS_URL/bootrino.sh"
+expect_err "neither pinned by hash nor signed"
+expect_err "what to do: pin it"
+[[ $(wc -l <"$FS_LOG") == "$before" ]] || fail "an unverifiable manifest was fetched anyway"
+run_bootrino 0 inspect "$FS_URL/bootrino.sh" --insecure
+expect_err "warning: \*\*\* --insecure"
+expect_out "verified +nothing \(--insecure\)"
+ok "unpinned unsigned manifest refused without a request; --insecure warns"
+
+# A file larger than declared is cut off at once, not downloaded whole.
+make_payload small 1000
+make_manifest "$WWW/big.sh" kernel:small:/_f/big=50000000/small
+run_bootrino 3 fetch "$(pinned big.sh)" --stage "$WORK/stage" "${FAST[@]}"
+expect_err "more than the declared 1000 bytes; cut off"
+sent=$(requests_for '/_f/big' | python3 -c 'import json,sys; print(max(json.loads(l)["bytes"] for l in sys.stdin))')
+((sent < 10000000)) || fail "the server sent $sent bytes before bootrino cut it off"
+expect_nothing_staged "$WORK/stage"
+ok "oversize file cut off early (server sent $sent bytes), nothing staged"
+
+# A server sending fewer bytes than declared: a size failure, not success.
+make_manifest "$WWW/short.sh" kernel:vmlinuz:/_f/len=-1000/vmlinuz
+run_bootrino 3 fetch "$(pinned short.sh)" --stage "$WORK/stage" "${FAST[@]}" --retries 1
+expect_err "sent 199000 bytes but the manifest says 200000"
+expect_nothing_staged "$WORK/stage"
+ok "short file: exit 3"

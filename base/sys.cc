@@ -1,0 +1,59 @@
+#include "base/sys.h"
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include <linux/kexec.h>
+#include <linux/reboot.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+namespace base {
+namespace {
+
+class LinuxSys : public Sys {
+ public:
+  Result<std::string> ReadText(const std::string& path) override { return ReadFile(path, 1 << 20); }
+
+  int KexecFileLoad(int kernel_fd, int initrd_fd, const std::string& cmdline, unsigned long flags) override {
+    // The length counts the trailing NUL (kexec_file_load(2)); an empty
+    // command line is passed as length 0 and NULL.
+    const char* text = cmdline.empty() ? nullptr : cmdline.c_str();
+    unsigned long length = cmdline.empty() ? 0 : cmdline.size() + 1;
+    if (syscall(SYS_kexec_file_load, kernel_fd, initrd_fd, length, text, flags) == 0) return 0;
+    return errno;
+  }
+
+  int RebootIntoKexec() override {
+    sync();
+    syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_KEXEC, nullptr);
+    return errno;
+  }
+
+  bool HasCapSysBoot() override {
+    // CapEff in /proc/self/status is a hex mask; CAP_SYS_BOOT is bit 22 (linux/capability.h).
+    auto status = ReadFile("/proc/self/status", 1 << 16);
+    if (!status) return geteuid() == 0;
+    auto at = status->find("CapEff:");
+    if (at == std::string::npos) return geteuid() == 0;
+    unsigned long long mask = std::strtoull(status->c_str() + at + 7, nullptr, 16);
+    return (mask >> 22) & 1;
+  }
+
+  std::string Machine() override {
+    utsname u{};
+    uname(&u);
+    return u.machine;
+  }
+};
+
+}  // namespace
+
+Sys& RealSys() {
+  static LinuxSys sys;
+  return sys;
+}
+
+}  // namespace base

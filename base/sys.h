@@ -1,0 +1,39 @@
+// The narrow layer between bootrino and the syscalls that change the machine
+// or reveal its state. RealSys calls the kernel; tests use a recording fake,
+// so every plan's side effects can be asserted exactly (STYLE.md rule 3).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/fd.h"
+#include "base/result.h"
+
+namespace base {
+
+class Sys {
+ public:
+  virtual ~Sys() = default;
+
+  /// Reads a small text file such as /proc/cmdline or /sys/kernel/security/lockdown.
+  /// An absent file is an error with sys_errno() == ENOENT.
+  [[nodiscard]] virtual Result<std::string> ReadText(const std::string& path) = 0;
+
+  /// kexec_file_load(2). Returns the raw errno on failure (0 on success); the
+  /// caller classifies it. `initrd_fd` < 0 means no initrd.
+  virtual int KexecFileLoad(int kernel_fd, int initrd_fd, const std::string& cmdline, unsigned long flags) = 0;
+
+  /// sync(2) then reboot(LINUX_REBOOT_CMD_KEXEC). Returns only on failure, with errno.
+  virtual int RebootIntoKexec() = 0;
+
+  /// True when the effective capability set holds CAP_SYS_BOOT.
+  virtual bool HasCapSysBoot() = 0;
+
+  /// uname(2)'s machine field ("x86_64", "aarch64").
+  virtual std::string Machine() = 0;
+};
+
+/// The real thing.
+Sys& RealSys();
+
+}  // namespace base

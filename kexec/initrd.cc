@@ -1,0 +1,108 @@
+#include "kexec/initrd.h"
+
+#include <memory>
+#include <set>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "base/fd.h"
+
+namespace kexec {
+namespace {
+
+using base::ErrorKind;
+
+struct ArchiveDeleter {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+struct EntryDeleter {
+  void operator()(archive_entry* e) const { archive_entry_free(e); }
+};
+
+la_ssize_t AppendToString(archive*, void* client, const void* buffer, size_t length) {
+  static_cast<std::string*>(client)->append(static_cast<const char*>(buffer), length);
+  return static_cast<la_ssize_t>(length);
+}
+
+base::Error ArchiveError(archive* a, const std::string& what) {
+  return base::Error(ErrorKind::kInternal, "writing the overlay cpio: " + what + ": " +
+                                               (archive_error_string(a) ? archive_error_string(a) : "unknown error"));
+}
+
+}  // namespace
+
+base::Result<std::string> BuildOverlay(const std::vector<OverlayFile>& files) {
+  std::string out;
+  std::unique_ptr<archive, ArchiveDeleter> a(archive_write_new());
+  if (!a) return base::Fail(ErrorKind::kInternal, "archive_write_new failed");
+  // No block padding: the kernel wants the archive, not a tape image.
+  if (archive_write_set_format_cpio_newc(a.get()) != ARCHIVE_OK || archive_write_set_bytes_per_block(a.get(), 0) ||
+      archive_write_open(a.get(), &out, nullptr, AppendToString, nullptr) != ARCHIVE_OK) {
+    return base::Fail(ArchiveError(a.get(), "opening"));
+  }
+  std::set<std::string> dirs_written;
+  auto write_entry = [&](const std::string& path, unsigned type, unsigned mode,
+                         std::string_view data) -> base::Result<void> {
+    std::unique_ptr<archive_entry, EntryDeleter> e(archive_entry_new());
+    archive_entry_set_pathname(e.get(), path.c_str());
+    archive_entry_set_filetype(e.get(), type);
+    archive_entry_set_perm(e.get(), mode);
+    archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));  // dirs too (STATIC-BUILD.md)
+    archive_entry_set_uid(e.get(), 0);
+    archive_entry_set_gid(e.get(), 0);
+    archive_entry_set_mtime(e.get(), 0, 0);
+    archive_entry_set_nlink(e.get(), type == AE_IFDIR ? 2 : 1);
+    if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK) return base::Fail(ArchiveError(a.get(), path));
+    if (!data.empty() && archive_write_data(a.get(), data.data(), data.size()) != static_cast<la_ssize_t>(data.size())) {
+      return base::Fail(ArchiveError(a.get(), path));
+    }
+    return {};
+  };
+  for (const OverlayFile& f : files) {
+    if (f.path.empty() || f.path.front() == '/' || f.path.find("..") != std::string::npos) {
+      return base::Fail(ErrorKind::kInternal, "overlay path \"" + f.path + "\" must be relative and plain");
+    }
+    for (std::size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
+      std::string dir = f.path.substr(0, slash);
+      if (dirs_written.insert(dir).second) RETURN_IF_ERROR(write_entry(dir, AE_IFDIR, 0755, ""));
+    }
+    RETURN_IF_ERROR(write_entry(f.path, AE_IFREG, f.mode, f.contents));
+  }
+  if (archive_write_close(a.get()) != ARCHIVE_OK) return base::Fail(ArchiveError(a.get(), "closing"));
+  return out;
+}
+
+base::Result<std::uint64_t> ComposeInitrd(const std::vector<std::string>& initrd_paths, std::string_view overlay,
+                                          const std::string& out_path) {
+  ASSIGN_OR_RETURN(base::Fd out, base::Open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+  std::uint64_t offset = 0;
+  std::string buffer(1 << 20, '\0');
+  auto pad = [&]() -> base::Result<void> {
+    std::uint64_t padding = (kInitrdAlign - offset % kInitrdAlign) % kInitrdAlign;
+    if (padding == 0) return {};
+    std::string zeros(padding, '\0');
+    RETURN_IF_ERROR(base::WriteAllAt(out, zeros, offset));
+    offset += padding;
+    return {};
+  };
+  for (const std::string& path : initrd_paths) {
+    ASSIGN_OR_RETURN(base::Fd in, base::Open(path, O_RDONLY));
+    while (true) {
+      ssize_t n = read(in.get(), buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return base::Fail(ErrorKind::kInternal, base::SysMessage("read", path, errno), errno);
+      if (n == 0) break;
+      RETURN_IF_ERROR(base::WriteAllAt(out, std::span<const char>(buffer.data(), static_cast<std::size_t>(n)), offset));
+      offset += static_cast<std::uint64_t>(n);
+    }
+    RETURN_IF_ERROR(pad());
+  }
+  RETURN_IF_ERROR(base::WriteAllAt(out, overlay, offset));
+  offset += overlay.size();
+  return offset;
+}
+
+}  // namespace kexec

@@ -1,0 +1,82 @@
+#include "kexec/load.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <linux/kexec.h>
+
+namespace kexec {
+namespace {
+
+using base::ErrorKind;
+
+std::string ErrnoName(int err) {
+  const char* name = strerrorname_np(err);
+  return name ? name : std::to_string(err);
+}
+
+}  // namespace
+
+std::string DescribeCall(int kernel_fd, int initrd_fd, const std::string& cmdline, unsigned long flags, int err) {
+  std::string shown = cmdline.size() > 60 ? cmdline.substr(0, 57) + "..." : cmdline;
+  char hex[32];
+  snprintf(hex, sizeof hex, "0x%lx", flags);
+  return "kexec_file_load(" + std::to_string(kernel_fd) + ", " + std::to_string(initrd_fd) + ", \"" + shown +
+         "\", " + hex + ") = " + ErrnoName(err);
+}
+
+base::Error ClassifyLoadError(int err, const std::string& call) {
+  auto error = [&](ErrorKind kind, const std::string& meaning, const std::string& hint) {
+    return std::move(base::Error(kind, call + ": " + meaning, err).Hint(hint));
+  };
+  switch (err) {
+    case EKEYREJECTED:
+    case ENOKEY:
+    case EBADMSG:
+      return error(ErrorKind::kPreflight, "the kernel's signature was rejected",
+                   "this host only kexecs kernels signed by a key it trusts (lockdown or Secure Boot): "
+                   "use a signed kernel, or turn off Secure Boot for this instance");
+    case EPERM:
+      return error(ErrorKind::kPreflight, "not permitted",
+                   "needs root (CAP_SYS_BOOT); kernel lockdown and kernel.kexec_load_disabled also forbid it");
+    case ENOEXEC:
+      return error(ErrorKind::kManifest, "not a kernel this host can load",
+                   "the manifest's kernel must be a bzImage (x86_64) or Image (aarch64) for this architecture");
+    case ENOSYS:
+      return error(ErrorKind::kPreflight, "this kernel has no kexec_file_load",
+                   "use a distribution kernel built with CONFIG_KEXEC_FILE");
+    case ENOMEM:
+      return error(ErrorKind::kNotEnoughRam, "out of memory while loading",
+                   "use an instance with more memory or a smaller payload");
+    case EBUSY:
+      return error(ErrorKind::kPreflight, "another kexec load is in progress", "wait for it to finish, then retry");
+    case EINVAL:
+      return error(ErrorKind::kManifest, "invalid argument (command line too long, or a malformed image)",
+                   "check the manifest's kernel and cmdline");
+    default:
+      return error(ErrorKind::kInternal, std::strerror(err), "report this, with the line above");
+  }
+}
+
+base::Result<void> Load(base::Sys& sys, const BootPlan& plan) {
+  ASSIGN_OR_RETURN(base::Fd kernel, base::Open(plan.kernel_path, O_RDONLY));
+  base::Fd initrd;
+  unsigned long flags = 0;
+  if (plan.initrd_path.empty()) {
+    flags |= KEXEC_FILE_NO_INITRAMFS;
+  } else {
+    ASSIGN_OR_RETURN(initrd, base::Open(plan.initrd_path, O_RDONLY));
+  }
+  int err = sys.KexecFileLoad(kernel.get(), initrd.valid() ? initrd.get() : -1, plan.cmdline, flags);
+  if (err == 0) return {};
+  return base::Fail(ClassifyLoadError(err, DescribeCall(kernel.get(), initrd.get(), plan.cmdline, flags, err)));
+}
+
+base::Result<void> Boot(base::Sys& sys) {
+  int err = sys.RebootIntoKexec();
+  return base::Fail(base::Error(ErrorKind::kInternal, "reboot(LINUX_REBOOT_CMD_KEXEC) = " + ErrnoName(err), err)
+                        .Hint("the new kernel was loaded but the reboot failed; the host is unchanged"));
+}
+
+}  // namespace kexec

@@ -1,0 +1,70 @@
+#include "kexec/cmdline.h"
+
+#include <gtest/gtest.h>
+
+namespace kexec {
+namespace {
+
+std::string Compose(std::string manifest, std::string host, std::string consoles = "",
+                    std::vector<std::string> ours = {"bootrino.id=abc"}) {
+  auto r = ComposeCmdline({manifest, host, consoles, ours}, "x86_64");
+  EXPECT_TRUE(r) << r.error().message();
+  return r ? *r : "";
+}
+
+TEST(Cmdline, SplitKeepsQuotedValues) {
+  EXPECT_EQ(SplitCmdline("  a=1  b=\"x y\"\tc\n"), (std::vector<std::string>{"a=1", "b=\"x y\"", "c"}));
+  EXPECT_TRUE(SplitCmdline("   ").empty());
+}
+
+TEST(Cmdline, ConsoleDevicesAndSerialness) {
+  EXPECT_EQ(ConsoleDevice("console=ttyS0,115200n8"), "ttyS0");
+  EXPECT_EQ(ConsoleDevice("console=tty0"), "tty0");
+  EXPECT_TRUE(IsSerialConsole("ttyS0"));
+  EXPECT_TRUE(IsSerialConsole("ttyAMA0"));
+  EXPECT_TRUE(IsSerialConsole("hvc0"));
+  EXPECT_FALSE(IsSerialConsole("tty0"));
+  EXPECT_FALSE(IsSerialConsole("tty1"));
+}
+
+TEST(Cmdline, HostSerialConsoleIsCarriedOverAndLast) {
+  // AWS/GCP: the host booted with both; the serial one must end up last.
+  EXPECT_EQ(Compose("modules=loop quiet", "BOOT_IMAGE=/vmlinuz root=/dev/x console=ttyS0,115200 console=tty1"),
+            "modules=loop quiet console=tty1 console=ttyS0,115200 bootrino.id=abc");
+}
+
+TEST(Cmdline, ProcConsolesAddWhatTheCmdlineLacks) {
+  EXPECT_EQ(Compose("quiet", "root=/dev/x", "ttyS0                -W- (EC p a)    4:64\ntty0 -WU (E  p  )    4:1\n"),
+            "quiet console=tty0 console=ttyS0 bootrino.id=abc");
+  // Already on the cmdline with options: not added twice, options kept.
+  EXPECT_EQ(Compose("", "console=ttyS0,9600", "ttyS0 -W- (EC p a) 4:64\nnetcon0 -W- (E) \n"),
+            "console=ttyS0,9600 bootrino.id=abc");
+}
+
+TEST(Cmdline, ManifestConsolesWinOverTheHostsForTheSameDevice) {
+  EXPECT_EQ(Compose("console=ttyS0,38400 x", "console=ttyS0,115200 console=ttyAMA0"),
+            "x console=ttyS0,38400 console=ttyAMA0 bootrino.id=abc");
+}
+
+TEST(Cmdline, InitArgumentsStayAfterTheDoubleDash) {
+  EXPECT_EQ(Compose("quiet -- single console=x", "console=ttyS0 -- --init-flag console=tty9"),
+            "quiet console=ttyS0 bootrino.id=abc -- single console=x");
+}
+
+TEST(Cmdline, BootrinoParametersAreOurs) {
+  EXPECT_EQ(Compose("a bootrino.id=forged b", ""), "a b bootrino.id=abc");
+  EXPECT_EQ(Compose("", "", "", {}), "");
+}
+
+TEST(Cmdline, LengthLimitCountsTheNul) {
+  std::string fits(2047 - std::string(" bootrino.id=abc").size(), 'a');
+  EXPECT_TRUE(ComposeCmdline({fits, "", "", {"bootrino.id=abc"}}, "x86_64"));
+  auto r = ComposeCmdline({fits + "a", "", "", {"bootrino.id=abc"}}, "x86_64");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind(), base::ErrorKind::kManifest);
+  EXPECT_NE(r.error().message().find("would be 2049 bytes; x86_64 takes at most 2048"), std::string::npos)
+      << r.error().message();
+}
+
+}  // namespace
+}  // namespace kexec

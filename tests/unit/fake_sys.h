@@ -1,0 +1,49 @@
+// A recording Sys for unit tests: files are a map, syscalls return scripted
+// errnos, and every kexec call is remembered for assertions.
+#pragma once
+
+#include <cerrno>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/sys.h"
+
+namespace testing_support {
+
+class FakeSys : public base::Sys {
+ public:
+  struct KexecCall {
+    bool kernel_valid, initrd_valid;
+    std::string cmdline;
+    unsigned long flags;
+  };
+
+  std::map<std::string, std::string> files;
+  std::string machine = "x86_64";
+  bool cap_sys_boot = true;
+  int probe_errno = EBADF;  ///< what kexec_file_load(-1, -1, …) answers
+  int load_errno = 0;       ///< what a real load answers
+  int reboot_errno = EINVAL;
+  std::vector<KexecCall> kexec_calls;
+  int reboots = 0;
+
+  base::Result<std::string> ReadText(const std::string& path) override {
+    auto it = files.find(path);
+    if (it == files.end()) return base::Fail(base::ErrorKind::kInternal, "open " + path + ": ENOENT", ENOENT);
+    return it->second;
+  }
+  int KexecFileLoad(int kernel_fd, int initrd_fd, const std::string& cmdline, unsigned long flags) override {
+    if (kernel_fd < 0) return probe_errno;
+    kexec_calls.push_back({kernel_fd >= 0, initrd_fd >= 0, cmdline, flags});
+    return load_errno;
+  }
+  int RebootIntoKexec() override {
+    ++reboots;
+    return reboot_errno;
+  }
+  bool HasCapSysBoot() override { return cap_sys_boot; }
+  std::string Machine() override { return machine; }
+};
+
+}  // namespace testing_support

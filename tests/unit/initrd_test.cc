@@ -1,0 +1,77 @@
+#include "kexec/initrd.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace kexec {
+namespace {
+
+namespace fs = std::filesystem;
+
+class InitrdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("bootrino-initrd-" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& data) {
+    std::ofstream(dir_ / name, std::ios::binary) << data;
+    return (dir_ / name).string();
+  }
+  std::string Read(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  fs::path dir_;
+};
+
+// GNU cpio, the reference tool, must list and extract what BuildOverlay wrote.
+TEST_F(InitrdTest, OverlayIsANewcArchiveCpioReads) {
+  auto overlay = BuildOverlay({{"etc/bootrino/boot-id", "1234\n", 0644},
+                               {"etc/bootrino/manifest.json", "{\"name\":\"x\"}\n", 0600},
+                               {"root/.ssh/authorized_keys", "ssh-ed25519 AAAA test\n", 0600}});
+  ASSERT_TRUE(overlay) << overlay.error().message();
+  EXPECT_EQ(overlay->substr(0, 6), "070701");  // newc magic
+  Write("overlay.cpio", *overlay);
+  fs::create_directories(dir_ / "x");
+  std::string cmd = "cd '" + (dir_ / "x").string() + "' && cpio -idm --quiet < ../overlay.cpio && cpio -it --quiet < ../overlay.cpio > ../list";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(Read(dir_ / "list"),
+            "etc\netc/bootrino\netc/bootrino/boot-id\netc/bootrino/manifest.json\nroot\nroot/.ssh\n"
+            "root/.ssh/authorized_keys\n");
+  EXPECT_EQ(Read(dir_ / "x/etc/bootrino/boot-id"), "1234\n");
+  EXPECT_EQ(fs::status(dir_ / "x/root/.ssh/authorized_keys").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+}
+
+TEST_F(InitrdTest, OverlayIsReproducibleAndRejectsEscapes) {
+  std::vector<OverlayFile> files = {{"etc/a", "x", 0644}};
+  EXPECT_EQ(*BuildOverlay(files), *BuildOverlay(files));
+  EXPECT_FALSE(BuildOverlay({{"/etc/passwd", "x", 0644}}));
+  EXPECT_FALSE(BuildOverlay({{"../escape", "x", 0644}}));
+  EXPECT_FALSE(BuildOverlay({{"", "x", 0644}}));
+}
+
+TEST_F(InitrdTest, InitrdsAreConcatenatedInOrderWithAlignedPadding) {
+  std::string a(1000, 'a'), b(512, 'b');
+  std::string out = (dir_ / "initrd.img").string();
+  auto size = ComposeInitrd({Write("a", a), Write("b", b)}, "OVERLAY", out);
+  ASSERT_TRUE(size) << size.error().message();
+  EXPECT_EQ(*size, 1024u + 512u + 7u);
+  std::string got = Read(out);
+  EXPECT_EQ(got, a + std::string(24, '\0') + b + "OVERLAY");
+}
+
+TEST_F(InitrdTest, MissingInitrdIsAnError) {
+  EXPECT_FALSE(ComposeInitrd({(dir_ / "nope").string()}, "", (dir_ / "out").string()));
+}
+
+}  // namespace
+}  // namespace kexec

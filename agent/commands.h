@@ -33,5 +33,6 @@ struct RunOptions {
 int Inspect(const std::string& ref, const CommonOptions& common);
 int Fetch(const std::string& ref, const CommonOptions& common, const FetchOptions& options);
 int Run(const std::string& ref, const CommonOptions& common, const RunOptions& options);
+int Preflight(const CommonOptions& common);
 
 }  // namespace agent

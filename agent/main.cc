@@ -1,8 +1,8 @@
 // bootrino: turns this machine into a Run-From-RAM OS chosen by URL.
 //
 // The pipeline (docs in ARCHITECTURE.md), and the subcommands that run it:
-//   1 preflight  2 resolve  3 fetch+verify+stage  4 plan   ← inspect, fetch, run --dry-run
-//   5 load  6 commit  7 boot                                ← run (later releases)
+//   1 preflight  2 resolve  3 fetch+verify+stage  4 plan   ← preflight, inspect, fetch, run --dry-run
+//   5 load  6 commit  7 boot                                ← run --yes (the disk commit: a later release)
 #include <cstdio>
 #include <exception>
 
@@ -19,7 +19,8 @@ constexpr const char* kDescription =
     "plus --trust KEYFILE (then bootrino.sh.sig next to it must verify). Every payload byte is\n"
     "checked against the manifest's size and sha256 before anything on this machine changes.\n\n"
     "Exit codes: 0 ok, 1 internal error, 2 usage, 3 verification failed, 4 network failed,\n"
-    "5 not enough RAM, 6 preflight refused, 7 bad manifest, 8 hook failed.";
+    "5 not enough RAM, 6 preflight refused, 7 bad manifest, 8 hook failed.\n\n"
+    "Start with `bootrino preflight`, then `bootrino run REF --dry-run`.";
 
 void AddCommonOptions(CLI::App& app, agent::CommonOptions& o) {
   app.add_option("--trust", o.trust_files, "EC P-256 public key (PEM) trusted to sign manifests; repeatable")
@@ -64,6 +65,10 @@ int Main(int argc, char** argv) {
   fetch->add_flag("--json", common.json, "print the stage index as JSON instead of text");
   AddCommonOptions(*fetch, common);
 
+  CLI::App* preflight = app.add_subcommand("preflight", "check whether this host can kexec into a RAM OS");
+  preflight->add_flag("--json", common.json, "print JSON instead of text");
+  preflight->add_option("--json-events", common.json_events, "append one JSON line per phase event to FILE");
+
   agent::RunOptions run_options;
   CLI::App* run = app.add_subcommand("run", "the whole pipeline: verify, stage in RAM, then load, commit and boot");
   run->add_option("REF", ref, "manifest reference")->required();
@@ -81,6 +86,7 @@ int Main(int argc, char** argv) {
   }
   if (*inspect) return agent::Inspect(ref, common);
   if (*fetch) return agent::Fetch(ref, common, fetch_options);
+  if (*preflight) return agent::Preflight(common);
   return agent::Run(ref, common, run_options);
 }
 

@@ -77,25 +77,35 @@ base::Result<StagePlan> PlanStage(const ArchPayload& payload, std::string_view m
   return plan;
 }
 
-base::Result<std::uint64_t> ParseMemAvailable(std::string_view meminfo) {
-  constexpr std::string_view kKey = "MemAvailable:";
-  std::size_t at = meminfo.find(kKey);
-  if (at == std::string_view::npos || (at > 0 && meminfo[at - 1] != '\n')) {
-    return base::Fail(ErrorKind::kPreflight, "/proc/meminfo has no MemAvailable line (Linux 3.14 or later has)");
+base::Result<std::uint64_t> ParseMeminfo(std::string_view meminfo, std::string_view field) {
+  const std::string key = "\n" + std::string(field) + ":";
+  const std::string text = "\n" + std::string(meminfo);
+  std::size_t at = text.find(key);
+  if (at == std::string::npos) {
+    return base::Fail(ErrorKind::kPreflight, "/proc/meminfo has no " + std::string(field) + " line");
   }
-  std::string_view rest = meminfo.substr(at + kKey.size());
+  std::string_view rest = std::string_view(text).substr(at + key.size());
   std::size_t i = 0;
   while (i < rest.size() && rest[i] == ' ') ++i;
   std::uint64_t kib = 0;
   std::size_t digits = 0;
   for (; i < rest.size() && rest[i] >= '0' && rest[i] <= '9'; ++i, ++digits) {
-    if (kib > (UINT64_MAX / 1024 - 9) / 10) return base::Fail(ErrorKind::kPreflight, "MemAvailable is out of range");
+    if (kib > (UINT64_MAX / 1024 - 9) / 10) {
+      return base::Fail(ErrorKind::kPreflight, std::string(field) + " in /proc/meminfo is out of range");
+    }
     kib = kib * 10 + static_cast<std::uint64_t>(rest[i] - '0');
   }
   if (digits == 0 || rest.substr(i, 3) != " kB") {
-    return base::Fail(ErrorKind::kPreflight, "cannot read MemAvailable in /proc/meminfo");
+    return base::Fail(ErrorKind::kPreflight, "cannot read " + std::string(field) + " in /proc/meminfo");
   }
   return kib * 1024;
+}
+
+base::Result<void> CheckMinRam(std::uint64_t min_ram_mib, std::uint64_t mem_total) {
+  if (mem_total >= (min_ram_mib << 20)) return {};
+  return base::Fail(base::Error(ErrorKind::kNotEnoughRam, "this OS needs at least " + std::to_string(min_ram_mib) +
+                                                              " MiB of RAM; this machine has " + MiB(mem_total))
+                        .Hint("use an instance type with more memory; nothing was fetched or changed"));
 }
 
 base::Result<void> CheckFitsInRam(const StagePlan& plan, std::uint64_t mem_available) {

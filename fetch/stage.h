@@ -32,11 +32,14 @@ inline constexpr std::uint64_t kRamHeadroomBytes = 64ull << 20;
 /// Resolves every file's URLs against the manifest's URL and sums the sizes.
 [[nodiscard]] base::Result<StagePlan> PlanStage(const ArchPayload& payload, std::string_view manifest_url);
 
-/// MemAvailable from /proc/meminfo text, in bytes.
-[[nodiscard]] base::Result<std::uint64_t> ParseMemAvailable(std::string_view meminfo);
+/// A field of /proc/meminfo ("MemAvailable", "MemTotal"), in bytes.
+[[nodiscard]] base::Result<std::uint64_t> ParseMeminfo(std::string_view meminfo, std::string_view field);
 
 /// kNotEnoughRam when the plan does not fit in `mem_available` bytes.
 [[nodiscard]] base::Result<void> CheckFitsInRam(const StagePlan& plan, std::uint64_t mem_available);
+
+/// kNotEnoughRam when the machine has less memory in all than the OS says it needs.
+[[nodiscard]] base::Result<void> CheckMinRam(std::uint64_t min_ram_mib, std::uint64_t mem_total);
 
 /// What StageFiles put where.
 struct StagedFile {

@@ -50,6 +50,7 @@ struct Job {
   bool oversize = false;
   std::vector<std::string> failures;  // one line per URL given up on
   bool verification_failed = false;   // the last URL given up on failed a check
+  bool tls_failed = false;            // the last URL given up on had an untrusted certificate
   bool done = false;
   char errbuf[CURL_ERROR_SIZE] = {};  // curl's detail for the current try
 };
@@ -57,7 +58,9 @@ struct Job {
 std::once_flag curl_init_once;
 
 std::string Detail(const Job& job, CURLcode code) {
-  return job.errbuf[0] ? std::string(job.errbuf) : std::string(curl_easy_strerror(code));
+  std::string detail = job.errbuf[0] ? std::string(job.errbuf) : std::string(curl_easy_strerror(code));
+  while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
+  return detail;
 }
 
 std::string FormatBytes(std::uint64_t n) { return std::to_string(n) + " bytes"; }
@@ -250,6 +253,7 @@ class Transfers {
     std::string why;
     bool retry = false;
     bool check_failed = false;
+    bool tls_failed = false;
     if (job.oversize) {
       why = "the server sent more than the declared " + FormatBytes(d.max_size) + "; cut off";
       check_failed = true;
@@ -285,6 +289,7 @@ class Transfers {
             "); bootrino never follows https to plain http";
     } else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE) {
       why = "TLS certificate not trusted: " + Detail(job, code);
+      tls_failed = true;
     } else {
       why = Detail(job, code);
       retry = IsRetryableCurlCode(code);
@@ -311,6 +316,7 @@ class Transfers {
     std::string tries = job.tries_of_url > 1 ? " after " + std::to_string(job.tries_of_url) + " tries" : "";
     job.failures.push_back(url + ": " + why + tries);
     job.verification_failed = check_failed;
+    job.tls_failed = tls_failed;
     if (job.url_index + 1 < d.urls.size()) {
       observer_.OnRetry(job.index, url, why + "; trying the next mirror", 0);
       ++job.url_index;
@@ -330,6 +336,12 @@ class Transfers {
       return std::move(base::Error(ErrorKind::kVerification, d.label + ": " + all)
                            .Hint("the file on the server is not the one the manifest pins; nothing was "
                                  "staged. Fix the server or the manifest's size/sha256, then run again"));
+    }
+    if (job.tls_failed) {
+      return std::move(base::Error(ErrorKind::kNetwork, d.label + ": " + all)
+                           .Hint("the server's certificate is not trusted: if it comes from a private CA, "
+                                 "pass --ca-file CA.pem; check the host name in the URL and this machine's "
+                                 "clock (expired certificates); nothing was staged"));
     }
     return std::move(base::Error(ErrorKind::kNetwork, d.label + ": " + all)
                          .Hint("check the URL and the network (proxy variables are honoured), add "

@@ -11,7 +11,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 export BUILD_DIR
 tier=${1:-}
 
-PACKAGES=(openssl python3 nginx curl)
+PACKAGES=(openssl python3 nginx curl cpio bsdutils)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")

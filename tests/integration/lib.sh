@@ -100,3 +100,8 @@ requests_for() { grep -F -- "$1" "$FS_LOG" || true; }
 
 # Fast retries: tests exercise retry logic, not patience.
 FAST=(--retry-delay 0.1 --connect-timeout 5 --stall-timeout 3)
+
+# What a successful dry run exits with on this machine: 0 where preflight
+# passes, 6 where it refuses (no kexec_file_load, lockdown …), after the plan.
+DRY_RUN_RC=0
+"$BOOTRINO" preflight >/dev/null 2>&1 || DRY_RUN_RC=$?

@@ -8,9 +8,10 @@ run_bootrino 0 --version
 expect_out "^bootrino [0-9]+\.[0-9]+\.[0-9]+"
 run_bootrino 0 --help
 expect_out "inspect" && expect_out "Exit codes: 0 ok"
-for sub in inspect fetch run; do
+for sub in inspect fetch run preflight; do
   run_bootrino 0 "$sub" --help
-  expect_out "--trust" && expect_out "--json-events"
+  expect_out "--json-events"
+  [[ $sub == preflight ]] || expect_out "--trust"
 done
 ok "--version, --help and per-subcommand help"
 
@@ -26,8 +27,10 @@ run_bootrino 2 inspect "$FS_URL/x.sh" --trust /nonexistent.pem
 openssl ecparam -name prime256v1 -genkey -noout -out "$WORK/key.pem" 2>/dev/null
 run_bootrino 2 inspect "$FS_URL/x.sh" --trust "$WORK/key.pem"
 expect_err "this is a private key"
-run_bootrino 2 run "$FS_URL/x.sh#sha256=$(printf 'a%.0s' {1..64})" --yes
-expect_err "cannot yet load or boot" && expect_err "--dry-run"
+# Replacing the running OS needs an explicit --yes (never given outside tests/vm).
+run_bootrino 2 run "$FS_URL/x.sh#sha256=$(printf 'a%.0s' {1..64})"
+expect_err "run replaces the operating system" && expect_err "add --yes to confirm, or --dry-run"
+[[ ! -s $FS_LOG ]] || fail "run without --yes fetched something"
 ok "usage errors exit 2 and say what to do"
 
 # The original bootrino format: metadata only.
@@ -63,3 +66,18 @@ printf '#!/bin/sh\necho hello\n' >"$WWW/nojson.sh"
 run_bootrino 7 inspect "$(pinned nojson.sh)"
 expect_err "no metadata block"
 ok "malformed manifests: exit 7 with the line"
+
+# preflight only reads: its verdict and exit code agree, and every check has a name.
+rc=0
+"$BOOTRINO" preflight --json >"$WORK/out" 2>"$WORK/err" || rc=$?
+python3 - "$WORK/out" "$rc" <<'PY' || fail "preflight --json"
+import json, sys
+report, rc = json.load(open(sys.argv[1])), int(sys.argv[2])
+assert rc == (0 if report["ok"] else 6), (rc, report)
+names = [c["name"] for c in report["checks"]]
+assert names[:4] == ["architecture", "privileges", "lockdown", "kexec"], names
+assert report["arch"] == "x86_64"
+PY
+run_bootrino "$rc" preflight
+expect_out "^ok +architecture +x86_64"
+ok "preflight: checks listed, exit code matches its verdict ($rc)"

@@ -48,3 +48,20 @@ mkdir -p "$WORK/stage3/.bootrino-partial/os" && echo junk >"$WORK/stage3/.bootri
 run_bootrino 0 fetch "$ref" --stage "$WORK/stage3"
 cmp "$WWW/os/vmlinuz" "$WORK/stage3/os/vmlinuz" || fail "restart after an interrupted stage"
 ok "an interrupted stage restarts cleanly"
+
+# On a terminal: live bars redrawn in place (cursor-up escapes), ending at 100 %.
+script -qec "'$BOOTRINO' fetch '$ref' --stage '$WORK/stage4'" "$WORK/tty.log" >/dev/null </dev/null ||
+  fail "fetch on a pseudo-terminal failed: $(tail -5 "$WORK/tty.log")"
+grep -q $'\x1b\\[4A' "$WORK/tty.log" || fail "no in-place redraw on a terminal"
+grep -q "os/boot/modloop .*100%" "$WORK/tty.log" || fail "terminal bars did not reach 100 %"
+grep -q "^bootrino: fetch " "$WORK/tty.log" && fail "periodic lines on a terminal"
+ok "terminal: a live bar per file"
+
+# Proxies come from the environment, as for curl: a dead proxy fails the fetch, no_proxy bypasses it.
+dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+rc=0
+http_proxy="http://127.0.0.1:$dead" "$BOOTRINO" inspect "$ref" "${FAST[@]}" --retries 1 >"$WORK/out" 2>"$WORK/err" || rc=$?
+[[ $rc == 4 ]] || fail "through a dead proxy: exit $rc, expected 4"
+expect_err "127.0.0.1 port $dead"
+http_proxy="http://127.0.0.1:$dead" no_proxy=127.0.0.1 run_bootrino 0 inspect "$ref"
+ok "http_proxy is honoured and no_proxy bypasses it"

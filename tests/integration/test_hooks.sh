@@ -15,8 +15,8 @@ ok "hook ran after staging with BOOTRINO_STAGE_DIR"
 
 run_bootrino 0 fetch "$(pinned ok.sh)" --stage "$WORK/s1b" --no-hooks
 [[ ! -e $WORK/s1b/hook-ran ]] || fail "--no-hooks ran the hook"
-run_bootrino 0 run "$(pinned ok.sh)" --dry-run
-expect_out "hook +bootrino_after_stage would run after staging"
+run_bootrino "$DRY_RUN_RC" run "$(pinned ok.sh)" --dry-run
+expect_out "hook +bootrino_after_stage runs after staging"
 ok "--no-hooks and run --dry-run do not run hooks"
 
 BOOT_EXTRA='"hooks": {"afterStage": {"timeoutSeconds": 5}}' \

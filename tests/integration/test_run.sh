@@ -9,18 +9,24 @@ make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
 ref=$(pinned bootrino.sh)
 
 before=$(ls /run /dev/shm 2>/dev/null | grep -c bootrino-stage || true)
-run_bootrino 0 run "$ref" --dry-run --json-events "$WORK/events.jsonl"
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --json-events "$WORK/events.jsonl"
 expect_out "kernel +vmlinuz .*verified"
-expect_out "cmdline console=ttyS0 test=1"
+expect_out "cmdline test=1 .*console=ttyS0 bootrino.id=[0-9a-f]{16}$"
+expect_out "then +kexec_file_load"
 expect_out "nothing was changed"
 after=$(ls /run /dev/shm 2>/dev/null | grep -c bootrino-stage || true)
 [[ $before == "$after" ]] || fail "a dry run left a stage directory behind"
-grep -q '"phase":"plan","status":"ok"' "$WORK/events.jsonl" || fail "no plan event"
+grep -q '"phase":"plan","status":"ok".*"initrdParts":2' "$WORK/events.jsonl" || fail "no plan event"
+grep -Eq '"phase":"preflight","status":"(ok|refused)"' "$WORK/events.jsonl" || fail "no preflight event"
 grep -Eq '"phase":"stage","status":"start".*"dir":"/(run|dev/shm)/bootrino-stage' "$WORK/events.jsonl" ||
   fail "run did not stage on a RAM filesystem"
-ok "dry run stages in RAM, verifies, prints the plan, leaves nothing"
+if [[ $DRY_RUN_RC == 6 ]]; then
+  expect_err "this host would refuse .*the dry run goes on"
+  expect_err "what to do:"
+fi
+ok "dry run stages in RAM, verifies, prints the plan, leaves nothing (exit $DRY_RUN_RC here)"
 
-run_bootrino 0 run "$ref" --dry-run --json
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["dryRun"] and [f["name"] for f in d["files"]]==["vmlinuz","initrd.gz"]' "$WORK/out" || fail "--json plan"
 ok "--json plan"
 

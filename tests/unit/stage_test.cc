@@ -39,19 +39,30 @@ TEST(StagePlan, BadUrlNamesTheFile) {
 }
 
 TEST(MemAvailable, Parses) {
-  EXPECT_EQ(*ParseMemAvailable("MemTotal:       24000000 kB\nMemFree:  1 kB\nMemAvailable:   2048 kB\n"), 2048u * 1024);
-  EXPECT_EQ(*ParseMemAvailable("MemAvailable: 0 kB\n"), 0u);
+  const char* meminfo = "MemTotal:       24000000 kB\nMemFree:  1 kB\nMemAvailable:   2048 kB\n";
+  EXPECT_EQ(*ParseMeminfo(meminfo, "MemAvailable"), 2048u * 1024);
+  EXPECT_EQ(*ParseMeminfo(meminfo, "MemTotal"), 24000000ull * 1024);
+  EXPECT_EQ(*ParseMeminfo("MemAvailable: 0 kB\n", "MemAvailable"), 0u);
 }
 
 TEST(MemAvailable, RefusesWhatItCannotRead) {
   for (const char* text : {"", "MemTotal: 5 kB\n", "MemAvailable:\n", "MemAvailable: 12 MB\n", "MemAvailable: x kB\n",
                            "XMemAvailable: 5 kB\n", "MemAvailable: 99999999999999999999999 kB\n"}) {
-    auto r = ParseMemAvailable(text);
+    auto r = ParseMeminfo(text, "MemAvailable");
     EXPECT_FALSE(r) << text;
     if (!r) {
       EXPECT_EQ(r.error().kind(), base::ErrorKind::kPreflight);
     }
   }
+}
+
+TEST(MemTotal, MinimumRam) {
+  EXPECT_TRUE(CheckMinRam(0, 0));
+  EXPECT_TRUE(CheckMinRam(512, 512ull << 20));
+  auto r = CheckMinRam(512, 256ull << 20);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind(), base::ErrorKind::kNotEnoughRam);
+  EXPECT_NE(r.error().message().find("needs at least 512 MiB of RAM; this machine has 256 MiB"), std::string::npos);
 }
 
 TEST(MemAvailable, FitOrRefuseWithNumbers) {

@@ -1,0 +1,137 @@
+#include "agent/pipeline.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+#include "agent/exit_codes.h"
+#include "agent/hook.h"
+#include "agent/report.h"
+#include "base/fd.h"
+#include "fetch/url.h"
+
+namespace agent {
+
+using base::ErrorKind;
+using base::Result;
+using json = nlohmann::ordered_json;
+namespace fs = std::filesystem;
+
+
+/// Prints an error for a person, records it as an event, and picks the exit code.
+int Report(const base::Error& error, Events& events, const std::string& phase) {
+  std::fprintf(stderr, "bootrino: error: %s\n", error.message().c_str());
+  if (!error.hint().empty()) std::fprintf(stderr, "bootrino: what to do: %s\n", error.hint().c_str());
+  int code = ExitCodeFor(error.kind());
+  events.Emit(phase, "error", {{"message", error.message()}, {"hint", error.hint()}, {"exitCode", code}});
+  return code;
+}
+
+std::string MachineArch(const CommonOptions& common) {
+  if (!common.arch.empty()) return common.arch;
+  utsname u{};
+  uname(&u);
+  return u.machine;
+}
+
+/// Phase 2–3a: the reference, the trust configuration, the verified manifest.
+Result<fetch::VerifiedManifest> ResolveManifest(const std::string& ref_text, const CommonOptions& common,
+                                                Events& events) {
+  ASSIGN_OR_RETURN(fetch::ManifestRef ref, fetch::ParseReference(ref_text));
+  fetch::TrustConfig trust;
+  trust.insecure = common.insecure;
+  for (const std::string& path : common.trust_files) {
+    ASSIGN_OR_RETURN(fetch::TrustedKey key, fetch::TrustedKey::Load(path));
+    trust.keys.push_back(std::move(key));
+  }
+  RETURN_IF_ERROR(fetch::CheckVerifiable(ref, trust));
+  if (!ref.sha256 && trust.keys.empty()) {
+    events.Warn("*** --insecure: " + fetch::RedactUrl(ref.url) +
+                " is neither pinned nor signed; anyone who can alter it or its files controls this machine ***");
+  }
+  events.Emit("manifest", "start", {{"url", fetch::RedactUrl(ref.url)}});
+  fetch::TransferObserver quiet;
+  ASSIGN_OR_RETURN(fetch::VerifiedManifest vm, fetch::FetchVerifiedManifest(ref, trust, common.transfer, quiet));
+  events.Emit("manifest", "verified",
+              {{"url", fetch::RedactUrl(vm.url)}, {"sha256", vm.sha256}, {"verifiedBy", vm.verified_by},
+               {"name", vm.manifest.meta.name}, {"version", vm.manifest.meta.version}});
+  return vm;
+}
+
+/// Phase 3b, first half: what to fetch for this machine, and whether it fits.
+Result<fetch::StagePlan> PlanForHost(const fetch::VerifiedManifest& vm, const std::string& arch,
+                                     std::uint64_t extra_ram, Events& events) {
+  ASSIGN_OR_RETURN(const fetch::ArchPayload* payload, vm.manifest.PayloadFor(arch));
+  ASSIGN_OR_RETURN(fetch::StagePlan plan, fetch::PlanStage(*payload, vm.url));
+  plan.ram_needed += extra_ram;
+  ASSIGN_OR_RETURN(std::string meminfo, base::ReadFile("/proc/meminfo", 1 << 20));
+  ASSIGN_OR_RETURN(std::uint64_t available, fetch::ParseMeminfo(meminfo, "MemAvailable"));
+  ASSIGN_OR_RETURN(std::uint64_t total, fetch::ParseMeminfo(meminfo, "MemTotal"));
+  RETURN_IF_ERROR(fetch::CheckMinRam(vm.manifest.boot->min_ram_mib, total));
+  RETURN_IF_ERROR(fetch::CheckFitsInRam(plan, available));
+  events.Emit("plan-stage", "ok", {{"arch", arch}, {"files", plan.items.size()}, {"totalBytes", plan.total_bytes},
+                                   {"memAvailable", available}});
+  return plan;
+}
+
+bool IsInRam(const std::string& dir) {
+  struct statfs s {};
+  if (statfs(dir.c_str(), &s) != 0) return false;
+  return s.f_type == TMPFS_MAGIC || s.f_type == RAMFS_MAGIC;
+}
+
+/// Phase 3b, second half: fetch everything into `dir`, verify it, record what is there.
+Result<std::vector<fetch::StagedFile>> StageInto(const fetch::VerifiedManifest& vm, const fetch::StagePlan& plan,
+                                                 const std::string& dir, const CommonOptions& common,
+                                                 Events& events) {
+  std::vector<std::pair<std::string, std::uint64_t>> names;
+  for (const auto& item : plan.items) names.emplace_back(item.file->name, item.file->size);
+  Progress progress(events, names, isatty(STDERR_FILENO) && !common.json);
+  events.Say("fetching " + std::to_string(plan.items.size()) + " files (" + MiB(plan.total_bytes) + ") into " + dir);
+  events.Emit("stage", "start", {{"dir", dir}, {"totalBytes", plan.total_bytes}});
+  ASSIGN_OR_RETURN(auto staged, fetch::StageFiles(plan, dir, common.transfer, progress));
+  progress.Finish();
+  // Beside the payload: the verified manifest (hooks source it) and an index.
+  json index = {{"manifest", ManifestJson(vm)}, {"files", json::array()}};
+  for (const auto& s : staged) {
+    json f = FileJson(*s.item);
+    f["path"] = s.path;
+    f["url"] = fetch::RedactUrl(s.download.url);
+    f["requests"] = s.download.requests;
+    index["files"].push_back(f);
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(dir) / ".bootrino", ec);
+  RETURN_IF_ERROR(base::WriteFileAtomically(dir + "/.bootrino/bootrino.sh", vm.text, 0644));
+  RETURN_IF_ERROR(base::WriteFileAtomically(dir + "/.bootrino/stage.json", index.dump(2) + "\n", 0644));
+  events.Emit("stage", "ok", {{"dir", dir}, {"files", staged.size()}});
+  return staged;
+}
+
+Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::string& dir, Events& events) {
+  if (!vm.manifest.boot || !vm.manifest.boot->after_stage) return {};
+  const fetch::HookSpec& hook = *vm.manifest.boot->after_stage;
+  events.Say("running hook " + hook.function + " (limit " + std::to_string(hook.timeout_seconds) + " s)");
+  events.Emit("hook", "start", {{"function", hook.function}});
+  RETURN_IF_ERROR(RunHook(hook, dir + "/.bootrino/bootrino.sh", dir));
+  events.Emit("hook", "ok", {{"function", hook.function}});
+  return {};
+}
+
+/// A fresh directory on a RAM filesystem for `run`: staged files never touch the disk.
+Result<std::string> MakeRamStageDir() {
+  for (const char* parent : {"/run", "/dev/shm"}) {
+    if (!IsInRam(parent)) continue;
+    std::string templ = std::string(parent) + "/bootrino-stage.XXXXXX";
+    if (mkdtemp(templ.data())) return templ;
+  }
+  return base::Fail(base::Error(ErrorKind::kPreflight, "neither /run nor /dev/shm is a writable tmpfs")
+                        .Hint("bootrino stages the new OS in RAM: mount a tmpfs on /run (mount -t tmpfs tmpfs /run)"));
+}
+
+}  // namespace agent

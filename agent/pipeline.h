@@ -1,0 +1,47 @@
+// The phases of ARCHITECTURE.md's pipeline that the subcommands share. Each
+// takes plain structs, emits its events, and returns a Result; the
+// subcommands decide what to do with a failure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "agent/commands.h"
+#include "agent/events.h"
+#include "base/result.h"
+#include "fetch/stage.h"
+#include "fetch/trust.h"
+
+namespace agent {
+
+/// Prints an error with its advice, records it as an event, and returns the exit code.
+int Report(const base::Error& error, Events& events, const std::string& phase);
+
+/// --arch, or this machine's architecture.
+std::string MachineArch(const CommonOptions& common);
+
+/// 2: the reference and trust configuration → the verified manifest.
+[[nodiscard]] base::Result<fetch::VerifiedManifest> ResolveManifest(const std::string& ref_text,
+                                                                    const CommonOptions& common, Events& events);
+
+/// 3a: what to fetch for `arch`, refused when it (plus `extra_ram` bytes) cannot fit in memory.
+[[nodiscard]] base::Result<fetch::StagePlan> PlanForHost(const fetch::VerifiedManifest& vm, const std::string& arch,
+                                                         std::uint64_t extra_ram, Events& events);
+
+/// True when `dir` is on tmpfs or ramfs.
+bool IsInRam(const std::string& dir);
+
+/// 3b: fetch and verify everything into `dir`, with progress; records the index.
+[[nodiscard]] base::Result<std::vector<fetch::StagedFile>> StageInto(const fetch::VerifiedManifest& vm,
+                                                                     const fetch::StagePlan& plan,
+                                                                     const std::string& dir,
+                                                                     const CommonOptions& common, Events& events);
+
+/// 3c: the manifest's after-stage hook, if it has one.
+[[nodiscard]] base::Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::string& dir,
+                                                   Events& events);
+
+/// A fresh directory on a RAM filesystem (/run or /dev/shm): staged files never touch the disk.
+[[nodiscard]] base::Result<std::string> MakeRamStageDir();
+
+}  // namespace agent

@@ -1,0 +1,26 @@
+// How bootrino shows a verified manifest and its payload: as text for a
+// person, as JSON for a program (inspect --json, the stage index, events).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "fetch/stage.h"
+#include "fetch/trust.h"
+
+namespace agent {
+
+/// One payload file: role, name, size, sha256 and URLs (credentials removed).
+nlohmann::ordered_json FileJson(const fetch::StageItem& item);
+
+/// The manifest, where it came from, how it was verified, and every architecture's payload.
+nlohmann::ordered_json ManifestJson(const fetch::VerifiedManifest& vm);
+
+/// The same for a person, on stdout.
+void PrintManifest(const fetch::VerifiedManifest& vm);
+
+/// "12.3 MiB".
+std::string MiB(std::uint64_t bytes);
+
+}  // namespace agent

@@ -9,17 +9,8 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 
-PACKAGES=(build-essential cmake ninja-build libgtest-dev nlohmann-json3-dev libcli11-dev ca-certificates file)
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "build: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
-    { apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; }
-fi
+source packaging/packages.sh
+ensure_packages build-essential cmake ninja-build libgtest-dev nlohmann-json3-dev libcli11-dev ca-certificates file
 
 deps=$(packaging/deps.sh | tail -n 1)
 echo "build: dependencies in $deps" >&2

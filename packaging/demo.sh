@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# bootrino demo: watch bootrino take over a (local, emulated) cloud instance.
+#
+# On a fresh Debian 12 or Ubuntu machine, as root or as a user with sudo:
+#
+#   packaging/demo.sh
+#
+# installs what it needs (apt-get), builds the static bootrino binary (packaging/build.sh; the first
+# build compiles its libraries from Debian sources, ~10 minutes, cached afterwards), builds and
+# caches the VM fixtures (tests/vm/fixtures.sh: Debian's cloud kernel, busybox, sample RAM OSes),
+# serves the "alpine-like" sample OS on 127.0.0.1, and boots a QEMU VM standing in for a cloud
+# instance. Its console is your terminal: the VM gets DHCP, runs
+#     bootrino run http://10.0.2.100/alpine-like/bootrino.sh#sha256=… --yes
+# and bootrino fetches, verifies and kexecs into the RAM OS, which shows the kernel command line
+# and the files bootrino added, then gives you its shell. Ctrl-A X quits QEMU (Ctrl-A H: help).
+#
+# Options:
+#   --manifest REF     boot REF instead of the sample. The VM has no internet: its only way out is
+#                      http://10.0.2.100/ → a file server on this machine's 127.0.0.1. To rehearse
+#                      your own OS, put bootrino.sh and its files in a directory and pass
+#                      --serve DIR; REF then defaults to http://10.0.2.100/bootrino.sh#sha256=<its
+#                      hash> (or give --manifest http://10.0.2.100/PATH#sha256=… for another file in
+#                      DIR). File URLs in the manifest must be relative, or point at 10.0.2.100.
+#                      Without --serve, the samples are served: http://10.0.2.100/{alpine-like,
+#                      tinycore-like,broken,huge}/bootrino.sh.
+#   --serve DIR        serve DIR (instead of the samples) at http://10.0.2.100/.
+#   --cmd CMD          what the VM runs: run (default: `run REF --yes`), dry-run (`run REF
+#                      --dry-run`: fetch and verify, change nothing), fetch, inspect.
+#   --args A,B,...     more arguments for bootrino in the VM (e.g. --insecure,--retries,5).
+#   --memory MIB       VM memory (default 1024).
+#   --expect REGEX     non-interactive: the console is printed, not attached; exit 0 as soon as a
+#                      console line matches REGEX (extended regex), 1 if --timeout passes first or
+#                      the VM stops. E.g. --expect 'BOOTRINO-RAMOS-UP'.
+#   --timeout S        limit in seconds (default: 600 with --expect, none otherwise).
+#   --log FILE         also write everything the console shows to FILE.
+#   --disk-image PATH  attach PATH as the VM's virtio disk (raw, /dev/vda in the VM); a sparse 2 GiB
+#                      file is created if PATH does not exist; it is kept after the run. A block
+#                      device is refused.
+#   --bootrino BIN     use this static binary instead of building one.
+#   --accel auto|kvm|tcg   auto (default): KVM if /dev/kvm boots a guest, else software emulation.
+#   -h, --help         this text.
+#
+# Console markers: BOOTRINO-HOST-READY (network up, bootrino starts), BOOTRINO-HOST-EXIT=N
+# (bootrino returned N: it failed before the kexec, see README's exit codes; the host lives on),
+# BOOTRINO-HOST-ALIVE, BOOTRINO-RAMOS-UP name=… (the new OS is running).
+# Environment: BOOTRINO_CACHE (default ~/.cache/bootrino) holds build dependencies and fixtures.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+say() { echo "demo: $*" >&2; }
+die() { echo "demo: ERROR: $*" >&2; exit 2; }
+usage() { sed -n '2,/^set -euo/p' "$ROOT/packaging/demo.sh" | sed '$d; s/^# \{0,1\}//'; }
+
+MANIFEST='' SERVE='' CMD=run ARGS='' MEMORY=1024 EXPECT='' TIMEOUT='' LOG='' DISK='' BIN='' ACCEL_OPT=auto
+need() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"; }
+while (($#)); do
+  case $1 in
+    --manifest) need "$@"; MANIFEST=$2; shift 2 ;;
+    --serve) need "$@"; SERVE=$2; shift 2 ;;
+    --cmd) need "$@"; CMD=$2; shift 2 ;;
+    --args) need "$@"; ARGS=$2; shift 2 ;;
+    --memory) need "$@"; MEMORY=$2; shift 2 ;;
+    --expect) need "$@"; EXPECT=$2; shift 2 ;;
+    --timeout) need "$@"; TIMEOUT=$2; shift 2 ;;
+    --log) need "$@"; LOG=$2; shift 2 ;;
+    --disk-image) need "$@"; DISK=$2; shift 2 ;;
+    --bootrino) need "$@"; BIN=$2; shift 2 ;;
+    --accel) need "$@"; ACCEL_OPT=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+done
+[[ $MEMORY =~ ^[1-9][0-9]*$ ]] || die "--memory takes MiB, e.g. 1024"
+[[ -z $TIMEOUT || $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout takes seconds"
+[[ -n $EXPECT && -z $TIMEOUT ]] && TIMEOUT=600
+case $CMD in run|dry-run|fetch|inspect) ;; *) die "--cmd is run, dry-run, fetch or inspect" ;; esac
+case $ACCEL_OPT in auto|kvm|tcg) ;; *) die "--accel is auto, kvm or tcg" ;; esac
+[[ $ARGS != *[[:space:]]* ]] || die "--args takes comma-separated arguments without spaces"
+[[ $MANIFEST != *[[:space:]]* ]] || die "--manifest must not contain spaces"
+[[ -z $SERVE || -d $SERVE ]] || die "--serve $SERVE: no such directory"
+if [[ -n $DISK ]]; then
+  # Safety: only ever a regular file. Never a device node, never a path under /dev.
+  [[ ! -e $DISK || -f $DISK ]] || die "--disk-image $DISK exists and is not a regular file (block devices are refused)"
+  [[ $(readlink -m "$DISK") != /dev/* ]] || die "--disk-image must be an image file, not under /dev"
+fi
+[[ -z $BIN || -x $BIN ]] || die "--bootrino $BIN is not an executable"
+[[ $(uname -m) == x86_64 ]] || die "the demo VM is x86_64 only for now"
+
+if [[ $(id -u) != 0 ]]; then
+  command -v sudo >/dev/null || die "run as root, or install sudo (packages are installed with apt-get)"
+fi
+
+# 1. Packages: build.sh and fixtures.sh install what they need (with sudo when not root).
+say "checking the VM packages (QEMU, busybox, netcat)"
+"$ROOT/tests/vm/fixtures.sh" packages
+
+# 2. The binary.
+if [[ -z $BIN ]]; then
+  say "building bootrino (packaging/build.sh; the first build takes ~10 minutes, later ones seconds)"
+  BIN=$("$ROOT/packaging/build.sh" | tail -n 1)
+  [[ $BIN == /* ]] || BIN=$ROOT/$BIN
+fi
+say "bootrino: $BIN"
+
+# 3. Fixtures and the host initrd.
+say "fixtures (cached after the first run)"
+FIX=$("$ROOT/tests/vm/fixtures.sh" | tail -n 1)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-demo.XXXXXX")
+SERVER_PID='' QEMU_PID='' TAIL_PID=''
+cleanup() {
+  local pid
+  for pid in $TAIL_PID $QEMU_PID $SERVER_PID; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+BOOTRINO_VM_FIXTURES=$FIX "$ROOT/tests/vm/fixtures.sh" host-initrd "$BIN" "$WORK/host.cpio.gz" >/dev/null
+
+# 4. The file server the VM reaches as http://10.0.2.100/ (bound to 127.0.0.1 only).
+DOCROOT=${SERVE:-$FIX/www}
+python3 "$ROOT/tests/integration/fault_server.py" --root "$DOCROOT" --host 127.0.0.1 --port 0 \
+  --port-file "$WORK/port" --log "$WORK/server.log" 2>"$WORK/server.err" &
+SERVER_PID=$!
+for _ in $(seq 100); do [[ -s $WORK/port ]] && break; sleep 0.05; done
+[[ -s $WORK/port ]] || die "the file server did not start: $(cat "$WORK/server.err")"
+PORT=$(cat "$WORK/port")
+say "serving $DOCROOT on 127.0.0.1:$PORT (the VM sees http://10.0.2.100/)"
+
+pin() { echo "http://10.0.2.100/$1#sha256=$(sha256sum <"$DOCROOT/$1" | cut -d' ' -f1)"; }
+if [[ -z $MANIFEST ]]; then
+  if [[ -n $SERVE ]]; then
+    [[ -f $SERVE/bootrino.sh ]] || die "$SERVE has no bootrino.sh: pass --manifest http://10.0.2.100/PATH#sha256=…"
+    MANIFEST=$(pin bootrino.sh)
+  else
+    MANIFEST=$(pin alpine-like/bootrino.sh)
+  fi
+fi
+case $MANIFEST in
+  http://10.0.2.100/*) ;;
+  *) say "WARNING: the VM can reach nothing but http://10.0.2.100/ (this machine's file server):" \
+       "$MANIFEST will fail with a network error (exit 4). Serve it locally with --serve DIR." ;;
+esac
+
+# 5. The VM.
+if [[ -n $DISK && ! -e $DISK ]]; then
+  say "creating $DISK (sparse, 2 GiB)"
+  truncate -s 2G "$DISK"
+fi
+# KVM when it works: /dev/kvm can exist and still not run a guest (some nested setups hang after
+# the BIOS), so boot the kernel once without an initrd; it panics at once and QEMU exits.
+ACCEL=$ACCEL_OPT
+if [[ $ACCEL == auto ]]; then
+  ACCEL=tcg
+  probe_cache=${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}/vm/kvm-broken.$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)
+  if [[ -f $probe_cache ]]; then
+    say "KVM did not boot a guest earlier since this machine started: using software emulation"
+  elif [[ -r /dev/kvm && -w /dev/kvm ]]; then
+    say "probing KVM (at most 15 s)"
+    timeout 15 qemu-system-x86_64 -accel kvm -m 256 -smp 1 -nographic -no-reboot -nic none \
+      -kernel "$FIX/vmlinuz" -append "console=ttyS0 panic=-1 quiet" </dev/null >"$WORK/kvm-probe.log" 2>&1 || true
+    if grep -q 'Kernel panic' "$WORK/kvm-probe.log"; then
+      ACCEL=kvm
+    else
+      say "/dev/kvm is there but did not boot a guest: using software emulation"
+      touch "$probe_cache" 2>/dev/null || true
+    fi
+  fi
+fi
+[[ $ACCEL == kvm ]] || say "software emulation (TCG): allow ~10 s to boot and ~20 s for the takeover"
+append="console=ttyS0 panic=1 bootrino.ref=$MANIFEST bootrino.cmd=$CMD${ARGS:+ bootrino.args=$ARGS}"
+[[ -n $LOG ]] && : >"$LOG"
+CONSOLE_LOG=${LOG:-$WORK/console.log}
+qemu=(qemu-system-x86_64 -accel "$ACCEL" -m "$MEMORY" -smp 1 -no-reboot -nic none -display none
+  -kernel "$FIX/vmlinuz" -initrd "$WORK/host.cpio.gz" -append "$append"
+  -netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $PORT"
+  -device virtio-net-pci,netdev=n0,romfile=)
+[[ -n $DISK ]] && qemu+=(-drive "file=$DISK,if=virtio,format=raw")
+case $CMD in
+  run) shown="run $MANIFEST --yes" ;;
+  dry-run) shown="run $MANIFEST --dry-run" ;;
+  fetch) shown="fetch $MANIFEST --stage /run/stage" ;;
+  *) shown="$CMD $MANIFEST" ;;
+esac
+say "booting the cloud host stand-in (QEMU $ACCEL, ${MEMORY} MiB); it will run: bootrino $shown${ARGS:+ ${ARGS//,/ }}"
+
+if [[ -z $EXPECT ]]; then
+  say "the console is yours; Ctrl-A X quits QEMU"
+  qemu+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$CONSOLE_LOG" -serial chardev:con -mon chardev=con)
+  rc=0
+  if [[ -n $TIMEOUT ]]; then
+    timeout --foreground "$TIMEOUT" "${qemu[@]}" || rc=$?
+  else
+    "${qemu[@]}" || rc=$?
+  fi
+  stty sane 2>/dev/null || true
+  [[ -n $DISK ]] && say "disk image kept: $DISK"
+  [[ -n $LOG ]] && say "console log: $LOG"
+  exit "$rc"
+fi
+
+# Non-interactive: console to stdout and the log; wait for EXPECT.
+: >"$CONSOLE_LOG"
+"${qemu[@]}" -serial "file:$CONSOLE_LOG" -monitor none </dev/null >"$WORK/qemu.out" 2>&1 &
+QEMU_PID=$!
+tail -n +1 -f "$CONSOLE_LOG" &
+TAIL_PID=$!
+t0=$SECONDS
+deadline=$((SECONDS + TIMEOUT))
+result=1 why="within ${TIMEOUT}s"
+while ((SECONDS < deadline)); do
+  if tr -d '\r' <"$CONSOLE_LOG" | grep -Eq -- "$EXPECT"; then result=0; break; fi
+  if grep -q '^BOOTRINO-HOST-ALIVE' "$CONSOLE_LOG"; then
+    sleep 1  # the host prints nothing after this but a shell prompt
+    tr -d '\r' <"$CONSOLE_LOG" | grep -Eq -- "$EXPECT" && { result=0; break; }
+    say "bootrino returned ($(grep -a -o 'BOOTRINO-HOST-EXIT=[0-9]*' "$CONSOLE_LOG" || echo 'did not run'))" \
+      "and the host is idle: /$EXPECT/ will not come"
+    why="before bootrino gave up"
+    break
+  fi
+  if ! kill -0 "$QEMU_PID" 2>/dev/null; then
+    tr -d '\r' <"$CONSOLE_LOG" | grep -Eq -- "$EXPECT" && { result=0; break; }
+    say "QEMU stopped: $(tail -n 3 "$WORK/qemu.out")"
+    why="before QEMU stopped"
+    break
+  fi
+  sleep 0.2
+done
+sleep 0.3
+kill "$TAIL_PID" 2>/dev/null || true
+echo
+if ((result == 0)); then
+  say "the console showed /$EXPECT/ $((SECONDS - t0)) s after QEMU started"
+else
+  say "the console did not show /$EXPECT/ $why"
+fi
+[[ -n $DISK ]] && say "disk image kept: $DISK"
+[[ -n $LOG ]] && say "console log: $LOG"
+exit "$result"

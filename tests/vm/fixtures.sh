@@ -1,0 +1,489 @@
+#!/usr/bin/env bash
+# Fixtures for bootrino's VM tests and demo, built from Debian packages and cached.
+#
+#   tests/vm/fixtures.sh                          build (or reuse) the fixtures; the last line of
+#                                                 stdout is their directory
+#   tests/vm/fixtures.sh host-initrd BOOTRINO OUT [FILE:GUEST_PATH...]
+#                                                 OUT = the "cloud host stand-in" initrd with
+#                                                 BOOTRINO (a static binary, stripped on the way)
+#                                                 as /bin/bootrino, plus any more FILEs
+#   tests/vm/fixtures.sh packages                 only install the host packages the VM tier needs
+#
+# The fixture directory, ${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}/vm/KEY, holds
+#   vmlinuz              Debian's cloud kernel (LZ4 bzImage: boots fast under QEMU TCG)
+#   host-base.cpio.gz    the host stand-in initramfs, without bootrino (gzip member padded to 512)
+#   modules.txt          the virtio modules it loads, in order
+#   www/alpine-like/     a sample RAM OS shaped like Alpine's netboot files + bootrino.sh
+#   www/tinycore-like/   a sample RAM OS shaped like Tiny Core + bootrino.sh
+#   www/broken/          alpine-like with one flipped byte in initramfs-virt (size unchanged)
+#   www/huge/            a manifest whose 1 GiB initrd (a sparse file of zeros) fits in no small VM
+#   versions.txt         what the fixtures were built from
+# KEY names the kernel and busybox-static package versions plus a hash of this script, so an
+# apt-get update that brings a new kernel, or an edit here, builds a fresh set. Downloaded .debs are
+# kept in .../vm/debs. Progress goes to stderr.
+set -euo pipefail
+SELF=$(readlink -f "$0")
+CACHE=${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}
+VMCACHE=$CACHE/vm
+
+say() { echo "fixtures: $*" >&2; }
+die() { echo "fixtures: ERROR: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Host packages.
+PACKAGES=(qemu-system-x86 busybox-static cpio netcat-openbsd python3 kmod zstd xz-utils binutils util-linux)
+SUDO=()
+[[ $(id -u) == 0 ]] || SUDO=(sudo)
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../packaging/packages.sh"
+install_packages() { ensure_packages "${PACKAGES[@]}"; }
+
+# candidate PACKAGE: the version apt would install now (empty if unknown).
+candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}' | grep -v '(none)' || true; }
+
+# The versioned kernel image package: Debian's cloud kernel (LZ4, virtio as modules); on Ubuntu,
+# which has no cloud-amd64 flavour, the kvm flavour, else the virtual one. BOOTRINO_VM_KERNEL_PACKAGE
+# names one directly (e.g. linux-image-6.1.0-56-cloud-amd64).
+KERNEL_METAPACKAGES=(linux-image-cloud-amd64 linux-image-kvm linux-image-virtual)
+kernel_package() {
+  if [[ -n ${BOOTRINO_VM_KERNEL_PACKAGE:-} ]]; then echo "$BOOTRINO_VM_KERNEL_PACKAGE"; return; fi
+  # apt-cache prints "Depends: PKG" lines per metapackage in the order asked; take the first flavour's.
+  apt-cache depends "${KERNEL_METAPACKAGES[@]}" 2>/dev/null |
+    awk '$1 == "Depends:" && $2 ~ /^linux-image-(unsigned-)?[0-9]/ {print $2; exit}'
+}
+
+# candidates PACKAGE...: "PACKAGE VERSION" for each package apt knows (one apt-cache call).
+candidates() {
+  apt-cache policy "$@" 2>/dev/null |
+    awk '/^[^ ].*:$/ {pkg = substr($1, 1, length($1) - 1)} $1 == "Candidate:" && $2 != "(none)" {print pkg, $2}'
+}
+
+# resolve_versions: sets KPKG KVER KREL MPKG MVER BBVER KEY FIX. apt-cache takes seconds here, so the
+# answer is remembered until the package lists change (apt-get update) or this script does.
+resolve_versions() {
+  local script_hash stamp memo=$VMCACHE/.resolved
+  script_hash=$(sha256sum "$SELF" | cut -c1-12)
+  stamp="$script_hash $({ stat -c %Y /var/lib/apt/lists /etc/apt/sources.list /etc/apt/sources.list.d \
+    /etc/apt/preferences.d 2>/dev/null || true; } | tr '\n' .) ${BOOTRINO_VM_KERNEL_PACKAGE:-}"
+  if [[ -f $memo && $(head -n 1 "$memo") == "$stamp" ]]; then
+    eval "$(tail -n +2 "$memo")"
+    return
+  fi
+  KPKG=$(kernel_package)
+  if [[ -z $KPKG ]]; then
+    say "apt knows none of ${KERNEL_METAPACKAGES[*]}; running apt-get update"
+    "${SUDO[@]}" apt-get update -q >&2
+    KPKG=$(kernel_package)
+  fi
+  [[ -n $KPKG ]] || die "cannot find a kernel package behind ${KERNEL_METAPACKAGES[*]}"
+  KREL=${KPKG#linux-image-}
+  KREL=${KREL#unsigned-}
+  KREL=${KREL%-unsigned}
+  local c v
+  c=$(candidates "$KPKG" busybox-static "linux-modules-$KREL")
+  KVER=$(awk -v p="$KPKG" '$1 == p {print $2}' <<<"$c")
+  BBVER=$(awk '$1 == "busybox-static" {print $2}' <<<"$c")
+  # Ubuntu ships the modules in a package of their own.
+  MVER=$(awk -v p="linux-modules-$KREL" '$1 == p {print $2}' <<<"$c")
+  MPKG=""
+  [[ -z $MVER ]] || MPKG=linux-modules-$KREL
+  [[ -n $KVER && -n $BBVER ]] || die "no candidate version for $KPKG or busybox-static"
+  KEY=$(echo "k${KVER}${MVER:+_m$MVER}_bb${BBVER}_${script_hash}" | tr ':~/' '_-_')
+  FIX=$VMCACHE/$KEY
+  mkdir -p "$VMCACHE"
+  { echo "$stamp"; for v in KPKG KVER KREL MPKG MVER BBVER KEY FIX; do printf '%s=%q\n' "$v" "${!v}"; done; } >"$memo.$$"
+  mv "$memo.$$" "$memo"
+}
+
+# fetch_deb PACKAGE VERSION: the .deb in the download cache (apt-get download on a miss).
+fetch_deb() {
+  local pkg=$1 ver=$2 dir=$VMCACHE/debs f
+  mkdir -p "$dir"
+  f=$(find "$dir" -maxdepth 1 -name "${pkg}_${ver//:/%3a}_*.deb" | head -1)
+  if [[ -z $f ]]; then
+    say "downloading $pkg $ver"
+    (cd "$dir" && apt-get download -q "$pkg=$ver" 2>&1 | grep -v -e unsandboxed -e '^Get:' >&2 || true)
+    f=$(find "$dir" -maxdepth 1 -name "${pkg}_${ver//:/%3a}_*.deb" | head -1)
+    [[ -n $f ]] || die "apt-get download $pkg=$ver failed"
+  fi
+  echo "$f"
+}
+
+# ---------------------------------------------------------------------------------------------
+# mkcpio DIR OUT [DEV...]: a gzip'd newc archive of DIR (sorted, owner 0:0, mtime 0, so the bytes
+# depend only on the content) plus device nodes DEV = PATH:c|b:MAJOR:MINOR, made without mknod
+# (no root needed). PAD=N pads the gzip member with zeros to a multiple of N bytes; GZIP=0 leaves
+# the archive uncompressed.
+mkcpio() {
+  python3 - "$@" <<'PY'
+import gzip, os, stat, sys
+src, out, devs = sys.argv[1], sys.argv[2], sys.argv[3:]
+pad, compress = int(os.environ.get("PAD", "0")), os.environ.get("GZIP", "1") != "0"
+chunks, ino = [], [1000]
+
+def add(name, mode, data=b"", rdev=(0, 0), nlink=1):
+    ino[0] += 1
+    fields = [ino[0], mode, 0, 0, nlink, 0, len(data), 0, 0, rdev[0], rdev[1], len(name) + 1, 0]
+    hdr = b"070701" + b"".join(b"%08X" % v for v in fields) + name.encode() + b"\0"
+    chunks.append(hdr + b"\0" * (-len(hdr) % 4))
+    chunks.append(data + b"\0" * (-len(data) % 4))
+
+entries = []
+for root, dirs, files in os.walk(src):
+    for n in dirs + files:
+        p = os.path.join(root, n)
+        entries.append(os.path.relpath(p, src))
+dev_entries = {}
+for d in devs:
+    path, kind, major, minor = d.split(":")
+    dev_entries[path.lstrip("/")] = (kind, int(major), int(minor))
+for rel in sorted(set(entries) | set(dev_entries)):
+    if rel in dev_entries:
+        kind, major, minor = dev_entries[rel]
+        add(rel, (stat.S_IFCHR if kind == "c" else stat.S_IFBLK) | 0o600, rdev=(major, minor))
+        continue
+    p = os.path.join(src, rel)
+    st = os.lstat(p)
+    perm = stat.S_IMODE(st.st_mode)
+    if stat.S_ISLNK(st.st_mode):
+        add(rel, stat.S_IFLNK | 0o777, os.readlink(p).encode())
+    elif stat.S_ISDIR(st.st_mode):
+        add(rel, stat.S_IFDIR | perm, nlink=2)
+    elif stat.S_ISREG(st.st_mode):
+        add(rel, stat.S_IFREG | perm, open(p, "rb").read())
+    else:
+        sys.exit("mkcpio: unsupported file type: " + p)
+add("TRAILER!!!", 0)
+raw = b"".join(chunks)
+data = gzip.compress(raw, compresslevel=9, mtime=0) if compress else raw
+if pad:
+    data += b"\0" * (-len(data) % pad)
+open(out, "wb").write(data)
+PY
+}
+
+# busybox_tree DIR: busybox-static at DIR/bin/busybox with every applet linked where it belongs.
+busybox_tree() {
+  local dir=$1 applet
+  mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,run,tmp,etc,root}
+  cp "$WORK/busybox/bin/busybox" "$dir/bin/busybox"
+  for applet in $("$dir/bin/busybox" --list-full); do
+    [[ $applet == bin/busybox ]] && continue
+    mkdir -p "$dir/$(dirname "$applet")"
+    ln -sf "/bin/busybox" "$dir/$applet"
+  done
+  chmod 1777 "$dir/tmp"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The host stand-in: what a cloud instance looks like to bootrino (a kernel with serial console,
+# virtio NIC, DHCP), minus the disk and systemd.
+write_host_init() {
+  cat >"$1/init" <<'EOF'
+#!/bin/sh
+# bootrino VM tests: the cloud host stand-in. Brings up the virtio NIC with DHCP, then runs
+# bootrino as the kernel command line asks:
+#   bootrino.ref=URL          the manifest reference (required to run anything)
+#   bootrino.cmd=run|dry-run|fetch|inspect|none   (default run: `bootrino run REF --yes`)
+#   bootrino.args=a,b,c       extra arguments, commas become spaces
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm /sys/kernel/security
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+echo "host: kernel $(uname -r), $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo), lockdown: $(cat /sys/kernel/security/lockdown 2>/dev/null || echo unknown)"
+while read -r m; do
+  insmod "/lib/modules/$m.ko" || echo "host: insmod $m failed"
+done </etc/modules.txt
+ip link set lo up
+ip link set eth0 up 2>/dev/null || echo "host: no eth0"
+udhcpc -i eth0 -n -q -t 10 -T 1 -s /etc/udhcpc.script >/dev/null 2>&1 || echo "host: DHCP failed"
+echo "host: eth0 $(ip -4 -o addr show dev eth0 2>/dev/null | awk '{print $4}')"
+echo "BOOTRINO-HOST-READY"
+
+ref= cmd=run args=
+for word in $(cat /proc/cmdline); do
+  case $word in
+    bootrino.ref=*) ref=${word#bootrino.ref=} ;;
+    bootrino.cmd=*) cmd=${word#bootrino.cmd=} ;;
+    bootrino.args=*) args=$(echo "${word#bootrino.args=}" | tr , ' ') ;;
+  esac
+done
+if [ -n "$ref" ] && [ "$cmd" != none ]; then
+  case $cmd in
+    run) set -- run "$ref" --yes ;;
+    dry-run) set -- run "$ref" --dry-run ;;
+    fetch) mkdir -p /run/stage; set -- fetch "$ref" --stage /run/stage ;;
+    inspect) set -- inspect "$ref" ;;
+    *) set -- "$cmd" "$ref" ;;
+  esac
+  echo "host: bootrino $* $args"
+  # shellcheck disable=SC2086
+  /bin/bootrino "$@" $args
+  echo "BOOTRINO-HOST-EXIT=$?"
+fi
+echo "BOOTRINO-HOST-ALIVE"
+while true; do setsid cttyhack sh; done
+EOF
+  chmod 755 "$1/init"
+  cat >"$1/etc/udhcpc.script" <<'EOF'
+#!/bin/sh
+case $1 in
+  deconfig) ip -4 addr flush dev "$interface" ;;
+  bound|renew)
+    ip -4 addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    [ -n "$router" ] && ip route add default via "${router%% *}" dev "$interface" 2>/dev/null
+    : >/etc/resolv.conf
+    for s in $dns; do echo "nameserver $s" >>/etc/resolv.conf; done ;;
+esac
+exit 0
+EOF
+  chmod 755 "$1/etc/udhcpc.script"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Sample RAM OSes: a busybox initramfs whose /init reports what it was booted with.
+write_ramos_init() {
+  cat >"$1/init" <<EOF
+#!/bin/sh
+# Sample RAM OS for bootrino's VM tests: reports its cmdline and bootrino's overlay, then a shell.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+echo "BOOTRINO-RAMOS-UP name=$2"
+echo "cmdline: \$(cat /proc/cmdline)"
+if [ -d /etc/bootrino ]; then
+  for f in \$(find /etc/bootrino -type f | sort); do
+    echo "overlay-file: \$f (\$(wc -c <"\$f") bytes)"
+    cat "\$f"
+    echo
+    echo "overlay-file-end: \$f"
+  done
+else
+  echo "overlay: none"
+fi
+echo "BOOTRINO-RAMOS-SHELL"
+while true; do setsid cttyhack sh; done
+EOF
+  chmod 755 "$1/init"
+}
+
+# ramos_initrd NAME OUT: the sample OS's initramfs, gzip'd; its length is deliberately NOT a multiple
+# of 4, like real Alpine/Tiny Core initrds, so an overlay appended without padding gets lost.
+ramos_initrd() {
+  local name=$1 out=$2 tree=$WORK/ramos-$1 n=0
+  busybox_tree "$tree"
+  write_ramos_init "$tree" "$name"
+  printf 'NAME="%s (bootrino VM test sample)"\nID=%s\n' "$name" "$name" >"$tree/etc/os-release"
+  while :; do
+    head -c "$n" /dev/zero | tr '\0' x >"$tree/etc/padding"
+    mkcpio "$tree" "$out" /dev/console:c:5:1
+    (($(stat -c %s "$out") % 4)) && break
+    n=$((n + 1))
+  done
+}
+
+# write_manifest OUT NAME PERSONALISATION MINRAM CMDLINE KERNEL INITRD [FILE:NAME...] [hook]
+# Every path is relative to OUT's directory; sizes and hashes are taken from the files.
+write_manifest() {
+  python3 - "$@" <<'PY'
+import hashlib, json, os, sys
+out, name, pers, minram, cmdline, kernel, initrd, *rest = sys.argv[1:]
+base = os.path.dirname(out)
+hook = "hook" in rest
+rest = [r for r in rest if r != "hook"]
+def entry(url, target=None):
+    data = open(os.path.join(base, url), "rb")
+    h, size = hashlib.sha256(), 0
+    for chunk in iter(lambda: data.read(1 << 20), b""):
+        h.update(chunk)
+        size += len(chunk)
+    e = {"url": url, "size": size, "sha256": h.hexdigest()}
+    if target: e["name"] = target
+    return e
+arch = {"kernel": entry(kernel), "initrds": [entry(initrd)],
+        "files": [entry(*spec.split(":", 1)) for spec in rest], "cmdline": cmdline}
+boot = {"schema": 1, "minRamMiB": int(minram), "personalisation": pers, "architectures": {"x86_64": arch}}
+if hook:
+    boot["hooks"] = {"afterStage": {"function": "bootrino_after_stage", "timeoutSeconds": 30}}
+meta = {"name": name, "version": "1.0", "description": "bootrino VM test sample RAM OS (" + name + ")",
+        "tags": ["test", "runfromram"], "boot": boot}
+text = "#!/bin/sh\n# bootrino VM test sample: " + name + "\n"
+text += 'read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n' + json.dumps(meta, indent=2) + "\nBOOTRINOJSONMARKER\n"
+if hook:
+    text += '\nbootrino_after_stage() {\n    test -s "$BOOTRINO_STAGE_DIR/boot/modloop-virt"\n}\n'
+open(out, "w").write(text)
+PY
+}
+
+# ---------------------------------------------------------------------------------------------
+build_fixtures() {
+  local out=$1 kdeb bbdeb m mods=() seen=" "
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-fixtures.XXXXXX")
+  trap 'rm -rf "$WORK"' EXIT
+  mkdir -p "$out"
+  kdeb=$(fetch_deb "$KPKG" "$KVER")
+  bbdeb=$(fetch_deb busybox-static "$BBVER")
+  say "unpacking $(basename "$kdeb") and $(basename "$bbdeb")"
+  dpkg-deb -x "$kdeb" "$WORK/kernel"
+  if [[ -n $MPKG ]]; then
+    dpkg-deb -x "$(fetch_deb "$MPKG" "$MVER")" "$WORK/kernel"
+  fi
+  dpkg-deb -x "$bbdeb" "$WORK/busybox"
+  cp "$WORK/kernel/boot/vmlinuz-$KREL" "$out/vmlinuz"
+  chmod 644 "$out/vmlinuz"
+
+  # virtio NIC (and disk, for the disk tiers and the demo's --disk-image) with their dependencies,
+  # in load order, as plain .ko files (busybox insmod reads no .xz/.zst).
+  if [[ ! -d $WORK/kernel/lib/modules && -d $WORK/kernel/usr/lib/modules ]]; then
+    ln -s usr/lib "$WORK/kernel/lib"  # merged-/usr packages (newer Ubuntu and Debian)
+  fi
+  depmod -b "$WORK/kernel" "$KREL"
+  mkdir -p "$WORK/host/lib/modules"
+  for m in virtio_pci virtio_net virtio_blk; do
+    local deps
+    deps=$(modprobe -d "$WORK/kernel" -S "$KREL" --show-depends "$m") || die "modprobe --show-depends $m failed"
+    while read -r verb path _; do
+      [[ $verb == insmod ]] || continue
+      local name
+      name=$(basename "$path")
+      name=${name%%.ko*}
+      [[ $seen == *" $name "* ]] && continue
+      seen+="$name "
+      mods+=("$name")
+      case $path in
+        *.ko) cp "$path" "$WORK/host/lib/modules/$name.ko" ;;
+        *.ko.xz) xz -dc "$path" >"$WORK/host/lib/modules/$name.ko" ;;
+        *.ko.zst) zstd -qdc "$path" >"$WORK/host/lib/modules/$name.ko" ;;
+        *.ko.gz) gzip -dc "$path" >"$WORK/host/lib/modules/$name.ko" ;;
+        *) die "unexpected module file $path" ;;
+      esac
+    done <<<"$deps"
+  done
+  : >"$out/modules.txt"
+  ((${#mods[@]} == 0)) || printf '%s\n' "${mods[@]}" >"$out/modules.txt"
+  say "host modules: ${mods[*]:-none (built in)}"
+
+  busybox_tree "$WORK/host"
+  cp "$out/modules.txt" "$WORK/host/etc/modules.txt"
+  write_host_init "$WORK/host"
+  printf 'NAME="bootrino VM host stand-in"\nID=bootrino-host\n' >"$WORK/host/etc/os-release"
+  PAD=512 mkcpio "$WORK/host" "$out/host-base.cpio.gz" /dev/console:c:5:1
+
+  say "building sample RAM OSes"
+  local a=$out/www/alpine-like t=$out/www/tinycore-like b=$out/www/broken h=$out/www/huge
+  mkdir -p "$a" "$t" "$b" "$h"
+  ln "$out/vmlinuz" "$a/vmlinuz-virt"
+  ramos_initrd alpine-like "$a/initramfs-virt"
+  python3 -c 'import hashlib,sys; sys.stdout.buffer.write(b"".join(hashlib.sha256(b"modloop%d" % i).digest() for i in range(8192)))' \
+    >"$a/modloop-virt"
+  write_manifest "$a/bootrino.sh" alpine-like overlay 128 "modules=loop,squashfs modloop=/boot/modloop-virt quiet" \
+    vmlinuz-virt initramfs-virt modloop-virt:boot/modloop-virt hook
+
+  ln "$out/vmlinuz" "$t/vmlinuz64"
+  ramos_initrd tinycore-like "$t/core.gz"
+  write_manifest "$t/bootrino.sh" tinycore-like tinycore-mydata 128 "tce=LABEL=tce quiet" vmlinuz64 core.gz
+
+  # broken: the alpine-like manifest, but one byte of the initrd differs (same size).
+  ln "$a"/{vmlinuz-virt,modloop-virt,bootrino.sh} "$b/"
+  python3 - "$a/initramfs-virt" "$b/initramfs-virt" <<'PY'
+import sys
+data = bytearray(open(sys.argv[1], "rb").read())
+data[len(data) // 2] ^= 0xFF
+open(sys.argv[2], "wb").write(data)
+PY
+
+  # huge: a 1 GiB initrd (sparse zeros: no disk space) beside the real kernel.
+  ln "$out/vmlinuz" "$h/vmlinuz"
+  truncate -s 1G "$h/initrd.img"
+  write_manifest "$h/bootrino.sh" huge overlay 64 "quiet" vmlinuz initrd.img
+
+  {
+    echo "kernel $KPKG $KVER"
+    [[ -z $MPKG ]] || echo "modules $MPKG $MVER"
+    echo "busybox-static $BBVER"
+    echo "script $(sha256sum "$SELF" | cut -d' ' -f1)"
+    echo "built $(date -u +%FT%TZ)"
+  } >"$out/versions.txt"
+}
+
+ensure_fixtures() {
+  install_packages
+  resolve_versions
+  if [[ ! -f $FIX/versions.txt ]]; then
+    mkdir -p "$VMCACHE"
+    exec 9>"$VMCACHE/.lock"
+    flock 9
+    if [[ ! -f $FIX/versions.txt ]]; then
+      local t0=$SECONDS tmp=$FIX.tmp.$$
+      say "building fixtures $KEY"
+      rm -rf "$tmp"
+      build_fixtures "$tmp"
+      mv "$tmp" "$FIX"
+      say "fixtures built in $((SECONDS - t0)) s"
+      # Fixture sets nobody used for 30 days (an older kernel or script) go.
+      find "$VMCACHE" -mindepth 2 -maxdepth 2 -name .used -mtime +30 -printf '%h\n' | while read -r old; do
+        say "removing unused fixtures $old"
+        rm -rf "$old"
+      done
+    fi
+    flock -u 9
+  fi
+  touch "$FIX/.used"
+}
+
+# host_initrd BOOTRINO OUT: host-base (already padded to 512) + a gzip'd cpio with /bin/bootrino.
+host_initrd() {
+  local bin=$1 out=$2 tmp
+  [[ -f $bin ]] || die "no such binary: $bin"
+  if command -v file >/dev/null && file -L "$bin" | grep -q ELF && ! file -L "$bin" | grep -q 'statically linked'; then
+    say "warning: $bin does not look statically linked"
+  fi
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-hostinitrd.XXXXXX")
+  mkdir -p "$tmp/tree/bin"
+  strip -o "$tmp/tree/bin/bootrino" "$bin" 2>/dev/null || cp "$bin" "$tmp/tree/bin/bootrino"
+  chmod 755 "$tmp/tree/bin/bootrino"
+  local spec
+  for spec in "${@:3}"; do
+    mkdir -p "$tmp/tree/$(dirname "${spec#*:}")"
+    cp "${spec%%:*}" "$tmp/tree/${spec#*:}"
+  done
+  find "$tmp/tree" -type d -exec chmod 755 {} +
+  PAD=4 mkcpio "$tmp/tree" "$tmp/bootrino.cpio.gz"
+  cat "$FIX/host-base.cpio.gz" "$tmp/bootrino.cpio.gz" >"$out.tmp"
+  mv "$out.tmp" "$out"
+  rm -rf "$tmp"
+}
+
+case ${1:-} in
+  "")
+    ensure_fixtures
+    echo "$FIX"
+    ;;
+  host-initrd)
+    [[ $# -ge 3 ]] || die "usage: $0 host-initrd BOOTRINO_BIN OUT [FILE:GUEST_PATH...]"
+    # BOOTRINO_VM_FIXTURES: the directory a previous call printed (skips the checks).
+    if [[ -f ${BOOTRINO_VM_FIXTURES:-}/host-base.cpio.gz ]]; then
+      FIX=$BOOTRINO_VM_FIXTURES
+    else
+      ensure_fixtures
+    fi
+    host_initrd "${@:2}"
+    echo "$3"
+    ;;
+  packages)
+    install_packages
+    ;;
+  -h|--help)
+    sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'
+    ;;
+  *)
+    die "unknown command $1 (try --help)"
+    ;;
+esac

@@ -1,0 +1,284 @@
+# Shared by the VM tests (tests/vm/test_*.sh): cached fixtures, the host stand-in initrd with the
+# binary under test, a loopback file server the guest reaches through QEMU's guestfwd, QEMU itself
+# (software emulation, restricted networking), and waits on the serial console.
+#
+# A test sources this file, then typically:
+#   serve "$FIX/www"                           # the fixture samples over HTTP on 127.0.0.1
+#   REF=$(pinned alpine-like/bootrino.sh)      # http://10.0.2.100/…#sha256=…
+#   EXTRA_APPEND="bootrino.cmd=dry-run"        # more guest kernel parameters
+#   boot_host                                  # QEMU in the background; console → $SERIAL
+#   wait_for '^BOOTRINO-HOST-EXIT=' 300 done   # fails (console tail shown) on timeout or panic
+#   expect_seen '^BOOTRINO-HOST-EXIT=0$'; ok "…"
+# The host stand-in's console markers: BOOTRINO-HOST-READY, BOOTRINO-HOST-EXIT=N, BOOTRINO-HOST-ALIVE;
+# the sample RAM OSes': BOOTRINO-RAMOS-UP name=…, "cmdline: …", overlay-file…, BOOTRINO-RAMOS-SHELL.
+#
+# Environment: BOOTRINO (the static binary; ctest sets it, default build/agent/bootrino),
+# BOOTRINO_SOURCE (the source tree), VM_CMD (what the host runs: run (default, `run REF --yes`),
+# dry-run, fetch, inspect), MEM (guest MiB, default 1024), EXTRA_APPEND, QEMU_EXTRA (array: more
+# QEMU arguments), VM_ACCEL (default tcg), VM_TIMEOUT (outer limit in seconds for each QEMU run,
+# default 600), TAIL_LINES (console lines shown on failure, default 80), KEEP_WORK=1 (keep the
+# scratch dir; KEEP_WORK_ON_FAILURE=1: only when failing), VM_HOST_INITRD (use this host initrd
+# instead of building one around $BOOTRINO: selftest.sh).
+set -euo pipefail
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BOOTRINO_SOURCE=${BOOTRINO_SOURCE:-$(cd "$VM_DIR/../.." && pwd)}
+BOOTRINO=${BOOTRINO:-$BOOTRINO_SOURCE/build/agent/bootrino}
+TEST_NAME=$(basename "$0" .sh)
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-vm.XXXXXX")
+PIDS=()
+QEMU_PID=
+SERIAL=$WORK/serial.log
+STAMPED=$WORK/serial.stamped
+TIMINGS=()
+
+vm_cleanup() {
+  local rc=$? pid
+  [[ -n $QEMU_PID ]] && kill "$QEMU_PID" 2>/dev/null || true
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if ((${#TIMINGS[@]})); then
+    echo "# timings ($TEST_NAME): ${TIMINGS[*]}"
+  fi
+  if [[ ${KEEP_WORK:-0} == 1 || ($rc != 0 && ${KEEP_WORK_ON_FAILURE:-0} == 1) ]]; then
+    echo "# scratch kept in $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap vm_cleanup EXIT
+
+ok() { echo "ok - $*"; }
+
+# fail MESSAGE: prints it, the end of the serial console and of the server log, and exits 1.
+fail() {
+  echo "FAIL ($TEST_NAME): $*" >&2
+  if [[ -s $SERIAL ]]; then
+    echo "--- serial console (last ${TAIL_LINES:-80} lines of $(wc -l <"$SERIAL")):" >&2
+    tr -d '\r' <"$SERIAL" | tail -n "${TAIL_LINES:-80}" >&2
+  fi
+  if [[ -s $WORK/qemu.err ]]; then
+    echo "--- QEMU stderr:" >&2
+    tail -n 20 "$WORK/qemu.err" >&2
+  fi
+  if [[ -n ${SERVER_LOG:-} && -s $SERVER_LOG ]]; then
+    echo "--- file server log (last 10 requests):" >&2
+    tail -n 10 "$SERVER_LOG" >&2
+  fi
+  exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures and the binary under test.
+[[ -n ${VM_HOST_INITRD:-} || -x $BOOTRINO ]] || fail "no bootrino binary at $BOOTRINO (run packaging/build.sh, or set BOOTRINO)"
+FIX=$("$VM_DIR/fixtures.sh" | tail -n 1)
+[[ -f $FIX/vmlinuz ]] || fail "fixtures.sh gave no fixture dir"
+# VM_HOST_INITRD: a ready host initrd to use instead (selftest.sh passes one with a stand-in agent).
+if [[ -n ${VM_HOST_INITRD:-} ]]; then
+  HOST_INITRD=$VM_HOST_INITRD
+else
+  HOST_INITRD=$WORK/host.cpio.gz
+  BOOTRINO_VM_FIXTURES=$FIX "$VM_DIR/fixtures.sh" host-initrd "$BOOTRINO" "$HOST_INITRD" >/dev/null
+fi
+
+# ---------------------------------------------------------------------------------------------
+# serve DIR: a plain file server for DIR on 127.0.0.1 (tests/integration/fault_server.py, so
+# /_f/SPEC/PATH fault URLs work too). Sets SERVER_DIR, SERVER_PORT and SERVER_LOG (one JSON line
+# per request). The guest reaches it as http://10.0.2.100/.
+serve() {
+  SERVER_DIR=$1
+  SERVER_LOG=$WORK/server.log
+  : >"$SERVER_LOG"
+  python3 "$BOOTRINO_SOURCE/tests/integration/fault_server.py" --root "$SERVER_DIR" --host 127.0.0.1 --port 0 \
+    --port-file "$WORK/server.port" --log "$SERVER_LOG" 2>"$WORK/server.err" &
+  PIDS+=($!)
+  for _ in $(seq 100); do [[ -s $WORK/server.port ]] && break; sleep 0.05; done
+  [[ -s $WORK/server.port ]] || fail "file server did not start: $(cat "$WORK/server.err")"
+  SERVER_PORT=$(cat "$WORK/server.port")
+}
+
+# pinned PATH: the guest's reference to SERVER_DIR/PATH, pinned by the file's hash.
+pinned() { echo "http://10.0.2.100/$1#sha256=$(sha256sum <"$SERVER_DIR/$1" | cut -d' ' -f1)"; }
+
+# requests_for SUBSTRING: the server log lines whose request path contains SUBSTRING.
+requests_for() { grep -F -- "\"path\": \"$1" "$SERVER_LOG" 2>/dev/null || grep -F -- "$1" "$SERVER_LOG" || true; }
+
+# ---------------------------------------------------------------------------------------------
+# boot_host: starts QEMU with the host stand-in, asynchronously. The guest kernel's command line is
+# "console=ttyS0 panic=1 bootrino.ref=$REF $EXTRA_APPEND" (no bootrino.ref when REF is empty);
+# everything on the serial console lands in $SERIAL and, each line prefixed with the seconds since
+# QEMU started, in $STAMPED. Networking: restricted user-mode, the only way out being
+# 10.0.2.100:80 → nc 127.0.0.1:$SERVER_PORT.
+boot_host() {
+  local append="console=ttyS0 panic=1"
+  [[ -n ${REF:-} ]] && append+=" bootrino.ref=$REF"
+  [[ -n ${EXTRA_APPEND:-} ]] && append+=" $EXTRA_APPEND"
+  local net=()
+  if [[ -n ${SERVER_PORT:-} ]]; then
+    net=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $SERVER_PORT"
+      -device virtio-net-pci,netdev=n0,romfile=)
+  fi
+  local extra=()
+  [[ -n ${QEMU_EXTRA+x} ]] && extra=("${QEMU_EXTRA[@]}")
+  : >"$SERIAL"
+  : >"$STAMPED"
+  echo "# boot: -m ${MEM:-1024}, append: $append" >&2
+  QEMU_T0=$(date +%s.%N)
+  timeout -k 5 "${VM_TIMEOUT:-600}" qemu-system-x86_64 -accel "${VM_ACCEL:-tcg}" -m "${MEM:-1024}" -smp 1 -nographic \
+    -no-reboot -nic none -kernel "$FIX/vmlinuz" -initrd "$HOST_INITRD" -append "$append" \
+    "${net[@]}" "${extra[@]}" </dev/null 2>"$WORK/qemu.err" > >(stamp_lines "$QEMU_T0" "$SERIAL" "$STAMPED") &
+  QEMU_PID=$!
+}
+
+# stamp_lines T0 RAW STAMPED: copies stdin to RAW as it comes, and to STAMPED line by line,
+# each line prefixed with the seconds between T0 and its first byte.
+stamp_lines() {
+  python3 -u -c '
+import os, sys, time
+t0, raw, stamped = float(sys.argv[1]), open(sys.argv[2], "ab", 0), open(sys.argv[3], "a", buffering=1)
+at_start, line = True, ""
+while True:
+    data = os.read(0, 65536)
+    if not data:
+        break
+    raw.write(data)
+    for ch in data.decode("utf-8", "replace"):
+        if at_start:
+            line, at_start = "%8.3f " % (time.time() - t0), False
+        if ch == "\n":
+            stamped.write(line + "\n")
+            at_start = True
+        elif ch != "\r":
+            line += ch
+if not at_start:
+    stamped.write(line + "\n")
+' "$@"
+}
+
+qemu_running() { [[ -n $QEMU_PID ]] && kill -0 "$QEMU_PID" 2>/dev/null; }
+
+# stop_vm: kills QEMU (by its pid) and waits for it.
+stop_vm() {
+  if [[ -n $QEMU_PID ]]; then
+    kill "$QEMU_PID" 2>/dev/null || true
+    wait "$QEMU_PID" 2>/dev/null || true
+    QEMU_PID=
+  fi
+}
+
+# seen REGEX: whether the serial console has shown a line matching REGEX (ERE) yet.
+seen() { tr -d '\r' <"$SERIAL" | grep -Eq -- "$1"; }
+
+# stamp_of REGEX: seconds after QEMU start at which a line matching REGEX first appeared.
+stamp_of() {
+  python3 - "$1" "$STAMPED" <<'PY'
+import re, sys
+pat = re.compile(sys.argv[1])
+for line in open(sys.argv[2], errors="replace"):
+    stamp, text = line[:8].strip(), line[9:].rstrip("\n")
+    if pat.search(text):
+        print(stamp)
+        break
+PY
+}
+
+# wait_for REGEX TIMEOUT [LABEL]: waits until the serial console shows REGEX; fails (serial tail
+# printed) after TIMEOUT seconds or if QEMU exits first. With LABEL, records "LABEL=Ns" (since
+# QEMU start) in the timings printed at the end.
+wait_for() {
+  local re=$1 limit=$2 label=${3:-} deadline=$((SECONDS + $2))
+  while ! seen "$re"; do
+    if seen 'Kernel panic - not syncing'; then
+      sleep 0.5
+      fail "kernel panic while waiting for /$re/"
+    fi
+    if ! qemu_running; then
+      sleep 0.5
+      seen "$re" && break
+      fail "QEMU exited before the console showed /$re/"
+    fi
+    ((SECONDS < deadline)) || fail "timed out after ${limit}s waiting for /$re/ on the console"
+    sleep 0.2
+  done
+  if [[ -n $label ]]; then
+    sleep 0.1
+    TIMINGS+=("$label=$(stamp_of "$re")s")
+  fi
+}
+
+# expect_seen REGEX / expect_not_seen REGEX: assertions on what the console has shown so far.
+expect_seen() { seen "$1" || fail "the console never showed /$1/"; }
+expect_not_seen() { ! seen "$1" || fail "the console showed /$1/: $(tr -d '\r' <"$SERIAL" | grep -Em1 -- "$1")"; }
+
+# console_value PREFIX: the rest of the first console line starting with PREFIX.
+console_value() { tr -d '\r' <"$SERIAL" | grep -m1 -- "^$1" | cut -c$((${#1} + 1))- || true; }
+
+# host_args ARG...: kernel parameter passing ARGs to bootrino in the guest (bootrino.args=a,b,c).
+host_args() { local IFS=,; echo "bootrino.args=$*"; }
+
+# overlay_content PATH: what the sample RAM OS printed as the content of overlay file PATH.
+overlay_content() {
+  tr -d '\r' <"$SERIAL" | awk -v f="$1" '
+    $0 ~ "^overlay-file-end: " f "$" { on = 0 }
+    on { print }
+    index($0, "overlay-file: " f " (") == 1 { on = 1 }'
+}
+
+# The bootrino subcommand the host runs: `run REF --yes` unless VM_CMD says otherwise
+# (VM_CMD=dry-run exercises the harness and the failure paths before kexec support exists).
+VM_CMD=${VM_CMD:-run}
+
+# Fast, bounded transfers: these tests exercise bootrino, not patience.
+GUEST_FAST=(--retries 2 --retry-delay 0.2 --connect-timeout 10 --stall-timeout 20)
+
+# check_ramos NAME CMDLINE: after a kexec, the sample RAM OS NAME is up, its kernel command line
+# holds the manifest's CMDLINE, the host's serial console and bootrino.id=, and bootrino's overlay
+# (/etc/bootrino/manifest.json and boot-id) reached it.
+check_ramos() {
+  local name=$1 want=$2 line id_re='(^| )bootrino\.id=[^ ]+'
+  expect_seen "BOOTRINO-RAMOS-UP name=$name"
+  line=$(console_value "cmdline: ")
+  [[ -n $line ]] || fail "the RAM OS printed no cmdline"
+  [[ $line == *"$want"* ]] || fail "RAM OS cmdline '$line' lacks the manifest's '$want'"
+  [[ " $line " == *" console=ttyS0 "* || " $line " == *" console=ttyS0,"* ]] || fail "RAM OS cmdline '$line' lacks the host's console=ttyS0"
+  [[ $line =~ $id_re ]] || fail "RAM OS cmdline '$line' lacks bootrino.id="
+  local id=${BASH_REMATCH[0]#*bootrino.id=} boot_id
+  [[ $line != *bootrino.ref=* && " $line " != *" panic=1 "* ]] ||
+    fail "RAM OS cmdline '$line' carries host parameters other than the console over"
+  ok "$name: cmdline has the manifest's, console=ttyS0 and bootrino.id=$id"
+  if seen "Initramfs unpacking failed"; then
+    fail "the new kernel could not unpack the whole initrd ($(tr -d '\r' <"$SERIAL" | grep -om1 'Initramfs unpacking failed.*')):" \
+      "an uncompressed cpio appended right after a gzip member must start at a multiple of 4 bytes; pad each initrd with zeros"
+  fi
+  expect_not_seen "^overlay: none"
+  expect_seen "^overlay-file: /etc/bootrino/manifest.json \([1-9][0-9]* bytes\)"
+  expect_seen "^overlay-file: /etc/bootrino/boot-id \([1-9][0-9]* bytes\)"
+  ok "$name: bootrino's overlay is there (/etc/bootrino/manifest.json, /etc/bootrino/boot-id)"
+  overlay_content /etc/bootrino/manifest.json | grep -q "\"$name\"" ||
+    fail "/etc/bootrino/manifest.json does not name $name: $(overlay_content /etc/bootrino/manifest.json | head -c 300)"
+  boot_id=$(overlay_content /etc/bootrino/boot-id | tr -d '[:space:]')
+  [[ $boot_id == "$id" ]] || fail "/etc/bootrino/boot-id is '$boot_id' but the cmdline says bootrino.id=$id"
+  ok "$name: manifest.json names the OS; boot-id matches bootrino.id=$id"
+}
+
+# kexec_sample NAME CMDLINE: boots the host stand-in, which runs `bootrino run REF --yes` for the
+# sample RAM OS www/NAME; expects it to kexec into that OS and checks what the OS was given.
+kexec_sample() {
+  local name=$1 want=$2
+  serve "$FIX/www"
+  REF=$(pinned "$name/bootrino.sh")
+  EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}")"
+  boot_host
+  wait_for '^BOOTRINO-HOST-READY' 120 ready
+  wait_for '^BOOTRINO-RAMOS-UP|^BOOTRINO-HOST-EXIT=' 300
+  if seen '^BOOTRINO-HOST-EXIT='; then
+    fail "bootrino returned ($(console_value BOOTRINO-HOST-EXIT=)) instead of booting $name"
+  fi
+  TIMINGS+=("kexec=$(stamp_of 'Starting new kernel')s")
+  wait_for "^BOOTRINO-RAMOS-UP name=$name" 10 ramos-up
+  ok "bootrino kexec'd from the host into $name"
+  wait_for '^BOOTRINO-RAMOS-SHELL' 60
+  expect_not_seen '^BOOTRINO-HOST-(EXIT|ALIVE)'
+  check_ramos "$name" "$want"
+  stop_vm
+}

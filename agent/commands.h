@@ -27,6 +27,8 @@ struct FetchOptions {
 struct RunOptions {
   bool dry_run = false;
   bool yes = false;
+  bool detach = false;          ///< return after the load; reboot once the caller has exited
+  int detach_timeout_s = 600;   ///< reboot anyway after this long
   std::string disk;
 };
 

@@ -46,6 +46,13 @@ void Events::Emit(const std::string& phase, const std::string& status, nlohmann:
   std::fflush(json_);
 }
 
+std::string Events::Elapsed() const {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.2f",
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+  return buf;
+}
+
 void Events::Say(const std::string& line) { std::fprintf(stderr, "bootrino: %s\n", line.c_str()); }
 void Events::Warn(const std::string& line) { std::fprintf(stderr, "bootrino: warning: %s\n", line.c_str()); }
 

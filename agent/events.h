@@ -24,9 +24,12 @@ class Events {
   /// A line for the person watching (stderr).
   void Say(const std::string& line);
   void Warn(const std::string& line);
+  /// Seconds since this Events was made (bootrino's start), as "1.23".
+  std::string Elapsed() const;
 
  private:
   std::FILE* json_ = nullptr;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 /// Progress of a set of downloads: a live bar per file on a terminal, a line

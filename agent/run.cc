@@ -7,6 +7,7 @@
 #include <sys/random.h>
 
 #include "agent/commands.h"
+#include "agent/detach.h"
 #include "agent/exit_codes.h"
 #include "agent/pipeline.h"
 #include "agent/report.h"
@@ -193,8 +194,22 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   if (auto r = kexec::Load(base::RealSys(), *plan); !r) return Report(r.error(), events, "load");
   events.Emit("load", "ok", {{"cmdline", plan->cmdline}});
   // 6 commit: the disk takeover arrives with a later release; nothing on disk changes yet.
-  // 7 boot.
-  events.Say("loaded " + vm->manifest.meta.name + "; rebooting into it now");
+  // 7 boot, after the caller has finished when asked (or when cloud-init is the caller).
+  events.Say("loaded " + vm->manifest.meta.name + " in " + events.Elapsed() + " s");
+  if (pid_t cloud_init = CloudInitAncestor(); options.detach || cloud_init) {
+    pid_t anchor = cloud_init ? cloud_init : WaitAnchor();
+    std::string who = cloud_init ? "cloud-init" : "the calling process";
+    auto parent = DetachUntilGone(anchor, options.detach_timeout_s);
+    if (!parent) return Report(parent.error(), events, "boot");
+    if (*parent) {
+      events.Say("the reboot into " + vm->manifest.meta.name + " happens in the background once " + who +
+                 " (pid " + std::to_string(anchor) + ") has finished, within " +
+                 std::to_string(options.detach_timeout_s) + " s");
+      events.Emit("boot", "detached", {{"waitFor", who}, {"pid", anchor}});
+      return kExitOk;
+    }
+  }
+  events.Say("rebooting into " + vm->manifest.meta.name);
   events.Emit("boot", "start", {{"how", "kexec"}});
   auto booted = kexec::Boot(base::RealSys());
   return Report(booted.error(), events, "boot");

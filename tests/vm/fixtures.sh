@@ -222,9 +222,10 @@ if [ -n "$ref" ] && [ "$cmd" != none ]; then
     *) set -- "$cmd" "$ref" ;;
   esac
   echo "host: bootrino $* $args"
-  # shellcheck disable=SC2086
-  /bin/bootrino "$@" $args
-  echo "BOOTRINO-HOST-EXIT=$?"
+  # Run from a short-lived shell, as cloud-init's runcmd script runs it: with
+  # --detach bootrino waits for this caller to exit before it reboots.
+  # shellcheck disable=SC2086,SC2016
+  sh -c '/bin/bootrino "$@"; echo "BOOTRINO-HOST-EXIT=$?"' bootrino-caller "$@" $args
 fi
 echo "BOOTRINO-HOST-ALIVE"
 while true; do setsid cttyhack sh; done

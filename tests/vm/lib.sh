@@ -274,7 +274,11 @@ kexec_sample() {
   if seen '^BOOTRINO-HOST-EXIT='; then
     fail "bootrino returned ($(console_value BOOTRINO-HOST-EXIT=)) instead of booting $name"
   fi
-  TIMINGS+=("kexec=$(stamp_of 'Starting new kernel')s")
+  TIMINGS+=("bootrino-start=$(stamp_of '^host: bootrino ')s" "kexec=$(stamp_of 'Starting new kernel')s")
+  # bootrino's own account: from its start to the loaded kernel (fetch, verify, plan, load).
+  local account
+  account=$(tr -d '\r' <"$SERIAL" | sed -nE 's/^bootrino: loaded .* in ([0-9.]+) s \(fetching .* took ([0-9.]+) s\)$/\1 \2/p' | head -n 1)
+  TIMINGS+=("bootrino-self=${account% *}s" "bootrino-fetch=${account#* }s")
   wait_for "^BOOTRINO-RAMOS-UP name=$name" 10 ramos-up
   ok "bootrino kexec'd from the host into $name"
   wait_for '^BOOTRINO-RAMOS-SHELL' 60

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Time from QEMU start to the RAM OS, split into its parts, over several runs
+# of the VM tier's kexec tests (software emulation, 1 vCPU, like CI).
+#
+#   bench/boot.sh [RUNS]      (default 5 runs per sample OS)
+#
+# Per sample OS it prints the median of: host boot (QEMU start → the host
+# stand-in's network is up), bootrino (its start → the new kernel starting:
+# fetch, verify, plan, load, kexec), kexec → the RAM OS's /init, the total, and
+# bootrino's own account of its start → loaded kernel, of which the transfer,
+# and the rest (the target: under 2 s beyond the transfer). Needs a built binary
+# (packaging/build.sh) and runs the VM fixtures' installer as the tests do.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+runs=${1:-5}
+export BOOTRINO=${BOOTRINO:-$PWD/build/agent/bootrino} BOOTRINO_SOURCE=$PWD
+[[ -x $BOOTRINO ]] || { echo "bench: no binary at $BOOTRINO; run packaging/build.sh" >&2; exit 1; }
+
+median() { sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
+
+printf '| sample OS | runs | host boot | bootrino → kexec | kexec → RAM OS | total | bootrino start → loaded | of which transfer | bootrino beyond transfer |\n'
+printf '|---|---|---|---|---|---|---|---|---|\n'
+for os in alpine tinycore; do
+  log=$(mktemp)
+  for i in $(seq "$runs"); do
+    echo "bench: $os run $i/$runs" >&2
+    bash tests/vm/test_kexec_$os.sh 2>&1 | grep '^# timings' >>"$log" || { echo "bench: run failed" >&2; exit 1; }
+  done
+  # "# timings (…): ready=6.5s bootrino-start=6.6s kexec=12.1s bootrino-self=3.2s ramos-up=20.3s"
+  field() { sed -nE "s/.* $1=([0-9.]+)s.*/\\1/p" "$log"; }
+  paste <(field ready) <(field bootrino-start) <(field kexec) <(field ramos-up) <(field bootrino-self) \
+    <(field bootrino-fetch) >"$log.cols"
+  host=$(awk '{print $1}' "$log.cols" | median)
+  agent=$(awk '{print $3-$2}' "$log.cols" | median)
+  kexec=$(awk '{print $4-$3}' "$log.cols" | median)
+  total=$(awk '{print $4}' "$log.cols" | median)
+  self=$(awk '{print $5}' "$log.cols" | median)
+  transfer=$(awk '{print $6}' "$log.cols" | median)
+  beyond=$(awk '{print $5-$6}' "$log.cols" | median)
+  printf '| %s-like | %d | %.1f s | %.1f s | %.1f s | %.1f s | %.2f s | %.2f s | %.2f s |\n' \
+    "$os" "$runs" "$host" "$agent" "$kexec" "$total" "$self" "$transfer" "$beyond"
+  rm -f "$log" "$log.cols"
+done

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include "fetch/block_writer.h"
 #include "fetch/ca_bundle.h"
 #include "fetch/sha256.h"
 
@@ -39,10 +40,15 @@ struct Job {
   std::size_t url_index = 0;
   int tries_of_url = 0;
   int requests = 0;
-  std::uint64_t offset = 0;          // bytes received, hashed and written
+  // Bytes accepted. The writer hashes and writes them on its own thread and may
+  // be a few blocks behind: whatever reads this as a position in the file (a
+  // Range, the size check) or reads the hash must Flush the writer first.
+  std::uint64_t offset = 0;
   std::uint64_t offset_at_start = 0; // where the current try started (its Range)
   bool first_write = true;
-  Sha256 hasher;
+  std::unique_ptr<BlockWriter> writer;  // from the first Start until the job is done
+  bool paused = false;                  // OnBody paused the transfer: the writer had no room
+  std::size_t paused_bytes = 0;         // the refused callback's size: curl delivers it again on resume
   CurlEasy easy;
   Clock::time_point not_before{};    // backoff: do not start before this
   // Set by the write callback to say why it stopped the transfer.
@@ -65,6 +71,14 @@ std::string Detail(const Job& job, CURLcode code) {
 
 std::string FormatBytes(std::uint64_t n) { return std::to_string(n) + " bytes"; }
 
+// Drops every byte accepted so far: the next ones go to offset 0 and a fresh hash.
+base::Result<void> StartOver(Job& job) {
+  RETURN_IF_ERROR(job.writer->Restart());
+  job.offset = 0;
+  job.offset_at_start = 0;
+  return {};
+}
+
 // A write callback's refusal must stop the transfer; returning fewer bytes
 // than offered makes curl fail it with CURLE_WRITE_ERROR.
 size_t OnBody(char* data, size_t one, size_t count, void* user) {
@@ -77,13 +91,10 @@ size_t OnBody(char* data, size_t one, size_t count, void* user) {
     curl_easy_getinfo(job.easy.get(), CURLINFO_RESPONSE_CODE, &status);
     if (job.offset > 0 && status == 200) {
       // The server ignored our Range and sends the whole file: start over.
-      if (auto r = d.sink->Truncate(0); !r) {
+      if (auto r = StartOver(job); !r) {
         job.write_failure = std::move(r).error();
         return 0;
       }
-      job.offset = 0;
-      job.offset_at_start = 0;
-      job.hasher = Sha256();
     }
     curl_off_t length = -1;
     curl_easy_getinfo(job.easy.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
@@ -96,11 +107,18 @@ size_t OnBody(char* data, size_t one, size_t count, void* user) {
     job.oversize = true;
     return 0;
   }
-  if (auto r = d.sink->Write(job.offset, std::span<const char>(data, n)); !r) {
+  // Waiting for the writer here would stall every other transfer on this
+  // thread; curl keeps the bytes and delivers them again on resume.
+  if (job.writer->WouldWait(n)) {
+    job.paused = true;
+    job.paused_bytes = n;
+    return CURL_WRITEFUNC_PAUSE;
+  }
+  // The error may be an earlier block's: the writer is behind, and stops at its first.
+  if (auto r = job.writer->Append(std::span<const char>(data, n)); !r) {
     job.write_failure = std::move(r).error();
     return 0;
   }
-  job.hasher.Update(std::string_view(data, n));
   job.offset += n;
   job.observer->OnProgress(job.index, job.offset);
   return n;
@@ -138,6 +156,11 @@ class Transfers {
       jobs_[i].observer = &observer;
     }
   }
+  // Writers first: their threads call curl_multi_wakeup until they are joined.
+  // (Run returns early on a fatal error while other transfers are mid-stream.)
+  ~Transfers() {
+    for (Job& job : jobs_) job.writer.reset();
+  }
 
   base::Result<std::vector<DownloadResult>> Run() {
     multi_.reset(curl_multi_init());
@@ -158,6 +181,7 @@ class Transfers {
         ++running;
         it = waiting.erase(it);
       }
+      if (Job* failed = ResumeCaughtUp()) return base::Fail(Failure(*failed));
       int still_running = 0;
       curl_multi_perform(multi_.get(), &still_running);
       int queued = 0;
@@ -171,6 +195,7 @@ class Transfers {
         job->easy.reset();
         switch (outcome) {
           case Outcome::kDone:
+            job->writer.reset();  // its thread and blocks are for running transfers only
             --remaining;
             break;
           case Outcome::kRetry:
@@ -195,14 +220,32 @@ class Transfers {
   }
 
  private:
+  // Resumes the transfers whose writers have room again. curl delivers the
+  // held bytes from within curl_easy_pause; a full writer pauses it again, and
+  // a failed one is fatal at once (returned) rather than whenever curl ends it.
+  Job* ResumeCaughtUp() {
+    for (Job& job : jobs_) {
+      if (!job.paused || job.writer->WouldWait(job.paused_bytes)) continue;
+      job.paused = false;
+      curl_easy_pause(job.easy.get(), CURLPAUSE_CONT);
+      if (job.write_failure) return &job;
+    }
+    return nullptr;
+  }
+
   base::Result<void> Start(Job& job) {
     const Download& d = *job.download;
     const std::string& url = d.urls[job.url_index];
     job.easy.reset(curl_easy_init());
     if (!job.easy) return base::Fail(ErrorKind::kInternal, "curl_easy_init failed");
     CURL* e = job.easy.get();
+    if (!job.writer) {
+      // A writer with room again wakes curl_multi_poll, so the loop resumes its transfer.
+      job.writer = std::make_unique<BlockWriter>(d.sink, kWriteBlockBytes, kWriteBlocksQueued,
+                                                 [multi = multi_.get()] { curl_multi_wakeup(multi); });
+    }
     job.first_write = true;
-    job.offset_at_start = job.offset;
+    job.offset_at_start = job.offset;  // the writer is flushed: Finish ran after the last try
     ++job.tries_of_url;
     ++job.requests;
     curl_easy_setopt(e, CURLOPT_URL, url.c_str());
@@ -246,6 +289,12 @@ class Transfers {
   Outcome Finish(Job& job, CURLcode code) {
     const Download& d = *job.download;
     const std::string url = d.urls[job.url_index];
+    job.paused = false;  // the try is over: nothing to resume
+    // What follows reads job.offset as the file's size and the hash: both count
+    // only once the writer has caught up with the bytes accepted.
+    if (!job.write_failure) {
+      if (auto r = job.writer->Flush(); !r) job.write_failure = std::move(r).error();
+    }
     observer_.OnProgress(job.index, job.offset);
     if (job.write_failure) return Outcome::kFatal;
     long status = 0;
@@ -254,6 +303,7 @@ class Transfers {
     bool retry = false;
     bool check_failed = false;
     bool tls_failed = false;
+    bool start_over = false;
     if (job.oversize) {
       why = "the server sent more than the declared " + FormatBytes(d.max_size) + "; cut off";
       check_failed = true;
@@ -262,7 +312,7 @@ class Transfers {
         why = "the server sent " + FormatBytes(job.offset) + " but the manifest says " + FormatBytes(*d.size);
         check_failed = true;
       } else {
-        std::string actual = Sha256::Hex(job.hasher.Final());
+        std::string actual = Sha256::Hex(job.writer->Digest());
         if (d.sha256 && actual != *d.sha256) {
           why = "sha256 mismatch: expected " + *d.sha256 + ", got " + actual;
           check_failed = true;
@@ -282,7 +332,7 @@ class Transfers {
       retry = IsRetryableStatus(status);
       if (status == 416) {  // our Range is past the end: the file changed; start over
         retry = true;
-        job.offset = 0;
+        start_over = true;
       }
     } else if (code == CURLE_UNSUPPORTED_PROTOCOL) {
       why = "refused a redirect to another protocol (" + Detail(job, code) +
@@ -297,16 +347,14 @@ class Transfers {
         why += " after " + FormatBytes(job.offset);
       }
     }
-    if (check_failed) {
-      // Bytes that failed a check are worthless: the next URL starts from zero.
-      job.offset = 0;
-      job.hasher = Sha256();
-      if (auto r = d.sink->Truncate(0); !r) {
+    // Bytes that failed a check are worthless (the next URL starts from zero),
+    // and after a 416 the file has changed.
+    if (check_failed || start_over) {
+      if (auto r = StartOver(job); !r) {
         job.write_failure = std::move(r).error();
         return Outcome::kFatal;
       }
     }
-    if (job.offset == 0) job.hasher = Sha256();
     if (retry && job.tries_of_url < options_.tries) {
       double delay = std::min(30.0, options_.retry_delay_s * std::pow(2.0, job.tries_of_url - 1));
       observer_.OnRetry(job.index, url, why, delay);

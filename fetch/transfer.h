@@ -23,6 +23,8 @@ struct TransferOptions {
 };
 
 /// Where a download's bytes go; offsets are absolute positions in the file.
+/// DownloadAll calls a Sink from a thread of the download's own (see
+/// fetch/block_writer.h), one call at a time, and not after it returns.
 class Sink {
  public:
   virtual ~Sink() = default;

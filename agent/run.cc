@@ -204,12 +204,15 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
     return kExitOk;
   }
   // 5 load: the kernel is handed over before anything is written; a refusal leaves the host as it was.
+  const auto load_start = std::chrono::steady_clock::now();
   if (auto r = kexec::Load(base::RealSys(), *plan); !r) return Report(r.error(), events, "load");
+  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   events.Emit("load", "ok", {{"cmdline", plan->cmdline}});
   // 6 commit: the disk takeover arrives with a later release; nothing on disk changes yet.
   // 7 boot, after the caller has finished when asked (or when cloud-init is the caller).
-  char fetched[96];
-  snprintf(fetched, sizeof fetched, " (fetching %s took %.2f s)", MiB(stage_plan->total_bytes).c_str(), fetch_s);
+  char fetched[128];
+  snprintf(fetched, sizeof fetched, " (fetching %s took %.2f s, the kernel's load %.2f s)",
+           MiB(stage_plan->total_bytes).c_str(), fetch_s, load_s);
   events.Say("loaded " + vm->manifest.meta.name + " in " + events.Elapsed() + " s" + fetched);
   if (pid_t cloud_init = CloudInitAncestor(); options.detach || cloud_init) {
     pid_t anchor = cloud_init ? cloud_init : WaitAnchor();

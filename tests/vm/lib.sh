@@ -277,8 +277,9 @@ kexec_sample() {
   TIMINGS+=("bootrino-start=$(stamp_of '^host: bootrino ')s" "kexec=$(stamp_of 'Starting new kernel')s")
   # bootrino's own account: from its start to the loaded kernel (fetch, verify, plan, load).
   local account
-  account=$(tr -d '\r' <"$SERIAL" | sed -nE 's/^bootrino: loaded .* in ([0-9.]+) s \(fetching .* took ([0-9.]+) s\)$/\1 \2/p' | head -n 1)
-  TIMINGS+=("bootrino-self=${account% *}s" "bootrino-fetch=${account#* }s")
+  account=($(tr -d '\r' <"$SERIAL" |
+    sed -nE "s/^bootrino: loaded .* in ([0-9.]+) s \(fetching .* took ([0-9.]+) s, the kernel's load ([0-9.]+) s\)$/\1 \2 \3/p" | head -n 1))
+  TIMINGS+=("bootrino-self=${account[0]:-}s" "bootrino-fetch=${account[1]:-}s" "bootrino-load=${account[2]:-}s")
   wait_for "^BOOTRINO-RAMOS-UP name=$name" 10 ramos-up
   ok "bootrino kexec'd from the host into $name"
   wait_for '^BOOTRINO-RAMOS-SHELL' 60

@@ -114,12 +114,17 @@ build_zlib() {
 
 build_mbedtls() {
   # Default config plus thread safety, as Debian's own package does: PSA's global state (used by TLS and by
-  # bootrino's signature checks) is only safe across threads with MBEDTLS_THREADING_C. Edited in the header
-  # itself so the installed mbedtls_config.h matches the library.
+  # bootrino's signature checks) is only safe across threads with MBEDTLS_THREADING_C. And SHA-256 on
+  # ARMv8 crypto extensions when the CPU has them (TLS hashes every record); mbedTLS ignores the option
+  # when building for other architectures. Edited in the header itself so the installed
+  # mbedtls_config.h matches the library.
   sed -i -e 's|^//#define MBEDTLS_THREADING_C$|#define MBEDTLS_THREADING_C|' \
-         -e 's|^//#define MBEDTLS_THREADING_PTHREAD$|#define MBEDTLS_THREADING_PTHREAD|' include/mbedtls/mbedtls_config.h
-  [[ $(grep -c '^#define MBEDTLS_THREADING_\(C\|PTHREAD\)$' include/mbedtls/mbedtls_config.h) == 2 ]] \
-    || die "could not enable MBEDTLS_THREADING_C/PTHREAD in mbedtls_config.h"
+         -e 's|^//#define MBEDTLS_THREADING_PTHREAD$|#define MBEDTLS_THREADING_PTHREAD|' \
+         -e 's|^//#define MBEDTLS_SHA256_USE_ARMV8_A_CRYPTO_IF_PRESENT$|#define MBEDTLS_SHA256_USE_ARMV8_A_CRYPTO_IF_PRESENT|' \
+         include/mbedtls/mbedtls_config.h
+  [[ $(grep -c '^#define MBEDTLS_\(THREADING_C\|THREADING_PTHREAD\|SHA256_USE_ARMV8_A_CRYPTO_IF_PRESENT\)$' \
+       include/mbedtls/mbedtls_config.h) == 3 ]] \
+    || die "could not enable threading and ARMv8 SHA-256 in mbedtls_config.h"
   cmake_install -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DGEN_FILES=OFF -DMBEDTLS_FATAL_WARNINGS=OFF \
     -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF
 }

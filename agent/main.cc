@@ -74,7 +74,8 @@ int Main(int argc, char** argv) {
   run->add_option("REF", ref, "manifest reference")->required();
   run->add_flag("--dry-run", run_options.dry_run, "fetch and verify into RAM, print the plan, change nothing");
   run->add_flag("--yes", run_options.yes, "confirm that the root disk may be replaced");
-  run->add_option("--disk", run_options.disk, "the disk to replace, when it is not the one holding /");
+  run->add_option("--disk", run_options.disk,
+                  "the disk to replace, when it is not the one holding / (refused until the disk takeover lands)");
   run->add_flag("--detach", run_options.detach,
                 "exit 0 once the OS is verified and loaded; reboot into it after the caller has exited "
                 "(automatic under cloud-init, which must finish first)");

@@ -159,6 +159,13 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
                       .Hint("add --yes to confirm, or --dry-run to see the plan without changing anything"),
                   events, "start");
   }
+  if (!options.disk.empty()) {
+    return Report(base::Error(ErrorKind::kUsage, "--disk " + options.disk +
+                                                     ": this release boots the RAM OS with kexec only and never "
+                                                     "writes a disk, so there is no disk to choose")
+                      .Hint("run again without --disk; the disk takeover comes in a later release"),
+                  events, "start");
+  }
   // 1 preflight: can this host do it at all? Nothing fetched yet. A dry run
   // goes on to show the whole plan, then reports the refusal.
   auto preflight = Preflight(events);

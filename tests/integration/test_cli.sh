@@ -31,6 +31,9 @@ expect_err "this is a private key"
 run_bootrino 2 run "$FS_URL/x.sh#sha256=$(printf 'a%.0s' {1..64})"
 expect_err "run replaces the operating system" && expect_err "add --yes to confirm, or --dry-run"
 [[ ! -s $FS_LOG ]] || fail "run without --yes fetched something"
+run_bootrino 2 run "$FS_URL/x.sh#sha256=$(printf 'a%.0s' {1..64})" --dry-run --disk "$WORK/disk.img"
+expect_err "never writes a disk" && expect_err "what to do: run again without --disk"
+[[ ! -s $FS_LOG ]] || fail "run with --disk fetched something"
 ok "usage errors exit 2 and say what to do"
 
 # The original bootrino format: metadata only.

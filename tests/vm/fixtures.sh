@@ -257,6 +257,9 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# Kernel messages share the serial port and would split this report's lines
+# (seen: a late driver message inside "overlay-file: …"); keep them in dmesg.
+dmesg -n 1
 echo "BOOTRINO-RAMOS-UP name=$2"
 echo "cmdline: \$(cat /proc/cmdline)"
 if [ -d /etc/bootrino ]; then

@@ -5,7 +5,10 @@
 #include <filesystem>
 #include <optional>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "agent/commands.h"
 #include "agent/detach.h"
@@ -120,6 +123,24 @@ void PrintPlan(const fetch::VerifiedManifest& vm, const std::string& arch, const
   std::printf("  then    kexec_file_load, reboot into the new kernel\n");
 }
 
+/// One run at a time: a second one would race the first for the kernel's
+/// single kexec image (and later the disk). The lock is an flock on
+/// /run/bootrino.lock, released when the holder exits; a detached child
+/// inherits it until it reboots.
+Result<base::Fd> LockRun() {
+  ASSIGN_OR_RETURN(base::Fd fd, base::Open("/run/bootrino.lock", O_RDWR | O_CREAT, 0600));
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    std::string holder = base::ReadFile("/run/bootrino.lock", 64).value_or("");
+    while (!holder.empty() && holder.back() == '\n') holder.pop_back();
+    return base::Fail(base::Error(ErrorKind::kPreflight, "another bootrino run is in progress" +
+                                                             (holder.empty() ? "" : " (pid " + holder + ")"))
+                          .Hint("wait for it to finish (or stop it); nothing was changed"));
+  }
+  std::string pid = std::to_string(getpid()) + "\n";
+  if (ftruncate(fd.get(), 0) == 0) (void)base::WriteAllAt(fd, pid, 0);
+  return fd;
+}
+
 /// Removes the RAM stage directory unless told the boot has begun.
 class StageDirGuard {
  public:
@@ -166,6 +187,8 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
                       .Hint("run again without --disk; the disk takeover comes in a later release"),
                   events, "start");
   }
+  auto lock = LockRun();
+  if (!lock) return Report(lock.error(), events, "start");
   // 1 preflight: can this host do it at all? Nothing fetched yet. A dry run
   // goes on to show the whole plan, then reports the refusal.
   auto preflight = Preflight(events);

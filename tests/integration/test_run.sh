@@ -44,3 +44,20 @@ expect_err "the payload needs .* MiB of RAM .* but only .* MiB is available"
 run_bootrino 5 fetch "$(pinned huge.sh)" --stage "$WORK/s"
 expect_nothing_staged "$WORK/s"
 ok "not enough RAM: exit 5 before any payload request"
+
+# One run at a time: a second run while the first is fetching is refused, and
+# the first goes on undisturbed.
+make_manifest "$WWW/slow.sh" kernel:vmlinuz:/_f/stall=3@1000,once/vmlinuz
+"$BOOTRINO" run "$(pinned slow.sh)" --dry-run >"$WORK/first.out" 2>"$WORK/first.err" &
+first=$!
+# (The server logs a request when it ends; the first run says when it starts fetching.)
+for _ in $(seq 100); do grep -q "^bootrino: fetching" "$WORK/first.err" && break; sleep 0.1; done
+grep -q "^bootrino: fetching" "$WORK/first.err" || fail "the first run never reached its payload"
+run_bootrino 6 run "$ref" --dry-run
+expect_err "another bootrino run is in progress \(pid $first\)"
+expect_err "what to do: wait for it to finish"
+rc=0
+wait "$first" || rc=$?
+[[ $rc == "$DRY_RUN_RC" ]] || fail "the first run exited $rc, expected $DRY_RUN_RC: $(tail -3 "$WORK/first.err")"
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run
+ok "a second run while one is in progress is refused (exit 6); the first completes; then runs are free again"

@@ -48,7 +48,7 @@ int Fetch(const std::string& ref, const CommonOptions& common, const FetchOption
     }
   }
   if (common.json) {
-    auto index = base::ReadFile(options.stage_dir + "/.bootrino/stage.json", 1 << 20);
+    auto index = base::ReadFile(fetch::StageMetaPath(options.stage_dir, "stage.json"), 1 << 20);
     std::printf("%s", index ? index->c_str() : "{}\n");
   } else {
     for (const auto& s : *staged) {

@@ -106,9 +106,9 @@ Result<std::vector<fetch::StagedFile>> StageInto(const fetch::VerifiedManifest& 
     index["files"].push_back(f);
   }
   std::error_code ec;
-  fs::create_directories(fs::path(dir) / ".bootrino", ec);
-  RETURN_IF_ERROR(base::WriteFileAtomically(dir + "/.bootrino/bootrino.sh", vm.text, 0644));
-  RETURN_IF_ERROR(base::WriteFileAtomically(dir + "/.bootrino/stage.json", index.dump(2) + "\n", 0644));
+  fs::create_directories(fs::path(dir) / fetch::kStageMetaDir, ec);
+  RETURN_IF_ERROR(base::WriteFileAtomically(fetch::StageMetaPath(dir, "bootrino.sh"), vm.text, 0644));
+  RETURN_IF_ERROR(base::WriteFileAtomically(fetch::StageMetaPath(dir, "stage.json"), index.dump(2) + "\n", 0644));
   events.Emit("stage", "ok", {{"dir", dir}, {"files", staged.size()}});
   return staged;
 }
@@ -118,7 +118,7 @@ Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::str
   const fetch::HookSpec& hook = *vm.manifest.boot->after_stage;
   events.Say("running hook " + hook.function + " (limit " + std::to_string(hook.timeout_seconds) + " s)");
   events.Emit("hook", "start", {{"function", hook.function}});
-  RETURN_IF_ERROR(RunHook(hook, dir + "/.bootrino/bootrino.sh", dir));
+  RETURN_IF_ERROR(RunHook(hook, fetch::StageMetaPath(dir, "bootrino.sh"), dir));
   events.Emit("hook", "ok", {{"function", hook.function}});
   return {};
 }

@@ -95,7 +95,7 @@ Result<kexec::BootPlan> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
   ASSIGN_OR_RETURN(std::string overlay, kexec::BuildOverlay(overlay_files));
   kexec::BootPlan plan;
   plan.kernel_path = kernel;
-  plan.initrd_path = dir + "/.bootrino/initrd.img";
+  plan.initrd_path = fetch::StageMetaPath(dir, "initrd.img");
   ASSIGN_OR_RETURN(std::uint64_t initrd_bytes, kexec::ComposeInitrd(initrds, overlay, plan.initrd_path));
   base::Sys& sys = base::RealSys();
   kexec::CmdlineInputs inputs{payload.cmdline, sys.ReadText("/proc/cmdline").value_or(""),

@@ -48,8 +48,15 @@ struct StagedFile {
   DownloadResult download;
 };
 
-/// Name of the index StageFiles writes into the stage directory.
-inline constexpr std::string_view kStageIndexName = "bootrino-stage.json";
+/// Where bootrino keeps its own files beside a staged payload: the verified
+/// manifest (hooks source it), the stage index and the composed initrd.
+/// Manifests may not name files here (fetch/manifest.cc refuses ".bootrino…").
+inline constexpr std::string_view kStageMetaDir = ".bootrino";
+
+/// `dir`/.bootrino/`name`.
+inline std::string StageMetaPath(const std::string& dir, std::string_view name) {
+  return dir + "/" + std::string(kStageMetaDir) + "/" + std::string(name);
+}
 
 /// Fetches the plan into `dir` (created if missing; must be empty or hold only
 /// an interrupted stage). Files land in a hidden partial directory and move

@@ -57,7 +57,6 @@ struct Job {
   std::vector<std::string> failures;  // one line per URL given up on
   bool verification_failed = false;   // the last URL given up on failed a check
   bool tls_failed = false;            // the last URL given up on had an untrusted certificate
-  bool done = false;
   char errbuf[CURL_ERROR_SIZE] = {};  // curl's detail for the current try
 };
 
@@ -322,7 +321,6 @@ class Transfers {
           r.sha256 = actual;
           r.bytes = job.offset;
           r.requests = job.requests;
-          job.done = true;
           observer_.OnDone(job.index, r);
           return Outcome::kDone;
         }

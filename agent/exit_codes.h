@@ -16,6 +16,7 @@ enum ExitCode : int {
   kExitPreflight = 6,     ///< this host cannot do it (kernel, lockdown, privileges)
   kExitManifest = 7,      ///< the manifest is malformed or lacks what is needed
   kExitHook = 8,          ///< a manifest hook failed or timed out
+  kExitDisk = 9,          ///< the disk cannot be taken over, or writing it failed
 };
 
 inline ExitCode ExitCodeFor(base::ErrorKind kind) {
@@ -28,6 +29,7 @@ inline ExitCode ExitCodeFor(base::ErrorKind kind) {
     case base::ErrorKind::kPreflight: return kExitPreflight;
     case base::ErrorKind::kManifest: return kExitManifest;
     case base::ErrorKind::kHook: return kExitHook;
+    case base::ErrorKind::kDisk: return kExitDisk;
   }
   return kExitInternal;
 }

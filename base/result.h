@@ -22,6 +22,7 @@ enum class ErrorKind {
   kPreflight,     ///< this host cannot do what was asked (kernel, lockdown, capabilities)
   kManifest,      ///< the manifest is malformed or lacks what the command needs
   kHook,          ///< a manifest hook failed or timed out
+  kDisk,          ///< the disk cannot be taken over (not found, too small, LVM/RAID) or writing it failed
 };
 
 class Error {

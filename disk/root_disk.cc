@@ -1,0 +1,233 @@
+#include "disk/root_disk.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <filesystem>
+#include <string>
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "base/fd.h"
+
+namespace disk {
+namespace {
+
+using base::ErrorKind;
+namespace fs = std::filesystem;
+
+constexpr const char* kKeepDiskHint =
+    "name the disk to replace with --disk /dev/NAME, or pass --keep-disk to boot the RAM OS with kexec only "
+    "(it will not survive a reboot)";
+
+/// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string Unescape(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && s.size() - i >= 4 &&
+        std::all_of(s.begin() + i + 1, s.begin() + i + 4, [](char c) { return c >= '0' && c <= '7'; })) {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::vector<std::string_view> Fields(std::string_view line) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && line[i] == ' ') ++i;
+    std::size_t j = i;
+    while (j < line.size() && line[j] != ' ') ++j;
+    if (j > i) out.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string ReadSys(const std::string& path) { return Trim(base::ReadFile(path, 4096).value_or("")); }
+
+bool ParseUnsigned(std::string_view s, std::uint64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+/// "/sys/dev/block/M:m" resolved: ".../block/vda/vda1" for a partition.
+struct SysBlock {
+  std::string name;       ///< the device's own name (vda1)
+  std::string disk_name;  ///< its whole disk (vda)
+  bool partition = false;
+};
+
+base::Result<SysBlock> ResolveSysBlock(const SystemRoot& root, unsigned major, unsigned minor) {
+  const std::string link = root.prefix + "/sys/dev/block/" + std::to_string(major) + ":" + std::to_string(minor);
+  std::error_code ec;
+  fs::path real = fs::canonical(link, ec);
+  if (ec) {
+    return base::Fail(ErrorKind::kDisk, "block device " + std::to_string(major) + ":" + std::to_string(minor) +
+                                            " is not in /sys/dev/block (" + ec.message() + ")");
+  }
+  SysBlock b;
+  b.name = real.filename().string();
+  b.partition = fs::exists(real / "partition");
+  b.disk_name = b.partition ? real.parent_path().filename().string() : b.name;
+  return b;
+}
+
+/// dm-* (LVM, LUKS, multipath) and md* (software RAID) have no single disk to replace.
+base::Result<void> RefuseStacked(const SystemRoot& root, const std::string& name, const std::string& what) {
+  if (name.starts_with("dm-")) {
+    std::string dm = ReadSys(root.prefix + "/sys/block/" + name + "/dm/name");
+    return base::Fail(base::Error(ErrorKind::kDisk, what + " is on device-mapper device " + name +
+                                                        (dm.empty() ? "" : " (" + dm + ")") +
+                                                        ": LVM, LUKS or multipath, which has no single disk to replace")
+                          .Hint(kKeepDiskHint));
+  }
+  if (name.starts_with("md")) {
+    return base::Fail(base::Error(ErrorKind::kDisk, what + " is on software RAID " + name +
+                                                        ", which has no single disk to replace")
+                          .Hint(kKeepDiskHint));
+  }
+  if (name.starts_with("loop") || name.starts_with("ram") || name.starts_with("zram") || name.starts_with("nbd")) {
+    return base::Fail(base::Error(ErrorKind::kDisk, what + " is on " + name + ", which is not a disk of this machine")
+                          .Hint(kKeepDiskHint));
+  }
+  return {};
+}
+
+/// Size and sector size from sysfs; /sys/block/X/size counts 512-byte units whatever the sector size.
+base::Result<void> FillGeometry(const SystemRoot& root, TargetDisk& disk) {
+  const std::string dir = root.prefix + "/sys/block/" + disk.name;
+  std::uint64_t sectors = 0, logical = 0;
+  if (!ParseUnsigned(ReadSys(dir + "/size"), sectors)) {
+    return base::Fail(ErrorKind::kDisk, "cannot read the size of " + disk.name + " from " + dir + "/size");
+  }
+  if (!ParseUnsigned(ReadSys(dir + "/queue/logical_block_size"), logical)) logical = 512;
+  disk.bytes = sectors * 512;
+  disk.sector_size = static_cast<std::uint32_t>(logical);
+  if (ReadSys(dir + "/ro") == "1") {
+    return base::Fail(base::Error(ErrorKind::kDisk, disk.device + " is read-only").Hint(kKeepDiskHint));
+  }
+  return {};
+}
+
+/// Mount points of filesystems on `disk` (the disk itself or its partitions), "/" first.
+base::Result<void> FillMounts(const SystemRoot& root, const std::vector<MountEntry>& mounts, TargetDisk& disk) {
+  for (const auto& m : mounts) {
+    if (m.major == 0) continue;  // virtual filesystems; btrfs is found through its source below
+    auto b = ResolveSysBlock(root, m.major, m.minor);
+    if (b && b->disk_name == disk.name) disk.mounts.push_back(m.mount_point);
+  }
+  std::stable_partition(disk.mounts.begin(), disk.mounts.end(), [](const std::string& p) { return p == "/"; });
+  return {};
+}
+
+base::Result<std::vector<MountEntry>> ReadMounts(const SystemRoot& root) {
+  auto text = base::ReadFile(root.prefix + "/proc/self/mountinfo", 1 << 22);
+  if (!text) return base::Fail(std::move(text.error()).Context("reading /proc/self/mountinfo"));
+  return ParseMountinfo(*text);
+}
+
+}  // namespace
+
+std::vector<MountEntry> ParseMountinfo(std::string_view text) {
+  std::vector<MountEntry> out;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    // id parent major:minor root mount-point options [optional…] - fstype source super-options
+    std::vector<std::string_view> f = Fields(line);
+    auto dash = std::find(f.begin(), f.end(), std::string_view("-"));
+    if (f.size() < 6 || dash == f.end() || f.end() - dash < 3 || dash - f.begin() < 6) continue;
+    std::string_view dev = f[2];
+    std::size_t colon = dev.find(':');
+    std::uint64_t major = 0, minor = 0;
+    if (colon == std::string_view::npos || !ParseUnsigned(dev.substr(0, colon), major) ||
+        !ParseUnsigned(dev.substr(colon + 1), minor)) {
+      continue;
+    }
+    out.push_back({static_cast<unsigned>(major), static_cast<unsigned>(minor), Unescape(f[4]),
+                   std::string(dash[1]), Unescape(dash[2])});
+  }
+  return out;
+}
+
+base::Result<TargetDisk> FindRootDisk(const SystemRoot& root) {
+  ASSIGN_OR_RETURN(std::vector<MountEntry> mounts, ReadMounts(root));
+  const MountEntry* rootfs = nullptr;
+  for (const auto& m : mounts) {
+    if (m.mount_point == "/") rootfs = &m;  // the last one is the visible one
+  }
+  if (!rootfs) return base::Fail(ErrorKind::kDisk, "no / in /proc/self/mountinfo");
+  static constexpr std::string_view kNetwork[] = {"nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs", "9p",
+                                                  "virtiofs"};
+  static constexpr std::string_view kRam[] = {"tmpfs", "ramfs", "rootfs", "overlay", "squashfs"};
+  const std::string what = "the running root filesystem (" + rootfs->fstype + " from " + rootfs->source + ")";
+  if (std::find(std::begin(kNetwork), std::end(kNetwork), rootfs->fstype) != std::end(kNetwork)) {
+    return base::Fail(base::Error(ErrorKind::kDisk, what + " is on the network, not on a disk").Hint(kKeepDiskHint));
+  }
+  if (std::find(std::begin(kRam), std::end(kRam), rootfs->fstype) != std::end(kRam)) {
+    return base::Fail(base::Error(ErrorKind::kDisk, what + " is not on a disk").Hint(kKeepDiskHint));
+  }
+  unsigned major = rootfs->major, minor = rootfs->minor;
+  if (major == 0) {
+    // btrfs (and other multi-device filesystems) report an anonymous device
+    // number; the source names the block device.
+    struct stat st;
+    if (!rootfs->source.starts_with("/dev/") || stat((root.prefix + rootfs->source).c_str(), &st) != 0 ||
+        !S_ISBLK(st.st_mode)) {
+      return base::Fail(base::Error(ErrorKind::kDisk, what + " has no block device bootrino can find")
+                            .Hint(kKeepDiskHint));
+    }
+    major = ::major(st.st_rdev);
+    minor = ::minor(st.st_rdev);
+  }
+  ASSIGN_OR_RETURN(SysBlock b, ResolveSysBlock(root, major, minor));
+  RETURN_IF_ERROR(RefuseStacked(root, b.name, what));
+  TargetDisk disk;
+  disk.name = b.disk_name;
+  disk.device = "/dev/" + b.disk_name;
+  disk.root_source = rootfs->source;
+  disk.holds_root = true;
+  RETURN_IF_ERROR(FillGeometry(root, disk));
+  RETURN_IF_ERROR(FillMounts(root, mounts, disk));
+  return disk;
+}
+
+base::Result<TargetDisk> DescribeDisk(const std::string& device, const SystemRoot& root) {
+  struct stat st;
+  if (stat((root.prefix + device).c_str(), &st) != 0) {
+    return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("stat", "--disk " + device, errno), errno)
+                          .Hint("name a whole disk such as /dev/vda or /dev/nvme0n1 (see lsblk)"));
+  }
+  if (!S_ISBLK(st.st_mode)) {
+    return base::Fail(base::Error(ErrorKind::kDisk, "--disk " + device + " is not a block device")
+                          .Hint("name a whole disk such as /dev/vda or /dev/nvme0n1 (see lsblk)"));
+  }
+  ASSIGN_OR_RETURN(SysBlock b, ResolveSysBlock(root, ::major(st.st_rdev), ::minor(st.st_rdev)));
+  if (b.partition) {
+    return base::Fail(base::Error(ErrorKind::kDisk, "--disk " + device + " is a partition of " + b.disk_name)
+                          .Hint("name the whole disk, /dev/" + b.disk_name + ": bootrino replaces its partition table"));
+  }
+  RETURN_IF_ERROR(RefuseStacked(root, b.name, "--disk " + device));
+  TargetDisk disk;
+  disk.name = b.name;
+  disk.device = device;
+  RETURN_IF_ERROR(FillGeometry(root, disk));
+  ASSIGN_OR_RETURN(std::vector<MountEntry> mounts, ReadMounts(root));
+  RETURN_IF_ERROR(FillMounts(root, mounts, disk));
+  disk.holds_root = !disk.mounts.empty() && disk.mounts.front() == "/";
+  return disk;
+}
+
+}  // namespace disk

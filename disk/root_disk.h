@@ -1,0 +1,50 @@
+// Finding the disk to take over: the whole disk that holds the running `/`
+// (mountinfo → device number → sysfs → the partition's parent), never a guess
+// by name (nvme0n1, xvda, sda and vda are all root disks somewhere).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace disk {
+
+/// One line of /proc/self/mountinfo, the fields bootrino uses.
+struct MountEntry {
+  unsigned major = 0, minor = 0;
+  std::string mount_point;  ///< unescaped
+  std::string fstype;
+  std::string source;       ///< e.g. /dev/vda1, or "none"
+};
+
+/// Parses /proc/self/mountinfo text (proc(5)); malformed lines are skipped.
+std::vector<MountEntry> ParseMountinfo(std::string_view text);
+
+/// A disk bootrino may replace, and what the running system has mounted from it.
+struct TargetDisk {
+  std::string name;          ///< kernel name: vda, nvme0n1, xvda, sda
+  std::string device;        ///< its node, /dev/NAME (or the path given with --disk)
+  std::uint64_t bytes = 0;
+  std::uint32_t sector_size = 512;  ///< logical sector size
+  std::string root_source;   ///< what / is mounted from, e.g. /dev/vda1 (empty with --disk)
+  std::vector<std::string> mounts;  ///< mount points of filesystems on this disk, / first
+  bool holds_root = false;
+};
+
+/// Where /proc, /sys and /dev are; tests point it at a fake tree.
+struct SystemRoot {
+  std::string prefix;  ///< "" on a real system
+};
+
+/// The whole disk holding the running root filesystem. Errors are kDisk and
+/// say why (root in RAM, on LVM/RAID/network) and what to do (--disk, --keep-disk).
+[[nodiscard]] base::Result<TargetDisk> FindRootDisk(const SystemRoot& root = {});
+
+/// The disk the user named with --disk: a whole-disk block device (a
+/// partition is refused). Notes which of its filesystems are mounted.
+[[nodiscard]] base::Result<TargetDisk> DescribeDisk(const std::string& device, const SystemRoot& root = {});
+
+}  // namespace disk

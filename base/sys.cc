@@ -26,9 +26,10 @@ class LinuxSys : public Sys {
     return errno;
   }
 
-  int RebootIntoKexec() override {
-    sync();
-    syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_KEXEC, nullptr);
+  int Reboot(RebootTarget target, bool sync_first) override {
+    if (sync_first) sync();
+    int cmd = target == RebootTarget::kKexec ? LINUX_REBOOT_CMD_KEXEC : LINUX_REBOOT_CMD_RESTART;
+    syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, cmd, nullptr);
     return errno;
   }
 

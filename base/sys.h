@@ -11,6 +11,8 @@
 
 namespace base {
 
+enum class RebootTarget { kKexec, kFirmware };
+
 class Sys {
  public:
   virtual ~Sys() = default;
@@ -23,8 +25,10 @@ class Sys {
   /// caller classifies it. `initrd_fd` < 0 means no initrd.
   virtual int KexecFileLoad(int kernel_fd, int initrd_fd, const std::string& cmdline, unsigned long flags) = 0;
 
-  /// sync(2) then reboot(LINUX_REBOOT_CMD_KEXEC). Returns only on failure, with errno.
-  virtual int RebootIntoKexec() = 0;
+  /// reboot(2) into the loaded kexec kernel or through the firmware, after
+  /// sync(2) when `sync_first` (not once the old filesystems are frozen: a sync
+  /// would wait for them). Returns only on failure, with errno.
+  virtual int Reboot(RebootTarget target, bool sync_first) = 0;
 
   /// True when the effective capability set holds CAP_SYS_BOOT.
   virtual bool HasCapSysBoot() = 0;

@@ -73,10 +73,11 @@ base::Result<void> Load(base::Sys& sys, const BootPlan& plan) {
   return base::Fail(ClassifyLoadError(err, DescribeCall(kernel.get(), initrd.get(), plan.cmdline, flags, err)));
 }
 
-base::Result<void> Boot(base::Sys& sys) {
-  int err = sys.RebootIntoKexec();
+base::Result<void> Boot(base::Sys& sys, bool disk_committed) {
+  int err = sys.Reboot(base::RebootTarget::kKexec, !disk_committed);
   return base::Fail(base::Error(ErrorKind::kInternal, "reboot(LINUX_REBOOT_CMD_KEXEC) = " + ErrnoName(err), err)
-                        .Hint("the new kernel was loaded but the reboot failed; the host is unchanged"));
+                        .Hint(disk_committed ? "the disk now holds the new OS: reset the machine to boot it"
+                                             : "the new kernel was loaded but the reboot failed; the host is unchanged"));
 }
 
 }  // namespace kexec

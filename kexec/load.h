@@ -30,7 +30,8 @@ base::Error ClassifyLoadError(int err, const std::string& call);
 /// answer ETXTBSY) and loads them.
 [[nodiscard]] base::Result<void> Load(base::Sys& sys, const BootPlan& plan);
 
-/// Syncs and reboots into the loaded kernel; returns only on failure.
-[[nodiscard]] base::Result<void> Boot(base::Sys& sys);
+/// Reboots into the loaded kernel; returns only on failure. Syncs first
+/// unless the disk was committed (its old filesystems are frozen by then).
+[[nodiscard]] base::Result<void> Boot(base::Sys& sys, bool disk_committed = false);
 
 }  // namespace kexec

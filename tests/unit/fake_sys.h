@@ -27,6 +27,8 @@ class FakeSys : public base::Sys {
   int reboot_errno = EINVAL;
   std::vector<KexecCall> kexec_calls;
   int reboots = 0;
+  base::RebootTarget last_reboot = base::RebootTarget::kFirmware;
+  bool last_reboot_synced = false;
 
   base::Result<std::string> ReadText(const std::string& path) override {
     auto it = files.find(path);
@@ -38,8 +40,10 @@ class FakeSys : public base::Sys {
     kexec_calls.push_back({kernel_fd >= 0, initrd_fd >= 0, cmdline, flags});
     return load_errno;
   }
-  int RebootIntoKexec() override {
+  int Reboot(base::RebootTarget target, bool sync_first) override {
     ++reboots;
+    last_reboot = target;
+    last_reboot_synced = sync_first;
     return reboot_errno;
   }
   bool HasCapSysBoot() override { return cap_sys_boot; }

@@ -91,7 +91,17 @@ TEST(Boot, ReturnsOnlyOnFailure) {
   auto r = Boot(sys);
   ASSERT_FALSE(r);
   EXPECT_EQ(sys.reboots, 1);
+  EXPECT_EQ(sys.last_reboot, base::RebootTarget::kKexec);
+  EXPECT_TRUE(sys.last_reboot_synced);
   EXPECT_NE(r.error().message().find("reboot(LINUX_REBOOT_CMD_KEXEC) = EINVAL"), std::string::npos);
+}
+
+TEST(Boot, AfterTheDiskCommitItDoesNotSync) {
+  FakeSys sys;
+  auto r = Boot(sys, /*disk_committed=*/true);
+  ASSERT_FALSE(r);
+  EXPECT_FALSE(sys.last_reboot_synced);
+  EXPECT_NE(r.error().hint().find("reset the machine"), std::string::npos);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ tier=${1:-}
 
 source packaging/packages.sh
 ensure_packages openssl python3 nginx curl cpio bsdutils
+ensure_packages dash busybox-static wget  # install.sh runs under both shells, with curl or wget
 tests/vm/fixtures.sh packages  # QEMU and the tools that build VM fixtures
 
 echo "tests: building"

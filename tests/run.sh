@@ -14,6 +14,7 @@ tier=${1:-}
 source packaging/packages.sh
 ensure_packages openssl python3 nginx curl cpio bsdutils
 ensure_packages dash busybox-static wget  # install.sh runs under both shells, with curl or wget
+ensure_packages dosfstools mtools fdisk ovmf  # bootloader tests: FAT images, GPT, UEFI firmware
 tests/vm/fixtures.sh packages  # QEMU and the tools that build VM fixtures
 
 echo "tests: building"

@@ -7,15 +7,18 @@
 # Environment: BOOTRINO_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/bootrino).
 # Adding a library: one line in LIBS plus one build_<name> function (cwd = unpacked source, install into $STAGE).
 # Static link against the prefix: -DCURL_STATICLIB -DCARES_STATICLIB -I$PREFIX/include ... -L$PREFIX/lib
-#   -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -larchive -lzstd -lz   (libarchive needs no define on Linux)
+#   -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -larchive -lzstd -lz -lfdisk -lblkid -luuid -lext2fs -le2p
+#   -lcom_err -lyaml   (libarchive and libyaml need no define on Linux; keep -L$PREFIX/lib ahead of system paths:
+#   uuid-dev ships its own libuuid.a)
 set -euo pipefail
 
 # Pinned Debian source versions, in build (= dependency) order: "name source-package version".
-# zlib/mbedtls/curl/zstd/libarchive come from trixie; c-ares from bookworm because the local mirror has no trixie
+# zlib/mbedtls/curl/zstd/libarchive/util-linux/e2fsprogs/libyaml come from trixie; c-ares from bookworm because the local mirror has no trixie
 # c-ares files (switch to 1.34.x when it does: build_cares works with both). zstd is trixie's 1.5.7+dfsg-1 because
 # the mirror's debian-security pool has no files for 1.5.7+dfsg-1+deb13u1 (switch when they download).
 # Debian drops superseded versions from its pool, so a pin may stop downloading after a point release: the script
-# then fails and lists what apt can see.
+# then fails and lists what apt can see. util-linux gives libuuid, libblkid and libfdisk; e2fsprogs (built against
+# those) gives libext2fs, libe2p and libcom_err.
 LIBS=(
   "zlib       zlib       1:1.3.dfsg+really1.3.1-1"
   "mbedtls    mbedtls    3.6.6-0.1~deb13u1"
@@ -23,6 +26,9 @@ LIBS=(
   "curl       curl       8.14.1-2+deb13u5"
   "zstd       libzstd    1.5.7+dfsg-1"
   "libarchive libarchive 3.7.4-4+deb13u1"
+  "utillinux  util-linux 2.41.5-0+deb13u1"
+  "e2fsprogs  e2fsprogs  1.47.2-3"
+  "yaml       libyaml    0.2.5-2"
 )
 
 # Target toolchain in one place so a cross build (e.g. aarch64-linux-gnu) only changes TARGET.
@@ -85,13 +91,34 @@ add_src_entries() {
   APT_UPDATED=0; apt_update
 }
 
+# Checks every file a .dsc names against its SHA-256, as dpkg-source would, except that an absent upstream
+# signature (*.asc) is allowed: the mirror lacks some (e2fsprogs_1.47.2.orig.tar.gz.asc) and nothing here checks
+# them (apt already verified the .dsc itself through the signed Release file).
+check_sources() {
+  local dsc=$1 sum size name n=0
+  [[ -f $dsc ]] || return 1
+  while read -r sum size name; do
+    n=$((n + 1))
+    if [[ ! -f $SRCDIR/$name ]]; then
+      [[ $name == *.asc ]] || { echo "check_sources: $name is missing"; return 1; }
+    elif [[ $(sha256sum <"$SRCDIR/$name" | cut -d' ' -f1) != "$sum" ]]; then
+      echo "check_sources: $name does not match the SHA-256 in $dsc"; return 1
+    fi
+  done < <(awk '/^Checksums-Sha256:/ {f = 1; next} /^[^ ]/ {f = 0} f && NF == 3' "$dsc")
+  ((n > 0)) || { echo "check_sources: $dsc lists no files"; return 1; }
+}
+
+download() {  # apt-get source fails when any file 404s, an upstream signature included: check_sources decides
+  local get=(flock "$SRCDIR/.lock" apt-get source -q --download-only "$1=$2")  # SRCDIR is shared by all keys
+  (cd "$SRCDIR" && "${get[@]}") >>"$LOG" 2>&1 || check_sources "$SRCDIR/${1}_${2#*:}.dsc" >>"$LOG" 2>&1
+}
+
 # Downloads PKG=VERSION's .dsc, orig and debian tarballs into $SRCDIR once; later builds reuse them.
 fetch() {
   local pkg=$1 ver=$2 ok="$SRCDIR/.ok_${1}_${2#*:}"
   [[ -f $ok ]] && return 0
   add_src_entries
-  local get=(flock "$SRCDIR/.lock" apt-get source -q --download-only "$pkg=$ver")  # SRCDIR is shared by all keys
-  (cd "$SRCDIR" && "${get[@]}") >>"$LOG" 2>&1 || { apt_update && (cd "$SRCDIR" && "${get[@]}") >>"$LOG" 2>&1; } \
+  download "$pkg" "$ver" || { apt_update && download "$pkg" "$ver"; } \
     || die "pinned source $pkg=$ver cannot be downloaded (see $LOG). Versions apt knows: \
 $(apt-cache showsrc "$pkg" 2>/dev/null | awk '/^Version:/{printf "%s ", $2}')- update the pin in LIBS in $HERE/deps.sh"
   touch "$ok"
@@ -180,13 +207,53 @@ build_libarchive() {
   ! grep -E "^#define ($unwanted) " _build/config.h || die "libarchive: the optional dependencies above are enabled"
 }
 
+build_utillinux() {
+  # libuuid, libblkid and libfdisk only, static; every optional dependency off. Debian's patches touch only
+  # lsfd's and the tests' Makemodule.am (programs not built here): give them the tarball's Makefile.in time so
+  # make does not want to rerun automake, and fail if a future patch touches anything else the build reads.
+  touch -r Makefile.in lsfd-cmd/Makemodule.am tests/Makemodule.am
+  [[ -z $(find . \( -name '*.am' -o -name configure.ac -o -name '*.m4' \) -newer Makefile.in) ]] \
+    || die "util-linux: a patch touches build files other than lsfd's and the tests' Makemodule.am"
+  ./configure --prefix="$STAGE" --host="$TARGET" --build="$(gcc -dumpmachine)" \
+    --disable-shared --enable-static --with-pic --disable-dependency-tracking \
+    --disable-all-programs --enable-libuuid --enable-libblkid --enable-libfdisk --disable-libmount \
+    --disable-libsmartcols --disable-liblastlog2 --disable-pam-lastlog2 --disable-pylibmount --disable-nls \
+    --disable-asciidoc --disable-poman --disable-bash-completion --without-systemd --without-udev --without-python \
+    --without-readline --without-ncursesw --without-ncurses --without-tinfo --without-libz --without-libmagic \
+    --without-cap-ng --without-btrfs --without-econf --without-selinux --without-audit --without-smack \
+    --without-user --without-utempter --without-cryptsetup --without-util
+  make -j"$JOBS" libuuid.la libblkid.la libfdisk.la
+  make install-usrlib_execLTLIBRARIES install-uuidincHEADERS install-nodist_blkidincHEADERS \
+    install-nodist_fdiskincHEADERS install-pkgconfigDATA
+}
+
+build_e2fsprogs() {
+  # libcom_err, libe2p and libext2fs only, using util-linux's libuuid and libblkid from the prefix (the configure
+  # checks find them there; the system's are never looked at). No tdb: only e2undo's undo_io uses it.
+  PKG_CONFIG_LIBDIR="$STAGE/lib/pkgconfig" PKG_CONFIG_PATH="" ./configure --prefix="$STAGE" \
+    --host="$TARGET" --build="$(gcc -dumpmachine)" CPPFLAGS="-I$STAGE/include" LDFLAGS="-L$STAGE/lib" \
+    --disable-elf-shlibs --disable-bsd-shlibs --disable-libuuid --disable-libblkid --disable-nls --disable-fuse2fs \
+    --disable-uuidd --disable-debugfs --disable-imager --disable-resizer --disable-defrag --disable-tdb \
+    --disable-backtrace --disable-testio-debug --without-libarchive --with-udev-rules-dir=no --with-crond-dir=no \
+    --with-systemd-unit-dir=no
+  make -j"$JOBS" subs  # generated headers and build tools the libraries need
+  local d
+  for d in lib/et lib/e2p lib/ext2fs; do make -C "$d" -j"$JOBS"; done
+  for d in lib/et lib/e2p lib/ext2fs; do make -C "$d" install; done
+  rm -rf "$STAGE/bin/compile_et" "$STAGE/share/et"  # com_err's error-table compiler: a build tool
+}
+
+build_yaml() {  # upstream's CMake: the static library only (its default), no tests
+  cmake_install -DBUILD_TESTING=OFF -DINSTALL_CMAKE_DIR=lib/cmake/yaml
+}
+
 # Links packaging/deps/selfcheck.c with -static, first without the NSS stubs to report what glibc warns about.
 selfcheck() {
   local out="$BUILD/selfcheck" warn
   # shellcheck disable=SC2054  # -Wl,--gc-sections is one argument
   local cc=("$CC" -static -O2 -DCURL_STATICLIB -DCARES_STATICLIB -I"$STAGE/include" "$HERE/deps/selfcheck.c"
             -o "$out" -L"$STAGE/lib" -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -larchive -lzstd -lz
-            -Wl,--gc-sections)
+            -lfdisk -lblkid -luuid -lext2fs -le2p -lcom_err -lyaml -Wl,--gc-sections)
   warn=$("${cc[@]}" 2>&1) || die "self-check link failed: $warn"
   [[ -z $warn ]] || say "note: static link without NSS stubs warns (bootrino must define the stubs):"$'\n'"$warn"
   warn=$("${cc[@]}" -DNSS_STUBS 2>&1) || die "self-check link (with stubs) failed: $warn"
@@ -229,7 +296,9 @@ main() {
     LOG="$BUILD/$name.log"; : >"$LOG"
     dsc="$SRCDIR/${pkg}_${ver#*:}.dsc"
     rm -rf "${BUILD:?}/$name"
-    dpkg-source -x "$dsc" "$BUILD/$name" >>"$LOG" 2>&1 || die "dpkg-source -x $dsc failed (see $LOG)"
+    # check_sources stands in for dpkg-source's own check, which fails on an absent upstream signature.
+    check_sources "$dsc" >>"$LOG" 2>&1 || die "the sources of $pkg=$ver fail their checksums (see $LOG)"
+    dpkg-source --no-check -x "$dsc" "$BUILD/$name" >>"$LOG" 2>&1 || die "dpkg-source -x $dsc failed (see $LOG)"
     # Not in an if/|| context, so that set -e stays in force inside the build function.
     set +e; (set -ex; cd "$BUILD/$name"; "build_$name") >>"$LOG" 2>&1; rc=$?; set -e
     ((rc == 0)) || { tail -n 30 "$LOG"; die "building $name failed; full log: $LOG"; }

@@ -1,10 +1,13 @@
 /* Self-check run by packaging/deps.sh once after a build: links every library with -static and checks that the
  * features bootrino relies on are really there. Not part of bootrino itself.
- * Link order: -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -larchive -lzstd -lz */
+ * Link order: -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -larchive -lzstd -lz -lfdisk -lblkid -luuid -lext2fs
+ * -le2p -lcom_err -lyaml */
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 #include <archive.h>
@@ -14,6 +17,12 @@
 #include <mbedtls/build_info.h>
 #include <mbedtls/version.h>
 #include <psa/crypto.h>
+#include <blkid/blkid.h>
+#include <e2p/e2p.h>
+#include <ext2fs/ext2fs.h>
+#include <libfdisk/libfdisk.h>
+#include <uuid/uuid.h>
+#include <yaml.h>
 
 /* ECDSA P-256 verify, PEM/DER public keys, SHA-256, TLS 1.2 + 1.3 client, X.509 (all mbedTLS 3.6 defaults). */
 #if !defined(MBEDTLS_ECDSA_C) || !defined(MBEDTLS_ECP_DP_SECP256R1_ENABLED) || !defined(MBEDTLS_PK_PARSE_C) || \
@@ -93,6 +102,56 @@ static size_t cpio_roundtrip(int filter, const char *filter_name)
     return ok ? used : 0;
 }
 
+/* libfdisk writes an empty GPT onto a temporary 4 MiB image file and libblkid reads it back. 1 on success. */
+static int gpt_roundtrip(void)
+{
+    char path[] = "/tmp/bootrino-selfcheck-XXXXXX";
+    const char *pttype = NULL;
+    int ok = 0, fd = mkstemp(path);
+    struct fdisk_context *cxt;
+    blkid_probe pr;
+
+    if (fd < 0 || ftruncate(fd, 4 << 20) != 0) return fprintf(stderr, "cannot create %s\n", path), 0;
+    close(fd);
+    cxt = fdisk_new_context();
+    if (cxt && fdisk_assign_device(cxt, path, 0) == 0 && fdisk_create_disklabel(cxt, "gpt") == 0 &&
+        fdisk_write_disklabel(cxt) == 0 && fdisk_deassign_device(cxt, 0) == 0) {
+        pr = blkid_new_probe_from_filename(path);
+        if (pr && blkid_probe_enable_partitions(pr, 1) == 0 && blkid_do_fullprobe(pr) == 0 &&
+            blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL) == 0 && !strcmp(pttype, "gpt"))
+            ok = 1;
+        else
+            fprintf(stderr, "libblkid: the GPT libfdisk wrote is not found\n");
+        if (pr) blkid_free_probe(pr);
+    } else {
+        fprintf(stderr, "libfdisk: writing a GPT onto %s failed\n", path);
+    }
+    fdisk_unref_context(cxt);
+    unlink(path);
+    return ok;
+}
+
+/* libyaml parses a small document: 3 scalars. 1 on success. */
+static int yaml_parse_check(void)
+{
+    static const char doc[] = "packages: [curl, zstd]\n";
+    yaml_parser_t parser;
+    yaml_event_t event;
+    int scalars = 0, done = 0, ok = 1;
+
+    if (!yaml_parser_initialize(&parser)) return fprintf(stderr, "yaml_parser_initialize failed\n"), 0;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)doc, sizeof doc - 1);
+    while (!done && ok) {
+        if (!yaml_parser_parse(&parser, &event)) { ok = 0; break; }
+        scalars += event.type == YAML_SCALAR_EVENT;
+        done = event.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&event);
+    }
+    yaml_parser_delete(&parser);
+    if (!ok || scalars != 3) return fprintf(stderr, "libyaml: parsing \"%s\" failed\n", doc), 0;
+    return 1;
+}
+
 int main(void)
 {
     static const unsigned char abc_sha256[32] = {
@@ -104,6 +163,10 @@ int main(void)
     const char *cv, *ad;
     const char *const *p;
     size_t n_none, n_gzip, n_zstd;
+    const char *fdisk_ver = NULL, *ext2fs_ver = NULL;
+    uuid_t uu;
+    char uu_text[37];
+    ext2_filsys fs;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return fprintf(stderr, "curl_global_init failed\n"), 1;
     cv = curl_version();
@@ -137,5 +200,22 @@ int main(void)
         !(n_zstd = cpio_roundtrip(ARCHIVE_FILTER_ZSTD, "zstd")))
         return 1;
     printf("newc cpio round trip in memory: %zu bytes plain, %zu gzip, %zu zstd\n", n_none, n_gzip, n_zstd);
+
+    if (!gpt_roundtrip() || !yaml_parse_check()) return 1;
+    if (uuid_parse("c12a7328-f81f-11d2-ba4b-00a0c93ec93b", uu) != 0)
+        return fprintf(stderr, "libuuid: uuid_parse failed\n"), 1;
+    uuid_unparse_upper(uu, uu_text);
+    if (strcmp(uu_text, "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"))
+        return fprintf(stderr, "libuuid: parse/unparse round trip gave %s\n", uu_text), 1;
+    /* com_err's tables for libext2fs are linked in and registered. */
+    initialize_ext2_error_table();
+    if (ext2fs_open("/nonexistent/bootrino-selfcheck", 0, 0, 0, unix_io_manager, &fs) != ENOENT ||
+        !strstr(error_message(EXT2_ET_BAD_MAGIC), "magic") ||
+        strcmp(e2p_feature2string(E2P_FEATURE_INCOMPAT, EXT3_FEATURE_INCOMPAT_EXTENTS), "extent"))
+        return fprintf(stderr, "libext2fs/libe2p/libcom_err do not behave as expected\n"), 1;
+    fdisk_get_library_version(&fdisk_ver);
+    ext2fs_get_library_version(&ext2fs_ver, NULL);
+    printf("libfdisk %s wrote a GPT that libblkid %d reads; libext2fs %s; libyaml %s\n", fdisk_ver,
+           blkid_get_library_version(NULL, NULL), ext2fs_ver, yaml_get_version_string());
     return 0;
 }

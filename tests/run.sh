@@ -15,6 +15,7 @@ source packaging/packages.sh
 ensure_packages openssl python3 nginx curl cpio bsdutils
 ensure_packages dash busybox-static wget  # install.sh runs under both shells, with curl or wget
 ensure_packages dosfstools mtools fdisk ovmf  # bootloader tests: FAT images, GPT, UEFI firmware
+ensure_packages e2fsprogs util-linux  # ext4 tests: e2fsck, dumpe2fs, debugfs, mke2fs, blkid
 tests/vm/fixtures.sh packages  # QEMU and the tools that build VM fixtures
 
 echo "tests: building"

@@ -47,7 +47,8 @@ base::Error Ext2Error(errcode_t code, const std::string& what) {
 }
 
 std::unexpected<base::Error> Ext2Fail(errcode_t code, const std::string& what) {
-  return base::Fail(Ext2Error(code, what).Hint("check the disk: the kernel log (dmesg) shows I/O errors"));
+  return base::Fail(
+      Ext2Error(code, what).Hint("look for I/O errors in the kernel log (dmesg): the disk may be failing"));
 }
 
 struct FsFree {
@@ -238,7 +239,7 @@ bool Discard(ext2_filsys fs) {
   if (blkid_probe_set_device(probe.get(), fd->get(), static_cast<blkid_loff_t>(offset),
                              static_cast<blkid_loff_t>(size)) != 0) {
     return FailWithHint(ErrorKind::kDisk, "libblkid cannot probe " + device + " at offset " + std::to_string(offset),
-                        "check the disk: the kernel log (dmesg) shows I/O errors");
+                        "look for I/O errors in the kernel log (dmesg): the disk may be failing");
   }
   blkid_probe_enable_superblocks(probe.get(), 1);
   blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_MAGIC | BLKID_SUBLKS_BADCSUM);
@@ -251,7 +252,7 @@ bool Discard(ext2_filsys fs) {
     if (blkid_do_wipe(probe.get(), 0) != 0) {
       int err = errno;
       return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("wiping an old signature on", device, err), err)
-                            .Hint("check the disk: the kernel log (dmesg) shows I/O errors"));
+                            .Hint("look for I/O errors in the kernel log (dmesg): the disk may be failing"));
     }
   }
   return FailWithHint(ErrorKind::kDisk, "libblkid still finds signatures on " + device + " after 256 wipes",

@@ -4,7 +4,9 @@
 # progress goes to stderr. A rerun with everything built prints only the prefix and takes well under a second.
 #   packaging/deps.sh                 build what is missing, print the prefix
 #   packaging/deps.sh --print-prefix  print the prefix without building (exit 1 if not built)
-# Environment: BOOTRINO_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/bootrino).
+# Environment: BOOTRINO_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/bootrino); BOOTRINO_TARGET (default
+# x86_64-linux-gnu): aarch64-linux-gnu cross-compiles with Debian's g++-aarch64-linux-gnu and
+# packaging/aarch64-linux-gnu.cmake into a prefix of its own (packaging/release.sh uses it).
 # Adding a library: one line in LIBS plus one build_<name> function (cwd = unpacked source, install into $STAGE).
 # Static link against the prefix: -DCURL_STATICLIB -DCARES_STATICLIB -I$PREFIX/include ... -L$PREFIX/lib
 #   -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -larchive -lzstd -lz -lfdisk -lblkid -luuid -lext2fs -le2p
@@ -32,7 +34,7 @@ LIBS=(
 )
 
 # Target toolchain in one place so a cross build (e.g. aarch64-linux-gnu) only changes TARGET.
-TARGET=x86_64-linux-gnu
+TARGET=${BOOTRINO_TARGET:-x86_64-linux-gnu}
 CC="${TARGET}-gcc"
 CXX="${TARGET}-g++"
 export CC CXX CFLAGS="-O2 -fPIC -ffunction-sections -fdata-sections" CXXFLAGS="-O2 -fPIC -ffunction-sections -fdata-sections"
@@ -48,10 +50,21 @@ SUDO=""; [[ $EUID -eq 0 ]] || SUDO=sudo
 say() { echo "deps: $*"; }
 die() { echo "deps: ERROR: $*"; exit 1; }
 
+# A target other than this machine: CMake builds get the target's toolchain file, and the self-check
+# program runs under user-mode QEMU.
+TOOLCHAIN="" CMAKE_CROSS=() RUN=()
+if [[ $TARGET != "$(uname -m)"-* ]]; then
+  TOOLCHAIN="$HERE/$TARGET.cmake"
+  [[ -f $TOOLCHAIN ]] || die "BOOTRINO_TARGET=$TARGET: there is no CMake toolchain file $TOOLCHAIN"
+  TOOLS+=("gcc-$TARGET" "g++-$TARGET" "binutils-$TARGET" qemu-user-static)
+  CMAKE_CROSS=(-DCMAKE_TOOLCHAIN_FILE="$TOOLCHAIN")
+  RUN=("qemu-${TARGET%%-*}-static")
+fi
+
 # Cache key: the script and its helpers (so pins and flags are included), compiler, C library and target.
 compute_prefix() {
   local key
-  key=$( { cat "$HERE/deps.sh" "$HERE"/deps/*; "$CC" --version; getconf GNU_LIBC_VERSION; echo "$TARGET"; } \
+  key=$( { cat "$HERE/deps.sh" "$HERE"/deps/* ${TOOLCHAIN:+"$TOOLCHAIN"}; "$CC" --version; getconf GNU_LIBC_VERSION; echo "$TARGET"; } \
          | sha256sum | cut -c1-16)
   PREFIX="$CACHE/deps/$key"
 }
@@ -127,7 +140,7 @@ $(apt-cache showsrc "$pkg" 2>/dev/null | awk '/^Version:/{printf "%s ", $2}')- u
 cmake_install() {  # common CMake invocation: static, PIC, our CFLAGS (-O2), lib/ not lib/<triple>/
   cmake -S . -B _build -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE=-DNDEBUG -DCMAKE_C_COMPILER="$CC" \
     -DCMAKE_INSTALL_PREFIX="$STAGE" -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
-    -DBUILD_SHARED_LIBS=OFF "$@"
+    -DBUILD_SHARED_LIBS=OFF "${CMAKE_CROSS[@]}" "$@"
   cmake --build _build -j"$JOBS"
   cmake --install _build
 }
@@ -259,7 +272,7 @@ selfcheck() {
   warn=$("${cc[@]}" -DNSS_STUBS 2>&1) || die "self-check link (with stubs) failed: $warn"
   [[ -z $warn ]] || die "self-check link with NSS stubs still warns: $warn"
   file "$out" | grep -q 'statically linked' || die "self-check binary is not static: $(file "$out")"
-  "$out" | sed 's/^/deps: self-check: /' || die "self-check program failed"
+  "${RUN[@]}" "$out" | sed 's/^/deps: self-check: /' || die "self-check program failed"
 }
 
 main() {

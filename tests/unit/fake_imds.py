@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""A fake cloud metadata service on 127.0.0.1 for userdata_unit_tests.
+
+    fake_imds.py DIR      prints its port on the first line of stdout, then serves
+
+Files under DIR are the answers: GET /<scenario>/latest/user-data serves
+DIR/<scenario>/latest/user-data. A directory is answered with its ".listing"
+file. The rules each real service enforces are enforced here too:
+  - AWS IMDSv2 (paths with /latest/, in a scenario that has a latest/ directory):
+    PUT …/latest/api/token needs X-aws-ec2-metadata-token-ttl-seconds (1-21600)
+    and returns a token; every GET needs X-aws-ec2-metadata-token with it (401 otherwise).
+  - GCP (paths with /computeMetadata/): 403 without "Metadata-Flavor: Google";
+    answers carry "Metadata-Flavor: Google".
+  - a file holding "!STATUS 500" is answered with that status and no body.
+  - a scenario whose name starts with "silent" accepts the connection and never
+    answers in time (it gives up after 5 s).
+It exits when its standard input closes (the test that started it is gone) or
+after 10 minutes, whichever comes first.
+"""
+import http.server
+import os
+import secrets
+import sys
+import threading
+import time
+
+ROOT = os.path.realpath(sys.argv[1])
+TOKENS = set()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body=b"", headers=()):
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def scenario(self):
+        parts = self.path.split("?")[0].lstrip("/").split("/", 1)
+        return parts[0], "/" + (parts[1] if len(parts) > 1 else "")
+
+    def file(self, path):
+        full = os.path.realpath(os.path.join(ROOT, path.lstrip("/")))
+        if not full.startswith(ROOT + os.sep):
+            return None
+        if os.path.isdir(full):
+            full = os.path.join(full, ".listing")
+        if not os.path.isfile(full):
+            return None
+        with open(full, "rb") as f:
+            return f.read()
+
+    def do_PUT(self):
+        name, rest = self.scenario()
+        if name.startswith("silent"):
+            time.sleep(5)
+            return
+        if rest != "/latest/api/token" or not os.path.isdir(os.path.join(ROOT, name, "latest")):
+            return self.answer(404)
+        ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds", "")
+        if not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
+            return self.answer(400, b"missing or invalid X-aws-ec2-metadata-token-ttl-seconds")
+        token = secrets.token_hex(16)
+        TOKENS.add(token)
+        self.answer(200, token.encode())
+
+    def do_GET(self):
+        name, rest = self.scenario()
+        if name.startswith("silent"):
+            time.sleep(5)
+            return
+        headers = []
+        if rest.startswith("/latest/") and os.path.isdir(os.path.join(ROOT, name, "latest")):
+            if self.headers.get("X-aws-ec2-metadata-token") not in TOKENS:
+                return self.answer(401)
+        if rest.startswith("/computeMetadata/"):
+            if self.headers.get("Metadata-Flavor") != "Google":
+                return self.answer(403, b"Missing Metadata-Flavor:Google header.")
+            headers.append(("Metadata-Flavor", "Google"))
+        body = self.file(self.path.split("?")[0])
+        if body is None:
+            return self.answer(404, b"not found", headers)
+        if body.startswith(b"!STATUS "):
+            return self.answer(int(body.split()[1]), b"", headers)
+        self.answer(200, body, headers)
+
+
+def main():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+
+    def watch_stdin():
+        sys.stdin.read()
+        os._exit(0)
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    threading.Timer(600, lambda: os._exit(0)).start()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

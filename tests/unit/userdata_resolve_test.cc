@@ -1,0 +1,468 @@
+// userdata::Resolve: the search on disk (under a fake root) and the metadata
+// services, against tests/unit/fake_imds.py on 127.0.0.1, which enforces what
+// the real services do (AWS's session token, GCP's Metadata-Flavor header).
+#include "userdata/userdata.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/userdata_testing.h"
+#include "userdata/http.h"
+
+namespace userdata {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace userdata::testing;
+using Clock = std::chrono::steady_clock;
+
+std::string S(std::string_view s) { return std::string(s); }
+
+void WriteFile(const fs::path& path, std::string_view data) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << data;
+}
+
+bool HasNote(const Config& c, std::string_view needle) {
+  return std::any_of(c.notes.begin(), c.notes.end(), [&](const std::string& n) { return n.find(needle) != n.npos; });
+}
+
+std::string Notes(const Config& c) {
+  std::string out;
+  for (const auto& n : c.notes) out += n + "\n";
+  return out;
+}
+
+// A port nothing listens on: connections to it are refused at once.
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t length = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+class ResolveTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    served_ = fs::temp_directory_path() / ("bootrino-imds-" + std::to_string(getpid()));
+    fs::create_directories(served_);
+    int to_child[2], from_child[2];
+    ASSERT_EQ(pipe2(to_child, O_CLOEXEC), 0);
+    ASSERT_EQ(pipe2(from_child, O_CLOEXEC), 0);
+    server_ = fork();
+    ASSERT_GE(server_, 0);
+    if (server_ == 0) {
+      dup2(to_child[0], 0);
+      dup2(from_child[1], 1);
+      execlp("python3", "python3", BOOTRINO_FAKE_IMDS, served_.c_str(), nullptr);
+      _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    server_stdin_ = to_child[1];
+    std::string port;
+    char c;
+    while (read(from_child[0], &c, 1) == 1 && c != '\n') port += c;
+    close(from_child[0]);
+    ASSERT_FALSE(port.empty()) << "fake_imds.py did not start (is python3 installed?)";
+    base_ = "http://127.0.0.1:" + port;
+  }
+
+  static void TearDownTestSuite() {
+    close(server_stdin_);  // the server exits when its stdin closes
+    kill(server_, SIGTERM);
+    waitpid(server_, nullptr, 0);
+    fs::remove_all(served_);
+  }
+
+  void SetUp() override {
+    root_ = fs::temp_directory_path() /
+            ("bootrino-root-" + std::to_string(getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+    closed_ = "http://127.0.0.1:" + std::to_string(ClosedPort());
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  // Sources that find nothing unless a test adds it: an empty root, every service refused.
+  Sources Nothing() const {
+    Sources s;
+    s.root = root_.string();
+    s.metadata = MetadataPolicy::kAlways;
+    s.aws_url = s.gcp_url = s.digitalocean_url = closed_;
+    return s;
+  }
+  // Writes a file the fake metadata server serves at /<scenario>/<path>.
+  static void Serve(const std::string& scenario, const std::string& path, std::string_view data) {
+    WriteFile(served_ / scenario / path, data);
+  }
+  static std::string Url(const std::string& scenario) { return base_ + "/" + scenario; }
+
+  static inline fs::path served_;
+  static inline pid_t server_ = -1;
+  static inline int server_stdin_ = -1;
+  static inline std::string base_;
+  fs::path root_;
+  std::string closed_;
+};
+
+const std::string kCloudConfig = "#cloud-config\nbootrino:\n  manifest: " + S(kRef) + "\n  yes: true\n";
+
+// ---- on disk ---------------------------------------------------------------------------------------------------
+
+TEST_F(ResolveTest, CloudInitsCopyComesFirstThenNoCloudSeeds) {
+  WriteFile(root_ / "var/lib/cloud/seed/nocloud-net/user-data", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");
+  WriteFile(root_ / "var/lib/cloud/seed/nocloud/user-data", "#!/bin/sh\nbootrino run " + S(kOtherRef) + " --yes\n");
+  WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", kCloudConfig);
+  Sources s = Nothing();
+  s.metadata = MetadataPolicy::kNever;
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "/var/lib/cloud/instance/user-data.txt");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->cloud, "");
+
+  WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", "");  // cloud-init writes an empty file for none
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "/var/lib/cloud/seed/nocloud/user-data");  // nocloud sorts before nocloud-net
+  EXPECT_EQ(c->manifest, kOtherRef);
+  EXPECT_TRUE(c->yes);
+  EXPECT_TRUE(HasNote(*c, "/var/lib/cloud/instance/user-data.txt is empty")) << Notes(*c);
+
+  fs::remove(root_ / "var/lib/cloud/seed/nocloud/user-data");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "/var/lib/cloud/seed/nocloud-net/user-data");
+}
+
+TEST_F(ResolveTest, MountedCidataVolume) {
+  fs::create_directories(root_ / "dev/disk/by-label");
+  fs::create_symlink("../../sr0", root_ / "dev/disk/by-label/cidata");
+  WriteFile(root_ / "proc/self/mounts",
+            "proc /proc proc rw 0 0\n/dev/vda1 / ext4 rw 0 0\n/dev/sr0 /media/seed\\040disk iso9660 ro 0 0\n");
+  WriteFile(root_ / "media/seed disk/user-data", kCloudConfig);
+  Sources s = Nothing();
+  s.metadata = MetadataPolicy::kNever;
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "/media/seed disk/user-data");
+  EXPECT_EQ(c->manifest, kRef);
+}
+
+TEST_F(ResolveTest, NothingFoundIsAConfigWithoutManifest) {
+  Sources s = Nothing();
+  s.metadata = MetadataPolicy::kNever;
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "");
+  EXPECT_TRUE(HasNote(*c, "no user-data in /var/lib/cloud/instance/user-data.txt, /var/lib/cloud/seed/nocloud*/user-data"))
+      << Notes(*c);
+  auto required = RequireManifest(*c);
+  ASSERT_FALSE(required);
+  EXPECT_NE(required.error().message().find("no user-data found\n  no user-data in"), std::string::npos);
+}
+
+TEST_F(ResolveTest, ExplicitFileAndItsErrors) {
+  WriteFile(root_ / "ud", Gzip(kCloudConfig));
+  WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");
+  Sources s = Nothing();
+  s.metadata = MetadataPolicy::kNever;
+  s.file = (root_ / "ud").string();
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, s.file);
+  EXPECT_EQ(c->manifest, kRef);
+
+  s.file = (root_ / "missing").string();
+  auto missing = Resolve(s);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message(), "user-data file " + s.file + " does not exist");
+
+  WriteFile(root_ / "bad", "#cloud-config\nbootrino:\n  manifest: " + S(kRef) + "\n  colour: blue\n");
+  s.file = (root_ / "bad").string();
+  auto bad = Resolve(s);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().kind(), base::ErrorKind::kUsage);
+  EXPECT_EQ(bad.error().message(), "user-data from " + s.file + ": cloud-config: line 4, column 3: bootrino has no key "
+                                   "\"colour\"");
+
+  // Larger than 16 MiB (sparse): refused while reading.
+  { std::ofstream(root_ / "huge").seekp((17 << 20) - 1) << 'x'; }
+  s.file = (root_ / "huge").string();
+  auto huge = Resolve(s);
+  ASSERT_FALSE(huge);
+  EXPECT_NE(huge.error().message().find("is larger than 16777216 bytes"), std::string::npos) << huge.error().message();
+}
+
+// ---- metadata services -----------------------------------------------------------------------------------------
+
+class ProxyEnvironment {  // a proxy that does not exist: a request through it would fail
+ public:
+  ProxyEnvironment() {
+    for (const char* name : kNames) setenv(name, "http://127.0.0.1:9", 1);
+  }
+  ~ProxyEnvironment() {
+    for (const char* name : kNames) unsetenv(name);
+  }
+
+ private:
+  static constexpr const char* kNames[] = {"http_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"};
+};
+
+TEST_F(ResolveTest, AwsImdsV2WithTokenKeysAndHostname) {
+  Serve("aws1", "latest/user-data", Gzip(kCloudConfig));  // binary over HTTP: gzip'd user-data
+  Serve("aws1", "latest/meta-data/public-keys/.listing", "0=alice\n1=bob\n2=junk");
+  Serve("aws1", "latest/meta-data/public-keys/0/openssh-key", S(kAlice) + "\n");
+  Serve("aws1", "latest/meta-data/public-keys/1/openssh-key", S(kBob));
+  Serve("aws1", "latest/meta-data/public-keys/2/openssh-key", "ssh-rsa garbage");
+  Serve("aws1", "latest/meta-data/local-hostname", "ip-10-0-0-5.ec2.internal");
+  ProxyEnvironment proxy;
+  Sources s = Nothing();
+  s.aws_url = Url("aws1");
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "aws");
+  EXPECT_EQ(c->source, Url("aws1") + "/latest/user-data");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_TRUE(c->yes);
+  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
+  EXPECT_EQ(c->hostname, "ip-10-0-0-5.ec2.internal");
+  EXPECT_TRUE(HasNote(*c, "skipped a key from " + Url("aws1") + "/latest/meta-data/public-keys/2/openssh-key"))
+      << Notes(*c);
+}
+
+TEST_F(ResolveTest, TheFakeServerIsAsStrictAsTheRealOnes) {
+  // Without these refusals the tests above could not tell a client that skips the token or the header.
+  Serve("strict", "latest/user-data", "x");
+  Serve("strict", "computeMetadata/v1/instance/hostname", "h");
+  auto http = NewCurlHttp(std::chrono::milliseconds(1000), std::chrono::milliseconds(2000));
+  auto aws = http->Send({"GET", Url("strict") + "/latest/user-data", {}, 1024});
+  ASSERT_TRUE(aws) << aws.error().message();
+  EXPECT_EQ(aws->status, 401);
+  auto token = http->Send({"PUT", Url("strict") + "/latest/api/token", {}, 1024});
+  ASSERT_TRUE(token);
+  EXPECT_EQ(token->status, 400);  // no TTL header
+  auto gcp = http->Send({"GET", Url("strict") + "/computeMetadata/v1/instance/hostname", {}, 1024});
+  ASSERT_TRUE(gcp);
+  EXPECT_EQ(gcp->status, 403);
+  auto small = http->Send({"GET", Url("strict") + "/computeMetadata/v1/instance/hostname",
+                           {"Metadata-Flavor: Google"}, 0});
+  ASSERT_FALSE(small);
+  EXPECT_NE(small.error().message().find("the answer is longer than 0 bytes"), std::string::npos);
+}
+
+TEST_F(ResolveTest, AwsWithoutUserDataStillGivesKeys) {
+  Serve("aws2", "latest/meta-data/public-keys/.listing", "0=alice");
+  Serve("aws2", "latest/meta-data/public-keys/0/openssh-key", S(kAlice));
+  Sources s = Nothing();
+  s.aws_url = Url("aws2");
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "aws");
+  EXPECT_EQ(c->source, "");
+  EXPECT_EQ(c->manifest, "");
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
+  EXPECT_TRUE(HasNote(*c, Url("aws2") + "/latest/user-data")) << Notes(*c);
+  EXPECT_FALSE(RequireManifest(*c));
+}
+
+TEST_F(ResolveTest, AFailingServiceIsAnErrorNotNoUserData) {
+  Serve("aws3", "latest/user-data", "!STATUS 500");
+  Sources s = Nothing();
+  s.aws_url = Url("aws3");
+  auto c = Resolve(s);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().kind(), base::ErrorKind::kNetwork);
+  EXPECT_EQ(c.error().message(), "aws metadata: GET " + Url("aws3") + "/latest/user-data answered HTTP 500");
+}
+
+TEST_F(ResolveTest, GcpWithFlavorHeaderAndProjectKeys) {
+  const std::string v1 = "computeMetadata/v1/";
+  Serve("gcp1", v1 + "instance/hostname", "vm-1.c.project.internal\n");
+  Serve("gcp1", v1 + "instance/attributes/user-data", "#!/bin/sh\nbootrino run " + S(kOtherRef) + " --detach\n");
+  Serve("gcp1", v1 + "instance/attributes/ssh-keys", "alice:" + S(kAlice) + "\n\n");
+  Serve("gcp1", v1 + "project/attributes/ssh-keys", "bob:" + S(kBob) + "\nalice:" + S(kAlice));
+  ProxyEnvironment proxy;
+  Sources s = Nothing();
+  s.gcp_url = Url("gcp1");
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "gcp");
+  EXPECT_EQ(c->source, Url("gcp1") + "/computeMetadata/v1/instance/attributes/user-data");
+  EXPECT_EQ(c->manifest, kOtherRef);
+  EXPECT_EQ(c->options.detach, true);
+  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
+  EXPECT_EQ(c->hostname, "vm-1.c.project.internal");
+}
+
+TEST_F(ResolveTest, GcpBase64UserDataAndBlockedProjectKeys) {
+  const std::string v1 = "computeMetadata/v1/";
+  Serve("gcp2", v1 + "instance/hostname", "vm-2");
+  Serve("gcp2", v1 + "instance/attributes/user-data", Base64(kCloudConfig));
+  Serve("gcp2", v1 + "instance/attributes/user-data-encoding", "base64");
+  Serve("gcp2", v1 + "instance/attributes/block-project-ssh-keys", "true");
+  Serve("gcp2", v1 + "project/attributes/ssh-keys", "bob:" + S(kBob));
+  Sources s = Nothing();
+  s.gcp_url = Url("gcp2");
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_TRUE(c->ssh_keys.empty());
+  EXPECT_TRUE(HasNote(*c, "block-project-ssh-keys")) << Notes(*c);
+}
+
+TEST_F(ResolveTest, DigitalOcean) {
+  Serve("do1", "metadata/v1/id", "3164444");
+  Serve("do1", "metadata/v1/user-data", kCloudConfig);
+  Serve("do1", "metadata/v1/public-keys", S(kAlice) + "\n" + S(kBob) + "\n");
+  Serve("do1", "metadata/v1/hostname", "droplet-1");
+  Sources s = Nothing();
+  // All three services at one address, as on a real host where two share 169.254.169.254:
+  // only DigitalOcean's answers as itself.
+  s.aws_url = s.gcp_url = s.digitalocean_url = Url("do1");
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "digitalocean");
+  EXPECT_EQ(c->source, Url("do1") + "/metadata/v1/user-data");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
+  EXPECT_EQ(c->hostname, "droplet-1");
+}
+
+TEST_F(ResolveTest, UserDataOnDiskGetsTheServicesKeys) {
+  WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", "#cloud-config\nbootrino:\n  manifest: " + S(kRef) +
+                                                                "\n  hostname: mine\n");
+  WriteFile(root_ / "sys/class/dmi/id/sys_vendor", "DigitalOcean\n");
+  Serve("do2", "metadata/v1/id", "1");
+  Serve("do2", "metadata/v1/user-data", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");
+  Serve("do2", "metadata/v1/public-keys", S(kBob));
+  Serve("do2", "metadata/v1/hostname", "droplet-2");
+  Sources s = Nothing();
+  s.metadata = MetadataPolicy::kAuto;  // DMI names the cloud, so it is asked although user-data is on disk
+  s.digitalocean_url = Url("do2");
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "/var/lib/cloud/instance/user-data.txt");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->cloud, "digitalocean");
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kBob)});
+  EXPECT_EQ(c->hostname, "mine");
+}
+
+// Records every request and answers none: shows which services Resolve asks.
+class RecordingHttp : public Http {
+ public:
+  base::Result<Response> Send(const Request& request) override {
+    std::lock_guard lock(mutex_);
+    urls.push_back(request.method + " " + request.url);
+    return base::Fail(base::ErrorKind::kNetwork, request.url + ": Connection refused");
+  }
+  std::vector<std::string> urls;
+
+ private:
+  std::mutex mutex_;
+};
+
+TEST_F(ResolveTest, DmiDecidesWhichServicesAreAsked) {
+  RecordingHttp http;
+  Sources s = Nothing();
+  s.http = &http;
+  s.aws_url = "http://aws.test";
+  s.gcp_url = "http://gcp.test";
+  s.digitalocean_url = "http://do.test";
+  s.metadata = MetadataPolicy::kAuto;
+  // An unknown host with no user-data on disk: all three, each stopping at its first refusal.
+  ASSERT_TRUE(Resolve(s));
+  std::sort(http.urls.begin(), http.urls.end());
+  EXPECT_EQ(http.urls, (std::vector<std::string>{"GET http://do.test/metadata/v1/id",
+                                                 "GET http://gcp.test/computeMetadata/v1/instance/hostname",
+                                                 "PUT http://aws.test/latest/api/token"}));
+  // User-data on disk and DMI names no cloud: none.
+  http.urls.clear();
+  WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", kCloudConfig);
+  auto c = Resolve(s);
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(http.urls.empty());
+  EXPECT_TRUE(HasNote(*c, "DMI names no cloud this host is on: metadata services not asked"));
+  // DMI names Google: only GCP.
+  WriteFile(root_ / "sys/class/dmi/id/product_name", "Google Compute Engine\n");
+  c = Resolve(s);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(http.urls, std::vector<std::string>{"GET http://gcp.test/computeMetadata/v1/instance/hostname"});
+  EXPECT_TRUE(HasNote(*c, "no metadata service answered (gcp: http://gcp.test/computeMetadata/v1/instance/hostname: "
+                          "Connection refused)"))
+      << Notes(*c);
+  // AWS on Xen: the hypervisor UUID.
+  http.urls.clear();
+  fs::remove(root_ / "sys/class/dmi/id/product_name");
+  WriteFile(root_ / "sys/hypervisor/uuid", "ec2e1916-9099-7caf-fd21-012345abcdef\n");
+  ASSERT_TRUE(Resolve(s));
+  EXPECT_EQ(http.urls, std::vector<std::string>{"PUT http://aws.test/latest/api/token"});
+  // kNever: nothing, whatever DMI says.
+  http.urls.clear();
+  s.metadata = MetadataPolicy::kNever;
+  ASSERT_TRUE(Resolve(s));
+  EXPECT_TRUE(http.urls.empty());
+}
+
+TEST_F(ResolveTest, ANonCloudHostFailsFast) {
+  // Refused everywhere: at once.
+  Sources s = Nothing();
+  auto start = Clock::now();
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(500));
+  EXPECT_EQ(c->cloud, "");
+  EXPECT_TRUE(HasNote(*c, "no metadata service answered (aws: PUT " + closed_ + "/latest/api/token:")) << Notes(*c);
+
+  // A server that accepts and never answers: the three services wait out one request timeout together.
+  s.aws_url = s.gcp_url = s.digitalocean_url = Url("silent");
+  s.request_timeout = std::chrono::milliseconds(800);
+  start = Clock::now();
+  c = Resolve(s);
+  const auto took = Clock::now() - start;
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_GE(took, std::chrono::milliseconds(700));
+  EXPECT_LT(took, std::chrono::milliseconds(2000));
+  EXPECT_TRUE(HasNote(*c, "Operation timed out")) << Notes(*c);
+}
+
+TEST_F(ResolveTest, HostSourcesFromTheEnvironment) {
+  Sources plain = HostSources();
+  EXPECT_EQ(plain.root, "/");
+  EXPECT_EQ(plain.metadata, MetadataPolicy::kAuto);
+  EXPECT_EQ(plain.aws_url, "http://169.254.169.254");
+  EXPECT_EQ(plain.gcp_url, "http://metadata.google.internal");
+  setenv("BOOTRINO_IMDS_URL", "http://127.0.0.1:8000/x", 1);
+  setenv("BOOTRINO_USERDATA_ROOT", root_.c_str(), 1);
+  Sources s = HostSources();
+  unsetenv("BOOTRINO_IMDS_URL");
+  unsetenv("BOOTRINO_USERDATA_ROOT");
+  EXPECT_EQ(s.aws_url, "http://127.0.0.1:8000/x");
+  EXPECT_EQ(s.gcp_url, "http://127.0.0.1:8000/x");
+  EXPECT_EQ(s.digitalocean_url, "http://127.0.0.1:8000/x");
+  EXPECT_EQ(s.metadata, MetadataPolicy::kAlways);
+  EXPECT_EQ(s.root, root_.string());
+}
+
+}  // namespace
+}  // namespace userdata

@@ -1,0 +1,235 @@
+#include "userdata/cloud_config.h"
+
+#include <set>
+
+#include "userdata/shell.h"
+#include "userdata/yaml_tree.h"
+
+namespace userdata {
+namespace {
+
+using base::ErrorKind;
+using Kind = YamlNode::Kind;
+
+constexpr std::string_view kBootrinoKeys = "manifest, trust, ssh_authorized_keys, status_url, hostname, yes, options";
+constexpr std::string_view kExample =
+    "bootrino:\n  manifest: https://HOST/PATH/bootrino.sh#sha256=<64 hex>\n  yes: true   (see docs/userdata.md)";
+
+std::unexpected<base::Error> BadAt(const YamlNode& node, const std::string& path, const std::string& problem,
+                                   std::string hint = std::string(kExample)) {
+  return base::Fail(base::Error(ErrorKind::kUsage, node.Where() + ": " + path + " " + problem).Hint(std::move(hint)));
+}
+
+std::string KindName(const YamlNode& node) {
+  if (node.kind == Kind::kMapping) return "a mapping";
+  if (node.kind == Kind::kSequence) return "a list";
+  return node.IsNull() ? "empty" : "\"" + node.value + "\"";
+}
+
+base::Result<std::string> GetString(const YamlNode& node, const std::string& path) {
+  if (node.kind != Kind::kScalar || node.IsNull()) return BadAt(node, path, "must be a string, not " + KindName(node));
+  return node.value;
+}
+
+// YAML 1.1 booleans, as cloud-init's PyYAML reads them; quoted text is a string, not a boolean.
+base::Result<bool> GetBool(const YamlNode& node, const std::string& path) {
+  static const std::set<std::string> kTrue = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+  static const std::set<std::string> kFalse = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+  if (node.kind == Kind::kScalar && node.plain && kTrue.contains(node.value)) return true;
+  if (node.kind == Kind::kScalar && node.plain && kFalse.contains(node.value)) return false;
+  return BadAt(node, path, "must be true or false (unquoted), not " + KindName(node));
+}
+
+// A list of strings; one string alone is taken as a list of one.
+base::Result<std::vector<std::string>> GetStrings(const YamlNode& node, const std::string& path) {
+  std::vector<std::string> out;
+  if (node.kind == Kind::kScalar) {
+    ASSIGN_OR_RETURN(auto s, GetString(node, path));
+    out.push_back(std::move(s));
+    return out;
+  }
+  if (node.kind != Kind::kSequence) return BadAt(node, path, "must be a list of strings, not " + KindName(node));
+  for (std::size_t i = 0; i < node.items.size(); ++i) {
+    ASSIGN_OR_RETURN(auto s, GetString(*node.items[i], path + "[" + std::to_string(i) + "]"));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+base::Result<void> ReadOptions(const YamlNode& node, Directive& d) {
+  if (node.kind != Kind::kMapping) return BadAt(node, "bootrino.options", "must be a mapping, not " + KindName(node));
+  std::set<std::string> seen;
+  for (const auto& [key, value] : node.entries) {
+    const std::string path = "bootrino.options." + key->value;
+    const RunFlagSpec* spec = key->kind == Kind::kScalar ? FindRunFlag(key->value) : nullptr;
+    if (!spec || key->value.starts_with("-")) {
+      return BadAt(*key, "bootrino.options", "has no option \"" + key->value + "\"",
+                   "options are: " + RunFlagList(false));
+    }
+    if (!seen.insert(key->value).second) return BadAt(*key, path, "is given twice", "keep one");
+    std::string text;
+    if (spec->type == RunFlagSpec::Type::kBool) {
+      ASSIGN_OR_RETURN(bool on, GetBool(*value, path));
+      text = on ? "true" : "false";
+    } else {
+      if (value->kind != Kind::kScalar || value->IsNull() || (spec->type == RunFlagSpec::Type::kInt && !value->plain)) {
+        return BadAt(*value, path, spec->type == RunFlagSpec::Type::kInt ? "must be a number, not " + KindName(*value)
+                                                                        : "must be a string, not " + KindName(*value));
+      }
+      text = value->value;
+    }
+    if (std::string problem = SetRunFlag(d.options, *spec, text); !problem.empty()) {
+      return BadAt(*value, path, problem, "see docs/userdata.md for the options");
+    }
+  }
+  return {};
+}
+
+// One key of the `bootrino:` mapping.
+base::Result<void> ReadBootrinoKey(const std::string& key, const YamlNode& value, Directive& d) {
+  const std::string path = "bootrino." + key;
+  auto check = [&](const std::string& problem, const YamlNode& at, const std::string& what) -> base::Result<void> {
+    if (problem.empty()) return {};
+    return BadAt(at, path, "\"" + what + "\" " + problem);
+  };
+  if (key == "manifest") {
+    ASSIGN_OR_RETURN(d.manifest, GetString(value, path));
+    return check(CheckManifestRef(d.manifest), value, d.manifest);
+  }
+  if (key == "status_url") {
+    ASSIGN_OR_RETURN(d.status_url, GetString(value, path));
+    return check(CheckHttpUrl(d.status_url), value, d.status_url);
+  }
+  if (key == "hostname") {
+    ASSIGN_OR_RETURN(d.hostname, GetString(value, path));
+    return check(CheckHostname(d.hostname), value, d.hostname);
+  }
+  if (key == "yes") {
+    ASSIGN_OR_RETURN(bool yes, GetBool(value, path));
+    d.yes = yes;
+    return {};
+  }
+  if (key == "options") return ReadOptions(value, d);
+  if (key == "trust" || key == "ssh_authorized_keys") {
+    ASSIGN_OR_RETURN(auto list, GetStrings(value, path));
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const YamlNode& at = value.kind == Kind::kSequence ? *value.items[i] : value;
+      const std::string problem = key == "trust" ? CheckPemPublicKey(list[i]) : CheckSshKey(list[i]);
+      if (!problem.empty()) {
+        return BadAt(at, path + "[" + std::to_string(i) + "]", problem,
+                     key == "trust" ? "paste the output of `openssl ec -in key.pem -pubout` as a block scalar (|)"
+                                    : "paste one line of a .pub file, e.g. ~/.ssh/id_ed25519.pub");
+      }
+    }
+    auto& into = key == "trust" ? d.trust_keys : d.ssh_keys;
+    into.insert(into.end(), list.begin(), list.end());
+    return {};
+  }
+  return base::Fail(ErrorKind::kInternal, "bootrino." + key + " has no reader");
+}
+
+base::Result<Directive> ReadBootrino(const YamlNode& node) {
+  Directive d;
+  d.where = "bootrino: key at " + node.Where();
+  if (node.kind == Kind::kScalar && !node.IsNull()) {  // `bootrino: URL` is short for `bootrino: {manifest: URL}`
+    RETURN_IF_ERROR(ReadBootrinoKey("manifest", node, d));
+    return d;
+  }
+  if (node.kind != Kind::kMapping) return BadAt(node, "bootrino", "must be a mapping, not " + KindName(node));
+  std::set<std::string> seen;
+  for (const auto& [key, value] : node.entries) {
+    static const std::set<std::string> kKeys = {"manifest", "trust",    "ssh_authorized_keys", "status_url",
+                                                "hostname", "yes",      "options"};
+    if (key->kind != Kind::kScalar || !kKeys.contains(key->value)) {
+      return BadAt(*key, "bootrino", "has no key " + KindName(*key), "its keys are: " + std::string(kBootrinoKeys));
+    }
+    if (!seen.insert(key->value).second) return BadAt(*key, "bootrino." + key->value, "is given twice", "keep one");
+    RETURN_IF_ERROR(ReadBootrinoKey(key->value, *value, d));
+  }
+  return d;
+}
+
+// Keys cloud-init owns: a malformed one is noted and skipped, not fatal.
+void ReadSshKeys(const YamlNode& node, const std::string& path, CloudConfig& out) {
+  auto list = GetStrings(node, path);
+  if (!list) {
+    out.notes.push_back("ignored " + list.error().message());
+    return;
+  }
+  for (const std::string& key : *list) {
+    if (std::string problem = CheckSshKey(key); !problem.empty()) {
+      out.notes.push_back("ignored a key in " + path + " at " + node.Where() + ": " + problem);
+    } else {
+      out.ssh_keys.push_back(key);
+    }
+  }
+}
+
+// runcmd items are shell text or argv lists; cloud-init runs them in order.
+base::Result<void> ReadRuncmd(const YamlNode& node, CloudConfig& out) {
+  if (node.kind != Kind::kSequence) return {};
+  for (const auto& item : node.items) {
+    base::Result<std::vector<Invocation>> found = std::vector<Invocation>{};
+    if (item->kind == Kind::kScalar && !item->IsNull()) {
+      found = FindInvocations(item->value);
+    } else if (item->kind == Kind::kSequence) {
+      std::vector<std::string> argv;
+      for (const auto& word : item->items) argv.push_back(word->value);
+      found = FindInvocationsInArgv(argv);
+    }
+    if (!found) return base::Fail(std::move(found).error().Context(item->Where() + ": runcmd"));
+    for (const Invocation& invocation : *found) {
+      auto directive = ParseRunArgs(invocation.args);
+      if (!directive) return base::Fail(std::move(directive).error().Context(item->Where() + ": runcmd"));
+      directive->where = "runcmd at " + item->Where();
+      out.runcmd.push_back(std::move(*directive));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+base::Result<CloudConfig> ParseCloudConfig(std::string_view text) {
+  ASSIGN_OR_RETURN(YamlRef root, LoadYaml(text));
+  CloudConfig out;
+  if (root->IsNull()) {
+    out.notes.push_back("the cloud-config is empty");
+    return out;
+  }
+  if (root->kind != Kind::kMapping) {
+    return BadAt(*root, "cloud-config", "must be a mapping of keys (\"key: value\" lines), not " + KindName(*root));
+  }
+  const YamlNode* bootrino_key = nullptr;
+  for (const auto& [key, value] : root->entries) {
+    if (key->kind != Kind::kScalar) continue;
+    const std::string& name = key->value;
+    if (name == "bootrino") {
+      if (bootrino_key) {
+        return BadAt(*key, "bootrino", "is given twice (first at " + bootrino_key->Where() + ")", "keep one");
+      }
+      bootrino_key = key.get();
+      ASSIGN_OR_RETURN(out.bootrino, ReadBootrino(*value));
+    } else if (name == "ssh_authorized_keys") {
+      ReadSshKeys(*value, "ssh_authorized_keys", out);
+    } else if (name == "users" && value->kind == Kind::kSequence) {
+      for (const auto& user : value->items) {
+        if (user->kind != Kind::kMapping) continue;
+        for (const auto& [field, keys] : user->entries) {
+          if (field->value == "ssh_authorized_keys") ReadSshKeys(*keys, "users[].ssh_authorized_keys", out);
+        }
+      }
+    } else if ((name == "hostname" || (name == "fqdn" && out.hostname.empty())) && value->kind == Kind::kScalar) {
+      if (std::string problem = CheckHostname(value->value); !problem.empty()) {
+        out.notes.push_back("ignored " + name + " \"" + value->value + "\" at " + value->Where() + ": " + problem);
+      } else if (name == "hostname" || out.hostname.empty()) {
+        out.hostname = value->value;
+      }
+    } else if (name == "runcmd") {
+      RETURN_IF_ERROR(ReadRuncmd(*value, out));
+    }
+  }
+  return out;
+}
+
+}  // namespace userdata

@@ -1,0 +1,71 @@
+// Showing a Config (`bootrino userdata [--json]`) and what `run --from-userdata` requires of it.
+#include "userdata/userdata.h"
+
+namespace userdata {
+namespace {
+
+nlohmann::ordered_json OptionsJson(const RunFlags& o) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  if (o.dry_run) j["dry_run"] = *o.dry_run;
+  if (o.detach) j["detach"] = *o.detach;
+  if (o.insecure) j["insecure"] = *o.insecure;
+  if (o.detach_timeout_s) j["detach_timeout"] = *o.detach_timeout_s;
+  if (o.retries) j["retries"] = *o.retries;
+  if (o.arch) j["arch"] = *o.arch;
+  return j;
+}
+
+// "ssh-ed25519 AAAAC3…abcd alice@host": keys are long; the type, the blob's ends and the comment identify one.
+std::string ShortKey(const std::string& key) {
+  if (key.size() <= 72) return key;
+  return key.substr(0, 40) + "…" + key.substr(key.size() - 28);
+}
+
+}  // namespace
+
+nlohmann::ordered_json ToJson(const Config& config) {
+  nlohmann::ordered_json j;
+  j["source"] = config.source;
+  j["cloud"] = config.cloud;
+  j["manifest"] = config.manifest;
+  j["yes"] = config.yes;
+  j["options"] = OptionsJson(config.options);
+  j["trust_keys"] = config.trust_keys;
+  j["ssh_keys"] = config.ssh_keys;
+  j["hostname"] = config.hostname;
+  j["status_url"] = config.status_url;
+  j["notes"] = config.notes;
+  return j;
+}
+
+std::string ToText(const Config& config) {
+  auto or_none = [](const std::string& s) { return s.empty() ? std::string("(none)") : s; };
+  std::string out;
+  out += "source:     " + or_none(config.source) + "\n";
+  out += "cloud:      " + or_none(config.cloud) + "\n";
+  out += "manifest:   " + or_none(config.manifest) + "\n";
+  out += "yes:        " + std::string(config.yes ? "true" : "false") + "\n";
+  const std::string options = OptionsJson(config.options).dump();
+  out += "options:    " + (options == "{}" ? std::string("(none)") : options) + "\n";
+  out += "trust keys: " + std::to_string(config.trust_keys.size()) + "\n";
+  out += "ssh keys:   " + std::to_string(config.ssh_keys.size()) + "\n";
+  for (const std::string& key : config.ssh_keys) out += "  " + ShortKey(key) + "\n";
+  out += "hostname:   " + or_none(config.hostname) + "\n";
+  out += "status url: " + or_none(config.status_url) + "\n";
+  for (const std::string& note : config.notes) out += "note: " + note + "\n";
+  return out;
+}
+
+base::Result<void> RequireManifest(const Config& config) {
+  if (!config.manifest.empty()) return {};
+  std::string message = config.source.empty() ? "no user-data found"
+                                              : "the user-data from " + config.source + " names no manifest";
+  for (const std::string& note : config.notes) message += "\n  " + note;
+  return base::Fail(
+      base::Error(base::ErrorKind::kUsage, std::move(message))
+          .Hint("give the instance user-data such as\n  #cloud-config\n  bootrino:\n    manifest: "
+                "https://HOST/PATH/bootrino.sh#sha256=<64 hex>\n    yes: true\n(docs/userdata.md); "
+                "`bootrino userdata` shows what bootrino found"));
+}
+
+}  // namespace userdata

@@ -1,0 +1,245 @@
+#include "userdata/fields.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "userdata/decode.h"
+
+namespace userdata {
+namespace {
+
+using base::ErrorKind;
+
+constexpr RunFlagSpec kRunFlags[] = {
+    {"dry_run", "--dry-run", RunFlagSpec::Type::kBool},
+    {"detach", "--detach", RunFlagSpec::Type::kBool},
+    {"insecure", "--insecure", RunFlagSpec::Type::kBool},
+    {"detach_timeout", "--detach-timeout", RunFlagSpec::Type::kInt},
+    {"retries", "--retries", RunFlagSpec::Type::kInt},
+    {"arch", "--arch", RunFlagSpec::Type::kString},
+};
+
+constexpr std::string_view kArchitectures[] = {"x86_64", "aarch64"};
+
+std::unexpected<base::Error> Bad(std::string message, std::string hint) {
+  return base::Fail(base::Error(ErrorKind::kUsage, std::move(message)).Hint(std::move(hint)));
+}
+
+bool HasSpaceOrControl(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; });
+}
+
+bool IsHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// The words of an authorized_keys line; double-quoted option values may hold spaces.
+std::vector<std::string_view> SplitKeyLine(std::string_view line) {
+  std::vector<std::string_view> words;
+  std::size_t start = std::string_view::npos;
+  bool quoted = false;
+  for (std::size_t i = 0; i <= line.size(); ++i) {
+    const bool end = i == line.size() || ((line[i] == ' ' || line[i] == '\t') && !quoted);
+    if (end) {
+      if (start != std::string_view::npos) words.push_back(line.substr(start, i - start));
+      start = std::string_view::npos;
+      continue;
+    }
+    if (start == std::string_view::npos) start = i;
+    if (line[i] == '"') quoted = !quoted;
+  }
+  return words;
+}
+
+// An SSH public key blob starts with its own type as a length-prefixed string (RFC 4253 §6.6).
+bool BlobHasType(std::string_view blob, std::string_view type) {
+  if (blob.size() < 4) return false;
+  auto byte = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(blob[i])); };
+  const std::uint32_t length = byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3);
+  return length == type.size() && blob.size() >= 4 + length && blob.substr(4, length) == type;
+}
+
+// A flag's value: after its '=', else the next word (which it consumes).
+std::string ValueFor(const std::vector<std::string>& args, std::size_t& i, bool has_value, std::string_view inline_value,
+                     bool& missing) {
+  missing = false;
+  if (has_value) return std::string(inline_value);
+  if (i + 1 >= args.size()) {
+    missing = true;
+    return "";
+  }
+  return args[++i];
+}
+
+}  // namespace
+
+std::string CheckHttpUrl(std::string_view url) {
+  if (!url.starts_with("http://") && !url.starts_with("https://")) return "not an http:// or https:// URL";
+  if (url.size() > 4096) return "longer than 4096 characters";
+  if (HasSpaceOrControl(url)) return "contains a space or a control character";
+  if (url.find("://") + 3 >= url.size() || url[url.find("://") + 3] == '/') return "has no host";
+  return "";
+}
+
+std::string CheckManifestRef(std::string_view ref) {
+  std::size_t hash = ref.find('#');
+  if (std::string problem = CheckHttpUrl(ref.substr(0, hash)); !problem.empty()) return problem;
+  if (hash == std::string_view::npos) return "";
+  std::string_view fragment = ref.substr(hash + 1);
+  if (!fragment.starts_with("sha256=") || fragment.size() != 7 + 64 || !IsHex(fragment.substr(7))) {
+    return "its fragment must be #sha256= and 64 lowercase hex digits";
+  }
+  return "";
+}
+
+std::string CheckHostname(std::string_view name) {
+  if (name.empty() || name.size() > 253) return "must have 1 to 253 characters";
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    std::size_t dot = std::min(name.find('.', start), name.size());
+    std::string_view label = name.substr(start, dot - start);
+    if (label.empty() || label.size() > 63) return "each dot-separated label must have 1 to 63 characters";
+    if (label.front() == '-' || label.back() == '-') return "a label may not start or end with '-'";
+    if (!std::all_of(label.begin(), label.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+        })) {
+      return "only letters, digits, '-' and '.' are allowed";
+    }
+    start = dot + 1;
+  }
+  return "";
+}
+
+std::string CheckSshKey(std::string_view key) {
+  if (key.size() > 16384) return "longer than 16384 characters";
+  if (key.find_first_of(std::string_view("\n\r\0", 3)) != std::string_view::npos) return "holds a line break";
+  auto words = SplitKeyLine(key);
+  // [options] type base64 [comment]: the type is the first word a blob of that type follows.
+  for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+    if (!words[i].starts_with("ssh-") && !words[i].starts_with("ecdsa-") && !words[i].starts_with("sk-")) continue;
+    auto blob = DecodeBase64(words[i + 1]);
+    if (blob && BlobHasType(*blob, words[i])) return "";
+    return "the base64 after \"" + std::string(words[i]) + "\" is not a key of that type";
+  }
+  return "is not an OpenSSH public key line (\"ssh-ed25519 AAAA… comment\")";
+}
+
+std::string CheckPemPublicKey(std::string_view pem) {
+  constexpr std::string_view kBegin = "-----BEGIN PUBLIC KEY-----", kEnd = "-----END PUBLIC KEY-----";
+  while (!pem.empty() && (pem.back() == '\n' || pem.back() == '\r' || pem.back() == ' ')) pem.remove_suffix(1);
+  while (!pem.empty() && (pem.front() == '\n' || pem.front() == '\r' || pem.front() == ' ')) pem.remove_prefix(1);
+  if (!pem.starts_with(kBegin) || !pem.ends_with(kEnd)) {
+    return "is not a PEM public key (from -----BEGIN PUBLIC KEY----- to -----END PUBLIC KEY-----)";
+  }
+  std::string_view body = pem.substr(kBegin.size(), pem.size() - kBegin.size() - kEnd.size());
+  if (body.find("-----") != std::string_view::npos) return "holds more than one PEM block: give each key separately";
+  auto der = DecodeBase64(body);
+  if (!der || der->empty()) return "has a damaged base64 body";
+  return "";
+}
+
+const RunFlagSpec* FindRunFlag(std::string_view key_or_flag) {
+  for (const auto& spec : kRunFlags) {
+    if (spec.key == key_or_flag || spec.flag == key_or_flag) return &spec;
+  }
+  return nullptr;
+}
+
+std::string RunFlagList(bool as_flags) {
+  std::string out;
+  for (const auto& spec : kRunFlags) {
+    if (!out.empty()) out += ", ";
+    out += as_flags ? spec.flag : spec.key;
+  }
+  return out;
+}
+
+std::string SetRunFlag(RunFlags& flags, const RunFlagSpec& spec, std::string_view value) {
+  if (spec.type == RunFlagSpec::Type::kBool) {
+    if (value != "true" && value != "false") return "must be true or false";
+    const bool on = value == "true";
+    if (spec.key == "dry_run") flags.dry_run = on;
+    if (spec.key == "detach") flags.detach = on;
+    if (spec.key == "insecure") flags.insecure = on;
+    return "";
+  }
+  if (spec.type == RunFlagSpec::Type::kInt) {
+    int n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (value.empty() || ec != std::errc() || end != value.data() + value.size()) return "must be a whole number";
+    if (spec.key == "detach_timeout") {
+      if (n < 1 || n > 86400) return "must be between 1 and 86400 (seconds)";
+      flags.detach_timeout_s = n;
+    }
+    if (spec.key == "retries") {
+      if (n < 1 || n > 100) return "must be between 1 and 100";
+      flags.retries = n;
+    }
+    return "";
+  }
+  if (std::find(std::begin(kArchitectures), std::end(kArchitectures), value) == std::end(kArchitectures)) {
+    return "must be x86_64 or aarch64 (as `uname -m` spells them)";
+  }
+  flags.arch = std::string(value);
+  return "";
+}
+
+base::Result<Directive> ParseRunArgs(const std::vector<std::string>& args) {
+  Directive d;
+  bool operands_only = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (!operands_only && arg == "--") {
+      operands_only = true;
+      continue;
+    }
+    if (operands_only || !arg.starts_with("-") || arg == "-") {
+      if (!d.manifest.empty()) {
+        return Bad("`bootrino run` is given a second manifest reference \"" + arg + "\" after \"" + d.manifest + "\"",
+                   "give one manifest reference");
+      }
+      if (std::string problem = CheckManifestRef(arg); !problem.empty()) {
+        return Bad("the manifest reference \"" + arg + "\" " + problem,
+                   "write it as https://HOST/PATH/bootrino.sh#sha256=<64 hex digits> (or sign it and add trust:)");
+      }
+      d.manifest = arg;
+      continue;
+    }
+    const std::size_t eq = arg.find('=');
+    const std::string name = arg.substr(0, eq);
+    const bool has_value = eq != std::string::npos;
+    const std::string_view inline_value = has_value ? std::string_view(arg).substr(eq + 1) : std::string_view();
+    const RunFlagSpec* spec = FindRunFlag(name);
+    const bool is_bool = name == "--yes" || name == "--from-userdata" || (spec && spec->type == RunFlagSpec::Type::kBool);
+    if (name != "--status-url" && !is_bool && !spec) {
+      return Bad("`bootrino run " + name + "` cannot come from user-data; user-data may give --yes, --status-url, " +
+                     RunFlagList(true),
+                 "flags that name files on this host (--trust, --ca-file) cannot come from user-data: give trusted "
+                 "keys as PEM text under `bootrino: trust:` in #cloud-config");
+    }
+    if (is_bool) {
+      if (has_value) return Bad(name + " takes no value (found \"" + arg + "\")", "write " + name + " alone");
+      if (name == "--yes") d.yes = true;
+      if (name == "--from-userdata") d.from_userdata = true;
+      if (spec) (void)SetRunFlag(d.options, *spec, "true");
+      continue;
+    }
+    bool missing = false;
+    std::string value = ValueFor(args, i, has_value, inline_value, missing);
+    if (missing) return Bad(name + " needs a value", "write " + name + " VALUE or " + name + "=VALUE");
+    std::string problem = name == "--status-url" ? CheckHttpUrl(value) : SetRunFlag(d.options, *spec, value);
+    if (!problem.empty()) return Bad(name + " \"" + value + "\": " + problem, "correct the value of " + name);
+    if (name == "--status-url") d.status_url = value;
+  }
+  if (d.manifest.empty() && !d.from_userdata) {
+    return Bad("`bootrino run` has no manifest reference",
+               "write `bootrino run https://HOST/PATH/bootrino.sh#sha256=HEX [--yes]`");
+  }
+  if (!d.manifest.empty() && d.from_userdata) {
+    return Bad("`bootrino run --from-userdata` is also given a manifest reference",
+               "give either a manifest reference or --from-userdata");
+  }
+  return d;
+}
+
+}  // namespace userdata

@@ -1,0 +1,248 @@
+#include "userdata/metadata.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "base/fd.h"
+#include "userdata/decode.h"
+#include "userdata/fields.h"
+#include "userdata/userdata.h"
+
+namespace userdata {
+namespace {
+
+using base::ErrorKind;
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && std::string_view(" \t\r\n").find(s.front()) != std::string_view::npos) s.remove_prefix(1);
+  while (!s.empty() && std::string_view(" \t\r\n").find(s.back()) != std::string_view::npos) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::vector<std::string> Lines(std::string_view text) {
+  std::vector<std::string> lines;
+  while (!text.empty()) {
+    const std::size_t nl = std::min(text.find('\n'), text.size());
+    if (std::string line = Trim(text.substr(0, nl)); !line.empty()) lines.push_back(std::move(line));
+    text.remove_prefix(std::min(nl + 1, text.size()));
+  }
+  return lines;
+}
+
+// Requests to one service, with the headers it requires.
+class Service {
+ public:
+  Service(Http& http, std::string base_url, std::vector<std::string> headers)
+      : http_(http), base_(std::move(base_url)), headers_(std::move(headers)) {
+    while (base_.ends_with("/")) base_.pop_back();
+  }
+
+  std::string Url(std::string_view path) const { return base_ + std::string(path); }
+
+  base::Result<Http::Response> Send(std::string method, std::string_view path, std::vector<std::string> extra = {},
+                                    std::size_t max_bytes = 1 << 20) {
+    Http::Request request{std::move(method), Url(path), headers_, max_bytes};
+    request.headers.insert(request.headers.end(), extra.begin(), extra.end());
+    return http_.Send(request);
+  }
+  base::Result<Http::Response> Get(std::string_view path) { return Send("GET", path); }
+
+  void AddHeader(std::string header) { headers_.push_back(std::move(header)); }
+
+  // The user-data at `path`: 404 (or an empty body) means none; any other failure is an error.
+  base::Result<std::optional<std::string>> UserData(std::string_view path, Metadata& m) {
+    m.user_data_url = Url(path);
+    auto r = Send("GET", path, {}, kMaxUserDataBytes);
+    if (!r) return base::Fail(std::move(r).error().Context("reading user-data"));
+    if (r->status == 404 || (r->status == 200 && r->body.empty())) return std::optional<std::string>();
+    if (r->status != 200) {
+      return base::Fail(base::Error(ErrorKind::kNetwork, "GET " + Url(path) + " answered HTTP " +
+                                                             std::to_string(r->status))
+                            .Hint("the metadata service is failing: retry, or give the user-data as a file"));
+    }
+    return std::optional<std::string>(std::move(r->body));
+  }
+
+  // A small text value; "" when absent or unreadable (noted).
+  std::string Text(std::string_view path, Metadata& m) {
+    auto r = Get(path);
+    if (!r) {
+      m.notes.push_back(r.error().message());
+      return "";
+    }
+    if (r->status != 200) {
+      if (r->status != 404) m.notes.push_back("GET " + Url(path) + " answered HTTP " + std::to_string(r->status));
+      return "";
+    }
+    return r->body;
+  }
+
+ private:
+  Http& http_;
+  std::string base_;
+  std::vector<std::string> headers_;
+};
+
+void AddKeys(const std::vector<std::string>& lines, const std::string& from, bool strip_user, Metadata& m) {
+  for (std::string line : lines) {
+    // GCP writes "USER:ssh-ed25519 AAAA… comment".
+    if (strip_user) {
+      const std::size_t colon = line.find(':');
+      if (colon != std::string::npos && line.substr(0, colon).find(' ') == std::string::npos) line.erase(0, colon + 1);
+    }
+    if (std::string problem = CheckSshKey(line); !problem.empty()) {
+      m.notes.push_back("skipped a key from " + from + ": " + problem);
+    } else {
+      m.ssh_keys.push_back(line);
+    }
+  }
+}
+
+void SetHostname(const std::string& text, const std::string& from, Metadata& m) {
+  const std::string name = Trim(text);
+  if (name.empty()) return;
+  if (std::string problem = CheckHostname(name); !problem.empty()) {
+    m.notes.push_back("skipped the hostname \"" + name + "\" from " + from + ": " + problem);
+  } else {
+    m.hostname = name;
+  }
+}
+
+std::string Status(const Http::Response& r) { return "HTTP " + std::to_string(r.status); }
+
+// AWS IMDSv2: PUT a session token, then send it with every request.
+base::Result<std::optional<Metadata>> QueryAws(Service& s, std::string& why_not) {
+  auto token = s.Send("PUT", "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds: 60"});
+  if (!token) {
+    why_not = token.error().message();
+    return std::nullopt;
+  }
+  if (token->status != 200 || Trim(token->body).empty()) {
+    why_not = "PUT " + s.Url("/latest/api/token") + " answered " + Status(*token) + ", not an IMDSv2 token";
+    return std::nullopt;
+  }
+  s.AddHeader("X-aws-ec2-metadata-token: " + Trim(token->body));
+  Metadata m;
+  m.cloud = Cloud::kAws;
+  ASSIGN_OR_RETURN(m.user_data, s.UserData("/latest/user-data", m));
+  // "0=my-key\n1=other-key": one openssh-key per index.
+  for (const std::string& entry : Lines(s.Text("/latest/meta-data/public-keys/", m))) {
+    const std::string index = entry.substr(0, entry.find('='));
+    if (index.empty() || !std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+    const std::string path = "/latest/meta-data/public-keys/" + index + "/openssh-key";
+    AddKeys(Lines(s.Text(path, m)), s.Url(path), false, m);
+  }
+  SetHostname(s.Text("/latest/meta-data/local-hostname", m), "AWS local-hostname", m);
+  return m;
+}
+
+base::Result<std::optional<Metadata>> QueryGcp(Service& s, std::string& why_not) {
+  const std::string probe = "/computeMetadata/v1/instance/hostname";
+  auto hostname = s.Get(probe);
+  if (!hostname) {
+    why_not = hostname.error().message();
+    return std::nullopt;
+  }
+  if (hostname->status != 200 || hostname->Header("metadata-flavor") != "Google") {
+    why_not = "GET " + s.Url(probe) + " answered " + Status(*hostname) + " without Metadata-Flavor: Google";
+    return std::nullopt;
+  }
+  Metadata m;
+  m.cloud = Cloud::kGcp;
+  SetHostname(hostname->body, "GCP instance/hostname", m);
+  const std::string attributes = "/computeMetadata/v1/instance/attributes/";
+  ASSIGN_OR_RETURN(m.user_data, s.UserData(attributes + "user-data", m));
+  if (m.user_data && Trim(s.Text(attributes + "user-data-encoding", m)) == "base64") {
+    auto decoded = DecodeBase64(*m.user_data);
+    if (!decoded) return base::Fail(std::move(decoded).error().Context("GCP user-data (user-data-encoding: base64)"));
+    m.user_data = std::move(*decoded);
+  }
+  AddKeys(Lines(s.Text(attributes + "ssh-keys", m)), "GCP instance ssh-keys", true, m);
+  if (Trim(s.Text(attributes + "block-project-ssh-keys", m)) == "true") {
+    m.notes.push_back("GCP project ssh-keys not used: the instance sets block-project-ssh-keys");
+  } else {
+    AddKeys(Lines(s.Text("/computeMetadata/v1/project/attributes/ssh-keys", m)), "GCP project ssh-keys", true, m);
+  }
+  return m;
+}
+
+base::Result<std::optional<Metadata>> QueryDigitalOcean(Service& s, std::string& why_not) {
+  auto id = s.Get("/metadata/v1/id");
+  if (!id) {
+    why_not = id.error().message();
+    return std::nullopt;
+  }
+  const std::string droplet = Trim(id->body);
+  if (id->status != 200 || droplet.empty() ||
+      !std::all_of(droplet.begin(), droplet.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    why_not = "GET " + s.Url("/metadata/v1/id") + " answered " + Status(*id) + ", not a droplet id";
+    return std::nullopt;
+  }
+  Metadata m;
+  m.cloud = Cloud::kDigitalOcean;
+  ASSIGN_OR_RETURN(m.user_data, s.UserData("/metadata/v1/user-data", m));
+  AddKeys(Lines(s.Text("/metadata/v1/public-keys", m)), "DigitalOcean public-keys", false, m);
+  SetHostname(s.Text("/metadata/v1/hostname", m), "DigitalOcean hostname", m);
+  return m;
+}
+
+std::string ReadDmi(const std::filesystem::path& path) {
+  auto text = base::ReadFile(path.string(), 4096);
+  return text ? Trim(*text) : std::string();
+}
+
+bool Contains(std::string haystack, std::string_view needle) {
+  std::transform(haystack.begin(), haystack.end(), haystack.begin(), [](unsigned char c) { return std::tolower(c); });
+  return haystack.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+std::string_view CloudName(Cloud cloud) {
+  switch (cloud) {
+    case Cloud::kAws: return "aws";
+    case Cloud::kGcp: return "gcp";
+    case Cloud::kDigitalOcean: return "digitalocean";
+  }
+  return "?";
+}
+
+std::optional<Cloud> DetectCloud(const std::string& root) {
+  const std::filesystem::path dmi = std::filesystem::path(root) / "sys/class/dmi/id";
+  const std::string vendor = ReadDmi(dmi / "sys_vendor"), product = ReadDmi(dmi / "product_name"),
+                    bios = ReadDmi(dmi / "bios_vendor"), version = ReadDmi(dmi / "product_version"),
+                    xen_uuid = ReadDmi(std::filesystem::path(root) / "sys/hypervisor/uuid");
+  // Nitro: "Amazon EC2"; older Xen instances: an "ec2…" hypervisor UUID and "…amazon" versions.
+  if (vendor == "Amazon EC2" || bios == "Amazon EC2" || Contains(version, "amazon") || xen_uuid.starts_with("ec2")) {
+    return Cloud::kAws;
+  }
+  if (product == "Google Compute Engine" || vendor == "Google" || bios == "Google") return Cloud::kGcp;
+  if (vendor == "DigitalOcean") return Cloud::kDigitalOcean;
+  return std::nullopt;
+}
+
+base::Result<std::optional<Metadata>> QueryMetadata(Cloud cloud, const std::string& base_url, Http& http,
+                                                    std::string& why_not) {
+  base::Result<std::optional<Metadata>> result = std::nullopt;
+  switch (cloud) {
+    case Cloud::kAws: {
+      Service s(http, base_url, {});
+      result = QueryAws(s, why_not);
+      break;
+    }
+    case Cloud::kGcp: {
+      Service s(http, base_url, {"Metadata-Flavor: Google"});
+      result = QueryGcp(s, why_not);
+      break;
+    }
+    case Cloud::kDigitalOcean: {
+      Service s(http, base_url, {});
+      result = QueryDigitalOcean(s, why_not);
+      break;
+    }
+  }
+  if (!result) return base::Fail(std::move(result).error().Context(std::string(CloudName(cloud)) + " metadata"));
+  return result;
+}
+
+}  // namespace userdata

@@ -1,0 +1,101 @@
+// User-data: where a cloud instance's user-data is found, and what bootrino
+// reads in it. `Resolve` searches the host (cloud-init's saved copy, a NoCloud
+// seed, the metadata services of AWS, GCP and DigitalOcean); `Parse` turns the
+// bytes (a `#!` script, `#cloud-config`, MIME multipart, gzip) into a Config.
+// docs/userdata.md is the user's reference.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+
+namespace userdata {
+
+class Http;
+
+/// Flags of `bootrino run` that user-data may set (the `options:` map of the
+/// `bootrino:` key, or the words after the reference in a script). Unset
+/// fields leave the command line's value alone.
+struct RunFlags {
+  std::optional<bool> dry_run;          ///< --dry-run
+  std::optional<bool> detach;           ///< --detach
+  std::optional<bool> insecure;         ///< --insecure
+  std::optional<int> detach_timeout_s;  ///< --detach-timeout, 1..86400
+  std::optional<int> retries;           ///< --retries, 1..100
+  std::optional<std::string> arch;      ///< --arch: x86_64 or aarch64
+};
+
+/// What bootrino takes from user-data and the metadata service.
+struct Config {
+  std::string manifest;                 ///< manifest reference as written (URL[#sha256=HEX]); empty: none named
+  std::vector<std::string> trust_keys;  ///< PEM public keys (EC P-256) trusted to sign the manifest
+  std::vector<std::string> ssh_keys;    ///< authorized_keys lines, de-duplicated, in the order found
+  std::string status_url;               ///< where phase events are POSTed; empty: nowhere
+  std::string hostname;                 ///< for the RAM OS; empty: none given
+  bool yes = false;                     ///< the root disk may be replaced (run --yes)
+  RunFlags options;
+  std::string cloud;                    ///< "aws", "gcp", "digitalocean", or "" when no metadata service answered
+  std::string source;                   ///< where the user-data came from (a path or a URL); empty: none found
+  std::vector<std::string> notes;       ///< what was skipped or ignored, and why, for `bootrino userdata`
+};
+
+/// Largest user-data accepted, before and after decompression (all layers together).
+inline constexpr std::size_t kMaxUserDataBytes = 16 << 20;
+/// A gzip stream that inflates more than this many times its size is refused as a bomb.
+inline constexpr std::size_t kMaxGzipRatio = 1000;
+
+/// Parses user-data bytes. Errors are kUsage and name the part and line at fault;
+/// text in no format bootrino reads is not an error but a note.
+[[nodiscard]] base::Result<Config> Parse(std::string_view bytes);
+
+/// When to ask the metadata services (DMI tells which cloud this is).
+enum class MetadataPolicy {
+  kNever,
+  kAuto,    ///< the cloud DMI names; on an unnamed one, all three, only when no user-data is on disk
+  kAlways,  ///< the cloud DMI names, else all three
+};
+
+/// Where Resolve looks. Every path and endpoint can be moved for tests.
+struct Sources {
+  std::string file;  ///< an explicit user-data file, read instead of searching for user-data
+                     ///< (metadata services are still asked for SSH keys and the hostname, as the policy says)
+  std::string root = "/";  ///< prefix of every host path read (/var/lib/cloud, /proc/mounts, /dev, /sys)
+  MetadataPolicy metadata = MetadataPolicy::kAuto;
+  std::string aws_url = "http://169.254.169.254";             ///< IMDSv2; paths /latest/…
+  std::string gcp_url = "http://metadata.google.internal";    ///< paths /computeMetadata/v1/…
+  std::string digitalocean_url = "http://169.254.169.254";    ///< paths /metadata/v1/…
+  std::chrono::milliseconds connect_timeout{1000};
+  std::chrono::milliseconds request_timeout{2000};  ///< a whole request, connection included
+  Http* http = nullptr;  ///< nullptr: libcurl with the timeouts above, no proxies
+};
+
+/// The host's sources: the defaults, with BOOTRINO_IMDS_URL (when set) as the base
+/// URL of all three services and MetadataPolicy::kAlways, and BOOTRINO_USERDATA_ROOT
+/// (when set) as `root`. Both variables exist for tests.
+Sources HostSources();
+
+/// Finds user-data, in order: `file`; cloud-init's saved copy
+/// (/var/lib/cloud/instance/user-data.txt); NoCloud seeds
+/// (/var/lib/cloud/seed/nocloud*/user-data, then a mounted CIDATA volume); the
+/// metadata services. Parses it and adds the metadata service's SSH keys and
+/// hostname. Finding nothing is not an error (see RequireManifest); unreadable
+/// or malformed user-data is.
+[[nodiscard]] base::Result<Config> Resolve(const Sources& sources);
+
+/// For `bootrino run --from-userdata`: a kUsage error, saying where bootrino
+/// looked and what to write, when `config` names no manifest.
+[[nodiscard]] base::Result<void> RequireManifest(const Config& config);
+
+/// The Config as `bootrino userdata --json` prints it (unset options omitted).
+nlohmann::ordered_json ToJson(const Config& config);
+
+/// The Config as `bootrino userdata` prints it: one "name: value" line each.
+std::string ToText(const Config& config);
+
+}  // namespace userdata

@@ -2,6 +2,8 @@
 // returns the process exit code (agent/exit_codes.h).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,12 +31,23 @@ struct RunOptions {
   bool yes = false;
   bool detach = false;          ///< return after the load; reboot once the caller has exited
   int detach_timeout_s = 600;   ///< reboot anyway after this long
-  std::string disk;
+  std::string disk;             ///< --disk: replace this disk instead of the one holding /
+  bool keep_disk = false;       ///< --keep-disk: kexec only; the disk is not touched
+  bool fallback_reboot = false;  ///< --fallback=reboot: when kexec is refused, commit and reboot via firmware
+};
+
+struct ImageOptions {
+  std::string output;               ///< a new regular file
+  std::uint64_t size = 8ull << 30;  ///< bytes
+  std::uint32_t sector_size = 512;
+  std::optional<std::uint64_t> seed;  ///< fixed GUIDs for reproducible images
+  bool force = false;               ///< overwrite an existing regular file
 };
 
 int Inspect(const std::string& ref, const CommonOptions& common);
 int Fetch(const std::string& ref, const CommonOptions& common, const FetchOptions& options);
 int Run(const std::string& ref, const CommonOptions& common, const RunOptions& options);
 int Preflight(const CommonOptions& common);
+int Image(const std::string& ref, const CommonOptions& common, const ImageOptions& options);
 
 }  // namespace agent

@@ -1,6 +1,9 @@
 #include "agent/events.h"
 
+#include <algorithm>
 #include <ctime>
+
+#include <sys/stat.h>
 
 namespace agent {
 namespace {
@@ -44,6 +47,15 @@ void Events::Emit(const std::string& phase, const std::string& status, nlohmann:
   std::string line = event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   std::fputs(line.c_str(), json_);
   std::fflush(json_);
+}
+
+bool Events::StopFileOn(const std::vector<dev_t>& devices) {
+  struct stat st;
+  if (!json_ || fstat(fileno(json_), &st) != 0) return false;
+  if (std::find(devices.begin(), devices.end(), st.st_dev) == devices.end()) return false;
+  std::fclose(json_);
+  json_ = nullptr;
+  return true;
 }
 
 std::string Events::Elapsed() const {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/types.h>
+
 #include <nlohmann/json.hpp>
 
 #include "fetch/transfer.h"
@@ -24,6 +26,10 @@ class Events {
   /// A line for the person watching (stderr).
   void Say(const std::string& line);
   void Warn(const std::string& line);
+  /// Stops writing the event file when it lives on one of `devices` (st_dev),
+  /// which are about to be frozen; a write there would block forever.
+  /// Returns true when it did.
+  bool StopFileOn(const std::vector<dev_t>& devices);
   /// Seconds since this Events was made (bootrino's start), as "1.23".
   std::string Elapsed() const;
 

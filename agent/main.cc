@@ -2,7 +2,8 @@
 //
 // The pipeline (docs in ARCHITECTURE.md), and the subcommands that run it:
 //   1 preflight  2 resolve  3 fetch+verify+stage  4 plan   ← preflight, inspect, fetch, run --dry-run
-//   5 load  6 commit  7 boot                                ← run --yes (the disk commit: a later release)
+//   5 load  6 commit  7 boot                                ← run --yes
+//   (image writes what commit writes into a new image file)
 #include <cstdio>
 #include <exception>
 
@@ -70,12 +71,19 @@ int Main(int argc, char** argv) {
   preflight->add_option("--json-events", common.json_events, "append one JSON line per phase event to FILE");
 
   agent::RunOptions run_options;
+  std::string fallback = "none";
   CLI::App* run = app.add_subcommand("run", "the whole pipeline: verify, stage in RAM, then load, commit and boot");
   run->add_option("REF", ref, "manifest reference")->required();
   run->add_flag("--dry-run", run_options.dry_run, "fetch and verify into RAM, print the plan, change nothing");
   run->add_flag("--yes", run_options.yes, "confirm that the root disk may be replaced");
   run->add_option("--disk", run_options.disk,
-                  "the disk to replace, when it is not the one holding / (refused until the disk takeover lands)");
+                  "the whole disk to replace when it is not the one holding / (default: the disk holding /)");
+  run->add_flag("--keep-disk", run_options.keep_disk,
+                "boot the RAM OS with kexec only and leave the disk alone (the RAM OS will not survive a reboot)");
+  run->add_option("--fallback", fallback,
+                  "when kexec is refused (lockdown, no kexec_file_load): 'reboot' writes the disk and reboots "
+                  "through the firmware into the RAM OS; 'none' stops before anything is changed")
+      ->default_val("none")->check(CLI::IsMember({"none", "reboot"}));
   run->add_flag("--detach", run_options.detach,
                 "exit 0 once the OS is verified and loaded; reboot into it after the caller has exited "
                 "(automatic under cloud-init, which must finish first)");
@@ -84,8 +92,24 @@ int Main(int argc, char** argv) {
   run->add_flag("--json", common.json, "print the plan as JSON");
   AddCommonOptions(*run, common);
 
+  agent::ImageOptions image_options;
+  std::uint64_t seed = 0;
+  CLI::App* image = app.add_subcommand("image", "write the disk `run` would write into a new image file instead");
+  image->add_option("REF", ref, "manifest reference")->required();
+  image->add_option("OUTPUT", image_options.output, "the image file to create (raw)")->required();
+  image->add_option("--size", image_options.size, "image size, e.g. 8G, 2048M (binary units)")
+      ->transform(CLI::AsSizeValue(false))->default_str("8G");
+  image->add_option("--sector-size", image_options.sector_size, "logical sector size; 4096 has no BIOS boot")
+      ->default_val(image_options.sector_size)->check(CLI::IsMember({512, 4096}));
+  CLI::Option* seed_option =
+      image->add_option("--seed", seed, "derive every GUID from this number (reproducible images)");
+  image->add_flag("--force", image_options.force, "overwrite OUTPUT if it is an existing regular file");
+  image->add_flag("--json", common.json, "print the result as JSON");
+  AddCommonOptions(*image, common);
+
   try {
     app.parse(argc, argv);
+    if (seed_option->count()) image_options.seed = seed;
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? agent::kExitOk : agent::kExitUsage;
@@ -93,6 +117,8 @@ int Main(int argc, char** argv) {
   if (*inspect) return agent::Inspect(ref, common);
   if (*fetch) return agent::Fetch(ref, common, fetch_options);
   if (*preflight) return agent::Preflight(common);
+  if (*image) return agent::Image(ref, common, image_options);
+  run_options.fallback_reboot = fallback == "reboot";
   return agent::Run(ref, common, run_options);
 }
 

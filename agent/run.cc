@@ -2,24 +2,24 @@
 // ARCHITECTURE.md, numbered as there.
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <unistd.h>
 
+#include "agent/boot_plan.h"
 #include "agent/commands.h"
 #include "agent/detach.h"
 #include "agent/exit_codes.h"
 #include "agent/pipeline.h"
 #include "agent/report.h"
+#include "agent/takeover.h"
 #include "base/fd.h"
 #include "base/sys.h"
 #include "fetch/url.h"
-#include "kexec/cmdline.h"
-#include "kexec/initrd.h"
 #include "kexec/load.h"
 #include "kexec/preflight.h"
 
@@ -51,24 +51,6 @@ Result<kexec::PreflightReport> Preflight(Events& events) {
   return report;
 }
 
-// The boot id tells boots apart; it is no secret, so it must not wait for the
-// entropy pool (about a second in a fresh VM): GRND_INSECURE (Linux 5.6+),
-// else GRND_NONBLOCK, else the clock.
-std::string NewBootId() {
-  unsigned char bytes[8];
-#ifndef GRND_INSECURE
-  constexpr unsigned GRND_INSECURE = 0x0004;  // linux/random.h; older glibc headers lack it
-#endif
-  if (getrandom(bytes, sizeof bytes, GRND_INSECURE) != sizeof bytes &&
-      getrandom(bytes, sizeof bytes, GRND_NONBLOCK) != sizeof bytes) {
-    std::uint64_t now = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
-    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(now >> (8 * i));
-  }
-  char hex[17];
-  for (int i = 0; i < 8; ++i) snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
-  return hex;
-}
-
 /// The kexec load copies kernel and initrd into kernel memory, and the composed
 /// initrd is a second copy of the initrds in the stage directory.
 std::uint64_t LoadMemory(const fetch::ArchPayload& payload) {
@@ -77,38 +59,9 @@ std::uint64_t LoadMemory(const fetch::ArchPayload& payload) {
   return payload.kernel.size + 2 * initrds;
 }
 
-/// 4: the boot plan: one initrd (the manifest's in order + our overlay) and the command line.
-Result<kexec::BootPlan> PlanBoot(const fetch::VerifiedManifest& vm, const std::vector<fetch::StagedFile>& staged,
-                                 const std::string& dir, const std::string& arch, Events& events) {
-  const fetch::ArchPayload& payload = **vm.manifest.PayloadFor(arch);
-  const std::string boot_id = NewBootId();
-  std::vector<std::string> initrds;
-  std::string kernel;
-  for (const auto& s : staged) {
-    if (s.item->role == "kernel") kernel = s.path;
-    if (s.item->role == "initrd") initrds.push_back(s.path);
-  }
-  std::vector<kexec::OverlayFile> overlay_files = {
-      {"etc/bootrino/boot-id", boot_id + "\n", 0644},
-      {"etc/bootrino/manifest.json", ManifestJson(vm).dump(2) + "\n", 0644},
-  };
-  ASSIGN_OR_RETURN(std::string overlay, kexec::BuildOverlay(overlay_files));
-  kexec::BootPlan plan;
-  plan.kernel_path = kernel;
-  plan.initrd_path = fetch::StageMetaPath(dir, "initrd.img");
-  ASSIGN_OR_RETURN(std::uint64_t initrd_bytes, kexec::ComposeInitrd(initrds, overlay, plan.initrd_path));
-  base::Sys& sys = base::RealSys();
-  kexec::CmdlineInputs inputs{payload.cmdline, sys.ReadText("/proc/cmdline").value_or(""),
-                              sys.ReadText("/proc/consoles").value_or(""), {"bootrino.id=" + boot_id}};
-  ASSIGN_OR_RETURN(plan.cmdline, kexec::ComposeCmdline(inputs, arch));
-  events.Emit("plan", "ok", {{"kernel", plan.kernel_path}, {"initrd", plan.initrd_path},
-                             {"initrdBytes", initrd_bytes}, {"initrdParts", initrds.size() + 1},
-                             {"cmdline", plan.cmdline}, {"bootId", boot_id}});
-  return plan;
-}
-
 void PrintPlan(const fetch::VerifiedManifest& vm, const std::string& arch, const std::vector<fetch::StagedFile>& staged,
-               const kexec::BootPlan& plan) {
+               const BootPlans& plans, const std::optional<disk::TargetDisk>& target,
+               const std::optional<disk::PreparedDisk>& prepared) {
   std::printf("plan for %s (%s): %s %s, manifest verified by %s\n", arch.c_str(), fetch::RedactUrl(vm.url).c_str(),
               vm.manifest.meta.name.c_str(), vm.manifest.meta.version.c_str(), vm.verified_by.c_str());
   for (const auto& s : staged) {
@@ -116,11 +69,24 @@ void PrintPlan(const fetch::VerifiedManifest& vm, const std::string& arch, const
                 MiB(s.download.bytes).c_str());
   }
   std::printf("  initrd  the manifest's initrds in order + a bootrino overlay (/etc/bootrino)\n");
-  std::printf("  cmdline %s\n", plan.cmdline.c_str());
+  std::printf("  cmdline %s\n", plans.kexec.cmdline.c_str());
   if (vm.manifest.boot->after_stage) {
     std::printf("  hook    %s runs after staging\n", vm.manifest.boot->after_stage->function.c_str());
   }
-  std::printf("  then    kexec_file_load, reboot into the new kernel\n");
+  std::printf("  then    kexec_file_load\n");
+  if (prepared) {
+    std::printf("  then    replace %s (%s%s):\n", target->device.c_str(), MiB(target->bytes).c_str(),
+                target->holds_root ? ", holds /" : "");
+    std::string layout = disk::Describe(prepared->layout);
+    for (std::size_t pos = 0; pos < layout.size();) {
+      std::size_t nl = layout.find('\n', pos);
+      std::printf("          %s\n", layout.substr(pos, nl - pos).c_str());
+      pos = nl == std::string::npos ? layout.size() : nl + 1;
+    }
+  } else {
+    std::printf("  disk    not touched: the RAM OS will not survive a reboot\n");
+  }
+  std::printf("  then    reboot into the new kernel\n");
 }
 
 /// One run at a time: a second one would race the first for the kernel's
@@ -172,40 +138,103 @@ int Preflight(const CommonOptions& common) {
   return report.Verdict() ? kExitOk : kExitPreflight;
 }
 
+namespace {
+
+/// What `run` has decided and done so far, passed between its phases.
+struct RunState {
+  std::string arch;
+  std::optional<base::Error> refusal;  ///< why kexec cannot be used (dry run, or --fallback=reboot)
+  std::optional<base::Error> disk_refusal;  ///< why the disk cannot be taken over (dry run)
+  std::optional<disk::TargetDisk> target;
+  std::optional<disk::PreparedDisk> prepared;
+  bool kexec_loaded = false;
+};
+
+base::Result<void> CheckRunOptions(const RunOptions& options) {
+  if (!options.dry_run && !options.yes) {
+    return base::Fail(base::Error(ErrorKind::kUsage, "run replaces the operating system running on this machine")
+                          .Hint("add --yes to confirm, or --dry-run to see the plan without changing anything"));
+  }
+  if (options.keep_disk && !options.disk.empty()) {
+    return base::Fail(base::Error(ErrorKind::kUsage, "--keep-disk and --disk contradict each other")
+                          .Hint("--keep-disk boots with kexec only; --disk names the disk to replace"));
+  }
+  if (options.keep_disk && options.fallback_reboot) {
+    return base::Fail(base::Error(ErrorKind::kUsage, "--fallback=reboot needs the disk (it boots from it)")
+                          .Hint("drop --keep-disk"));
+  }
+  return {};
+}
+
+void PrintDryRun(const fetch::VerifiedManifest& vm, const std::vector<fetch::StagedFile>& staged,
+                 const BootPlans& plans, const RunState& state, bool as_json, const std::string& dir) {
+  if (as_json) {
+    json out = {{"dryRun", true}, {"arch", state.arch}, {"manifest", ManifestJson(vm)}, {"files", json::array()},
+                {"cmdline", plans.kexec.cmdline}, {"diskCmdline", plans.disk.cmdline}, {"stagedIn", dir}};
+    for (const auto& s : staged) out["files"].push_back(FileJson(*s.item));
+    out["disk"] = state.prepared ? json{{"device", state.target->device}, {"layout", disk::ToJson(state.prepared->layout)}}
+                                 : json(nullptr);
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    PrintPlan(vm, state.arch, staged, plans, state.target, state.prepared);
+    std::printf("dry run: every file was fetched into RAM and verified, then discarded; nothing was changed\n");
+  }
+}
+
+/// 7: into the RAM OS, by kexec when loaded, else through the firmware from the new disk.
+int Boot(const RunState& state, const std::string& name, Events& events) {
+  const bool committed = state.prepared.has_value();
+  if (state.kexec_loaded) {
+    events.Say("rebooting into " + name);
+    events.Emit("boot", "start", {{"how", "kexec"}});
+    return Report(kexec::Boot(base::RealSys(), committed).error(), events, "boot");
+  }
+  events.Say("rebooting through the firmware into " + name + " on " + state.target->device);
+  events.Emit("boot", "start", {{"how", "firmware"}});
+  int err = base::RealSys().Reboot(base::RebootTarget::kFirmware, false);
+  return Report(base::Error(ErrorKind::kInternal, "reboot(LINUX_REBOOT_CMD_RESTART) failed: " + std::string(strerror(err)), err)
+                    .Hint("the disk holds the new OS: reset the machine to boot it"),
+                events, "boot");
+}
+
+}  // namespace
+
 int Run(const std::string& ref, const CommonOptions& common, const RunOptions& options) {
   Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
-  if (!options.dry_run && !options.yes) {
-    return Report(base::Error(ErrorKind::kUsage, "run replaces the operating system running on this machine")
-                      .Hint("add --yes to confirm, or --dry-run to see the plan without changing anything"),
-                  events, "start");
-  }
-  if (!options.disk.empty()) {
-    return Report(base::Error(ErrorKind::kUsage, "--disk " + options.disk +
-                                                     ": this release boots the RAM OS with kexec only and never "
-                                                     "writes a disk, so there is no disk to choose")
-                      .Hint("run again without --disk; the disk takeover comes in a later release"),
-                  events, "start");
-  }
+  if (auto r = CheckRunOptions(options); !r) return Report(r.error(), events, "start");
   auto lock = LockRun();
   if (!lock) return Report(lock.error(), events, "start");
+  RunState state;
   // 1 preflight: can this host do it at all? Nothing fetched yet. A dry run
-  // goes on to show the whole plan, then reports the refusal.
+  // goes on to show the whole plan, then reports the refusal; --fallback=reboot
+  // goes on without kexec.
   auto preflight = Preflight(events);
-  std::optional<base::Error> refusal;
   if (!preflight) {
-    if (!options.dry_run) return Report(preflight.error(), events, "preflight");
-    refusal = preflight.error();
-    events.Warn("this host would refuse (" + refusal->message() + "); the dry run goes on to show the plan");
+    if (!options.dry_run && !options.fallback_reboot) return Report(preflight.error(), events, "preflight");
+    state.refusal = preflight.error();
+    events.Warn("kexec is not possible here (" + state.refusal->message() + "); " +
+                (options.dry_run ? "the dry run goes on to show the plan"
+                                 : "--fallback=reboot: the new OS will boot through the firmware from the disk"));
   }
-  const std::string arch = MachineArch(common);
+  state.arch = MachineArch(common);
+  // 4a (before any transfer, as it is cheap): the disk to replace.
+  auto target = ChooseDisk(options, events);
+  if (!target) {
+    if (!options.dry_run) return Report(target.error(), events, "disk");
+    state.disk_refusal = target.error();
+    events.Warn("the disk takeover would be refused (" + target.error().message() +
+                "); the dry run goes on to show the rest of the plan");
+  } else {
+    state.target = std::move(*target);
+  }
   // 2 resolve: the verified manifest.
   auto vm = ResolveManifest(ref, common, events);
   if (!vm) return Report(vm.error(), events, "manifest");
   // 3 fetch: everything into RAM, verified, or nothing.
-  auto payload = vm->manifest.PayloadFor(arch);
+  auto payload = vm->manifest.PayloadFor(state.arch);
   if (!payload) return Report(payload.error(), events, "plan-stage");
-  auto stage_plan = PlanForHost(*vm, arch, LoadMemory(**payload), events);
+  auto stage_plan = PlanForHost(*vm, state.arch, LoadMemory(**payload), events);
   if (!stage_plan) return Report(stage_plan.error(), events, "plan-stage");
   auto dir = MakeRamStageDir();
   if (!dir) return Report(dir.error(), events, "stage");
@@ -217,50 +246,69 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   if (!options.dry_run) {
     if (auto r = RunAfterStageHook(*vm, *dir, events); !r) return Report(r.error(), events, "hook");
   }
-  // 4 plan: one initrd, one command line. --dry-run stops here.
-  auto plan = PlanBoot(*vm, *staged, *dir, arch, events);
-  if (!plan) return Report(plan.error(), events, "plan");
+  // 4 plan: one initrd and one command line for kexec, the same on the disk. --dry-run stops here.
+  auto plans = PlanBoot(*vm, *staged, *dir, state.arch, HostConsoles::ThisMachine(), events);
+  if (!plans) return Report(plans.error(), events, "plan");
+  if (state.target) {
+    auto prepared = PlanDisk(state.target->bytes, state.target->sector_size, vm->manifest.boot->disk, plans->disk,
+                             RandomSeed(), events);
+    if (!prepared) return Report(prepared.error(), events, "plan-disk");
+    state.prepared = std::move(*prepared);
+  }
   if (options.dry_run) {
-    if (common.json) {
-      json out = {{"dryRun", true}, {"arch", arch}, {"manifest", ManifestJson(*vm)}, {"files", json::array()},
-                  {"cmdline", plan->cmdline}, {"stagedIn", *dir}};
-      for (const auto& s : *staged) out["files"].push_back(FileJson(*s.item));
-      std::printf("%s\n", out.dump(2).c_str());
-    } else {
-      PrintPlan(*vm, arch, *staged, *plan);
-      std::printf("dry run: every file was fetched into RAM and verified, then discarded; nothing was changed\n");
-    }
-    if (refusal) return Report(*refusal, events, "preflight");
+    PrintDryRun(*vm, *staged, *plans, state, common.json, *dir);
+    if (state.refusal) return Report(*state.refusal, events, "preflight");
+    if (state.disk_refusal) return Report(*state.disk_refusal, events, "disk");
     return kExitOk;
   }
-  // 5 load: the kernel is handed over before anything is written; a refusal leaves the host as it was.
+  // 5 load: the kernel is handed over before anything is written; a refusal
+  // leaves the host as it was (or, with --fallback=reboot, the firmware boots it).
   const auto load_start = std::chrono::steady_clock::now();
-  if (auto r = kexec::Load(base::RealSys(), *plan); !r) return Report(r.error(), events, "load");
+  if (!state.refusal) {
+    auto loaded = kexec::Load(base::RealSys(), plans->kexec);
+    if (!loaded && !options.fallback_reboot) return Report(loaded.error(), events, "load");
+    if (!loaded) events.Warn(loaded.error().message() + "; --fallback=reboot: booting through the firmware instead");
+    state.kexec_loaded = loaded.has_value();
+  }
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
-  events.Emit("load", "ok", {{"cmdline", plan->cmdline}});
-  // 6 commit: the disk takeover arrives with a later release; nothing on disk changes yet.
-  // 7 boot, after the caller has finished when asked (or when cloud-init is the caller).
+  if (state.kexec_loaded) events.Emit("load", "ok", {{"cmdline", plans->kexec.cmdline}});
   char fetched[128];
   snprintf(fetched, sizeof fetched, " (fetching %s took %.2f s, the kernel's load %.2f s)",
            MiB(stage_plan->total_bytes).c_str(), fetch_s, load_s);
-  events.Say("loaded " + vm->manifest.meta.name + " in " + events.Elapsed() + " s" + fetched);
+  events.Say((state.kexec_loaded ? "loaded " : "verified ") + vm->manifest.meta.name + " in " + events.Elapsed() +
+             " s" + fetched);
+  // After the caller has finished when asked (or when cloud-init is the caller): 6 and 7 happen in the background.
   if (pid_t cloud_init = CloudInitAncestor(); options.detach || cloud_init) {
     pid_t anchor = cloud_init ? cloud_init : WaitAnchor();
     std::string who = cloud_init ? "cloud-init" : "the calling process";
     auto parent = DetachUntilGone(anchor, options.detach_timeout_s);
     if (!parent) return Report(parent.error(), events, "boot");
     if (*parent) {
-      events.Say("the reboot into " + vm->manifest.meta.name + " happens in the background once " + who +
-                 " (pid " + std::to_string(anchor) + ") has finished, within " +
-                 std::to_string(options.detach_timeout_s) + " s");
+      events.Say(std::string(state.prepared ? "the disk takeover and the reboot into " : "the reboot into ") +
+                 vm->manifest.meta.name + " happen in the background once " + who + " (pid " +
+                 std::to_string(anchor) + ") has finished, within " + std::to_string(options.detach_timeout_s) + " s");
       events.Emit("boot", "detached", {{"waitFor", who}, {"pid", anchor}});
       return kExitOk;
     }
   }
-  events.Say("rebooting into " + vm->manifest.meta.name);
-  events.Emit("boot", "start", {{"how", "kexec"}});
-  auto booted = kexec::Boot(base::RealSys());
-  return Report(booted.error(), events, "boot");
+  // 6 commit: the disk becomes the RAM OS's boot disk.
+  if (state.prepared) {
+    events.Say("replacing " + state.target->device + " (" + MiB(state.target->bytes) + ")");
+    auto quiesced = StopOldSystem(*state.target, events);
+    if (!quiesced) return Report(quiesced.error(), events, "commit");
+    auto written = WriteNewDisk(*state.target, *state.prepared, *quiesced, events);
+    if (!written && !state.kexec_loaded) return Report(written.error(), events, "commit");
+    if (!written) {
+      events.Warn(written.error().message() + "; booting the loaded kernel anyway");
+    } else {
+      char took[96];
+      snprintf(took, sizeof took, "wrote %s to %s in %.2f s", MiB(written->bytes_written).c_str(),
+               state.target->device.c_str(), written->seconds);
+      events.Say(took);
+    }
+  }
+  // 7 boot.
+  return Boot(state, vm->manifest.meta.name, events);
 }
 
 }  // namespace agent

@@ -394,8 +394,9 @@ bool Discard(ext2_filsys fs) {
                                                 std::uint32_t bs) {
   ext2_super_block param = Parameters(blocks, bs);
   ext2_filsys raw = nullptr;
-  // O_EXCL on a block device fails while any of its partitions is mounted.
-  if (errcode_t e = ext2fs_initialize(device.c_str(), EXT2_FLAG_EXCLUSIVE | EXT2_FLAG_64BITS, &param,
+  // Not EXT2_FLAG_EXCLUSIVE (O_EXCL): the takeover writes the disk while its
+  // old filesystems are still mounted, frozen (disk/quiesce.h).
+  if (errcode_t e = ext2fs_initialize(device.c_str(), EXT2_FLAG_64BITS, &param,
                                       unix_io_manager, &raw)) {
     if (e == EBUSY) {
       return base::Fail(Ext2Error(e, "opening " + device).Hint("unmount every partition of " + device + " first"));

@@ -40,7 +40,8 @@ struct Ext4Options {
 /// Equal arguments give byte-identical image files, whatever they held before
 /// (with `discard`; without it, the unused parts of the inode tables keep the
 /// old bytes), on every architecture.
-/// A block device is opened O_EXCL: a disk with a mounted partition is refused.
+/// A block device is not opened O_EXCL: the takeover writes it while its old
+/// filesystems are mounted and frozen (disk/quiesce.h).
 /// Errors: kUsage for a bad label, UUID or block size; kDisk when the range is
 /// not inside the device, the device is busy, or libext2fs fails (its
 /// error_message() text is in the message).

@@ -128,8 +128,10 @@ struct Device {
   bool block = false;
 };
 
-/// Opens a whole-disk block device exclusively (EBUSY while anything on it is
-/// mounted or held), or a regular image file.
+/// Opens a whole-disk block device or a regular image file. Not O_EXCL: the
+/// takeover writes the disk while its old filesystems are still mounted
+/// (frozen, disk/quiesce.h); disks held by LVM or RAID are refused earlier
+/// (disk/root_disk.h).
 base::Result<Device> OpenDevice(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
@@ -143,14 +145,9 @@ base::Result<Device> OpenDevice(const std::string& path) {
     return base::Fail(base::Error(ErrorKind::kDisk, path + " is neither a block device nor a regular file")
                           .Hint("name a whole-disk block device (e.g. /dev/vdb) or a disk image file"));
   }
-  auto fd = base::Open(path, O_RDWR | (device.block ? O_EXCL : 0));
+  auto fd = base::Open(path, O_RDWR);
   if (!fd) {
     const int err = fd.error().sys_errno();
-    if (err == EBUSY) {
-      return base::Fail(base::Error(ErrorKind::kDisk, path + " is in use (a partition is mounted, or it is held by "
-                                                             "swap, LVM or RAID)", err)
-                            .Hint("unmount its filesystems and release it before writing a partition table"));
-    }
     return base::Fail(base::Error(ErrorKind::kDisk, fd.error().message(), err)
                           .Hint(err == EACCES || err == EROFS || err == EPERM
                                     ? "writing a partition table needs root and a writable device"

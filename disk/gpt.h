@@ -18,9 +18,9 @@ namespace disk {
 /// finds on the whole disk are wiped first. Sector 0 holds only the protective
 /// MBR (no boot code: a BIOS loader is installed later).
 ///
-/// `device` is a whole-disk block device (opened O_EXCL, so a disk with a
-/// mounted partition is refused; its logical sector size must be
-/// layout.sector_size) or a regular image file (its sector size is taken to be
+/// `device` is a whole-disk block device (not opened O_EXCL: the takeover
+/// writes it while its old filesystems are mounted and frozen; its logical
+/// sector size must be layout.sector_size) or a regular image file (its sector size is taken to be
 /// layout.sector_size). Its size must be exactly the layout.disk_bytes the
 /// plan was made for (in whole sectors). Everything is checked before the
 /// first byte is written: on error nothing was written. The kernel's view of

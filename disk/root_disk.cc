@@ -114,6 +114,19 @@ base::Result<void> FillGeometry(const SystemRoot& root, TargetDisk& disk) {
   if (!ParseUnsigned(ReadSys(dir + "/queue/logical_block_size"), logical)) logical = 512;
   disk.bytes = sectors * 512;
   disk.sector_size = static_cast<std::uint32_t>(logical);
+  // A disk (or partition) held by device-mapper or md is in use by LVM, LUKS or RAID.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const fs::path holders = entry.path() / "holders";
+    if (entry.path().filename() != "holders" && !fs::exists(entry.path() / "partition")) continue;
+    const fs::path where = entry.path().filename() == "holders" ? entry.path() : holders;
+    for (const auto& holder : fs::directory_iterator(where, ec)) {
+      return base::Fail(base::Error(ErrorKind::kDisk, disk.device + " is in use by " +
+                                                          holder.path().filename().string() +
+                                                          " (LVM, LUKS or RAID), which bootrino cannot stop safely")
+                            .Hint(kKeepDiskHint));
+    }
+  }
   if (ReadSys(dir + "/ro") == "1") {
     return base::Fail(base::Error(ErrorKind::kDisk, disk.device + " is read-only").Hint(kKeepDiskHint));
   }

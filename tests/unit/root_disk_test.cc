@@ -138,6 +138,16 @@ TEST(FindRootDisk, RefusesLvmRaidNetworkAndRamRoots) {
   }
 }
 
+TEST(FindRootDisk, RefusesADiskWhosePartitionIsHeldByLvm) {
+  FakeSystem sys;
+  sys.AddDisk("vda", 252, 0, 4194304, {"vda1", "vda2"});
+  sys.Write("sys/devices/pci0000:00/virtio/block/vda/vda2/holders/dm-0/dev", "253:0\n");
+  sys.Write("proc/self/mountinfo", Line(1, "252:1", "/", "ext4", "/dev/vda1"));
+  auto d = FindRootDisk(sys.Root());
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message().find("in use by dm-0"), std::string::npos) << d.error().message();
+}
+
 TEST(FindRootDisk, TheLastRootMountIsTheVisibleOne) {
   FakeSystem sys;
   sys.AddDisk("vda", 252, 0, 4194304, {"vda1"});

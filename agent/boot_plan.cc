@@ -1,0 +1,87 @@
+#include "agent/boot_plan.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include <sys/random.h>
+
+#include "agent/report.h"
+#include "base/sys.h"
+#include "kexec/cmdline.h"
+#include "kexec/initrd.h"
+
+namespace agent {
+namespace {
+
+constexpr const char* kDiskOverlayName = "bootrino-overlay.img";
+
+disk::BootFile FromStaged(const fetch::StagedFile& s) {
+  return {s.item->file->name, s.path, "", s.download.bytes};
+}
+
+}  // namespace
+
+HostConsoles HostConsoles::ThisMachine() {
+  base::Sys& sys = base::RealSys();
+  return {sys.ReadText("/proc/cmdline").value_or(""), sys.ReadText("/proc/consoles").value_or("")};
+}
+
+HostConsoles HostConsoles::CloudDefault() { return {"console=tty0 console=ttyS0,115200n8", ""}; }
+
+// The boot id tells boots apart; it is no secret, so it must not wait for the
+// entropy pool (about a second in a fresh VM): GRND_INSECURE (Linux 5.6+),
+// else GRND_NONBLOCK, else the clock.
+std::string NewBootId() {
+  unsigned char bytes[8];
+#ifndef GRND_INSECURE
+  constexpr unsigned GRND_INSECURE = 0x0004;  // linux/random.h; older glibc headers lack it
+#endif
+  if (getrandom(bytes, sizeof bytes, GRND_INSECURE) != sizeof bytes &&
+      getrandom(bytes, sizeof bytes, GRND_NONBLOCK) != sizeof bytes) {
+    std::uint64_t now = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(now >> (8 * i));
+  }
+  char hex[17];
+  for (int i = 0; i < 8; ++i) snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+  return hex;
+}
+
+base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::vector<fetch::StagedFile>& staged,
+                                 const std::string& dir, const std::string& arch, const HostConsoles& host,
+                                 Events& events) {
+  const fetch::ArchPayload& payload = **vm.manifest.PayloadFor(arch);
+  BootPlans plans;
+  plans.boot_id = NewBootId();
+  std::vector<std::string> initrds;
+  for (const auto& s : staged) {
+    if (s.item->role == "kernel") {
+      plans.kexec.kernel_path = s.path;
+      plans.disk.kernel = FromStaged(s);
+    } else if (s.item->role == "initrd") {
+      initrds.push_back(s.path);
+      plans.disk.initrds.push_back(FromStaged(s));
+    } else {
+      plans.disk.files.push_back(FromStaged(s));
+    }
+  }
+  // What every boot of this install shares, and what only the kexec boot has.
+  const kexec::OverlayFile manifest_json = {"etc/bootrino/manifest.json", ManifestJson(vm).dump(2) + "\n", 0644};
+  ASSIGN_OR_RETURN(std::string once, kexec::BuildOverlay({{"etc/bootrino/boot-id", plans.boot_id + "\n", 0644},
+                                                          manifest_json}));
+  ASSIGN_OR_RETURN(std::string persistent, kexec::BuildOverlay({manifest_json}));
+  plans.kexec.initrd_path = fetch::StageMetaPath(dir, "initrd.img");
+  ASSIGN_OR_RETURN(std::uint64_t initrd_bytes, kexec::ComposeInitrd(initrds, once, plans.kexec.initrd_path));
+  kexec::CmdlineInputs inputs{payload.cmdline, host.cmdline, host.consoles, {"bootrino.id=" + plans.boot_id}};
+  ASSIGN_OR_RETURN(plans.kexec.cmdline, kexec::ComposeCmdline(inputs, arch));
+  inputs.bootrino_params.clear();
+  ASSIGN_OR_RETURN(plans.disk.cmdline, kexec::ComposeCmdline(inputs, arch));
+  plans.disk.initrds.push_back({kDiskOverlayName, "", std::move(persistent), 0});
+  plans.disk.title = vm.manifest.meta.name + (vm.manifest.meta.version.empty() ? "" : " " + vm.manifest.meta.version);
+  events.Emit("plan", "ok", {{"kernel", plans.kexec.kernel_path}, {"initrd", plans.kexec.initrd_path},
+                             {"initrdBytes", initrd_bytes}, {"initrdParts", initrds.size() + 1},
+                             {"cmdline", plans.kexec.cmdline}, {"diskCmdline", plans.disk.cmdline},
+                             {"bootId", plans.boot_id}});
+  return plans;
+}
+
+}  // namespace agent

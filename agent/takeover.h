@@ -1,0 +1,42 @@
+// The disk side of `run` and `image`: choosing the disk (4a), planning its
+// layout and boot partition (4b), and the commit (6) that replaces it while
+// the old system is frozen.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "agent/commands.h"
+#include "agent/events.h"
+#include "base/result.h"
+#include "disk/quiesce.h"
+#include "disk/root_disk.h"
+#include "disk/write.h"
+#include "fetch/manifest.h"
+
+namespace agent {
+
+/// The disk `run` replaces: --disk, else the one holding /; none with --keep-disk.
+[[nodiscard]] base::Result<std::optional<disk::TargetDisk>> ChooseDisk(const RunOptions& options, Events& events);
+
+/// The layout of a `bytes`-sized disk and its prepared boot partition, from the manifest's disk settings.
+[[nodiscard]] base::Result<disk::PreparedDisk> PlanDisk(std::uint64_t bytes, std::uint32_t sector_size,
+                                                        const fetch::DiskSpec& spec, disk::BootFiles files,
+                                                        std::uint64_t seed, Events& events);
+
+/// A seed for the disk's GUIDs when the user gives none.
+std::uint64_t RandomSeed();
+
+/// 6a: this process runs from RAM from now on, and the old system stops
+/// writing to `target` (swap off, filesystems frozen). An error leaves the host
+/// as it was; the returned handle thaws it again unless Keep() is called.
+[[nodiscard]] base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& target, Events& events);
+
+/// 6b: the commit point: writes the new disk and flushes it. An error means
+/// the disk is partly written and no longer bootable, and says so.
+[[nodiscard]] base::Result<disk::WriteReport> WriteNewDisk(const disk::TargetDisk& target,
+                                                           const disk::PreparedDisk& prepared,
+                                                           disk::Quiesced& quiesced, Events& events);
+
+}  // namespace agent

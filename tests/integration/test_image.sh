@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# bootrino image: the disk `run` writes, written to image files of several
+# sizes and sector sizes, then checked with the reference tools: sfdisk -d
+# against golden tables (fixed seed), blkid -p, fsck.vfat -n, e2fsck -fn, and
+# every boot file read back with mtools.
+source "$(dirname "$0")/lib.sh"
+GOLDEN="$BOOTRINO_SOURCE/tests/data/golden"
+start_fault_server
+make_payload vmlinuz 3000000
+make_payload initrd.gz 2000000
+make_payload modloop 1000000
+make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz file:modloop
+ref=$(pinned bootrino.sh)
+
+# sfdisk_of IMG SECTOR ARGS...: sfdisk on the image. Debian 12's sfdisk has no --sector-size, so an
+# image with 4096-byte sectors is read through a loop device with that sector size.
+sfdisk_of() {
+  local img=$1 ss=$2 dev
+  shift 2
+  if [[ $ss == 512 ]]; then
+    sfdisk "$@" "$img" | sed "s|$img|IMAGE|g"
+    return
+  fi
+  dev=$(losetup --find --show --read-only --sector-size "$ss" "$img") || fail "losetup on $img"
+  sfdisk "$@" "$dev" | sed "s|$dev|IMAGE|g"
+  losetup -d "$dev"
+}
+
+# part_offset IMG SECTOR N: byte offset of partition N.
+part_offset() { sfdisk_of "$1" "$2" -J | python3 -c "
+import json,sys; t=json.load(sys.stdin)['partitiontable']; print(t['partitions'][$3-1]['start']*$2)"; }
+
+check_image() {  # NAME SIZE SECTOR
+  local name=$1 size=$2 ss=$3 img="$WORK/$1.img"
+  run_bootrino 0 image "$ref" "$img" --size "$size" --sector-size "$ss" --seed 7
+  if [[ $ss == 512 ]]; then expect_out "bootable from BIOS and UEFI"; else expect_out "from UEFI only"; fi
+  sfdisk_of "$img" "$ss" -d >"$WORK/$name.sfdisk"
+  diff -u "$GOLDEN/image-$name.sfdisk" "$WORK/$name.sfdisk" || fail "$name: partition table differs from the golden one"
+  local boot data
+  boot=$(part_offset "$img" "$ss" 1)
+  data=$(part_offset "$img" "$ss" 2)
+  blkid -p -O "$boot" "$img" | grep -q 'LABEL="BOOTRINO".*TYPE="vfat"' || fail "$name: blkid sees no FAT BOOTRINO"
+  blkid -p -O "$data" "$img" | grep -q 'LABEL="bootrino-data".*TYPE="ext4"' || fail "$name: blkid sees no ext4 data"
+  e2fsck -fn "$img?offset=$data" >"$WORK/e2fsck" 2>&1 || { cat "$WORK/e2fsck"; fail "$name: e2fsck -fn"; }
+  # fsck.vfat takes no offset: check a copy of the boot partition.
+  dd if="$img" of="$WORK/boot.part" bs=1M skip="$((boot >> 20))" count=512 conv=sparse status=none
+  fsck.vfat -n "$WORK/boot.part" >"$WORK/fsck" 2>&1 || { cat "$WORK/fsck"; fail "$name: fsck.vfat -n"; }
+  for f in vmlinuz initrd.gz modloop; do
+    mcopy -n -i "$img@@$boot" "::/$f" "$WORK/back" && cmp -s "$WORK/back" "$WWW/$f" || fail "$name: $f read back differs"
+  done
+  mtype -i "$img@@$boot" ::/loader/entries/bootrino.conf >"$WORK/entry"
+  grep -q "^linux /vmlinuz$" "$WORK/entry" && grep -q "^initrd /bootrino-overlay.img$" "$WORK/entry" &&
+    grep -q "^options .*test=1" "$WORK/entry" || { cat "$WORK/entry"; fail "$name: systemd-boot entry"; }
+  grep -q "bootrino.id" "$WORK/entry" && fail "$name: the one-time boot id must not be on the disk"
+  mcopy -n -i "$img@@$boot" ::/EFI/BOOT/BOOTX64.EFI "$WORK/efi" || fail "$name: no BOOTX64.EFI"
+  if [[ $ss == 512 ]]; then
+    mtype -i "$img@@$boot" ::/syslinux.cfg | grep -q "INITRD /initrd.gz,/bootrino-overlay.img" ||
+      fail "$name: syslinux.cfg"
+    head -c 440 "$img" | cmp -s - <(head -c 440 "$(bootloader_file gptmbr.bin)") || fail "$name: no gptmbr in the MBR"
+  fi
+  ok "$name: $size with $ss-byte sectors checks clean"
+}
+
+bootloader_file() { echo "$(bash "$BOOTRINO_SOURCE/packaging/bootloaders.sh" 2>/dev/null | tail -n1)/$1"; }
+
+check_image 2g-512 2G 512
+check_image 8g-4096 8G 4096
+check_image 1t-512 1T 512
+used=$(du -k "$WORK/1t-512.img" | cut -f1)
+((used < 200 * 1024)) || fail "a 1 TiB image used $used KiB: writing should be sparse"
+ok "the 1 TiB image uses $((used / 1024)) MiB on disk"
+
+run_bootrino 0 image "$ref" "$WORK/again.img" --size 2G --seed 7
+cmp -s "$WORK/again.img" "$WORK/2g-512.img" || fail "the same seed gave different bytes"
+run_bootrino 0 image "$ref" "$WORK/other.img" --size 2G --seed 8
+cmp -s "$WORK/other.img" "$WORK/2g-512.img" && fail "another seed gave the same bytes"
+ok "the same seed gives byte-identical images"
+
+run_bootrino 2 image "$ref" "$WORK/again.img" --size 2G
+expect_err "exists"
+expect_err "what to do: .*--force"
+run_bootrino 2 image "$ref" /dev/null --size 2G
+expect_err "not a regular file"
+run_bootrino 9 image "$ref" "$WORK/small.img" --size 300M
+expect_err "the layout needs 578 MiB"
+[[ ! -e $WORK/small.img ]] || fail "a refused image left a file behind"
+ok "existing files, devices and small sizes are refused; nothing is left behind"
+
+make_payload big 320000000
+BOOT_EXTRA='"disk": {"bootPartitionMiB": 300}' make_manifest "$WWW/big.sh" kernel:vmlinuz initrd:big
+run_bootrino 7 image "$(pinned big.sh)" "$WORK/big.img" --size 2G
+expect_err "do not fit a boot partition of 300 MiB"
+expect_err "bootPartitionMiB"
+[[ ! -e $WORK/big.img ]] || fail "a refused image left a file behind"
+BOOT_EXTRA='"disk": {"bootPartitionMiB": 400}' make_manifest "$WWW/big.sh" kernel:vmlinuz initrd:big
+run_bootrino 0 image "$(pinned big.sh)" "$WORK/big.img" --size 2G
+ok "boot files larger than the boot partition are a manifest error; bootPartitionMiB fixes it"

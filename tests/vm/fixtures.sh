@@ -7,12 +7,24 @@
 #                                                 OUT = the "cloud host stand-in" initrd with
 #                                                 BOOTRINO (a static binary, stripped on the way)
 #                                                 as /bin/bootrino, plus any more FILEs
+#   tests/vm/fixtures.sh host-disk BOOTRINO|- OUT [FILE:GUEST_PATH...]
+#                                                 OUT = a private sparse copy of host-disk.img with
+#                                                 BOOTRINO (stripped) as /bin/bootrino on its root
+#                                                 file system, plus any more FILEs (- : none)
 #   tests/vm/fixtures.sh packages                 only install the host packages the VM tier needs
 #
 # The fixture directory, ${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}/vm/KEY, holds
 #   vmlinuz              Debian's cloud kernel (LZ4 bzImage: boots fast under QEMU TCG)
 #   host-base.cpio.gz    the host stand-in initramfs, without bootrino (gzip member padded to 512)
 #   modules.txt          the virtio modules it loads, in order
+#   host-disk.img        the host stand-in as a cloud image: a 2 GiB sparse raw disk, GPT, partition 1
+#                        = ext4 root (LABEL=cloudimg-rootfs) holding what host-base.cpio.gz holds;
+#                        never booted itself: tests copy it (lib.sh private_disk)
+#   host-disk-boot.cpio.gz   its initramfs: loads the storage drivers, mounts root= (LABEL=, UUID=,
+#                        /dev/…) and switch_roots into it, as a cloud image's initramfs does
+#   storage-modules.txt  the modules that initramfs loads, in order (virtio-blk, virtio-scsi; NVMe
+#                        and ext4 are built into the cloud kernel)
+#   host-disk.txt        the disk's layout facts (sizes, offsets, label and UUIDs) as shell variables
 #   www/alpine-like/     a sample RAM OS shaped like Alpine's netboot files + bootrino.sh
 #   www/tinycore-like/   a sample RAM OS shaped like Tiny Core + bootrino.sh
 #   www/broken/          alpine-like with one flipped byte in initramfs-virt (size unchanged)
@@ -31,7 +43,10 @@ die() { echo "fixtures: ERROR: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
 # Host packages.
-PACKAGES=(qemu-system-x86 busybox-static cpio netcat-openbsd python3 kmod zstd xz-utils binutils util-linux)
+# e2fsprogs/fdisk build the host disk; ovmf, dosfstools, mtools, syslinux and systemd-boot-efi are
+# the firmware boots (lib.sh boot_firmware, test_firmware_harness.sh).
+PACKAGES=(qemu-system-x86 busybox-static cpio netcat-openbsd python3 kmod zstd xz-utils binutils util-linux
+  e2fsprogs fdisk ovmf dosfstools mtools syslinux syslinux-common systemd-boot-efi)
 SUDO=()
 [[ $(id -u) == 0 ]] || SUDO=(sudo)
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../packaging/packages.sh"
@@ -176,7 +191,7 @@ busybox_tree() {
 
 # ---------------------------------------------------------------------------------------------
 # The host stand-in: what a cloud instance looks like to bootrino (a kernel with serial console,
-# virtio NIC, DHCP), minus the disk and systemd.
+# virtio NIC, DHCP), minus systemd; booted from host-disk.img, with its root on a disk too.
 write_host_init() {
   cat >"$1/init" <<'EOF'
 #!/bin/sh
@@ -196,9 +211,12 @@ mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 echo "host: kernel $(uname -r), $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo), lockdown: $(cat /sys/kernel/security/lockdown 2>/dev/null || echo unknown)"
+# Booted from host-disk.img, the disk's initramfs already loaded virtio_pci and friends.
 while read -r m; do
-  insmod "/lib/modules/$m.ko" || echo "host: insmod $m failed"
+  [ -d "/sys/module/$m" ] || insmod "/lib/modules/$m.ko" || echo "host: insmod $m failed"
 done </etc/modules.txt
+# What / is: rootfs (the initramfs) or, booted from host-disk.img, ext4 on the disk.
+echo "HOST-ROOT: $(awk '$5 == "/"' /proc/self/mountinfo | tail -n 1)"
 ip link set lo up
 ip link set eth0 up 2>/dev/null || echo "host: no eth0"
 udhcpc -i eth0 -n -q -t 10 -T 1 -s /etc/udhcpc.script >/dev/null 2>&1 || echo "host: DHCP failed"
@@ -248,11 +266,151 @@ EOF
 }
 
 # ---------------------------------------------------------------------------------------------
-# Sample RAM OSes: a busybox initramfs whose /init reports what it was booted with.
-write_ramos_init() {
-  cat >"$1/init" <<EOF
+# The host stand-in as a cloud image: the same tree on an ext4 root partition of a GPT disk, booted
+# through a small initramfs that mounts it, as Debian's and Ubuntu's cloud images boot. Fixed
+# identifiers, so the image's bytes depend on its content only (and tests may name them).
+HOST_DISK_MIB=2048
+HOST_ROOT_START=2048                       # sectors of 512 bytes
+HOST_ROOT_LABEL=cloudimg-rootfs            # what Ubuntu's cloud images call their root
+HOST_DISK_GUID=2F0C1E5A-6B7D-4E21-9C3A-8D4B5E6F7A01
+HOST_ROOT_PARTUUID=9A3B1C2D-4E5F-4061-8273-94A5B6C7D8E9
+HOST_ROOT_FSUUID=1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b
+
+write_disk_boot_init() {
+  cat >"$1/init" <<'EOF'
 #!/bin/sh
-# Sample RAM OS for bootrino's VM tests: reports its cmdline and bootrino's overlay, then a shell.
+# bootrino VM tests: the host disk's initramfs. Loads the storage drivers, waits for the root
+# device, mounts it and switch_roots into it, as a cloud image's initramfs does. Kernel parameters:
+#   root=LABEL=…|UUID=…|/dev/…   (required)   rootfstype=… (default ext4)   ro|rw (default rw)
+#   init=… (default /init)
+# Any failure ends this init: with panic=1 the harness sees "Kernel panic" at once.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+root= fstype=ext4 mode=rw init=/init
+for w in $(cat /proc/cmdline); do
+  case $w in
+    root=*) root=${w#root=} ;;
+    rootfstype=*) fstype=${w#rootfstype=} ;;
+    ro|rw) mode=$w ;;
+    init=*) init=${w#init=} ;;
+  esac
+done
+[ -n "$root" ] || { echo "initramfs: ERROR: no root= on the kernel command line"; exit 1; }
+while read -r m; do
+  [ -d "/sys/module/$m" ] || insmod "/lib/modules/$m.ko" || echo "initramfs: insmod $m failed"
+done </etc/storage-modules.txt
+i=0
+while :; do
+  case $root in
+    LABEL=*|UUID=*) dev=$(findfs "$root" 2>/dev/null) ;;
+    *) dev=$root ;;
+  esac
+  [ -n "$dev" ] && [ -b "$dev" ] && break
+  i=$((i + 1))
+  if [ $i -gt 300 ]; then
+    echo "initramfs: ERROR: no root device $root after 30 s; block devices: $(ls /sys/class/block | tr '\n' ' ')"
+    exit 1
+  fi
+  sleep 0.1
+done
+mkdir -p /newroot
+mount -t "$fstype" -o "$mode" "$dev" /newroot || { echo "initramfs: ERROR: cannot mount $dev ($root)"; exit 1; }
+[ -x "/newroot$init" ] || { echo "initramfs: ERROR: $root has no $init"; exit 1; }
+echo "initramfs: root $root is $dev ($fstype, $mode)"
+mount --move /dev /newroot/dev
+umount /sys /proc
+exec switch_root /newroot "$init"
+EOF
+  chmod 755 "$1/init"
+}
+
+# build_host_disk TREE OUT: OUT/host-disk.img with TREE as its root file system, made without loop
+# devices or mounts (mkfs.ext4 -d at the partition's offset), OUT/host-disk-boot.cpio.gz and
+# OUT/host-disk.txt.
+build_host_disk() {
+  local tree=$1 out=$2 boot=$WORK/disk-boot img=$2/host-disk.img
+  local sectors=$((HOST_DISK_MIB * 2048)) root_sectors
+  root_sectors=$((sectors - HOST_ROOT_START - 2048))  # 1 MiB free at the end, as partitioners leave
+  truncate -s "${HOST_DISK_MIB}M" "$img"
+  sfdisk -q "$img" <<EOF
+label: gpt
+label-id: $HOST_DISK_GUID
+start=$HOST_ROOT_START, size=$root_sectors, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=$HOST_ROOT_PARTUUID, name="$HOST_ROOT_LABEL"
+EOF
+  mkfs.ext4 -q -F -L "$HOST_ROOT_LABEL" -U "$HOST_ROOT_FSUUID" -E "offset=$((HOST_ROOT_START * 512)),root_owner=0:0" \
+    -d "$tree" "$img" "$((root_sectors / 2))k" || die "mkfs.ext4 -d failed on $img"
+  e2fsck -fn "$img?offset=$((HOST_ROOT_START * 512))" >/dev/null 2>&1 || die "e2fsck finds the fresh host disk's root broken"
+
+  busybox_tree "$boot"
+  mkdir -p "$boot/lib/modules"
+  cp -r "$WORK/storage/lib/modules/." "$boot/lib/modules/"
+  cp "$WORK/storage/etc/storage-modules.txt" "$boot/etc/storage-modules.txt"
+  mkdir -p "$boot/newroot"
+  write_disk_boot_init "$boot"
+  mkcpio "$boot" "$out/host-disk-boot.cpio.gz" /dev/console:c:5:1
+
+  cat >"$out/host-disk.txt" <<EOF
+HOST_DISK_BYTES=$((HOST_DISK_MIB * 1048576))
+HOST_ROOT_OFFSET=$((HOST_ROOT_START * 512))
+HOST_ROOT_BYTES=$((root_sectors * 512))
+HOST_ROOT_LABEL=$HOST_ROOT_LABEL
+HOST_ROOT_FSUUID=$HOST_ROOT_FSUUID
+HOST_ROOT_PARTUUID=$HOST_ROOT_PARTUUID
+HOST_DISK_GUID=$HOST_DISK_GUID
+EOF
+}
+
+# disk_files DISK FILE:GUEST_PATH...: copies each FILE into the root file system of DISK (a copy of
+# host-disk.img) as GUEST_PATH, replacing what is there, owner root, FILE's mode; creates parent
+# directories. debugfs at the partition's offset: no loop device, no mount. Reads every file back.
+disk_files() {
+  local img=$1 spec src dst dir part cmds fs
+  shift
+  # shellcheck disable=SC1091
+  source "$FIX/host-disk.txt"
+  fs="$img?offset=$HOST_ROOT_OFFSET"
+  cmds=$(mktemp "${TMPDIR:-/tmp}/bootrino-diskfiles.XXXXXX")
+  for spec in "$@"; do
+    src=${spec%%:*} dst=/${spec#*:}
+    dst=/${dst##/}
+    [[ -f $src ]] || die "no such file: $src"
+    dir=
+    for part in $(dirname "$dst" | tr / ' '); do
+      dir+=/$part
+      echo "mkdir $dir"
+    done
+    echo "rm $dst"
+    echo "write $src $dst"
+    printf 'sif %s mode 0%o\nsif %s uid 0\nsif %s gid 0\n' "$dst" $((0100000 | 0$(stat -c %a "$src"))) "$dst" "$dst"
+  done >"$cmds"
+  debugfs -w -f "$cmds" "$fs" >/dev/null 2>&1 || die "debugfs could not write into $fs"
+  rm -f "$cmds"
+  for spec in "$@"; do
+    src=${spec%%:*} dst=/${spec#*:}
+    dst=/${dst##/}
+    cmp -s "$src" <(debugfs -R "cat $dst" "$fs" 2>/dev/null) || die "$dst on $img does not read back as $src"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Sample RAM OSes: a busybox initramfs whose /init reports what it was booted with.
+# Kernel parameters it acts on (the manifest's cmdline, or a boot loader entry, carries them; not
+# bootrino.*, which bootrino reserves and drops from manifests):
+#   ramos.persist-test=1     find the data partition, print "RAMOS-DATA-DEVICE: /dev/…" and
+#                            "RAMOS-DATA: <content of /marker or NONE>", unmount it
+#   ramos.data-label=LABEL   the data partition's file system label (default bootrino-data)
+#   ramos.marker=TEXT        after printing, write TEXT to /marker on it, sync, and print
+#                            "RAMOS-DATA-WRITTEN: TEXT"
+# Either of the last two implies the first. Failures print "RAMOS-DATA-ERROR: …" and the OS goes on.
+# Always printed: "RAMOS-FIRMWARE: uefi|bios" (EFI runtime services present or not: a kexec from a
+# BIOS host says bios too).
+write_ramos_init() {
+  sed "s/@NAME@/$2/" >"$1/init" <<'EOF'
+#!/bin/sh
+# Sample RAM OS for bootrino's VM tests: reports its cmdline and bootrino's overlay, optionally reads
+# and writes a marker on the data partition, then a shell.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -260,17 +418,61 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 # Kernel messages share the serial port and would split this report's lines
 # (seen: a late driver message inside "overlay-file: …"); keep them in dmesg.
 dmesg -n 1
-echo "BOOTRINO-RAMOS-UP name=$2"
-echo "cmdline: \$(cat /proc/cmdline)"
+echo "BOOTRINO-RAMOS-UP name=@NAME@"
+echo "cmdline: $(cat /proc/cmdline)"
 if [ -d /etc/bootrino ]; then
-  for f in \$(find /etc/bootrino -type f | sort); do
-    echo "overlay-file: \$f (\$(wc -c <"\$f") bytes)"
-    cat "\$f"
+  for f in $(find /etc/bootrino -type f | sort); do
+    echo "overlay-file: $f ($(wc -c <"$f") bytes)"
+    cat "$f"
     echo
-    echo "overlay-file-end: \$f"
+    echo "overlay-file-end: $f"
   done
 else
   echo "overlay: none"
+fi
+if [ -d /sys/firmware/efi ]; then echo "RAMOS-FIRMWARE: uefi"; else echo "RAMOS-FIRMWARE: bios"; fi
+
+persist= label=bootrino-data marker=
+for w in $(cat /proc/cmdline); do
+  case $w in
+    ramos.persist-test=1) persist=1 ;;
+    ramos.data-label=*) label=${w#ramos.data-label=}; persist=1 ;;
+    ramos.marker=*) marker=${w#ramos.marker=}; persist=1 ;;
+  esac
+done
+# data_partition: mounts the partition labelled $label on /mnt/data, else says why.
+data_partition() {
+  local m dev i=0
+  # NVMe and ext4 are built into the cloud kernel; virtio-blk and virtio-scsi are modules.
+  while read -r m; do
+    [ -d "/sys/module/$m" ] || insmod "/lib/modules/$m.ko" 2>/dev/null
+  done </etc/storage-modules.txt
+  while ! dev=$(findfs "LABEL=$label" 2>/dev/null); do
+    i=$((i + 1))
+    if [ $i -gt 100 ]; then
+      echo "RAMOS-DATA-ERROR: no partition labelled $label after 10 s (block devices: $(ls /sys/class/block | tr '\n' ' '))"
+      return 1
+    fi
+    sleep 0.1
+  done
+  mkdir -p /mnt/data
+  mount "$dev" /mnt/data || { echo "RAMOS-DATA-ERROR: cannot mount $dev (LABEL=$label)"; return 1; }
+  echo "RAMOS-DATA-DEVICE: $dev"
+}
+if [ -n "$persist" ] && data_partition; then
+  if [ -f /mnt/data/marker ]; then
+    echo "RAMOS-DATA: $(tr -d '\n' </mnt/data/marker)"
+  else
+    echo "RAMOS-DATA: NONE"
+  fi
+  if [ -n "$marker" ]; then
+    if echo "$marker" >/mnt/data/marker && sync; then
+      echo "RAMOS-DATA-WRITTEN: $marker"
+    else
+      echo "RAMOS-DATA-ERROR: cannot write /marker"
+    fi
+  fi
+  umount /mnt/data || echo "RAMOS-DATA-ERROR: cannot unmount the data partition"
 fi
 echo "BOOTRINO-RAMOS-SHELL"
 while true; do setsid cttyhack sh; done
@@ -284,6 +486,9 @@ ramos_initrd() {
   local name=$1 out=$2 tree=$WORK/ramos-$1 n=0
   busybox_tree "$tree"
   write_ramos_init "$tree" "$name"
+  mkdir -p "$tree/lib/modules"
+  cp -r "$WORK/storage/lib/modules/." "$tree/lib/modules/"
+  cp "$WORK/storage/etc/storage-modules.txt" "$tree/etc/storage-modules.txt"
   printf 'NAME="%s (bootrino VM test sample)"\nID=%s\n' "$name" "$name" >"$tree/etc/os-release"
   while :; do
     head -c "$n" /dev/zero | tr '\0' x >"$tree/etc/padding"
@@ -327,8 +532,37 @@ PY
 }
 
 # ---------------------------------------------------------------------------------------------
+# collect_modules TREE LIST MODULE...: MODULEs and their dependencies from the unpacked kernel
+# ($WORK/kernel), in load order, as plain TREE/lib/modules/NAME.ko files (busybox insmod reads no
+# .xz/.zst); their names, one a line, in LIST. Built-in modules are skipped (none listed).
+collect_modules() {
+  local tree=$1 list=$2 m deps verb path name mods=() seen=" "
+  shift 2
+  mkdir -p "$tree/lib/modules"
+  for m in "$@"; do
+    deps=$(modprobe -d "$WORK/kernel" -S "$KREL" --show-depends "$m") || die "modprobe --show-depends $m failed"
+    while read -r verb path _; do
+      [[ $verb == insmod ]] || continue
+      name=$(basename "$path")
+      name=${name%%.ko*}
+      [[ $seen == *" $name "* ]] && continue
+      seen+="$name "
+      mods+=("$name")
+      case $path in
+        *.ko) cp "$path" "$tree/lib/modules/$name.ko" ;;
+        *.ko.xz) xz -dc "$path" >"$tree/lib/modules/$name.ko" ;;
+        *.ko.zst) zstd -qdc "$path" >"$tree/lib/modules/$name.ko" ;;
+        *.ko.gz) gzip -dc "$path" >"$tree/lib/modules/$name.ko" ;;
+        *) die "unexpected module file $path" ;;
+      esac
+    done <<<"$deps"
+  done
+  : >"$list"
+  ((${#mods[@]} == 0)) || printf '%s\n' "${mods[@]}" >"$list"
+}
+
 build_fixtures() {
-  local out=$1 kdeb bbdeb m mods=() seen=" "
+  local out=$1 kdeb bbdeb
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-fixtures.XXXXXX")
   trap 'rm -rf "$WORK"' EXIT
   mkdir -p "$out"
@@ -343,42 +577,32 @@ build_fixtures() {
   cp "$WORK/kernel/boot/vmlinuz-$KREL" "$out/vmlinuz"
   chmod 644 "$out/vmlinuz"
 
-  # virtio NIC (and disk, for the disk tiers and the demo's --disk-image) with their dependencies,
-  # in load order, as plain .ko files (busybox insmod reads no .xz/.zst).
+  # virtio NIC (and disk, for the disk tiers and the demo's --disk-image) with their dependencies.
   if [[ ! -d $WORK/kernel/lib/modules && -d $WORK/kernel/usr/lib/modules ]]; then
     ln -s usr/lib "$WORK/kernel/lib"  # merged-/usr packages (newer Ubuntu and Debian)
   fi
   depmod -b "$WORK/kernel" "$KREL"
-  mkdir -p "$WORK/host/lib/modules"
-  for m in virtio_pci virtio_net virtio_blk; do
-    local deps
-    deps=$(modprobe -d "$WORK/kernel" -S "$KREL" --show-depends "$m") || die "modprobe --show-depends $m failed"
-    while read -r verb path _; do
-      [[ $verb == insmod ]] || continue
-      local name
-      name=$(basename "$path")
-      name=${name%%.ko*}
-      [[ $seen == *" $name "* ]] && continue
-      seen+="$name "
-      mods+=("$name")
-      case $path in
-        *.ko) cp "$path" "$WORK/host/lib/modules/$name.ko" ;;
-        *.ko.xz) xz -dc "$path" >"$WORK/host/lib/modules/$name.ko" ;;
-        *.ko.zst) zstd -qdc "$path" >"$WORK/host/lib/modules/$name.ko" ;;
-        *.ko.gz) gzip -dc "$path" >"$WORK/host/lib/modules/$name.ko" ;;
-        *) die "unexpected module file $path" ;;
-      esac
-    done <<<"$deps"
+  collect_modules "$WORK/host" "$out/modules.txt" virtio_pci virtio_net virtio_blk
+  say "host modules: $(tr '\n' ' ' <"$out/modules.txt")"
+  # The disks' drivers, for the host disk's initramfs and the sample RAM OSes: virtio-blk,
+  # virtio-scsi (+ sd). NVMe and ext4 are built into Debian's cloud kernel, modules elsewhere.
+  local storage=(virtio_pci virtio_blk virtio_scsi sd_mod) m
+  for m in nvme ext4; do
+    if grep -q "/$m\.ko" "$WORK/kernel/lib/modules/$KREL/modules.dep"; then storage+=("$m"); fi
   done
-  : >"$out/modules.txt"
-  ((${#mods[@]} == 0)) || printf '%s\n' "${mods[@]}" >"$out/modules.txt"
-  say "host modules: ${mods[*]:-none (built in)}"
+  mkdir -p "$WORK/storage/etc"
+  collect_modules "$WORK/storage" "$WORK/storage/etc/storage-modules.txt" "${storage[@]}"
+  cp "$WORK/storage/etc/storage-modules.txt" "$out/storage-modules.txt"
+  say "storage modules: $(tr '\n' ' ' <"$out/storage-modules.txt")"
 
   busybox_tree "$WORK/host"
   cp "$out/modules.txt" "$WORK/host/etc/modules.txt"
   write_host_init "$WORK/host"
   printf 'NAME="bootrino VM host stand-in"\nID=bootrino-host\n' >"$WORK/host/etc/os-release"
   PAD=512 mkcpio "$WORK/host" "$out/host-base.cpio.gz" /dev/console:c:5:1
+
+  say "building the host disk"
+  build_host_disk "$WORK/host" "$out"
 
   say "building sample RAM OSes"
   local a=$out/www/alpine-like t=$out/www/tinycore-like b=$out/www/broken h=$out/www/huge
@@ -465,6 +689,24 @@ host_initrd() {
   rm -rf "$tmp"
 }
 
+# host_disk BOOTRINO|- OUT [FILE:GUEST_PATH...]: a sparse copy of host-disk.img with BOOTRINO (stripped)
+# as /bin/bootrino and the FILEs on its root file system.
+host_disk() {
+  local bin=$1 out=$2 tmp files=()
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-hostdisk.XXXXXX")
+  if [[ $bin != - ]]; then
+    [[ -f $bin ]] || die "no such binary: $bin"
+    strip -o "$tmp/bootrino" "$bin" 2>/dev/null || cp "$bin" "$tmp/bootrino"
+    chmod 755 "$tmp/bootrino"
+    files+=("$tmp/bootrino:bin/bootrino")
+  fi
+  cp --sparse=always "$FIX/host-disk.img" "$out.tmp"
+  (($# < 3)) || files+=("${@:3}")
+  ((${#files[@]} == 0)) || disk_files "$out.tmp" "${files[@]}"
+  mv "$out.tmp" "$out"
+  rm -rf "$tmp"
+}
+
 case ${1:-} in
   "")
     ensure_fixtures
@@ -479,6 +721,16 @@ case ${1:-} in
       ensure_fixtures
     fi
     host_initrd "${@:2}"
+    echo "$3"
+    ;;
+  host-disk)
+    [[ $# -ge 3 ]] || die "usage: $0 host-disk BOOTRINO_BIN|- OUT [FILE:GUEST_PATH...]"
+    if [[ -f ${BOOTRINO_VM_FIXTURES:-}/host-disk.img ]]; then
+      FIX=$BOOTRINO_VM_FIXTURES
+    else
+      ensure_fixtures
+    fi
+    host_disk "${@:2}"
     echo "$3"
     ;;
   packages)

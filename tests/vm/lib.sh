@@ -9,8 +9,20 @@
 #   boot_host                                  # QEMU in the background; console → $SERIAL
 #   wait_for '^BOOTRINO-HOST-EXIT=' 300 done   # fails (console tail shown) on timeout or panic
 #   expect_seen '^BOOTRINO-HOST-EXIT=0$'; ok "…"
-# The host stand-in's console markers: BOOTRINO-HOST-READY, BOOTRINO-HOST-EXIT=N, BOOTRINO-HOST-ALIVE;
-# the sample RAM OSes': BOOTRINO-RAMOS-UP name=…, "cmdline: …", overlay-file…, BOOTRINO-RAMOS-SHELL.
+# The host stand-in's console markers: HOST-ROOT: <mountinfo line of />, BOOTRINO-HOST-READY,
+# BOOTRINO-HOST-EXIT=N, BOOTRINO-HOST-ALIVE; the sample RAM OSes': BOOTRINO-RAMOS-UP name=…,
+# "cmdline: …", overlay-file…, RAMOS-FIRMWARE: uefi|bios, with ramos.persist-test=1 /
+# ramos.marker=TEXT / ramos.data-label=L on their cmdline RAMOS-DATA: <marker|NONE>,
+# RAMOS-DATA-WRITTEN: TEXT (or RAMOS-DATA-ERROR: …), then BOOTRINO-RAMOS-SHELL.
+#
+# A host that boots like a cloud image, from its own disk (ext4 root on partition 1):
+#   private_disk                               # $WORK/host-disk.img: a copy with bootrino on it
+#   boot_host_disk "$HOST_DISK"                # virtio; boot_host_disk "$HOST_DISK" nvme|scsi
+#   sample_variant persist "quiet ramos.marker=one"   # $WORK/www/persist: alpine-like, that cmdline
+#   serve "$WORK/www"; REF=$(pinned persist/bootrino.sh)
+# Booting a disk through the firmware (no -kernel), e.g. after bootrino wrote it:
+#   stop_vm; boot_firmware uefi "$HOST_DISK"   # OVMF (NVRAM: $WORK/OVMF_VARS.fd); or bios (SeaBIOS)
+#   wait_for '^BOOTRINO-RAMOS-UP' 120 ramos-up # the previous boot's console is in serial.1.log
 #
 # Environment: BOOTRINO (the static binary; ctest sets it, default build/agent/bootrino),
 # BOOTRINO_SOURCE (the source tree), VM_CMD (what the host runs: run (default, `run REF --yes`),
@@ -18,7 +30,12 @@
 # QEMU arguments), VM_ACCEL (default tcg), VM_TIMEOUT (outer limit in seconds for each QEMU run,
 # default 600), TAIL_LINES (console lines shown on failure, default 80), KEEP_WORK=1 (keep the
 # scratch dir; KEEP_WORK_ON_FAILURE=1: only when failing), VM_HOST_INITRD (use this host initrd
-# instead of building one around $BOOTRINO: selftest.sh).
+# instead of building one around $BOOTRINO: selftest.sh), VM_HOST_FILES (with VM_HOST_INITRD: the
+# FILE:GUEST_PATH specs, space-separated, private_disk puts on the disk instead of $BOOTRINO),
+# DISK_BUS (default bus for boot_host_disk and boot_firmware: virtio, nvme or scsi), HOST_ROOT
+# (the disk host's root=, default LABEL=cloudimg-rootfs), OVMF_CODE / OVMF_VARS (firmware files,
+# default Debian's OVMF_CODE_4M.fd / OVMF_VARS_4M.fd), VM_MACHINE (QEMU -machine, default pc),
+# VM_FAIL_RE (console text that fails any wait_for; default: the firmware found nothing to boot).
 set -euo pipefail
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BOOTRINO_SOURCE=${BOOTRINO_SOURCE:-$(cd "$VM_DIR/../.." && pwd)}
@@ -73,6 +90,10 @@ fail() {
 [[ -n ${VM_HOST_INITRD:-} || -x $BOOTRINO ]] || fail "no bootrino binary at $BOOTRINO (run packaging/build.sh, or set BOOTRINO)"
 FIX=$("$VM_DIR/fixtures.sh" | tail -n 1)
 [[ -f $FIX/vmlinuz ]] || fail "fixtures.sh gave no fixture dir"
+# HOST_DISK_BYTES, HOST_ROOT_OFFSET, HOST_ROOT_BYTES, HOST_ROOT_LABEL, HOST_ROOT_FSUUID,
+# HOST_ROOT_PARTUUID, HOST_DISK_GUID: host-disk.img's layout.
+# shellcheck disable=SC1091
+source "$FIX/host-disk.txt"
 # VM_HOST_INITRD: a ready host initrd to use instead (selftest.sh passes one with a stand-in agent).
 if [[ -n ${VM_HOST_INITRD:-} ]]; then
   HOST_INITRD=$VM_HOST_INITRD
@@ -97,6 +118,35 @@ serve() {
   SERVER_PORT=$(cat "$WORK/server.port")
 }
 
+# sample_variant DIR CMDLINE [BASE]: $WORK/www/DIR, the fixture sample BASE (default alpine-like:
+# the same OS, name and files) with CMDLINE as its manifest's cmdline, e.g. "quiet
+# ramos.marker=first" to have the RAM OS write a marker on the data partition. $WORK/www holds
+# every fixture sample too (hard links): serve "$WORK/www" and pin DIR/bootrino.sh.
+sample_variant() {
+  local dir=$1 cmdline=$2 base=${3:-alpine-like} d
+  mkdir -p "$WORK/www"
+  for d in "$FIX/www"/*/; do
+    d=$(basename "$d")
+    [[ -e $WORK/www/$d ]] || cp -al "$FIX/www/$d" "$WORK/www/$d" 2>/dev/null || cp -a "$FIX/www/$d" "$WORK/www/$d"
+  done
+  [[ -f $FIX/www/$base/bootrino.sh ]] || fail "no fixture sample $base"
+  rm -rf "${WORK:?}/www/$dir"
+  cp -al "$FIX/www/$base" "$WORK/www/$dir" 2>/dev/null || cp -a "$FIX/www/$base" "$WORK/www/$dir"
+  rm -f "$WORK/www/$dir/bootrino.sh"
+  python3 - "$FIX/www/$base/bootrino.sh" "$WORK/www/$dir/bootrino.sh" "$cmdline" <<'PY' || fail "cannot rewrite the $base manifest"
+import json, sys
+src, out, cmdline = sys.argv[1:]
+text = open(src).read()
+head, rest = text.split('read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n', 1)
+body, tail = rest.split("\nBOOTRINOJSONMARKER\n", 1)
+meta = json.loads(body)
+for arch in meta["boot"]["architectures"].values():
+    arch["cmdline"] = cmdline
+open(out, "w").write(head + 'read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n' + json.dumps(meta, indent=2) +
+                     "\nBOOTRINOJSONMARKER\n" + tail)
+PY
+}
+
 # pinned PATH: the guest's reference to SERVER_DIR/PATH, pinned by the file's hash.
 pinned() { echo "http://10.0.2.100/$1#sha256=$(sha256sum <"$SERVER_DIR/$1" | cut -d' ' -f1)"; }
 
@@ -104,15 +154,22 @@ pinned() { echo "http://10.0.2.100/$1#sha256=$(sha256sum <"$SERVER_DIR/$1" | cut
 requests_for() { grep -F -- "\"path\": \"$1" "$SERVER_LOG" 2>/dev/null || grep -F -- "$1" "$SERVER_LOG" || true; }
 
 # ---------------------------------------------------------------------------------------------
-# boot_host: starts QEMU with the host stand-in, asynchronously. The guest kernel's command line is
-# "console=ttyS0 panic=1 bootrino.ref=$REF $EXTRA_APPEND" (no bootrino.ref when REF is empty);
-# everything on the serial console lands in $SERIAL and, each line prefixed with the seconds since
-# QEMU started, in $STAMPED. Networking: restricted user-mode, the only way out being
-# 10.0.2.100:80 → nc 127.0.0.1:$SERVER_PORT.
-boot_host() {
+# host_append: the host stand-in's kernel command line: "console=ttyS0 panic=1 bootrino.ref=$REF
+# $EXTRA_APPEND" (no bootrino.ref when REF is empty).
+host_append() {
   local append="console=ttyS0 panic=1"
   [[ -n ${REF:-} ]] && append+=" bootrino.ref=$REF"
   [[ -n ${EXTRA_APPEND:-} ]] && append+=" $EXTRA_APPEND"
+  echo "$append"
+}
+
+# start_qemu QEMU_ARG...: QEMU in the background with the common settings (-m $MEM, one CPU, no
+# default devices' NIC, serial console on stdio, -no-reboot, QEMU_EXTRA, the restricted network
+# when serve ran) plus QEMU_ARGs. Everything on the serial console lands in $SERIAL and, each line
+# prefixed with the seconds since QEMU started, in $STAMPED; an earlier boot's console is moved to
+# $WORK/serial.N.log (N = 1, 2, … in boot order). Sets QEMU_PID and QEMU_T0.
+# Networking: restricted user-mode, the only way out being 10.0.2.100:80 → nc 127.0.0.1:$SERVER_PORT.
+start_qemu() {
   local net=()
   if [[ -n ${SERVER_PORT:-} ]]; then
     net=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $SERVER_PORT"
@@ -120,15 +177,111 @@ boot_host() {
   fi
   local extra=()
   [[ -n ${QEMU_EXTRA+x} ]] && extra=("${QEMU_EXTRA[@]}")
+  stop_vm
+  # An earlier boot's console moves aside (serial.N.log): its writer may still be flushing.
+  if [[ -s $SERIAL ]]; then
+    BOOT_COUNT=$((${BOOT_COUNT:-0} + 1))
+    mv "$SERIAL" "$WORK/serial.$BOOT_COUNT.log"
+    mv "$STAMPED" "$WORK/serial.$BOOT_COUNT.stamped"
+  fi
   : >"$SERIAL"
   : >"$STAMPED"
-  echo "# boot: -m ${MEM:-1024}, append: $append" >&2
   QEMU_T0=$(date +%s.%N)
-  timeout -k 5 "${VM_TIMEOUT:-600}" qemu-system-x86_64 -accel "${VM_ACCEL:-tcg}" -m "${MEM:-1024}" -smp 1 -nographic \
-    -no-reboot -nic none -kernel "$FIX/vmlinuz" -initrd "$HOST_INITRD" -append "$append" \
+  timeout -k 5 "${VM_TIMEOUT:-600}" qemu-system-x86_64 -machine "${VM_MACHINE:-pc}" -accel "${VM_ACCEL:-tcg}" \
+    -m "${MEM:-1024}" -smp 1 -nographic -no-reboot -nic none "$@" \
     "${net[@]}" "${extra[@]}" </dev/null 2>"$WORK/qemu.err" > >(stamp_lines "$QEMU_T0" "$SERIAL" "$STAMPED") &
   QEMU_PID=$!
 }
+
+# boot_host: starts QEMU with the host stand-in booted from its initramfs (root is rootfs),
+# asynchronously; the kernel command line is host_append's.
+boot_host() {
+  local append
+  append=$(host_append)
+  echo "# boot: -m ${MEM:-1024}, append: $append" >&2
+  start_qemu -kernel "$FIX/vmlinuz" -initrd "$HOST_INITRD" -append "$append"
+}
+
+# disk_args DISK_IMG [BUS [BOOTINDEX]]: sets DISK_ARGS to the QEMU arguments attaching DISK_IMG (raw;
+# writable, so never pass the cached master) on BUS: virtio (virtio-blk, the guest's /dev/vda; the
+# default, or $DISK_BUS), nvme (/dev/nvme0n1) or scsi (virtio-scsi, /dev/sda). BOOTINDEX (default
+# 0: the firmware's first boot device; "none" for -kernel boots, whose loader holds index 0).
+# DISK_ID (default d0) names the drive, for a second disk.
+disk_args() {
+  local img=$1 bus=${2:-${DISK_BUS:-virtio}} bi=,bootindex=${3:-0} id=${DISK_ID:-d0}
+  [[ ${3:-} != none ]] || bi=
+  [[ -f $img ]] || fail "no disk image $img"
+  [[ $(readlink -f "$img") != "$(readlink -f "$FIX/host-disk.img")" ]] ||
+    fail "refusing to boot the cached master $FIX/host-disk.img: boot a private copy (private_disk)"
+  DISK_ARGS=(-drive "file=$img,if=none,id=$id,format=raw,cache=unsafe")
+  case $bus in
+    virtio) DISK_ARGS+=(-device "virtio-blk-pci,drive=$id$bi") ;;
+    nvme) DISK_ARGS+=(-device "nvme,drive=$id,serial=bootrino-$id$bi") ;;
+    scsi) DISK_ARGS+=(-device "virtio-scsi-pci,id=scsi-$id" -device "scsi-hd,drive=$id,bus=scsi-$id.0$bi") ;;
+    *) fail "unknown disk bus '$bus' (virtio, nvme or scsi)" ;;
+  esac
+}
+
+# private_disk [OUT]: a sparse copy of the cached host-disk.img at OUT (default
+# $WORK/host-disk.img) with the binary under test as /bin/bootrino on its root file system (with
+# VM_HOST_INITRD set: VM_HOST_FILES' FILE:GUEST_PATH specs instead). Sets HOST_DISK.
+private_disk() {
+  HOST_DISK=${1:-$WORK/host-disk.img}
+  local files=()
+  if [[ -n ${VM_HOST_INITRD:-} ]]; then
+    # shellcheck disable=SC2206
+    [[ -z ${VM_HOST_FILES:-} ]] || files=($VM_HOST_FILES)
+    BOOTRINO_VM_FIXTURES=$FIX "$VM_DIR/fixtures.sh" host-disk - "$HOST_DISK" "${files[@]}" >/dev/null ||
+      fail "could not make the private host disk"
+  else
+    BOOTRINO_VM_FIXTURES=$FIX "$VM_DIR/fixtures.sh" host-disk "$BOOTRINO" "$HOST_DISK" >/dev/null ||
+      fail "could not make the private host disk"
+  fi
+}
+
+# boot_host_disk DISK_IMG [BUS]: starts QEMU with the host stand-in booted like a cloud image: the
+# cloud kernel via -kernel, host-disk-boot.cpio.gz as initramfs, which mounts root=$HOST_ROOT
+# (default LABEL=cloudimg-rootfs, ext4, rw) from DISK_IMG (a private_disk) attached on BUS (see
+# disk_args) and switch_roots into its /init, the same harness init as boot_host's. Command line:
+# host_append's plus "root=… rw". Asynchronous, like boot_host.
+boot_host_disk() {
+  local img=$1 bus=${2:-${DISK_BUS:-virtio}} append
+  disk_args "$img" "$bus" none
+  append="$(host_append) root=${HOST_ROOT:-LABEL=$HOST_ROOT_LABEL} rw"
+  echo "# boot from disk ($bus): -m ${MEM:-1024}, append: $append" >&2
+  start_qemu -kernel "$FIX/vmlinuz" -initrd "$FIX/host-disk-boot.cpio.gz" -append "$append" "${DISK_ARGS[@]}"
+}
+
+# boot_firmware bios|uefi DISK_IMG [BUS]: starts QEMU with NO -kernel: the firmware boots DISK_IMG
+# (attached as in disk_args) by itself, as a real machine does after bootrino rewrote its disk.
+# bios = SeaBIOS (QEMU's default); uefi = OVMF from pflash, code read-only ($OVMF_CODE), NVRAM a
+# writable copy of $OVMF_VARS at $WORK/OVMF_VARS.fd, made on the first uefi boot and kept for the
+# next ones (reset_nvram starts afresh). Network (after serve) and console as boot_host's.
+# Asynchronous; wait_for the markers of what should come up.
+boot_firmware() {
+  local fw=$1 img=$2 bus=${3:-${DISK_BUS:-virtio}} firmware=()
+  disk_args "$img" "$bus"
+  case $fw in
+    bios) ;;
+    uefi)
+      local code=${OVMF_CODE:-} vars=${OVMF_VARS:-}
+      if [[ -z $code ]]; then
+        code=/usr/share/OVMF/OVMF_CODE_4M.fd vars=${vars:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+        [[ -f $code ]] || code=/usr/share/OVMF/OVMF_CODE.fd vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS.fd}
+      fi
+      [[ -f $code && -f $vars ]] || fail "no OVMF firmware at $code / $vars (tests/vm/fixtures.sh packages installs ovmf)"
+      [[ -f $WORK/OVMF_VARS.fd ]] || cp "$vars" "$WORK/OVMF_VARS.fd"
+      firmware=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code"
+        -drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.fd")
+      ;;
+    *) fail "boot_firmware: firmware must be bios or uefi, not '$fw'" ;;
+  esac
+  echo "# boot $fw firmware from disk ($bus): -m ${MEM:-1024}" >&2
+  start_qemu "${firmware[@]}" "${DISK_ARGS[@]}"
+}
+
+# reset_nvram: the next uefi boot starts from an empty NVRAM (a fresh copy of OVMF_VARS).
+reset_nvram() { rm -f "$WORK/OVMF_VARS.fd"; }
 
 # stamp_lines T0 RAW STAMPED: copies stdin to RAW as it comes, and to STAMPED line by line,
 # each line prefixed with the seconds between T0 and its first byte.
@@ -182,15 +335,23 @@ for line in open(sys.argv[2], errors="replace"):
 PY
 }
 
+# VM_FAIL_RE: console text that ends any wait at once: the firmware gave up (SeaBIOS tried every
+# device; OVMF fell back to its shell). Set it empty to wait for such a message yourself.
+VM_FAIL_RE=${VM_FAIL_RE-'No bootable device\.|UEFI Interactive Shell'}
+
 # wait_for REGEX TIMEOUT [LABEL]: waits until the serial console shows REGEX; fails (serial tail
-# printed) after TIMEOUT seconds or if QEMU exits first. With LABEL, records "LABEL=Ns" (since
-# QEMU start) in the timings printed at the end.
+# printed) after TIMEOUT seconds, on a kernel panic, on VM_FAIL_RE, or if QEMU exits first. With
+# LABEL, records "LABEL=Ns" (since QEMU start) in the timings printed at the end.
 wait_for() {
   local re=$1 limit=$2 label=${3:-} deadline=$((SECONDS + $2))
   while ! seen "$re"; do
     if seen 'Kernel panic - not syncing'; then
       sleep 0.5
       fail "kernel panic while waiting for /$re/"
+    fi
+    if [[ -n $VM_FAIL_RE ]] && seen "$VM_FAIL_RE"; then
+      sleep 0.5
+      fail "the firmware found nothing to boot while waiting for /$re/: $(tr -d '\r' <"$SERIAL" | grep -Eom1 -- "$VM_FAIL_RE")"
     fi
     if ! qemu_running; then
       sleep 0.5

@@ -111,7 +111,8 @@ failed=()
 for t in "${tests[@]}"; do
   [[ -f $t ]] || t=$VM_DIR/$t
   echo "# selftest: $(basename "$t")"
-  VM_HOST_INITRD=$WORK/host.cpio.gz BOOTRINO=/nonexistent bash "$t" || failed+=("$(basename "$t")")
+  VM_HOST_INITRD=$WORK/host.cpio.gz VM_HOST_FILES="$WORK/bootrino:bin/bootrino $WORK/kexec-file:bin/kexec-file" \
+    BOOTRINO=/nonexistent bash "$t" || failed+=("$(basename "$t")")
 done
 if ((${#failed[@]})); then
   echo "selftest: FAILED: ${failed[*]}"

@@ -48,7 +48,7 @@ std::string NewBootId() {
 
 base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::vector<fetch::StagedFile>& staged,
                                  const std::string& dir, const std::string& arch, const HostConsoles& host,
-                                 Events& events) {
+                                 const RamOsSettings& settings, Events& events) {
   const fetch::ArchPayload& payload = **vm.manifest.PayloadFor(arch);
   BootPlans plans;
   plans.boot_id = NewBootId();
@@ -65,10 +65,18 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
     }
   }
   // What every boot of this install shares, and what only the kexec boot has.
-  const kexec::OverlayFile manifest_json = {"etc/bootrino/manifest.json", ManifestJson(vm).dump(2) + "\n", 0644};
-  ASSIGN_OR_RETURN(std::string once, kexec::BuildOverlay({{"etc/bootrino/boot-id", plans.boot_id + "\n", 0644},
-                                                          manifest_json}));
-  ASSIGN_OR_RETURN(std::string persistent, kexec::BuildOverlay({manifest_json}));
+  std::vector<kexec::OverlayFile> every_boot = {
+      {"etc/bootrino/manifest.json", ManifestJson(vm).dump(2) + "\n", 0644}};
+  if (!settings.ssh_keys.empty()) {
+    std::string keys;
+    for (const auto& k : settings.ssh_keys) keys += k + "\n";
+    every_boot.push_back({"root/.ssh/authorized_keys", keys, 0600});
+  }
+  if (!settings.hostname.empty()) every_boot.push_back({"etc/hostname", settings.hostname + "\n", 0644});
+  std::vector<kexec::OverlayFile> first_boot = every_boot;
+  first_boot.push_back({"etc/bootrino/boot-id", plans.boot_id + "\n", 0644});
+  ASSIGN_OR_RETURN(std::string once, kexec::BuildOverlay(first_boot));
+  ASSIGN_OR_RETURN(std::string persistent, kexec::BuildOverlay(every_boot));
   plans.kexec.initrd_path = fetch::StageMetaPath(dir, "initrd.img");
   ASSIGN_OR_RETURN(std::uint64_t initrd_bytes, kexec::ComposeInitrd(initrds, once, plans.kexec.initrd_path));
   kexec::CmdlineInputs inputs{payload.cmdline, host.cmdline, host.consoles, {"bootrino.id=" + plans.boot_id}};

@@ -31,10 +31,18 @@ struct HostConsoles {
   static HostConsoles CloudDefault();
 };
 
+/// What the RAM OS gets from this instance (user-data, the metadata service):
+/// it lands in the initrd overlay, for the kexec boot and every firmware boot.
+struct RamOsSettings {
+  std::vector<std::string> ssh_keys;  ///< root's authorized_keys lines
+  std::string hostname;
+};
+
 /// Composes both plans; the kexec initrd is written into the stage directory `dir`.
 [[nodiscard]] base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm,
                                                const std::vector<fetch::StagedFile>& staged, const std::string& dir,
-                                               const std::string& arch, const HostConsoles& host, Events& events);
+                                               const std::string& arch, const HostConsoles& host,
+                                               const RamOsSettings& settings, Events& events);
 
 /// A new boot id: 16 hex digits, not secret, never waiting for entropy.
 std::string NewBootId();

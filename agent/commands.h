@@ -14,6 +14,7 @@ namespace agent {
 /// Flags every subcommand takes.
 struct CommonOptions {
   std::vector<std::string> trust_files;  ///< --trust
+  std::vector<std::string> trust_pems;   ///< trusted keys as PEM text (from user-data)
   bool insecure = false;                 ///< --insecure
   std::string json_events;               ///< --json-events FILE
   std::string arch;                      ///< --arch; empty: this machine's
@@ -34,6 +35,14 @@ struct RunOptions {
   std::string disk;             ///< --disk: replace this disk instead of the one holding /
   bool keep_disk = false;       ///< --keep-disk: kexec only; the disk is not touched
   bool fallback_reboot = false;  ///< --fallback=reboot: when kexec is refused, commit and reboot via firmware
+  bool from_userdata = false;    ///< --from-userdata: the reference and settings come from user-data
+  std::string userdata_file;     ///< --userdata-file: read this file instead of searching
+  std::vector<std::string> ssh_keys;  ///< authorized_keys lines for the RAM OS's root (from user-data)
+  std::string hostname;               ///< the RAM OS's hostname (from user-data)
+};
+
+struct UserdataOptions {
+  std::string file;  ///< read this file instead of searching the host
 };
 
 struct ImageOptions {
@@ -49,5 +58,9 @@ int Fetch(const std::string& ref, const CommonOptions& common, const FetchOption
 int Run(const std::string& ref, const CommonOptions& common, const RunOptions& options);
 int Preflight(const CommonOptions& common);
 int Image(const std::string& ref, const CommonOptions& common, const ImageOptions& options);
+/// `bootrino userdata`: what user-data on this host asks bootrino to do.
+int Userdata(const CommonOptions& common, const UserdataOptions& options);
+/// `bootrino run --from-userdata`: Run with the reference and settings user-data gives.
+int RunFromUserdata(const std::string& ref, CommonOptions common, RunOptions options);
 
 }  // namespace agent

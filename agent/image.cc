@@ -83,7 +83,7 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   } dir_guard{*dir};
   auto staged = StageInto(*vm, *stage_plan, *dir, common, events);
   if (!staged) return Report(staged.error(), events, "stage");
-  auto plans = PlanBoot(*vm, *staged, *dir, arch, HostConsoles::CloudDefault(), events);
+  auto plans = PlanBoot(*vm, *staged, *dir, arch, HostConsoles::CloudDefault(), RamOsSettings{}, events);
   if (!plans) return Report(plans.error(), events, "plan");
   auto prepared = PlanDisk(options.size, options.sector_size, vm->manifest.boot->disk, plans->disk,
                            options.seed.value_or(RandomSeed()), events);

@@ -73,7 +73,11 @@ int Main(int argc, char** argv) {
   agent::RunOptions run_options;
   std::string fallback = "none";
   CLI::App* run = app.add_subcommand("run", "the whole pipeline: verify, stage in RAM, then load, commit and boot");
-  run->add_option("REF", ref, "manifest reference")->required();
+  CLI::Option* run_ref = run->add_option("REF", ref, "manifest reference (with --from-userdata: from user-data)");
+  run->add_flag("--from-userdata", run_options.from_userdata,
+                "take the reference and settings from this instance's user-data (see `bootrino userdata`)");
+  run->add_option("--userdata-file", run_options.userdata_file, "with --from-userdata: read this file instead")
+      ->check(CLI::ExistingFile);
   run->add_flag("--dry-run", run_options.dry_run, "fetch and verify into RAM, print the plan, change nothing");
   run->add_flag("--yes", run_options.yes, "confirm that the root disk may be replaced");
   run->add_option("--disk", run_options.disk,
@@ -107,6 +111,12 @@ int Main(int argc, char** argv) {
   image->add_flag("--json", common.json, "print the result as JSON");
   AddCommonOptions(*image, common);
 
+  agent::UserdataOptions userdata_options;
+  CLI::App* userdata = app.add_subcommand("userdata", "show what this instance's user-data asks bootrino to do");
+  userdata->add_option("--file", userdata_options.file, "read this user-data file instead of searching the host")
+      ->check(CLI::ExistingFile);
+  userdata->add_flag("--json", common.json, "print JSON instead of text");
+
   try {
     app.parse(argc, argv);
     if (seed_option->count()) image_options.seed = seed;
@@ -118,6 +128,12 @@ int Main(int argc, char** argv) {
   if (*fetch) return agent::Fetch(ref, common, fetch_options);
   if (*preflight) return agent::Preflight(common);
   if (*image) return agent::Image(ref, common, image_options);
+  if (*userdata) return agent::Userdata(common, userdata_options);
+  if (run_options.from_userdata) return agent::RunFromUserdata(ref, common, run_options);
+  if (!run_ref->count()) {
+    std::fputs("bootrino: error: run needs REF, or --from-userdata\n", stderr);
+    return agent::kExitUsage;
+  }
   run_options.fallback_reboot = fallback == "reboot";
   return agent::Run(ref, common, run_options);
 }

@@ -49,6 +49,11 @@ Result<fetch::VerifiedManifest> ResolveManifest(const std::string& ref_text, con
     ASSIGN_OR_RETURN(fetch::TrustedKey key, fetch::TrustedKey::Load(path));
     trust.keys.push_back(std::move(key));
   }
+  for (std::size_t i = 0; i < common.trust_pems.size(); ++i) {
+    ASSIGN_OR_RETURN(fetch::TrustedKey key,
+                     fetch::TrustedKey::Parse(common.trust_pems[i], "user-data trust key " + std::to_string(i + 1)));
+    trust.keys.push_back(std::move(key));
+  }
   RETURN_IF_ERROR(fetch::CheckVerifiable(ref, trust));
   if (!ref.sha256 && trust.keys.empty()) {
     events.Warn("*** --insecure: " + fetch::RedactUrl(ref.url) +

@@ -247,7 +247,8 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
     if (auto r = RunAfterStageHook(*vm, *dir, events); !r) return Report(r.error(), events, "hook");
   }
   // 4 plan: one initrd and one command line for kexec, the same on the disk. --dry-run stops here.
-  auto plans = PlanBoot(*vm, *staged, *dir, state.arch, HostConsoles::ThisMachine(), events);
+  auto plans = PlanBoot(*vm, *staged, *dir, state.arch, HostConsoles::ThisMachine(),
+                        RamOsSettings{options.ssh_keys, options.hostname}, events);
   if (!plans) return Report(plans.error(), events, "plan");
   if (state.target) {
     auto prepared = PlanDisk(state.target->bytes, state.target->sector_size, vm->manifest.boot->disk, plans->disk,

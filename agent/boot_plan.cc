@@ -73,6 +73,9 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
     every_boot.push_back({"root/.ssh/authorized_keys", keys, 0600});
   }
   if (!settings.hostname.empty()) every_boot.push_back({"etc/hostname", settings.hostname + "\n", 0644});
+  if (!settings.status_url.empty()) {
+    every_boot.push_back({"etc/bootrino/status-url", settings.status_url + "\n", 0644});
+  }
   std::vector<kexec::OverlayFile> first_boot = every_boot;
   first_boot.push_back({"etc/bootrino/boot-id", plans.boot_id + "\n", 0644});
   ASSIGN_OR_RETURN(std::string once, kexec::BuildOverlay(first_boot));

@@ -36,6 +36,7 @@ struct HostConsoles {
 struct RamOsSettings {
   std::vector<std::string> ssh_keys;  ///< root's authorized_keys lines
   std::string hostname;
+  std::string status_url;  ///< where the RAM OS may report "booted"
 };
 
 /// Composes both plans; the kexec initrd is written into the stage directory `dir`.

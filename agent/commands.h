@@ -39,6 +39,7 @@ struct RunOptions {
   std::string userdata_file;     ///< --userdata-file: read this file instead of searching
   std::vector<std::string> ssh_keys;  ///< authorized_keys lines for the RAM OS's root (from user-data)
   std::string hostname;               ///< the RAM OS's hostname (from user-data)
+  std::string status_url;             ///< --status-url: POST each phase event here (best effort)
 };
 
 struct UserdataOptions {

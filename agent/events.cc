@@ -41,12 +41,22 @@ Events::~Events() {
 }
 
 void Events::Emit(const std::string& phase, const std::string& status, nlohmann::ordered_json fields) {
-  if (!json_) return;
+  if (!json_ && !status_) return;
   nlohmann::ordered_json event = {{"time", Now()}, {"phase", phase}, {"status", status}};
   for (auto& [key, value] : fields.items()) event[key] = value;
-  std::string line = event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-  std::fputs(line.c_str(), json_);
+  std::string line = event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  if (status_) status_->Post(line);
+  if (!json_) return;
+  std::fputs((line + "\n").c_str(), json_);
   std::fflush(json_);
+}
+
+void Events::ReportTo(const std::string& url) {
+  if (!url.empty()) status_ = std::make_unique<StatusPoster>(url);
+}
+
+void Events::FlushStatus() {
+  if (status_) status_->Flush(std::chrono::seconds(3));
 }
 
 bool Events::StopFileOn(const std::vector<dev_t>& devices) {

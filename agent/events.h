@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/status.h"
 #include "fetch/transfer.h"
 
 namespace agent {
@@ -30,11 +32,16 @@ class Events {
   /// which are about to be frozen; a write there would block forever.
   /// Returns true when it did.
   bool StopFileOn(const std::vector<dev_t>& devices);
+  /// POSTs every event to `url` from now on (best effort, in the background).
+  void ReportTo(const std::string& url);
+  /// Sends queued status events (bounded wait) before a fork or a reboot.
+  void FlushStatus();
   /// Seconds since this Events was made (bootrino's start), as "1.23".
   std::string Elapsed() const;
 
  private:
   std::FILE* json_ = nullptr;
+  std::unique_ptr<StatusPoster> status_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

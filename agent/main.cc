@@ -74,6 +74,9 @@ int Main(int argc, char** argv) {
   std::string fallback = "none";
   CLI::App* run = app.add_subcommand("run", "the whole pipeline: verify, stage in RAM, then load, commit and boot");
   CLI::Option* run_ref = run->add_option("REF", ref, "manifest reference (with --from-userdata: from user-data)");
+  run->add_option("--status-url", run_options.status_url,
+                  "POST each phase event as JSON to this URL (best effort, never delays the boot); the RAM OS "
+                  "finds it in /etc/bootrino/status-url to report its own arrival");
   run->add_flag("--from-userdata", run_options.from_userdata,
                 "take the reference and settings from this instance's user-data (see `bootrino userdata`)");
   run->add_option("--userdata-file", run_options.userdata_file, "with --from-userdata: read this file instead")

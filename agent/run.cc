@@ -187,10 +187,12 @@ int Boot(const RunState& state, const std::string& name, Events& events) {
   if (state.kexec_loaded) {
     events.Say("rebooting into " + name);
     events.Emit("boot", "start", {{"how", "kexec"}});
+    events.FlushStatus();
     return Report(kexec::Boot(base::RealSys(), committed).error(), events, "boot");
   }
   events.Say("rebooting through the firmware into " + name + " on " + state.target->device);
   events.Emit("boot", "start", {{"how", "firmware"}});
+  events.FlushStatus();
   int err = base::RealSys().Reboot(base::RebootTarget::kFirmware, false);
   return Report(base::Error(ErrorKind::kInternal, "reboot(LINUX_REBOOT_CMD_RESTART) failed: " + std::string(strerror(err)), err)
                     .Hint("the disk holds the new OS: reset the machine to boot it"),
@@ -202,6 +204,7 @@ int Boot(const RunState& state, const std::string& name, Events& events) {
 int Run(const std::string& ref, const CommonOptions& common, const RunOptions& options) {
   Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
+  events.ReportTo(options.status_url);
   if (auto r = CheckRunOptions(options); !r) return Report(r.error(), events, "start");
   auto lock = LockRun();
   if (!lock) return Report(lock.error(), events, "start");
@@ -248,7 +251,7 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   }
   // 4 plan: one initrd and one command line for kexec, the same on the disk. --dry-run stops here.
   auto plans = PlanBoot(*vm, *staged, *dir, state.arch, HostConsoles::ThisMachine(),
-                        RamOsSettings{options.ssh_keys, options.hostname}, events);
+                        RamOsSettings{options.ssh_keys, options.hostname, options.status_url}, events);
   if (!plans) return Report(plans.error(), events, "plan");
   if (state.target) {
     auto prepared = PlanDisk(state.target->bytes, state.target->sector_size, vm->manifest.boot->disk, plans->disk,
@@ -282,6 +285,7 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   if (pid_t cloud_init = CloudInitAncestor(); options.detach || cloud_init) {
     pid_t anchor = cloud_init ? cloud_init : WaitAnchor();
     std::string who = cloud_init ? "cloud-init" : "the calling process";
+    events.FlushStatus();  // its sender thread does not survive the fork
     auto parent = DetachUntilGone(anchor, options.detach_timeout_s);
     if (!parent) return Report(parent.error(), events, "boot");
     if (*parent) {

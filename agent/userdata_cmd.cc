@@ -55,6 +55,7 @@ int RunFromUserdata(const std::string& ref, CommonOptions common, RunOptions opt
   common.trust_pems.insert(common.trust_pems.end(), config->trust_keys.begin(), config->trust_keys.end());
   options.ssh_keys = config->ssh_keys;
   options.hostname = config->hostname;
+  if (options.status_url.empty()) options.status_url = config->status_url;
   options.from_userdata = false;
   return Run(config->manifest, common, options);
 }

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# --status-url: every phase event is POSTed as JSON (a fleet operator sees each
+# instance arrive or fail); a dead status endpoint delays nothing.
+source "$(dirname "$0")/lib.sh"
+start_fault_server
+make_payload vmlinuz 100000
+make_payload initrd.gz 100000
+make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
+ref=$(pinned bootrino.sh)
+
+# A receiver that appends each POST body as one line to $WORK/posts.
+python3 - "$WORK/posts" "$WORK/status.port" <<'PY' &
+import http.server, sys
+out, port_file = sys.argv[1], sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(out, "ab") as f: f.write(body + b"\n")
+        self.send_response(204); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+open(port_file, "w").write(str(s.server_address[1]))
+s.serve_forever()
+PY
+receiver=$!
+trap 'kill $receiver 2>/dev/null; cleanup' EXIT
+for _ in $(seq 50); do [[ -s $WORK/status.port ]] && break; sleep 0.1; done
+status="http://127.0.0.1:$(cat "$WORK/status.port")/status"
+
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --status-url "$status"
+python3 - "$WORK/posts" <<'PY' || fail "the status endpoint did not get the phase events"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+phases = [e["phase"] for e in events]
+for want in ("preflight", "manifest", "stage", "plan"):
+    assert want in phases, (want, phases)
+assert all("time" in e and "status" in e for e in events)
+PY
+ok "each phase was POSTed as JSON ($(wc -l <"$WORK/posts") events)"
+
+: >"$WORK/posts"
+run_bootrino 3 run "$FS_URL/bootrino.sh#sha256=$(printf '0%.0s' {1..64})" --dry-run --status-url "$status"
+grep -q '"status":"failed"' "$WORK/posts" || grep -q '"error"' "$WORK/posts" ||
+  fail "a failure was not reported: $(cat "$WORK/posts")"
+ok "a failure is reported too"
+
+# A blackholed endpoint (a listening socket that never answers) must not hold the run for long.
+python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(120)' >"$WORK/hole.port" &
+hole=$!
+for _ in $(seq 50); do [[ -s $WORK/hole.port ]] && break; sleep 0.1; done
+start=$(date +%s)
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --status-url "http://127.0.0.1:$(cat "$WORK/hole.port")/x"
+took=$(($(date +%s) - start))
+kill $hole
+((took < 15)) || fail "a dead status endpoint held the run for $took s"
+ok "a dead status endpoint costs at most the flush deadline ($took s)"

@@ -13,7 +13,11 @@
 namespace agent {
 namespace {
 
-constexpr const char* kDiskOverlayName = "bootrino-overlay.img";
+// The firmware boot's one initrd on the boot partition: the manifest's initrds,
+// each padded, then the persistent overlay. One file, because the EFI stub
+// concatenates several initrd= files unpadded, and an overlay that does not
+// start 4-byte aligned after a compressed initrd is lost ("invalid magic").
+constexpr const char* kDiskInitrdName = "bootrino-initrd.img";
 
 disk::BootFile FromStaged(const fetch::StagedFile& s) {
   return {s.item->file->name, s.path, "", s.download.bytes};
@@ -59,7 +63,6 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
       plans.disk.kernel = FromStaged(s);
     } else if (s.item->role == "initrd") {
       initrds.push_back(s.path);
-      plans.disk.initrds.push_back(FromStaged(s));
     } else {
       plans.disk.files.push_back(FromStaged(s));
     }
@@ -86,7 +89,9 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
   ASSIGN_OR_RETURN(plans.kexec.cmdline, kexec::ComposeCmdline(inputs, arch));
   inputs.bootrino_params.clear();
   ASSIGN_OR_RETURN(plans.disk.cmdline, kexec::ComposeCmdline(inputs, arch));
-  plans.disk.initrds.push_back({kDiskOverlayName, "", std::move(persistent), 0});
+  const std::string disk_initrd = fetch::StageMetaPath(dir, "disk-initrd.img");
+  ASSIGN_OR_RETURN(std::uint64_t disk_initrd_bytes, kexec::ComposeInitrd(initrds, persistent, disk_initrd));
+  plans.disk.initrds.push_back({kDiskInitrdName, disk_initrd, "", disk_initrd_bytes});
   plans.disk.title = vm.manifest.meta.name + (vm.manifest.meta.version.empty() ? "" : " " + vm.manifest.meta.version);
   events.Emit("plan", "ok", {{"kernel", plans.kexec.kernel_path}, {"initrd", plans.kexec.initrd_path},
                              {"initrdBytes", initrd_bytes}, {"initrdParts", initrds.size() + 1},

@@ -39,7 +39,8 @@ struct RamOsSettings {
   std::string status_url;  ///< where the RAM OS may report "booted"
 };
 
-/// Composes both plans; the kexec initrd is written into the stage directory `dir`.
+/// Composes both plans; their initrds (each the manifest's initrds + an
+/// overlay) are written into the stage directory `dir`.
 [[nodiscard]] base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm,
                                                const std::vector<fetch::StagedFile>& staged, const std::string& dir,
                                                const std::string& arch, const HostConsoles& host,

@@ -51,12 +51,13 @@ Result<kexec::PreflightReport> Preflight(Events& events) {
   return report;
 }
 
-/// The kexec load copies kernel and initrd into kernel memory, and the composed
-/// initrd is a second copy of the initrds in the stage directory.
+/// The kexec load copies kernel and initrd into kernel memory, and the two
+/// composed initrds (kexec's, the disk's) are two more copies of the initrds
+/// in the stage directory.
 std::uint64_t LoadMemory(const fetch::ArchPayload& payload) {
   std::uint64_t initrds = 0;
   for (const auto& f : payload.initrds) initrds += f.size;
-  return payload.kernel.size + 2 * initrds;
+  return payload.kernel.size + 3 * initrds;
 }
 
 void PrintPlan(const fetch::VerifiedManifest& vm, const std::string& arch, const std::vector<fetch::StagedFile>& staged,

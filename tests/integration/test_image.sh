@@ -45,16 +45,22 @@ check_image() {  # NAME SIZE SECTOR
   # fsck.vfat takes no offset: check a copy of the boot partition.
   dd if="$img" of="$WORK/boot.part" bs=1M skip="$((boot >> 20))" count=512 conv=sparse status=none
   fsck.vfat -n "$WORK/boot.part" >"$WORK/fsck" 2>&1 || { cat "$WORK/fsck"; fail "$name: fsck.vfat -n"; }
-  for f in vmlinuz initrd.gz modloop; do
+  for f in vmlinuz modloop; do
     mcopy -n -i "$img@@$boot" "::/$f" "$WORK/back" && cmp -s "$WORK/back" "$WWW/$f" || fail "$name: $f read back differs"
   done
   mtype -i "$img@@$boot" ::/loader/entries/bootrino.conf >"$WORK/entry"
-  grep -q "^linux /vmlinuz$" "$WORK/entry" && grep -q "^initrd /bootrino-overlay.img$" "$WORK/entry" &&
+  # One initrd: the manifest's, padded, then the overlay (the EFI stub concatenates several unpadded).
+  mcopy -n -i "$img@@$boot" ::/bootrino-initrd.img "$WORK/initrd" || fail "$name: no bootrino-initrd.img"
+  cmp -s -n "$(stat -c %s "$WWW/initrd.gz")" "$WORK/initrd" "$WWW/initrd.gz" || fail "$name: the initrd does not start with initrd.gz"
+  tail -c +$((($(stat -c %s "$WWW/initrd.gz") + 511) / 512 * 512 + 1)) "$WORK/initrd" | cpio -t >"$WORK/overlay" 2>/dev/null
+  grep -q '^etc/bootrino/manifest.json$' "$WORK/overlay" || fail "$name: no persistent overlay after the padded initrd"
+  grep -q 'boot-id' "$WORK/overlay" && fail "$name: the one-time boot id is on the disk"
+  grep -q "^linux /vmlinuz$" "$WORK/entry" && grep -q "^initrd /bootrino-initrd.img$" "$WORK/entry" &&
     grep -q "^options .*test=1" "$WORK/entry" || { cat "$WORK/entry"; fail "$name: systemd-boot entry"; }
   grep -q "bootrino.id" "$WORK/entry" && fail "$name: the one-time boot id must not be on the disk"
   mcopy -n -i "$img@@$boot" ::/EFI/BOOT/BOOTX64.EFI "$WORK/efi" || fail "$name: no BOOTX64.EFI"
   if [[ $ss == 512 ]]; then
-    mtype -i "$img@@$boot" ::/syslinux.cfg | grep -q "INITRD /initrd.gz,/bootrino-overlay.img" ||
+    mtype -i "$img@@$boot" ::/syslinux.cfg | grep -q "INITRD /bootrino-initrd.img" ||
       fail "$name: syslinux.cfg"
     head -c 440 "$img" | cmp -s - <(head -c 440 "$(bootloader_file gptmbr.bin)") || fail "$name: no gptmbr in the MBR"
   fi

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
+#include <limits>
 #include <thread>
 
 #include <fcntl.h>
@@ -27,21 +29,25 @@ bool Gone(pid_t pid) {
 }  // namespace
 
 base::Result<ProcStat> ParseProcStat(std::string_view text) {
+  auto bad = [] { return base::Fail(base::ErrorKind::kInternal, "cannot parse /proc/PID/stat"); };
   // "1234 (comm) S 1 …": comm is everything between the first '(' and the last ')'.
   auto open = text.find('(');
   auto close = text.rfind(')');
   if (open == std::string_view::npos || close == std::string_view::npos || close < open || close + 4 > text.size()) {
-    return base::Fail(base::ErrorKind::kInternal, "cannot parse /proc/PID/stat");
+    return bad();
   }
   ProcStat s;
   s.comm = std::string(text.substr(open + 1, close - open - 1));
   s.state = text[close + 2];
   std::string_view rest = text.substr(close + 4);
-  s.ppid = 0;
-  for (char c : rest) {
-    if (c < '0' || c > '9') break;
-    s.ppid = s.ppid * 10 + (c - '0');
+  std::int64_t ppid = 0;
+  std::size_t digits = 0;
+  for (; digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9'; ++digits) {
+    ppid = ppid * 10 + (rest[digits] - '0');
+    if (ppid > std::numeric_limits<pid_t>::max()) return bad();  // not a pid, and it would overflow
   }
+  if (digits == 0) return bad();
+  s.ppid = static_cast<pid_t>(ppid);
   return s;
 }
 

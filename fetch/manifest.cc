@@ -209,6 +209,10 @@ Result<PayloadFile> ParseFile(const json& j, const std::string& path) {
   ASSIGN_OR_RETURN(file.mirrors, f.Strings("mirrors"));
   ASSIGN_OR_RETURN(file.size, f.Unsigned("size", true));
   if (file.size == 0) return Fail(ErrorKind::kManifest, path + ".size must be at least 1");
+  if (file.size > kMaxPayloadFileBytes) {
+    return Fail(ErrorKind::kManifest, path + ".size " + std::to_string(file.size) +
+                                          " is more than 1 TiB; no RAM OS file is that large");
+  }
   ASSIGN_OR_RETURN(std::string hash, f.String("sha256", true));
   std::transform(hash.begin(), hash.end(), hash.begin(), [](unsigned char c) { return std::tolower(c); });
   if (!IsSha256Hex(hash)) {
@@ -302,6 +306,10 @@ Result<BootSection> ParseBoot(const json& j) {
                     .Hint("upgrade bootrino, or ask the manifest's author for a schema 1 version"));
   }
   ASSIGN_OR_RETURN(b.min_ram_mib, f.Unsigned("minRamMiB", false, 0));
+  if (b.min_ram_mib > kMaxMinRamMiB) {
+    return Fail(ErrorKind::kManifest, "boot.minRamMiB " + std::to_string(b.min_ram_mib) +
+                                          " is more than 1 PiB; give the RAM the OS needs in MiB");
+  }
   ASSIGN_OR_RETURN(std::string style, f.String("personalisation", false, "none"));
   ASSIGN_OR_RETURN(b.personalisation, ParsePersonalisation(style));
   if (const json* disk = f.Find("disk")) {

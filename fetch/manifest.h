@@ -85,6 +85,12 @@ struct Manifest {
 /// Largest manifest accepted; real ones are a few KiB.
 inline constexpr std::size_t kMaxManifestBytes = 1 << 20;
 
+/// Largest payload file and minRamMiB accepted: far beyond any RAM OS, and
+/// small enough that no sum bootrino makes of them (a 1 MiB manifest holds at
+/// most a few ten thousand files) can wrap around and pass the RAM check.
+inline constexpr std::uint64_t kMaxPayloadFileBytes = 1ull << 40;  // 1 TiB
+inline constexpr std::uint64_t kMaxMinRamMiB = 1ull << 30;         // 1 PiB
+
 /// Parses a bootrino.sh script. Errors are kManifest and name the line at fault.
 [[nodiscard]] base::Result<Manifest> ParseManifest(std::string_view script);
 

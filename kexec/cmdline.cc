@@ -1,11 +1,23 @@
 #include "kexec/cmdline.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace kexec {
 namespace {
 
 bool IsConsoleParam(std::string_view p) { return p.starts_with("console="); }
+
+/// A parameter's name as the kernel reads it: without a leading double quote,
+/// up to the '=' (lib/cmdline.c, next_arg).
+std::string_view KernelName(std::string_view p) {
+  if (p.starts_with('"')) p.remove_prefix(1);
+  return p.substr(0, p.find('='));
+}
+
+/// An odd number of quotes makes the kernel read the rest of the line as
+/// this parameter's value, bootrino's own parameters included.
+bool HasUnbalancedQuote(std::string_view p) { return std::count(p.begin(), p.end(), '"') % 2 != 0; }
 
 std::string Join(const std::vector<std::string>& parts) {
   std::string out;
@@ -23,7 +35,8 @@ std::vector<std::string> ConsolesFromProc(std::string_view text) {
     std::string_view line = text.substr(pos, end - pos);
     std::string_view name = line.substr(0, line.find_first_of(" \t"));
     // Only terminals: netconsole and the like have no device to carry over.
-    if (name.starts_with("tty") || name.starts_with("hvc")) names.emplace_back(name);
+    bool plain = std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c); });
+    if (plain && (name.starts_with("tty") || name.starts_with("hvc"))) names.emplace_back(name);
     pos = end + 1;
   }
   return names;
@@ -66,12 +79,18 @@ base::Result<std::string> ComposeCmdline(const CmdlineInputs& in, std::string_vi
   std::vector<std::string> params, consoles, init_args;
   bool for_init = false;  // after "--", parameters belong to init, not the kernel
   for (auto& p : SplitCmdline(in.manifest)) {
+    if (HasUnbalancedQuote(p)) {
+      return base::Fail(base::Error(base::ErrorKind::kManifest,
+                                    "the manifest's cmdline has an unbalanced double quote in " + p +
+                                        "; the kernel would take the rest of the line as its value")
+                            .Hint("close the quote in the manifest's cmdline"));
+    }
     if (for_init || p == "--") {
       for_init = true;
       init_args.push_back(p);
     } else if (IsConsoleParam(p)) {
       consoles.push_back(p);
-    } else if (!p.starts_with("bootrino.")) {  // bootrino.* is ours to set
+    } else if (!KernelName(p).starts_with("bootrino.")) {  // bootrino.* is ours to set
       params.push_back(p);
     }
   }
@@ -81,7 +100,8 @@ base::Result<std::string> ComposeCmdline(const CmdlineInputs& in, std::string_vi
   };
   for (auto& p : SplitCmdline(in.host_cmdline)) {
     if (p == "--") break;
-    if (IsConsoleParam(p) && !have(ConsoleDevice(p))) consoles.push_back(p);
+    // A quote in a host parameter is carried over nowhere: it could swallow ours.
+    if (IsConsoleParam(p) && p.find('"') == std::string::npos && !have(ConsoleDevice(p))) consoles.push_back(p);
   }
   for (auto& device : ConsolesFromProc(in.host_consoles)) {
     if (!have(device)) consoles.push_back("console=" + device);

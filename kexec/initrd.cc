@@ -1,5 +1,7 @@
 #include "kexec/initrd.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <set>
 
@@ -32,9 +34,44 @@ base::Error ArchiveError(archive* a, const std::string& what) {
                                                (archive_error_string(a) ? archive_error_string(a) : "unknown error"));
 }
 
+// Overlay files are bootrino's own ("etc/bootrino/boot-id"): relative paths of
+// plain components, each given once, never both a file and a directory (the
+// kernel would unpack one over the other), and plain permissions: no setuid,
+// setgid or sticky bit, no file type bits.
+base::Result<void> CheckOverlayFiles(const std::vector<OverlayFile>& files) {
+  std::set<std::string> file_paths, dir_paths;
+  for (const OverlayFile& f : files) {
+    auto bad = [&](const std::string& why) {
+      return base::Fail(ErrorKind::kInternal, "overlay path \"" + f.path + "\" " + why);
+    };
+    if (f.path.empty() || f.path.front() == '/') return bad("must be relative");
+    if (f.path.find('\0') != std::string::npos) return bad("contains a NUL byte");
+    for (std::size_t start = 0; start <= f.path.size();) {
+      std::size_t end = std::min(f.path.find('/', start), f.path.size());
+      std::string_view part(f.path.data() + start, end - start);
+      if (part.empty() || part == "." || part == "..") return bad("has an empty, '.' or '..' component");
+      if (end < f.path.size()) dir_paths.insert(f.path.substr(0, end));
+      start = end + 1;
+    }
+    if (!file_paths.insert(f.path).second) return bad("is given twice");
+    if (f.mode & ~0777u) {
+      char mode[16];
+      std::snprintf(mode, sizeof mode, "0%o", f.mode);
+      return bad(std::string("has mode ") + mode + "; overlay files take permission bits only (0 to 0777)");
+    }
+  }
+  for (const std::string& path : file_paths) {
+    if (dir_paths.count(path)) {
+      return base::Fail(ErrorKind::kInternal, "overlay path \"" + path + "\" is both a file and a directory");
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 base::Result<std::string> BuildOverlay(const std::vector<OverlayFile>& files) {
+  RETURN_IF_ERROR(CheckOverlayFiles(files));
   std::string out;
   std::unique_ptr<archive, ArchiveDeleter> a(archive_write_new());
   if (!a) return base::Fail(ErrorKind::kInternal, "archive_write_new failed");
@@ -62,9 +99,6 @@ base::Result<std::string> BuildOverlay(const std::vector<OverlayFile>& files) {
     return {};
   };
   for (const OverlayFile& f : files) {
-    if (f.path.empty() || f.path.front() == '/' || f.path.find("..") != std::string::npos) {
-      return base::Fail(ErrorKind::kInternal, "overlay path \"" + f.path + "\" must be relative and plain");
-    }
     for (std::size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
       std::string dir = f.path.substr(0, slash);
       if (dirs_written.insert(dir).second) RETURN_IF_ERROR(write_entry(dir, AE_IFDIR, 0755, ""));

@@ -16,7 +16,7 @@ namespace kexec {
 struct OverlayFile {
   std::string path;      ///< relative, e.g. "etc/bootrino/boot-id"
   std::string contents;
-  unsigned mode = 0644;
+  unsigned mode = 0644;  ///< permission bits only (at most 0777)
 };
 
 /// An uncompressed newc cpio holding `files` and their parent directories,

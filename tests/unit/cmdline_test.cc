@@ -66,5 +66,20 @@ TEST(Cmdline, LengthLimitCountsTheNul) {
       << r.error().message();
 }
 
+// Found by tests/fuzz/cmdline_fuzz: an unbalanced quote in the manifest's
+// cmdline made the kernel read the consoles and bootrino.id after it as part
+// of one value, and a quoted "bootrino.x" passed the filter for ours.
+TEST(Cmdline, UnbalancedQuotesCannotSwallowOurParameters) {
+  auto r = ComposeCmdline({"quiet foo=\"a b", "console=ttyS0", "", {"bootrino.id=abc"}}, "x86_64");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind(), base::ErrorKind::kManifest);
+  EXPECT_NE(r.error().message().find("unbalanced double quote in foo=\"a b"), std::string::npos)
+      << r.error().message();
+  EXPECT_EQ(Compose("foo=\"a b\" \"bootrino.id=forged\"", ""), "foo=\"a b\" bootrino.id=abc");
+  // The host's parameters and console names are carried over only when plain.
+  EXPECT_EQ(Compose("", "console=\"ttyS1\" console=ttyS0", "tty\"0 -W- (E) 4:1\nttyS2 -W- (E) 4:66\n"),
+            "console=ttyS0 console=ttyS2 bootrino.id=abc");
+}
+
 }  // namespace
 }  // namespace kexec

@@ -23,6 +23,15 @@ TEST(ProcStat, RefusesGarbage) {
   EXPECT_FALSE(ParseProcStat(""));
   EXPECT_FALSE(ParseProcStat("12 no-parens S 1"));
   EXPECT_FALSE(ParseProcStat("12 (x)"));
+  EXPECT_FALSE(ParseProcStat("12 (x) S -1"));
+}
+
+// Found by tests/fuzz/procstat_fuzz: a long ppid overflowed int (undefined behaviour).
+TEST(ProcStat, PpidOutOfRangeIsRefused) {
+  EXPECT_FALSE(ParseProcStat("77 (a) Z 99999999999 1"));
+  auto largest = ParseProcStat("77 (a) S 2147483647 1");
+  ASSERT_TRUE(largest);
+  EXPECT_EQ(largest->ppid, 2147483647);
 }
 
 TEST(ProcStat, ThisProcessIsNotUnderCloudInit) {

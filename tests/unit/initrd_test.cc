@@ -59,6 +59,32 @@ TEST_F(InitrdTest, OverlayIsReproducibleAndRejectsEscapes) {
   EXPECT_FALSE(BuildOverlay({{"", "x", 0644}}));
 }
 
+// Found by tests/fuzz/overlay_fuzz: a NUL in a path cut the cpio entry's name
+// short, a path that was both a file and a parent directory wrote two entries
+// the kernel would unpack one over the other, and mode bits beyond 0777
+// (setuid, file type) were written as given.
+TEST_F(InitrdTest, OverlayFilesMustReadBackAsWritten) {
+  auto nul = BuildOverlay({{std::string("etc/boot\0id", 11), "x", 0644}});
+  ASSERT_FALSE(nul);
+  EXPECT_NE(nul.error().message().find("contains a NUL byte"), std::string::npos) << nul.error().message();
+  auto both = BuildOverlay({{"etc/a", "x", 0644}, {"etc/a/b", "y", 0644}});
+  ASSERT_FALSE(both);
+  EXPECT_NE(both.error().message().find("\"etc/a\" is both a file and a directory"), std::string::npos)
+      << both.error().message();
+  EXPECT_FALSE(BuildOverlay({{"etc/a", "x", 0644}, {"etc/a", "y", 0644}}));
+  EXPECT_FALSE(BuildOverlay({{"etc//a", "x", 0644}}));
+  EXPECT_FALSE(BuildOverlay({{"etc/./a", "x", 0644}}));
+  EXPECT_FALSE(BuildOverlay({{"etc/a/", "x", 0644}}));
+  // A name with two dots that is not a ".." component is plain.
+  EXPECT_TRUE(BuildOverlay({{"etc/a..b", "x", 0644}}));
+  // Modes beyond the permission bits went into the archive as they were.
+  auto setuid = BuildOverlay({{"etc/a", "x", 04755}});
+  ASSERT_FALSE(setuid);
+  EXPECT_NE(setuid.error().message().find("has mode 04755; overlay files take permission bits only"),
+            std::string::npos) << setuid.error().message();
+  EXPECT_FALSE(BuildOverlay({{"etc/a", "x", 0100644}}));
+}
+
 TEST_F(InitrdTest, InitrdsAreConcatenatedInOrderWithAlignedPadding) {
   std::string a(1000, 'a'), b(512, 'b');
   std::string out = (dir_ / "initrd.img").string();

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "fetch/stage.h"
+
 namespace fetch {
 namespace {
 
@@ -189,6 +191,30 @@ TEST(Manifest, HashIsNormalisedAndNameDefaultsToUrlBaseName) {
   ASSERT_TRUE(m) << m.error().message();
   EXPECT_EQ(m->boot->architectures.at("x86_64").kernel.sha256, kHash);
   EXPECT_EQ(m->boot->architectures.at("x86_64").kernel.name, "vmlinuz");
+}
+
+// Found by tests/fuzz/manifest_fuzz: two files of 2^63 bytes summed to 0 in
+// the stage plan and passed the RAM check, and minRamMiB 2^44 shifted to 0 MiB.
+TEST(Manifest, SizesThatWouldWrapTheRamCheckAreRefused) {
+  auto kernel = [](const std::string& size) {
+    return R"({"name":"t","boot":{"schema":1,"architectures":{"x86_64":{"kernel":{"url":"k","size":)" + size +
+           R"(,"sha256":")" + kHash + R"("},"initrds":[{"url":"i","size":)" + size + R"(,"sha256":")" + kHash +
+           "\"}]}}}}";
+  };
+  EXPECT_NE(ErrorOf(Wrap(kernel("9223372036854775808"))).find("kernel.size 9223372036854775808 is more than 1 TiB"),
+            std::string::npos);
+  auto largest = ParseManifest(Wrap(kernel(std::to_string(kMaxPayloadFileBytes))));
+  ASSERT_TRUE(largest) << largest.error().message();
+  auto plan = PlanStage(largest->boot->architectures.at("x86_64"), "https://h/bootrino.sh");
+  ASSERT_TRUE(plan) << plan.error().message();
+  EXPECT_EQ(plan->total_bytes, 2 * kMaxPayloadFileBytes);
+  EXPECT_FALSE(CheckFitsInRam(*plan, kMaxPayloadFileBytes));
+
+  EXPECT_NE(ErrorOf(V1("\"minRamMiB\": 17592186044416, ")).find("boot.minRamMiB 17592186044416 is more than 1 PiB"),
+            std::string::npos);
+  auto most = ParseManifest(V1("\"minRamMiB\": " + std::to_string(kMaxMinRamMiB) + ", "));
+  ASSERT_TRUE(most) << most.error().message();
+  EXPECT_FALSE(CheckMinRam(most->boot->min_ram_mib, 1ull << 40));
 }
 
 }  // namespace

@@ -33,7 +33,7 @@
 # instead of building one around $BOOTRINO: selftest.sh), VM_HOST_FILES (with VM_HOST_INITRD: the
 # FILE:GUEST_PATH specs, space-separated, private_disk puts on the disk instead of $BOOTRINO),
 # DISK_BUS (default bus for boot_host_disk and boot_firmware: virtio, nvme or scsi), HOST_ROOT
-# (the disk host's root=, default LABEL=cloudimg-rootfs), OVMF_CODE / OVMF_VARS (firmware files,
+# (the disk host's root=, default LABEL=cloudimg-rootfs), HOST_ROOT_MODE (rw or ro, default rw), OVMF_CODE / OVMF_VARS (firmware files,
 # default Debian's OVMF_CODE_4M.fd / OVMF_VARS_4M.fd), VM_MACHINE (QEMU -machine, default pc),
 # VM_FAIL_RE (console text that fails any wait_for; default: the firmware found nothing to boot).
 set -euo pipefail
@@ -247,7 +247,7 @@ private_disk() {
 boot_host_disk() {
   local img=$1 bus=${2:-${DISK_BUS:-virtio}} append
   disk_args "$img" "$bus" none
-  append="$(host_append) root=${HOST_ROOT:-LABEL=$HOST_ROOT_LABEL} rw"
+  append="$(host_append) root=${HOST_ROOT:-LABEL=$HOST_ROOT_LABEL} ${HOST_ROOT_MODE:-rw}"
   echo "# boot from disk ($bus): -m ${MEM:-1024}, append: $append" >&2
   start_qemu -kernel "$FIX/vmlinuz" -initrd "$FIX/host-disk-boot.cpio.gz" -append "$append" "${DISK_ARGS[@]}"
 }
@@ -428,7 +428,7 @@ kexec_sample() {
   local name=$1 want=$2
   serve "$FIX/www"
   REF=$(pinned "$name/bootrino.sh")
-  EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}")"
+  EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}" --keep-disk)"
   boot_host
   wait_for '^BOOTRINO-HOST-READY' 120 ready
   wait_for '^BOOTRINO-RAMOS-UP|^BOOTRINO-HOST-EXIT=' 300

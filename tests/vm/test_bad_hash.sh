@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 serve "$FIX/www"
 REF=$(pinned broken/bootrino.sh)
-EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}")"
+EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}" --keep-disk)"
 boot_host
 wait_for '^BOOTRINO-HOST-READY' 120 ready
 wait_for '^BOOTRINO-HOST-EXIT=' 300 bootrino-done

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 serve "$FIX/www"
 REF=$(pinned alpine-like/bootrino.sh)
-EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}" --detach)"
+EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}" --keep-disk --detach)"
 boot_host
 wait_for '^BOOTRINO-HOST-READY' 120 ready
 wait_for '^BOOTRINO-HOST-EXIT=' 300 caller-done

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 serve "$FIX/www"
 REF=$(pinned alpine-like/bootrino.sh)
-EXTRA_APPEND="bootrino.cmd=dry-run $(host_args "${GUEST_FAST[@]}")"
+EXTRA_APPEND="bootrino.cmd=dry-run $(host_args "${GUEST_FAST[@]}" --keep-disk)"
 boot_host
 wait_for '^BOOTRINO-HOST-READY' 120 ready
 expect_seen '^host: eth0 10\.0\.2\.15/'

@@ -21,7 +21,7 @@ root_of() { console_value "HOST-ROOT: " | sed -nE 's/^[0-9]+ [0-9]+ [0-9:]+ [^ ]
 sample_variant persist "quiet ramos.data-label=$HOST_ROOT_LABEL ramos.marker=kexec-from-disk"
 serve "$WORK/www"
 REF=$(pinned persist/bootrino.sh)
-EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}")"
+EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}" --keep-disk)"
 boot_host_disk "$HOST_DISK"
 wait_for '^BOOTRINO-HOST-READY' 120 ready-virtio
 expect_seen "^initramfs: root LABEL=$HOST_ROOT_LABEL is /dev/vda1 \(ext4, rw\)"

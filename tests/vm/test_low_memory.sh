@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 serve "$FIX/www"
 REF=$(pinned huge/bootrino.sh)
 MEM=256
-EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}")"
+EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}" --keep-disk)"
 boot_host
 wait_for '^BOOTRINO-HOST-READY' 120 ready
 wait_for '^BOOTRINO-HOST-EXIT=' 300 bootrino-done

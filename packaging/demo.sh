@@ -9,10 +9,12 @@
 # build compiles its libraries from Debian sources, ~10 minutes, cached afterwards), builds and
 # caches the VM fixtures (tests/vm/fixtures.sh: Debian's cloud kernel, busybox, sample RAM OSes),
 # serves the "alpine-like" sample OS on 127.0.0.1, and boots a QEMU VM standing in for a cloud
-# instance. Its console is your terminal: the VM gets DHCP, runs
+# instance: like a cloud image, it boots from its own disk, with / on ext4 on /dev/vda1. Its
+# console is your terminal: the VM gets DHCP, runs
 #     bootrino run http://10.0.2.100/alpine-like/bootrino.sh#sha256=… --yes
-# and bootrino fetches, verifies and kexecs into the RAM OS, which shows the kernel command line
-# and the files bootrino added, then gives you its shell. Ctrl-A X quits QEMU (Ctrl-A H: help).
+# and bootrino fetches, verifies, loads the kernel, replaces /dev/vda with the RAM OS's boot disk
+# and kexecs into the RAM OS, which shows the kernel command line and the files bootrino added,
+# then gives you its shell. Ctrl-A X quits QEMU (Ctrl-A H: help).
 #
 # Options:
 #   --manifest REF     boot REF instead of the sample. The VM has no internet: its only way out is
@@ -33,9 +35,12 @@
 #                      the VM stops. E.g. --expect 'BOOTRINO-RAMOS-UP'.
 #   --timeout S        limit in seconds (default: 600 with --expect, none otherwise).
 #   --log FILE         also write everything the console shows to FILE.
-#   --disk-image PATH  attach PATH as the VM's virtio disk (raw, /dev/vda in the VM); a sparse 2 GiB
-#                      file is created if PATH does not exist; it is kept after the run. A block
-#                      device is refused.
+#   --disk-image PATH  the instance's disk (raw, /dev/vda in the VM), kept after the run: a new
+#                      PATH is made as a copy of the cloud-image-like fixture disk. After the
+#                      takeover it holds the RAM OS: boot it again through the firmware with
+#                      --firmware (default: a throw-away disk in a temp dir). A block device is refused.
+#   --firmware bios|uefi  boot the existing --disk-image through SeaBIOS or OVMF, with no -kernel:
+#                      shows that the disk bootrino wrote comes back into the RAM OS.
 #   --bootrino BIN     use this static binary instead of building one.
 #   --accel auto|kvm|tcg   auto (default): KVM if /dev/kvm boots a guest, else software emulation.
 #   -h, --help         this text.
@@ -50,7 +55,7 @@ say() { echo "demo: $*" >&2; }
 die() { echo "demo: ERROR: $*" >&2; exit 2; }
 usage() { sed -n '2,/^set -euo/p' "$ROOT/packaging/demo.sh" | sed '$d; s/^# \{0,1\}//'; }
 
-MANIFEST='' SERVE='' CMD=run ARGS='' MEMORY=1024 EXPECT='' TIMEOUT='' LOG='' DISK='' BIN='' ACCEL_OPT=auto
+MANIFEST='' SERVE='' CMD=run ARGS='' MEMORY=1024 EXPECT='' TIMEOUT='' LOG='' DISK='' BIN='' ACCEL_OPT=auto FIRMWARE=
 need() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"; }
 while (($#)); do
   case $1 in
@@ -63,6 +68,7 @@ while (($#)); do
     --timeout) need "$@"; TIMEOUT=$2; shift 2 ;;
     --log) need "$@"; LOG=$2; shift 2 ;;
     --disk-image) need "$@"; DISK=$2; shift 2 ;;
+    --firmware) need "$@"; FIRMWARE=$2; shift 2 ;;
     --bootrino) need "$@"; BIN=$2; shift 2 ;;
     --accel) need "$@"; ACCEL_OPT=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -83,6 +89,10 @@ if [[ -n $DISK ]]; then
   [[ $(readlink -m "$DISK") != /dev/* ]] || die "--disk-image must be an image file, not under /dev"
 fi
 [[ -z $BIN || -x $BIN ]] || die "--bootrino $BIN is not an executable"
+case $FIRMWARE in '') ;; bios|uefi) [[ -f $DISK ]] || die "--firmware boots an existing --disk-image" ;;
+  *) die "--firmware is bios or uefi" ;; esac
+[[ -n $FIRMWARE || -z $DISK || ! -e $DISK ]] ||
+  die "--disk-image $DISK exists: pass --firmware bios|uefi to boot it, or name a new file for a new instance"
 [[ $(uname -m) == x86_64 ]] || die "the demo VM is x86_64 only for now"
 
 if [[ $(id -u) != 0 ]]; then
@@ -114,7 +124,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-BOOTRINO_VM_FIXTURES=$FIX "$ROOT/tests/vm/fixtures.sh" host-initrd "$BIN" "$WORK/host.cpio.gz" >/dev/null
 
 # 4. The file server the VM reaches as http://10.0.2.100/ (bound to 127.0.0.1 only).
 DOCROOT=${SERVE:-$FIX/www}
@@ -141,10 +150,12 @@ case $MANIFEST in
        "$MANIFEST will fail with a network error (exit 4). Serve it locally with --serve DIR." ;;
 esac
 
-# 5. The VM.
-if [[ -n $DISK && ! -e $DISK ]]; then
-  say "creating $DISK (sparse, 2 GiB)"
-  truncate -s 2G "$DISK"
+# 5. The VM's disk: a cloud-image-like disk (GPT, ext4 root) with this bootrino on it.
+KEEP_DISK=$DISK
+if [[ -z $FIRMWARE ]]; then
+  DISK=${DISK:-$WORK/host-disk.img}
+  say "making the instance's disk $DISK (sparse, 2 GiB, ext4 root)"
+  BOOTRINO_VM_FIXTURES=$FIX "$ROOT/tests/vm/fixtures.sh" host-disk "$BIN" "$DISK" >/dev/null
 fi
 # KVM when it works: /dev/kvm can exist and still not run a guest (some nested setups hang after
 # the BIOS), so boot the kernel once without an initrd; it panics at once and QEMU exits.
@@ -168,20 +179,30 @@ if [[ $ACCEL == auto ]]; then
 fi
 [[ $ACCEL == kvm ]] || say "software emulation (TCG): allow ~10 s to boot and ~20 s for the takeover"
 append="console=ttyS0 panic=1 bootrino.ref=$MANIFEST bootrino.cmd=$CMD${ARGS:+ bootrino.args=$ARGS}"
+append+=" root=LABEL=$(sed -n 's/^HOST_ROOT_LABEL=//p' "$FIX/host-disk.txt" | tr -d "\"'") rw"
 [[ -n $LOG ]] && : >"$LOG"
 CONSOLE_LOG=${LOG:-$WORK/console.log}
 qemu=(qemu-system-x86_64 -accel "$ACCEL" -m "$MEMORY" -smp 1 -no-reboot -nic none -display none
-  -kernel "$FIX/vmlinuz" -initrd "$WORK/host.cpio.gz" -append "$append"
   -netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $PORT"
-  -device virtio-net-pci,netdev=n0,romfile=)
-[[ -n $DISK ]] && qemu+=(-drive "file=$DISK,if=virtio,format=raw")
+  -device virtio-net-pci,netdev=n0,romfile= -drive "file=$DISK,if=virtio,format=raw")
+case $FIRMWARE in
+  '') qemu+=(-kernel "$FIX/vmlinuz" -initrd "$FIX/host-disk-boot.cpio.gz" -append "$append") ;;
+  bios) ;;
+  uefi) cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/vars.fd"
+    qemu+=(-drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
+      -drive "if=pflash,format=raw,file=$WORK/vars.fd") ;;
+esac
 case $CMD in
   run) shown="run $MANIFEST --yes" ;;
   dry-run) shown="run $MANIFEST --dry-run" ;;
   fetch) shown="fetch $MANIFEST --stage /run/stage" ;;
   *) shown="$CMD $MANIFEST" ;;
 esac
-say "booting the cloud host stand-in (QEMU $ACCEL, ${MEMORY} MiB); it will run: bootrino $shown${ARGS:+ ${ARGS//,/ }}"
+if [[ -n $FIRMWARE ]]; then
+  say "booting $DISK through the firmware ($FIRMWARE, no -kernel): the RAM OS should come up from the disk"
+else
+  say "booting the cloud host stand-in (QEMU $ACCEL, ${MEMORY} MiB); it will run: bootrino $shown${ARGS:+ ${ARGS//,/ }}"
+fi
 
 if [[ -z $EXPECT ]]; then
   say "the console is yours; Ctrl-A X quits QEMU"
@@ -193,7 +214,7 @@ if [[ -z $EXPECT ]]; then
     "${qemu[@]}" || rc=$?
   fi
   stty sane 2>/dev/null || true
-  [[ -n $DISK ]] && say "disk image kept: $DISK"
+  [[ -n $KEEP_DISK ]] && say "disk image kept: $KEEP_DISK (boot it: $0 --disk-image $KEEP_DISK --firmware bios)"
   [[ -n $LOG ]] && say "console log: $LOG"
   exit "$rc"
 fi
@@ -233,6 +254,6 @@ if ((result == 0)); then
 else
   say "the console did not show /$EXPECT/ $why"
 fi
-[[ -n $DISK ]] && say "disk image kept: $DISK"
+[[ -n $KEEP_DISK ]] && say "disk image kept: $KEEP_DISK (boot it: $0 --disk-image $KEEP_DISK --firmware bios)"
 [[ -n $LOG ]] && say "console log: $LOG"
 exit "$result"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Configures and builds the checked build: clang with AddressSanitizer,
+# UndefinedBehaviorSanitizer (the first error aborts) and libFuzzer
+# instrumentation, dynamically linked, into ${CHECKED_BUILD_DIR:-build-asan}.
+# It holds the bootrino binary and unit tests the sanitize tier runs, and the
+# fuzz targets (tests/fuzz). The LAST line on stdout is the build directory.
+#   tests/checked_build.sh                 everything
+#   tests/checked_build.sh TARGET...       only these (e.g. manifest_fuzz)
+# Environment: CHECKED_BUILD_DIR, BOOTRINO_CACHE (see packaging/deps.sh).
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+dir=${CHECKED_BUILD_DIR:-build-asan}
+
+source packaging/packages.sh
+# clang 16: the oldest Debian 12 clang that compiles libstdc++ 12's <expected>
+# (cmake/checked_builds.cmake); libclang-rt-16-dev holds ASan, UBSan and libFuzzer.
+ensure_packages build-essential cmake ninja-build libgtest-dev nlohmann-json3-dev libcli11-dev ca-certificates \
+  clang-16 libclang-rt-16-dev
+for tool in clang-16 clang++-16; do
+  command -v $tool >/dev/null || { echo "checked build: ERROR: $tool is missing after install" >&2; exit 1; }
+done
+
+deps=$(packaging/deps.sh | tail -n 1)
+if [[ ! -f $dir/build.ninja ]] || ! grep -q "BOOTRINO_DEPS:PATH=$deps\$" "$dir/CMakeCache.txt"; then
+  CC=clang-16 CXX=clang++-16 cmake -S . -B "$dir" -G Ninja -DBOOTRINO_DEPS="$deps" -DBOOTRINO_STATIC=OFF \
+    -DBOOTRINO_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" \
+    "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g" >&2
+fi
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build "$dir" "${targets[@]}" >&2
+echo "$dir"

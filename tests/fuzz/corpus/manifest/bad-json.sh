@@ -1,0 +1,4 @@
+read BOOTRINOJSON <<"BOOTRINOJSONMARKER"
+{"name": "x",
+ "boot": [1,2
+BOOTRINOJSONMARKER

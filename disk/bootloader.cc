@@ -3,7 +3,8 @@
 #include <algorithm>
 
 // The build passes each file's path (BOOTRINO_BOOTLOADER_<NAME>, from
-// packaging/bootloaders.sh); .incbin copies it into .rodata, as fetch/ca_bundle.cc does.
+// packaging/bootloaders.sh); .incbin copies it into .rodata, as fetch/ca_bundle.cc does
+// (hidden symbols for the reason given there: aarch64 otherwise sees every file as empty).
 #define BOOTRINO_EMBED(symbol, path)   \
   __asm__(".section .rodata\n"         \
           ".balign 16\n"               \
@@ -11,8 +12,8 @@
           ".incbin \"" path "\"\n"     \
           #symbol "_end:\n"            \
           ".previous\n");              \
-  extern "C" const char symbol##_start[]; \
-  extern "C" const char symbol##_end[];
+  extern "C" __attribute__((visibility("hidden"))) const char symbol##_start[]; \
+  extern "C" __attribute__((visibility("hidden"))) const char symbol##_end[];
 
 BOOTRINO_EMBED(bootrino_gptmbr, BOOTRINO_BOOTLOADER_GPTMBR)
 BOOTRINO_EMBED(bootrino_ldlinux_sys, BOOTRINO_BOOTLOADER_LDLINUX_SYS)

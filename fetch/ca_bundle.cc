@@ -10,8 +10,11 @@ __asm__(".section .rodata\n"
         ".byte 0\n"
         ".previous\n");
 
-extern "C" const char bootrino_ca_bundle_start[];
-extern "C" const char bootrino_ca_bundle_end[];
+// Hidden, so the compiler addresses the labels directly: through the GOT (the default for extern data in a
+// PIE), aarch64's assembler rewrites both as ".rodata + offset" and the linker gives them one GOT entry, so
+// end - start came out 0 in the aarch64 build.
+extern "C" __attribute__((visibility("hidden"))) const char bootrino_ca_bundle_start[];
+extern "C" __attribute__((visibility("hidden"))) const char bootrino_ca_bundle_end[];
 
 namespace fetch {
 

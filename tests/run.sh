@@ -25,4 +25,5 @@ cd "$BUILD_DIR"
 if [[ -n $tier ]]; then
   exec ctest --output-on-failure --no-tests=error -L "^${tier}\$"
 fi
-exec ctest --output-on-failure --no-tests=error
+# release (packaging/release.sh, tens of minutes the first time) runs only as `tests/run.sh release`.
+exec ctest --output-on-failure --no-tests=error -LE '^release$'

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# packaging/release.sh end to end (slow: not in the default run; `tests/run.sh release` or
+# `ctest -L release`): both static binaries under 6 MB stripped, for the right machine, their .sha256 and .sig,
+# the aarch64 one's --version and unit tests under qemu-aarch64-static (release.sh itself fails otherwise),
+# and the published directory used as users will: install.sh from it, with the base URL release.sh wrote
+# into it, installs each binary byte for byte.
+# The first run builds the libraries for aarch64 (minutes); later runs reuse them and the build trees in
+# $RELEASE_BUILD_DIR (default build-release/ in the source tree).
+source "$(dirname "$0")/../integration/lib.sh"
+start_fault_server
+dist="$WWW/dist"
+export RELEASE_BUILD_DIR=${RELEASE_BUILD_DIR:-$BOOTRINO_SOURCE/build-release}
+openssl ecparam -name prime256v1 -genkey -noout -out "$WORK/sign.pem" 2>/dev/null
+openssl ec -in "$WORK/sign.pem" -pubout -out "$WORK/sign.pub.pem" 2>/dev/null
+
+rc=0
+BOOTRINO_SIGN_KEY="$WORK/sign.pem" nice "$BOOTRINO_SOURCE/packaging/release.sh" --base-url "$FS_URL/dist/" \
+  --out "$dist" >"$WORK/out" 2>"$WORK/err" || rc=$?
+[[ $rc == 0 ]] || fail "release.sh exited $rc"
+[[ $(tail -n 1 "$WORK/out") == "$dist" ]] || fail "release.sh did not print the output directory"
+expect_err "aarch64: bootrino [0-9.]+ \(under qemu-aarch64-static\)"
+expect_err "tests passed, 0 tests failed"
+ok "release.sh built both architectures; aarch64 --version and unit tests passed under QEMU"
+
+declare -A machine=([x86_64]="x86-64" [aarch64]="ARM aarch64")
+for arch in x86_64 aarch64; do
+  bin="$dist/bootrino-$arch"
+  what=$(file -b "$bin")
+  [[ $what == *"${machine[$arch]}"* && $what == *"statically linked"* && $what == *", stripped"* ]] ||
+    fail "bootrino-$arch: $what"
+  size=$(stat -c %s "$bin")
+  ((size < 6000000)) || fail "bootrino-$arch is $size bytes stripped, over the 6 MB target"
+  (cd "$dist" && sha256sum -c --quiet "bootrino-$arch.sha256") || fail "bootrino-$arch.sha256 does not match"
+  openssl dgst -sha256 -verify "$WORK/sign.pub.pem" -signature "$bin.sig" "$bin" >/dev/null ||
+    fail "bootrino-$arch.sig does not verify"
+  ok "bootrino-$arch: static, stripped, $size bytes, .sha256 and .sig verify"
+done
+"$dist/bootrino-x86_64" --version | grep -q "^bootrino " || fail "bootrino-x86_64 --version"
+grep -qx "DEFAULT_BASE_URL=\"$FS_URL/dist\"" "$dist/install.sh" || fail "install.sh does not name $FS_URL/dist"
+
+# As a user would: the published install.sh, no --base-url.
+rc=0
+curl -fsSL "$FS_URL/dist/install.sh" | dash -s -- --install-only --dir "$WORK/i" --key "$WORK/sign.pub.pem" \
+  >"$WORK/out" 2>"$WORK/err" || rc=$?
+[[ $rc == 0 ]] || fail "the published install.sh exited $rc"
+cmp "$dist/bootrino-x86_64" "$WORK/i/bootrino" || fail "install.sh did not install bootrino-x86_64"
+expect_err "verified: sha256 and signature"
+ok "the published install.sh installs bootrino-x86_64 from its own base URL, signature checked"
+
+mkdir -p "$WORK/arm"
+# shellcheck disable=SC2016  # $1 belongs to the fake uname
+printf '#!/bin/sh\ncase $1 in -m) echo aarch64 ;; *) echo Linux ;; esac\n' >"$WORK/arm/uname"
+chmod +x "$WORK/arm/uname"
+rc=0
+PATH="$WORK/arm:$PATH" dash -s -- --install-only --dir "$WORK/a" <"$dist/install.sh" >"$WORK/out" 2>"$WORK/err" ||
+  rc=$?
+[[ $rc == 0 ]] || fail "install.sh on a (faked) aarch64 machine exited $rc"
+cmp "$dist/bootrino-aarch64" "$WORK/a/bootrino" || fail "install.sh did not install bootrino-aarch64"
+qemu-aarch64-static "$WORK/a/bootrino" --version | grep -q "^bootrino " || fail "the installed aarch64 binary"
+ok "on aarch64 it installs bootrino-aarch64, which runs under QEMU"

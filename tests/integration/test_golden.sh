@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Golden images: packaging/bootrino.service passes `systemd-analyze verify`, and its ExecCondition (run with
 # its paths moved into a scratch dir) stamps the first boot whatever happens and lets the unit start only
-# when `bootrino userdata` names a manifest. The HCL examples are checked with `terraform fmt` where
+# when `bootrino userdata` finds a manifest in user-data. The HCL examples are checked with `terraform fmt` where
 # terraform is installed (Debian does not package it).
 source "$(dirname "$0")/lib.sh"
 UNIT="$BOOTRINO_SOURCE/packaging/bootrino.service"
@@ -17,33 +17,34 @@ grep -qx "ExecStart=/usr/local/bin/bootrino run --from-userdata --yes" "$UNIT" |
 grep -qx "ConditionPathExists=!/var/lib/bootrino/first-boot-done" "$UNIT" || fail "the first-boot condition changed"
 ok "bootrino.service passes systemd-analyze verify"
 
-# ExecCondition's words, as systemd splits them (single quotes, no escapes or specifiers in this line).
+# ExecCondition's words, as systemd splits them (single quotes, no escapes or specifiers in this line), run
+# with the real binary on user-data under a scratch root (BOOTRINO_USERDATA_ROOT) and the stamp moved there.
 line=$(sed -n 's/^ExecCondition=//p' "$UNIT")
 [[ $line == "/bin/sh -c '"*"'" && $line != *[%\$\\]* ]] || fail "ExecCondition is not a plain /bin/sh -c '…' line"
 script=${line#"/bin/sh -c '"}
 script=${script%"'"}
 script=${script//\/var\/lib\/bootrino/$WORK/state}
-script=${script//\/usr\/local\/bin\/bootrino/$WORK/fake-bootrino}
-# A stand-in printing what `bootrino userdata` prints (userdata::ToText), the manifest line from $MANIFEST_LINE.
-cat >"$WORK/fake-bootrino" <<'EOF'
-#!/bin/sh
-[ "$1" = userdata ] || exit 99
-echo "source:     /var/lib/cloud/instance/user-data.txt"
-echo "$MANIFEST_LINE"
-echo "yes:        false"
-EOF
-chmod +x "$WORK/fake-bootrino"
-condition() {  # condition MANIFEST-LINE: the condition's exit status
+script=${script//\/usr\/local\/bin\/bootrino/$BOOTRINO}
+export BOOTRINO_USERDATA_ROOT="$WORK/root"  # never this machine's /var/lib/cloud
+saved="$BOOTRINO_USERDATA_ROOT/var/lib/cloud/instance/user-data.txt"
+mkdir -p "$(dirname "$saved")"
+start_fault_server  # the metadata services, when asked, answer 404 from here
+condition() {  # condition: the ExecCondition's exit status; the stamp must be there afterwards
   local rc=0
-  MANIFEST_LINE=$1 /bin/sh -c "$script" || rc=$?
+  rm -rf "$WORK/state"
+  /bin/sh -c "$script" 2>"$WORK/err" || rc=$?
+  [[ -f $WORK/state/first-boot-done ]] || fail "the first boot was not stamped (condition exit $rc)"
   echo "$rc"
 }
-[[ $(condition "manifest:   (none)") == 1 ]] || fail "user-data without a manifest does not skip the unit"
-[[ -f $WORK/state/first-boot-done ]] || fail "a skipped first boot was not stamped"
-rm -rf "$WORK/state"
-[[ $(condition "manifest:   https://example.com/os/bootrino.sh#sha256=$(printf '%064d' 0)") == 0 ]] ||
-  fail "user-data naming a manifest does not start the unit"
-[[ -f $WORK/state/first-boot-done ]] || fail "a first boot that runs bootrino was not stamped"
+printf '#cloud-config\nbootrino:\n  manifest: https://example.com/os/bootrino.sh#sha256=%064d\n' 0 >"$saved"
+[[ $(condition) == 0 ]] || fail "user-data naming a manifest does not start the unit"
+printf '#!/bin/sh\ncurl -fsSL https://example.com/install.sh | sh -s -- https://example.com/b.sh#sha256=%064d --yes\n' 0 \
+  >"$saved"
+[[ $(condition) == 0 ]] || fail "a one-liner script naming a manifest does not start the unit"
+printf '#cloud-config\nhostname: plain\n' >"$saved"
+[[ $(condition) == 1 ]] || fail "cloud-config without bootrino does not skip the unit"
+rm "$saved"
+[[ $(BOOTRINO_IMDS_URL=$FS_URL condition) == 1 ]] || fail "no user-data anywhere does not skip the unit"
 ok "ExecCondition: stamps every first boot, starts bootrino only when user-data names a manifest"
 
 if command -v terraform >/dev/null; then

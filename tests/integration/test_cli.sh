@@ -31,10 +31,23 @@ expect_err "this is a private key"
 run_bootrino 2 run "$FS_URL/x.sh#sha256=$(printf 'a%.0s' {1..64})"
 expect_err "run replaces the operating system" && expect_err "add --yes to confirm, or --dry-run"
 [[ ! -s $FS_LOG ]] || fail "run without --yes fetched something"
-run_bootrino 2 run "$FS_URL/x.sh#sha256=$(printf 'a%.0s' {1..64})" --dry-run --disk "$WORK/disk.img"
-expect_err "never writes a disk" && expect_err "what to do: run again without --disk"
-[[ ! -s $FS_LOG ]] || fail "run with --disk fetched something"
+pin_a="$FS_URL/x.sh#sha256=$(printf 'a%.0s' {1..64})"
+run_bootrino 2 run "$pin_a" --dry-run --keep-disk --disk /dev/null
+expect_err "contradict" && expect_err "what to do: --keep-disk boots with kexec only"
+run_bootrino 2 run "$pin_a" --dry-run --keep-disk --fallback=reboot
+expect_err "--fallback=reboot needs the disk"
+run_bootrino 2 run "$pin_a" --dry-run --fallback=sometimes
+[[ ! -s $FS_LOG ]] || fail "a usage error fetched something"
 ok "usage errors exit 2 and say what to do"
+
+# --disk names a whole-disk block device; anything else is refused (a dry run reports it after the plan).
+make_payload vmlinuz 1000
+make_manifest "$WWW/ok.sh" kernel:vmlinuz
+truncate -s 1G "$WORK/disk.img"
+run_bootrino "$( ((DRY_RUN_RC)) && echo "$DRY_RUN_RC" || echo 9)" run "$(pinned ok.sh)" --dry-run --disk "$WORK/disk.img"
+expect_err "the disk takeover would be refused \(--disk $WORK/disk.img is not a block device\)"
+expect_out "disk +not touched"
+ok "--disk with a regular file is refused as a disk"
 
 # The original bootrino format: metadata only.
 cp "$BOOTRINO_SOURCE/tests/data/manifests/v0-tinycore.sh" "$WWW/v0.sh"

@@ -406,6 +406,19 @@ Result<Manifest> ParseManifest(std::string_view script) {
     return Fail(ErrorKind::kManifest, "line " + std::to_string(LineOfOffset(block, at)) +
                                           ": the metadata block is not valid JSON: " +
                                           (detail == std::string::npos ? what : what.substr(detail)));
+  } catch (const json::out_of_range& e) {
+    // A number too large for any JSON number type ("number overflow parsing '1e999'"):
+    // no byte position, but the message quotes the number, which names its line.
+    std::string what = e.what();
+    auto detail = what.find("number overflow");
+    auto quote = what.find('\'');
+    std::size_t at = std::string_view::npos;
+    if (quote != std::string::npos && what.size() > quote + 2) {
+      at = block.text.find(std::string_view(what).substr(quote + 1, what.size() - quote - 2));
+    }
+    std::string line = at == std::string_view::npos ? "" : "line " + std::to_string(LineOfOffset(block, at)) + ": ";
+    return Fail(ErrorKind::kManifest, line + "the metadata block holds a number out of range: " +
+                                          (detail == std::string::npos ? what : what.substr(detail)));
   }
   if (!root.is_object()) return Fail(ErrorKind::kManifest, "the metadata block must be a JSON object");
   Manifest m;

@@ -46,6 +46,10 @@ base::Result<void> CheckOverlayFiles(const std::vector<OverlayFile>& files) {
     };
     if (f.path.empty() || f.path.front() == '/') return bad("must be relative");
     if (f.path.find('\0') != std::string::npos) return bad("contains a NUL byte");
+    // newc's end-of-archive entry (as the file or its first directory): what follows would not be read.
+    if (f.path == "TRAILER!!!" || f.path.starts_with("TRAILER!!!/")) {
+      return bad("uses the name that ends a cpio archive");
+    }
     for (std::size_t start = 0; start <= f.path.size();) {
       std::size_t end = std::min(f.path.find('/', start), f.path.size());
       std::string_view part(f.path.data() + start, end - start);

@@ -61,8 +61,8 @@ TEST_F(InitrdTest, OverlayIsReproducibleAndRejectsEscapes) {
 
 // Found by tests/fuzz/overlay_fuzz: a NUL in a path cut the cpio entry's name
 // short, a path that was both a file and a parent directory wrote two entries
-// the kernel would unpack one over the other, and mode bits beyond 0777
-// (setuid, file type) were written as given.
+// the kernel would unpack one over the other, mode bits beyond 0777 (setuid,
+// file type) were written as given, and a file named TRAILER!!! ended the archive.
 TEST_F(InitrdTest, OverlayFilesMustReadBackAsWritten) {
   auto nul = BuildOverlay({{std::string("etc/boot\0id", 11), "x", 0644}});
   ASSERT_FALSE(nul);
@@ -83,6 +83,12 @@ TEST_F(InitrdTest, OverlayFilesMustReadBackAsWritten) {
   EXPECT_NE(setuid.error().message().find("has mode 04755; overlay files take permission bits only"),
             std::string::npos) << setuid.error().message();
   EXPECT_FALSE(BuildOverlay({{"etc/a", "x", 0100644}}));
+  // A file named like newc's end marker ended the archive for every reader after it.
+  auto trailer = BuildOverlay({{"TRAILER!!!", "x", 0644}, {"etc/a", "y", 0644}});
+  ASSERT_FALSE(trailer);
+  EXPECT_NE(trailer.error().message().find("uses the name that ends a cpio archive"), std::string::npos);
+  EXPECT_FALSE(BuildOverlay({{"TRAILER!!!/x", "x", 0644}}));
+  EXPECT_TRUE(BuildOverlay({{"etc/TRAILER!!!", "x", 0644}}));
 }
 
 TEST_F(InitrdTest, InitrdsAreConcatenatedInOrderWithAlignedPadding) {

@@ -217,5 +217,14 @@ TEST(Manifest, SizesThatWouldWrapTheRamCheckAreRefused) {
   EXPECT_FALSE(CheckMinRam(most->boot->min_ram_mib, 1ull << 40));
 }
 
+// Found by tests/fuzz/manifest_fuzz: a number beyond a double's range made
+// nlohmann throw out_of_range, which escaped the parser as an internal error.
+TEST(Manifest, NumberOutOfRangeIsAManifestErrorNamingTheLine) {
+  std::string msg = ErrorOf(Wrap("{\"name\": \"t\",\n \"boot\": {\"schema\": 1e999}}"));
+  EXPECT_NE(msg.find("line 4: the metadata block holds a number out of range: number overflow parsing '1e999'"),
+            std::string::npos)
+      << msg;
+}
+
 }  // namespace
 }  // namespace fetch

@@ -13,9 +13,10 @@ dir=${CHECKED_BUILD_DIR:-build-asan}
 
 source packaging/packages.sh
 # clang 16: the oldest Debian 12 clang that compiles libstdc++ 12's <expected>
-# (cmake/checked_builds.cmake); libclang-rt-16-dev holds ASan, UBSan and libFuzzer.
+# (cmake/checked_builds.cmake); libclang-rt-16-dev holds ASan, UBSan and libFuzzer;
+# llvm-16 the llvm-symbolizer that puts function names and lines in their reports.
 ensure_packages build-essential cmake ninja-build libgtest-dev nlohmann-json3-dev libcli11-dev ca-certificates \
-  clang-16 libclang-rt-16-dev
+  clang-16 libclang-rt-16-dev llvm-16
 for tool in clang-16 clang++-16; do
   command -v $tool >/dev/null || { echo "checked build: ERROR: $tool is missing after install" >&2; exit 1; }
 done
@@ -28,5 +29,11 @@ if [[ ! -f $dir/build.ninja ]] || ! grep -q "BOOTRINO_DEPS:PATH=$deps\$" "$dir/C
 fi
 targets=()
 for t in "$@"; do targets+=(--target "$t"); done
-cmake --build "$dir" "${targets[@]}" >&2
+# clang warns where g++ does not (the build that ships is g++ -Werror): the log keeps them.
+echo "checked build: building in $dir (log: $dir/build.log)" >&2
+if ! cmake --build "$dir" "${targets[@]}" >"$dir/build.log" 2>&1; then
+  grep -E -A12 '^FAILED|error:' "$dir/build.log" | cut -c1-400 | tail -n 80 >&2
+  echo "checked build: ERROR: the build failed; the whole log is $dir/build.log" >&2
+  exit 1
+fi
 echo "$dir"

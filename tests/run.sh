@@ -4,7 +4,9 @@
 # static binary (dependencies cached in ~/.cache/bootrino), then runs every
 # ctest tier. A tier that cannot run fails loudly; nothing is skipped silently.
 #   tests/run.sh              every tier
-#   tests/run.sh unit         one tier (unit, integration, vm)
+#   tests/run.sh unit         one tier (unit, integration, vm, memcheck)
+#   tests/run.sh sanitize     unit and integration in the checked build (ASan+UBSan)
+#   tests/run.sh fuzz         a short run of every fuzz target (tests/fuzz/README.md)
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -17,13 +19,37 @@ ensure_packages dash busybox-static wget  # install.sh runs under both shells, w
 ensure_packages dosfstools mtools fdisk ovmf  # bootloader tests: FAT images, GPT, UEFI firmware
 ensure_packages e2fsprogs util-linux  # ext4 tests: e2fsck, dumpe2fs, debugfs, mke2fs, blkid
 tests/vm/fixtures.sh packages  # QEMU and the tools that build VM fixtures
+ensure_packages valgrind  # the memcheck tier
+command -v valgrind >/dev/null || { echo "tests: ERROR: valgrind is missing after install" >&2; exit 1; }
+
+# The checked build (clang, ASan+UBSan, libFuzzer; tests/checked_build.sh) runs
+# the sanitize and fuzz tiers; a sanitizer error exits 86, an exit code bootrino never uses.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-exitcode=86:print_stacktrace=1}
+export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-/usr/lib/llvm-16/bin/llvm-symbolizer}  # from llvm-16
+run_checked() {  # run_checked TIER CTEST_ARGS...
+  local dir
+  dir=$(tests/checked_build.sh | tail -n 1) || return 1
+  echo "tests: running the $1 tier in $dir"
+  (cd "$dir" && ctest --output-on-failure --no-tests=error "${@:2}")
+}
+# integration.static checks that the binary is static, which a sanitizer build cannot be.
+sanitize_tier() { run_checked sanitize -L '^(unit|integration)$' -E '^integration\.static$'; }
+fuzz_tier() { run_checked fuzz -L '^fuzz$' -j2; }
+case $tier in
+  sanitize) sanitize_tier; exit ;;
+  fuzz) fuzz_tier; exit ;;
+esac
 
 echo "tests: building"
 packaging/build.sh >/dev/null
 echo "tests: running ${tier:-every} tier"
-cd "$BUILD_DIR"
 if [[ -n $tier ]]; then
+  cd "$BUILD_DIR"
   exec ctest --output-on-failure --no-tests=error -L "^${tier}\$"
 fi
+rc=0
 # release (packaging/release.sh, tens of minutes the first time) runs only as `tests/run.sh release`.
-exec ctest --output-on-failure --no-tests=error -LE '^release$'
+(cd "$BUILD_DIR" && ctest --output-on-failure --no-tests=error -LE '^release$') || rc=1
+sanitize_tier || rc=1
+fuzz_tier || rc=1
+exit $rc

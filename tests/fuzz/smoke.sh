@@ -15,6 +15,8 @@ mkdir -p "$artifacts"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-fuzz.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 mkdir "$scratch/corpus"
+symbolizer=/usr/lib/llvm-16/bin/llvm-symbolizer  # tests/checked_build.sh installs it
+[[ -x $symbolizer ]] && export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$symbolizer}
 options=(-max_total_time="${BOOTRINO_FUZZ_SECONDS:-10}" -timeout=10 -rss_limit_mb=2048
          -artifact_prefix="$artifacts/" -print_final_stats=1)
 [[ -f $here/$name.dict ]] && options+=(-dict="$here/$name.dict")

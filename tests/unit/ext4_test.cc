@@ -22,6 +22,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/disk_test_support.h"
+
 namespace disk {
 namespace {
 
@@ -32,44 +34,11 @@ constexpr std::uint64_t kMiB = 1 << 20, kGiB = kMiB << 10;
 constexpr char kUuid[] = "0fc63daf-8483-4772-8e79-3d69d8477de4";
 constexpr char kLabel[] = "bootrino-data";
 
-struct Output {
-  int status;
-  std::string text;  // stdout and stderr
-};
-
-Output Shell(const std::string& command) {
-  Output out{-1, ""};
-  FILE* pipe = ::popen(("(" + command + ") 2>&1").c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.text.append(buffer, n);
-  int status = ::pclose(pipe);
-  out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-std::string Pattern(std::size_t size, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string out(size, '\0');
-  for (char& c : out) c = static_cast<char>(rng());
-  return out;
-}
-
-std::string ReadAt(const fs::path& path, std::uint64_t offset, std::size_t size) {
-  std::ifstream in(path, std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(offset));
-  std::string out(size, '\0');
-  in.read(out.data(), static_cast<std::streamsize>(size));
-  out.resize(static_cast<std::size_t>(in.gcount()));
-  return out;
-}
-
-void WriteAt(const fs::path& path, std::uint64_t offset, const std::string& data) {
-  std::fstream out(path, std::ios::binary | std::ios::in | std::ios::out);
-  out.seekp(static_cast<std::streamoff>(offset));
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
+using test_support::Output;
+using test_support::ReadAt;
+using test_support::Shell;
+using test_support::WriteAt;
+inline std::string Pattern(std::size_t size, std::uint32_t seed) { return test_support::RandomBytes(size, seed); }
 
 std::uint64_t AllocatedBytes(const fs::path& path) {
   struct stat st {};

@@ -7,6 +7,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include "tests/unit/disk_test_support.h"
 #include <unistd.h>
 
 #include <cstdio>
@@ -27,48 +29,11 @@ using namespace std::string_literals;
 
 constexpr std::uint64_t kMiB = 1 << 20;
 
-struct Output {
-  int status;
-  std::string text;  // stdout and stderr
-};
-
-Output Shell(const std::string& command) {
-  Output out{-1, ""};
-  // A reference tool can loop on a broken filesystem (fsck.vfat -n on a
-  // cyclic chain does): that is a failure, not a hang.
-  std::string quoted = "'";
-  for (char c : command + " 2>&1") quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  FILE* pipe = ::popen(("timeout 120 sh -c " + quoted + "' 2>&1").c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.text.append(buffer, n);
-  int status = ::pclose(pipe);
-  out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-std::string Random(std::size_t size, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string out(size, '\0');
-  for (char& c : out) c = static_cast<char>(rng());
-  return out;
-}
-
-std::string ReadAt(const fs::path& path, std::uint64_t offset, std::size_t size) {
-  std::ifstream in(path, std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(offset));
-  std::string out(size, '\0');
-  in.read(out.data(), static_cast<std::streamsize>(size));
-  out.resize(static_cast<std::size_t>(in.gcount()));
-  return out;
-}
-
-void WriteAt(const fs::path& path, std::uint64_t offset, const std::string& data) {
-  std::fstream out(path, std::ios::binary | std::ios::in | std::ios::out);
-  out.seekp(static_cast<std::streamoff>(offset));
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
+using test_support::Output;
+using test_support::ReadAt;
+using test_support::Shell;
+using test_support::WriteAt;
+inline std::string Random(std::size_t size, std::uint32_t seed) { return test_support::RandomBytes(size, seed); }
 
 std::string Slurp(const fs::path& path) { return ReadAt(path, 0, static_cast<std::size_t>(fs::file_size(path))); }
 

@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/disk_test_support.h"
+
 #include "base/fd.h"
 
 namespace disk {
@@ -27,23 +29,9 @@ using base::ErrorKind;
 
 constexpr std::uint64_t kMiB = 1 << 20, kGiB = kMiB << 10;
 
-struct Output {
-  int status;
-  std::string text;  // stdout only
-};
-
-Output Shell(const std::string& command) {
-  Output out{-1, ""};
-  // sfdisk lives in /usr/sbin, which a non-root PATH may lack.
-  FILE* pipe = ::popen(("PATH=\"$PATH:/usr/sbin:/sbin\" " + command).c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.text.append(buffer, n);
-  int status = ::pclose(pipe);
-  out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+using test_support::Output;
+/// sfdisk's and fdisk's stdout only: the tests parse it.
+Output Shell(const std::string& command) { return test_support::Shell(command, /*with_stderr=*/false); }
 
 /// A layout written by hand (not by PlanLayout), so the writer is checked on its own.
 Layout TwoGiB512() {

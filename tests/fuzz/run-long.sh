@@ -11,7 +11,7 @@
 set -euo pipefail
 self=$(readlink -f "$0")
 cd "$(dirname "$self")/../.."
-[[ $# -ge 1 ]] || { sed -n '2,11p' "$self" | sed 's/^# \{0,1\}//'; exit 2; }
+[[ $# -ge 1 ]] || { sed -n '2,10p' "$self" | sed 's/^# \{0,1\}//'; exit 2; }
 duration=$1
 shift
 case $duration in

@@ -64,6 +64,12 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   const std::string arch = MachineArch(common);
+  if (arch != "x86_64") {
+    return Report(base::Error(ErrorKind::kDisk, "image writes x86_64 bootloaders only; this release cannot make a " +
+                                                    arch + " disk bootable")
+                      .Hint("build x86_64 images (--arch x86_64)"),
+                  events, "image");
+  }
   auto vm = ResolveManifest(ref, common, events);
   if (!vm) return Report(vm.error(), events, "manifest");
   if (vm->manifest.boot && vm->manifest.boot->after_stage) {

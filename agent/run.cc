@@ -223,7 +223,7 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   }
   state.arch = MachineArch(common);
   // 4a (before any transfer, as it is cheap): the disk to replace.
-  auto target = ChooseDisk(options, events);
+  auto target = ChooseDisk(options, state.arch, events);
   if (!target) {
     if (!options.dry_run) return Report(target.error(), events, "disk");
     state.disk_refusal = target.error();

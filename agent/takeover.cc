@@ -36,8 +36,16 @@ void MoveStdioOff(const std::vector<dev_t>& devices) {
 
 }  // namespace
 
-base::Result<std::optional<disk::TargetDisk>> ChooseDisk(const RunOptions& options, Events& events) {
+base::Result<std::optional<disk::TargetDisk>> ChooseDisk(const RunOptions& options, const std::string& arch,
+                                                         Events& events) {
   if (options.keep_disk) return std::nullopt;
+  // The embedded bootloaders are syslinux and systemd-bootx64.efi: a disk
+  // written for another architecture would not boot from its firmware.
+  if (arch != "x86_64") {
+    return base::Fail(base::Error(base::ErrorKind::kDisk, "the disk takeover installs x86_64 bootloaders only; this "
+                                                          "release cannot make a " + arch + " disk bootable")
+                          .Hint("pass --keep-disk to boot the RAM OS with kexec only (it will not survive a reboot)"));
+  }
   base::Result<disk::TargetDisk> target =
       options.disk.empty() ? disk::FindRootDisk() : disk::DescribeDisk(options.disk);
   if (!target) return base::Fail(std::move(target.error()));

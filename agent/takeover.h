@@ -18,7 +18,9 @@
 namespace agent {
 
 /// The disk `run` replaces: --disk, else the one holding /; none with --keep-disk.
-[[nodiscard]] base::Result<std::optional<disk::TargetDisk>> ChooseDisk(const RunOptions& options, Events& events);
+/// Refused on architectures bootrino has no bootloaders for (`arch` is the payload's).
+[[nodiscard]] base::Result<std::optional<disk::TargetDisk>> ChooseDisk(const RunOptions& options,
+                                                                       const std::string& arch, Events& events);
 
 /// The layout of a `bytes`-sized disk and its prepared boot partition, from the manifest's disk settings.
 [[nodiscard]] base::Result<disk::PreparedDisk> PlanDisk(std::uint64_t bytes, std::uint32_t sector_size,

@@ -90,7 +90,10 @@ expect_err "not a regular file"
 run_bootrino 9 image "$ref" "$WORK/small.img" --size 300M
 expect_err "the layout needs 578 MiB"
 [[ ! -e $WORK/small.img ]] || fail "a refused image left a file behind"
-ok "existing files, devices and small sizes are refused; nothing is left behind"
+run_bootrino 9 image "$ref" "$WORK/arm.img" --arch aarch64
+expect_err "x86_64 bootloaders only"
+[[ ! -e $WORK/arm.img ]] || fail "a refused image left a file behind"
+ok "existing files, devices, small sizes and other architectures are refused; nothing is left behind"
 
 make_payload big 320000000
 BOOT_EXTRA='"disk": {"bootPartitionMiB": 300}' make_manifest "$WWW/big.sh" kernel:vmlinuz initrd:big

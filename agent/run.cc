@@ -291,7 +291,8 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
     if (!parent) return Report(parent.error(), events, "boot");
     if (*parent) {
       events.Say(std::string(state.prepared ? "the disk takeover and the reboot into " : "the reboot into ") +
-                 vm->manifest.meta.name + " happen in the background once " + who + " (pid " +
+                 vm->manifest.meta.name + (state.prepared ? " happen" : " happens") + " in the background once " +
+                 who + " (pid " +
                  std::to_string(anchor) + ") has finished, within " + std::to_string(options.detach_timeout_s) + " s");
       events.Emit("boot", "detached", {{"waitFor", who}, {"pid", anchor}});
       return kExitOk;

@@ -6,10 +6,13 @@
 # fuzz targets (tests/fuzz). The LAST line on stdout is the build directory.
 #   tests/checked_build.sh                 everything
 #   tests/checked_build.sh TARGET...       only these (e.g. manifest_fuzz)
-# Environment: CHECKED_BUILD_DIR, BOOTRINO_CACHE (see packaging/deps.sh).
+# Environment: CHECKED_BUILD_DIR, BOOTRINO_CACHE (see packaging/deps.sh);
+# CHECKED_BUILD_OPT (default -O0: with the sanitizers, -O1 doubles the compile
+# time, which CI pays; run-long.sh builds its own -O1 copy for speed of fuzzing).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 dir=${CHECKED_BUILD_DIR:-build-asan}
+opt=${CHECKED_BUILD_OPT:--O0}
 
 source packaging/packages.sh
 # clang 16: the oldest Debian 12 clang that compiles libstdc++ 12's <expected>
@@ -22,10 +25,11 @@ for tool in clang-16 clang++-16; do
 done
 
 deps=$(packaging/deps.sh | tail -n 1)
-if [[ ! -f $dir/build.ninja ]] || ! grep -q "BOOTRINO_DEPS:PATH=$deps\$" "$dir/CMakeCache.txt"; then
+if [[ ! -f $dir/build.ninja ]] || ! grep -q "BOOTRINO_DEPS:PATH=$deps\$" "$dir/CMakeCache.txt" ||
+   ! grep -q "CMAKE_CXX_FLAGS_RELWITHDEBINFO:STRING=$opt -g\$" "$dir/CMakeCache.txt"; then
   CC=clang-16 CXX=clang++-16 cmake -S . -B "$dir" -G Ninja -DBOOTRINO_DEPS="$deps" -DBOOTRINO_STATIC=OFF \
-    -DBOOTRINO_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" \
-    "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g" >&2
+    -DBOOTRINO_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$opt -g" \
+    "-DCMAKE_C_FLAGS_RELWITHDEBINFO=$opt -g" >&2
 fi
 targets=()
 for t in "$@"; do targets+=(--target "$t"); done

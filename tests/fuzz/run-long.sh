@@ -6,12 +6,13 @@
 # leaves its input in ~/.cache/bootrino/fuzz/NAME/artifacts and its log in
 # last.log there, and is listed in the table.
 #   tests/fuzz/run-long.sh DURATION [TARGET...]     DURATION: 600, 10m, 2h; default every target
-# Environment: CHECKED_BUILD_DIR (default build-asan), BOOTRINO_CACHE;
+# Environment: CHECKED_BUILD_DIR (default build-fuzz: an -O1 checked build, faster to
+# fuzz than CI's -O0 build-asan), BOOTRINO_CACHE;
 # FUZZ_BUILD_DIR=DIR runs the fuzzers already built in DIR (no configure, no build).
 set -euo pipefail
 self=$(readlink -f "$0")
 cd "$(dirname "$self")/../.."
-[[ $# -ge 1 ]] || { sed -n '2,10p' "$self" | sed 's/^# \{0,1\}//'; exit 2; }
+[[ $# -ge 1 ]] || { sed -n '2,11p' "$self" | sed 's/^# \{0,1\}//'; exit 2; }
 duration=$1
 shift
 case $duration in
@@ -28,7 +29,8 @@ for t in "${targets[@]}"; do build_targets+=("${t}_fuzz"); done
 if [[ -n ${FUZZ_BUILD_DIR:-} ]]; then
   dir=$FUZZ_BUILD_DIR
 else
-  dir=$(tests/checked_build.sh "${build_targets[@]}" | tail -n 1)
+  dir=$(CHECKED_BUILD_DIR=${CHECKED_BUILD_DIR:-build-fuzz} CHECKED_BUILD_OPT=${CHECKED_BUILD_OPT:--O1} \
+        tests/checked_build.sh "${build_targets[@]}" | tail -n 1)
 fi
 cache=${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}/fuzz
 results=tests/fuzz/RESULTS.md

@@ -47,6 +47,9 @@ EOF
 chmod +x "$WORK/i1/init"
 echo second-initrd >"$WORK/i2/etc/marker"
 (cd "$WORK/i1" && find . | sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$WORK/initrd-0"
+# Padded as bootrino pads every initrd: the EFI stub hands several initrd= files over back to back, and a
+# cpio that follows a compressed archive at an offset not a multiple of 4 is lost ("invalid magic").
+truncate -s %512 "$WORK/initrd-0"
 (cd "$WORK/i2" && find . | sort | cpio -o -H newc -R 0:0 --quiet) >"$WORK/initrd-1"
 
 # The FAT32 partition: ldlinux.sys first (as the writer places it: contiguous), then the rest.

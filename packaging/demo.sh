@@ -229,17 +229,17 @@ t0=$SECONDS
 deadline=$((SECONDS + TIMEOUT))
 result=1 why="within ${TIMEOUT}s"
 while ((SECONDS < deadline)); do
-  if tr -d '\r' <"$CONSOLE_LOG" | grep -Eq -- "$EXPECT"; then result=0; break; fi
+  if tr -d '\r' <"$CONSOLE_LOG" | grep -E -- "$EXPECT" >/dev/null; then result=0; break; fi
   if grep -q '^BOOTRINO-HOST-ALIVE' "$CONSOLE_LOG"; then
     sleep 1  # the host prints nothing after this but a shell prompt
-    tr -d '\r' <"$CONSOLE_LOG" | grep -Eq -- "$EXPECT" && { result=0; break; }
+    tr -d '\r' <"$CONSOLE_LOG" | grep -E -- "$EXPECT" >/dev/null && { result=0; break; }
     say "bootrino returned ($(grep -a -o 'BOOTRINO-HOST-EXIT=[0-9]*' "$CONSOLE_LOG" || echo 'did not run'))" \
       "and the host is idle: /$EXPECT/ will not come"
     why="before bootrino gave up"
     break
   fi
   if ! kill -0 "$QEMU_PID" 2>/dev/null; then
-    tr -d '\r' <"$CONSOLE_LOG" | grep -Eq -- "$EXPECT" && { result=0; break; }
+    tr -d '\r' <"$CONSOLE_LOG" | grep -E -- "$EXPECT" >/dev/null && { result=0; break; }
     say "QEMU stopped: $(tail -n 3 "$WORK/qemu.out")"
     why="before QEMU stopped"
     break

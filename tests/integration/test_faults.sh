@@ -11,7 +11,7 @@ make_payload initrd.gz 800000
 make_manifest "$WWW/drop.sh" kernel:vmlinuz:/_f/drop=50%25,once/vmlinuz
 run_bootrino 0 fetch "$(pinned drop.sh)" --stage "$WORK/s1" "${FAST[@]}"
 cmp "$WWW/vmlinuz" "$WORK/s1/vmlinuz" || fail "resumed file differs"
-requests_for '/_f/drop' | grep -q '"range": "bytes=750000-"' || fail "no Range resume after the drop"
+requests_for '/_f/drop' | grep '"range": "bytes=750000-"' >/dev/null || fail "no Range resume after the drop"
 expect_err "retrying in"
 ok "dropped at 50 %: resumed with Range from byte 750000"
 
@@ -74,7 +74,7 @@ make_manifest "$WWW/stall.sh" kernel:vmlinuz:/_f/stall=20@100000,once/vmlinuz
 start=$(date +%s)
 run_bootrino 0 fetch "$(pinned stall.sh)" --stage "$WORK/s8" "${FAST[@]}"
 (($(date +%s) - start < 15)) || fail "the stall was not cut short by --stall-timeout"
-requests_for '/_f/stall' | grep -q '"range": "bytes=' || fail "no resume after the stall"
+requests_for '/_f/stall' | grep '"range": "bytes=' >/dev/null || fail "no resume after the stall"
 ok "stalled transfer abandoned after the stall timeout and resumed"
 
 # Nothing listening: connection refused, exit 4.

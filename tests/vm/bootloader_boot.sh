@@ -88,8 +88,8 @@ boot() {
     -drive "file=$DISK,format=raw,if=virtio,snapshot=on" "$@" </dev/null >"$WORK/serial.log" 2>"$WORK/qemu.err" &
   QEMU_PID=$!
   local t0=$SECONDS
-  until tr -d '\r' <"$WORK/serial.log" | grep -q '^BOOTLOADER-TEST-UP'; do
-    kill -0 "$QEMU_PID" 2>/dev/null || { sleep 0.5; tr -d '\r' <"$WORK/serial.log" | grep -q '^BOOTLOADER-TEST-UP' && break
+  until tr -d '\r' <"$WORK/serial.log" | grep '^BOOTLOADER-TEST-UP' >/dev/null; do
+    kill -0 "$QEMU_PID" 2>/dev/null || { sleep 0.5; tr -d '\r' <"$WORK/serial.log" | grep '^BOOTLOADER-TEST-UP' >/dev/null && break
       fail "$name: QEMU exited before the initrd reported ($(tail -n 3 "$WORK/qemu.err"))"; }
     ((SECONDS < deadline)) || fail "$name: no report from the initrd after ${VM_TIMEOUT:-300}s"
     sleep 0.5
@@ -105,13 +105,13 @@ boot() {
 }
 
 boot seabios
-tr -d '\r' <"$WORK/serial.log" | grep -q 'SYSLINUX 6.04' || fail "seabios: no syslinux banner on the console"
+tr -d '\r' <"$WORK/serial.log" | grep 'SYSLINUX 6.04' >/dev/null || fail "seabios: no syslinux banner on the console"
 ok "SeaBIOS → gptmbr → syslinux boots the kernel with both initrds and the command line"
 
 cp /usr/share/OVMF/OVMF_VARS.fd "$WORK/vars.fd"  # empty NVRAM: only the removable-media path can find it
 boot ovmf -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd \
   -drive "if=pflash,format=raw,file=$WORK/vars.fd"
 # systemd-boot names each initrd it hands over on the command line (its path on the ESP, in DOS form).
-tr -d '\r' <"$WORK/serial.log" | grep -qF 'initrd=\bootrino\initrd-0 initrd=\bootrino\initrd-1' ||
+tr -d '\r' <"$WORK/serial.log" | grep -F 'initrd=\bootrino\initrd-0 initrd=\bootrino\initrd-1' >/dev/null ||
   fail "ovmf: the kernel was not started by systemd-boot from the boot entry"
 ok "OVMF → systemd-boot (\\EFI\\BOOT\\BOOTX64.EFI) boots the kernel with both initrds and the command line"

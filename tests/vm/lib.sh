@@ -320,7 +320,8 @@ stop_vm() {
 }
 
 # seen REGEX: whether the serial console has shown a line matching REGEX (ERE) yet.
-seen() { tr -d '\r' <"$SERIAL" | grep -Eq -- "$1"; }
+# (grep reads to the end, not -q: under pipefail an early exit would SIGPIPE tr and read as no match.)
+seen() { tr -d '\r' <"$SERIAL" | grep -E -- "$1" >/dev/null; }
 
 # stamp_of REGEX: seconds after QEMU start at which a line matching REGEX first appeared.
 stamp_of() {
@@ -415,7 +416,7 @@ check_ramos() {
   expect_seen "^overlay-file: /etc/bootrino/manifest.json \([1-9][0-9]* bytes\)"
   expect_seen "^overlay-file: /etc/bootrino/boot-id \([1-9][0-9]* bytes\)"
   ok "$name: bootrino's overlay is there (/etc/bootrino/manifest.json, /etc/bootrino/boot-id)"
-  overlay_content /etc/bootrino/manifest.json | grep -q "\"$name\"" ||
+  overlay_content /etc/bootrino/manifest.json | grep "\"$name\"" >/dev/null ||
     fail "/etc/bootrino/manifest.json does not name $name: $(overlay_content /etc/bootrino/manifest.json | head -c 300)"
   boot_id=$(overlay_content /etc/bootrino/boot-id | tr -d '[:space:]')
   [[ $boot_id == "$id" ]] || fail "/etc/bootrino/boot-id is '$boot_id' but the cmdline says bootrino.id=$id"

@@ -47,7 +47,7 @@ mcopy -i "$ESP" "$WORK/ramos.conf" ::loader/entries/ramos.conf
 mcopy -i "$ESP" "$WORK/syslinux.cfg" ::syslinux.cfg
 syslinux --install --offset $((ESP_START * 512)) "$DISK" || fail "syslinux --install failed"
 dd if=/usr/lib/syslinux/mbr/gptmbr.bin of="$DISK" bs=440 count=1 conv=notrunc status=none
-mdir -i "$ESP" -a -b ::/ | grep -qx '::/ldlinux.sys' || fail "syslinux left no ldlinux.sys on the ESP"
+mdir -i "$ESP" -a -b ::/ | grep -x '::/ldlinux.sys' >/dev/null || fail "syslinux left no ldlinux.sys on the ESP"
 ok "hand-made GPT disk: FAT32 ESP (syslinux + systemd-boot) and ext4 bootrino-data ($(($(stat -c %b "$DISK") / 2048)) MiB allocated)"
 
 # check_boot FIRMWARE EXPECT_DATA MARKER: the RAM OS came up through FIRMWARE's loader entry, read

@@ -77,6 +77,8 @@ int Main(int argc, char** argv) {
   run->add_option("--status-url", run_options.status_url,
                   "POST each phase event as JSON to this URL (best effort, never delays the boot); the RAM OS "
                   "finds it in /etc/bootrino/status-url to report its own arrival");
+  run->add_flag("!--no-instance-settings", run_options.instance_settings,
+                "do not give the RAM OS this instance's SSH keys and hostname (from its user-data and metadata service)");
   run->add_flag("--from-userdata", run_options.from_userdata,
                 "take the reference and settings from this instance's user-data (see `bootrino userdata`)");
   run->add_option("--userdata-file", run_options.userdata_file, "with --from-userdata: read this file instead")

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/boot_plan.h"
 #include "agent/commands.h"
 #include "agent/events.h"
 #include "base/result.h"
@@ -43,5 +44,11 @@ bool IsInRam(const std::string& dir);
 
 /// A fresh directory on a RAM filesystem (/run or /dev/shm): staged files never touch the disk.
 [[nodiscard]] base::Result<std::string> MakeRamStageDir();
+
+/// What `run` gives the RAM OS: the settings in `options` and, unless
+/// --no-instance-settings, this instance's SSH keys and hostname from its
+/// user-data and the metadata service of the cloud DMI names. Best effort:
+/// unreadable user-data is a warning, not a reason to stop.
+RamOsSettings InstanceSettings(const RunOptions& options, Events& events);
 
 }  // namespace agent

@@ -222,6 +222,7 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
                                  : "--fallback=reboot: the new OS will boot through the firmware from the disk"));
   }
   state.arch = MachineArch(common);
+  const RamOsSettings settings = InstanceSettings(options, events);
   // 4a (before any transfer, as it is cheap): the disk to replace.
   auto target = ChooseDisk(options, state.arch, events);
   if (!target) {
@@ -252,7 +253,7 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   }
   // 4 plan: one initrd and one command line for kexec, the same on the disk. --dry-run stops here.
   auto plans = PlanBoot(*vm, *staged, *dir, state.arch, HostConsoles::ThisMachine(),
-                        RamOsSettings{options.ssh_keys, options.hostname, options.status_url}, events);
+                        settings, events);
   if (!plans) return Report(plans.error(), events, "plan");
   if (state.target) {
     auto prepared = PlanDisk(state.target->bytes, state.target->sector_size, vm->manifest.boot->disk, plans->disk,

@@ -1,5 +1,6 @@
 // `bootrino userdata` and `bootrino run --from-userdata`: the reference and
 // settings a cloud instance's user-data gives (userdata/ finds and parses it).
+#include <algorithm>
 #include <cstdio>
 
 #include "agent/commands.h"
@@ -57,7 +58,40 @@ int RunFromUserdata(const std::string& ref, CommonOptions common, RunOptions opt
   options.hostname = config->hostname;
   if (options.status_url.empty()) options.status_url = config->status_url;
   options.from_userdata = false;
+  options.instance_settings = false;  // just resolved, with the metadata service asked as `userdata` does
   return Run(config->manifest, common, options);
+}
+
+RamOsSettings InstanceSettings(const RunOptions& options, Events& events) {
+  RamOsSettings settings;
+  settings.ssh_keys = options.ssh_keys;
+  settings.hostname = options.hostname;
+  settings.status_url = options.status_url;
+  if (!options.instance_settings) return settings;
+  userdata::Sources sources = userdata::HostSources();
+  if (sources.metadata == userdata::MetadataPolicy::kAuto) sources.metadata = userdata::MetadataPolicy::kNamedCloud;
+  auto config = userdata::Resolve(sources);
+  if (!config) {
+    events.Warn("this instance's user-data gives the RAM OS nothing: " + config.error().message() +
+                " (see `bootrino userdata`; --no-instance-settings skips it)");
+    return settings;
+  }
+  std::size_t added = 0;
+  for (const std::string& key : config->ssh_keys) {
+    if (std::find(settings.ssh_keys.begin(), settings.ssh_keys.end(), key) != settings.ssh_keys.end()) continue;
+    settings.ssh_keys.push_back(key);
+    ++added;
+  }
+  if (settings.hostname.empty()) settings.hostname = config->hostname;
+  if (added > 0 || !config->hostname.empty()) {
+    std::string from = config->source;
+    if (!config->cloud.empty()) from += (from.empty() ? "" : " and ") + config->cloud + " metadata";
+    events.Emit("instance", "ok",
+                {{"from", from}, {"sshKeys", added}, {"hostname", settings.hostname}});
+    events.Say("the RAM OS gets " + std::to_string(added) + " SSH key" + (added == 1 ? "" : "s") +
+               (settings.hostname.empty() ? "" : " and hostname " + settings.hostname) + " from " + from);
+  }
+  return settings;
 }
 
 }  // namespace agent

@@ -108,7 +108,7 @@ std::vector<Cloud> CloudsToAsk(const Sources& sources, std::optional<Cloud> dete
                                std::vector<std::string>& notes) {
   if (sources.metadata == MetadataPolicy::kNever) return {};
   if (detected) return {*detected};
-  if (sources.metadata == MetadataPolicy::kAuto && have_user_data) {
+  if (sources.metadata == MetadataPolicy::kNamedCloud || (sources.metadata == MetadataPolicy::kAuto && have_user_data)) {
     notes.push_back("DMI names no cloud this host is on: metadata services not asked");
     return {};
   }

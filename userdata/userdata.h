@@ -59,6 +59,7 @@ enum class MetadataPolicy {
   kNever,
   kAuto,    ///< the cloud DMI names; on an unnamed one, all three, only when no user-data is on disk
   kAlways,  ///< the cloud DMI names, else all three
+  kNamedCloud,  ///< only the cloud DMI names; none on a host DMI does not name
 };
 
 /// Where Resolve looks. Every path and endpoint can be moved for tests.

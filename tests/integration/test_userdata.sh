@@ -34,6 +34,27 @@ expect_err "user-data from .*cloud.yaml names"
 expect_out "kernel +vmlinuz .*verified"
 ok "run --from-userdata --dry-run fetches and verifies what user-data names"
 
+# A plain `run REF` gives the RAM OS this instance's SSH keys and hostname too (here from
+# cloud-init's saved copy); --no-instance-settings leaves them out; unreadable user-data only warns.
+mkdir -p "$BOOTRINO_USERDATA_ROOT/var/lib/cloud/instance"
+cp "$WORK/cloud.yaml" "$BOOTRINO_USERDATA_ROOT/var/lib/cloud/instance/user-data.txt"
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --json-events "$WORK/events.jsonl"
+expect_err "the RAM OS gets 1 SSH key and hostname ramos-1 from /var/lib/cloud/instance/user-data.txt"
+python3 - "$WORK/events.jsonl" <<'PY' || fail "no instance event with the key and hostname"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+inst = [e for e in events if e.get("phase") == "instance"]
+assert inst and inst[0]["sshKeys"] == 1 and inst[0]["hostname"] == "ramos-1", inst
+PY
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --no-instance-settings
+! grep -q "the RAM OS gets" "$WORK/err" || fail "--no-instance-settings still took the instance's settings"
+printf '#cloud-config\nbootrino:\n  manifest: [unclosed\n' >"$BOOTRINO_USERDATA_ROOT/var/lib/cloud/instance/user-data.txt"
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run
+expect_err "warning: this instance's user-data gives the RAM OS nothing: .*line 3"
+expect_out "kernel +vmlinuz .*verified"
+rm -r "$BOOTRINO_USERDATA_ROOT/var/lib/cloud"
+ok "run REF takes the instance's SSH keys and hostname; --no-instance-settings skips them; bad user-data only warns"
+
 printf '#!/bin/sh\ncurl -fsSL https://example.com/install.sh | sh -s -- %s --yes\n' "$ref" >"$WORK/script.sh"
 run_bootrino 0 userdata --file "$WORK/script.sh"
 expect_out "$(printf '%s' "$ref" | cut -c1-40)"

@@ -396,6 +396,14 @@ TEST_F(ResolveTest, DmiDecidesWhichServicesAreAsked) {
   EXPECT_EQ(http.urls, (std::vector<std::string>{"GET http://do.test/metadata/v1/id",
                                                  "GET http://gcp.test/computeMetadata/v1/instance/hostname",
                                                  "PUT http://aws.test/latest/api/token"}));
+  // kNamedCloud (what a plain `run` uses for SSH keys): no service on a host DMI does not name.
+  http.urls.clear();
+  s.metadata = MetadataPolicy::kNamedCloud;
+  auto named = Resolve(s);
+  ASSERT_TRUE(named);
+  EXPECT_TRUE(http.urls.empty());
+  EXPECT_TRUE(HasNote(*named, "DMI names no cloud this host is on: metadata services not asked")) << Notes(*named);
+  s.metadata = MetadataPolicy::kAuto;
   // User-data on disk and DMI names no cloud: none.
   http.urls.clear();
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", kCloudConfig);
@@ -415,6 +423,11 @@ TEST_F(ResolveTest, DmiDecidesWhichServicesAreAsked) {
   http.urls.clear();
   fs::remove(root_ / "sys/class/dmi/id/product_name");
   WriteFile(root_ / "sys/hypervisor/uuid", "ec2e1916-9099-7caf-fd21-012345abcdef\n");
+  ASSERT_TRUE(Resolve(s));
+  EXPECT_EQ(http.urls, std::vector<std::string>{"PUT http://aws.test/latest/api/token"});
+  // kNamedCloud asks the cloud DMI names, as kAuto does.
+  http.urls.clear();
+  s.metadata = MetadataPolicy::kNamedCloud;
   ASSERT_TRUE(Resolve(s));
   EXPECT_EQ(http.urls, std::vector<std::string>{"PUT http://aws.test/latest/api/token"});
   // kNever: nothing, whatever DMI says.

@@ -1,0 +1,131 @@
+#include "kexec/archive.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+
+#include "tests/unit/archive_reader.h"
+
+namespace kexec {
+namespace {
+
+namespace fs = std::filesystem;
+using Type = ArchiveEntry::Type;
+using testing_support::ReadArchive;
+
+std::vector<ArchiveEntry> Sample() {
+  return {
+      {"root/.ssh/authorized_keys", Type::kFile, 0600, "ssh-ed25519 AAAA a@b\n"},
+      {"etc/hostname", Type::kFile, 0644, "ram-01\n"},
+      {"root/.ssh", Type::kDirectory, 0700, ""},
+      {"root", Type::kDirectory, 0700, ""},
+      {"etc/runlevels/default/sshd", Type::kSymlink, 0755, "/etc/init.d/sshd"},
+      {"home/tc/.ssh/authorized_keys", Type::kFile, 0600, "k\n", 1001, 50, "tc", "staff"},
+  };
+}
+
+TEST(ArchiveTest, TarGzHoldsEveryEntrySortedWithItsModeAndOwner) {
+  auto bytes = BuildArchive(Sample(), ArchiveFormat::kTarGz);
+  ASSERT_TRUE(bytes) << bytes.error().message();
+  ASSERT_GE(bytes->size(), 10u);
+  EXPECT_EQ(static_cast<unsigned char>((*bytes)[0]), 0x1f);
+  EXPECT_EQ(static_cast<unsigned char>((*bytes)[1]), 0x8b);
+  EXPECT_EQ(bytes->substr(4, 4), std::string(4, '\0')) << "the gzip header must carry no timestamp";
+  auto members = ReadArchive(*bytes);
+  ASSERT_EQ(members.size(), 6u);
+  std::vector<std::string> paths;
+  for (const auto& m : members) paths.push_back(m.path);
+  EXPECT_EQ(paths, (std::vector<std::string>{"etc/hostname", "etc/runlevels/default/sshd", "home/tc/.ssh/authorized_keys",
+                                             "root", "root/.ssh", "root/.ssh/authorized_keys"}));
+  EXPECT_EQ(members[0].data, "ram-01\n");
+  EXPECT_EQ(members[0].mode, 0644u);
+  EXPECT_EQ(members[0].type, static_cast<unsigned>(AE_IFREG));
+  EXPECT_EQ(members[0].uname, "root");
+  EXPECT_EQ(members[0].mtime, 0);
+  EXPECT_EQ(members[1].type, static_cast<unsigned>(AE_IFLNK));
+  EXPECT_EQ(members[1].link, "/etc/init.d/sshd");
+  EXPECT_EQ(members[2].uid, 1001);
+  EXPECT_EQ(members[2].gid, 50);
+  EXPECT_EQ(members[2].uname, "tc");
+  EXPECT_EQ(members[2].gname, "staff");
+  EXPECT_EQ(members[3].type, static_cast<unsigned>(AE_IFDIR));
+  EXPECT_EQ(members[3].mode, 0700u);
+  EXPECT_EQ(members[5].mode, 0600u);
+  EXPECT_EQ(members[5].uid, 0);
+}
+
+TEST(ArchiveTest, SameEntriesGiveTheSameBytesInAnyOrder) {
+  auto a = BuildArchive(Sample(), ArchiveFormat::kTarGz);
+  auto reversed = Sample();
+  std::reverse(reversed.begin(), reversed.end());
+  auto b = BuildArchive(reversed, ArchiveFormat::kTarGz);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(*a, *b);
+  auto c = BuildArchive(Sample(), ArchiveFormat::kCpioNewc);
+  auto d = BuildArchive(reversed, ArchiveFormat::kCpioNewc);
+  ASSERT_TRUE(c && d);
+  EXPECT_EQ(*c, *d);
+  auto changed = Sample();
+  changed[1].data = "other\n";
+  EXPECT_NE(*BuildArchive(changed, ArchiveFormat::kTarGz), *a);
+}
+
+TEST(ArchiveTest, CpioIsUncompressedNewcThatGnuCpioLists) {
+  auto bytes = BuildArchive(Sample(), ArchiveFormat::kCpioNewc);
+  ASSERT_TRUE(bytes) << bytes.error().message();
+  EXPECT_EQ(bytes->substr(0, 6), "070701");
+  EXPECT_EQ(bytes->size() % 4, 0u) << "the next concatenated archive must start aligned";
+  auto members = ReadArchive(*bytes);
+  ASSERT_EQ(members.size(), 6u);
+  EXPECT_EQ(members[2].path, "home/tc/.ssh/authorized_keys");
+  EXPECT_EQ(members[2].uid, 1001);
+  fs::path dir = fs::temp_directory_path() / ("bootrino-archive-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.cpio", std::ios::binary) << *bytes;
+  std::string cmd = "cpio -it --quiet < '" + (dir / "a.cpio").string() + "' > '" + (dir / "list").string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::stringstream list;
+  list << std::ifstream(dir / "list").rdbuf();
+  fs::remove_all(dir);
+  EXPECT_EQ(list.str(), "etc/hostname\netc/runlevels/default/sshd\nhome/tc/.ssh/authorized_keys\nroot\nroot/.ssh\n"
+                        "root/.ssh/authorized_keys\n");
+}
+
+// GNU tar, as a RAM OS's busybox tar would, lists the members with their owners.
+TEST(ArchiveTest, GnuTarListsOwnersAndModes) {
+  auto bytes = BuildArchive(Sample(), ArchiveFormat::kTarGz);
+  ASSERT_TRUE(bytes);
+  fs::path dir = fs::temp_directory_path() / ("bootrino-archive-tar-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.tar.gz", std::ios::binary) << *bytes;
+  std::string cmd = "tar -tzvf '" + (dir / "a.tar.gz").string() + "' > '" + (dir / "list").string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::stringstream list;
+  list << std::ifstream(dir / "list").rdbuf();
+  fs::remove_all(dir);
+  EXPECT_NE(list.str().find("-rw------- tc/staff"), std::string::npos) << list.str();
+}
+
+TEST(ArchiveTest, RefusesUnsafeMembers) {
+  auto one = [](ArchiveEntry e) { return BuildArchive({std::move(e)}, ArchiveFormat::kTarGz).has_value(); };
+  EXPECT_FALSE(one({"/etc/passwd", Type::kFile, 0644, "x"}));
+  EXPECT_FALSE(one({"etc/../../x", Type::kFile, 0644, "x"}));
+  EXPECT_FALSE(one({"etc//x", Type::kFile, 0644, "x"}));
+  EXPECT_FALSE(one({"", Type::kFile, 0644, "x"}));
+  EXPECT_FALSE(one({"TRAILER!!!", Type::kFile, 0644, "x"}));
+  EXPECT_FALSE(one({"etc/x", Type::kFile, 04755, "x"}));
+  EXPECT_FALSE(one({"etc/x", Type::kFile, 0666, "x"}));
+  EXPECT_FALSE(one({"etc/x", Type::kSymlink, 0755, "../../etc/shadow"}));
+  EXPECT_FALSE(one({"etc/x", Type::kSymlink, 0755, "/etc/../shadow"}));
+  EXPECT_FALSE(one({"etc/x", Type::kDirectory, 0755, "data"}));
+  EXPECT_TRUE(one({"etc/x", Type::kSymlink, 0755, "/etc/init.d/x"}));
+  EXPECT_FALSE(BuildArchive({{"etc/x", Type::kFile, 0644, "a"}, {"etc/x", Type::kFile, 0644, "b"}},
+                            ArchiveFormat::kCpioNewc));
+}
+
+}  // namespace
+}  // namespace kexec

@@ -39,15 +39,7 @@ std::string Trim(std::string_view s) {
 }
 
 size_t OnHeader(char* data, size_t one, size_t count, void* user) {
-  auto& t = *static_cast<Transfer*>(user);
-  const std::string_view line(data, one * count);
-  if (line.starts_with("HTTP/")) t.response.headers.clear();  // a new response (after a 100 Continue)
-  const std::size_t colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string name(line.substr(0, colon));
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    t.response.headers.emplace_back(std::move(name), Trim(line.substr(colon + 1)));
-  }
+  AddHeaderLine(std::string_view(data, one * count), static_cast<Transfer*>(user)->response);
   return one * count;
 }
 
@@ -108,6 +100,16 @@ class CurlHttp : public Http {
 };
 
 }  // namespace
+
+void AddHeaderLine(std::string_view line, Http::Response& response) {
+  if (line.starts_with("HTTP/")) response.headers.clear();  // a new response (after a 100 Continue)
+  const std::size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string name(line.substr(0, colon));
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    response.headers.emplace_back(std::move(name), Trim(line.substr(colon + 1)));
+  }
+}
 
 std::string Http::Response::Header(std::string_view lowercase_name) const {
   for (const auto& [name, value] : headers) {

@@ -39,6 +39,12 @@ class Http {
   [[nodiscard]] virtual base::Result<Response> Send(const Request& request) = 0;
 };
 
+/// Reads one header line of an answer as libcurl hands it over ("Name: value\r\n")
+/// into `response`: the name lowercased, the value trimmed. A status line
+/// ("HTTP/1.1 200 OK") starts a new response (after a 100 Continue), so it drops
+/// the headers read so far; a line without ':' is skipped.
+void AddHeaderLine(std::string_view line, Http::Response& response);
+
 /// Requests with libcurl, one connection each: `connect` bounds the connection
 /// (name resolution included), `total` the whole request.
 std::unique_ptr<Http> NewCurlHttp(std::chrono::milliseconds connect, std::chrono::milliseconds total);

@@ -19,6 +19,11 @@ std::string Trim(std::string_view s) {
   return std::string(s);
 }
 
+bool IsDecimal(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The lines of `text`, whitespace trimmed, empty ones dropped.
 std::vector<std::string> Lines(std::string_view text) {
   std::vector<std::string> lines;
   while (!text.empty()) {
@@ -83,31 +88,6 @@ class Service {
   std::vector<std::string> headers_;
 };
 
-void AddKeys(const std::vector<std::string>& lines, const std::string& from, bool strip_user, Metadata& m) {
-  for (std::string line : lines) {
-    // GCP writes "USER:ssh-ed25519 AAAA… comment".
-    if (strip_user) {
-      const std::size_t colon = line.find(':');
-      if (colon != std::string::npos && line.substr(0, colon).find(' ') == std::string::npos) line.erase(0, colon + 1);
-    }
-    if (std::string problem = CheckSshKey(line); !problem.empty()) {
-      m.notes.push_back("skipped a key from " + from + ": " + problem);
-    } else {
-      m.ssh_keys.push_back(line);
-    }
-  }
-}
-
-void SetHostname(const std::string& text, const std::string& from, Metadata& m) {
-  const std::string name = Trim(text);
-  if (name.empty()) return;
-  if (std::string problem = CheckHostname(name); !problem.empty()) {
-    m.notes.push_back("skipped the hostname \"" + name + "\" from " + from + ": " + problem);
-  } else {
-    m.hostname = name;
-  }
-}
-
 std::string Status(const Http::Response& r) { return "HTTP " + std::to_string(r.status); }
 
 // AWS IMDSv2: PUT a session token, then send it with every request.
@@ -117,22 +97,20 @@ base::Result<std::optional<Metadata>> QueryAws(Service& s, std::string& why_not)
     why_not = token.error().message();
     return std::nullopt;
   }
-  if (token->status != 200 || Trim(token->body).empty()) {
+  const std::optional<std::string> session = ParseAwsToken(token->body);
+  if (token->status != 200 || !session) {
     why_not = "PUT " + s.Url("/latest/api/token") + " answered " + Status(*token) + ", not an IMDSv2 token";
     return std::nullopt;
   }
-  s.AddHeader("X-aws-ec2-metadata-token: " + Trim(token->body));
+  s.AddHeader("X-aws-ec2-metadata-token: " + *session);
   Metadata m;
   m.cloud = Cloud::kAws;
   ASSIGN_OR_RETURN(m.user_data, s.UserData("/latest/user-data", m));
-  // "0=my-key\n1=other-key": one openssh-key per index.
-  for (const std::string& entry : Lines(s.Text("/latest/meta-data/public-keys/", m))) {
-    const std::string index = entry.substr(0, entry.find('='));
-    if (index.empty() || !std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+  for (const std::string& index : ParseAwsKeyIndexes(s.Text("/latest/meta-data/public-keys/", m))) {
     const std::string path = "/latest/meta-data/public-keys/" + index + "/openssh-key";
-    AddKeys(Lines(s.Text(path, m)), s.Url(path), false, m);
+    AddSshKeys(s.Text(path, m), KeyListFormat::kPlain, s.Url(path), m);
   }
-  SetHostname(s.Text("/latest/meta-data/local-hostname", m), "AWS local-hostname", m);
+  AddHostname(s.Text("/latest/meta-data/local-hostname", m), "AWS local-hostname", m);
   return m;
 }
 
@@ -149,19 +127,18 @@ base::Result<std::optional<Metadata>> QueryGcp(Service& s, std::string& why_not)
   }
   Metadata m;
   m.cloud = Cloud::kGcp;
-  SetHostname(hostname->body, "GCP instance/hostname", m);
+  AddHostname(hostname->body, "GCP instance/hostname", m);
   const std::string attributes = "/computeMetadata/v1/instance/attributes/";
   ASSIGN_OR_RETURN(m.user_data, s.UserData(attributes + "user-data", m));
-  if (m.user_data && Trim(s.Text(attributes + "user-data-encoding", m)) == "base64") {
-    auto decoded = DecodeBase64(*m.user_data);
-    if (!decoded) return base::Fail(std::move(decoded).error().Context("GCP user-data (user-data-encoding: base64)"));
-    m.user_data = std::move(*decoded);
+  if (m.user_data) {
+    ASSIGN_OR_RETURN(m.user_data, DecodeGcpUserData(std::move(*m.user_data), s.Text(attributes + "user-data-encoding", m)));
   }
-  AddKeys(Lines(s.Text(attributes + "ssh-keys", m)), "GCP instance ssh-keys", true, m);
+  AddSshKeys(s.Text(attributes + "ssh-keys", m), KeyListFormat::kGcp, "GCP instance ssh-keys", m);
   if (Trim(s.Text(attributes + "block-project-ssh-keys", m)) == "true") {
     m.notes.push_back("GCP project ssh-keys not used: the instance sets block-project-ssh-keys");
   } else {
-    AddKeys(Lines(s.Text("/computeMetadata/v1/project/attributes/ssh-keys", m)), "GCP project ssh-keys", true, m);
+    AddSshKeys(s.Text("/computeMetadata/v1/project/attributes/ssh-keys", m), KeyListFormat::kGcp, "GCP project ssh-keys",
+               m);
   }
   return m;
 }
@@ -172,17 +149,15 @@ base::Result<std::optional<Metadata>> QueryDigitalOcean(Service& s, std::string&
     why_not = id.error().message();
     return std::nullopt;
   }
-  const std::string droplet = Trim(id->body);
-  if (id->status != 200 || droplet.empty() ||
-      !std::all_of(droplet.begin(), droplet.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (id->status != 200 || !IsDropletId(id->body)) {
     why_not = "GET " + s.Url("/metadata/v1/id") + " answered " + Status(*id) + ", not a droplet id";
     return std::nullopt;
   }
   Metadata m;
   m.cloud = Cloud::kDigitalOcean;
   ASSIGN_OR_RETURN(m.user_data, s.UserData("/metadata/v1/user-data", m));
-  AddKeys(Lines(s.Text("/metadata/v1/public-keys", m)), "DigitalOcean public-keys", false, m);
-  SetHostname(s.Text("/metadata/v1/hostname", m), "DigitalOcean hostname", m);
+  AddSshKeys(s.Text("/metadata/v1/public-keys", m), KeyListFormat::kPlain, "DigitalOcean public-keys", m);
+  AddHostname(s.Text("/metadata/v1/hostname", m), "DigitalOcean hostname", m);
   return m;
 }
 
@@ -197,6 +172,55 @@ bool Contains(std::string haystack, std::string_view needle) {
 }
 
 }  // namespace
+
+std::optional<std::string> ParseAwsToken(std::string_view body) {
+  std::string token = Trim(body);
+  if (token.empty()) return std::nullopt;
+  return token;
+}
+
+std::vector<std::string> ParseAwsKeyIndexes(std::string_view listing) {
+  std::vector<std::string> indexes;
+  for (const std::string& entry : Lines(listing)) {
+    std::string index = entry.substr(0, entry.find('='));
+    if (IsDecimal(index)) indexes.push_back(std::move(index));
+  }
+  return indexes;
+}
+
+void AddSshKeys(std::string_view body, KeyListFormat format, const std::string& from, Metadata& m) {
+  for (std::string line : Lines(body)) {
+    // GCP writes "USER:ssh-ed25519 AAAA… comment".
+    if (format == KeyListFormat::kGcp) {
+      const std::size_t colon = line.find(':');
+      if (colon != std::string::npos && line.substr(0, colon).find(' ') == std::string::npos) line.erase(0, colon + 1);
+    }
+    if (std::string problem = CheckSshKey(line); !problem.empty()) {
+      m.notes.push_back("skipped a key from " + from + ": " + problem);
+    } else {
+      m.ssh_keys.push_back(line);
+    }
+  }
+}
+
+void AddHostname(std::string_view body, const std::string& from, Metadata& m) {
+  const std::string name = Trim(body);
+  if (name.empty()) return;
+  if (std::string problem = CheckHostname(name); !problem.empty()) {
+    m.notes.push_back("skipped the hostname \"" + name + "\" from " + from + ": " + problem);
+  } else {
+    m.hostname = name;
+  }
+}
+
+bool IsDropletId(std::string_view body) { return IsDecimal(Trim(body)); }
+
+base::Result<std::string> DecodeGcpUserData(std::string body, std::string_view encoding) {
+  if (Trim(encoding) != "base64") return body;
+  auto decoded = DecodeBase64(body);
+  if (!decoded) return base::Fail(std::move(decoded).error().Context("GCP user-data (user-data-encoding: base64)"));
+  return decoded;
+}
 
 std::string_view CloudName(Cloud cloud) {
   switch (cloud) {

@@ -31,6 +31,38 @@ struct Metadata {
   std::vector<std::string> notes;        ///< keys and names skipped, and why
 };
 
+// What the services answer, read without HTTP: the parsers QueryMetadata uses on
+// each response body, separate so that tests and the imds fuzz target reach them.
+
+/// The token IMDSv2's PUT /latest/api/token answers (surrounding whitespace
+/// trimmed); nullopt when the body holds none.
+std::optional<std::string> ParseAwsToken(std::string_view body);
+
+/// The key indexes in AWS's meta-data/public-keys/ listing ("0=my-key\n1=other-key"),
+/// in order: each names the key at public-keys/INDEX/openssh-key. A line whose text
+/// before its first '=' is not a decimal number is skipped.
+std::vector<std::string> ParseAwsKeyIndexes(std::string_view listing);
+
+/// How a service lists SSH keys: one authorized_keys line per line (AWS, DigitalOcean),
+/// or GCP's ssh-keys attribute, where each line is "USER:KEY".
+enum class KeyListFormat { kPlain, kGcp };
+
+/// Adds each valid authorized_keys line of the key list `body` to `m.ssh_keys`, and
+/// a note naming `from` for each non-empty line skipped.
+void AddSshKeys(std::string_view body, KeyListFormat format, const std::string& from, Metadata& m);
+
+/// Sets `m.hostname` to the host name in `body` (surrounding whitespace trimmed) when
+/// it is a valid one; a note naming `from` when it is not. An empty body changes nothing.
+void AddHostname(std::string_view body, const std::string& from, Metadata& m);
+
+/// True when `body` (DigitalOcean's /metadata/v1/id) is a droplet id: decimal digits,
+/// surrounding whitespace trimmed.
+bool IsDropletId(std::string_view body);
+
+/// GCP's user-data attribute as bytes: `body` itself, or its base64 decoding when the
+/// user-data-encoding attribute (`encoding`, whitespace trimmed) is "base64". Errors are kUsage.
+[[nodiscard]] base::Result<std::string> DecodeGcpUserData(std::string body, std::string_view encoding);
+
 /// Asks `cloud`'s service at `base_url` ("http://169.254.169.254"). nullopt,
 /// with the reason in `why_not`, when nothing answers there as that service
 /// would; a kNetwork error when it answered as that service but its user-data

@@ -15,6 +15,48 @@ nlohmann::ordered_json OptionsJson(const RunFlags& o) {
   return j;
 }
 
+// `s` with each byte that is not part of a well-formed UTF-8 sequence replaced by
+// U+FFFD. nlohmann's dump() throws on malformed UTF-8, and a Config may hold any
+// bytes: a URL or an SSH key comment from a script, a note quoting user-data.
+std::string Utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c < 0x80                ? 1
+                          : c >= 0xc2 && c <= 0xdf ? 2
+                          : c >= 0xe0 && c <= 0xef ? 3
+                          : c >= 0xf0 && c <= 0xf4 ? 4
+                                                   : 0;
+    // The second byte's range rules out overlong forms, surrogates and code points past U+10FFFF (RFC 3629 §4).
+    unsigned char low = 0x80, high = 0xbf;
+    if (c == 0xe0) low = 0xa0;
+    if (c == 0xed) high = 0x9f;
+    if (c == 0xf0) low = 0x90;
+    if (c == 0xf4) high = 0x8f;
+    bool ok = n != 0 && i + n <= s.size();
+    for (std::size_t k = 1; ok && k < n; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      ok = k == 1 ? b >= low && b <= high : (b & 0xc0) == 0x80;
+    }
+    if (ok) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Utf8(const std::vector<std::string>& list) {
+  std::vector<std::string> out;
+  out.reserve(list.size());
+  for (const std::string& s : list) out.push_back(Utf8(s));
+  return out;
+}
+
 // "ssh-ed25519 AAAAC3…abcd alice@host": keys are long; the type, the blob's ends and the comment identify one.
 std::string ShortKey(const std::string& key) {
   if (key.size() <= 72) return key;
@@ -25,16 +67,16 @@ std::string ShortKey(const std::string& key) {
 
 nlohmann::ordered_json ToJson(const Config& config) {
   nlohmann::ordered_json j;
-  j["source"] = config.source;
+  j["source"] = Utf8(config.source);
   j["cloud"] = config.cloud;
-  j["manifest"] = config.manifest;
+  j["manifest"] = Utf8(config.manifest);
   j["yes"] = config.yes;
   j["options"] = OptionsJson(config.options);
-  j["trust_keys"] = config.trust_keys;
-  j["ssh_keys"] = config.ssh_keys;
-  j["hostname"] = config.hostname;
-  j["status_url"] = config.status_url;
-  j["notes"] = config.notes;
+  j["trust_keys"] = Utf8(config.trust_keys);
+  j["ssh_keys"] = Utf8(config.ssh_keys);
+  j["hostname"] = Utf8(config.hostname);
+  j["status_url"] = Utf8(config.status_url);
+  j["notes"] = Utf8(config.notes);
   return j;
 }
 

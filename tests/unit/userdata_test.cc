@@ -512,6 +512,28 @@ TEST(UserdataOther, JsonAndTextShowEveryField) {
   EXPECT_TRUE(RequireManifest(*c));
 }
 
+// Found by tests/fuzz/userdata_fuzz: a script whose manifest URL held bytes that
+// are not UTF-8 parsed, and then `bootrino userdata --json` threw in dump().
+TEST(UserdataOther, JsonIsUtf8WhateverBytesTheUserDataHeld) {
+  const std::string url = "https://example.com/alp\xfb\xfbine/bootrino.sh";
+  auto c = Parse("#!/bin/sh\nbootrino run " + url + " --yes\n");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->manifest, url);  // what is fetched is what was written
+  c->notes.push_back("cut \xe2\x82 short, overlong \xc0\xaf, surrogate \xed\xa0\x80, past U+10FFFF \xf4\x90\x80\x80");
+  c->ssh_keys.push_back(S(kAlice) + " caf\xe9");
+  std::string dumped;
+  ASSERT_NO_THROW(dumped = ToJson(*c).dump());
+  const auto j = nlohmann::json::parse(dumped);
+  EXPECT_EQ(j["manifest"], "https://example.com/alp\xef\xbf\xbd\xef\xbf\xbdine/bootrino.sh");
+  EXPECT_EQ(j["notes"].back(), "cut \xef\xbf\xbd\xef\xbf\xbd short, overlong \xef\xbf\xbd\xef\xbf\xbd, surrogate "
+                               "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd, past U+10FFFF \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                               "\xef\xbf\xbd");
+  EXPECT_EQ(j["ssh_keys"].back(), S(kAlice) + " caf\xef\xbf\xbd");
+  // Well-formed UTF-8 passes unchanged.
+  c->notes = {"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa7"};
+  EXPECT_EQ(ToJson(*c)["notes"][0], c->notes[0]);
+}
+
 TEST(UserdataOther, RequireManifestSaysWhereBootrinoLooked) {
   Config none;
   none.notes = {"no user-data in /var/lib/cloud/instance/user-data.txt"};

@@ -111,10 +111,12 @@ base::Result<std::string> BuildArchive(std::vector<ArchiveEntry> entries, Archiv
   if (!a) return base::Fail(ErrorKind::kInternal, "archive_write_new failed");
   bool ok = true;
   if (format == ArchiveFormat::kTarGz) {
-    // No timestamp in the gzip header: the same entries must give the same bytes.
+    // No timestamp in the gzip header (the same entries must give the same
+    // bytes), and no zeros after the gzip stream: gzip -t calls them trailing garbage.
     ok = archive_write_set_format_ustar(a.get()) == ARCHIVE_OK &&
          archive_write_add_filter_gzip(a.get()) == ARCHIVE_OK &&
-         archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr) == ARCHIVE_OK;
+         archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr) == ARCHIVE_OK &&
+         archive_write_set_bytes_in_last_block(a.get(), 1) == ARCHIVE_OK;
   } else {
     // No block padding: the kernel wants the archive, not a tape image.
     ok = archive_write_set_format_cpio_newc(a.get()) == ARCHIVE_OK &&

@@ -3,8 +3,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
+#include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 
@@ -58,6 +60,26 @@ TEST(ArchiveTest, TarGzHoldsEveryEntrySortedWithItsModeAndOwner) {
   EXPECT_EQ(members[5].uid, 0);
 }
 
+// The file ends where the gzip stream does: busybox's tar -z reports "short read"
+// on block padding after it. gzip's last 4 bytes are the uncompressed size (RFC 1952).
+TEST(ArchiveTest, NothingFollowsTheGzipStream) {
+  auto bytes = BuildArchive(Sample(), ArchiveFormat::kTarGz);
+  ASSERT_TRUE(bytes && bytes->size() > 8);
+  std::unique_ptr<archive, int (*)(archive*)> a(archive_read_new(), archive_read_free);
+  archive_read_support_format_raw(a.get());
+  archive_read_support_filter_gzip(a.get());
+  ASSERT_EQ(archive_read_open_memory(a.get(), bytes->data(), bytes->size()), ARCHIVE_OK);
+  archive_entry* e = nullptr;
+  ASSERT_EQ(archive_read_next_header(a.get(), &e), ARCHIVE_OK);
+  std::uint64_t tar_bytes = 0;
+  char buffer[4096];
+  for (la_ssize_t n; (n = archive_read_data(a.get(), buffer, sizeof buffer)) > 0;) tar_bytes += static_cast<std::uint64_t>(n);
+  const auto* end = reinterpret_cast<const unsigned char*>(bytes->data() + bytes->size() - 4);
+  const std::uint32_t isize = end[0] | end[1] << 8 | end[2] << 16 | static_cast<std::uint32_t>(end[3]) << 24;
+  EXPECT_EQ(isize, tar_bytes);
+  EXPECT_EQ(tar_bytes % 512, 0u);
+}
+
 TEST(ArchiveTest, SameEntriesGiveTheSameBytesInAnyOrder) {
   auto a = BuildArchive(Sample(), ArchiveFormat::kTarGz);
   auto reversed = Sample();
@@ -104,6 +126,7 @@ TEST(ArchiveTest, GnuTarListsOwnersAndModes) {
   std::ofstream(dir / "a.tar.gz", std::ios::binary) << *bytes;
   std::string cmd = "tar -tzvf '" + (dir / "a.tar.gz").string() + "' > '" + (dir / "list").string() + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
+
   std::stringstream list;
   list << std::ifstream(dir / "list").rdbuf();
   fs::remove_all(dir);

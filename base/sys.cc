@@ -1,9 +1,13 @@
 #include "base/sys.h"
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <linux/kexec.h>
 #include <linux/reboot.h>
 #include <sys/syscall.h>
@@ -47,6 +51,34 @@ class LinuxSys : public Sys {
     utsname u{};
     uname(&u);
     return u.machine;
+  }
+
+  Result<std::vector<InterfaceAddress>> InterfaceAddresses() override {
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) {
+      int err = errno;
+      return Fail(ErrorKind::kInternal, std::string("getifaddrs: ") + std::strerror(err), err);
+    }
+    std::unique_ptr<ifaddrs, void (*)(ifaddrs*)> owner(list, freeifaddrs);
+    std::vector<InterfaceAddress> out;
+    for (const ifaddrs* i = list; i; i = i->ifa_next) {
+      if (!i->ifa_addr || !i->ifa_netmask || !i->ifa_name) continue;
+      const int family = i->ifa_addr->sa_family;
+      if (family != AF_INET && family != AF_INET6) continue;
+      const bool v6 = family == AF_INET6;
+      const void* addr = v6 ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr)
+                            : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr);
+      const auto* mask = v6 ? reinterpret_cast<const unsigned char*>(
+                                  &reinterpret_cast<const sockaddr_in6*>(i->ifa_netmask)->sin6_addr)
+                            : reinterpret_cast<const unsigned char*>(
+                                  &reinterpret_cast<const sockaddr_in*>(i->ifa_netmask)->sin_addr);
+      char text[INET6_ADDRSTRLEN] = {};
+      if (!inet_ntop(family, addr, text, sizeof text)) continue;
+      unsigned prefix = 0;
+      for (int b = 0; b < (v6 ? 16 : 4); ++b) prefix += static_cast<unsigned>(__builtin_popcount(mask[b]));
+      out.push_back({i->ifa_name, text, prefix, v6});
+    }
+    return out;
   }
 };
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/fd.h"
 #include "base/result.h"
@@ -12,6 +13,14 @@
 namespace base {
 
 enum class RebootTarget { kKexec, kFirmware };
+
+/// One IPv4 or IPv6 address of a network interface, as getifaddrs(3) reports it.
+struct InterfaceAddress {
+  std::string interface;  ///< "eth0"
+  std::string address;    ///< "203.0.113.5", "2001:db8::5"
+  unsigned prefix = 0;    ///< bits set in the netmask
+  bool ipv6 = false;
+};
 
 class Sys {
  public:
@@ -35,6 +44,9 @@ class Sys {
 
   /// uname(2)'s machine field ("x86_64", "aarch64").
   virtual std::string Machine() = 0;
+
+  /// getifaddrs(3): every IPv4 and IPv6 address of every interface, in its order.
+  [[nodiscard]] virtual Result<std::vector<InterfaceAddress>> InterfaceAddresses() = 0;
 };
 
 /// The real thing.

@@ -1,0 +1,242 @@
+#include "agent/host_network.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <sstream>
+
+#include <arpa/inet.h>
+
+namespace agent {
+namespace {
+
+using base::ErrorKind;
+using json = nlohmann::ordered_json;
+
+// linux/route.h and linux/ipv6_route.h flags, as /proc/net/route and ipv6_route print them.
+constexpr unsigned long kRouteUp = 0x1, kRouteGateway = 0x2, kRouteReject = 0x200;
+
+std::string Trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return "";
+  return std::string(s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1));
+}
+
+std::vector<std::string> Words(std::string_view line) {
+  std::istringstream in{std::string(line)};
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+std::vector<std::string> Lines(std::string_view text) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(text)};
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// The interface names of /proc/net/dev ("  eth0: 123 …"), after its two heading lines.
+std::vector<std::string> DeviceNames(std::string_view proc_net_dev) {
+  std::vector<std::string> names;
+  auto lines = Lines(proc_net_dev);
+  for (std::size_t i = 2; i < lines.size(); ++i) {
+    auto colon = lines[i].find(':');
+    if (colon != std::string::npos) names.push_back(Trim(std::string_view(lines[i]).substr(0, colon)));
+  }
+  return names;
+}
+
+// An IPv4 address as /proc/net/route prints it: the 32-bit value in host (little-endian) order.
+std::string Ipv4FromHex(const std::string& hex, unsigned* prefix = nullptr) {
+  const unsigned long v = std::strtoul(hex.c_str(), nullptr, 16);
+  if (prefix) *prefix = static_cast<unsigned>(__builtin_popcountl(v & 0xffffffffUL));
+  return std::to_string(v & 0xff) + "." + std::to_string((v >> 8) & 0xff) + "." + std::to_string((v >> 16) & 0xff) +
+         "." + std::to_string((v >> 24) & 0xff);
+}
+
+// An IPv6 address as /proc/net/ipv6_route prints it: 32 hex digits, network order.
+std::string Ipv6FromHex(const std::string& hex) {
+  unsigned char bytes[16] = {};
+  if (hex.size() != 32) return "";
+  for (int i = 0; i < 16; ++i) bytes[i] = static_cast<unsigned char>(std::strtoul(hex.substr(2 * i, 2).c_str(), nullptr, 16));
+  char text[INET6_ADDRSTRLEN] = {};
+  return inet_ntop(AF_INET6, bytes, text, sizeof text) ? text : "";
+}
+
+bool IsLinkLocal(const base::InterfaceAddress& a) {
+  if (a.ipv6) {
+    unsigned char b[16];
+    return inet_pton(AF_INET6, a.address.c_str(), b) == 1 && b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
+  }
+  return a.address.starts_with("169.254.");
+}
+
+bool IsLoopback(const std::string& address) { return address.starts_with("127.") || address == "::1"; }
+
+std::vector<HostRoute> Ipv4Routes(std::string_view table) {
+  std::vector<HostRoute> out;
+  auto lines = Lines(table);
+  for (std::size_t i = 1; i < lines.size(); ++i) {  // Iface Destination Gateway Flags RefCnt Use Metric Mask …
+    auto w = Words(lines[i]);
+    if (w.size() < 8) continue;
+    const unsigned long flags = std::strtoul(w[3].c_str(), nullptr, 16);
+    if (!(flags & kRouteUp) || !(flags & kRouteGateway) || (flags & kRouteReject)) continue;
+    unsigned prefix = 0;
+    Ipv4FromHex(w[7], &prefix);
+    out.push_back({Ipv4FromHex(w[1]) + "/" + std::to_string(prefix), Ipv4FromHex(w[2]), w[0], false});
+  }
+  return out;
+}
+
+std::vector<HostRoute> Ipv6Routes(std::string_view table) {
+  std::vector<HostRoute> out;
+  for (const std::string& line : Lines(table)) {  // dest plen src splen nexthop metric refcnt use flags iface
+    auto w = Words(line);
+    if (w.size() < 10) continue;
+    const unsigned long flags = std::strtoul(w[8].c_str(), nullptr, 16);
+    if (!(flags & kRouteUp) || !(flags & kRouteGateway) || (flags & kRouteReject)) continue;
+    std::string gateway = Ipv6FromHex(w[4]);
+    if (gateway.empty() || gateway == "::") continue;
+    const unsigned prefix = static_cast<unsigned>(std::strtoul(w[1].c_str(), nullptr, 16));
+    out.push_back({Ipv6FromHex(w[0]) + "/" + std::to_string(prefix), gateway, w[9], true});
+  }
+  return out;
+}
+
+struct Resolver {
+  std::vector<std::string> nameservers, search;
+};
+
+Resolver ParseResolvConf(std::string_view text) {
+  Resolver r;
+  std::vector<std::string> domain;
+  for (const std::string& line : Lines(text)) {
+    auto w = Words(line);
+    if (w.size() < 2 || w[0].starts_with("#") || w[0].starts_with(";")) continue;
+    if (w[0] == "nameserver") r.nameservers.push_back(w[1]);
+    if (w[0] == "search") r.search.assign(w.begin() + 1, w.end());
+    if (w[0] == "domain") domain = {w[1]};
+  }
+  if (r.search.empty()) r.search = domain;  // resolv.conf(5): the last of search/domain wins; search is the usual one
+  return r;
+}
+
+// systemd-resolved's stub (127.0.0.53) answers only on this host; its upstream
+// servers are listed in /run/systemd/resolve/resolv.conf (systemd-resolved.service(8)).
+Resolver HostResolver(base::Sys& sys) {
+  Resolver r = ParseResolvConf(sys.ReadText("/etc/resolv.conf").value_or(""));
+  const bool stub = !r.nameservers.empty() && std::all_of(r.nameservers.begin(), r.nameservers.end(), [](const auto& n) {
+    return n == "127.0.0.53" || n == "127.0.0.54";
+  });
+  if (stub) {
+    if (auto upstream = sys.ReadText("/run/systemd/resolve/resolv.conf")) {
+      Resolver u = ParseResolvConf(*upstream);
+      if (u.search.empty()) u.search = r.search;
+      r = u;
+    }
+  }
+  std::erase_if(r.nameservers, IsLoopback);
+  return r;
+}
+
+// The Ethernet devices with hardware behind them, by ifindex: the order a
+// kernel without udev renaming names them eth0, eth1 …
+std::vector<HostInterface> PhysicalInterfaces(base::Sys& sys, const std::vector<std::string>& names) {
+  std::vector<std::pair<long, HostInterface>> found;
+  for (const std::string& name : names) {
+    const std::string dir = "/sys/class/net/" + name + "/";
+    if (Trim(sys.ReadText(dir + "type").value_or("")) != "1") continue;  // ARPHRD_ETHER
+    if (!sys.ReadText(dir + "device/uevent")) continue;                  // bridges, veth, tun: no device
+    const long ifindex = std::strtol(Trim(sys.ReadText(dir + "ifindex").value_or("0")).c_str(), nullptr, 10);
+    found.push_back({ifindex, HostInterface{name, "", Trim(sys.ReadText(dir + "address").value_or("")), {}}});
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<HostInterface> out;
+  for (auto& [index, iface] : found) {
+    iface.ramos_name = "eth" + std::to_string(out.size());
+    out.push_back(std::move(iface));
+  }
+  return out;
+}
+
+}  // namespace
+
+const HostInterface* HostNetwork::Find(std::string_view host_name) const {
+  for (const auto& i : interfaces) {
+    if (i.name == host_name) return &i;
+  }
+  return nullptr;
+}
+
+std::string_view NetworkModeName(NetworkMode mode) { return mode == NetworkMode::kStatic ? "static" : "dhcp"; }
+
+base::Result<NetworkMode> ChooseNetworkMode(std::string_view option, bool on_digitalocean) {
+  if (option == "dhcp") return NetworkMode::kDhcp;
+  if (option == "static") return NetworkMode::kStatic;
+  if (option == "auto" || option.empty()) return on_digitalocean ? NetworkMode::kStatic : NetworkMode::kDhcp;
+  return base::Fail(base::Error(ErrorKind::kUsage, "--network " + std::string(option) + " is not a network mode")
+                        .Hint("use --network auto, dhcp or static"));
+}
+
+base::Result<HostNetwork> CaptureHostNetwork(base::Sys& sys) {
+  auto dev = sys.ReadText("/proc/net/dev");
+  if (!dev) {
+    return base::Fail(base::Error(ErrorKind::kPreflight, "cannot list this host's network devices: " + dev.error().message())
+                          .Hint("mount /proc, or pass --network dhcp to leave the RAM OS's network to DHCP"));
+  }
+  ASSIGN_OR_RETURN(auto addresses, sys.InterfaceAddresses());
+  HostNetwork net;
+  for (HostInterface& iface : PhysicalInterfaces(sys, DeviceNames(*dev))) {
+    for (const auto& a : addresses) {
+      if (a.interface == iface.name && !IsLinkLocal(a)) iface.addresses.push_back(a.address + "/" + std::to_string(a.prefix));
+    }
+    if (!iface.addresses.empty()) net.interfaces.push_back(std::move(iface));
+  }
+  auto routes = Ipv4Routes(sys.ReadText("/proc/net/route").value_or(""));
+  auto v6 = Ipv6Routes(sys.ReadText("/proc/net/ipv6_route").value_or(""));
+  routes.insert(routes.end(), v6.begin(), v6.end());
+  for (HostRoute& r : routes) {
+    const bool dup = std::any_of(net.routes.begin(), net.routes.end(), [&](const HostRoute& o) {
+      return o.destination == r.destination && o.gateway == r.gateway && o.interface == r.interface;
+    });
+    if (net.Find(r.interface) && !dup) net.routes.push_back(std::move(r));
+  }
+  Resolver resolver = HostResolver(sys);
+  net.nameservers = std::move(resolver.nameservers);
+  net.search = std::move(resolver.search);
+  return net;
+}
+
+json NetworkJson(const HostNetwork& net, NetworkMode mode) {
+  json out = {{"mode", NetworkModeName(mode)}, {"interfaces", json::array()}, {"routes", json::array()},
+              {"nameservers", net.nameservers}, {"search", net.search}};
+  for (const auto& i : net.interfaces) {
+    out["interfaces"].push_back(
+        {{"name", i.ramos_name}, {"hostName", i.name}, {"mac", i.mac}, {"addresses", i.addresses}});
+  }
+  for (const auto& r : net.routes) {
+    const HostInterface* via = net.Find(r.interface);
+    out["routes"].push_back({{"destination", r.destination}, {"gateway", r.gateway},
+                             {"interface", via ? via->ramos_name : r.interface}, {"hostInterface", r.interface}});
+  }
+  return out;
+}
+
+std::string DescribeNetwork(const HostNetwork& net, NetworkMode mode) {
+  if (mode == NetworkMode::kDhcp) return "dhcp (the RAM OS asks DHCP for its addresses)";
+  if (net.interfaces.empty()) return "static, but this host has no addresses to give: the RAM OS will have no network";
+  std::string out = "static:";
+  for (const auto& i : net.interfaces) {
+    out += " " + i.ramos_name + " (" + i.mac + ", " + i.name + " here)";
+    for (const auto& a : i.addresses) out += " " + a;
+    for (const auto& r : net.routes) {
+      if (r.interface == i.name) out += (r.destination.ends_with("/0") ? ", via " : ", " + r.destination + " via ") + r.gateway;
+    }
+    out += ";";
+  }
+  std::string dns;
+  for (const auto& n : net.nameservers) dns += (dns.empty() ? "" : " ") + n;
+  return out + " DNS " + (dns.empty() ? "none" : dns);
+}
+
+}  // namespace agent

@@ -1,0 +1,69 @@
+// This host's network as the RAM OS needs it: on a cloud that gives no DHCP
+// (DigitalOcean's public interface), the RAM OS can only reach the network
+// with the addresses, routes and DNS servers the host has now. Captured
+// through base::Sys, so tests read a fake /proc and /sys.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "base/sys.h"
+
+namespace agent {
+
+/// A network device of this host that has addresses the RAM OS should take over.
+struct HostInterface {
+  std::string name;        ///< on this host: "ens3", "eth0"
+  std::string ramos_name;  ///< what a kernel without udev renaming calls it: "eth0", "eth1" … in ifindex order
+  std::string mac;         ///< "52:54:00:12:34:56": the one name that holds in any OS
+  std::vector<std::string> addresses;  ///< "203.0.113.5/20", "2001:db8::5/64"; link-local ones left out
+};
+
+/// A route through a gateway (the default routes, and any other via a router).
+struct HostRoute {
+  std::string destination;  ///< "0.0.0.0/0", "10.0.0.0/8", "::/0"
+  std::string gateway;      ///< "203.0.113.1", "fe80::1"
+  std::string interface;    ///< the host's name of the interface
+  bool ipv6 = false;
+};
+
+struct HostNetwork {
+  std::vector<HostInterface> interfaces;
+  std::vector<HostRoute> routes;         ///< only through `interfaces`
+  std::vector<std::string> nameservers;  ///< never a loopback stub (127.0.0.53): nothing answers there in the RAM OS
+  std::vector<std::string> search;
+
+  /// The interface named `host_name` on this host; nullptr when not captured.
+  const HostInterface* Find(std::string_view host_name) const;
+};
+
+/// How the RAM OS configures its network: by DHCP (its own default), or with
+/// the captured configuration written into it.
+enum class NetworkMode { kDhcp, kStatic };
+std::string_view NetworkModeName(NetworkMode mode);
+
+/// --network (or user-data's options.network): "dhcp", "static", or "auto",
+/// which is static on DigitalOcean (its public interface has no DHCP server)
+/// and dhcp elsewhere. kUsage for anything else.
+[[nodiscard]] base::Result<NetworkMode> ChooseNetworkMode(std::string_view option, bool on_digitalocean);
+
+/// Reads the network: devices from /proc/net/dev that are Ethernet (type 1)
+/// with a device behind them (/sys/class/net/NAME/device/uevent), their MAC and
+/// ifindex from /sys/class/net/NAME, addresses from getifaddrs, routes through
+/// a gateway from /proc/net/route and /proc/net/ipv6_route, DNS from
+/// /etc/resolv.conf, or /run/systemd/resolve/resolv.conf when that names only
+/// systemd-resolved's stub. An unreadable /proc/net/dev is an error; a missing
+/// resolv.conf or route table is empty.
+[[nodiscard]] base::Result<HostNetwork> CaptureHostNetwork(base::Sys& sys);
+
+/// etc/bootrino/network.json: the mode and everything captured, for the RAM OS's own tools.
+nlohmann::ordered_json NetworkJson(const HostNetwork& net, NetworkMode mode);
+
+/// One line for a person: "static: eth0 (52:54:00:…) 203.0.113.5/20, via 203.0.113.1; DNS 1.1.1.1".
+std::string DescribeNetwork(const HostNetwork& net, NetworkMode mode);
+
+}  // namespace agent

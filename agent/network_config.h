@@ -1,0 +1,37 @@
+// A captured host network written in the forms RAM OSes read: ifupdown's
+// /etc/network/interfaces (Debian's ifupdown, busybox's, Alpine's
+// ifupdown-ng), /etc/resolv.conf, a Tiny Core boot script, and the ip= kernel
+// parameter of Alpine's initramfs. Pure functions of HostNetwork.
+#pragma once
+
+#include <string>
+
+#include "agent/host_network.h"
+
+namespace agent {
+
+/// /etc/network/interfaces: lo, then each captured interface under its RAM OS
+/// name ("eth0"), after a comment naming its MAC. kDhcp: `inet dhcp` stanzas
+/// (eth0 when nothing was captured). kStatic: an `inet static` and/or
+/// `inet6 static` stanza with the first address of the family and the default
+/// gateway; further addresses and routes as `up ip …` lines.
+std::string InterfacesFile(const HostNetwork& net, NetworkMode mode);
+
+/// /etc/resolv.conf with the captured name servers and search domains; "" when there are none.
+std::string ResolvConf(const HostNetwork& net);
+
+/// Tiny Core's static network, a busybox sh script run from /opt/bootlocal.sh:
+/// finds each interface by its MAC (names differ between OSes), sets its
+/// addresses with ifconfig and its routes with route, then writes resolv.conf.
+std::string TinyCoreNetworkScript(const HostNetwork& net);
+
+/// Alpine's initramfs network before the apkovl is applied (it fetches packages
+/// from alpine_repo): ip=CLIENT::GATEWAY:NETMASK::DEVICE:none[:DNS[:DNS]] for
+/// the interface holding the IPv4 default route (mkinitfs-bootparam(7)); ""
+/// when there is no such route.
+std::string AlpineIpParam(const HostNetwork& net);
+
+/// "255.255.240.0" for 20.
+std::string Ipv4Netmask(unsigned prefix);
+
+}  // namespace agent

@@ -1,0 +1,203 @@
+#include "agent/host_network.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "agent/network_config.h"
+#include "tests/unit/fake_sys.h"
+
+namespace agent {
+namespace {
+
+// A DigitalOcean-like droplet as /proc and /sys show it: ens3 (public, plus
+// the anchor address), ens4 (private), lo, and docker0 (no device behind it).
+testing_support::FakeSys Droplet() {
+  testing_support::FakeSys sys;
+  sys.files["/proc/net/dev"] =
+      "Inter-|   Receive                            |  Transmit\n"
+      " face |bytes    packets errs drop fifo frame|bytes\n"
+      "    lo: 1 2 0 0 0 0 0 0 1 2 0 0 0 0 0 0\n"
+      "docker0: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+      "  ens4: 5 6 0 0 0 0 0 0 5 6 0 0 0 0 0 0\n"
+      "  ens3: 3 4 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n";
+  auto dev = [&](const std::string& name, const char* type, const char* index, const char* mac, bool device) {
+    sys.files["/sys/class/net/" + name + "/type"] = std::string(type) + "\n";
+    sys.files["/sys/class/net/" + name + "/ifindex"] = std::string(index) + "\n";
+    sys.files["/sys/class/net/" + name + "/address"] = std::string(mac) + "\n";
+    if (device) sys.files["/sys/class/net/" + name + "/device/uevent"] = "DRIVER=virtio_net\n";
+  };
+  dev("lo", "772", "1", "00:00:00:00:00:00", false);
+  dev("ens3", "1", "2", "aa:bb:cc:00:00:03", true);
+  dev("ens4", "1", "3", "aa:bb:cc:00:00:04", true);
+  dev("docker0", "1", "4", "02:42:00:00:00:01", false);
+  sys.addresses = {{"lo", "127.0.0.1", 8, false},         {"ens3", "203.0.113.5", 20, false},
+                   {"ens3", "10.17.0.5", 16, false},      {"ens4", "10.136.0.9", 16, false},
+                   {"docker0", "172.17.0.1", 16, false},  {"lo", "::1", 128, true},
+                   {"ens3", "2001:db8::5", 64, true},     {"ens3", "fe80::a8bb:ccff:fe00:3", 64, true}};
+  // 203.0.113.1 is CB 00 71 01 in memory: the little-endian %08X of it is 017100CB.
+  sys.files["/proc/net/route"] =
+      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+      "ens3\t00000000\t017100CB\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+      "ens3\t007000CB\t00000000\t0001\t0\t0\t0\t00F0FFFF\t0\t0\t0\n"
+      "ens4\t0000000A\t0100880A\t0003\t0\t0\t0\t000000FF\t0\t0\t0\n"
+      "docker0\t000011AC\t010011AC\t0003\t0\t0\t0\t0000FFFF\t0\t0\t0\n";
+  sys.files["/proc/net/ipv6_route"] =
+      "20010db8000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 "
+      "00000100 00000001 00000000 00000001     ens3\n"
+      "00000000000000000000000000000000 00 00000000000000000000000000000000 00 20010db8000000000000000000000001 "
+      "00000400 00000001 00000000 00000003     ens3\n"
+      "00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 "
+      "ffffffff 00000001 00000000 00200200       lo\n";
+  sys.files["/etc/resolv.conf"] = "# stub\nnameserver 127.0.0.53\noptions edns0 trust-ad\nsearch example.internal\n";
+  sys.files["/run/systemd/resolve/resolv.conf"] = "nameserver 67.207.67.2\nnameserver 67.207.67.3\n";
+  return sys;
+}
+
+TEST(HostNetworkTest, CapturesPhysicalInterfacesRoutesAndResolvedsUpstream) {
+  auto sys = Droplet();
+  auto net = CaptureHostNetwork(sys);
+  ASSERT_TRUE(net) << net.error().message();
+  ASSERT_EQ(net->interfaces.size(), 2u);
+  EXPECT_EQ(net->interfaces[0].name, "ens3");
+  EXPECT_EQ(net->interfaces[0].ramos_name, "eth0");  // ifindex 2 comes first
+  EXPECT_EQ(net->interfaces[0].mac, "aa:bb:cc:00:00:03");
+  EXPECT_EQ(net->interfaces[0].addresses,
+            (std::vector<std::string>{"203.0.113.5/20", "10.17.0.5/16", "2001:db8::5/64"}));
+  EXPECT_EQ(net->interfaces[1].name, "ens4");
+  EXPECT_EQ(net->interfaces[1].ramos_name, "eth1");
+  ASSERT_EQ(net->routes.size(), 3u);  // not the connected route, not docker0's, not lo's reject route
+  EXPECT_EQ(net->routes[0].destination, "0.0.0.0/0");
+  EXPECT_EQ(net->routes[0].gateway, "203.0.113.1");
+  EXPECT_EQ(net->routes[0].interface, "ens3");
+  EXPECT_EQ(net->routes[1].destination, "10.0.0.0/8");
+  EXPECT_EQ(net->routes[1].gateway, "10.136.0.1");
+  EXPECT_EQ(net->routes[2].destination, "::/0");
+  EXPECT_EQ(net->routes[2].gateway, "2001:db8::1");
+  EXPECT_TRUE(net->routes[2].ipv6);
+  EXPECT_EQ(net->nameservers, (std::vector<std::string>{"67.207.67.2", "67.207.67.3"}));
+  EXPECT_EQ(net->search, (std::vector<std::string>{"example.internal"}));
+}
+
+TEST(HostNetworkTest, PlainResolvConfIsTakenAsItIsWithoutLoopbackServers) {
+  auto sys = Droplet();
+  sys.files["/etc/resolv.conf"] = "nameserver 1.1.1.1\nnameserver 127.0.0.1\nnameserver 2606:4700::1111\ndomain corp\n";
+  auto net = CaptureHostNetwork(sys);
+  ASSERT_TRUE(net);
+  EXPECT_EQ(net->nameservers, (std::vector<std::string>{"1.1.1.1", "2606:4700::1111"}));
+  EXPECT_EQ(net->search, (std::vector<std::string>{"corp"}));
+}
+
+TEST(HostNetworkTest, MissingTablesAreEmptyButNoDeviceListIsAnError) {
+  testing_support::FakeSys bare;
+  bare.files["/proc/net/dev"] = "h1\nh2\n";
+  auto net = CaptureHostNetwork(bare);
+  ASSERT_TRUE(net);
+  EXPECT_TRUE(net->interfaces.empty() && net->routes.empty() && net->nameservers.empty());
+  testing_support::FakeSys none;
+  auto failed = CaptureHostNetwork(none);
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().hint().find("--network dhcp"), std::string::npos);
+}
+
+TEST(HostNetworkTest, AutoIsStaticOnlyOnDigitalOcean) {
+  EXPECT_EQ(*ChooseNetworkMode("auto", true), NetworkMode::kStatic);
+  EXPECT_EQ(*ChooseNetworkMode("auto", false), NetworkMode::kDhcp);
+  EXPECT_EQ(*ChooseNetworkMode("dhcp", true), NetworkMode::kDhcp);
+  EXPECT_EQ(*ChooseNetworkMode("static", false), NetworkMode::kStatic);
+  auto bad = ChooseNetworkMode("manual", false);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().kind(), base::ErrorKind::kUsage);
+}
+
+TEST(HostNetworkTest, InterfacesFileStatic) {
+  auto sys = Droplet();
+  auto net = *CaptureHostNetwork(sys);
+  EXPECT_EQ(InterfacesFile(net, NetworkMode::kStatic),
+            "# Written by bootrino (network: static). Interfaces are named as a kernel without udev renaming names them;\n"
+            "# the comment above each names its MAC address on the host that installed this OS.\n"
+            "\n"
+            "auto lo\n"
+            "iface lo inet loopback\n"
+            "\n"
+            "# aa:bb:cc:00:00:03 (ens3 on the host)\n"
+            "auto eth0\n"
+            "iface eth0 inet static\n"
+            "\taddress 203.0.113.5\n"
+            "\tnetmask 255.255.240.0\n"
+            "\tgateway 203.0.113.1\n"
+            "\tup ip addr add 10.17.0.5/16 dev eth0\n"
+            "iface eth0 inet6 static\n"
+            "\taddress 2001:db8::5\n"
+            "\tnetmask 64\n"
+            "\tgateway 2001:db8::1\n"
+            "\n"
+            "# aa:bb:cc:00:00:04 (ens4 on the host)\n"
+            "auto eth1\n"
+            "iface eth1 inet static\n"
+            "\taddress 10.136.0.9\n"
+            "\tnetmask 255.255.0.0\n"
+            "\tup ip route add 10.0.0.0/8 via 10.136.0.1 dev eth1\n");
+}
+
+TEST(HostNetworkTest, InterfacesFileDhcpAndEmpty) {
+  auto sys = Droplet();
+  auto net = *CaptureHostNetwork(sys);
+  std::string dhcp = InterfacesFile(net, NetworkMode::kDhcp);
+  EXPECT_NE(dhcp.find("auto eth0\niface eth0 inet dhcp\n"), std::string::npos);
+  EXPECT_NE(dhcp.find("auto eth1\niface eth1 inet dhcp\n"), std::string::npos);
+  EXPECT_EQ(dhcp.find("static"), std::string::npos);
+  std::string empty = InterfacesFile(HostNetwork{}, NetworkMode::kDhcp);
+  EXPECT_TRUE(empty.ends_with("auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n")) << empty;
+}
+
+TEST(HostNetworkTest, ResolvConfAndAlpineIpParam) {
+  auto sys = Droplet();
+  auto net = *CaptureHostNetwork(sys);
+  EXPECT_EQ(ResolvConf(net), "# Written by bootrino: the name servers of the host that installed this OS.\n"
+                             "nameserver 67.207.67.2\nnameserver 67.207.67.3\nsearch example.internal\n");
+  EXPECT_EQ(ResolvConf(HostNetwork{}), "");
+  EXPECT_EQ(AlpineIpParam(net), "ip=203.0.113.5::203.0.113.1:255.255.240.0::eth0:none:67.207.67.2:67.207.67.3");
+  net.routes.erase(net.routes.begin());  // no IPv4 default route: nothing to say
+  EXPECT_EQ(AlpineIpParam(net), "");
+  EXPECT_EQ(Ipv4Netmask(0), "0.0.0.0");
+  EXPECT_EQ(Ipv4Netmask(32), "255.255.255.255");
+  EXPECT_EQ(Ipv4Netmask(23), "255.255.254.0");
+}
+
+// The Tiny Core script finds interfaces by MAC and is valid sh.
+TEST(HostNetworkTest, TinyCoreScript) {
+  auto sys = Droplet();
+  auto net = *CaptureHostNetwork(sys);
+  std::string script = TinyCoreNetworkScript(net);
+  for (const char* line : {"IF=$(iface aa:bb:cc:00:00:03)", "\tifconfig \"$IF\" 203.0.113.5 netmask 255.255.240.0 up\n",
+                           "\tifconfig \"$IF:1\" 10.17.0.5 netmask 255.255.0.0 up\n",
+                           "\tifconfig \"$IF\" add 2001:db8::5/64\n", "\troute add default gw 203.0.113.1 dev \"$IF\"\n",
+                           "\troute -A inet6 add ::/0 gw 2001:db8::1 dev \"$IF\"\n",
+                           "\troute add -net 10.0.0.0 netmask 255.0.0.0 gw 10.136.0.1 dev \"$IF\"\n",
+                           "nameserver 67.207.67.2\n"}) {
+    EXPECT_NE(script.find(line), std::string::npos) << line << "\n---\n" << script;
+  }
+  const std::string path = std::filesystem::temp_directory_path() / ("bootrino-tc-net-" + std::to_string(getpid()));
+  std::ofstream(path) << script;
+  EXPECT_EQ(std::system(("sh -n '" + path + "'").c_str()), 0) << script;
+  std::filesystem::remove(path);
+}
+
+TEST(HostNetworkTest, JsonNamesBothInterfaceNames) {
+  auto sys = Droplet();
+  auto j = NetworkJson(*CaptureHostNetwork(sys), NetworkMode::kStatic);
+  EXPECT_EQ(j["mode"], "static");
+  EXPECT_EQ(j["interfaces"][0]["name"], "eth0");
+  EXPECT_EQ(j["interfaces"][0]["hostName"], "ens3");
+  EXPECT_EQ(j["routes"][1]["interface"], "eth1");
+  EXPECT_EQ(j["nameservers"][0], "67.207.67.2");
+  EXPECT_NE(DescribeNetwork(*CaptureHostNetwork(sys), NetworkMode::kStatic).find("eth0 (aa:bb:cc:00:00:03, ens3 here) "
+                                                                                  "203.0.113.5/20"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace agent

@@ -7,6 +7,7 @@
 
 #include "agent/report.h"
 #include "base/sys.h"
+#include "kexec/archive.h"
 #include "kexec/cmdline.h"
 #include "kexec/initrd.h"
 
@@ -68,35 +69,36 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
     }
   }
   // What every boot of this install shares, and what only the kexec boot has.
-  std::vector<kexec::OverlayFile> every_boot = {
-      {"etc/bootrino/manifest.json", ManifestJson(vm).dump(2) + "\n", 0644}};
-  if (!settings.ssh_keys.empty()) {
-    std::string keys;
-    for (const auto& k : settings.ssh_keys) keys += k + "\n";
-    every_boot.push_back({"root/.ssh/authorized_keys", keys, 0600});
-  }
-  if (!settings.hostname.empty()) every_boot.push_back({"etc/hostname", settings.hostname + "\n", 0644});
-  if (!settings.status_url.empty()) {
-    every_boot.push_back({"etc/bootrino/status-url", settings.status_url + "\n", 0644});
-  }
-  std::vector<kexec::OverlayFile> first_boot = every_boot;
+  std::vector<std::string> payload_names = {plans.disk.kernel.name};
+  for (const auto& f : plans.disk.files) payload_names.push_back(f.name);
+  ASSIGN_OR_RETURN(PersonalFiles personal, Personalise(vm.manifest.boot->personalisation, settings,
+                                                       ManifestJson(vm).dump(2) + "\n", plans.boot_id, payload_names));
+  std::vector<kexec::OverlayFile> first_boot = personal.overlay;
   first_boot.push_back({"etc/bootrino/boot-id", plans.boot_id + "\n", 0644});
   ASSIGN_OR_RETURN(std::string once, kexec::BuildOverlay(first_boot));
-  ASSIGN_OR_RETURN(std::string persistent, kexec::BuildOverlay(every_boot));
+  if (!personal.kexec_extra.empty()) {
+    // A second newc archive right after the first (whose length is a multiple of 4): the kernel reads on.
+    ASSIGN_OR_RETURN(std::string extra, kexec::BuildArchive(personal.kexec_extra, kexec::ArchiveFormat::kCpioNewc));
+    once += extra;
+  }
+  ASSIGN_OR_RETURN(std::string persistent, kexec::BuildOverlay(personal.overlay));
   plans.kexec.initrd_path = fetch::StageMetaPath(dir, "initrd.img");
   ASSIGN_OR_RETURN(std::uint64_t initrd_bytes, kexec::ComposeInitrd(initrds, once, plans.kexec.initrd_path));
-  kexec::CmdlineInputs inputs{payload.cmdline, host.cmdline, host.consoles, {"bootrino.id=" + plans.boot_id}};
+  kexec::CmdlineInputs inputs{payload.cmdline, host.cmdline, host.consoles, personal.kexec_params};
+  inputs.bootrino_params.push_back("bootrino.id=" + plans.boot_id);
   ASSIGN_OR_RETURN(plans.kexec.cmdline, kexec::ComposeCmdline(inputs, arch));
-  inputs.bootrino_params.clear();
+  inputs.bootrino_params = personal.disk_params;
   ASSIGN_OR_RETURN(plans.disk.cmdline, kexec::ComposeCmdline(inputs, arch));
   const std::string disk_initrd = fetch::StageMetaPath(dir, "disk-initrd.img");
   ASSIGN_OR_RETURN(std::uint64_t disk_initrd_bytes, kexec::ComposeInitrd(initrds, persistent, disk_initrd));
   plans.disk.initrds.push_back({kDiskInitrdName, disk_initrd, "", disk_initrd_bytes});
+  plans.disk.files.insert(plans.disk.files.end(), personal.boot_partition.begin(), personal.boot_partition.end());
+  plans.personal = personal.summary;
   plans.disk.title = vm.manifest.meta.name + (vm.manifest.meta.version.empty() ? "" : " " + vm.manifest.meta.version);
   events.Emit("plan", "ok", {{"kernel", plans.kexec.kernel_path}, {"initrd", plans.kexec.initrd_path},
                              {"initrdBytes", initrd_bytes}, {"initrdParts", initrds.size() + 1},
                              {"cmdline", plans.kexec.cmdline}, {"diskCmdline", plans.disk.cmdline},
-                             {"bootId", plans.boot_id}});
+                             {"bootId", plans.boot_id}, {"personalisation", plans.personal}});
   return plans;
 }
 

@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "agent/events.h"
+#include "agent/personalise.h"
 #include "base/result.h"
 #include "disk/write.h"
 #include "fetch/stage.h"
@@ -20,6 +23,7 @@ struct BootPlans {
   kexec::BootPlan kexec;
   disk::BootFiles disk;
   std::string boot_id;
+  nlohmann::ordered_json personal;  ///< what Personalise generated, for the plan report
 };
 
 /// Where the host's console settings come from: this machine, or (for a disk
@@ -31,16 +35,9 @@ struct HostConsoles {
   static HostConsoles CloudDefault();
 };
 
-/// What the RAM OS gets from this instance (user-data, the metadata service):
-/// it lands in the initrd overlay, for the kexec boot and every firmware boot.
-struct RamOsSettings {
-  std::vector<std::string> ssh_keys;  ///< root's authorized_keys lines
-  std::string hostname;
-  std::string status_url;  ///< where the RAM OS may report "booted"
-};
-
 /// Composes both plans; their initrds (each the manifest's initrds + an
-/// overlay) are written into the stage directory `dir`.
+/// overlay) are written into the stage directory `dir`. `settings` reach the
+/// RAM OS as the manifest's personalisation style says (agent/personalise.h).
 [[nodiscard]] base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm,
                                                const std::vector<fetch::StagedFile>& staged, const std::string& dir,
                                                const std::string& arch, const HostConsoles& host,

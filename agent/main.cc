@@ -79,6 +79,10 @@ int Main(int argc, char** argv) {
                   "finds it in /etc/bootrino/status-url to report its own arrival");
   run->add_flag("!--no-instance-settings", run_options.instance_settings,
                 "do not give the RAM OS this instance's SSH keys and hostname (from its user-data and metadata service)");
+  run->add_option("--network", run_options.network,
+                  "the RAM OS's network: 'dhcp' (its own), 'static' (this host's addresses, routes and DNS written "
+                  "into it), 'auto' (static on DigitalOcean, which has no DHCP; else dhcp)")
+      ->default_val(run_options.network)->check(CLI::IsMember({"auto", "dhcp", "static"}));
   run->add_flag("--from-userdata", run_options.from_userdata,
                 "take the reference and settings from this instance's user-data (see `bootrino userdata`)");
   run->add_option("--userdata-file", run_options.userdata_file, "with --from-userdata: read this file instead")

@@ -22,6 +22,7 @@
 #include "fetch/url.h"
 #include "kexec/load.h"
 #include "kexec/preflight.h"
+#include "userdata/userdata.h"
 
 namespace agent {
 namespace {
@@ -60,8 +61,34 @@ std::uint64_t LoadMemory(const fetch::ArchPayload& payload) {
   return payload.kernel.size + 3 * initrds;
 }
 
+// What the RAM OS gets from this instance, and where it goes.
+void PrintPersonal(const BootPlans& plans, const RamOsSettings& settings, bool disk) {
+  const auto& p = plans.personal;
+  const std::string style = p["style"].get<std::string>();
+  if (style == "none") {
+    std::printf("  personal none: the manifest takes no SSH keys, hostname or network (only /etc/bootrino)\n");
+  } else {
+    std::string where = "the initrd overlay";
+    for (const auto& f : p["bootPartition"]) {
+      where += ", " + f["name"].get<std::string>() + (disk ? " on the boot partition" : " for a boot partition not written");
+    }
+    std::printf("  personal %s: %zu SSH key(s)%s in %s\n", style.c_str(), settings.ssh_keys.size(),
+                settings.hostname.empty() ? "" : (", hostname " + settings.hostname).c_str(), where.c_str());
+  }
+  auto join = [](const nlohmann::ordered_json& params) {
+    std::string out;
+    for (const auto& x : params) out += (out.empty() ? "" : " ") + x.get<std::string>();
+    return out.empty() ? std::string("nothing") : out;
+  };
+  if (!p["kexecParams"].empty() || !p["diskParams"].empty()) {
+    std::printf("           the kexec boot adds %s; firmware boots add %s\n", join(p["kexecParams"]).c_str(),
+                join(p["diskParams"]).c_str());
+  }
+  std::printf("  network  %s\n", DescribeNetwork(settings.network, settings.network_mode).c_str());
+}
+
 void PrintPlan(const fetch::VerifiedManifest& vm, const std::string& arch, const std::vector<fetch::StagedFile>& staged,
-               const BootPlans& plans, const std::optional<disk::TargetDisk>& target,
+               const BootPlans& plans, const RamOsSettings& settings, const std::optional<disk::TargetDisk>& target,
                const std::optional<disk::PreparedDisk>& prepared) {
   std::printf("plan for %s (%s): %s %s, manifest verified by %s\n", arch.c_str(), fetch::RedactUrl(vm.url).c_str(),
               vm.manifest.meta.name.c_str(), vm.manifest.meta.version.c_str(), vm.verified_by.c_str());
@@ -71,6 +98,7 @@ void PrintPlan(const fetch::VerifiedManifest& vm, const std::string& arch, const
   }
   std::printf("  initrd  the manifest's initrds in order + a bootrino overlay (/etc/bootrino)\n");
   std::printf("  cmdline %s\n", plans.kexec.cmdline.c_str());
+  PrintPersonal(plans, settings, prepared.has_value());
   if (vm.manifest.boot->after_stage) {
     std::printf("  hook    %s runs after staging\n", vm.manifest.boot->after_stage->function.c_str());
   }
@@ -168,16 +196,19 @@ base::Result<void> CheckRunOptions(const RunOptions& options) {
 }
 
 void PrintDryRun(const fetch::VerifiedManifest& vm, const std::vector<fetch::StagedFile>& staged,
-                 const BootPlans& plans, const RunState& state, bool as_json, const std::string& dir) {
+                 const BootPlans& plans, const RamOsSettings& settings, const RunState& state, bool as_json,
+                 const std::string& dir) {
   if (as_json) {
     json out = {{"dryRun", true}, {"arch", state.arch}, {"manifest", ManifestJson(vm)}, {"files", json::array()},
-                {"cmdline", plans.kexec.cmdline}, {"diskCmdline", plans.disk.cmdline}, {"stagedIn", dir}};
+                {"cmdline", plans.kexec.cmdline}, {"diskCmdline", plans.disk.cmdline}, {"stagedIn", dir},
+                {"personalisation", plans.personal},
+                {"network", NetworkJson(settings.network, settings.network_mode)}};
     for (const auto& s : staged) out["files"].push_back(FileJson(*s.item));
     out["disk"] = state.prepared ? json{{"device", state.target->device}, {"layout", disk::ToJson(state.prepared->layout)}}
                                  : json(nullptr);
     std::printf("%s\n", out.dump(2).c_str());
   } else {
-    PrintPlan(vm, state.arch, staged, plans, state.target, state.prepared);
+    PrintPlan(vm, state.arch, staged, plans, settings, state.target, state.prepared);
     std::printf("dry run: every file was fetched into RAM and verified, then discarded; nothing was changed\n");
   }
 }
@@ -222,7 +253,10 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
                                  : "--fallback=reboot: the new OS will boot through the firmware from the disk"));
   }
   state.arch = MachineArch(common);
-  const RamOsSettings settings = InstanceSettings(options, events);
+  RamOsSettings settings = InstanceSettings(options, events);
+  if (auto r = AddHostNetwork(options.network, base::RealSys(), userdata::HostSources().root, settings, events); !r) {
+    return Report(r.error(), events, "network");
+  }
   // 4a (before any transfer, as it is cheap): the disk to replace.
   auto target = ChooseDisk(options, state.arch, events);
   if (!target) {
@@ -262,7 +296,7 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
     state.prepared = std::move(*prepared);
   }
   if (options.dry_run) {
-    PrintDryRun(*vm, *staged, *plans, state, common.json, *dir);
+    PrintDryRun(*vm, *staged, *plans, settings, state, common.json, *dir);
     if (state.refusal) return Report(*state.refusal, events, "preflight");
     if (state.disk_refusal) return Report(*state.disk_refusal, events, "disk");
     return kExitOk;

@@ -52,6 +52,7 @@ int RunFromUserdata(const std::string& ref, CommonOptions common, RunOptions opt
   if (f.detach_timeout_s) options.detach_timeout_s = *f.detach_timeout_s;
   if (f.retries) common.transfer.tries = *f.retries;
   if (f.arch && common.arch.empty()) common.arch = *f.arch;
+  if (f.network && options.network == "auto") options.network = *f.network;
   common.insecure = common.insecure || f.insecure.value_or(false);
   common.trust_pems.insert(common.trust_pems.end(), config->trust_keys.begin(), config->trust_keys.end());
   options.ssh_keys = config->ssh_keys;

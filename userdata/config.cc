@@ -12,6 +12,7 @@ nlohmann::ordered_json OptionsJson(const RunFlags& o) {
   if (o.detach_timeout_s) j["detach_timeout"] = *o.detach_timeout_s;
   if (o.retries) j["retries"] = *o.retries;
   if (o.arch) j["arch"] = *o.arch;
+  if (o.network) j["network"] = *o.network;
   return j;
 }
 

@@ -17,6 +17,7 @@ constexpr RunFlagSpec kRunFlags[] = {
     {"detach_timeout", "--detach-timeout", RunFlagSpec::Type::kInt},
     {"retries", "--retries", RunFlagSpec::Type::kInt},
     {"arch", "--arch", RunFlagSpec::Type::kString},
+    {"network", "--network", RunFlagSpec::Type::kString},
 };
 
 constexpr std::string_view kArchitectures[] = {"x86_64", "aarch64"};
@@ -175,6 +176,11 @@ std::string SetRunFlag(RunFlags& flags, const RunFlagSpec& spec, std::string_vie
       if (n < 1 || n > 100) return "must be between 1 and 100";
       flags.retries = n;
     }
+    return "";
+  }
+  if (spec.key == "network") {
+    if (value != "auto" && value != "dhcp" && value != "static") return "must be auto, dhcp or static";
+    flags.network = std::string(value);
     return "";
   }
   if (std::find(std::begin(kArchitectures), std::end(kArchitectures), value) == std::end(kArchitectures)) {

@@ -215,6 +215,7 @@ void Apply(const Directive& d, Config& c) {
   if (o.detach_timeout_s) c.options.detach_timeout_s = o.detach_timeout_s;
   if (o.retries) c.options.retries = o.retries;
   if (o.arch) c.options.arch = o.arch;
+  if (o.network) c.options.network = o.network;
 }
 
 // The manifest: the bootrino: key's, else the first `bootrino run`'s; another one

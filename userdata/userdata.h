@@ -29,6 +29,7 @@ struct RunFlags {
   std::optional<int> detach_timeout_s;  ///< --detach-timeout, 1..86400
   std::optional<int> retries;           ///< --retries, 1..100
   std::optional<std::string> arch;      ///< --arch: x86_64 or aarch64
+  std::optional<std::string> network;   ///< --network: auto, dhcp or static
 };
 
 /// What bootrino takes from user-data and the metadata service.

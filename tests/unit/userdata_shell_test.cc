@@ -94,7 +94,7 @@ TEST(UserdataShell, VariablesSetInTheScriptAreExpanded) {
 
 TEST(UserdataRunArgs, TheStrictSetOfFlags) {
   auto d = ParseRunArgs({"--yes", kRef, "--dry-run", "--detach", "--detach-timeout", "120", "--retries=4", "--arch",
-                         "x86_64", "--insecure", "--status-url", "https://s.example.com/e"});
+                         "x86_64", "--insecure", "--status-url", "https://s.example.com/e", "--network=static"});
   ASSERT_TRUE(d) << d.error().message();
   EXPECT_EQ(d->manifest, kRef);
   EXPECT_EQ(d->yes, true);
@@ -104,6 +104,7 @@ TEST(UserdataRunArgs, TheStrictSetOfFlags) {
   EXPECT_EQ(d->options.detach_timeout_s, 120);
   EXPECT_EQ(d->options.retries, 4);
   EXPECT_EQ(d->options.arch, "x86_64");
+  EXPECT_EQ(d->options.network, "static");
   EXPECT_EQ(d->status_url, "https://s.example.com/e");
 
   auto error = [](const std::vector<std::string>& args) {
@@ -112,7 +113,8 @@ TEST(UserdataRunArgs, TheStrictSetOfFlags) {
   };
   EXPECT_EQ(error({kRef, "--json"}),
             "`bootrino run --json` cannot come from user-data; user-data may give --yes, --status-url, --dry-run, "
-            "--detach, --insecure, --detach-timeout, --retries, --arch");
+            "--detach, --insecure, --detach-timeout, --retries, --arch, --network");
+  EXPECT_EQ(error({kRef, "--network", "manual"}), "--network \"manual\": must be auto, dhcp or static");
   EXPECT_EQ(error({kRef, "-y"}).substr(0, 18), "`bootrino run -y` ");
   EXPECT_EQ(error({kRef, "--yes=true"}), "--yes takes no value (found \"--yes=true\")");
   EXPECT_EQ(error({kRef, "--retries"}), "--retries needs a value");

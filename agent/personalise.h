@@ -1,0 +1,66 @@
+// What the RAM OS takes from this instance (SSH keys, hostname, network), in
+// the shape the manifest's personalisation style names: files in bootrino's
+// initrd overlay (`overlay`), an Alpine apkovl (`apkovl`), a Tiny Core
+// mydata.tgz (`tinycore-mydata`). docs/manifest.md says where each lands and
+// why; this is the one place that decides it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/events.h"
+#include "agent/host_network.h"
+#include "base/result.h"
+#include "base/sys.h"
+#include "disk/write.h"
+#include "fetch/manifest.h"
+#include "kexec/archive.h"
+#include "kexec/initrd.h"
+
+namespace agent {
+
+/// What the RAM OS gets from this instance (user-data, the metadata service, the host's network).
+struct RamOsSettings {
+  std::vector<std::string> ssh_keys;  ///< root's authorized_keys lines
+  std::string hostname;
+  std::string status_url;  ///< where the RAM OS may report "booted"
+  HostNetwork network;     ///< empty for an image made elsewhere
+  NetworkMode network_mode = NetworkMode::kDhcp;
+};
+
+/// Where the personalisation goes, for both ways the RAM OS boots.
+struct PersonalFiles {
+  std::vector<kexec::OverlayFile> overlay;          ///< bootrino's cpio overlay, every boot
+  std::vector<kexec::ArchiveEntry> kexec_extra;     ///< more initrd members (newc) for the kexec boot only
+  std::vector<disk::BootFile> boot_partition;       ///< generated files on the boot partition
+  std::vector<std::string> kexec_params, disk_params;  ///< kernel parameters each boot adds
+  nlohmann::ordered_json summary;                   ///< for the plan report: style, files, parameters
+};
+
+/// Fills `settings.network_mode` from --network `option` ("auto" is static on
+/// DigitalOcean, which DMI under `dmi_root` names) and `settings.network` from
+/// this host through `sys`. kUsage for an unknown option; kPreflight when a
+/// static network is wanted and the host has no address to give. In dhcp mode
+/// a host that cannot be read is only a warning (network.json stays empty).
+[[nodiscard]] base::Result<void> AddHostNetwork(std::string_view option, base::Sys& sys, const std::string& dmi_root,
+                                                RamOsSettings& settings, Events& events);
+
+/// Generated names on the boot partition.
+inline constexpr const char* kApkovlName = "bootrino.apkovl.tar.gz";
+inline constexpr const char* kMydataName = "tce/mydata.tgz";
+
+/// Tiny Core's user (tc-config's adduser; the uid and group its home files take).
+inline constexpr unsigned kTinyCoreUid = 1001, kTinyCoreStaffGid = 50;
+
+/// The files and parameters for `style`. `manifest_json` lands in
+/// etc/bootrino/manifest.json; `boot_id` only reaches the kexec boot;
+/// `payload_names` (the manifest's files on the boot partition) must not
+/// collide with generated ones. kManifest for a collision, kUsage for a
+/// hostname or SSH key that cannot be written safely.
+[[nodiscard]] base::Result<PersonalFiles> Personalise(fetch::Personalisation style, const RamOsSettings& settings,
+                                                      const std::string& manifest_json, const std::string& boot_id,
+                                                      const std::vector<std::string>& payload_names);
+
+}  // namespace agent

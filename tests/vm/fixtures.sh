@@ -29,6 +29,7 @@
 #   www/tinycore-like/   a sample RAM OS shaped like Tiny Core + bootrino.sh
 #   www/broken/          alpine-like with one flipped byte in initramfs-virt (size unchanged)
 #   www/huge/            a manifest whose 1 GiB initrd (a sparse file of zeros) fits in no small VM
+#   www/faults/          alpine-like's files with manifests that each fail before the disk commit
 #   versions.txt         what the fixtures were built from
 # KEY names the kernel and busybox-static package versions plus a hash of this script, so an
 # apt-get update that brings a new kernel, or an edit here, builds a fresh set. Downloaded .debs are
@@ -561,6 +562,69 @@ collect_modules() {
   ((${#mods[@]} == 0)) || printf '%s\n' "${mods[@]}" >"$list"
 }
 
+# fault_samples WWW: WWW/faults/, alpine-like's files (hard links) and manifests derived from its
+# manifest that each make `bootrino run` fail in one way before the commit point (the VM tests
+# test_disk_untouched.sh and test_faults_untouched.sh run them against a disk-booted host):
+#   hook-fails.sh       the afterStage hook prints a line and exits 3
+#   hook-hangs.sh       the hook sleeps far past its 2 s timeoutSeconds
+#   min-ram.sh          minRamMiB 4096
+#   disk-too-small.sh   disk.bootPartitionMiB 4096: more than the whole 2 GiB host disk
+#   wrong-length.sh     the initrd's declared size is one byte more than the file's
+#   http-404.sh, http-503.sh, reset-mid-file.sh, stall-mid-file.sh   the initrd through a fault
+#                       URL of tests/integration/fault_server.py, on every try: status=404,
+#                       status=503, drop=50%,rst (a TCP reset half way through what is asked),
+#                       stall=30@400000 (400000 bytes of what is asked, then 30 s of silence)
+fault_samples() {
+  local www=$1
+  mkdir -p "$www/faults"
+  ln "$www"/alpine-like/{vmlinuz-virt,initramfs-virt,modloop-virt} "$www/faults/"
+  python3 - "$www/alpine-like/bootrino.sh" "$www/faults" <<'PY'
+import copy, json, os, sys
+src, out = sys.argv[1:]
+head, rest = open(src).read().split('read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n', 1)
+body, tail = rest.split("\nBOOTRINOJSONMARKER\n", 1)
+base = json.loads(body)
+
+def variant(name, change, hook_body=None):
+    meta = copy.deepcopy(base)
+    meta["name"] = "fault-" + name
+    boot = meta["boot"]
+    change(boot, boot["architectures"]["x86_64"])
+    text = "#!/bin/sh\n# bootrino VM test sample: fails before the commit point (" + name + ")\n"
+    text += 'read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n' + json.dumps(meta, indent=2) + "\nBOOTRINOJSONMARKER\n"
+    text += tail if hook_body is None else "\nbootrino_after_stage() {\n" + hook_body + "}\n"
+    open(os.path.join(out, name + ".sh"), "w").write(text)
+
+def hook(timeout):
+    def change(boot, arch):
+        boot["hooks"] = {"afterStage": {"function": "bootrino_after_stage", "timeoutSeconds": timeout}}
+    return change
+
+def initrd_url(url):
+    def change(boot, arch):
+        arch["initrds"][0]["url"] = url
+    return change
+
+def set_boot(key, value):
+    def change(boot, arch):
+        boot[key] = value
+    return change
+
+def longer(boot, arch):
+    arch["initrds"][0]["size"] += 1
+
+variant("hook-fails", hook(30), '    echo "fault sample: the hook refuses this stage"\n    exit 3\n')
+variant("hook-hangs", hook(2), "    sleep 600\n")
+variant("min-ram", set_boot("minRamMiB", 4096))
+variant("disk-too-small", set_boot("disk", {"bootPartitionMiB": 4096}))
+variant("wrong-length", longer)
+variant("http-404", initrd_url("/_f/status=404/faults/initramfs-virt"))
+variant("http-503", initrd_url("/_f/status=503/faults/initramfs-virt"))
+variant("reset-mid-file", initrd_url("/_f/drop=50%25,rst/faults/initramfs-virt"))
+variant("stall-mid-file", initrd_url("/_f/stall=30@400000/faults/initramfs-virt"))
+PY
+}
+
 build_fixtures() {
   local out=$1 kdeb bbdeb
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-fixtures.XXXXXX")
@@ -631,6 +695,8 @@ PY
   ln "$out/vmlinuz" "$h/vmlinuz"
   truncate -s 1G "$h/initrd.img"
   write_manifest "$h/bootrino.sh" huge overlay 64 "quiet" vmlinuz initrd.img
+
+  fault_samples "$out/www"
 
   {
     echo "kernel $KPKG $KVER"

@@ -158,6 +158,17 @@ it was not installed" \
 
 cleanup() { [ -n "${PARTS:-}" ] && rm -rf "$PARTS"; }
 
+# noexec DIR: whether DIR is on a file system mounted noexec, where nothing can run (Debian's and
+# Ubuntu's initramfs mounts /run so). /proc/mounts: the options of the last, longest mount point
+# DIR is under.
+noexec() {
+  [ -r /proc/mounts ] || return 1
+  awk -v dir="$1/" '
+    { mp = $2; gsub(/\\040/, " ", mp); if (mp != "/") mp = mp "/" }
+    index(dir, mp) == 1 && length(mp) >= best { best = length(mp); opts = $4 }
+    END { exit !(("," opts ",") ~ /,noexec,/) }' /proc/mounts
+}
+
 main() {
   BASE_URL=${BOOTRINO_BASE_URL:-} KEY=${BOOTRINO_KEY:-} DIR=${BOOTRINO_DIR:-} INSTALL_ONLY=0
   TRIES=${BOOTRINO_TRIES:-4} RETRY_DELAY=${BOOTRINO_RETRY_DELAY:-2}
@@ -198,8 +209,9 @@ packaging/release.sh)" "pass --base-url URL (or set BOOTRINO_BASE_URL) to the di
   fi
   BASE_URL=${BASE_URL%/}
 
+  OWN_DIR=0
   if [ -z "$DIR" ]; then
-    DIR=/run/bootrino
+    DIR=/run/bootrino OWN_DIR=1
     if [ "$(id -u)" != 0 ]; then
       if [ "$INSTALL_ONLY" = 1 ]; then
         hint="re-run it as root: curl -fsSL URL/install.sh | sudo sh -s -- --install-only, or pick a directory you \
@@ -222,6 +234,15 @@ is never installed unverified" 2
 
   mkdir -p "$DIR" || die "cannot create $DIR" "choose another directory with --dir DIR" 2
   DIR=$(cd "$DIR" && pwd) || die "cannot enter $DIR" "choose another directory with --dir DIR" 2
+  if noexec "$DIR"; then
+    [ "$OWN_DIR" = 1 ] || die "$DIR is on a file system mounted noexec: a program installed there cannot run" \
+      "choose a directory that allows programs with --dir DIR (in RAM: mount -t tmpfs tmpfs DIR first)" 2
+    # Still RAM, and nothing else is mounted there: a small tmpfs of its own that allows programs.
+    mount -t tmpfs -o mode=0755,nosuid,nodev,size=64m bootrino "$DIR" ||
+      die "$(dirname "$DIR") is mounted noexec and a tmpfs could not be mounted on $DIR" \
+        "choose a directory that allows programs with --dir DIR" 2
+    say "$(dirname "$DIR") does not allow programs to run (noexec): mounted a 64 MiB tmpfs on $DIR"
+  fi
   PARTS=$DIR/.install.$$  # the downloads, until verified: never run from here
   trap cleanup EXIT
   trap 'exit 130' INT TERM

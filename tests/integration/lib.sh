@@ -15,11 +15,13 @@ mkdir -p "$WWW"
 export BOOTRINO_USERDATA_ROOT="$WORK/no-instance"
 mkdir -p "$BOOTRINO_USERDATA_ROOT"
 PIDS=()
+MOUNTS=()  # file systems a test mounted under $WORK: unmounted before $WORK goes
 cleanup() {
-  local pid
+  local pid m
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$WORK"
+  for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  grep -qF " $WORK/" /proc/mounts || rm -rf "$WORK"
 }
 trap cleanup EXIT
 

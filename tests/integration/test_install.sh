@@ -31,7 +31,7 @@ tools() {
   local dir=$WORK/$1 cmd
   shift
   mkdir -p "$dir"
-  for cmd in uname id mkdir chmod mv rm tr sed grep sleep sha256sum "$@"; do
+  for cmd in uname id mkdir chmod mv rm tr sed grep sleep sha256sum awk mount dirname "$@"; do
     ln -sf "$(command -v "$cmd")" "$dir/$cmd"
   done
   echo "$dir"
@@ -227,3 +227,18 @@ expect_err "no arguments for bootrino run"
 install 0 "${SHELLS[0]}" "$PATH_CURL" --help
 expect_err "usage: install.sh"
 ok "dash: no arguments: usage"
+
+# A --dir on a file system mounted noexec (as Debian's and Ubuntu's /run is) is refused before any
+# download: nothing installed there could run. The default /run/bootrino gets a tmpfs of its own
+# instead, which tests/vm/test_cloud_init.sh shows on a real Debian instance.
+[[ $(id -u) == 0 ]] || fail "this case mounts a noexec tmpfs under $WORK: run the tests as root"
+mkdir -p "$WORK/noexec"
+mount -t tmpfs -o noexec,size=1m bootrino-test "$WORK/noexec"
+MOUNTS+=("$WORK/noexec")
+before=$(requests_for '"/rel/bootrino-x86_64"' | wc -l)
+install 2 "${SHELLS[0]}" "$PATH_CURL" --install-only --base-url "$BASE" --dir "$WORK/noexec/bin"
+expect_err "is on a file system mounted noexec"
+expect_err "what to do: choose a directory that allows programs"
+[[ $(settled_count '"/rel/bootrino-x86_64"' "$before") == "$before" ]] || fail "noexec --dir still downloaded"
+ok "dash: a --dir mounted noexec is refused with what to do, before any download"
+

@@ -426,7 +426,28 @@ base::Result<void> Fat32Image::WriteFats(const base::Fd& fd, std::uint64_t offse
   return {};
 }
 
-base::Result<void> Fat32Image::WriteFile(const base::Fd& fd, std::uint64_t offset, const Entry& e) const {
+base::Result<base::Fd> Fat32Image::OpenSource(const FatFile& f) const {
+  auto context = [&](base::Error error) {
+    return base::Fail(std::move(error).Context("copying " + f.source + " to the boot partition as " + f.path));
+  };
+  auto in = base::Open(f.source, O_RDONLY);
+  if (!in) {
+    return context(base::Error(ErrorKind::kDisk, in.error().message(), in.error().sys_errno())
+                       .Hint("the staged file is gone; run bootrino again"));
+  }
+  struct stat st {};
+  if (::fstat(in->get(), &st) != 0)
+    return context(base::Error(ErrorKind::kDisk, base::SysMessage("fstat", f.source, errno), errno));
+  if (static_cast<std::uint64_t>(st.st_size) != f.size) {
+    return context(base::Error(ErrorKind::kDisk, "it has " + std::to_string(st.st_size) + " bytes, " +
+                                                     std::to_string(f.size) + " were planned")
+                       .Hint("the staged file changed while bootrino ran; run bootrino again"));
+  }
+  return std::move(*in);
+}
+
+base::Result<void> Fat32Image::WriteFile(const base::Fd& fd, std::uint64_t offset, const Entry& e,
+                                         const base::Fd& in) const {
   const FatFile& f = files_[e.file];
   const std::uint64_t padded = std::uint64_t{e.clusters} * geometry_.ClusterBytes();
   if (f.source.empty()) {
@@ -436,15 +457,6 @@ base::Result<void> Fat32Image::WriteFile(const base::Fd& fd, std::uint64_t offse
   auto context = [&](base::Error error) {
     return base::Fail(std::move(error).Context("copying " + f.source + " to the boot partition as " + f.path));
   };
-  ASSIGN_OR_RETURN(base::Fd in, base::Open(f.source, O_RDONLY));
-  struct stat st {};
-  if (::fstat(in.get(), &st) != 0)
-    return context(base::Error(ErrorKind::kDisk, base::SysMessage("fstat", f.source, errno), errno));
-  if (static_cast<std::uint64_t>(st.st_size) != f.size) {
-    return context(base::Error(ErrorKind::kDisk, "it has " + std::to_string(st.st_size) + " bytes, " +
-                                                     std::to_string(f.size) + " were planned")
-                       .Hint("the staged file changed while bootrino ran; run bootrino again"));
-  }
   std::string buffer(kChunkBytes, '\0');
   for (std::uint64_t at = 0; at < padded; at += buffer.size()) {
     buffer.resize(std::min<std::uint64_t>(kChunkBytes, padded - at));
@@ -466,6 +478,13 @@ base::Result<void> Fat32Image::Write(const base::Fd& fd, std::uint64_t partition
     return partition_offset_bytes +
            (g.DataStart() + std::uint64_t{cluster - 2} * g.sectors_per_cluster) * g.sector_size;
   };
+  // Every source is opened and its size checked before the first byte is written: a staged file that
+  // is gone or changed fails here, with the disk as it was.
+  std::vector<base::Fd> sources(files_.size());
+  for (std::size_t i = 0; i < files_.size(); ++i) {
+    if (files_[i].source.empty()) continue;
+    ASSIGN_OR_RETURN(sources[i], OpenSource(files_[i]));
+  }
   for (const Entry& e : entries_) {
     if (e.clusters == 0) continue;
     if (e.file == SIZE_MAX) {
@@ -473,7 +492,7 @@ base::Result<void> Fat32Image::Write(const base::Fd& fd, std::uint64_t partition
       bytes.resize(e.clusters * g.ClusterBytes(), '\0');
       RETURN_IF_ERROR(WriteAt(fd, bytes, cluster_offset(e.first_cluster)));
     } else {
-      RETURN_IF_ERROR(WriteFile(fd, cluster_offset(e.first_cluster), e));
+      RETURN_IF_ERROR(WriteFile(fd, cluster_offset(e.first_cluster), e, sources[e.file]));
     }
   }
   RETURN_IF_ERROR(WriteFats(fd, partition_offset_bytes));

@@ -106,7 +106,9 @@ class Fat32Image {
   const Entry* FindFile(std::string_view path) const;
   std::string InfoSector() const;
   [[nodiscard]] base::Result<void> WriteFats(const base::Fd& fd, std::uint64_t offset) const;
-  [[nodiscard]] base::Result<void> WriteFile(const base::Fd& fd, std::uint64_t offset, const Entry& entry) const;
+  [[nodiscard]] base::Result<base::Fd> OpenSource(const FatFile& file) const;
+  [[nodiscard]] base::Result<void> WriteFile(const base::Fd& fd, std::uint64_t offset, const Entry& entry,
+                                             const base::Fd& source) const;
 
   FatGeometry geometry_;
   std::vector<FatFile> files_;

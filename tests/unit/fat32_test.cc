@@ -477,12 +477,28 @@ TEST(Fat32Write, SourceThatChangedOrVanishedIsAnError) {
   fs::resize_file(img, 301 * kMiB);
   auto fd = base::Open(img.string(), O_RDWR);
   ASSERT_TRUE(fd);
+  // Nothing at all is written: the sources are checked before the first byte (the directory
+  // clusters go first, and would land on the old root file system of a disk being taken over).
+  auto untouched = [&] {
+    std::ifstream in(img, std::ios::binary);
+    std::string chunk(1 << 20, '\0');
+    while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+      if (chunk.find_first_not_of('\0', 0) < static_cast<std::size_t>(in.gcount())) return false;
+    }
+    return true;
+  };
   auto written = image->Write(*fd, kMiB);
   ASSERT_FALSE(written);
   EXPECT_EQ(written.error().kind(), ErrorKind::kDisk);
   EXPECT_NE(written.error().message().find("1000 were planned"), std::string::npos) << written.error().message();
+  EXPECT_TRUE(untouched());
   fs::remove(kernel);
-  EXPECT_FALSE(image->Write(*fd, kMiB));
+  auto vanished = image->Write(*fd, kMiB);
+  ASSERT_FALSE(vanished);
+  EXPECT_EQ(vanished.error().kind(), ErrorKind::kDisk);
+  EXPECT_NE(vanished.error().message().find("copying " + kernel.string()), std::string::npos)
+      << vanished.error().message();
+  EXPECT_TRUE(untouched());
   fs::remove_all(dir);
 }
 

@@ -136,14 +136,16 @@ Result<base::Fd> LockRun() {
   return fd;
 }
 
-/// Removes the RAM stage directory unless told the boot has begun.
+/// Removes the RAM stage directory, unless another process now owns it.
 class StageDirGuard {
  public:
   explicit StageDirGuard(std::string dir) : dir_(std::move(dir)) {}
   ~StageDirGuard() {
     std::error_code ec;
-    fs::remove_all(dir_, ec);
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
   }
+  /// The detached child writes the disk from the staged files: the parent leaves them.
+  void HandOver() { dir_.clear(); }
 
  private:
   std::string dir_;
@@ -330,6 +332,7 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
                  who + " (pid " +
                  std::to_string(anchor) + ") has finished, within " + std::to_string(options.detach_timeout_s) + " s");
       events.Emit("boot", "detached", {{"waitFor", who}, {"pid", anchor}});
+      guard.HandOver();
       return kExitOk;
     }
   }

@@ -175,7 +175,10 @@ bool Contains(std::string haystack, std::string_view needle) {
 
 std::optional<std::string> ParseAwsToken(std::string_view body) {
   std::string token = Trim(body);
-  if (token.empty()) return std::nullopt;
+  // It goes back in a header: a line break would end that header and start another.
+  if (token.empty() || !std::all_of(token.begin(), token.end(), [](char c) { return c > ' ' && c < 0x7f; })) {
+    return std::nullopt;
+  }
   return token;
 }
 

@@ -35,7 +35,8 @@ struct Metadata {
 // each response body, separate so that tests and the imds fuzz target reach them.
 
 /// The token IMDSv2's PUT /latest/api/token answers (surrounding whitespace
-/// trimmed); nullopt when the body holds none.
+/// trimmed); nullopt when the body holds none, or more than one word of
+/// printable ASCII (the token is sent back in a header).
 std::optional<std::string> ParseAwsToken(std::string_view body);
 
 /// The key indexes in AWS's meta-data/public-keys/ listing ("0=my-key\n1=other-key"),

@@ -21,6 +21,18 @@ TEST(UserdataMetadata, AwsToken) {
   EXPECT_EQ(ParseAwsToken(""), std::nullopt);
 }
 
+// Found by tests/fuzz/imds_fuzz: a token with a line break (or any control
+// character) inside was sent back as is in X-aws-ec2-metadata-token, so whoever
+// answered the PUT could add headers to every later request.
+TEST(UserdataMetadata, AwsTokenIsOneHeaderSafeWord) {
+  EXPECT_EQ(ParseAwsToken("tok\r\nX-Injected: 1\n"), std::nullopt);
+  EXPECT_EQ(ParseAwsToken("tok/\x1d\x1d"), std::nullopt);
+  EXPECT_EQ(ParseAwsToken("two words"), std::nullopt);
+  EXPECT_EQ(ParseAwsToken("t\xc3\xb6k"), std::nullopt);
+  EXPECT_EQ(ParseAwsToken(std::string("tok\0en", 6)), std::nullopt);
+  EXPECT_EQ(ParseAwsToken("AQAEAF-_~.+/=="), "AQAEAF-_~.+/==");
+}
+
 TEST(UserdataMetadata, AwsKeyIndexesSkipWhatIsNoIndex) {
   EXPECT_EQ(ParseAwsKeyIndexes("0=my-key\n1=other-key\n"), (std::vector<std::string>{"0", "1"}));
   EXPECT_EQ(ParseAwsKeyIndexes(" 12=k \r\n\n=nameless\nx=letter\n3\n../4=up\n-1=minus\n"),

@@ -4,6 +4,7 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -396,8 +397,14 @@ bool Discard(ext2_filsys fs) {
   ext2_filsys raw = nullptr;
   // Not EXT2_FLAG_EXCLUSIVE (O_EXCL): the takeover writes the disk while its
   // old filesystems are still mounted, frozen (disk/quiesce.h).
-  if (errcode_t e = ext2fs_initialize(device.c_str(), EXT2_FLAG_64BITS, &param,
-                                      unix_io_manager, &raw)) {
+  // EBUSY while udev rescans the disk's partitions (see OpenDisk): tried again for up to 5 s.
+  errcode_t e = 0;
+  for (int attempt = 0; attempt <= 50; ++attempt) {
+    e = ext2fs_initialize(device.c_str(), EXT2_FLAG_64BITS, &param, unix_io_manager, &raw);
+    if (e != EBUSY) break;
+    usleep(100 * 1000);
+  }
+  if (e) {
     if (e == EBUSY) {
       return base::Fail(Ext2Error(e, "opening " + device).Hint("unmount every partition of " + device + " first"));
     }

@@ -15,6 +15,7 @@
 #include <uuid/uuid.h>
 
 #include "base/fd.h"
+#include "disk/quiesce.h"
 
 namespace disk {
 namespace {
@@ -145,7 +146,7 @@ base::Result<Device> OpenDevice(const std::string& path) {
     return base::Fail(base::Error(ErrorKind::kDisk, path + " is neither a block device nor a regular file")
                           .Hint("name a whole-disk block device (e.g. /dev/vdb) or a disk image file"));
   }
-  auto fd = base::Open(path, O_RDWR);
+  auto fd = OpenDisk(path, O_RDWR);
   if (!fd) {
     const int err = fd.error().sys_errno();
     return base::Fail(base::Error(ErrorKind::kDisk, fd.error().message(), err)

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -112,6 +113,27 @@ base::Result<Quiesced> Quiesce(const TargetDisk& disk) {
                           .Hint("stop what keeps " + mp + " busy, or unmount it, and run again; nothing was changed"));
   }
   return q;
+}
+
+base::Result<base::Fd> OpenDisk(const std::string& path, int flags) {
+  for (int attempt = 0;; ++attempt) {
+    auto fd = base::Open(path, flags);
+    if (fd || fd.error().sys_errno() != EBUSY || attempt == 50) return fd;
+    usleep(100 * 1000);
+  }
+}
+
+base::Result<void> LockDisk(const base::Fd& fd, const std::string& path) {
+  for (int attempt = 0;; ++attempt) {
+    if (flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return {};
+    const int err = errno;
+    if ((err != EWOULDBLOCK && err != EINTR) || attempt == 100) {
+      return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("flock", path, err), err)
+                            .Hint("another program holds " + path + " locked (a partitioning tool?); stop it and "
+                                  "run bootrino again"));
+    }
+    usleep(100 * 1000);
+  }
 }
 
 base::Result<void> FlushDisk(int fd) {

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include "base/fd.h"
 #include "base/result.h"
 #include "disk/root_disk.h"
 
@@ -47,5 +48,15 @@ class Quiesced {
 /// re-read the partition table (EBUSY while partitions are mounted is expected:
 /// the next kernel reads the new table at boot).
 [[nodiscard]] base::Result<void> FlushDisk(int fd);
+
+/// Opens a disk (or image file) to write it. udev re-reads a disk's partition
+/// table whenever a writer closes it, and while that rescan runs Linux fails
+/// other opens with EBUSY: such an open is retried for up to 5 s.
+[[nodiscard]] base::Result<base::Fd> OpenDisk(const std::string& path, int flags);
+
+/// Takes the disk's BSD lock (flock LOCK_EX), which udev honours: it neither
+/// probes nor rescans a disk while it is held (systemd's block device locking).
+/// Waits up to 10 s for a probe that holds it now. Released when `fd` closes.
+[[nodiscard]] base::Result<void> LockDisk(const base::Fd& fd, const std::string& path);
 
 }  // namespace disk

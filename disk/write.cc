@@ -103,7 +103,9 @@ base::Result<WriteReport> WriteDisk(const std::string& device, const PreparedDis
   const auto start = std::chrono::steady_clock::now();
   const Layout& layout = disk.layout;
   WriteReport report;
-  ASSIGN_OR_RETURN(base::Fd fd, base::Open(device, O_RDWR));
+  ASSIGN_OR_RETURN(base::Fd fd, OpenDisk(device, O_RDWR));
+  // udev must not probe or rescan the disk half-written (nor fail our next open with EBUSY).
+  RETURN_IF_ERROR(LockDisk(fd, device));
   // The filesystems first, then the table that makes them reachable, then the MBR code.
   RETURN_IF_ERROR(disk.boot->Write(fd, layout.Offset(layout.boot)));
   report.bytes_written += disk.boot->geometry().DataStart() * layout.sector_size +

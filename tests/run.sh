@@ -42,6 +42,12 @@ esac
 
 echo "tests: building"
 packaging/build.sh >/dev/null
+if [[ -z $tier || $tier == vm ]]; then
+  # Built here, with progress, so that no vm test spends its time limit on them (cached afterwards).
+  echo "tests: VM fixtures and the Debian cloud-init image (minutes the first time, then cached)"
+  tests/vm/fixtures.sh >/dev/null
+  tests/vm/cloud_image.sh >/dev/null
+fi
 echo "tests: running ${tier:-every} tier"
 if [[ -n $tier ]]; then
   cd "$BUILD_DIR"

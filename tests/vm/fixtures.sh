@@ -405,6 +405,7 @@ disk_files() {
 #   ramos.marker=TEXT        after printing, write TEXT to /marker on it, sync, and print
 #                            "RAMOS-DATA-WRITTEN: TEXT"
 # Either of the last two implies the first. Failures print "RAMOS-DATA-ERROR: …" and the OS goes on.
+# Printed when bootrino gave them: "RAMOS-SSH-KEY: <authorized_keys line>" (each), "RAMOS-HOSTNAME: NAME".
 # Always printed: "RAMOS-FIRMWARE: uefi|bios" (EFI runtime services present or not: a kexec from a
 # BIOS host says bios too).
 write_ramos_init() {
@@ -431,6 +432,11 @@ if [ -d /etc/bootrino ]; then
 else
   echo "overlay: none"
 fi
+# What an operator would log in with: root's SSH keys and the hostname bootrino gave this OS.
+if [ -f /root/.ssh/authorized_keys ]; then
+  while read -r key; do [ -n "$key" ] && echo "RAMOS-SSH-KEY: $key"; done </root/.ssh/authorized_keys
+fi
+[ -f /etc/hostname ] && echo "RAMOS-HOSTNAME: $(cat /etc/hostname)"
 if [ -d /sys/firmware/efi ]; then echo "RAMOS-FIRMWARE: uefi"; else echo "RAMOS-FIRMWARE: bios"; fi
 
 persist= label=bootrino-data marker=

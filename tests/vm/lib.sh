@@ -118,6 +118,19 @@ serve() {
   SERVER_PORT=$(cat "$WORK/server.port")
 }
 
+# serve_imds DIR: tests/unit/fake_imds.py on 127.0.0.1 answering from DIR, the guest's
+# http://10.0.2.101/ from the next boot on (a scenario S of it is http://10.0.2.101/S). Sets IMDS_PORT.
+serve_imds() {
+  mkfifo "$WORK/imds.in"
+  # The fake exits when its stdin closes: this shell holds the fifo open until it exits.
+  exec {IMDS_STDIN}<>"$WORK/imds.in"
+  python3 "$BOOTRINO_SOURCE/tests/unit/fake_imds.py" "$1" <"$WORK/imds.in" >"$WORK/imds.port" 2>"$WORK/imds.err" &
+  PIDS+=($!)
+  for _ in $(seq 100); do [[ -s $WORK/imds.port ]] && break; sleep 0.05; done
+  [[ -s $WORK/imds.port ]] || fail "fake metadata service did not start: $(cat "$WORK/imds.err")"
+  IMDS_PORT=$(head -n 1 "$WORK/imds.port")
+}
+
 # sample_variant DIR CMDLINE [BASE]: $WORK/www/DIR, the fixture sample BASE (default alpine-like:
 # the same OS, name and files) with CMDLINE as its manifest's cmdline, e.g. "quiet
 # ramos.marker=first" to have the RAM OS write a marker on the data partition. $WORK/www holds
@@ -168,12 +181,14 @@ host_append() {
 # when serve ran) plus QEMU_ARGs. Everything on the serial console lands in $SERIAL and, each line
 # prefixed with the seconds since QEMU started, in $STAMPED; an earlier boot's console is moved to
 # $WORK/serial.N.log (N = 1, 2, … in boot order). Sets QEMU_PID and QEMU_T0.
-# Networking: restricted user-mode, the only way out being 10.0.2.100:80 → nc 127.0.0.1:$SERVER_PORT.
+# Networking: restricted user-mode, the only way out being 10.0.2.100:80 → nc 127.0.0.1:$SERVER_PORT
+# (and 10.0.2.101:80 → the fake metadata service, after serve_imds).
 start_qemu() {
-  local net=()
+  local net=() fwd
   if [[ -n ${SERVER_PORT:-} ]]; then
-    net=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $SERVER_PORT"
-      -device virtio-net-pci,netdev=n0,romfile=)
+    fwd="guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $SERVER_PORT"
+    [[ -z ${IMDS_PORT:-} ]] || fwd+=",guestfwd=tcp:10.0.2.101:80-cmd:nc 127.0.0.1 $IMDS_PORT"
+    net=(-netdev "user,id=n0,restrict=on,$fwd" -device virtio-net-pci,netdev=n0,romfile=)
   fi
   local extra=()
   [[ -n ${QEMU_EXTRA+x} ]] && extra=("${QEMU_EXTRA[@]}")

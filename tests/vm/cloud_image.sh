@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# A real Debian 12 cloud instance for bootrino's end-to-end VM test and the demo: a root file system
+# made by debootstrap with Debian's own cloud-init, systemd, kernel (the cloud flavour) and
+# initramfs-tools initrd, on a GPT raw disk laid out like a cloud image. Built once and cached.
+#
+#   tests/vm/cloud_image.sh                      build (or reuse) the image; the last line of stdout
+#                                                is its directory
+#   tests/vm/cloud_image.sh seed OUT USER_DATA META_DATA
+#                                                OUT = a NoCloud seed: a small FAT volume labelled
+#                                                CIDATA holding the two files, as cloud-localds makes
+#   tests/vm/cloud_image.sh release BOOTRINO DIR  DIR/release/ = the files packaging/release.sh
+#                                                publishes, for the binary BOOTRINO: bootrino-x86_64
+#                                                (stripped), its .sha256, and install.sh with
+#                                                DEFAULT_BASE_URL=http://10.0.2.100/release
+#   tests/vm/cloud_image.sh runcmd REF [ARG...]  prints README.md's #cloud-config runcmd line (the
+#                                                one-liner users paste) for that release and REF,
+#                                                with ARGs in place of its --yes when given
+#   tests/vm/cloud_image.sh packages             only install the host packages it needs
+#
+# The directory, ${BOOTRINO_CACHE:-~/.cache/bootrino}/vm/debian-KEY, holds
+#   disk.img      2 GiB sparse raw disk: GPT, partition 1 = ext4 root, LABEL=cloudimg-rootfs.
+#                 Never boot it: copy it (cp --sparse=always) and boot the copy.
+#   vmlinuz       the image's kernel, initrd.img its initramfs (for QEMU -kernel/-initrd: this
+#                 disk has no bootloader, the test boots it the way lib.sh boots host-disk.img)
+#   cmdline.txt   the kernel command line that boots it (root=LABEL=cloudimg-rootfs …)
+#   versions.txt  what went in (debootstrap suite and mirror, kernel, cloud-init)
+# Building needs root (debootstrap, chroot, and mounts of /proc and the .deb cache inside the new root).
+# cloud-init is Debian's, configured only to look for a NoCloud seed (no cloud here to probe) and
+# otherwise as shipped. KEY names the suite, the kernel and cloud-init versions and a hash of the
+# functions that build the image. The .debs are kept in .../vm/debootstrap-debs, the last build's log in .../vm/debian-build.log.
+# Progress goes to stderr.
+set -euo pipefail
+SELF=$(readlink -f "$0")
+CACHE=${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}
+VMCACHE=$CACHE/vm
+SUITE=bookworm
+ROOT_LABEL=cloudimg-rootfs
+DISK_MIB=2048
+
+say() { echo "cloud-image: $*" >&2; }
+die() { echo "cloud-image: ERROR: $*" >&2; exit 1; }
+
+PACKAGES=(debootstrap e2fsprogs fdisk dosfstools mtools)
+source "$(dirname "$SELF")/../../packaging/packages.sh"
+
+# What goes into the image beyond debootstrap's minbase: an init, udev, the network as Debian's
+# cloud images bring it up (ifupdown + dhclient, which cloud-init configures), curl for the
+# README's one-liner, and the kernel with an initramfs that finds root by label.
+INCLUDE=(systemd-sysv udev dbus cloud-init curl ca-certificates ifupdown isc-dhcp-client iproute2 netbase
+  procps kmod linux-image-cloud-amd64 initramfs-tools e2fsprogs)
+
+# mirror: the Debian mirror this host's apt uses (deb822 or one-line sources), else deb.debian.org.
+mirror() {
+  local m
+  m=$(awk '$1 == "URIs:" && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+  [[ -n $m ]] || m=$(awk '$1 == "deb" && $3 == "'"$SUITE"'" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+# resolve_key: KEY and DIR, from the versions apt would give the image now.
+resolve_key() {
+  local kernel cloudinit recipe
+  kernel=$(apt-cache policy linux-image-cloud-amd64 2>/dev/null | awk '/Candidate:/ {print $2; exit}')
+  cloudinit=$(apt-cache policy cloud-init 2>/dev/null | awk '/Candidate:/ {print $2; exit}')
+  [[ -n $kernel && $kernel != "(none)" && -n $cloudinit && $cloudinit != "(none)" ]] ||
+    die "apt knows no linux-image-cloud-amd64 or cloud-init: this needs a Debian 12 host (or run apt-get update)"
+  # Only what shapes the image is in the hash: editing the seed or release helpers rebuilds nothing.
+  recipe=$({ declare -f mirror configure make_disk in_root build; echo "${INCLUDE[*]} $SUITE $DISK_MIB $ROOT_LABEL"; } |
+    sha256sum | cut -c1-12)
+  KEY=$(echo "${SUITE}_k${kernel}_ci${cloudinit}_$recipe" | tr ':~/+' '__-_')
+  DIR=$VMCACHE/debian-$KEY
+  VERSIONS="suite=$SUITE mirror=$(mirror) linux-image-cloud-amd64=$kernel cloud-init=$cloudinit"
+}
+
+# configure ROOT: what a cloud image's build does after installing packages.
+configure() {
+  local root=$1
+  echo debian >"$root/etc/hostname"
+  printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
+  echo "LABEL=$ROOT_LABEL / ext4 rw,discard,errors=remount-ro 0 1" >"$root/etc/fstab"
+  # First boot makes its own machine id, as on a cloud image.
+  : >"$root/etc/machine-id"
+  rm -f "$root/var/lib/dbus/machine-id"
+  # No cloud to probe here: only NoCloud (the CIDATA seed), as `ds=nocloud` would say.
+  mkdir -p "$root/etc/cloud/cloud.cfg.d"
+  cat >"$root/etc/cloud/cloud.cfg.d/90-bootrino-test.cfg" <<'EOF'
+# bootrino's VM test image: the seed is a CIDATA volume; no metadata service to wait for.
+datasource_list: [NoCloud, None]
+EOF
+  # The console shows cloud-init's and the user-data's output (cloud-final.service: journal+console).
+  rm -f "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*_Packages 2>/dev/null || true
+}
+
+# make_disk ROOT IMG: a GPT disk with one ext4 partition holding ROOT (no loop device, no mount).
+make_disk() {
+  local root=$1 img=$2 start=2048 sectors root_sectors
+  sectors=$((DISK_MIB * 2048))
+  root_sectors=$((sectors - start - 2048))
+  rm -f "$img"
+  truncate -s "${DISK_MIB}M" "$img"
+  printf 'label: gpt\nstart=%s, size=%s, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="%s"\n' \
+    "$start" "$root_sectors" "$ROOT_LABEL" | sfdisk -q "$img"
+  mkfs.ext4 -q -F -L "$ROOT_LABEL" -E "offset=$((start * 512)),root_owner=0:0" -d "$root" "$img" \
+    "$((root_sectors / 2))k" || die "mkfs.ext4 -d failed on $img"
+  e2fsck -fn "$img?offset=$((start * 512))" >/dev/null 2>&1 || die "e2fsck finds the fresh image's root broken"
+}
+
+# in_root ROOT CMD...: CMD in a chroot of ROOT with /proc mounted and apt's downloads kept in the
+# cache (bind mount); daemons are kept from starting (policy-rc.d), as in any image build.
+in_root() {
+  local root=$1 rc=0
+  shift
+  mkdir -p "$VMCACHE/debootstrap-debs/apt" "$root/var/cache/apt/archives"
+  mount -t proc proc "$root/proc"
+  mount --bind "$VMCACHE/debootstrap-debs/apt" "$root/var/cache/apt/archives"
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+  chmod +x "$root/usr/sbin/policy-rc.d"
+  chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@" || rc=$?
+  rm -f "$root/usr/sbin/policy-rc.d"
+  umount "$root/var/cache/apt/archives"
+  umount "$root/proc"
+  return $rc
+}
+
+build() {
+  ensure_packages "${PACKAGES[@]}"
+  resolve_key
+  if [[ -f $DIR/versions.txt ]]; then
+    echo "$DIR"
+    return
+  fi
+  [[ $(id -u) == 0 ]] || die "debootstrap needs root: run this as root (or with sudo)"
+  mkdir -p "$VMCACHE/debootstrap-debs"
+  local work log=$VMCACHE/debian-build.log t0=$SECONDS
+  work=$(mktemp -d "$VMCACHE/.debian-build.XXXXXX")
+  # shellcheck disable=SC2064
+  # Never rm -rf through a mount that is still there (the bind mount is the .deb cache).
+  trap "umount -q '$work/root/var/cache/apt/archives' '$work/root/proc' 2>/dev/null; grep -qF '$work' /proc/mounts || rm -rf '$work'" EXIT
+  : >"$log"
+  say "debootstrap $SUITE (minbase) from $(mirror); log: $log (a few minutes the first time; .debs cached)"
+  debootstrap --variant=minbase --cache-dir="$VMCACHE/debootstrap-debs" "$SUITE" "$work/root" "$(mirror)" \
+    >>"$log" 2>&1 || die "debootstrap failed; see $log, which ends: $(tail -n 5 "$log")"
+  # debootstrap's own resolver does not handle what cloud-init needs (alternatives, virtual packages):
+  # apt installs the rest inside the new root, as image builders do.
+  say "apt-get install ${INCLUDE[*]} in the new root ($((SECONDS - t0)) s so far)"
+  in_root "$work/root" apt-get -y -q -o APT::Install-Recommends=false install "${INCLUDE[@]}" >>"$log" 2>&1 ||
+    die "apt-get install in the new root failed; see $log, which ends: $(tail -n 5 "$log")"
+  in_root "$work/root" apt-get clean >>"$log" 2>&1 || true
+  say "root file system ready in $((SECONDS - t0)) s"
+  configure "$work/root"
+  mkdir -p "$work/out"
+  cp "$(readlink -f "$work/root/vmlinuz")" "$work/out/vmlinuz"
+  cp "$(readlink -f "$work/root/initrd.img")" "$work/out/initrd.img"
+  [[ -s $work/out/vmlinuz && -s $work/out/initrd.img ]] || die "the image has no /vmlinuz or /initrd.img"
+  say "writing the 2 GiB disk image"
+  make_disk "$work/root" "$work/out/disk.img"
+  echo "console=ttyS0 root=LABEL=$ROOT_LABEL rw" >"$work/out/cmdline.txt"
+  { echo "$VERSIONS (the key's versions, from this host's apt)"
+    echo "installed: $(chroot "$work/root" dpkg-query -W -f='${Package}=${Version} ' linux-image-cloud-amd64 \
+      'linux-image-*-cloud-amd64' cloud-init systemd 2>/dev/null)"; } >"$work/out/versions.txt"
+  rm -rf "$DIR"
+  mv "$work/out" "$DIR"
+  say "image ready in $DIR ($(du -sh "$DIR/disk.img" | cut -f1) used of 2 GiB)"
+  echo "$DIR"
+}
+
+# seed OUT USER_DATA META_DATA: a NoCloud seed volume.
+seed() {
+  local out=$1 user_data=$2 meta_data=$3
+  [[ -f $user_data && -f $meta_data ]] || die "seed: no $user_data or $meta_data"
+  rm -f "$out"
+  mkfs.vfat -n CIDATA -C "$out" 2048 >/dev/null || die "mkfs.vfat failed on $out"
+  mcopy -i "$out" "$user_data" ::user-data
+  mcopy -i "$out" "$meta_data" ::meta-data
+}
+
+# release BOOTRINO DIR: as packaging/release.sh publishes one architecture, at http://10.0.2.100/release.
+release() {
+  local bin=$1 out=$2/release
+  [[ -x $bin ]] || die "release: $bin is not an executable"
+  mkdir -p "$out"
+  strip -o "$out/bootrino-x86_64" "$bin"
+  (cd "$out" && sha256sum bootrino-x86_64 >bootrino-x86_64.sha256)
+  sed 's|^DEFAULT_BASE_URL=.*|DEFAULT_BASE_URL="http://10.0.2.100/release"|' \
+    "$(dirname "$SELF")/../../packaging/install.sh" >"$out/install.sh"
+  grep -q '^DEFAULT_BASE_URL="http://10.0.2.100/release"$' "$out/install.sh" >/dev/null ||
+    die "release: could not set DEFAULT_BASE_URL in install.sh"
+}
+
+# runcmd REF [ARG...]: README.md's runcmd line, so that what is tested is what users copy.
+runcmd() {
+  local ref=$1 line
+  shift
+  line=$(grep -m1 -F -- '- "curl -fsSL https://RELEASE-URL/install.sh | sh -s --' "$(dirname "$SELF")/../../README.md") ||
+    die "README.md has no #cloud-config runcmd one-liner"
+  line=${line//https:\/\/RELEASE-URL/http:\/\/10.0.2.100\/release}
+  line=${line//https:\/\/HOST\/PATH\/bootrino.sh#sha256=HEX/$ref}
+  [[ $line == *"$ref"* && $line == *10.0.2.100/release/install.sh* && $line == *' --yes"' ]] ||
+    die "README's runcmd line is not 'curl … install.sh | sh -s -- REF --yes' any more: $line"
+  (($# == 0)) || line="${line% --yes\"} $*\""
+  echo "$line"
+}
+
+case ${1:-} in
+  "") build ;;
+  seed) shift; [[ $# == 3 ]] || die "usage: cloud_image.sh seed OUT USER_DATA META_DATA"; seed "$@" ;;
+  release) shift; [[ $# == 2 ]] || die "usage: cloud_image.sh release BOOTRINO DIR"; release "$@" ;;
+  runcmd) shift; (($# >= 1)) || die "usage: cloud_image.sh runcmd REF [ARG...]"; runcmd "$@" ;;
+  packages) ensure_packages "${PACKAGES[@]}" ;;
+  *) die "unknown command '$1' (none, seed, release, runcmd or packages)" ;;
+esac

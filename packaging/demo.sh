@@ -7,16 +7,24 @@
 #
 # installs what it needs (apt-get), builds the static bootrino binary (packaging/build.sh; the first
 # build compiles its libraries from Debian sources, ~10 minutes, cached afterwards), builds and
-# caches the VM fixtures (tests/vm/fixtures.sh: Debian's cloud kernel, busybox, sample RAM OSes),
-# serves the "alpine-like" sample OS on 127.0.0.1, and boots a QEMU VM standing in for a cloud
-# instance: like a cloud image, it boots from its own disk, with / on ext4 on /dev/vda1. Its
-# console is your terminal: the VM gets DHCP, runs
-#     bootrino run http://10.0.2.100/alpine-like/bootrino.sh#sha256=… --yes
-# and bootrino fetches, verifies, loads the kernel, replaces /dev/vda with the RAM OS's boot disk
-# and kexecs into the RAM OS, which shows the kernel command line and the files bootrino added,
-# then gives you its shell. Ctrl-A X quits QEMU (Ctrl-A H: help).
+# caches the VM fixtures (tests/vm/fixtures.sh: sample RAM OSes; tests/vm/cloud_image.sh: a Debian 12
+# cloud instance with Debian's own cloud-init, made by debootstrap, ~5 minutes the first time),
+# serves the "alpine-like" sample OS and a bootrino release (install.sh + this binary) on 127.0.0.1,
+# and boots the instance in QEMU as a cloud would: from its own disk, with a NoCloud seed whose
+# user-data is README.md's #cloud-config one-liner:
+#     runcmd:
+#       - "curl -fsSL http://10.0.2.100/release/install.sh | sh -s -- 'http://10.0.2.100/alpine-like/bootrino.sh#sha256=…' --yes"
+# Its console is your terminal: systemd boots, cloud-init runs the one-liner, install.sh fetches and
+# checks bootrino, bootrino fetches and verifies the OS, loads its kernel and waits for cloud-init
+# to finish; then it replaces /dev/vda with the RAM OS's boot disk and kexecs into the RAM OS,
+# which shows the kernel command line, the files and SSH keys bootrino gave it, then its shell.
+# Under software emulation that takes 2-4 minutes. Ctrl-A X quits QEMU (Ctrl-A H: help).
 #
 # Options:
+#   --instance debian|stand-in
+#                      debian (default): the Debian cloud-init instance above. stand-in: a small
+#                      busybox instance (boots in seconds) that runs bootrino from its kernel
+#                      command line instead of cloud-init; --cmd fetch|inspect need it.
 #   --manifest REF     boot REF instead of the sample. The VM has no internet: its only way out is
 #                      http://10.0.2.100/ → a file server on this machine's 127.0.0.1. To rehearse
 #                      your own OS, put bootrino.sh and its files in a directory and pass
@@ -29,6 +37,8 @@
 #   --cmd CMD          what the VM runs: run (default: `run REF --yes`), dry-run (`run REF
 #                      --dry-run`: fetch and verify, change nothing), fetch, inspect.
 #   --args A,B,...     more arguments for bootrino in the VM (e.g. --insecure,--retries,5).
+#   --ssh-key FILE     an SSH public key for the instance's user-data (default: your ~/.ssh/id_*.pub,
+#                      if any); the RAM OS shows it as root's authorized key.
 #   --memory MIB       VM memory (default 1024).
 #   --expect REGEX     non-interactive: the console is printed, not attached; exit 0 as soon as a
 #                      console line matches REGEX (extended regex), 1 if --timeout passes first or
@@ -45,9 +55,10 @@
 #   --accel auto|kvm|tcg   auto (default): KVM if /dev/kvm boots a guest, else software emulation.
 #   -h, --help         this text.
 #
-# Console markers: BOOTRINO-HOST-READY (network up, bootrino starts), BOOTRINO-HOST-EXIT=N
-# (bootrino returned N: it failed before the kexec, see README's exit codes; the host lives on),
-# BOOTRINO-HOST-ALIVE, BOOTRINO-RAMOS-UP name=… (the new OS is running).
+# Console markers: BOOTRINO-RAMOS-UP name=… (the new OS is running), RAMOS-SSH-KEY: … (its root's
+# keys). The stand-in also prints BOOTRINO-HOST-READY (network up, bootrino starts),
+# BOOTRINO-HOST-EXIT=N (bootrino returned N: it failed before the kexec, see README's exit codes;
+# the host lives on) and BOOTRINO-HOST-ALIVE.
 # Environment: BOOTRINO_CACHE (default ~/.cache/bootrino) holds build dependencies and fixtures.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -56,10 +67,13 @@ die() { echo "demo: ERROR: $*" >&2; exit 2; }
 usage() { sed -n '2,/^set -euo/p' "$ROOT/packaging/demo.sh" | sed '$d; s/^# \{0,1\}//'; }
 
 MANIFEST='' SERVE='' CMD=run ARGS='' MEMORY=1024 EXPECT='' TIMEOUT='' LOG='' DISK='' BIN='' ACCEL_OPT=auto FIRMWARE=
+INSTANCE=debian SSH_KEY=''
 need() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"; }
 while (($#)); do
   case $1 in
     --manifest) need "$@"; MANIFEST=$2; shift 2 ;;
+    --instance) need "$@"; INSTANCE=$2; shift 2 ;;
+    --ssh-key) need "$@"; SSH_KEY=$2; shift 2 ;;
     --serve) need "$@"; SERVE=$2; shift 2 ;;
     --cmd) need "$@"; CMD=$2; shift 2 ;;
     --args) need "$@"; ARGS=$2; shift 2 ;;
@@ -77,8 +91,11 @@ while (($#)); do
 done
 [[ $MEMORY =~ ^[1-9][0-9]*$ ]] || die "--memory takes MiB, e.g. 1024"
 [[ -z $TIMEOUT || $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout takes seconds"
-[[ -n $EXPECT && -z $TIMEOUT ]] && TIMEOUT=600
-case $CMD in run|dry-run|fetch|inspect) ;; *) die "--cmd is run, dry-run, fetch or inspect" ;; esac
+[[ -n $EXPECT && -z $TIMEOUT ]] && TIMEOUT=900
+case $INSTANCE in debian|stand-in) ;; *) die "--instance is debian or stand-in" ;; esac
+case $CMD in run|dry-run) ;; fetch|inspect) [[ $INSTANCE == stand-in ]] || die "--cmd $CMD needs --instance stand-in" ;;
+  *) die "--cmd is run, dry-run, fetch or inspect" ;; esac
+[[ -z $SSH_KEY || -f $SSH_KEY ]] || die "--ssh-key $SSH_KEY: no such file"
 case $ACCEL_OPT in auto|kvm|tcg) ;; *) die "--accel is auto, kvm or tcg" ;; esac
 [[ $ARGS != *[[:space:]]* ]] || die "--args takes comma-separated arguments without spaces"
 [[ $MANIFEST != *[[:space:]]* ]] || die "--manifest must not contain spaces"
@@ -111,9 +128,16 @@ if [[ -z $BIN ]]; then
 fi
 say "bootrino: $BIN"
 
-# 3. Fixtures and the host initrd.
+# 3. Fixtures (and the Debian instance's image).
 say "fixtures (cached after the first run)"
 FIX=$("$ROOT/tests/vm/fixtures.sh" | tail -n 1)
+CLOUD_IMAGE=("$ROOT/tests/vm/cloud_image.sh")
+[[ $(id -u) == 0 ]] || CLOUD_IMAGE=(sudo env "BOOTRINO_CACHE=${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}" "${CLOUD_IMAGE[@]}")
+if [[ $INSTANCE == debian && -z $FIRMWARE ]]; then
+  say "the Debian 12 cloud instance's image (debootstrap with cloud-init: ~5 minutes the first time, then cached)"
+  CLOUD=$("${CLOUD_IMAGE[@]}" | tail -n 1)
+  [[ -f $CLOUD/disk.img ]] || die "tests/vm/cloud_image.sh made no image"
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-demo.XXXXXX")
 SERVER_PID='' QEMU_PID='' TAIL_PID=''
 cleanup() {
@@ -125,8 +149,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# 4. The file server the VM reaches as http://10.0.2.100/ (bound to 127.0.0.1 only).
+# 4. The file server the VM reaches as http://10.0.2.100/ (bound to 127.0.0.1 only). The Debian
+# instance also gets a release of this binary at http://10.0.2.100/release/ for install.sh.
 DOCROOT=${SERVE:-$FIX/www}
+if [[ $INSTANCE == debian && -z $FIRMWARE ]]; then
+  [[ ! -e $DOCROOT/release ]] || die "$DOCROOT/release exists: the demo serves bootrino's release there"
+  mkdir -p "$WORK/www"
+  cp -al "$DOCROOT/." "$WORK/www/" 2>/dev/null || cp -a "$DOCROOT/." "$WORK/www/"
+  "$ROOT/tests/vm/cloud_image.sh" release "$BIN" "$WORK/www"
+  DOCROOT=$WORK/www
+fi
 python3 "$ROOT/tests/integration/fault_server.py" --root "$DOCROOT" --host 127.0.0.1 --port 0 \
   --port-file "$WORK/port" --log "$WORK/server.log" 2>"$WORK/server.err" &
 SERVER_PID=$!
@@ -150,12 +182,40 @@ case $MANIFEST in
        "$MANIFEST will fail with a network error (exit 4). Serve it locally with --serve DIR." ;;
 esac
 
-# 5. The VM's disk: a cloud-image-like disk (GPT, ext4 root) with this bootrino on it.
+# 5. The VM's disk: a cloud-image-like disk (GPT, ext4 root); the stand-in's holds this bootrino,
+# the Debian instance gets it from user-data, through the README's one-liner, from a NoCloud seed.
 KEEP_DISK=$DISK
-if [[ -z $FIRMWARE ]]; then
+if [[ -z $FIRMWARE && $INSTANCE == stand-in ]]; then
   DISK=${DISK:-$WORK/host-disk.img}
   say "making the instance's disk $DISK (sparse, 2 GiB, ext4 root)"
   BOOTRINO_VM_FIXTURES=$FIX "$ROOT/tests/vm/fixtures.sh" host-disk "$BIN" "$DISK" >/dev/null
+elif [[ -z $FIRMWARE ]]; then
+  DISK=${DISK:-$WORK/instance.img}
+  say "making the instance's disk $DISK (a sparse copy of the Debian image) and its NoCloud seed"
+  cp --sparse=always "$CLOUD/disk.img" "$DISK"
+  run_args=--yes
+  [[ $CMD == dry-run ]] && run_args=--dry-run
+  [[ -z $ARGS ]] || run_args+=" ${ARGS//,/ }"
+  # shellcheck disable=SC2086
+  line=$("$ROOT/tests/vm/cloud_image.sh" runcmd "$MANIFEST" $run_args)
+  if [[ -z $SSH_KEY ]]; then
+    for k in "$HOME"/.ssh/id_ed25519.pub "$HOME"/.ssh/id_ecdsa.pub "$HOME"/.ssh/id_rsa.pub; do
+      [[ -f $k ]] && { SSH_KEY=$k; break; }
+    done
+  fi
+  {
+    echo "#cloud-config"
+    if [[ -n $SSH_KEY ]]; then
+      echo "ssh_authorized_keys:"
+      echo "  - $(head -n 1 "$SSH_KEY")"
+    fi
+    echo "runcmd:"
+    echo "$line"
+  } >"$WORK/user-data"
+  printf 'instance-id: iid-bootrino-demo-%s\nlocal-hostname: bootrino-demo\n' "$$" >"$WORK/meta-data"
+  "$ROOT/tests/vm/cloud_image.sh" seed "$WORK/seed.img" "$WORK/user-data" "$WORK/meta-data"
+  say "user-data (README's one-liner${SSH_KEY:+, and your key $SSH_KEY}):"
+  sed 's/^/    /' "$WORK/user-data" >&2
 fi
 # KVM when it works: /dev/kvm can exist and still not run a guest (some nested setups hang after
 # the BIOS), so boot the kernel once without an initrd; it panics at once and QEMU exits.
@@ -177,7 +237,13 @@ if [[ $ACCEL == auto ]]; then
     fi
   fi
 fi
-[[ $ACCEL == kvm ]] || say "software emulation (TCG): allow ~10 s to boot and ~20 s for the takeover"
+if [[ $ACCEL != kvm ]]; then
+  if [[ $INSTANCE == debian && -z $FIRMWARE ]]; then
+    say "software emulation (TCG): allow 1-2 minutes for systemd and cloud-init, then about a minute for the takeover"
+  else
+    say "software emulation (TCG): allow ~10 s to boot and ~20 s for the takeover"
+  fi
+fi
 append="console=ttyS0 panic=1 bootrino.ref=$MANIFEST bootrino.cmd=$CMD${ARGS:+ bootrino.args=$ARGS}"
 append+=" root=LABEL=$(sed -n 's/^HOST_ROOT_LABEL=//p' "$FIX/host-disk.txt" | tr -d "\"'") rw"
 [[ -n $LOG ]] && : >"$LOG"
@@ -186,7 +252,12 @@ qemu=(qemu-system-x86_64 -accel "$ACCEL" -m "$MEMORY" -smp 1 -no-reboot -nic non
   -netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $PORT"
   -device virtio-net-pci,netdev=n0,romfile= -drive "file=$DISK,if=virtio,format=raw")
 case $FIRMWARE in
-  '') qemu+=(-kernel "$FIX/vmlinuz" -initrd "$FIX/host-disk-boot.cpio.gz" -append "$append") ;;
+  '') if [[ $INSTANCE == debian ]]; then
+        qemu+=(-kernel "$CLOUD/vmlinuz" -initrd "$CLOUD/initrd.img" -append "$(cat "$CLOUD/cmdline.txt")"
+          -drive "file=$WORK/seed.img,if=virtio,format=raw,readonly=on")
+      else
+        qemu+=(-kernel "$FIX/vmlinuz" -initrd "$FIX/host-disk-boot.cpio.gz" -append "$append")
+      fi ;;
   bios) ;;
   uefi) cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/vars.fd"
     qemu+=(-drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
@@ -200,6 +271,8 @@ case $CMD in
 esac
 if [[ -n $FIRMWARE ]]; then
   say "booting $DISK through the firmware ($FIRMWARE, no -kernel): the RAM OS should come up from the disk"
+elif [[ $INSTANCE == debian ]]; then
+  say "booting the Debian 12 cloud instance (QEMU $ACCEL, ${MEMORY} MiB); cloud-init will run: bootrino $shown${ARGS:+ ${ARGS//,/ }}"
 else
   say "booting the cloud host stand-in (QEMU $ACCEL, ${MEMORY} MiB); it will run: bootrino $shown${ARGS:+ ${ARGS//,/ }}"
 fi

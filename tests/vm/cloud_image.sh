@@ -135,7 +135,9 @@ build() {
   work=$(mktemp -d "$VMCACHE/.debian-build.XXXXXX")
   # shellcheck disable=SC2064
   # Never rm -rf through a mount that is still there (the bind mount is the .deb cache).
-  trap "umount -q '$work/root/var/cache/apt/archives' '$work/root/proc' 2>/dev/null; grep -qF '$work' /proc/mounts || rm -rf '$work'" EXIT
+  # (|| true: under set -e a failing command in the EXIT trap becomes the script's exit status.)
+  trap "umount -q '$work/root/var/cache/apt/archives' '$work/root/proc' 2>/dev/null || true
+    grep -qF '$work' /proc/mounts || rm -rf '$work'" EXIT
   : >"$log"
   say "debootstrap $SUITE (minbase) from $(mirror); log: $log (a few minutes the first time; .debs cached)"
   debootstrap --variant=minbase --cache-dir="$VMCACHE/debootstrap-debs" "$SUITE" "$work/root" "$(mirror)" \

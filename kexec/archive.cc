@@ -6,29 +6,19 @@
 #include <set>
 #include <string_view>
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "kexec/archive_writer.h"
 
 namespace kexec {
 namespace {
 
 using base::ErrorKind;
 
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-struct EntryDeleter {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
-
-la_ssize_t AppendToString(archive*, void* client, const void* buffer, size_t length) {
-  static_cast<std::string*>(client)->append(static_cast<const char*>(buffer), length);
-  return static_cast<la_ssize_t>(length);
-}
+using archive_writer::AppendToString;
+using Writer = archive_writer::Writer;
+using EntryPtr = archive_writer::Entry;
 
 base::Error ArchiveError(archive* a, const std::string& what) {
-  const char* text = archive_error_string(a);
-  return base::Error(ErrorKind::kInternal, "writing a generated archive: " + what + ": " + (text ? text : "unknown error"));
+  return archive_writer::Error(a, "a generated archive", what);
 }
 
 // True when `path` is a '/'-separated run of non-empty components, none "." or "..".
@@ -74,7 +64,7 @@ base::Result<void> CheckEntries(const std::vector<ArchiveEntry>& entries) {
 }
 
 base::Result<void> WriteEntry(archive* a, const ArchiveEntry& e) {
-  std::unique_ptr<archive_entry, EntryDeleter> entry(archive_entry_new());
+  EntryPtr entry(archive_entry_new());
   archive_entry_set_pathname(entry.get(), e.path.c_str());
   const bool is_file = e.type == ArchiveEntry::Type::kFile;
   switch (e.type) {
@@ -107,7 +97,7 @@ base::Result<std::string> BuildArchive(std::vector<ArchiveEntry> entries, Archiv
   RETURN_IF_ERROR(CheckEntries(entries));
   std::sort(entries.begin(), entries.end(), [](const ArchiveEntry& a, const ArchiveEntry& b) { return a.path < b.path; });
   std::string out;
-  std::unique_ptr<archive, ArchiveDeleter> a(archive_write_new());
+  Writer a(archive_write_new());
   if (!a) return base::Fail(ErrorKind::kInternal, "archive_write_new failed");
   bool ok = true;
   if (format == ArchiveFormat::kTarGz) {

@@ -5,33 +5,23 @@
 #include <memory>
 #include <set>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "base/fd.h"
+#include "kexec/archive_writer.h"
 
 namespace kexec {
 namespace {
 
 using base::ErrorKind;
 
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-struct EntryDeleter {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
-
-la_ssize_t AppendToString(archive*, void* client, const void* buffer, size_t length) {
-  static_cast<std::string*>(client)->append(static_cast<const char*>(buffer), length);
-  return static_cast<la_ssize_t>(length);
-}
+using archive_writer::AppendToString;
+using Writer = archive_writer::Writer;
+using EntryPtr = archive_writer::Entry;
 
 base::Error ArchiveError(archive* a, const std::string& what) {
-  return base::Error(ErrorKind::kInternal, "writing the overlay cpio: " + what + ": " +
-                                               (archive_error_string(a) ? archive_error_string(a) : "unknown error"));
+  return archive_writer::Error(a, "the overlay cpio", what);
 }
 
 // Overlay files are bootrino's own ("etc/bootrino/boot-id"): relative paths of
@@ -77,7 +67,7 @@ base::Result<void> CheckOverlayFiles(const std::vector<OverlayFile>& files) {
 base::Result<std::string> BuildOverlay(const std::vector<OverlayFile>& files) {
   RETURN_IF_ERROR(CheckOverlayFiles(files));
   std::string out;
-  std::unique_ptr<archive, ArchiveDeleter> a(archive_write_new());
+  Writer a(archive_write_new());
   if (!a) return base::Fail(ErrorKind::kInternal, "archive_write_new failed");
   // No block padding: the kernel wants the archive, not a tape image.
   if (archive_write_set_format_cpio_newc(a.get()) != ARCHIVE_OK || archive_write_set_bytes_per_block(a.get(), 0) ||
@@ -87,7 +77,7 @@ base::Result<std::string> BuildOverlay(const std::vector<OverlayFile>& files) {
   std::set<std::string> dirs_written;
   auto write_entry = [&](const std::string& path, unsigned type, unsigned mode,
                          std::string_view data) -> base::Result<void> {
-    std::unique_ptr<archive_entry, EntryDeleter> e(archive_entry_new());
+    EntryPtr e(archive_entry_new());
     archive_entry_set_pathname(e.get(), path.c_str());
     archive_entry_set_filetype(e.get(), type);
     archive_entry_set_perm(e.get(), mode);

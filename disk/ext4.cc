@@ -18,6 +18,7 @@
 #include <ext2fs/ext2fs.h>  // brings com_err.h and ext2_err.h, inside extern "C"
 
 #include "base/fd.h"
+#include "disk/quiesce.h"
 
 // s_mkfs_time, s_wtime and inode times are taken from fs->now, and 0 is an
 // honest "unknown" only when this flag says fs->now is meant (e2fsprogs 1.47.1).
@@ -397,13 +398,10 @@ bool Discard(ext2_filsys fs) {
   ext2_filsys raw = nullptr;
   // Not EXT2_FLAG_EXCLUSIVE (O_EXCL): the takeover writes the disk while its
   // old filesystems are still mounted, frozen (disk/quiesce.h).
-  // EBUSY while udev rescans the disk's partitions (see OpenDisk): tried again for up to 5 s.
-  errcode_t e = 0;
-  for (int attempt = 0; attempt <= 50; ++attempt) {
-    e = ext2fs_initialize(device.c_str(), EXT2_FLAG_64BITS, &param, unix_io_manager, &raw);
-    if (e != EBUSY) break;
-    usleep(100 * 1000);
-  }
+  // EBUSY while udev rescans the disk's partitions: waited out as OpenDisk does.
+  const errcode_t e = RetryTransient(kRescanPatience, {EBUSY}, [&]() -> long {
+    return ext2fs_initialize(device.c_str(), EXT2_FLAG_64BITS, &param, unix_io_manager, &raw);
+  });
   if (e) {
     if (e == EBUSY) {
       return base::Fail(Ext2Error(e, "opening " + device).Hint("unmount every partition of " + device + " first"));

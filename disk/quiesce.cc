@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
+#include <thread>
 
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -115,25 +117,36 @@ base::Result<Quiesced> Quiesce(const TargetDisk& disk) {
   return q;
 }
 
-base::Result<base::Fd> OpenDisk(const std::string& path, int flags) {
-  for (int attempt = 0;; ++attempt) {
-    auto fd = base::Open(path, flags);
-    if (fd || fd.error().sys_errno() != EBUSY || attempt == 50) return fd;
-    usleep(100 * 1000);
+long RetryTransient(const Patience& patience, std::initializer_list<long> transient,
+                    const std::function<long()>& attempt) {
+  for (int tries = 1;; ++tries) {
+    const long result = attempt();
+    if (result == 0 || std::find(transient.begin(), transient.end(), result) == transient.end() ||
+        tries >= patience.tries) {
+      return result;
+    }
+    std::this_thread::sleep_for(patience.pause);
   }
 }
 
-base::Result<void> LockDisk(const base::Fd& fd, const std::string& path) {
-  for (int attempt = 0;; ++attempt) {
-    if (flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return {};
-    const int err = errno;
-    if ((err != EWOULDBLOCK && err != EINTR) || attempt == 100) {
-      return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("flock", path, err), err)
-                            .Hint("another program holds " + path + " locked (a partitioning tool?); stop it and "
-                                  "run bootrino again"));
-    }
-    usleep(100 * 1000);
-  }
+base::Result<base::Fd> OpenDisk(const std::string& path, int flags, const Patience& patience) {
+  std::optional<base::Result<base::Fd>> fd;
+  RetryTransient(patience, {EBUSY}, [&]() -> long {
+    fd = base::Open(path, flags);
+    return *fd ? 0 : fd->error().sys_errno();
+  });
+  return std::move(*fd);
+}
+
+base::Result<void> LockDisk(const base::Fd& fd, const std::string& path, const Patience& patience) {
+  const long err = RetryTransient(patience, {EWOULDBLOCK, EINTR}, [&]() -> long {
+    return flock(fd.get(), LOCK_EX | LOCK_NB) == 0 ? 0 : errno;
+  });
+  if (err == 0) return {};
+  return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("flock", path, static_cast<int>(err)),
+                                static_cast<int>(err))
+                        .Hint("another program holds " + path + " locked (a partitioning tool?); stop it and "
+                              "run bootrino again"));
 }
 
 base::Result<void> FlushDisk(int fd) {

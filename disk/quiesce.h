@@ -5,6 +5,9 @@
 // failure, so the host stays exactly as it was.
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -49,14 +52,31 @@ class Quiesced {
 /// the next kernel reads the new table at boot).
 [[nodiscard]] base::Result<void> FlushDisk(int fd);
 
-/// Opens a disk (or image file) to write it. udev re-reads a disk's partition
-/// table whenever a writer closes it, and while that rescan runs Linux fails
-/// other opens with EBUSY: such an open is retried for up to 5 s.
-[[nodiscard]] base::Result<base::Fd> OpenDisk(const std::string& path, int flags);
+/// How long to wait out udev: `tries` attempts, `pause` apart.
+struct Patience {
+  int tries;
+  std::chrono::milliseconds pause;
+};
+/// udev re-reads a disk's partition table whenever a writer closes it, and
+/// while that rescan runs Linux fails other opens of the disk with EBUSY.
+inline constexpr Patience kRescanPatience{51, std::chrono::milliseconds(100)};  // 5 s
+/// A udev probe holds the disk's lock for as long as it reads the disk.
+inline constexpr Patience kProbePatience{101, std::chrono::milliseconds(100)};  // 10 s
+
+/// Calls `attempt` (which returns 0, or an error code) until it succeeds, fails
+/// with a code not in `transient`, or `patience` runs out; returns its last
+/// result. The one retry loop for everything that meets udev at work.
+long RetryTransient(const Patience& patience, std::initializer_list<long> transient,
+                    const std::function<long()>& attempt);
+
+/// Opens a disk (or image file) to write it, waiting out a udev rescan (EBUSY).
+[[nodiscard]] base::Result<base::Fd> OpenDisk(const std::string& path, int flags,
+                                              const Patience& patience = kRescanPatience);
 
 /// Takes the disk's BSD lock (flock LOCK_EX), which udev honours: it neither
 /// probes nor rescans a disk while it is held (systemd's block device locking).
-/// Waits up to 10 s for a probe that holds it now. Released when `fd` closes.
-[[nodiscard]] base::Result<void> LockDisk(const base::Fd& fd, const std::string& path);
+/// Waits out a probe that holds it now. Released when `fd` closes.
+[[nodiscard]] base::Result<void> LockDisk(const base::Fd& fd, const std::string& path,
+                                          const Patience& patience = kProbePatience);
 
 }  // namespace disk

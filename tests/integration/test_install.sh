@@ -242,3 +242,39 @@ expect_err "what to do: choose a directory that allows programs"
 [[ $(settled_count '"/rel/bootrino-x86_64"' "$before") == "$before" ]] || fail "noexec --dir still downloaded"
 ok "dash: a --dir mounted noexec is refused with what to do, before any download"
 
+
+# The default /run/bootrino under a /run mounted noexec: install.sh mounts a 64 MiB tmpfs of its own
+# there, and the binary runs from it; when that mount fails it says so, with what to do, and
+# downloads nothing. Each case runs in a private mount namespace whose /run is a fresh noexec
+# tmpfs: this machine's /run is never touched, and the mounts go with the namespace.
+# under_noexec_run EXPECTED PATH ARGS...: like install, as root with the default directory; after a
+# successful install, also runs the installed binary and reports the mount options it runs from.
+under_noexec_run() {
+  local expected=$1 path=$2 rc=0
+  shift 2
+  unshare --mount --propagation private bash -c '
+    mount -t tmpfs -o noexec,size=1m bootrino-test-run /run || exit 90
+    path=$1; shift
+    env PATH="$path" BOOTRINO_RETRY_DELAY=0 BOOTRINO_TRIES=3 "$@" || exit
+    /run/bootrino/bootrino --version && findmnt -no FSTYPE,OPTIONS /run/bootrino' \
+    _ "$path" "${SHELLS[0]}" -s -- "$@" <"$INSTALL_SH" >"$WORK/out" 2>"$WORK/err" || rc=$?
+  [[ $rc == "$expected" ]] || { cat "$WORK/err"; fail "install.sh $* under a noexec /run exited $rc, expected $expected"; }
+}
+under_noexec_run 0 "$PATH_CURL" --install-only --base-url "$BASE"
+expect_err "does not allow programs to run \(noexec\): mounted a 64 MiB tmpfs on /run/bootrino"
+expect_err "installed /run/bootrino/bootrino \(verified: sha256\)"
+expect_out "^bootrino "
+grep -E '^tmpfs .*size=65536k' "$WORK/out" | grep -v noexec >/dev/null ||
+  fail "/run/bootrino is not a 64 MiB tmpfs that allows programs: $(tail -n1 "$WORK/out")"
+ok "dash: under a noexec /run, the default directory gets its own tmpfs and the binary runs from it"
+
+PATH_NOMOUNT=$(tools bin-nomount curl openssl)
+rm "$PATH_NOMOUNT/mount"
+printf '#!/bin/sh\necho "mount: $4: permission denied." >&2\nexit 32\n' >"$PATH_NOMOUNT/mount"
+chmod +x "$PATH_NOMOUNT/mount"
+before=$(requests_for '"/rel/bootrino-x86_64"' | wc -l)
+under_noexec_run 2 "$PATH_NOMOUNT" --install-only --base-url "$BASE"
+expect_err "error: /run is mounted noexec and a tmpfs could not be mounted on /run/bootrino"
+expect_err "what to do: choose a directory that allows programs with --dir DIR"
+[[ $(settled_count '"/rel/bootrino-x86_64"' "$before") == "$before" ]] || fail "a failed tmpfs mount still downloaded"
+ok "dash: when that tmpfs cannot be mounted, it stops before any download and says what to do"

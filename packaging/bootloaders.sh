@@ -13,6 +13,9 @@
 #   ldlinux.c32          syslinux's second stage, from the same build as ldlinux.sys
 #   systemd-bootx64.efi  systemd-boot for x86_64 UEFI
 #   reference/syslinux   Debian's installer, kept only so the tests can compare bootrino's patching with it
+#   licences/PKG.copyright  each .deb's /usr/share/doc/PKG/copyright, and licences/sources: a line per .deb,
+#                        "package version source-package source-version" (from its Source field); what
+#                        packaging/third_party.sh puts in a release's THIRD-PARTY-NOTICES.txt
 # Debian ships ldlinux.sys, ldlinux.bss and the matching ldlinux.c32 only inside /usr/bin/syslinux (compiled in
 # from libinstaller/*_bin.c). They are taken from there by running that installer on a scratch FAT image file
 # (mtools, no mount), reading back what it wrote, and locating those bytes in the binary: the located copies are
@@ -60,6 +63,11 @@ verify_files() {
     echo "$name is $actual_size bytes with sha256 $actual_sum; pinned: $size bytes, $sum"
     bad=1
   done
+  for entry in "${DEBS[@]}"; do
+    read -r name _ <<<"$entry"
+    [[ -s $dir/licences/$name.copyright ]] || { echo "licences/$name.copyright is missing"; bad=1; }
+    grep -q "^$name " "$dir/licences/sources" 2>/dev/null || { echo "licences/sources does not name $name"; bad=1; }
+  done
   return $bad
 }
 
@@ -88,7 +96,21 @@ download() {
       die "$deb does not match its pinned sha256 $sum: the mirror serves different bytes for $pkg=$ver; do not trust it"
     mkdir -p "$dir/deb/$pkg"
     dpkg-deb -x "$deb" "$dir/deb/$pkg"
+    keep_licence "$dir" "$pkg" "$ver" "$deb"
   done
+}
+
+# Keeps PKG's copyright file and names its source package in $1/licences (see top). The Source field is
+# "name", "name (version)" for a binNMU such as syslinux's +b1, or absent when both equal the binary's.
+keep_licence() {
+  local dir=$1 pkg=$2 ver=$3 deb=$4 copyright=$1/deb/$2/usr/share/doc/$2/copyright src srcver=$3
+  [[ -f $copyright && ! -L $copyright && ! -L ${copyright%/*} ]] ||
+    die "$pkg=$ver has no copyright file of its own at /usr/share/doc/$pkg/copyright"
+  mkdir -p "$dir/licences"
+  cp "$copyright" "$dir/licences/$pkg.copyright"
+  src=$(dpkg-deb -f "$deb" Source)
+  if [[ $src =~ ^([^ ]+)\ \((.+)\)$ ]]; then src=${BASH_REMATCH[1]} srcver=${BASH_REMATCH[2]}; fi
+  echo "$pkg $ver ${src:-$pkg} $srcver" >>"$dir/licences/sources"
 }
 
 # Runs Debian's installer on a scratch FAT32 image file and takes the pristine and patched copies out (see top).

@@ -104,7 +104,8 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   if (common.json) {
     nlohmann::ordered_json out = {{"image", options.output}, {"manifest", ManifestJson(*vm)},
                                   {"cmdline", plans->disk.cmdline}, {"layout", disk::ToJson(prepared->layout)},
-                                  {"bytesWritten", written->bytes_written}, {"seconds", written->seconds}};
+                                  {"bytesWritten", written->bytes_written}, {"bytesMeasured", written->measured},
+                                  {"seconds", written->seconds}};
     std::printf("%s\n", out.dump(2).c_str());
   } else {
     std::printf("%s: %s %s for %s, %s\n%s  cmdline %s\n", options.output.c_str(),

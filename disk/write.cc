@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <optional>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -66,6 +68,17 @@ base::Result<std::vector<FatFile>> BootPartitionFiles(const BootFiles& files, bo
   return out;
 }
 
+/// write_bytes of /proc/self/io: what this process has sent (or caused to be
+/// sent) to storage, counted as pages are dirtied or written directly. Unset
+/// without task I/O accounting in the kernel.
+std::optional<std::uint64_t> ProcessWriteBytes() {
+  auto text = base::ReadFile("/proc/self/io", 4096);
+  if (!text) return std::nullopt;
+  const std::size_t at = text->find("\nwrite_bytes: ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::strtoull(text->c_str() + at + 14, nullptr, 10);
+}
+
 double Since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -101,6 +114,7 @@ base::Result<PreparedDisk> PrepareDisk(const Layout& layout, BootFiles files) {
 
 base::Result<WriteReport> WriteDisk(const std::string& device, const PreparedDisk& disk) {
   const auto start = std::chrono::steady_clock::now();
+  const std::optional<std::uint64_t> written_before = ProcessWriteBytes();
   const Layout& layout = disk.layout;
   WriteReport report;
   ASSIGN_OR_RETURN(base::Fd fd, OpenDisk(device, O_RDWR));
@@ -117,7 +131,9 @@ base::Result<WriteReport> WriteDisk(const std::string& device, const PreparedDis
   if (layout.bios) {
     std::string mbr(512, '\0');
     if (pread(fd.get(), mbr.data(), mbr.size(), 0) != 512) {
-      return base::Fail(ErrorKind::kDisk, base::SysMessage("pread", "the new MBR", errno), errno);
+      const int err = errno;
+      return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("pread", "the new MBR", err), err)
+                            .Hint("look for I/O errors in the kernel log (dmesg): the disk may be failing"));
     }
     RETURN_IF_ERROR(PatchMbrCode(mbr));
     RETURN_IF_ERROR(base::WriteAllAt(fd, mbr, 0));
@@ -125,6 +141,11 @@ base::Result<WriteReport> WriteDisk(const std::string& device, const PreparedDis
   }
   RETURN_IF_ERROR(FlushDisk(fd.get()));
   report.seconds = Since(start);
+  // Measured, when the kernel counts: ext4's metadata, the GPT and the signature wipes too.
+  if (auto after = ProcessWriteBytes(); written_before && after && *after > *written_before) {
+    report.bytes_written = *after - *written_before;
+    report.measured = true;
+  }
   return report;
 }
 

@@ -48,7 +48,11 @@ struct PreparedDisk {
 
 /// Measures of one write, for the log and bench/README.md.
 struct WriteReport {
-  std::uint64_t bytes_written = 0;  ///< the boot partition's metadata and files, the MBR; not ext4's own writes
+  /// Every byte this write sent to the disk (the process's write_bytes), when
+  /// `measured`; else the boot partition's metadata and files and the MBR only.
+  /// Zeroing a range (journal, discard) is the disk's own work: not counted.
+  std::uint64_t bytes_written = 0;
+  bool measured = false;
   double seconds = 0;
 };
 

@@ -76,8 +76,17 @@ used=$(du -k "$WORK/1t-512.img" | cut -f1)
 ((used < 200 * 1024)) || fail "a 1 TiB image used $used KiB: writing should be sparse"
 ok "the 1 TiB image uses $((used / 1024)) MiB on disk"
 
-run_bootrino 0 image "$ref" "$WORK/again.img" --size 2G --seed 7
+run_bootrino 0 image "$ref" "$WORK/again.img" --size 2G --seed 7 --json
 cmp -s "$WORK/again.img" "$WORK/2g-512.img" || fail "the same seed gave different bytes"
+# The bytes reported are measured (the process's write_bytes), ext4 and the GPT included: as many as
+# the sparse image holds (the MBR code is written twice), and more than the payload.
+read -r measured bytes < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["bytesMeasured"], d["bytesWritten"])' "$WORK/out")
+allocated=$(du -B1 "$WORK/again.img" | cut -f1)
+payload=$(($(stat -c %s "$WWW/vmlinuz") + $(stat -c %s "$WWW/initrd.gz") + $(stat -c %s "$WWW/modloop")))
+[[ $measured == True ]] || fail "the bytes written were not measured"
+((bytes > payload && bytes >= allocated - (64 << 10) && bytes <= allocated + (1 << 20))) ||
+  fail "reported $bytes bytes written; the image holds $allocated, the payload is $payload"
+ok "the report counts every byte written: $bytes for an image holding $allocated"
 run_bootrino 0 image "$ref" "$WORK/other.img" --size 2G --seed 8
 cmp -s "$WORK/other.img" "$WORK/2g-512.img" && fail "another seed gave the same bytes"
 ok "the same seed gives byte-identical images"

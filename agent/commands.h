@@ -42,6 +42,7 @@ struct RunOptions {
   std::string status_url;             ///< --status-url: POST each phase event here (best effort)
   std::string network = "auto";       ///< --network: the RAM OS's network (auto, dhcp, static)
   bool instance_settings = true;      ///< also give the RAM OS this instance's SSH keys and hostname
+  std::optional<std::uint64_t> seed;  ///< --seed: the disk's GUIDs from this number (a reproducible plan)
 };
 
 struct UserdataOptions {

@@ -11,6 +11,7 @@
 
 #include "agent/commands.h"
 #include "agent/exit_codes.h"
+#include "agent/pipeline.h"
 
 namespace {
 
@@ -102,6 +103,10 @@ int Main(int argc, char** argv) {
                 "(automatic under cloud-init, which must finish first)");
   run->add_option("--detach-timeout", run_options.detach_timeout_s, "reboot anyway after this many seconds")
       ->default_val(run_options.detach_timeout_s)->check(CLI::Range(1, 86400));
+  std::uint64_t run_seed = 0;
+  CLI::Option* run_seed_option = run->add_option(
+      "--seed", run_seed, "derive the disk's GUIDs from this number (the plan --dry-run prints is then the one "
+                          "written; default: random)");
   run->add_flag("--json", common.json, "print the plan as JSON");
   AddCommonOptions(*run, common);
 
@@ -129,6 +134,7 @@ int Main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     if (seed_option->count()) image_options.seed = seed;
+    if (run_seed_option->count()) run_options.seed = run_seed;
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? agent::kExitOk : agent::kExitUsage;
@@ -140,7 +146,9 @@ int Main(int argc, char** argv) {
   if (*userdata) return agent::Userdata(common, userdata_options);
   if (run_options.from_userdata) return agent::RunFromUserdata(ref, common, run_options);
   if (!run_ref->count()) {
-    std::fputs("bootrino: error: run needs REF, or --from-userdata\n", stderr);
+    std::fputs("bootrino: error: run needs REF, or --from-userdata\n"
+               "bootrino: what to do: give the manifest's URL with its #sha256= pin (see bootrino run --help)\n",
+               stderr);
     return agent::kExitUsage;
   }
   run_options.fallback_reboot = fallback == "reboot";
@@ -153,9 +161,12 @@ int main(int argc, char** argv) {
   try {
     return Main(argc, argv);
   } catch (const std::bad_alloc&) {
-    std::fputs("bootrino: error: out of memory\n", stderr);
+    std::fputs("bootrino: error: out of memory\n"
+               "bootrino: what to do: free memory (or use an instance with more) and run again\n", stderr);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bootrino: internal error: %s\n", e.what());
+    std::fprintf(stderr, "bootrino: what to do: %s\n",
+                 agent::WhatToDo(base::Error(base::ErrorKind::kInternal, e.what())).c_str());
   }
   return agent::kExitInternal;
 }

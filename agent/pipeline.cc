@@ -23,12 +23,36 @@ using json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
 
+std::string WhatToDo(const base::Error& error) {
+  if (!error.hint().empty()) return error.hint();
+  switch (error.kind()) {
+    case ErrorKind::kInternal:
+      return "this is a bug in bootrino or a failure of this system: run it again with --json-events FILE and "
+             "report the output with that file";
+    case ErrorKind::kUsage: return "see bootrino --help, and bootrino COMMAND --help";
+    case ErrorKind::kVerification:
+      return "do not use these files: check the reference's #sha256= pin or the trusted key against what the "
+             "publisher gives; nothing was changed";
+    case ErrorKind::kNetwork:
+      return "check that this machine reaches the URL (DNS, proxy, firewall), then run again; nothing was changed";
+    case ErrorKind::kNotEnoughRam: return "use an instance with more memory, or a smaller OS";
+    case ErrorKind::kPreflight: return "run bootrino preflight to see every check and what it needs";
+    case ErrorKind::kManifest:
+      return "the manifest must be fixed by whoever publishes it (docs/manifest.md describes the format)";
+    case ErrorKind::kHook: return "read the hook's output above; the manifest's publisher must fix the hook";
+    case ErrorKind::kDisk:
+      return "name the disk to replace with --disk /dev/NAME, or pass --keep-disk to boot with kexec only";
+  }
+  return "see bootrino --help";
+}
+
 /// Prints an error for a person, records it as an event, and picks the exit code.
 int Report(const base::Error& error, Events& events, const std::string& phase) {
+  const std::string what_to_do = WhatToDo(error);
   std::fprintf(stderr, "bootrino: error: %s\n", error.message().c_str());
-  if (!error.hint().empty()) std::fprintf(stderr, "bootrino: what to do: %s\n", error.hint().c_str());
+  std::fprintf(stderr, "bootrino: what to do: %s\n", what_to_do.c_str());
   int code = ExitCodeFor(error.kind());
-  events.Emit(phase, "error", {{"message", error.message()}, {"hint", error.hint()}, {"exitCode", code}});
+  events.Emit(phase, "error", {{"message", error.message()}, {"hint", what_to_do}, {"exitCode", code}});
   return code;
 }
 

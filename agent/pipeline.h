@@ -18,6 +18,10 @@ namespace agent {
 /// Prints an error with its advice, records it as an event, and returns the exit code.
 int Report(const base::Error& error, Events& events, const std::string& phase);
 
+/// The "what to do" line for `error`: its hint, or advice for its kind when it
+/// has none, so that every error says what to do next.
+std::string WhatToDo(const base::Error& error);
+
 /// --arch, or this machine's architecture.
 std::string MachineArch(const CommonOptions& common);
 

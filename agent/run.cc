@@ -41,14 +41,13 @@ json PreflightJson(const kexec::PreflightReport& r) {
           {"ok", r.Verdict().has_value()}, {"checks", checks}};
 }
 
-/// 1: preflight. Warnings are said; a refusal is returned.
-Result<kexec::PreflightReport> Preflight(Events& events) {
+/// 1: preflight. Warnings are said; the caller decides what a refusal means.
+kexec::PreflightReport Preflight(Events& events) {
   kexec::PreflightReport report = kexec::RunPreflight(base::RealSys());
   for (const auto& c : report.checks) {
     if (!c.ok && !c.fatal) events.Warn(c.name + ": " + c.detail + " (" + c.advice + ")");
   }
   events.Emit("preflight", report.Verdict() ? "ok" : "refused", PreflightJson(report));
-  RETURN_IF_ERROR(report.Verdict());
   return report;
 }
 
@@ -139,7 +138,7 @@ Result<base::Fd> LockRun() {
 /// Removes the RAM stage directory, unless another process now owns it.
 class StageDirGuard {
  public:
-  explicit StageDirGuard(std::string dir) : dir_(std::move(dir)) {}
+  void Own(std::string dir) { dir_ = std::move(dir); }
   ~StageDirGuard() {
     std::error_code ec;
     if (!dir_.empty()) fs::remove_all(dir_, ec);
@@ -171,12 +170,22 @@ int Preflight(const CommonOptions& common) {
 
 namespace {
 
+/// An exit code when `run` stops at this phase; nothing when it goes on.
+using Stop = std::optional<int>;
+
 /// What `run` has decided and done so far, passed between its phases.
 struct RunState {
   std::string arch;
+  RamOsSettings settings;
   std::optional<base::Error> refusal;  ///< why kexec cannot be used (dry run, or --fallback=reboot)
   std::optional<base::Error> disk_refusal;  ///< why the disk cannot be taken over (dry run)
   std::optional<disk::TargetDisk> target;
+  std::optional<fetch::VerifiedManifest> vm;
+  std::optional<fetch::StagePlan> stage_plan;
+  std::string dir;  ///< the RAM stage directory
+  std::vector<fetch::StagedFile> staged;
+  double fetch_s = 0;
+  std::optional<BootPlans> plans;
   std::optional<disk::PreparedDisk> prepared;
   bool kexec_loaded = false;
 };
@@ -197,32 +206,163 @@ base::Result<void> CheckRunOptions(const RunOptions& options) {
   return {};
 }
 
-void PrintDryRun(const fetch::VerifiedManifest& vm, const std::vector<fetch::StagedFile>& staged,
-                 const BootPlans& plans, const RamOsSettings& settings, const RunState& state, bool as_json,
-                 const std::string& dir) {
+void PrintDryRun(const RunState& state, bool as_json) {
+  const fetch::VerifiedManifest& vm = *state.vm;
   if (as_json) {
     json out = {{"dryRun", true}, {"arch", state.arch}, {"manifest", ManifestJson(vm)}, {"files", json::array()},
-                {"cmdline", plans.kexec.cmdline}, {"diskCmdline", plans.disk.cmdline}, {"stagedIn", dir},
-                {"personalisation", plans.personal},
-                {"network", NetworkJson(settings.network, settings.network_mode)}};
-    for (const auto& s : staged) out["files"].push_back(FileJson(*s.item));
+                {"cmdline", state.plans->kexec.cmdline}, {"diskCmdline", state.plans->disk.cmdline},
+                {"stagedIn", state.dir}, {"personalisation", state.plans->personal},
+                {"network", NetworkJson(state.settings.network, state.settings.network_mode)}};
+    for (const auto& s : state.staged) out["files"].push_back(FileJson(*s.item));
     out["disk"] = state.prepared ? json{{"device", state.target->device}, {"layout", disk::ToJson(state.prepared->layout)}}
                                  : json(nullptr);
     std::printf("%s\n", out.dump(2).c_str());
   } else {
-    PrintPlan(vm, state.arch, staged, plans, settings, state.target, state.prepared);
+    PrintPlan(vm, state.arch, state.staged, *state.plans, state.settings, state.target, state.prepared);
     std::printf("dry run: every file was fetched into RAM and verified, then discarded; nothing was changed\n");
   }
 }
 
+/// 1 and 4a, before any transfer as they are cheap: can this host do it at
+/// all, what the RAM OS gets from it, and which disk to replace. A dry run goes
+/// on past a refusal to show the whole plan, and reports it at the end;
+/// --fallback=reboot goes on without kexec when only kexec is refused.
+Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunState& state, Events& events) {
+  kexec::PreflightReport preflight = Preflight(events);
+  if (auto verdict = preflight.Verdict(); !verdict) {
+    const bool firmware_can = options.fallback_reboot && preflight.OnlyKexecRefused();
+    if (!options.dry_run && !firmware_can) return Report(verdict.error(), events, "preflight");
+    state.refusal = verdict.error();
+    events.Warn("kexec is not possible here (" + state.refusal->message() + "); " +
+                (options.dry_run ? "the dry run goes on to show the plan"
+                                 : "--fallback=reboot: the new OS will boot through the firmware from the disk"));
+  }
+  state.arch = MachineArch(common);
+  state.settings = InstanceSettings(options, events);
+  if (auto r = AddHostNetwork(options.network, base::RealSys(), userdata::HostSources().root, state.settings, events);
+      !r) {
+    return Report(r.error(), events, "network");
+  }
+  auto target = ChooseDisk(options, state.arch, events);
+  if (!target) {
+    if (!options.dry_run) return Report(target.error(), events, "disk");
+    state.disk_refusal = target.error();
+    events.Warn("the disk takeover would be refused (" + target.error().message() +
+                "); the dry run goes on to show the rest of the plan");
+  } else {
+    state.target = std::move(*target);
+  }
+  return std::nullopt;
+}
+
+/// 2 and 3: the verified manifest, and every file in RAM, verified, or nothing.
+Stop FetchIntoRam(const std::string& ref, const CommonOptions& common, const RunOptions& options, RunState& state,
+                  Events& events) {
+  auto vm = ResolveManifest(ref, common, events);
+  if (!vm) return Report(vm.error(), events, "manifest");
+  state.vm = std::move(*vm);
+  auto payload = state.vm->manifest.PayloadFor(state.arch);
+  if (!payload) return Report(payload.error(), events, "plan-stage");
+  auto stage_plan = PlanForHost(*state.vm, state.arch, LoadMemory(**payload), events);
+  if (!stage_plan) return Report(stage_plan.error(), events, "plan-stage");
+  state.stage_plan = std::move(*stage_plan);
+  auto dir = MakeRamStageDir();
+  if (!dir) return Report(dir.error(), events, "stage");
+  state.dir = *dir;
+  const auto fetch_start = std::chrono::steady_clock::now();
+  auto staged = StageInto(*state.vm, *state.stage_plan, state.dir, common, events);
+  if (!staged) return Report(staged.error(), events, "stage");
+  state.staged = std::move(*staged);
+  state.fetch_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - fetch_start).count();
+  if (!options.dry_run) {
+    if (auto r = RunAfterStageHook(*state.vm, state.dir, events); !r) return Report(r.error(), events, "hook");
+  }
+  return std::nullopt;
+}
+
+/// 4: one initrd and one command line for kexec, the same on the disk, and the disk's layout.
+Stop PlanEverything(const RunOptions& options, RunState& state, Events& events) {
+  auto plans = PlanBoot(*state.vm, state.staged, state.dir, state.arch, HostConsoles::ThisMachine(), state.settings,
+                        events);
+  if (!plans) return Report(plans.error(), events, "plan");
+  state.plans = std::move(*plans);
+  if (state.target) {
+    auto prepared = PlanDisk(state.target->bytes, state.target->sector_size, state.vm->manifest.boot->disk,
+                             state.plans->disk, options.seed.value_or(RandomSeed()), events);
+    if (!prepared) return Report(prepared.error(), events, "plan-disk");
+    state.prepared = std::move(*prepared);
+  }
+  return std::nullopt;
+}
+
+/// 5: the kernel is handed over before anything is written; a refusal leaves
+/// the host as it was (or, with --fallback=reboot, the firmware boots it).
+Stop LoadKernel(const RunOptions& options, RunState& state, Events& events) {
+  const auto load_start = std::chrono::steady_clock::now();
+  if (!state.refusal) {
+    auto loaded = kexec::Load(base::RealSys(), state.plans->kexec);
+    if (!loaded && !options.fallback_reboot) return Report(loaded.error(), events, "load");
+    if (!loaded) events.Warn(loaded.error().message() + "; --fallback=reboot: booting through the firmware instead");
+    state.kexec_loaded = loaded.has_value();
+  }
+  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
+  if (state.kexec_loaded) events.Emit("load", "ok", {{"cmdline", state.plans->kexec.cmdline}});
+  char fetched[128];
+  snprintf(fetched, sizeof fetched, " (fetching %s took %.2f s, the kernel's load %.2f s)",
+           MiB(state.stage_plan->total_bytes).c_str(), state.fetch_s, load_s);
+  events.Say((state.kexec_loaded ? "loaded " : "verified ") + state.vm->manifest.meta.name + " in " +
+             events.Elapsed() + " s" + fetched);
+  return std::nullopt;
+}
+
+/// After the caller has finished when asked (or when cloud-init is the
+/// caller): the parent returns 0 and the child goes on to 6 and 7.
+Stop DetachIfAsked(const RunOptions& options, const RunState& state, StageDirGuard& guard, Events& events) {
+  const pid_t cloud_init = CloudInitAncestor();
+  if (!options.detach && !cloud_init) return std::nullopt;
+  const pid_t anchor = cloud_init ? cloud_init : WaitAnchor();
+  const std::string who = cloud_init ? "cloud-init" : "the calling process";
+  events.FlushStatus();  // its sender thread does not survive the fork
+  auto parent = DetachUntilGone(anchor, options.detach_timeout_s);
+  if (!parent) return Report(parent.error(), events, "boot");
+  if (!*parent) return std::nullopt;
+  events.Say(std::string(state.prepared ? "the disk takeover and the reboot into " : "the reboot into ") +
+             state.vm->manifest.meta.name + (state.prepared ? " happen" : " happens") + " in the background once " +
+             who + " (pid " + std::to_string(anchor) + ") has finished, within " +
+             std::to_string(options.detach_timeout_s) + " s");
+  events.Emit("boot", "detached", {{"waitFor", who}, {"pid", anchor}});
+  guard.HandOver();  // the child writes the disk from the staged files
+  return kExitOk;
+}
+
+/// 6: the disk becomes the RAM OS's boot disk. Past the first write there is
+/// no way back: a failure then boots the loaded kernel anyway, if there is one.
+Stop Commit(const RunState& state, Events& events) {
+  if (!state.prepared) return std::nullopt;
+  events.Say("replacing " + state.target->device + " (" + MiB(state.target->bytes) + ")");
+  auto quiesced = StopOldSystem(*state.target, base::RealSys(), events);
+  if (!quiesced) return Report(quiesced.error(), events, "commit");
+  auto written = WriteNewDisk(*state.target, *state.prepared, *quiesced, events);
+  if (!written && !state.kexec_loaded) return Report(written.error(), events, "commit");
+  if (!written) {
+    events.Warn(written.error().message() + "; booting the loaded kernel anyway");
+    return std::nullopt;
+  }
+  char took[96];
+  snprintf(took, sizeof took, "wrote %s to %s in %.2f s", MiB(written->bytes_written).c_str(),
+           state.target->device.c_str(), written->seconds);
+  events.Say(took);
+  return std::nullopt;
+}
+
 /// 7: into the RAM OS, by kexec when loaded, else through the firmware from the new disk.
-int Boot(const RunState& state, const std::string& name, Events& events) {
-  const bool committed = state.prepared.has_value();
+int Boot(const RunState& state, Events& events) {
+  const std::string& name = state.vm->manifest.meta.name;
   if (state.kexec_loaded) {
     events.Say("rebooting into " + name);
     events.Emit("boot", "start", {{"how", "kexec"}});
     events.FlushStatus();
-    return Report(kexec::Boot(base::RealSys(), committed).error(), events, "boot");
+    return Report(kexec::Boot(base::RealSys(), state.prepared.has_value()).error(), events, "boot");
   }
   events.Say("rebooting through the firmware into " + name + " on " + state.target->device);
   events.Emit("boot", "start", {{"how", "firmware"}});
@@ -243,117 +383,22 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   auto lock = LockRun();
   if (!lock) return Report(lock.error(), events, "start");
   RunState state;
-  // 1 preflight: can this host do it at all? Nothing fetched yet. A dry run
-  // goes on to show the whole plan, then reports the refusal; --fallback=reboot
-  // goes on without kexec.
-  auto preflight = Preflight(events);
-  if (!preflight) {
-    if (!options.dry_run && !options.fallback_reboot) return Report(preflight.error(), events, "preflight");
-    state.refusal = preflight.error();
-    events.Warn("kexec is not possible here (" + state.refusal->message() + "); " +
-                (options.dry_run ? "the dry run goes on to show the plan"
-                                 : "--fallback=reboot: the new OS will boot through the firmware from the disk"));
-  }
-  state.arch = MachineArch(common);
-  RamOsSettings settings = InstanceSettings(options, events);
-  if (auto r = AddHostNetwork(options.network, base::RealSys(), userdata::HostSources().root, settings, events); !r) {
-    return Report(r.error(), events, "network");
-  }
-  // 4a (before any transfer, as it is cheap): the disk to replace.
-  auto target = ChooseDisk(options, state.arch, events);
-  if (!target) {
-    if (!options.dry_run) return Report(target.error(), events, "disk");
-    state.disk_refusal = target.error();
-    events.Warn("the disk takeover would be refused (" + target.error().message() +
-                "); the dry run goes on to show the rest of the plan");
-  } else {
-    state.target = std::move(*target);
-  }
-  // 2 resolve: the verified manifest.
-  auto vm = ResolveManifest(ref, common, events);
-  if (!vm) return Report(vm.error(), events, "manifest");
-  // 3 fetch: everything into RAM, verified, or nothing.
-  auto payload = vm->manifest.PayloadFor(state.arch);
-  if (!payload) return Report(payload.error(), events, "plan-stage");
-  auto stage_plan = PlanForHost(*vm, state.arch, LoadMemory(**payload), events);
-  if (!stage_plan) return Report(stage_plan.error(), events, "plan-stage");
-  auto dir = MakeRamStageDir();
-  if (!dir) return Report(dir.error(), events, "stage");
-  StageDirGuard guard(*dir);
-  const auto fetch_start = std::chrono::steady_clock::now();
-  auto staged = StageInto(*vm, *stage_plan, *dir, common, events);
-  if (!staged) return Report(staged.error(), events, "stage");
-  const double fetch_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - fetch_start).count();
-  if (!options.dry_run) {
-    if (auto r = RunAfterStageHook(*vm, *dir, events); !r) return Report(r.error(), events, "hook");
-  }
-  // 4 plan: one initrd and one command line for kexec, the same on the disk. --dry-run stops here.
-  auto plans = PlanBoot(*vm, *staged, *dir, state.arch, HostConsoles::ThisMachine(),
-                        settings, events);
-  if (!plans) return Report(plans.error(), events, "plan");
-  if (state.target) {
-    auto prepared = PlanDisk(state.target->bytes, state.target->sector_size, vm->manifest.boot->disk, plans->disk,
-                             RandomSeed(), events);
-    if (!prepared) return Report(prepared.error(), events, "plan-disk");
-    state.prepared = std::move(*prepared);
-  }
+  if (Stop stop = ExamineHost(common, options, state, events)) return *stop;
+  StageDirGuard guard;  // the RAM stage directory goes on every way out, unless handed over
+  const Stop fetched = FetchIntoRam(ref, common, options, state, events);
+  guard.Own(state.dir);
+  if (fetched) return *fetched;
+  if (Stop stop = PlanEverything(options, state, events)) return *stop;
   if (options.dry_run) {
-    PrintDryRun(*vm, *staged, *plans, settings, state, common.json, *dir);
+    PrintDryRun(state, common.json);
     if (state.refusal) return Report(*state.refusal, events, "preflight");
     if (state.disk_refusal) return Report(*state.disk_refusal, events, "disk");
     return kExitOk;
   }
-  // 5 load: the kernel is handed over before anything is written; a refusal
-  // leaves the host as it was (or, with --fallback=reboot, the firmware boots it).
-  const auto load_start = std::chrono::steady_clock::now();
-  if (!state.refusal) {
-    auto loaded = kexec::Load(base::RealSys(), plans->kexec);
-    if (!loaded && !options.fallback_reboot) return Report(loaded.error(), events, "load");
-    if (!loaded) events.Warn(loaded.error().message() + "; --fallback=reboot: booting through the firmware instead");
-    state.kexec_loaded = loaded.has_value();
-  }
-  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
-  if (state.kexec_loaded) events.Emit("load", "ok", {{"cmdline", plans->kexec.cmdline}});
-  char fetched[128];
-  snprintf(fetched, sizeof fetched, " (fetching %s took %.2f s, the kernel's load %.2f s)",
-           MiB(stage_plan->total_bytes).c_str(), fetch_s, load_s);
-  events.Say((state.kexec_loaded ? "loaded " : "verified ") + vm->manifest.meta.name + " in " + events.Elapsed() +
-             " s" + fetched);
-  // After the caller has finished when asked (or when cloud-init is the caller): 6 and 7 happen in the background.
-  if (pid_t cloud_init = CloudInitAncestor(); options.detach || cloud_init) {
-    pid_t anchor = cloud_init ? cloud_init : WaitAnchor();
-    std::string who = cloud_init ? "cloud-init" : "the calling process";
-    events.FlushStatus();  // its sender thread does not survive the fork
-    auto parent = DetachUntilGone(anchor, options.detach_timeout_s);
-    if (!parent) return Report(parent.error(), events, "boot");
-    if (*parent) {
-      events.Say(std::string(state.prepared ? "the disk takeover and the reboot into " : "the reboot into ") +
-                 vm->manifest.meta.name + (state.prepared ? " happen" : " happens") + " in the background once " +
-                 who + " (pid " +
-                 std::to_string(anchor) + ") has finished, within " + std::to_string(options.detach_timeout_s) + " s");
-      events.Emit("boot", "detached", {{"waitFor", who}, {"pid", anchor}});
-      guard.HandOver();
-      return kExitOk;
-    }
-  }
-  // 6 commit: the disk becomes the RAM OS's boot disk.
-  if (state.prepared) {
-    events.Say("replacing " + state.target->device + " (" + MiB(state.target->bytes) + ")");
-    auto quiesced = StopOldSystem(*state.target, events);
-    if (!quiesced) return Report(quiesced.error(), events, "commit");
-    auto written = WriteNewDisk(*state.target, *state.prepared, *quiesced, events);
-    if (!written && !state.kexec_loaded) return Report(written.error(), events, "commit");
-    if (!written) {
-      events.Warn(written.error().message() + "; booting the loaded kernel anyway");
-    } else {
-      char took[96];
-      snprintf(took, sizeof took, "wrote %s to %s in %.2f s", MiB(written->bytes_written).c_str(),
-               state.target->device.c_str(), written->seconds);
-      events.Say(took);
-    }
-  }
-  // 7 boot.
-  return Boot(state, vm->manifest.meta.name, events);
+  if (Stop stop = LoadKernel(options, state, events)) return *stop;
+  if (Stop stop = DetachIfAsked(options, state, guard, events)) return *stop;
+  if (Stop stop = Commit(state, events)) return *stop;
+  return Boot(state, events);
 }
 
 }  // namespace agent

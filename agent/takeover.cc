@@ -6,7 +6,6 @@
 #include <cstring>
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,16 +80,31 @@ base::Result<disk::PreparedDisk> PlanDisk(std::uint64_t bytes, std::uint32_t sec
   return prepared;
 }
 
-base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& target, Events& events) {
-  // Everything this process still needs must stay in memory once its disk is
-  // rewritten: its own pages (the binary may live on that disk) are locked;
-  // the staged files are on tmpfs already.
-  if (mlockall(MCL_CURRENT) != 0) events.Warn("mlockall: " + std::string(strerror(errno)) + "; going on");
+base::Result<void> LockInMemory(base::Sys& sys, const disk::TargetDisk& target, const std::vector<dev_t>& devices,
+                                std::optional<dev_t> self_device, Events& events) {
+  const int err = sys.LockMemory();
+  if (err == 0) return {};
+  const std::string what = base::SysMessage("mlockall", "bootrino's memory", err);
+  if (self_device && std::find(devices.begin(), devices.end(), *self_device) == devices.end()) {
+    events.Warn(what + "; going on, as bootrino does not run from " + target.device);
+    return {};
+  }
+  return base::Fail(base::Error(base::ErrorKind::kDisk, what + ": bootrino runs from " + target.device +
+                                                            ", which it is about to rewrite",
+                                err)
+                        .Hint("run bootrino from RAM: copy it to /run (a tmpfs) and run it from there, as "
+                              "install.sh does; nothing was changed"));
+}
+
+base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& target, base::Sys& sys, Events& events) {
   std::vector<dev_t> devices;
   for (const auto& mp : target.mounts) {
     struct stat st;
     if (stat(mp.c_str(), &st) == 0) devices.push_back(st.st_dev);
   }
+  struct stat self;
+  const auto self_device = stat("/proc/self/exe", &self) == 0 ? std::optional<dev_t>(self.st_dev) : std::nullopt;
+  RETURN_IF_ERROR(LockInMemory(sys, target, devices, self_device, events));
   if (events.StopFileOn(devices)) events.Warn("the event log is on " + target.device + "; it stops here");
   MoveStdioOff(devices);
   auto quiesced = disk::Quiesce(target);
@@ -113,7 +127,7 @@ base::Result<disk::WriteReport> WriteNewDisk(const disk::TargetDisk& target, con
                                 "bootrino again from the RAM OS"));
   }
   events.Emit("commit", "ok", {{"device", target.device}, {"bytesWritten", written->bytes_written},
-                               {"seconds", written->seconds}});
+                               {"bytesMeasured", written->measured}, {"seconds", written->seconds}});
   return written;
 }
 

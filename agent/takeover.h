@@ -6,10 +6,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <sys/types.h>
 
 #include "agent/commands.h"
 #include "agent/events.h"
 #include "base/result.h"
+#include "base/sys.h"
 #include "disk/quiesce.h"
 #include "disk/root_disk.h"
 #include "disk/write.h"
@@ -30,10 +34,19 @@ namespace agent {
 /// A seed for the disk's GUIDs when the user gives none.
 std::uint64_t RandomSeed();
 
+/// Locks this process's pages in RAM (`sys.LockMemory`). When that fails and
+/// the binary may run from `target` (`self_device` is one of `devices`, the
+/// st_dev of its filesystems, or unknown), a page not read yet would come from the new
+/// layout's bytes once it is written: that is an error. Otherwise a warning.
+[[nodiscard]] base::Result<void> LockInMemory(base::Sys& sys, const disk::TargetDisk& target,
+                                              const std::vector<dev_t>& devices, std::optional<dev_t> self_device,
+                                              Events& events);
+
 /// 6a: this process runs from RAM from now on, and the old system stops
 /// writing to `target` (swap off, filesystems frozen). An error leaves the host
 /// as it was; the returned handle thaws it again unless Keep() is called.
-[[nodiscard]] base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& target, Events& events);
+[[nodiscard]] base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& target, base::Sys& sys,
+                                                        Events& events);
 
 /// 6b: the commit point: writes the new disk and flushes it. An error means
 /// the disk is partly written and no longer bootable, and says so.

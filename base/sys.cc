@@ -10,6 +10,7 @@
 #include <ifaddrs.h>
 #include <linux/kexec.h>
 #include <linux/reboot.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -46,6 +47,8 @@ class LinuxSys : public Sys {
     unsigned long long mask = std::strtoull(status->c_str() + at + 7, nullptr, 16);
     return (mask >> 22) & 1;
   }
+
+  int LockMemory() override { return mlockall(MCL_CURRENT) == 0 ? 0 : errno; }
 
   std::string Machine() override {
     utsname u{};

@@ -42,6 +42,10 @@ class Sys {
   /// True when the effective capability set holds CAP_SYS_BOOT.
   virtual bool HasCapSysBoot() = 0;
 
+  /// mlockall(MCL_CURRENT): this process's pages stay in RAM from now on.
+  /// Returns 0, or errno.
+  virtual int LockMemory() = 0;
+
   /// uname(2)'s machine field ("x86_64", "aarch64").
   virtual std::string Machine() = 0;
 

@@ -63,8 +63,9 @@ std::string Pack(std::string_view base, std::string_view ext) {
 
 base::Result<std::u16string> LongName(std::string_view name) {
   auto fail = [&](std::string_view why) {
-    return base::Fail(ErrorKind::kUsage,
-                      "the name \"" + std::string(name) + "\" cannot be a FAT file name: " + std::string(why));
+    return base::Fail(base::Error(ErrorKind::kUsage, "the name \"" + std::string(name) +
+                                                         "\" cannot be a FAT file name: " + std::string(why))
+                          .Hint("rename the file: the boot partition is FAT32, whose long names are Windows'"));
   };
   if (name.empty()) return fail("it is empty (a doubled or trailing \"/\" in the path?)");
   if (name == "." || name == "..") return fail("it is a directory reference");
@@ -192,15 +193,18 @@ std::size_t EntryCount(const std::u16string& long_name, bool needs_long_name) {
 base::Result<std::string> LabelField(std::string_view label) {
   if (label.empty()) return std::string("NO NAME    ");
   if (label.size() > 11) {
-    return base::Fail(ErrorKind::kUsage,
-                      "the FAT volume label \"" + std::string(label) + "\" is longer than 11 characters");
+    return base::Fail(base::Error(ErrorKind::kUsage, "the FAT volume label \"" + std::string(label) +
+                                                         "\" is longer than 11 characters")
+                          .Hint("choose a label of at most 11 letters, digits and spaces"));
   }
   std::string out(11, ' ');
   for (std::size_t i = 0; i < label.size(); ++i) {
     char c = Upper(label[i]);
     if (c != ' ' && !ShortNameChar(c)) {
-      return base::Fail(ErrorKind::kUsage, "the FAT volume label \"" + std::string(label) +
-                                               "\" may hold only letters, digits, spaces and !#$%&'()-@^_`{}~");
+      return base::Fail(base::Error(ErrorKind::kUsage, "the FAT volume label \"" + std::string(label) +
+                                                           "\" may hold only letters, digits, spaces and "
+                                                           "!#$%&'()-@^_`{}~")
+                            .Hint("choose a label of at most 11 letters, digits and spaces"));
     }
     out[i] = c;
   }

@@ -46,8 +46,10 @@ std::string Mib(std::uint64_t bytes) { return std::to_string((bytes + kMiB - 1) 
 
 base::Result<Layout> PlanLayout(const LayoutInput& in) {
   if (in.sector_size != 512 && in.sector_size != 4096) {
-    return base::Fail(ErrorKind::kDisk, "the disk's logical sector size is " + std::to_string(in.sector_size) +
-                                            " bytes; bootrino writes disks with 512- or 4096-byte sectors only");
+    return base::Fail(base::Error(ErrorKind::kDisk, "the disk's logical sector size is " +
+                                                        std::to_string(in.sector_size) +
+                                                        " bytes; bootrino writes disks with 512- or 4096-byte sectors only")
+                          .Hint("pass --keep-disk to boot the RAM OS with kexec only (it will not survive a reboot)"));
   }
   if (in.data_filesystem != "ext4") {
     return base::Fail(ErrorKind::kManifest, "data partition filesystem \"" + in.data_filesystem +

@@ -73,8 +73,11 @@ base::Result<SysBlock> ResolveSysBlock(const SystemRoot& root, unsigned major, u
   std::error_code ec;
   fs::path real = fs::canonical(link, ec);
   if (ec) {
-    return base::Fail(ErrorKind::kDisk, "block device " + std::to_string(major) + ":" + std::to_string(minor) +
-                                            " is not in /sys/dev/block (" + ec.message() + ")");
+    return base::Fail(base::Error(ErrorKind::kDisk, "block device " + std::to_string(major) + ":" +
+                                                        std::to_string(minor) + " is not in /sys/dev/block (" +
+                                                        ec.message() + ")")
+                          .Hint("mount sysfs (mount -t sysfs sysfs /sys) and run again; or " +
+                                std::string(kKeepDiskHint)));
   }
   SysBlock b;
   b.name = real.filename().string();
@@ -109,7 +112,9 @@ base::Result<void> FillGeometry(const SystemRoot& root, TargetDisk& disk) {
   const std::string dir = root.prefix + "/sys/block/" + disk.name;
   std::uint64_t sectors = 0, logical = 0;
   if (!ParseUnsigned(ReadSys(dir + "/size"), sectors)) {
-    return base::Fail(ErrorKind::kDisk, "cannot read the size of " + disk.name + " from " + dir + "/size");
+    return base::Fail(base::Error(ErrorKind::kDisk, "cannot read the size of " + disk.name + " from " + dir + "/size")
+                          .Hint("mount sysfs (mount -t sysfs sysfs /sys) and run again; or " +
+                                std::string(kKeepDiskHint)));
   }
   if (!ParseUnsigned(ReadSys(dir + "/queue/logical_block_size"), logical)) logical = 512;
   disk.bytes = sectors * 512;
@@ -181,7 +186,11 @@ base::Result<TargetDisk> FindRootDisk(const SystemRoot& root) {
   for (const auto& m : mounts) {
     if (m.mount_point == "/") rootfs = &m;  // the last one is the visible one
   }
-  if (!rootfs) return base::Fail(ErrorKind::kDisk, "no / in /proc/self/mountinfo");
+  if (!rootfs) {
+    return base::Fail(base::Error(ErrorKind::kDisk, "no / in /proc/self/mountinfo")
+                          .Hint("mount procfs (mount -t proc proc /proc) and run again; or " +
+                                std::string(kKeepDiskHint)));
+  }
   static constexpr std::string_view kNetwork[] = {"nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs", "9p",
                                                   "virtiofs"};
   static constexpr std::string_view kRam[] = {"tmpfs", "ramfs", "rootfs", "overlay", "squashfs"};

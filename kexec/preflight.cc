@@ -1,5 +1,6 @@
 #include "kexec/preflight.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -10,8 +11,8 @@ namespace {
 
 constexpr const char* kLockdownAdvice =
     "the kernel only kexecs kernels signed by a key it trusts: turn off Secure Boot for this instance "
-    "(or boot the host without lockdown); a later bootrino release can instead commit the disk and reboot "
-    "through the firmware (--fallback=reboot)";
+    "(or boot the host without lockdown), or pass --fallback=reboot to write the disk and reboot through the "
+    "firmware into the new OS";
 
 Check Ok(std::string name, std::string detail) { return Check{std::move(name), true, true, std::move(detail), ""}; }
 Check Refuse(std::string name, std::string detail, std::string advice) {
@@ -38,6 +39,12 @@ std::string LockdownMode(std::string_view securityfs_text, std::string_view cmdl
     if (p.starts_with("lockdown=")) return p.substr(9);
   }
   return "unknown";
+}
+
+bool PreflightReport::OnlyKexecRefused() const {
+  return std::all_of(checks.begin(), checks.end(), [](const Check& c) {
+    return c.ok || !c.fatal || c.name == "lockdown" || c.name == "kexec";
+  });
 }
 
 base::Result<void> PreflightReport::Verdict() const {

@@ -27,6 +27,10 @@ struct PreflightReport {
 
   /// The first fatal failed check as a kPreflight error, or success.
   [[nodiscard]] base::Result<void> Verdict() const;
+  /// True when every refusal is about kexec itself (lockdown, kexec_file_load):
+  /// the firmware can still boot a new OS from the disk (--fallback=reboot).
+  /// Not when bootrino lacks the privileges, which a reboot needs too.
+  bool OnlyKexecRefused() const;
 };
 
 /// The lockdown mode from /sys/kernel/security/lockdown ("none [integrity] …"),

@@ -30,6 +30,24 @@ run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["dryRun"] and [f["name"] for f in d["files"]]==["vmlinuz","initrd.gz"]' "$WORK/out" || fail "--json plan"
 ok "--json plan"
 
+# The disk plan: a dry run names the disk holding / and shows the layout it would write; --seed makes
+# the plan reproducible, so the one shown is the one `--yes --seed N` writes. (This machine's root disk
+# is only looked at, through mountinfo and sysfs.)
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --seed 7
+grep -E "disk takeover would be refused" "$WORK/err" && fail "this machine's root disk cannot be planned for"
+expect_out "^  then    replace /dev/[a-z0-9]+ \([0-9.]+ MiB, holds /\):$"
+expect_out "^          GPT, 512-byte sectors"
+expect_out "^            1 boot  FAT32 BOOTRINO .* BIOS \(syslinux\) \+ UEFI \(systemd-boot\)$"
+expect_out "^            2 data  ext4  bootrino-data "
+disk_plan() {  # SEED: the dry run's disk plan as JSON
+  run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --seed "$1" --json
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["disk"]; assert d; print(json.dumps(d, sort_keys=True))' \
+    "$WORK/out" || fail "no disk plan in the --json dry run"
+}
+[[ $(disk_plan 7) == "$(disk_plan 7)" ]] || fail "the same --seed planned different disks"
+[[ $(disk_plan 7) != "$(disk_plan 8)" ]] || fail "another --seed planned the same GUIDs"
+ok "dry run: the disk holding / and its layout; --seed makes the plan reproducible"
+
 # A payload declared larger than this machine's memory: refused before fetching.
 python3 - "$WWW/huge.sh" <<'PY'
 import json, sys

@@ -25,6 +25,7 @@ class FakeSys : public base::Sys {
   int probe_errno = EBADF;  ///< what kexec_file_load(-1, -1, …) answers
   int load_errno = 0;       ///< what a real load answers
   int reboot_errno = EINVAL;
+  int lock_memory_errno = 0;  ///< what mlockall answers
   std::vector<base::InterfaceAddress> addresses;  ///< what getifaddrs answers
   std::vector<KexecCall> kexec_calls;
   int reboots = 0;
@@ -48,6 +49,7 @@ class FakeSys : public base::Sys {
     return reboot_errno;
   }
   bool HasCapSysBoot() override { return cap_sys_boot; }
+  int LockMemory() override { return lock_memory_errno; }
   std::string Machine() override { return machine; }
   base::Result<std::vector<base::InterfaceAddress>> InterfaceAddresses() override { return addresses; }
 };

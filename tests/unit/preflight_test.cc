@@ -81,6 +81,24 @@ TEST(Preflight, EachRefusalNamesItsCause) {
   }
 }
 
+// --fallback=reboot goes on only when the firmware can still do what kexec cannot.
+TEST(Preflight, OnlyKexecRefusalsLeaveTheFirmwareReboot) {
+  FakeSys healthy = HealthyHost();
+  EXPECT_TRUE(RunPreflight(healthy).OnlyKexecRefused());
+  FakeSys locked = HealthyHost();
+  locked.files["/sys/kernel/security/lockdown"] = "none [integrity] confidentiality\n";
+  EXPECT_TRUE(RunPreflight(locked).OnlyKexecRefused());
+  FakeSys nokexec = HealthyHost();
+  nokexec.probe_errno = ENOSYS;
+  EXPECT_TRUE(RunPreflight(nokexec).OnlyKexecRefused());
+  FakeSys unprivileged = locked;
+  unprivileged.cap_sys_boot = false;  // reboot(2) needs CAP_SYS_BOOT as much as kexec does
+  EXPECT_FALSE(RunPreflight(unprivileged).OnlyKexecRefused());
+  FakeSys foreign = HealthyHost();
+  foreign.machine = "riscv64";
+  EXPECT_FALSE(RunPreflight(foreign).OnlyKexecRefused());
+}
+
 TEST(Preflight, XenIsAWarningNotARefusal) {
   FakeSys sys = HealthyHost();
   sys.files["/sys/hypervisor/type"] = "xen\n";

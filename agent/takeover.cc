@@ -96,7 +96,11 @@ base::Result<void> LockInMemory(base::Sys& sys, const disk::TargetDisk& target, 
                               "install.sh does; nothing was changed"));
 }
 
-base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& target, base::Sys& sys, Events& events) {
+base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& chosen, base::Sys& sys, Events& events) {
+  disk::TargetDisk target = chosen;
+  if (auto r = disk::RefreshMounts(target); !r) {
+    return base::Fail(std::move(r.error()).Context("stopping writes to " + target.device));
+  }
   std::vector<dev_t> devices;
   for (const auto& mp : target.mounts) {
     struct stat st;

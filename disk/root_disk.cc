@@ -140,6 +140,7 @@ base::Result<void> FillGeometry(const SystemRoot& root, TargetDisk& disk) {
 
 /// Mount points of filesystems on `disk` (the disk itself or its partitions), "/" first.
 base::Result<void> FillMounts(const SystemRoot& root, const std::vector<MountEntry>& mounts, TargetDisk& disk) {
+  disk.mounts.clear();
   for (const auto& m : mounts) {
     if (m.major == 0) continue;  // virtual filesystems; btrfs is found through its source below
     auto b = ResolveSysBlock(root, m.major, m.minor);
@@ -250,6 +251,11 @@ base::Result<TargetDisk> DescribeDisk(const std::string& device, const SystemRoo
   RETURN_IF_ERROR(FillMounts(root, mounts, disk));
   disk.holds_root = !disk.mounts.empty() && disk.mounts.front() == "/";
   return disk;
+}
+
+base::Result<void> RefreshMounts(TargetDisk& disk, const SystemRoot& root) {
+  ASSIGN_OR_RETURN(std::vector<MountEntry> mounts, ReadMounts(root));
+  return FillMounts(root, mounts, disk);
 }
 
 }  // namespace disk

@@ -47,4 +47,9 @@ struct SystemRoot {
 /// partition is refused). Notes which of its filesystems are mounted.
 [[nodiscard]] base::Result<TargetDisk> DescribeDisk(const std::string& device, const SystemRoot& root = {});
 
+/// Reads again which filesystems on `disk` are mounted: what is frozen must be
+/// what is mounted at the commit, not when the disk was chosen (a detached run
+/// commits minutes later).
+[[nodiscard]] base::Result<void> RefreshMounts(TargetDisk& disk, const SystemRoot& root = {});
+
 }  // namespace disk

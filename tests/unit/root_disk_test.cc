@@ -93,6 +93,22 @@ TEST(FindRootDisk, VirtioPartitionIsTheWholeDisksChild) {
   EXPECT_EQ(d->mounts, (std::vector<std::string>{"/", "/boot/efi"}));
 }
 
+TEST(RefreshMounts, SeesWhatWasMountedOrUnmountedSince) {
+  FakeSystem sys;
+  sys.AddDisk("vda", 252, 0, 20971520, {"vda1", "vda14", "vda15"});
+  sys.Write("proc/self/mountinfo", Line(22, "252:1", "/", "ext4", "/dev/vda1"));
+  auto d = FindRootDisk(sys.Root());
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(d->mounts, std::vector<std::string>{"/"});
+  sys.Write("proc/self/mountinfo", Line(22, "252:1", "/", "ext4", "/dev/vda1") +
+                                       Line(24, "252:3", "/boot/efi", "vfat", "/dev/vda15"));
+  ASSERT_TRUE(RefreshMounts(*d, sys.Root()));
+  EXPECT_EQ(d->mounts, (std::vector<std::string>{"/", "/boot/efi"}));
+  sys.Write("proc/self/mountinfo", Line(24, "252:3", "/boot/efi", "vfat", "/dev/vda15"));
+  ASSERT_TRUE(RefreshMounts(*d, sys.Root()));
+  EXPECT_EQ(d->mounts, std::vector<std::string>{"/boot/efi"});
+}
+
 TEST(FindRootDisk, NvmeXenAndScsiNamesComeFromSysfsNotGuesses) {
   for (auto [disk, part] : {std::pair{"nvme0n1", "nvme0n1p1"}, {"xvda", "xvda1"}, {"sda", "sda1"}}) {
     FakeSystem sys;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds bootrino's release files into dist/: a stripped static binary for x86_64 and one for aarch64
-# (cross-compiled with Debian's g++-aarch64-linux-gnu), a .sha256 for each (and a .sig with a signing key), and
-# install.sh with the base URL those files will be published at. As a check, the aarch64 binary's --version and
-# the aarch64 unit tests run under qemu-aarch64-static.
+# (cross-compiled with Debian's g++-aarch64-linux-gnu), a .sha256 for each (and a .sig with a signing key),
+# THIRD-PARTY-NOTICES.txt (packaging/third_party.sh: the licences and sources of what the binaries contain) and
+# its .sha256, and install.sh with the base URL those files will be published at. As a check, the aarch64
+# binary's --version and the aarch64 unit tests run under qemu-aarch64-static.
 #   packaging/release.sh --base-url https://downloads.example.com/bootrino/0.1.0
 #   packaging/release.sh --base-url URL --out DIR --arch aarch64      (one architecture; default both)
 # Publish every file of the output directory at the base URL; users then run
@@ -28,7 +29,7 @@ while (($#)); do
     --arch)
       case ${2:-} in x86_64 | aarch64) ARCHES=("$2") ;; *) die "--arch takes x86_64 or aarch64" ;; esac
       shift 2 ;;
-    -h | --help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -121,6 +122,16 @@ for arch in "${ARCHES[@]}"; do
   fi
 done
 
+# What the binaries contain of others' software: components, versions, licences, sources, the texts and the
+# source offer (packaging/third_party.sh), with a .sha256 like the binaries'.
+say "THIRD-PARTY-NOTICES.txt for ${ARCHES[*]}"
+notice_args=()
+for arch in "${ARCHES[@]}"; do notice_args+=(--arch "$arch"); done
+packaging/third_party.sh "${notice_args[@]}" --base-url "$BASE_URL" >"$OUT/THIRD-PARTY-NOTICES.txt.tmp" ||
+  die "packaging/third_party.sh could not write the third-party notices (its messages are above)"
+mv -f "$OUT/THIRD-PARTY-NOTICES.txt.tmp" "$OUT/THIRD-PARTY-NOTICES.txt"
+(cd "$OUT" && sha256sum THIRD-PARTY-NOTICES.txt >THIRD-PARTY-NOTICES.txt.sha256)
+
 # install.sh with this release's base URL in place of the placeholder.
 sed "s|^DEFAULT_BASE_URL=.*|DEFAULT_BASE_URL=\"$BASE_URL\"|" packaging/install.sh >"$OUT/install.sh.tmp"
 [[ $(grep -c "^DEFAULT_BASE_URL=\"$BASE_URL\"\$" "$OUT/install.sh.tmp") == 1 ]] ||
@@ -132,4 +143,5 @@ say "$version in $OUT, to publish at $BASE_URL:"
 for arch in "${ARCHES[@]}"; do
   say "  bootrino-$arch  $(stat -c %s "$OUT/bootrino-$arch") bytes  sha256 $(cut -d' ' -f1 "$OUT/bootrino-$arch.sha256")"
 done
+say "  THIRD-PARTY-NOTICES.txt  $(grep -c '^    Contained: ' "$OUT/THIRD-PARTY-NOTICES.txt") components"
 echo "$OUT"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # packaging/release.sh end to end (slow: not in the default run; `tests/run.sh release` or
 # `ctest -L release`): both static binaries under 6 MB stripped, for the right machine, their .sha256 and .sig,
+# THIRD-PARTY-NOTICES.txt and its .sha256,
 # the aarch64 one's --version and unit tests under qemu-aarch64-static (release.sh itself fails otherwise),
 # and the published directory used as users will: install.sh from it, with the base URL release.sh wrote
 # into it, installs each binary byte for byte.
@@ -36,6 +37,16 @@ for arch in x86_64 aarch64; do
   ok "bootrino-$arch: static, stripped, $size bytes, .sha256 and .sig verify"
 done
 "$dist/bootrino-x86_64" --version | grep -q "^bootrino " || fail "bootrino-x86_64 --version"
+# The third-party notices (their content in depth: tests/integration/test_third_party_notices.sh), published too.
+(cd "$dist" && sha256sum -c --quiet THIRD-PARTY-NOTICES.txt.sha256) || fail "THIRD-PARTY-NOTICES.txt.sha256 does not match"
+for arch in x86_64 aarch64; do
+  grep -q "^\[[0-9]*\] GNU C Library ($arch) " "$dist/THIRD-PARTY-NOTICES.txt" ||
+    fail "THIRD-PARTY-NOTICES.txt has no entry for bootrino-$arch's C library"
+done
+grep -q "^\[[0-9]*\] syslinux " "$dist/THIRD-PARTY-NOTICES.txt" || fail "THIRD-PARTY-NOTICES.txt does not name syslinux"
+curl -fsS "$FS_URL/dist/THIRD-PARTY-NOTICES.txt" | cmp -s - "$dist/THIRD-PARTY-NOTICES.txt" ||
+  fail "THIRD-PARTY-NOTICES.txt is not published next to the binaries"
+ok "THIRD-PARTY-NOTICES.txt covers both binaries, its .sha256 verifies, it is published with them"
 grep -qx "DEFAULT_BASE_URL=\"$FS_URL/dist\"" "$dist/install.sh" || fail "install.sh does not name $FS_URL/dist"
 
 # As a user would: the published install.sh, no --base-url.

@@ -240,6 +240,8 @@ fi
 if [[ $ACCEL != kvm ]]; then
   if [[ $INSTANCE == debian && -z $FIRMWARE ]]; then
     say "software emulation (TCG): allow 1-2 minutes for systemd and cloud-init, then about a minute for the takeover"
+  elif [[ -n $FIRMWARE ]]; then
+    say "software emulation (TCG): allow ~10 s (bios) or ~20 s (uefi) for the firmware to boot the RAM OS"
   else
     say "software emulation (TCG): allow ~10 s to boot and ~20 s for the takeover"
   fi
@@ -310,6 +312,20 @@ while ((SECONDS < deadline)); do
       "and the host is idle: /$EXPECT/ will not come"
     why="before bootrino gave up"
     break
+  fi
+  # The Debian instance: bootrino runs under cloud-init and, if it gets as far as loading the
+  # kernel, leaves the takeover to a child that waits for cloud-init. Once cloud-init has finished
+  # with no such child (bootrino failed, crashed or never ran), nothing more will come.
+  if [[ $INSTANCE == debian && -z $FIRMWARE ]] &&
+     tr -d '\r' <"$CONSOLE_LOG" | grep -E 'Cloud-init v\. [0-9.]+ finished at ' >/dev/null; then
+    sleep 1
+    tr -d '\r' <"$CONSOLE_LOG" | grep -E -- "$EXPECT" >/dev/null && { result=0; break; }
+    if ! tr -d '\r' <"$CONSOLE_LOG" | grep -E 'bootrino: .* in the background once cloud-init' >/dev/null; then
+      say "cloud-init finished, and bootrino did not stay to take over (its output is in the" \
+        "'cloud-init[…]:' lines above): /$EXPECT/ will not come"
+      why="before cloud-init finished without bootrino"
+      break
+    fi
   fi
   if ! kill -0 "$QEMU_PID" 2>/dev/null; then
     tr -d '\r' <"$CONSOLE_LOG" | grep -E -- "$EXPECT" >/dev/null && { result=0; break; }

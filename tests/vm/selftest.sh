@@ -102,12 +102,14 @@ BOOTRINO_VM_FIXTURES=$("$VM_DIR/fixtures.sh" | tail -n 1) "$VM_DIR/fixtures.sh" 
 tests=("$@")
 # The stand-in models kexec, not bootrino's --detach (return first, reboot
 # after the caller exits), the disk takeover (test_disk_*, test_fallback_reboot),
-# its refusals with a disk (test_faults_untouched) nor a release that install.sh
-# runs under cloud-init (test_cloud_init): those are bootrino's own to pass.
+# its refusals with a disk (test_faults_untouched), its disk plans (test_disk_names)
+# nor a release that install.sh runs under cloud-init (test_cloud_init, and the
+# demo that does the same, test_demo): those are bootrino's own to pass.
 if ((${#tests[@]} == 0)); then
   for t in "$VM_DIR"/test_*.sh; do
     case $(basename "$t") in
-      test_detach.sh | test_disk_*.sh | test_fallback_reboot.sh | test_faults_untouched.sh | test_cloud_init.sh) ;;
+      test_detach.sh | test_disk_*.sh | test_fallback_reboot.sh | test_faults_untouched.sh | test_cloud_init.sh | \
+        test_demo.sh) ;;
       *) tests+=("$t") ;;
     esac
   done

@@ -12,9 +12,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -459,7 +462,26 @@ TEST_F(ResolveTest, ANonCloudHostFailsFast) {
   EXPECT_TRUE(HasNote(*c, "Operation timed out")) << Notes(*c);
 }
 
+/// Unsets an environment variable for a scope, and puts back what it held: the
+/// tests may run under a harness that sets it (tests/integration/lib.sh does).
+class UnsetEnv {
+ public:
+  explicit UnsetEnv(const char* name) : name_(name) {
+    if (const char* v = std::getenv(name)) saved_ = v;
+    unsetenv(name);
+  }
+  ~UnsetEnv() {
+    if (saved_) setenv(name_, saved_->c_str(), 1);
+    else unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
+
 TEST_F(ResolveTest, HostSourcesFromTheEnvironment) {
+  UnsetEnv imds("BOOTRINO_IMDS_URL"), root("BOOTRINO_USERDATA_ROOT");
   Sources plain = HostSources();
   EXPECT_EQ(plain.root, "/");
   EXPECT_EQ(plain.metadata, MetadataPolicy::kAuto);

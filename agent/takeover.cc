@@ -101,11 +101,7 @@ base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& chosen, base:
   if (auto r = disk::RefreshMounts(target); !r) {
     return base::Fail(std::move(r.error()).Context("stopping writes to " + target.device));
   }
-  std::vector<dev_t> devices;
-  for (const auto& mp : target.mounts) {
-    struct stat st;
-    if (stat(mp.c_str(), &st) == 0) devices.push_back(st.st_dev);
-  }
+  const std::vector<dev_t> devices = disk::MountedDevices(target);
   struct stat self;
   const auto self_device = stat("/proc/self/exe", &self) == 0 ? std::optional<dev_t>(self.st_dev) : std::nullopt;
   RETURN_IF_ERROR(LockInMemory(sys, target, devices, self_device, events));

@@ -70,13 +70,19 @@ Quiesced::~Quiesced() {
   }
 }
 
+std::vector<dev_t> MountedDevices(const TargetDisk& disk) {
+  std::vector<dev_t> devices;
+  for (const auto& mp : disk.mounts) {
+    struct stat st;
+    if (stat(mp.c_str(), &st) == 0) devices.push_back(st.st_dev);
+  }
+  return devices;
+}
+
 base::Result<Quiesced> Quiesce(const TargetDisk& disk) {
   Quiesced q;
   sync();  // once, before anything is frozen: a sync that meets a frozen filesystem waits for it
-  for (const auto& mp : disk.mounts) {
-    struct stat st;
-    if (stat(mp.c_str(), &st) == 0) q.devices_.push_back(st.st_dev);
-  }
+  q.devices_ = MountedDevices(disk);
   for (const auto& swap : SwapAreas()) {
     if (!SwapOnDisk(swap, disk, q.devices_)) continue;
     if (swapoff(swap.c_str()) != 0) {

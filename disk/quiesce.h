@@ -43,6 +43,10 @@ class Quiesced {
   bool keep_ = false;
 };
 
+/// st_dev of each filesystem mounted from `disk` (disk.mounts): a file on one
+/// of them lives on the disk.
+std::vector<dev_t> MountedDevices(const TargetDisk& disk);
+
 /// Syncs, turns off swap on `disk`, freezes its mounted filesystems (the
 /// deepest first). On error everything done so far is undone.
 [[nodiscard]] base::Result<Quiesced> Quiesce(const TargetDisk& disk);

@@ -10,7 +10,10 @@
 #include <random>
 #include <string>
 
+#include <stdlib.h>
 #include <sys/wait.h>
+
+#include <gtest/gtest.h>
 
 namespace disk::test_support {
 
@@ -63,5 +66,25 @@ inline void WriteAt(const std::filesystem::path& path, std::uint64_t offset, con
   out.seekp(static_cast<std::streamoff>(offset));
   out.write(data.data(), static_cast<std::streamsize>(data.size()));
 }
+
+/// A fixture with a private directory, bootrino-TAG-XXXXXX under the system's
+/// temp dir, for each test's image files; removed after the test.
+class TempDirTest : public ::testing::Test {
+ protected:
+  explicit TempDirTest(std::string tag) : tag_(std::move(tag)) {}
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / ("bootrino-" + tag_ + "-XXXXXX")).string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  std::filesystem::path dir_;
+
+ private:
+  std::string tag_;
+};
 
 }  // namespace disk::test_support

@@ -79,14 +79,9 @@ bool SameBytes(const fs::path& a, const fs::path& b, std::uint64_t offset, std::
 
 std::string Quote(const fs::path& p) { return "'" + p.string() + "'"; }
 
-class Ext4Test : public ::testing::Test {
+class Ext4Test : public test_support::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "bootrino-ext4-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  Ext4Test() : TempDirTest("ext4") {}
 
   // An image of offset + size + 1 MiB bytes: random bytes in the MiB before the
   // filesystem and the MiB after it, and over the filesystem's start an old
@@ -109,8 +104,6 @@ class Ext4Test : public ::testing::Test {
   static std::string At(const fs::path& img, std::uint64_t offset) {
     return Quote(img.string() + "?offset=" + std::to_string(offset));
   }
-
-  fs::path dir_;
 };
 
 // e2fsck -fn: 0 means nothing to fix; its output says why otherwise.

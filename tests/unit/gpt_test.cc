@@ -60,14 +60,9 @@ Layout EightGiB4096() {
   return l;
 }
 
-class GptTest : public ::testing::Test {
+class GptTest : public test_support::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "bootrino-gpt-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  GptTest() : TempDirTest("gpt") {}
 
   /// A sparse image file of `bytes`.
   std::string Image(const std::string& name, std::uint64_t bytes) {
@@ -180,8 +175,6 @@ class GptTest : public ::testing::Test {
     EXPECT_EQ(Read(path, l.sector_size, 8), "EFI PART");
     EXPECT_EQ(Read(path, l.disk_bytes - l.sector_size, 8), "EFI PART");
   }
-
-  fs::path dir_;
 };
 
 TEST_F(GptTest, TwoGiBWith512ByteSectorsReadsBackExactly) {

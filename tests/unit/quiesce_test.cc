@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "base/fd.h"
+#include "tests/unit/disk_test_support.h"
 
 namespace disk {
 namespace {
@@ -63,18 +64,16 @@ TEST(RetryTransient, TheUdevPatiencesAreFiveAndTenSeconds) {
   EXPECT_EQ((kProbePatience.tries - 1) * kProbePatience.pause, milliseconds(10000));
 }
 
-class DiskFileTest : public ::testing::Test {
+class DiskFileTest : public test_support::TempDirTest {
  protected:
+  DiskFileTest() : TempDirTest("quiesce") {}
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "bootrino-quiesce-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    TempDirTest::SetUp();
+    ASSERT_FALSE(HasFatalFailure());
     image_ = (dir_ / "disk.img").string();
     std::ofstream(image_) << std::string(4096, 'x');
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
-  fs::path dir_;
   std::string image_;
 };
 

@@ -17,6 +17,12 @@
 
 namespace agent {
 
+/// `text` as bootrino shows it to a person: URL credentials redacted, then
+/// control characters and bytes that are not UTF-8 escaped (base::PrintableText),
+/// newlines included. Every line of text output built from a manifest, a
+/// server or a message goes through it.
+std::string Shown(std::string_view text);
+
 class Events {
  public:
   /// `json_path` may be empty (no event file). Fails when it cannot be opened.

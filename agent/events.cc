@@ -65,8 +65,8 @@ void Events::Emit(const std::string& phase, const std::string& status, nlohmann:
   std::fflush(json_);
 }
 
-void Events::ReportTo(const std::string& url) {
-  if (!url.empty()) status_ = std::make_unique<StatusPoster>(url);
+void Events::ReportTo(const std::string& url, const std::string& ca_file) {
+  if (!url.empty()) status_ = std::make_unique<StatusPoster>(url, ca_file.empty() ? fetch::SystemCaBundle() : ca_file);
 }
 
 void Events::FlushStatus() {

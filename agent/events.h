@@ -38,8 +38,9 @@ class Events {
   /// which are about to be frozen; a write there would block forever.
   /// Returns true when it did.
   bool StopFileOn(const std::vector<dev_t>& devices);
-  /// POSTs every event to `url` from now on (best effort, in the background).
-  void ReportTo(const std::string& url);
+  /// POSTs every event to `url` from now on (best effort, in the background),
+  /// trusting `ca_file` for https (empty: as the downloads do without --ca-file).
+  void ReportTo(const std::string& url, const std::string& ca_file);
   /// Sends queued status events (bounded wait) before a fork or a reboot.
   void FlushStatus();
   /// Seconds since this Events was made (bootrino's start), as "1.23".

@@ -381,7 +381,14 @@ int Boot(const RunState& state, Events& events) {
 int Run(const std::string& ref, const CommonOptions& common, const RunOptions& options) {
   Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
-  events.ReportTo(options.status_url);
+  if (!options.status_url.empty() && !options.status_url_insecure && !StatusUrlAllowed(options.status_url)) {
+    return Report(base::Error(ErrorKind::kUsage, "the status URL " + fetch::RedactUrl(options.status_url) +
+                                                     " is neither https nor on this machine's loopback")
+                      .Hint("events name this host, its disk and addresses, and travel with any token in the "
+                            "URL: use an https URL; --status-url-insecure sends them over plain http anyway"),
+                  events, "start");
+  }
+  events.ReportTo(options.status_url, common.transfer.ca_file);
   if (auto r = CheckRunOptions(options); !r) return Report(r.error(), events, "start");
   auto lock = LockRun();
   if (!lock) return Report(lock.error(), events, "start");

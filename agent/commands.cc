@@ -52,11 +52,11 @@ int Fetch(const std::string& ref, const CommonOptions& common, const FetchOption
     std::printf("%s", index ? index->c_str() : "{}\n");
   } else {
     for (const auto& s : *staged) {
-      std::printf("%-7s %-28s %10s  %s\n", s.item->role.c_str(), s.path.c_str(), MiB(s.download.bytes).c_str(),
+      std::printf("%-7s %-28s %10s  %s\n", s.item->role.c_str(), Shown(s.path).c_str(), MiB(s.download.bytes).c_str(),
                   s.download.sha256.c_str());
     }
     std::printf("staged %zu files, every one verified (manifest verified by %s)\n", staged->size(),
-                vm->verified_by.c_str());
+                Shown(vm->verified_by).c_str());
   }
   return kExitOk;
 }

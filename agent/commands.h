@@ -40,6 +40,7 @@ struct RunOptions {
   std::vector<std::string> ssh_keys;  ///< authorized_keys lines for the RAM OS's root (from user-data)
   std::string hostname;               ///< the RAM OS's hostname (from user-data)
   std::string status_url;             ///< --status-url: POST each phase event here (best effort)
+  bool status_url_insecure = false;   ///< --status-url-insecure: allow plain http to another host
   std::string network = "auto";       ///< --network: the RAM OS's network (auto, dhcp, static)
   bool instance_settings = true;      ///< also give the RAM OS this instance's SSH keys and hostname
   std::optional<std::uint64_t> seed;  ///< --seed: the disk's GUIDs from this number (a reproducible plan)

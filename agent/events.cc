@@ -5,6 +5,9 @@
 
 #include <sys/stat.h>
 
+#include "base/text.h"
+#include "fetch/url.h"
+
 namespace agent {
 namespace {
 
@@ -25,6 +28,16 @@ std::string Mib(std::uint64_t bytes) {
   return buf;
 }
 
+// Every string in an event is redacted: a URL with credentials must not reach
+// the event file or the status endpoint from any field (messages included).
+void RedactStrings(nlohmann::ordered_json& value) {
+  if (value.is_string()) {
+    value = fetch::RedactUrlsInText(value.get_ref<const std::string&>());
+  } else if (value.is_structured()) {
+    for (auto& item : value) RedactStrings(item);
+  }
+}
+
 }  // namespace
 
 base::Result<void> Events::Open(const std::string& json_path) {
@@ -43,6 +56,7 @@ Events::~Events() {
 void Events::Emit(const std::string& phase, const std::string& status, nlohmann::ordered_json fields) {
   if (!json_ && !status_) return;
   nlohmann::ordered_json event = {{"time", Now()}, {"phase", phase}, {"status", status}};
+  RedactStrings(fields);
   for (auto& [key, value] : fields.items()) event[key] = value;
   std::string line = event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   if (status_) status_->Post(line);
@@ -51,8 +65,8 @@ void Events::Emit(const std::string& phase, const std::string& status, nlohmann:
   std::fflush(json_);
 }
 
-void Events::ReportTo(const std::string& url) {
-  if (!url.empty()) status_ = std::make_unique<StatusPoster>(url);
+void Events::ReportTo(const std::string& url, const std::string& ca_file) {
+  if (!url.empty()) status_ = std::make_unique<StatusPoster>(url, ca_file.empty() ? fetch::SystemCaBundle() : ca_file);
 }
 
 void Events::FlushStatus() {
@@ -75,8 +89,10 @@ std::string Events::Elapsed() const {
   return buf;
 }
 
-void Events::Say(const std::string& line) { std::fprintf(stderr, "bootrino: %s\n", line.c_str()); }
-void Events::Warn(const std::string& line) { std::fprintf(stderr, "bootrino: warning: %s\n", line.c_str()); }
+std::string Shown(std::string_view text) { return base::PrintableText(fetch::RedactUrlsInText(text), false); }
+
+void Events::Say(const std::string& line) { std::fprintf(stderr, "bootrino: %s\n", Shown(line).c_str()); }
+void Events::Warn(const std::string& line) { std::fprintf(stderr, "bootrino: warning: %s\n", Shown(line).c_str()); }
 
 Progress::Progress(Events& events, std::vector<std::pair<std::string, std::uint64_t>> files, bool tty)
     : events_(events), tty_(tty), start_(std::chrono::steady_clock::now()) {

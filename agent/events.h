@@ -17,6 +17,12 @@
 
 namespace agent {
 
+/// `text` as bootrino shows it to a person: URL credentials redacted, then
+/// control characters and bytes that are not UTF-8 escaped (base::PrintableText),
+/// newlines included. Every line of text output built from a manifest, a
+/// server or a message goes through it.
+std::string Shown(std::string_view text);
+
 class Events {
  public:
   /// `json_path` may be empty (no event file). Fails when it cannot be opened.
@@ -32,8 +38,9 @@ class Events {
   /// which are about to be frozen; a write there would block forever.
   /// Returns true when it did.
   bool StopFileOn(const std::vector<dev_t>& devices);
-  /// POSTs every event to `url` from now on (best effort, in the background).
-  void ReportTo(const std::string& url);
+  /// POSTs every event to `url` from now on (best effort, in the background),
+  /// trusting `ca_file` for https (empty: as the downloads do without --ca-file).
+  void ReportTo(const std::string& url, const std::string& ca_file);
   /// Sends queued status events (bounded wait) before a fork or a reboot.
   void FlushStatus();
   /// Seconds since this Events was made (bootrino's start), as "1.23".

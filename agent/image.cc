@@ -108,11 +108,11 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
                                   {"seconds", written->seconds}};
     std::printf("%s\n", out.dump(2).c_str());
   } else {
-    std::printf("%s: %s %s for %s, %s\n%s  cmdline %s\n", options.output.c_str(),
-                vm->manifest.meta.name.c_str(), vm->manifest.meta.version.c_str(), arch.c_str(),
+    std::printf("%s: %s %s for %s, %s\n%s  cmdline %s\n", Shown(options.output).c_str(),
+                Shown(vm->manifest.meta.name).c_str(), Shown(vm->manifest.meta.version).c_str(), arch.c_str(),
                 prepared->layout.bios ? "bootable from BIOS and UEFI"
                                       : "bootable from UEFI only (BIOS boot needs 512-byte sectors)",
-                disk::Describe(prepared->layout).c_str(), plans->disk.cmdline.c_str());
+                disk::Describe(prepared->layout).c_str(), Shown(plans->disk.cmdline).c_str());
   }
   return kExitOk;
 }

@@ -78,6 +78,8 @@ int Main(int argc, char** argv) {
   run->add_option("--status-url", run_options.status_url,
                   "POST each phase event as JSON to this URL (best effort, never delays the boot); the RAM OS "
                   "finds it in /etc/bootrino/status-url to report its own arrival");
+  run->add_flag("--status-url-insecure", run_options.status_url_insecure,
+                "allow a plain http --status-url to another host (events and any token in it travel unencrypted)");
   run->add_flag_callback("--no-instance-settings", [&run_options] { run_options.instance_settings = false; },
                 "do not give the RAM OS this instance's SSH keys and hostname (from its user-data and metadata service)");
   run->add_option("--network", run_options.network,

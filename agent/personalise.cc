@@ -47,7 +47,8 @@ std::vector<kexec::OverlayFile> BootrinoFiles(const RamOsSettings& s, const std:
   std::vector<kexec::OverlayFile> files = {
       {"etc/bootrino/manifest.json", manifest_json, 0644},
       {"etc/bootrino/network.json", NetworkJson(s.network, s.network_mode).dump(2) + "\n", 0644}};
-  if (!s.status_url.empty()) files.push_back({"etc/bootrino/status-url", s.status_url + "\n", 0644});
+  // The status URL may carry a token (user:password@ or a query string): root's only.
+  if (!s.status_url.empty()) files.push_back({"etc/bootrino/status-url", s.status_url + "\n", 0600});
   return files;
 }
 

@@ -49,8 +49,8 @@ std::string WhatToDo(const base::Error& error) {
 /// Prints an error for a person, records it as an event, and picks the exit code.
 int Report(const base::Error& error, Events& events, const std::string& phase) {
   const std::string what_to_do = WhatToDo(error);
-  std::fprintf(stderr, "bootrino: error: %s\n", error.message().c_str());
-  std::fprintf(stderr, "bootrino: what to do: %s\n", what_to_do.c_str());
+  std::fprintf(stderr, "bootrino: error: %s\n", Shown(error.message()).c_str());
+  std::fprintf(stderr, "bootrino: what to do: %s\n", Shown(what_to_do).c_str());
   int code = ExitCodeFor(error.kind());
   events.Emit(phase, "error", {{"message", error.message()}, {"hint", what_to_do}, {"exitCode", code}});
   return code;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "agent/events.h"
 #include "fetch/url.h"
 
 namespace agent {
@@ -46,7 +47,7 @@ json ManifestJson(const fetch::VerifiedManifest& vm) {
       boot["architectures"][arch] = {{"cmdline", payload.cmdline}, {"files", files},
                                      {"totalBytes", plan->total_bytes}};
     } else {
-      boot["architectures"][arch] = {{"cmdline", payload.cmdline}, {"error", plan.error().message()}};
+      boot["architectures"][arch] = {{"cmdline", payload.cmdline}, {"error", fetch::RedactUrlsInText(plan.error().message())}};
     }
   }
   out["boot"] = boot;
@@ -54,12 +55,14 @@ json ManifestJson(const fetch::VerifiedManifest& vm) {
 }
 
 void PrintManifest(const fetch::VerifiedManifest& vm) {
+  // Every string below comes from the manifest (or the URL it was fetched
+  // from): Shown() keeps its control characters from acting on the terminal.
   const fetch::Metadata& m = vm.manifest.meta;
-  std::printf("%s %s%s\n", m.name.c_str(), m.version.c_str(),
-              m.version_date.empty() ? "" : (" (" + m.version_date + ")").c_str());
-  if (!m.description.empty()) std::printf("  %s\n", m.description.c_str());
+  std::printf("%s %s%s\n", Shown(m.name).c_str(), Shown(m.version).c_str(),
+              m.version_date.empty() ? "" : (" (" + Shown(m.version_date) + ")").c_str());
+  if (!m.description.empty()) std::printf("  %s\n", Shown(m.description).c_str());
   auto row = [](const char* key, const std::string& value) {
-    if (!value.empty()) std::printf("  %-10s %s\n", key, value.c_str());
+    if (!value.empty()) std::printf("  %-10s %s\n", key, Shown(value).c_str());
   };
   std::string author = m.author.name;
   if (!m.author.email.empty()) author += (author.empty() ? "<" : " <") + m.author.email + ">";
@@ -86,17 +89,17 @@ void PrintManifest(const fetch::VerifiedManifest& vm) {
   if (b.after_stage) row("hook", b.after_stage->function + " after staging (limit " +
                                      std::to_string(b.after_stage->timeout_seconds) + " s)");
   for (const auto& [arch, payload] : b.architectures) {
-    std::printf("  %s:\n    cmdline  %s\n", arch.c_str(), payload.cmdline.c_str());
+    std::printf("  %s:\n    cmdline  %s\n", Shown(arch).c_str(), Shown(payload.cmdline).c_str());
     auto plan = fetch::PlanStage(payload, vm.url);
     if (!plan) {
-      std::printf("    error    %s\n", plan.error().message().c_str());
+      std::printf("    error    %s\n", Shown(plan.error().message()).c_str());
       continue;
     }
     for (const auto& item : plan->items) {
-      std::printf("    %-7s %-26s %10s  sha256 %.16s…  %s\n", item.role.c_str(), item.file->name.c_str(),
-                  MiB(item.file->size).c_str(), item.file->sha256.c_str(), fetch::RedactUrl(item.urls[0]).c_str());
+      std::printf("    %-7s %-26s %10s  sha256 %.16s…  %s\n", item.role.c_str(), Shown(item.file->name).c_str(),
+                  MiB(item.file->size).c_str(), item.file->sha256.c_str(), Shown(item.urls[0]).c_str());
       for (std::size_t i = 1; i < item.urls.size(); ++i) {
-        std::printf("    %-7s %-26s %10s  mirror %s\n", "", "", "", fetch::RedactUrl(item.urls[i]).c_str());
+        std::printf("    %-7s %-26s %10s  mirror %s\n", "", "", "", Shown(item.urls[i]).c_str());
       }
     }
     std::printf("    total   %s\n", MiB(plan->total_bytes).c_str());

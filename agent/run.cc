@@ -72,7 +72,8 @@ void PrintPersonal(const BootPlans& plans, const RamOsSettings& settings, bool d
       where += ", " + f["name"].get<std::string>() + (disk ? " on the boot partition" : " for a boot partition not written");
     }
     std::printf("  personal %s: %zu SSH key(s)%s in %s\n", style.c_str(), settings.ssh_keys.size(),
-                settings.hostname.empty() ? "" : (", hostname " + settings.hostname).c_str(), where.c_str());
+                settings.hostname.empty() ? "" : (", hostname " + Shown(settings.hostname)).c_str(),
+                Shown(where).c_str());
   }
   auto join = [](const nlohmann::ordered_json& params) {
     std::string out;
@@ -80,8 +81,8 @@ void PrintPersonal(const BootPlans& plans, const RamOsSettings& settings, bool d
     return out.empty() ? std::string("nothing") : out;
   };
   if (!p["kexecParams"].empty() || !p["diskParams"].empty()) {
-    std::printf("           the kexec boot adds %s; firmware boots add %s\n", join(p["kexecParams"]).c_str(),
-                join(p["diskParams"]).c_str());
+    std::printf("           the kexec boot adds %s; firmware boots add %s\n", Shown(join(p["kexecParams"])).c_str(),
+                Shown(join(p["diskParams"])).c_str());
   }
   std::printf("  network  %s\n", DescribeNetwork(settings.network, settings.network_mode).c_str());
 }
@@ -89,17 +90,19 @@ void PrintPersonal(const BootPlans& plans, const RamOsSettings& settings, bool d
 void PrintPlan(const fetch::VerifiedManifest& vm, const std::string& arch, const std::vector<fetch::StagedFile>& staged,
                const BootPlans& plans, const RamOsSettings& settings, const std::optional<disk::TargetDisk>& target,
                const std::optional<disk::PreparedDisk>& prepared) {
-  std::printf("plan for %s (%s): %s %s, manifest verified by %s\n", arch.c_str(), fetch::RedactUrl(vm.url).c_str(),
-              vm.manifest.meta.name.c_str(), vm.manifest.meta.version.c_str(), vm.verified_by.c_str());
+  // Names, versions, file names and the command line come from the manifest: Shown() escapes their controls.
+  std::printf("plan for %s (%s): %s %s, manifest verified by %s\n", arch.c_str(), Shown(vm.url).c_str(),
+              Shown(vm.manifest.meta.name).c_str(), Shown(vm.manifest.meta.version).c_str(),
+              Shown(vm.verified_by).c_str());
   for (const auto& s : staged) {
-    std::printf("  %-7s %-28s %10s  verified\n", s.item->role.c_str(), s.item->file->name.c_str(),
+    std::printf("  %-7s %-28s %10s  verified\n", s.item->role.c_str(), Shown(s.item->file->name).c_str(),
                 MiB(s.download.bytes).c_str());
   }
   std::printf("  initrd  the manifest's initrds in order + a bootrino overlay (/etc/bootrino)\n");
-  std::printf("  cmdline %s\n", plans.kexec.cmdline.c_str());
+  std::printf("  cmdline %s\n", Shown(plans.kexec.cmdline).c_str());
   PrintPersonal(plans, settings, prepared.has_value());
   if (vm.manifest.boot->after_stage) {
-    std::printf("  hook    %s runs after staging\n", vm.manifest.boot->after_stage->function.c_str());
+    std::printf("  hook    %s runs after staging\n", Shown(vm.manifest.boot->after_stage->function).c_str());
   }
   std::printf("  then    kexec_file_load\n");
   if (prepared) {
@@ -378,7 +381,14 @@ int Boot(const RunState& state, Events& events) {
 int Run(const std::string& ref, const CommonOptions& common, const RunOptions& options) {
   Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
-  events.ReportTo(options.status_url);
+  if (!options.status_url.empty() && !options.status_url_insecure && !StatusUrlAllowed(options.status_url)) {
+    return Report(base::Error(ErrorKind::kUsage, "the status URL " + fetch::RedactUrl(options.status_url) +
+                                                     " is neither https nor on this machine's loopback")
+                      .Hint("events name this host, its disk and addresses, and travel with any token in the "
+                            "URL: use an https URL; --status-url-insecure sends them over plain http anyway"),
+                  events, "start");
+  }
+  events.ReportTo(options.status_url, common.transfer.ca_file);
   if (auto r = CheckRunOptions(options); !r) return Report(r.error(), events, "start");
   auto lock = LockRun();
   if (!lock) return Report(lock.error(), events, "start");

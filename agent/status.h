@@ -7,13 +7,23 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace agent {
 
+/// Whether events may be POSTed to `url` without --status-url-insecure: an
+/// https URL, or http to this machine's loopback (127.0.0.0/8, ::1,
+/// localhost). Events name the OS, the disk and the host's addresses, and the
+/// URL may carry a token: over plain http to another host, anyone on the path
+/// reads them and can forge what the operator sees.
+bool StatusUrlAllowed(std::string_view url);
+
 class StatusPoster {
  public:
-  explicit StatusPoster(std::string url) : url_(std::move(url)) {}
+  /// `ca_file`: PEM bundle for https (--ca-file); empty: the system's, else
+  /// the one compiled in, as for every download.
+  StatusPoster(std::string url, std::string ca_file) : url_(std::move(url)), ca_file_(std::move(ca_file)) {}
   ~StatusPoster() { Flush(std::chrono::seconds(3)); }
   StatusPoster(const StatusPoster&) = delete;
   StatusPoster& operator=(const StatusPoster&) = delete;
@@ -31,6 +41,7 @@ class StatusPoster {
   void Send();
 
   std::string url_;
+  std::string ca_file_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;

@@ -1,7 +1,10 @@
 #include "fetch/manifest.h"
 
 #include <algorithm>
+#include <iterator>
+#include <map>
 #include <set>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -224,6 +227,39 @@ Result<PayloadFile> ParseFile(const json& j, const std::string& path) {
   return file;
 }
 
+std::string LowerAscii(std::string s) {
+  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return s;
+}
+
+// Every file must land on a path of its own, in the stage directory and on the
+// FAT boot partition, where names are case-insensitive: "vmlinuz" and
+// "VMLINUZ" are one file there, and "a" cannot be both a file and the
+// directory "a/b" needs. Names are compared case-folded for that reason.
+Result<void> CheckNamesDistinct(const ArchPayload& a, const std::string& path) {
+  std::map<std::string, std::string> files;  // case-folded name -> name as written
+  std::map<std::string, std::string> dirs;   // case-folded directory -> a name that needs it
+  auto distinct = [&](const std::string& name, const std::string& other) {
+    return Fail(base::Error(ErrorKind::kManifest, path + ": the files \"" + other + "\" and \"" + name +
+                                                      "\" would land on the same path in the stage directory "
+                                                      "or on the boot partition (FAT ignores case)")
+                    .Hint("give each file a distinct \"name\" in the manifest (not differing only in case, "
+                          "and not a file where another needs a directory)"));
+  };
+  for (const PayloadFile* file : a.All()) {
+    const std::string folded = LowerAscii(file->name);
+    if (auto it = files.find(folded); it != files.end()) return distinct(file->name, it->second);
+    if (auto it = dirs.find(folded); it != dirs.end()) return distinct(file->name, it->second);
+    for (std::size_t slash = folded.find('/'); slash != std::string::npos; slash = folded.find('/', slash + 1)) {
+      const std::string dir = folded.substr(0, slash);
+      if (auto it = files.find(dir); it != files.end()) return distinct(file->name, it->second);
+      dirs.emplace(dir, file->name);
+    }
+    files.emplace(folded, file->name);
+  }
+  return {};
+}
+
 Result<std::vector<PayloadFile>> ParseFileList(const Fields& f, const char* key) {
   std::vector<PayloadFile> out;
   const json* list = f.Find(key);
@@ -250,13 +286,7 @@ Result<ArchPayload> ParseArch(const json& j, const std::string& path) {
   if (a.cmdline.find_first_of(std::string_view("\n\r\0", 3)) != std::string::npos) {
     return Fail(ErrorKind::kManifest, path + ".cmdline must be one line");
   }
-  std::set<std::string> names;
-  for (const PayloadFile* file : a.All()) {
-    if (!names.insert(file->name).second) {
-      return Fail(ErrorKind::kManifest, path + ": two files are named \"" + file->name +
-                                            "\"; give one of them a distinct \"name\"");
-    }
-  }
+  RETURN_IF_ERROR(CheckNamesDistinct(a, path));
   return a;
 }
 
@@ -351,6 +381,66 @@ int LineOfOffset(const JsonBlock& block, std::size_t offset) {
   return block.first_line + static_cast<int>(std::count(block.text.begin(), block.text.begin() + offset, '\n'));
 }
 
+/// Walks the text like a const char*, counting the bytes the JSON lexer has
+/// taken: the parser's callbacks carry no position, this gives them one.
+class CountingIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  CountingIterator(const char* at, std::size_t* consumed) : at_(at), consumed_(consumed) {}
+  reference operator*() const { return *at_; }
+  CountingIterator& operator++() {
+    ++at_;
+    ++*consumed_;
+    return *this;
+  }
+  CountingIterator operator++(int) {
+    CountingIterator before = *this;
+    ++*this;
+    return before;
+  }
+  bool operator==(const CountingIterator& other) const { return at_ == other.at_; }
+
+ private:
+  const char* at_;
+  std::size_t* consumed_;
+};
+
+/// The first key given twice in one object, and the offset just after it.
+struct DuplicateKey {
+  std::string key;
+  std::size_t offset = 0;
+};
+
+/// Parses `text` as nlohmann does, and finds a key repeated within one object
+/// at any depth. nlohmann keeps the last of them silently; another reader may
+/// keep the first, so a reviewer and bootrino could read different manifests.
+json ParseJson(std::string_view text, std::optional<DuplicateKey>& duplicate) {
+  std::size_t consumed = 0;
+  std::vector<std::set<std::string>> open_objects;
+  auto callback = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: open_objects.emplace_back(); break;
+      case json::parse_event_t::object_end:
+        if (!open_objects.empty()) open_objects.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second && !duplicate) {
+          duplicate = DuplicateKey{parsed.get<std::string>(), consumed};
+        }
+        break;
+      default: break;
+    }
+    return true;
+  };
+  return json::parse(CountingIterator(text.data(), &consumed),
+                     CountingIterator(text.data() + text.size(), &consumed), callback);
+}
+
 }  // namespace
 
 std::vector<const PayloadFile*> ArchPayload::All() const {
@@ -396,8 +486,9 @@ Result<Manifest> ParseManifest(std::string_view script) {
   }
   ASSIGN_OR_RETURN(JsonBlock block, FindJsonBlock(script));
   json root;
+  std::optional<DuplicateKey> duplicate;
   try {
-    root = json::parse(block.text);
+    root = ParseJson(block.text, duplicate);
   } catch (const json::parse_error& e) {
     // nlohmann reports a 1-based byte position within the parsed text.
     std::size_t at = e.byte > 0 ? e.byte - 1 : 0;
@@ -419,6 +510,12 @@ Result<Manifest> ParseManifest(std::string_view script) {
     std::string line = at == std::string_view::npos ? "" : "line " + std::to_string(LineOfOffset(block, at)) + ": ";
     return Fail(ErrorKind::kManifest, line + "the metadata block holds a number out of range: " +
                                           (detail == std::string::npos ? what : what.substr(detail)));
+  }
+  if (duplicate) {
+    return Fail(ErrorKind::kManifest, "line " + std::to_string(LineOfOffset(block, duplicate->offset)) +
+                                          ": the key \"" + duplicate->key +
+                                          "\" appears twice in one object; JSON readers disagree on which "
+                                          "one counts, so bootrino accepts neither");
   }
   if (!root.is_object()) return Fail(ErrorKind::kManifest, "the metadata block must be a JSON object");
   Manifest m;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/text.h"
+
 namespace fetch {
 namespace {
 
@@ -30,6 +32,9 @@ base::Result<ManifestRef> ParseReference(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   if (text.empty()) return Bad("it is empty");
+  // URLs, messages and events are UTF-8 text; other bytes are a mistyped or
+  // mis-encoded argument, not something to fetch.
+  if (!base::IsUtf8(text)) return Bad("it is not UTF-8 text (percent-encode other bytes: %XX)");
   for (char c : text) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return Bad("it contains spaces or control characters");
   }

@@ -1,12 +1,10 @@
 #include "fetch/signature.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <mbedtls/ecp.h>
 #include <mbedtls/pk.h>
 #include <psa/crypto.h>
 
+#include "base/fd.h"
 #include "fetch/sha256.h"
 
 namespace fetch {
@@ -43,6 +41,14 @@ base::Result<TrustedKey> TrustedKey::Parse(std::string_view key_bytes, std::stri
   // mbedTLS wants PEM input NUL-terminated, with the NUL counted in the length.
   std::string buffer(key_bytes);
   bool pem = buffer.find("-----BEGIN") != std::string::npos;
+  // mbedTLS reads the first PEM block and ignores the rest: a file of several
+  // keys would trust one of them silently. One key, one --trust.
+  if (pem && buffer.find("-----BEGIN", buffer.find("-----BEGIN") + 1) != std::string::npos) {
+    return base::Fail(base::Error(ErrorKind::kUsage, "trusted key " + origin +
+                                                         ": holds more than one PEM block; bootrino takes one key "
+                                                         "per file")
+                          .Hint("split the keys into one file each and pass --trust once per key"));
+  }
   auto pk = std::make_unique<Pk>();
   int rc = mbedtls_pk_parse_public_key(&pk->ctx, reinterpret_cast<const unsigned char*>(buffer.c_str()),
                                        buffer.size() + (pem ? 1 : 0));
@@ -59,17 +65,49 @@ base::Result<TrustedKey> TrustedKey::Parse(std::string_view key_bytes, std::stri
 }
 
 base::Result<TrustedKey> TrustedKey::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return base::Fail(base::Error(ErrorKind::kUsage, "trusted key " + path + ": cannot be read").Hint(kHowToMakeKey));
+  // Read no more than a key can be: --trust /dev/zero, or a disk image named by
+  // mistake, must not fill memory before the check.
+  auto bytes = base::ReadFile(path, kMaxKeyFileBytes);
+  if (!bytes && bytes.error().sys_errno() == 0) {
+    return base::Fail(base::Error(ErrorKind::kUsage, "trusted key " + path + ": larger than " +
+                                                         std::to_string(kMaxKeyFileBytes / 1024) +
+                                                         " KiB; a public key in PEM is a few hundred bytes")
+                          .Hint("pass the public key file itself (" + std::string(kHowToMakeKey) + ")"));
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().size() > 64 * 1024) return base::Fail(ErrorKind::kUsage, "trusted key " + path + ": too large for a public key");
-  return Parse(ss.str(), path);
+  if (!bytes) {
+    return base::Fail(base::Error(ErrorKind::kUsage, "trusted key " + path + ": cannot be read: " +
+                                                         bytes.error().message())
+                          .Hint(kHowToMakeKey));
+  }
+  return Parse(*bytes, path);
+}
+
+bool IsStrictDerSignature(std::string_view signature) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(signature[i]); };
+  const std::size_t n = signature.size();
+  // SEQUENCE { INTEGER r, INTEGER s }: at most 2 + 2 * (2 + 33) = 72 bytes, so
+  // every length fits the short form, and DER requires the short form then.
+  if (n < 8 || n > 72 || byte(0) != 0x30 || byte(1) != n - 2) return false;
+  std::size_t pos = 2;
+  for (int i = 0; i < 2; ++i) {
+    if (pos + 2 > n || byte(pos) != 0x02) return false;
+    const std::size_t len = byte(pos + 1);
+    pos += 2;
+    // 1 to 33 bytes (a P-256 value plus one zero that keeps it positive).
+    if (len < 1 || len > 33 || pos + len > n) return false;
+    if (byte(pos) & 0x80) return false;  // negative: r and s are positive
+    // A leading zero only where the next byte's top bit would make it negative.
+    if (byte(pos) == 0x00 && (len == 1 || !(byte(pos + 1) & 0x80))) return false;
+    pos += len;
+  }
+  return pos == n;  // nothing after the second INTEGER
 }
 
 bool TrustedKey::Verifies(std::string_view data, std::string_view signature) const {
+  // mbedTLS's parser also takes long-form lengths, extra leading zeros and
+  // negative integers; openssl never writes them, so neither do we accept them:
+  // one signature has one encoding.
+  if (!IsStrictDerSignature(signature)) return false;
   Sha256 hasher;
   hasher.Update(data);
   Sha256Digest digest = hasher.Final();
@@ -81,6 +119,13 @@ base::Result<const TrustedKey*> VerifySignature(std::string_view data, std::stri
                                                 const std::vector<TrustedKey>& keys) {
   // ECDSA verification through the PK layer may dispatch to PSA; psa_crypto_init is idempotent.
   if (psa_crypto_init() != PSA_SUCCESS) return base::Fail(ErrorKind::kInternal, "psa_crypto_init failed");
+  if (!IsStrictDerSignature(signature)) {
+    return base::Fail(base::Error(ErrorKind::kVerification,
+                                  "the signature is not an ECDSA signature in strict DER as openssl writes it (" +
+                                      std::to_string(signature.size()) + " bytes)")
+                          .Hint("sign with openssl dgst -sha256 -sign KEY.pem -out bootrino.sh.sig bootrino.sh "
+                                "and publish that file unchanged (binary, not base64 or hex)"));
+  }
   std::string tried;
   for (const TrustedKey& key : keys) {
     if (key.Verifies(data, signature)) return &key;

@@ -12,13 +12,18 @@
 
 namespace fetch {
 
+/// The largest --trust file read: a P-256 public key in PEM is about 180 bytes.
+inline constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
+
 /// A public key the user trusts to sign manifests (`--trust KEYFILE`).
 class TrustedKey {
  public:
   /// Parses a PEM or DER public key (`openssl ec -in key.pem -pubout`). Only
-  /// EC P-256 keys are accepted. `origin` names the key in messages.
+  /// EC P-256 keys are accepted, one per file (several PEM blocks are refused).
+  /// `origin` names the key in messages.
   [[nodiscard]] static base::Result<TrustedKey> Parse(std::string_view key_bytes, std::string origin);
-  /// Reads and parses a key file; errors are kUsage and say how to make one.
+  /// Reads (at most kMaxKeyFileBytes) and parses a key file; errors are kUsage
+  /// and say how to make one.
   [[nodiscard]] static base::Result<TrustedKey> Load(const std::string& path);
 
   TrustedKey(TrustedKey&&) noexcept;
@@ -35,6 +40,11 @@ class TrustedKey {
   std::unique_ptr<Pk> pk_;
   std::string origin_;
 };
+
+/// True when `signature` is an ECDSA signature in strict DER, byte for byte
+/// what openssl writes: a SEQUENCE of two minimal positive INTEGERs, short-form
+/// lengths, nothing after it. Anything else is refused before verification.
+bool IsStrictDerSignature(std::string_view signature);
 
 /// Succeeds when any of `keys` verifies `signature` over `data`; otherwise a
 /// kVerification error naming every key tried.

@@ -54,6 +54,37 @@ base::Result<void> PrepareDir(const fs::path& dir) {
   return {};
 }
 
+// Every staged file stays open until all are verified, one descriptor each.
+// Running out of them, or meeting a path already taken, is about what the
+// manifest asks for (how many files, which names), not a bug in bootrino.
+base::Result<base::Fd> OpenStaged(const fs::path& target, const PayloadFile& file, std::size_t files) {
+  auto fd = base::Open(target.string(), O_RDWR | O_CREAT | O_EXCL, 0644);
+  if (fd) return fd;
+  const int err = fd.error().sys_errno();
+  if (err == EMFILE || err == ENFILE) {
+    return base::Fail(base::Error(ErrorKind::kManifest,
+                                  "staging " + file.name + ": out of file descriptors (" + std::strerror(err) +
+                                      "); the manifest names " + std::to_string(files) +
+                                      " files and bootrino keeps each one open until all are verified",
+                                  err)
+                          .Hint(err == EMFILE ? "raise the limit of open files (ulimit -n " +
+                                                    std::to_string(files + 64) +
+                                                    ") and run again, or ask the manifest's publisher to ship "
+                                                    "fewer, larger files"
+                                              : "the whole system is out of open files (fs.file-max): close "
+                                                "programs or raise it, or ask the manifest's publisher to ship "
+                                                "fewer, larger files"));
+  }
+  if (err == EEXIST || err == ENOTDIR || err == EISDIR) {
+    return base::Fail(base::Error(ErrorKind::kManifest,
+                                  "staging " + file.name + ": another file of the manifest already took its path (" +
+                                      std::strerror(err) + ")",
+                                  err)
+                          .Hint("the manifest's publisher must give each file a distinct \"name\""));
+  }
+  return fd;
+}
+
 }  // namespace
 
 base::Result<StagePlan> PlanStage(const ArchPayload& payload, std::string_view manifest_url) {
@@ -137,7 +168,7 @@ base::Result<std::vector<StagedFile>> StageFiles(const StagePlan& plan, const st
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
     if (ec) return base::Fail(ErrorKind::kInternal, "creating " + target.parent_path().string() + ": " + ec.message());
-    ASSIGN_OR_RETURN(base::Fd fd, base::Open(target.string(), O_RDWR | O_CREAT | O_EXCL, 0644));
+    ASSIGN_OR_RETURN(base::Fd fd, OpenStaged(target, *item.file, plan.items.size()));
     sinks.push_back(std::make_unique<FileSink>(std::move(fd)));
     downloads.push_back(Download{item.file->name, item.urls, item.file->size, item.file->size, item.file->sha256,
                                  sinks.back().get()});

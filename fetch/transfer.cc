@@ -13,6 +13,7 @@
 #include "fetch/block_writer.h"
 #include "fetch/ca_bundle.h"
 #include "fetch/sha256.h"
+#include "fetch/url.h"
 
 namespace fetch {
 namespace {
@@ -353,18 +354,21 @@ class Transfers {
         return Outcome::kFatal;
       }
     }
+    // What a server or libcurl said may hold a URL (a redirect target): no credentials in messages.
+    why = RedactUrlsInText(why);
+    const std::string shown_url = RedactUrl(url);
     if (retry && job.tries_of_url < options_.tries) {
       double delay = std::min(30.0, options_.retry_delay_s * std::pow(2.0, job.tries_of_url - 1));
-      observer_.OnRetry(job.index, url, why, delay);
+      observer_.OnRetry(job.index, shown_url, why, delay);
       job.not_before = Clock::now() + std::chrono::milliseconds(static_cast<long long>(delay * 1000));
       return Outcome::kRetry;
     }
     std::string tries = job.tries_of_url > 1 ? " after " + std::to_string(job.tries_of_url) + " tries" : "";
-    job.failures.push_back(url + ": " + why + tries);
+    job.failures.push_back(shown_url + ": " + why + tries);
     job.verification_failed = check_failed;
     job.tls_failed = tls_failed;
     if (job.url_index + 1 < d.urls.size()) {
-      observer_.OnRetry(job.index, url, why + "; trying the next mirror", 0);
+      observer_.OnRetry(job.index, shown_url, why + "; trying the next mirror", 0);
       ++job.url_index;
       job.tries_of_url = 0;
       job.not_before = Clock::now();

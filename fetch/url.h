@@ -16,7 +16,14 @@ namespace fetch {
 /// keeping any query string ("…/bootrino.sh?v=2" → "…/bootrino.sh.sig?v=2").
 [[nodiscard]] base::Result<std::string> SignatureUrl(std::string_view manifest_url);
 
-/// `url` with any user:password removed, for messages and logs.
+/// `url` with any user:password removed, and the values of query parameters
+/// named like credentials (token, sig, X-Amz-Signature …) replaced by
+/// REDACTED, for messages and logs.
 std::string RedactUrl(std::string_view url);
+
+/// The same for every URL ("scheme://…") inside a message: what libcurl,
+/// a server's redirect or a manifest put into a text is redacted before the
+/// text reaches stderr, an event file or the status URL.
+std::string RedactUrlsInText(std::string_view text);
 
 }  // namespace fetch

@@ -62,6 +62,11 @@ base::Result<void> CheckOverlayFiles(const std::vector<OverlayFile>& files) {
   return {};
 }
 
+// Parent directories are 0755, except root's home and its .ssh: the kernel
+// gives a directory that an earlier initrd already made the mode this archive
+// says, and sshd refuses keys under a /root others can write into or read.
+unsigned DirectoryMode(std::string_view dir) { return dir == "root" || dir == "root/.ssh" ? 0700 : 0755; }
+
 }  // namespace
 
 base::Result<std::string> BuildOverlay(const std::vector<OverlayFile>& files) {
@@ -95,7 +100,7 @@ base::Result<std::string> BuildOverlay(const std::vector<OverlayFile>& files) {
   for (const OverlayFile& f : files) {
     for (std::size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
       std::string dir = f.path.substr(0, slash);
-      if (dirs_written.insert(dir).second) RETURN_IF_ERROR(write_entry(dir, AE_IFDIR, 0755, ""));
+      if (dirs_written.insert(dir).second) RETURN_IF_ERROR(write_entry(dir, AE_IFDIR, DirectoryMode(dir), ""));
     }
     RETURN_IF_ERROR(write_entry(f.path, AE_IFREG, f.mode, f.contents));
   }

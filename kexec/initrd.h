@@ -19,8 +19,9 @@ struct OverlayFile {
   unsigned mode = 0644;  ///< permission bits only (at most 0777)
 };
 
-/// An uncompressed newc cpio holding `files` and their parent directories,
-/// owned by root with mtime 0, so equal input gives byte-equal output.
+/// An uncompressed newc cpio holding `files` and their parent directories
+/// (0755, but `root` and `root/.ssh` 0700), owned by root with mtime 0, so
+/// equal input gives byte-equal output.
 [[nodiscard]] base::Result<std::string> BuildOverlay(const std::vector<OverlayFile>& files);
 
 /// Each piece is padded with zeros to this boundary before the next begins:

@@ -54,3 +54,43 @@ took=$(($(date +%s) - start))
 kill $hole
 ((took < 15)) || fail "a dead status endpoint held the run for $took s"
 ok "a dead status endpoint costs at most the flush deadline ($took s)"
+
+# Plain http to another host is refused before anything runs (events name the host, its disk and
+# addresses; the URL may hold a token); --status-url-insecure allows it. 0.0.0.0 reaches this
+# machine's loopback on Linux but is not a loopback address, so it stands for "another host" here.
+: >"$WORK/posts"
+other="http://0.0.0.0:$(cat "$WORK/status.port")/status"
+run_bootrino 2 run "$ref" --dry-run --status-url "$other"
+expect_err "error: the status URL $other is neither https nor on this machine's loopback"
+expect_err "what to do: .*--status-url-insecure"
+[[ ! -s $WORK/posts ]] || fail "a refused status URL was POSTed to: $(cat "$WORK/posts")"
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --status-url "$other" --status-url-insecure
+grep -q '"phase":"manifest"' "$WORK/posts" || fail "--status-url-insecure did not POST: $(cat "$WORK/posts")"
+ok "plain http to another host: exit 2 unless --status-url-insecure"
+
+# An https status endpoint with a private CA is trusted through --ca-file, as the downloads are.
+bash "$IT_DIR/certs.sh" "$WORK/certs" >/dev/null
+python3 - "$WORK/tls-posts" "$WORK/tls.port" "$WORK/certs" <<'PY' &
+import http.server, ssl, sys
+out, port_file, certs = sys.argv[1:4]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(out, "ab") as f: f.write(body + b"\n")
+        self.send_response(204); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(f"{certs}/good.crt", f"{certs}/good.key")
+s.socket = context.wrap_socket(s.socket, server_side=True)
+open(port_file, "w").write(str(s.server_address[1]))
+s.serve_forever()
+PY
+tls=$!
+trap 'kill $receiver $tls 2>/dev/null; cleanup' EXIT
+for _ in $(seq 50); do [[ -s $WORK/tls.port ]] && break; sleep 0.1; done
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --status-url "https://localhost:$(cat "$WORK/tls.port")/s" \
+  --ca-file "$WORK/certs/ca.crt"
+grep -q '"phase":"manifest"' "$WORK/tls-posts" 2>/dev/null ||
+  fail "the https status endpoint got nothing: --ca-file was not used for it"
+ok "an https status endpoint is verified with --ca-file ($(wc -l <"$WORK/tls-posts") events)"

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -49,6 +50,29 @@ TEST_F(InitrdTest, OverlayIsANewcArchiveCpioReads) {
   EXPECT_EQ(Read(dir_ / "x/etc/bootrino/boot-id"), "1234\n");
   EXPECT_EQ(fs::status(dir_ / "x/root/.ssh/authorized_keys").permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
+}
+
+// The kernel unpacks the overlay over the RAM OS's own initrd and gives an
+// existing directory the overlay's mode: a 0755 "root" would open /root (and
+// the .ssh with authorized_keys) to every user of the RAM OS.
+TEST_F(InitrdTest, OverlayKeepsRootsHomePrivate) {
+  auto overlay = BuildOverlay({{"etc/bootrino/status-url", "https://h/s\n", 0600},
+                               {"root/.ssh/authorized_keys", "ssh-ed25519 AAAA test\n", 0600}});
+  ASSERT_TRUE(overlay) << overlay.error().message();
+  Write("overlay.cpio", *overlay);
+  std::string cmd = "cd '" + dir_.string() + "' && cpio -itv --quiet < overlay.cpio > listing";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::map<std::string, std::string> modes;  // path -> ls-style mode
+  std::istringstream listing(Read(dir_ / "listing"));
+  for (std::string line; std::getline(listing, line);) {
+    modes[line.substr(line.rfind(' ') + 1)] = line.substr(0, 10);
+  }
+  EXPECT_EQ(modes["root"], "drwx------");
+  EXPECT_EQ(modes["root/.ssh"], "drwx------");
+  EXPECT_EQ(modes["root/.ssh/authorized_keys"], "-rw-------");
+  EXPECT_EQ(modes["etc"], "drwxr-xr-x");
+  EXPECT_EQ(modes["etc/bootrino"], "drwxr-xr-x");
+  EXPECT_EQ(modes["etc/bootrino/status-url"], "-rw-------");
 }
 
 TEST_F(InitrdTest, OverlayIsReproducibleAndRejectsEscapes) {

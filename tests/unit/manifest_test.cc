@@ -159,7 +159,7 @@ TEST(Manifest, BootSectionErrors) {
       {V1("", ", \"cmdline\": \"a\\nb\""), "cmdline must be one line"},
       {V1("", ", \"cmdline\": 7"), "cmdline must be a string"},
       {V1("", ", \"initrds\": {}"), "initrds must be an array"},
-      {V1("", ", \"initrds\": [{\"url\": \"k\", \"size\": 1, " + k + "}]"), "two files are named \"k\""},
+      {V1("", ", \"initrds\": [{\"url\": \"k\", \"size\": 1, " + k + "}]"), "\"k\" and \"k\" would land on the same path"},
       {V1("", ", \"files\": [{\"url\": \"f\", \"size\": 1}]"), "files[0].sha256 is required"},
       {V1("", ", \"files\": [{\"url\": \"f\", " + k + "}]"), "files[0].size is required"},
       {V1("", ", \"files\": [{\"url\": \"f\", \"size\": 0, " + k + "}]"), "size must be at least 1"},
@@ -224,6 +224,50 @@ TEST(Manifest, NumberOutOfRangeIsAManifestErrorNamingTheLine) {
   EXPECT_NE(msg.find("line 4: the metadata block holds a number out of range: number overflow parsing '1e999'"),
             std::string::npos)
       << msg;
+}
+
+// Two files on one staged path: the second open would fail (EEXIST, ENOTDIR)
+// as an internal error, or FAT would keep one of two case-variant names.
+TEST(Manifest, FileNamesThatLandOnOnePathAreRefused) {
+  std::string k = std::string("\"sha256\": \"") + kHash + "\"";
+  auto file = [&](const std::string& name) { return "{\"url\": \"f\", \"name\": \"" + name + "\", \"size\": 1, " + k + "}"; };
+  struct Case {
+    std::string files, first, second;
+  };
+  std::vector<Case> cases = {
+      {file("a") + ", " + file("a"), "a", "a"},
+      {file("modloop") + ", " + file("MODLOOP"), "modloop", "MODLOOP"},
+      {file("k"), "k", "k"},  // the kernel's default name is "k" too
+      {file("apks") + ", " + file("apks/x86_64/APKINDEX.tar.gz"), "apks", "apks/x86_64/APKINDEX.tar.gz"},
+      {file("Apks/x86_64/a.apk") + ", " + file("apks"), "Apks/x86_64/a.apk", "apks"},
+      {file("d/e/f") + ", " + file("D/E"), "d/e/f", "D/E"},
+  };
+  for (const auto& c : cases) {
+    std::string msg = ErrorOf(V1("", ", \"files\": [" + c.files + "]"));
+    std::string want = "\"" + c.first + "\" and \"" + c.second + "\" would land on the same path";
+    EXPECT_NE(msg.find(want), std::string::npos) << "want " << want << ", got " << msg;
+  }
+  auto fine = ParseManifest(V1("", ", \"files\": [" + file("apks/a") + ", " + file("apks/b") + ", " +
+                                       file("apksx") + "]"));
+  EXPECT_TRUE(fine) << fine.error().message();
+}
+
+// nlohmann keeps the last of two equal keys, other JSON readers the first: a
+// manifest that reads one way to its reviewer and another way to bootrino.
+TEST(Manifest, DuplicateKeysAtAnyDepthAreRefusedWithTheLine) {
+  // Line 1 shebang, line 2 read, line 3 "{".
+  std::string top = ErrorOf(Wrap("{\n\"name\": \"a\",\n\"name\": \"b\"\n}"));
+  EXPECT_NE(top.find("line 5: the key \"name\" appears twice in one object"), std::string::npos) << top;
+  std::string deep = ErrorOf(Wrap("{\"name\": \"t\", \"boot\": {\"schema\": 1, \"architectures\": {\"x86_64\":\n"
+                                  "{\"kernel\": {\"url\": \"k\", \"size\": 10,\n\"sha256\": \"" + std::string(kHash) +
+                                  "\",\n\"url\": \"evil\"}}}}}"));
+  EXPECT_NE(deep.find("line 6: the key \"url\" appears twice"), std::string::npos) << deep;
+  std::string nested = ErrorOf(Wrap("{\"name\": \"t\", \"tags\": [], \"author\": {\"name\": \"x\",\n"
+                                      "\"email\": \"e\", \"name\": \"y\"}}"));
+  EXPECT_NE(nested.find("line 4: the key \"name\" appears twice"), std::string::npos) << nested;
+  // Equal keys in different objects, and an object in an array, are fine.
+  auto fine = ParseManifest(Wrap("{\"name\": \"t\", \"author\": {\"name\": \"x\"}, \"x\": [{\"name\": 1}, {\"name\": 2}]}"));
+  EXPECT_TRUE(fine) << fine.error().message();
 }
 
 }  // namespace

@@ -51,6 +51,9 @@ TEST(PersonaliseTest, NoneKeepsOnlyBootrinosOwnFiles) {
                                                        "etc/bootrino/status-url"}));
   EXPECT_TRUE(p.boot_partition.empty() && p.kexec_extra.empty() && p.kexec_params.empty() && p.disk_params.empty());
   EXPECT_EQ(p.summary["style"], "none");
+  // The status URL may carry a token: readable by root only in the RAM OS.
+  EXPECT_EQ(p.overlay[2].mode, 0600u);
+  EXPECT_EQ(p.overlay[2].contents, Settings().status_url + "\n");
 }
 
 TEST(PersonaliseTest, OverlayWritesKeysHostnameAndOnlyAStaticNetwork) {
@@ -88,7 +91,9 @@ TEST(PersonaliseTest, ApkovlOnTheBootPartitionAndInTheKexecInitrd) {
   EXPECT_EQ(FindMember(members, "etc/runlevels/default/sshd")->link, "/etc/init.d/sshd");
   EXPECT_EQ(FindMember(members, "etc/runlevels/boot/networking")->type, static_cast<unsigned>(AE_IFLNK));
   EXPECT_EQ(FindMember(members, "root")->mode, 0700u);
+  EXPECT_EQ(FindMember(members, "root/.ssh")->mode, 0700u);
   EXPECT_EQ(FindMember(members, "root/.ssh/authorized_keys")->mode, 0600u);
+  EXPECT_EQ(FindMember(members, "etc/bootrino/status-url")->mode, 0600u);
   EXPECT_EQ(FindMember(members, "root/.ssh/authorized_keys")->uid, 0);
   EXPECT_EQ(FindMember(members, "etc/apk/world")->data, "alpine-base\nopenssh\n");
   EXPECT_NE(FindMember(members, "etc/network/interfaces")->data.find("iface eth0 inet dhcp"), std::string::npos);

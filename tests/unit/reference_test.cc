@@ -57,5 +57,22 @@ TEST(Reference, Refusals) {
   }
 }
 
+// argv is bytes; a reference that is not UTF-8 (a Latin-1 terminal, a
+// mangled copy) is the caller's mistake, said as a usage error, not a crash
+// when it reaches the JSON events.
+TEST(Reference, NotUtf8IsAUsageError) {
+  for (std::string bad : {std::string("https://example.org/caf\xe9/bootrino.sh"),
+                          std::string("https://example.org/\xc0\xaf/bootrino.sh"),  // overlong '/'
+                          std::string("https://example.org/\xed\xa0\x80/bootrino.sh"),  // a surrogate
+                          std::string("https://example.org/bootrino.sh\xff")}) {
+    auto ref = ParseReference(bad + std::string("#sha256=") + kPin);
+    ASSERT_FALSE(ref) << bad;
+    EXPECT_EQ(ref.error().kind(), base::ErrorKind::kUsage);
+    EXPECT_NE(ref.error().message().find("UTF-8"), std::string::npos) << ref.error().message();
+  }
+  auto ok = ParseReference(std::string("https://example.org/caf\xc3\xa9/bootrino.sh#sha256=") + kPin);
+  EXPECT_TRUE(ok) << ok.error().message();
+}
+
 }  // namespace
 }  // namespace fetch

@@ -31,6 +31,26 @@ TEST(Url, SignatureSitsNextToTheManifest) {
 TEST(Url, RedactionDropsCredentials) {
   EXPECT_EQ(RedactUrl("https://user:secret@example.org/bootrino.sh"), "https://example.org/bootrino.sh");
   EXPECT_EQ(RedactUrl("https://example.org/bootrino.sh"), "https://example.org/bootrino.sh");
+  EXPECT_EQ(RedactUrl("https://ghp_token@example.org/bootrino.sh"), "https://example.org/bootrino.sh");
+  EXPECT_EQ(RedactUrl("https://example.org/a.img?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc&v=2"),
+            "https://example.org/a.img?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&v=2");
+  EXPECT_EQ(RedactUrl("https://example.org/a.img?sv=2020&sig=xyz#frag"), "https://example.org/a.img?sv=2020&sig=REDACTED#frag");
+}
+
+// Messages carry URLs that went through no RedactUrl: libcurl's error text, a
+// redirect target, a URL a manifest wrote. Every one in a text is redacted.
+TEST(Url, RedactionInsideMessages) {
+  EXPECT_EQ(RedactUrlsInText("vmlinuz: https://user:secret@127.0.0.1:8080/k: HTTP 404 after 2 tries; "
+                             "http://a:b@mirror.example/k?token=t0k&x=1: Could not resolve host"),
+            "vmlinuz: https://127.0.0.1:8080/k: HTTP 404 after 2 tries; "
+            "http://mirror.example/k?token=REDACTED&x=1: Could not resolve host");
+  EXPECT_EQ(RedactUrlsInText("\"https://u:p@ss@h/x\" is not valid"), "\"https://h/x\" is not valid");
+  EXPECT_EQ(RedactUrlsInText("redirect to 'https://me:pw@other.example' refused"),
+            "redirect to 'https://other.example' refused");
+  EXPECT_EQ(RedactUrlsInText("https://example.org/a@b/c"), "https://example.org/a@b/c");  // '@' in a path
+  EXPECT_EQ(RedactUrlsInText("no URL: user:secret@host"), "no URL: user:secret@host");
+  EXPECT_EQ(RedactUrlsInText(""), "");
+  EXPECT_EQ(RedactUrlsInText("ends with ://"), "ends with ://");
 }
 
 }  // namespace

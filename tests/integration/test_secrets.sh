@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Credentials in URLs (user:password@, and query parameters named like a
+# token) appear in no output: not on stderr or stdout, not in --json-events,
+# not in a status POST body, not in the stage index, whichever way the fetch
+# fails (404, bad hash, unreachable, a retry, a redirect to a URL with a
+# password) or succeeds.
+source "$(dirname "$0")/lib.sh"
+start_fault_server
+make_payload vmlinuz 30000
+make_payload initrd.gz 30000
+port=${FS_URL##*:}
+cred="http://user:secret@127.0.0.1:$port"
+sum() { sha256sum <"$WWW/$1" | cut -d' ' -f1; }
+zeros=$(printf '0%.0s' {1..64})
+
+# A status receiver on loopback: each POST body becomes one line of $WORK/posts.
+python3 - "$WORK/posts" "$WORK/status.port" <<'PY' &
+import http.server, sys
+out, port_file = sys.argv[1], sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(out, "ab") as f: f.write(body + b"\n")
+        self.send_response(204); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+open(port_file, "w").write(str(s.server_address[1]))
+s.serve_forever()
+PY
+PIDS+=($!)
+for _ in $(seq 50); do [[ -s $WORK/status.port ]] && break; sleep 0.1; done
+status="http://127.0.0.1:$(cat "$WORK/status.port")/status?token=tok-secret"
+: >"$WORK/posts"
+
+# check EXPECTED_EXIT ARGS...: runs bootrino with events and a status URL; keeps every output.
+check() {
+  local expected=$1
+  shift
+  run_bootrino "$expected" "$@" --json-events "$WORK/events.json" "${FAST[@]}" --retries 2
+  cat "$WORK/out" "$WORK/err" >>"$WORK/all-output"
+}
+run_dry() { check "$1" run "${@:2}" --dry-run --status-url "$status"; }
+
+# Payload URLs with credentials: one answers 503 once (a retry), one lies about its size.
+cat >"$WWW/manifest.py" <<'PY'
+import hashlib, json, sys
+www, cred, name, initrd_url, initrd_size = sys.argv[1:6]
+def entry(f, url, size=None):
+    data = open(f"{www}/{f}", "rb").read()
+    return {"url": url, "name": f, "size": int(size or len(data)), "sha256": hashlib.sha256(data).hexdigest()}
+arch = {"kernel": entry("vmlinuz", f"{cred}/vmlinuz?sig=sig-secret&v=1"),
+        "initrds": [entry("initrd.gz", initrd_url, initrd_size or None)], "cmdline": "console=ttyS0"}
+meta = {"name": "t", "boot": {"schema": 1, "architectures": {"x86_64": arch}}}
+open(f"{www}/{name}", "w").write('read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n' + json.dumps(meta) + "\nBOOTRINOJSONMARKER\n")
+PY
+python3 "$WWW/manifest.py" "$WWW" "$cred" good.sh "$cred/_f/status=503x1/initrd.gz" ""
+python3 "$WWW/manifest.py" "$WWW" "$cred" short.sh "$cred/initrd.gz" 29999
+# A redirect to a URL with a password (spelt s%65cret in the fault URL's path, which the server decodes).
+python3 "$WWW/manifest.py" "$WWW" "$cred" redirect.sh \
+  "$cred/_f/redirect=http:%2F%2Fuser:s%65cret@127.0.0.1:$port%2Fgone/initrd.gz" ""
+
+check 4 inspect "$cred/missing.sh#sha256=$zeros"
+expect_err "HTTP 404"
+run_dry 4 "$cred/missing.sh#sha256=$zeros"
+run_dry 3 "$cred/good.sh#sha256=$zeros"
+expect_err "does not match its pin"
+run_dry 4 "http://user:secret@127.0.0.1:1/bootrino.sh#sha256=$zeros"
+run_dry 4 "https://user:secret@127.0.0.1:1/bootrino.sh#sha256=$zeros"
+check 0 inspect "$cred/good.sh#sha256=$(sum good.sh)"
+expect_out "127.0.0.1:$port/vmlinuz\?sig=REDACTED"
+run_dry "$DRY_RUN_RC" "$cred/good.sh#sha256=$(sum good.sh)"
+expect_err "warning: initrd.gz: http://127.0.0.1:$port/_f/status=503x1/initrd.gz: HTTP 503"
+check 0 fetch "$cred/good.sh#sha256=$(sum good.sh)" --stage "$WORK/stage"
+cat "$WORK/stage/.bootrino/stage.json" >>"$WORK/all-output"
+run_dry 3 "$cred/short.sh#sha256=$(sum short.sh)"
+expect_err "initrd.gz: http://127.0.0.1:$port/initrd.gz: the server sent"
+run_dry 4 "$cred/redirect.sh#sha256=$(sum redirect.sh)"
+expect_err "HTTP 404"
+run_dry "$DRY_RUN_RC" "$cred/good.sh" --insecure
+expect_err "warning: \*\*\* --insecure: http://127.0.0.1:$port/good.sh"
+
+# The status endpoint got events from every run (it is best effort: give it a moment).
+for _ in $(seq 20); do (($(wc -l <"$WORK/posts") > 10)) && break; sleep 0.2; done
+(($(wc -l <"$WORK/posts") > 10)) || fail "the status endpoint got only $(wc -l <"$WORK/posts") events"
+grep -q '"status":"error"' "$WORK/posts" || fail "no error event was POSTed"
+grep -q '"status":"retry"' "$WORK/events.json" || fail "the retry was not recorded"
+for f in all-output events.json posts; do
+  if grep -n -e secret "$WORK/$f" >&2; then fail "a credential reached $f"; fi
+done
+ok "no password, token or signature in any output, event or status POST ($(wc -l <"$WORK/posts") POSTs)"

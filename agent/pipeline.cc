@@ -125,7 +125,8 @@ Result<std::vector<fetch::StagedFile>> StageInto(const fetch::VerifiedManifest& 
   events.Emit("stage", "start", {{"dir", dir}, {"totalBytes", plan.total_bytes}});
   ASSIGN_OR_RETURN(auto staged, fetch::StageFiles(plan, dir, common.transfer, progress));
   progress.Finish();
-  // Beside the payload: the verified manifest (hooks source it) and an index.
+  // Beside the payload: the verified manifest and an index, for people and tools (the hook gets the
+  // verified text itself, not this copy).
   json index = {{"manifest", ManifestJson(vm)}, {"files", json::array()}};
   for (const auto& s : staged) {
     json f = FileJson(*s.item);
@@ -147,7 +148,7 @@ Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::str
   const fetch::HookSpec& hook = *vm.manifest.boot->after_stage;
   events.Say("running hook " + hook.function + " (limit " + std::to_string(hook.timeout_seconds) + " s)");
   events.Emit("hook", "start", {{"function", hook.function}});
-  RETURN_IF_ERROR(RunHook(hook, fetch::StageMetaPath(dir, "bootrino.sh"), dir));
+  RETURN_IF_ERROR(RunHook(hook, vm.text, dir));
   events.Emit("hook", "ok", {{"function", hook.function}});
   return {};
 }

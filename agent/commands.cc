@@ -8,6 +8,7 @@
 #include "agent/pipeline.h"
 #include "agent/report.h"
 #include "base/fd.h"
+#include "base/interrupt.h"
 
 namespace agent {
 
@@ -27,6 +28,7 @@ int Inspect(const std::string& ref, const CommonOptions& common) {
 }
 
 int Fetch(const std::string& ref, const CommonOptions& common, const FetchOptions& options) {
+  base::InstallInterruptHandlers();  // SIGTERM, SIGINT, SIGHUP: transfers and the hook stop, nothing is left staged
   Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   // The hook runs as root on what is in the directory: nobody else may be able to change it.
@@ -42,6 +44,10 @@ int Fetch(const std::string& ref, const CommonOptions& common, const FetchOption
   }
   auto staged = StageInto(*vm, *plan, options.stage_dir, common, events);
   if (!staged) return Report(staged.error(), events, "stage");
+  if (auto r = NotInterrupted(); !r) {
+    fs::remove_all(options.stage_dir, ec);  // stopped: nothing is left staged
+    return Report(r.error(), events, "stage");
+  }
   if (options.run_hooks) {
     if (auto r = RunAfterStageHook(*vm, options.stage_dir, events); !r) {
       fs::remove_all(options.stage_dir, ec);  // a failed hook leaves nothing staged

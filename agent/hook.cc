@@ -22,6 +22,7 @@
 
 #include "agent/detach.h"
 #include "base/fd.h"
+#include "base/interrupt.h"
 
 namespace agent {
 namespace {
@@ -191,6 +192,8 @@ base::Result<void> RunHook(const fetch::HookSpec& hook, const std::string& manif
     if (done == pid) break;
     if (done < 0 && errno != EINTR) {
       stopped = base::Error(ErrorKind::kInternal, base::SysMessage("waitpid", what, errno));
+    } else if (int sig = base::InterruptSignal()) {
+      stopped = base::Error(ErrorKind::kHook, what + " was stopped: bootrino received " + base::SignalName(sig));
     } else if (Clock::now() >= deadline) {
       stopped = base::Error(ErrorKind::kHook, what + " did not finish within its " +
                                                   std::to_string(hook.timeout_seconds) + " s limit; killed")

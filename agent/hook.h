@@ -25,7 +25,7 @@ std::vector<std::string> HookEnvironment(const std::string& stage_dir);
 /// Runs `hook.function` of `manifest_text` (the text bootrino verified) with
 /// BOOTRINO_STAGE_DIR=`stage_dir`, stdin from /dev/null, its output on stderr,
 /// in a session of its own. Every process it starts, daemons included, is
-/// killed when it exits or at its time limit.
+/// killed when it exits, at its time limit, or when bootrino is asked to stop.
 /// Errors are kHook.
 [[nodiscard]] base::Result<void> RunHook(const fetch::HookSpec& hook, const std::string& manifest_text,
                                          const std::string& stage_dir);

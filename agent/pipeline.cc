@@ -13,6 +13,7 @@
 #include "agent/hook.h"
 #include "agent/report.h"
 #include "base/fd.h"
+#include "base/interrupt.h"
 #include "fetch/url.h"
 
 namespace agent {
@@ -48,12 +49,33 @@ std::string WhatToDo(const base::Error& error) {
 
 /// Prints an error for a person, records it as an event, and picks the exit code.
 int Report(const base::Error& error, Events& events, const std::string& phase) {
+  // A signal makes the step under way fail (a transfer aborts, a hook is
+  // killed): what is reported is the signal, not that failure.
+  if (int sig = base::InterruptSignal()) return ReportInterrupted(sig, events, phase);
   const std::string what_to_do = WhatToDo(error);
   std::fprintf(stderr, "bootrino: error: %s\n", error.message().c_str());
   std::fprintf(stderr, "bootrino: what to do: %s\n", what_to_do.c_str());
   int code = ExitCodeFor(error.kind());
   events.Emit(phase, "error", {{"message", error.message()}, {"hint", what_to_do}, {"exitCode", code}});
   return code;
+}
+
+int ReportInterrupted(int sig, Events& events, const std::string& phase) {
+  const std::string name = base::SignalName(sig);
+  const std::string message = "stopped by " + name + " during " + phase + ", before anything was changed";
+  const std::string what_to_do = "the staged files are removed; run bootrino again when you are ready";
+  std::fprintf(stderr, "bootrino: %s\n", message.c_str());
+  std::fprintf(stderr, "bootrino: what to do: %s\n", what_to_do.c_str());
+  const int code = kExitInterrupted + sig;
+  events.Emit(phase, "interrupted", {{"signal", name}, {"message", message}, {"exitCode", code}});
+  return code;
+}
+
+Result<void> NotInterrupted() {
+  if (int sig = base::InterruptSignal()) {
+    return base::Fail(ErrorKind::kInternal, "stopped by " + base::SignalName(sig));
+  }
+  return {};
 }
 
 std::string MachineArch(const CommonOptions& common) {

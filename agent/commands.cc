@@ -8,6 +8,7 @@
 #include "agent/pipeline.h"
 #include "agent/report.h"
 #include "base/fd.h"
+#include "base/interrupt.h"
 
 namespace agent {
 
@@ -27,20 +28,26 @@ int Inspect(const std::string& ref, const CommonOptions& common) {
 }
 
 int Fetch(const std::string& ref, const CommonOptions& common, const FetchOptions& options) {
+  base::InstallInterruptHandlers();  // SIGTERM, SIGINT, SIGHUP: transfers and the hook stop, nothing is left staged
   Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
+  // The hook runs as root on what is in the directory: nobody else may be able to change it.
+  if (auto r = fetch::MakePrivateDir(options.stage_dir); !r) return Report(r.error(), events, "start");
   auto vm = ResolveManifest(ref, common, events);
   if (!vm) return Report(vm.error(), events, "manifest");
   std::string arch = MachineArch(common);
   auto plan = PlanForHost(*vm, arch, 0, events);
   if (!plan) return Report(plan.error(), events, "plan-stage");
   std::error_code ec;
-  fs::create_directories(options.stage_dir, ec);
   if (!IsInRam(options.stage_dir)) {
     events.Warn(options.stage_dir + " is not on a RAM filesystem (tmpfs); `bootrino run` stages into RAM itself");
   }
   auto staged = StageInto(*vm, *plan, options.stage_dir, common, events);
   if (!staged) return Report(staged.error(), events, "stage");
+  if (auto r = NotInterrupted(); !r) {
+    fs::remove_all(options.stage_dir, ec);  // stopped: nothing is left staged
+    return Report(r.error(), events, "stage");
+  }
   if (options.run_hooks) {
     if (auto r = RunAfterStageHook(*vm, options.stage_dir, events); !r) {
       fs::remove_all(options.stage_dir, ec);  // a failed hook leaves nothing staged

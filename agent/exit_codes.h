@@ -17,6 +17,7 @@ enum ExitCode : int {
   kExitManifest = 7,      ///< the manifest is malformed or lacks what is needed
   kExitHook = 8,          ///< a manifest hook failed or timed out
   kExitDisk = 9,          ///< the disk cannot be taken over, or writing it failed
+  kExitInterrupted = 128, ///< plus the signal: SIGTERM, SIGINT or SIGHUP stopped it before the commit point
 };
 
 inline ExitCode ExitCodeFor(base::ErrorKind kind) {

@@ -21,7 +21,8 @@ constexpr const char* kDescription =
     "plus --trust KEYFILE (then bootrino.sh.sig next to it must verify). Every payload byte is\n"
     "checked against the manifest's size and sha256 before anything on this machine changes.\n\n"
     "Exit codes: 0 ok, 1 internal error, 2 usage, 3 verification failed, 4 network failed,\n"
-    "5 not enough RAM, 6 preflight refused, 7 bad manifest, 8 hook failed, 9 disk.\n\n"
+    "5 not enough RAM, 6 preflight refused, 7 bad manifest, 8 hook failed, 9 disk,\n"
+    "128+N stopped by signal N before anything changed (129 SIGHUP, 130 SIGINT, 143 SIGTERM).\n\n"
     "Start with `bootrino preflight`, then `bootrino run REF --dry-run`.";
 
 void AddCommonOptions(CLI::App& app, agent::CommonOptions& o) {

@@ -13,6 +13,7 @@
 #include "agent/hook.h"
 #include "agent/report.h"
 #include "base/fd.h"
+#include "base/interrupt.h"
 #include "fetch/url.h"
 
 namespace agent {
@@ -48,12 +49,33 @@ std::string WhatToDo(const base::Error& error) {
 
 /// Prints an error for a person, records it as an event, and picks the exit code.
 int Report(const base::Error& error, Events& events, const std::string& phase) {
+  // A signal makes the step under way fail (a transfer aborts, a hook is
+  // killed): what is reported is the signal, not that failure.
+  if (int sig = base::InterruptSignal()) return ReportInterrupted(sig, events, phase);
   const std::string what_to_do = WhatToDo(error);
   std::fprintf(stderr, "bootrino: error: %s\n", Shown(error.message()).c_str());
   std::fprintf(stderr, "bootrino: what to do: %s\n", Shown(what_to_do).c_str());
   int code = ExitCodeFor(error.kind());
   events.Emit(phase, "error", {{"message", error.message()}, {"hint", what_to_do}, {"exitCode", code}});
   return code;
+}
+
+int ReportInterrupted(int sig, Events& events, const std::string& phase) {
+  const std::string name = base::SignalName(sig);
+  const std::string message = "stopped by " + name + " during " + phase + ", before anything was changed";
+  const std::string what_to_do = "the staged files are removed; run bootrino again when you are ready";
+  std::fprintf(stderr, "bootrino: %s\n", message.c_str());
+  std::fprintf(stderr, "bootrino: what to do: %s\n", what_to_do.c_str());
+  const int code = kExitInterrupted + sig;
+  events.Emit(phase, "interrupted", {{"signal", name}, {"message", message}, {"exitCode", code}});
+  return code;
+}
+
+Result<void> NotInterrupted() {
+  if (int sig = base::InterruptSignal()) {
+    return base::Fail(ErrorKind::kInternal, "stopped by " + base::SignalName(sig));
+  }
+  return {};
 }
 
 std::string MachineArch(const CommonOptions& common) {
@@ -125,7 +147,8 @@ Result<std::vector<fetch::StagedFile>> StageInto(const fetch::VerifiedManifest& 
   events.Emit("stage", "start", {{"dir", dir}, {"totalBytes", plan.total_bytes}});
   ASSIGN_OR_RETURN(auto staged, fetch::StageFiles(plan, dir, common.transfer, progress));
   progress.Finish();
-  // Beside the payload: the verified manifest (hooks source it) and an index.
+  // Beside the payload: the verified manifest and an index, for people and tools (the hook gets the
+  // verified text itself, not this copy).
   json index = {{"manifest", ManifestJson(vm)}, {"files", json::array()}};
   for (const auto& s : staged) {
     json f = FileJson(*s.item);
@@ -147,7 +170,7 @@ Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::str
   const fetch::HookSpec& hook = *vm.manifest.boot->after_stage;
   events.Say("running hook " + hook.function + " (limit " + std::to_string(hook.timeout_seconds) + " s)");
   events.Emit("hook", "start", {{"function", hook.function}});
-  RETURN_IF_ERROR(RunHook(hook, fetch::StageMetaPath(dir, "bootrino.sh"), dir));
+  RETURN_IF_ERROR(RunHook(hook, vm.text, dir));
   events.Emit("hook", "ok", {{"function", hook.function}});
   return {};
 }

@@ -18,6 +18,12 @@ namespace agent {
 /// Prints an error with its advice, records it as an event, and returns the exit code.
 int Report(const base::Error& error, Events& events, const std::string& phase);
 
+/// Reports that signal `sig` stopped bootrino in `phase` and returns 128 + `sig`.
+int ReportInterrupted(int sig, Events& events, const std::string& phase);
+
+/// Fails (as Report then reports the signal) once SIGTERM, SIGINT or SIGHUP asked bootrino to stop.
+[[nodiscard]] base::Result<void> NotInterrupted();
+
 /// The "what to do" line for `error`: its hint, or advice for its kind when it
 /// has none, so that every error says what to do next.
 std::string WhatToDo(const base::Error& error);

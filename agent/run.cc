@@ -18,6 +18,7 @@
 #include "agent/report.h"
 #include "agent/takeover.h"
 #include "base/fd.h"
+#include "base/interrupt.h"
 #include "base/sys.h"
 #include "fetch/url.h"
 #include "kexec/load.h"
@@ -379,6 +380,7 @@ int Boot(const RunState& state, Events& events) {
 }  // namespace
 
 int Run(const std::string& ref, const CommonOptions& common, const RunOptions& options) {
+  base::InstallInterruptHandlers();  // SIGTERM, SIGINT, SIGHUP: stop cleanly until the commit point
   Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   if (!options.status_url.empty() && !options.status_url_insecure && !StatusUrlAllowed(options.status_url)) {
@@ -394,11 +396,13 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   if (!lock) return Report(lock.error(), events, "start");
   RunState state;
   if (Stop stop = ExamineHost(common, options, state, events)) return *stop;
+  if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "preflight");
   StageDirGuard guard;  // the RAM stage directory goes on every way out, unless handed over
   const Stop fetched = FetchIntoRam(ref, common, options, state, events);
   guard.Own(state.dir);
   if (fetched) return *fetched;
   if (Stop stop = PlanEverything(options, state, events)) return *stop;
+  if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "plan");
   if (options.dry_run) {
     PrintDryRun(state, common.json);
     if (state.refusal) return Report(*state.refusal, events, "preflight");
@@ -407,6 +411,8 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   }
   if (Stop stop = LoadKernel(options, state, events)) return *stop;
   if (Stop stop = DetachIfAsked(options, state, guard, events)) return *stop;
+  // The commit point: from here the disk is written, and a signal must not cut that short.
+  if (!base::EnterCommit()) return Report(NotInterrupted().error(), events, "commit");
   if (Stop stop = Commit(state, events)) return *stop;
   return Boot(state, events);
 }

@@ -1,6 +1,7 @@
 #include "fetch/stage.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -85,7 +86,66 @@ base::Result<base::Fd> OpenStaged(const fs::path& target, const PayloadFile& fil
   return fd;
 }
 
+std::string Octal(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+/// Why another user could change `path` (described by `st`), or "" when none can.
+std::string WhoElseCanChange(const fs::path& path, const struct stat& st, bool is_stage_dir) {
+  const uid_t me = geteuid();
+  if (is_stage_dir) {
+    if (!S_ISDIR(st.st_mode)) return path.string() + " is not a directory";
+    if (st.st_uid != me) return path.string() + " belongs to uid " + std::to_string(st.st_uid) + ", not to this user";
+    if (st.st_mode & 022) return path.string() + " is writable by other users (mode " + Octal(st.st_mode) + ")";
+    return "";
+  }
+  if (st.st_uid != me && st.st_uid != 0) {
+    return "its parent " + path.string() + " belongs to uid " + std::to_string(st.st_uid);
+  }
+  const bool sticky_root = (st.st_mode & S_ISVTX) && st.st_uid == 0;
+  if ((st.st_mode & 022) && !sticky_root) {
+    return "its parent " + path.string() + " is writable by other users (mode " + Octal(st.st_mode) + ")";
+  }
+  return "";
+}
+
 }  // namespace
+
+base::Result<void> MakePrivateDir(const std::string& dir) {
+  std::error_code ec;
+  // Symbolic links in the part that exists are resolved, so the directories checked are the ones used.
+  const fs::path full = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  if (ec || full.empty()) {
+    return base::Fail(ErrorKind::kUsage, "cannot resolve stage directory " + dir + ": " + ec.message());
+  }
+  fs::path at;
+  std::vector<fs::path> components(full.begin(), full.end());
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    at /= components[i];
+    const bool last = i + 1 == components.size();
+    struct stat st {};
+    if (lstat(at.c_str(), &st) != 0) {
+      if (errno != ENOENT || (mkdir(at.c_str(), 0755) != 0 && errno != EEXIST) || lstat(at.c_str(), &st) != 0) {
+        return base::Fail(base::Error(ErrorKind::kUsage, base::SysMessage("creating", at.string(), errno), errno)
+                              .Hint("name a stage directory that bootrino can create"));
+      }
+    }
+    if (S_ISLNK(st.st_mode)) {  // appeared since it was resolved
+      return base::Fail(base::Error(ErrorKind::kUsage, "stage directory " + dir + ": " + at.string() +
+                                                            " changed into a symbolic link while being checked")
+                            .Hint("name a stage directory that only you can change"));
+    }
+    if (std::string why = WhoElseCanChange(at, st, last); !why.empty()) {
+      return base::Fail(base::Error(ErrorKind::kUsage, "refusing stage directory " + dir + ": " + why)
+                            .Hint("the hook runs as root on what is staged, so no other user may be able to change "
+                                  "it: name a new directory in one that only you (or root) can write, such as a new "
+                                  "directory under /run, or remove the others' write access (chmod go-w)"));
+    }
+  }
+  return {};
+}
 
 base::Result<StagePlan> PlanStage(const ArchPayload& payload, std::string_view manifest_url) {
   StagePlan plan;

@@ -58,6 +58,13 @@ inline std::string StageMetaPath(const std::string& dir, std::string_view name) 
   return dir + "/" + std::string(kStageMetaDir) + "/" + std::string(name);
 }
 
+/// Creates `dir` and its missing parents (mode 0755) and refuses a directory
+/// that another user could change under bootrino, whose hook runs as root on
+/// its files: `dir` must be this user's and not writable by group or others;
+/// each parent must be this user's or root's, and writable by others only if
+/// root's and sticky (like /tmp). Errors are kUsage and say what to do.
+[[nodiscard]] base::Result<void> MakePrivateDir(const std::string& dir);
+
 /// Fetches the plan into `dir` (created if missing; must be empty or hold only
 /// an interrupted stage). Files land in a hidden partial directory and move
 /// into place only when every one is verified; on any failure the partial

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include "base/interrupt.h"
 #include "fetch/block_writer.h"
 #include "fetch/ca_bundle.h"
 #include "fetch/sha256.h"
@@ -171,6 +172,10 @@ class Transfers {
     for (Job& job : jobs_) waiting.push_back(&job);
     int running = 0;
     while (remaining > 0) {
+      // A signal asked bootrino to stop: every transfer ends here (the loop wakes at least every second).
+      if (int sig = base::InterruptSignal()) {
+        return base::Fail(ErrorKind::kNetwork, "transfers aborted: bootrino received " + base::SignalName(sig));
+      }
       auto now = Clock::now();
       for (auto it = waiting.begin(); it != waiting.end() && running < options_.parallel;) {
         if ((*it)->not_before > now) {

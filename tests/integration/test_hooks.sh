@@ -27,16 +27,69 @@ expect_err "hook bootrino_after_stage exited with status 3"
 expect_nothing_staged "$WORK/s2"
 ok "failing hook: exit 8, nothing staged"
 
+# The hook's processes are found by a token in their command line that nothing else on the machine has:
+# copies of sleep named after it, started in the background, with setsid, and double-forked with setsid.
+TOKEN="hookd-$$-$RANDOM$RANDOM"
+cp "$(command -v sleep)" "$WORK/$TOKEN"
+with_token() {  # pids whose command line holds the token (bash builtins only: no process of ours matches)
+  local f pid args
+  for f in /proc/[0-9]*/cmdline; do
+    pid=${f#/proc/} && pid=${pid%/cmdline}
+    [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+    mapfile -d "" -t args 2>/dev/null <"$f" || continue
+    [[ " ${args[*]-} " == *"$TOKEN"* ]] && echo "$pid"
+  done
+  return 0
+}
+trap 'for p in $(with_token); do kill -9 "$p" 2>/dev/null; done; cleanup' EXIT
+DAEMONS="\"$WORK/$TOKEN\" 300 & setsid \"$WORK/$TOKEN\" 301 & ( setsid \"$WORK/$TOKEN\" 302 & ) ; sleep 0.5"
+expect_no_daemons() {
+  local left
+  left=$(with_token)
+  [[ -z $left ]] || fail "$1: processes of the hook are still alive: $left"
+}
+
 BOOT_EXTRA='"hooks": {"afterStage": {"timeoutSeconds": 1}}' \
-MANIFEST_TAIL='bootrino_after_stage() { sleep 60 & sleep 60; }
-' make_manifest "$WWW/hangs.sh" kernel:vmlinuz
+MANIFEST_TAIL="bootrino_after_stage() { $DAEMONS; \"$WORK/$TOKEN\" 60; }
+" make_manifest "$WWW/hangs.sh" kernel:vmlinuz
 start=$(date +%s)
 run_bootrino 8 fetch "$(pinned hangs.sh)" --stage "$WORK/s3"
 (($(date +%s) - start < 10)) || fail "hanging hook was not killed on time"
 expect_err "did not finish within its 1 s limit; killed"
 expect_nothing_staged "$WORK/s3"
-pgrep -f "sleep 60" >/dev/null && fail "the hook's children outlived it"
-ok "hanging hook: killed at its limit with its children, exit 8"
+expect_no_daemons "after the time limit"
+ok "hanging hook: killed at its limit with every process it started (setsid and double-forked too), exit 8"
+
+BOOT_EXTRA='"hooks": {"afterStage": {"timeoutSeconds": 10}}' \
+MANIFEST_TAIL="bootrino_after_stage() { $DAEMONS; echo daemons started; }
+" make_manifest "$WWW/daemons.sh" kernel:vmlinuz
+run_bootrino 0 fetch "$(pinned daemons.sh)" --stage "$WORK/s6"
+expect_err "daemons started"
+expect_no_daemons "after the hook exited"
+ok "a hook that exits leaves no process behind (setsid and double-forked daemons included)"
+
+# What the hook gets from bootrino: a fixed environment, /dev/null as stdin, a session of its own.
+BOOT_EXTRA='"hooks": {"afterStage": {"timeoutSeconds": 10}}' \
+MANIFEST_TAIL='bootrino_after_stage() {
+  env >"$BOOTRINO_STAGE_DIR/env"
+  readlink /proc/$$/fd/0 >"$BOOTRINO_STAGE_DIR/stdin"
+  echo "$$ $(cut -d" " -f6 /proc/$$/stat)" >"$BOOTRINO_STAGE_DIR/session"
+}
+' make_manifest "$WWW/env.sh" kernel:vmlinuz
+echo "not for the hook" >"$WORK/stdin-file"
+rc=0
+SECRET_TOKEN_X=$TOKEN "$BOOTRINO" fetch "$(pinned env.sh)" --stage "$WORK/s7" <"$WORK/stdin-file" \
+  >"$WORK/out" 2>"$WORK/err" || rc=$?
+[[ $rc == 0 ]] || fail "fetch with the environment hook exited $rc"
+grep -q SECRET_TOKEN_X "$WORK/s7/env" && fail "the hook saw bootrino's environment"
+names=$(cut -d= -f1 "$WORK/s7/env" | grep -vx -e PWD -e OLDPWD -e SHLVL -e _ | sort | tr '\n' ' ')
+[[ $names == "BOOTRINO_STAGE_DIR HOME LANG PATH " ]] || fail "the hook's environment has: $names"
+grep -qx "LANG=C" "$WORK/s7/env" || fail "LANG is not C"
+grep -qx "BOOTRINO_STAGE_DIR=$WORK/s7" "$WORK/s7/env" || fail "BOOTRINO_STAGE_DIR is not the stage"
+[[ $(cat "$WORK/s7/stdin") == /dev/null ]] || fail "the hook's stdin is $(cat "$WORK/s7/stdin")"
+read -r shell_pid session <"$WORK/s7/session"
+[[ $shell_pid == "$session" ]] || fail "the hook is not in a session of its own ($shell_pid in $session)"
+ok "the hook gets a clean environment, stdin from /dev/null, a session of its own"
 
 BOOT_EXTRA='"hooks": {"afterStage": {"function": "not_there"}}' make_manifest "$WWW/undef.sh" kernel:vmlinuz
 run_bootrino 8 fetch "$(pinned undef.sh)" --stage "$WORK/s4"

@@ -9,7 +9,8 @@
 # build compiles its libraries from Debian sources, ~10 minutes, cached afterwards), builds and
 # caches the VM fixtures (tests/vm/fixtures.sh: sample RAM OSes; tests/vm/cloud_image.sh: a Debian 12
 # cloud instance with Debian's own cloud-init, made by debootstrap, ~5 minutes the first time),
-# serves the "alpine-like" sample OS and a bootrino release (install.sh + this binary) on 127.0.0.1,
+# serves the "alpine-like" sample OS and a bootrino release (this binary, and install.sh pinning its
+# SHA-256 as packaging/release.sh writes it: packaging/stamp_install.sh) on 127.0.0.1,
 # and boots the instance in QEMU as a cloud would: from its own disk, with a NoCloud seed whose
 # user-data is README.md's #cloud-config one-liner:
 #     runcmd:

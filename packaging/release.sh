@@ -2,12 +2,14 @@
 # Builds bootrino's release files into dist/: a stripped static binary for x86_64 and one for aarch64
 # (cross-compiled with Debian's g++-aarch64-linux-gnu), a .sha256 for each (and a .sig with a signing key),
 # THIRD-PARTY-NOTICES.txt (packaging/third_party.sh: the licences and sources of what the binaries contain) and
-# its .sha256, and install.sh with the base URL those files will be published at. As a check, the aarch64
-# binary's --version and the aarch64 unit tests run under qemu-aarch64-static.
+# its .sha256, and install.sh with the base URL those files will be published at and the binaries' SHA-256
+# pinned in it (packaging/stamp_install.sh). As a check, the aarch64 binary's --version and the aarch64 unit
+# tests run under qemu-aarch64-static.
 #   packaging/release.sh --base-url https://downloads.example.com/bootrino/0.1.0
 #   packaging/release.sh --base-url URL --out DIR --arch aarch64      (one architecture; default both)
-# Publish every file of the output directory at the base URL; users then run
+# Publish every file of the output directory at the base URL, over https; users then run
 #   curl -fsSL URL/install.sh | sh -s -- REF --yes
+# (the pins in install.sh are worth what the connection that delivers install.sh is worth: https).
 # Environment: BOOTRINO_RELEASE_BASE_URL (instead of --base-url); RELEASE_BUILD_DIR (default build-release/, one
 # CMake tree per architecture); BOOTRINO_SIGN_KEY: an EC P-256 private key (PEM) to also write
 # bootrino-<arch>.sig, which `install.sh --key PUBLIC.pem` requires; BOOTRINO_CACHE (see deps.sh).
@@ -29,7 +31,7 @@ while (($#)); do
     --arch)
       case ${2:-} in x86_64 | aarch64) ARCHES=("$2") ;; *) die "--arch takes x86_64 or aarch64" ;; esac
       shift 2 ;;
-    -h | --help) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -40,6 +42,8 @@ if [[ ! $BASE_URL =~ ^https?://. || $BASE_URL == *[[:space:]\"\'\$\`\\\|\&]* ]];
   die "--base-url must be an http(s) URL without spaces, quotes, \$, \`, \\, | or &: $BASE_URL"
 fi
 BASE_URL=${BASE_URL%/}
+[[ $BASE_URL == https://* ]] || say "WARNING: $BASE_URL is plain http: install.sh pins the binaries, but an \
+install.sh fetched over plain http can be altered on the way. Publish over https."
 BUILD_ROOT=${RELEASE_BUILD_DIR:-build-release}
 [[ -z ${BOOTRINO_SIGN_KEY:-} || -r $BOOTRINO_SIGN_KEY ]] || die "BOOTRINO_SIGN_KEY=$BOOTRINO_SIGN_KEY is not readable"
 
@@ -132,12 +136,12 @@ packaging/third_party.sh "${notice_args[@]}" --base-url "$BASE_URL" >"$OUT/THIRD
 mv -f "$OUT/THIRD-PARTY-NOTICES.txt.tmp" "$OUT/THIRD-PARTY-NOTICES.txt"
 (cd "$OUT" && sha256sum THIRD-PARTY-NOTICES.txt >THIRD-PARTY-NOTICES.txt.sha256)
 
-# install.sh with this release's base URL in place of the placeholder.
-sed "s|^DEFAULT_BASE_URL=.*|DEFAULT_BASE_URL=\"$BASE_URL\"|" packaging/install.sh >"$OUT/install.sh.tmp"
-[[ $(grep -c "^DEFAULT_BASE_URL=\"$BASE_URL\"\$" "$OUT/install.sh.tmp") == 1 ]] ||
-  die "could not set DEFAULT_BASE_URL in install.sh"
-dash -n "$OUT/install.sh.tmp" || die "install.sh with the base URL set does not parse"
-chmod 755 "$OUT/install.sh.tmp" && mv -f "$OUT/install.sh.tmp" "$OUT/install.sh"
+# install.sh with this release's base URL in place of the placeholder and the binaries' SHA-256 pinned in it:
+# whoever fetches it over https gets exactly these binaries, wherever they download them from.
+arch_args=()
+for arch in "${ARCHES[@]}"; do arch_args+=(--arch "$arch"); done
+packaging/stamp_install.sh --base-url "$BASE_URL" "${arch_args[@]}" "$OUT" ||
+  die "could not write install.sh with the base URL and the binaries' SHA-256 (packaging/stamp_install.sh, above)"
 
 say "$version in $OUT, to publish at $BASE_URL:"
 for arch in "${ARCHES[@]}"; do

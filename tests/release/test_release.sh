@@ -3,8 +3,8 @@
 # `ctest -L release`): both static binaries under 6 MB stripped, for the right machine, their .sha256 and .sig,
 # THIRD-PARTY-NOTICES.txt and its .sha256,
 # the aarch64 one's --version and unit tests under qemu-aarch64-static (release.sh itself fails otherwise),
-# and the published directory used as users will: install.sh from it, with the base URL release.sh wrote
-# into it, installs each binary byte for byte.
+# and the published directory used as users will: install.sh from it, with the base URL and the binaries'
+# SHA-256 release.sh wrote into it, installs each binary byte for byte.
 # The first run builds the libraries for aarch64 (minutes); later runs reuse them and the build trees in
 # $RELEASE_BUILD_DIR (default build-release/ in the source tree).
 source "$(dirname "$0")/../integration/lib.sh"
@@ -48,6 +48,11 @@ curl -fsS "$FS_URL/dist/THIRD-PARTY-NOTICES.txt" | cmp -s - "$dist/THIRD-PARTY-N
   fail "THIRD-PARTY-NOTICES.txt is not published next to the binaries"
 ok "THIRD-PARTY-NOTICES.txt covers both binaries, its .sha256 verifies, it is published with them"
 grep -qx "DEFAULT_BASE_URL=\"$FS_URL/dist\"" "$dist/install.sh" || fail "install.sh does not name $FS_URL/dist"
+for arch in x86_64 aarch64; do
+  grep -qx "PINNED_SHA256_${arch^^}=\"$(cut -d' ' -f1 "$dist/bootrino-$arch.sha256")\"" "$dist/install.sh" ||
+    fail "install.sh does not pin bootrino-$arch's SHA-256"
+done
+ok "install.sh names the base URL and pins both binaries' SHA-256"
 
 # As a user would: the published install.sh, no --base-url.
 rc=0
@@ -55,8 +60,8 @@ curl -fsSL "$FS_URL/dist/install.sh" | dash -s -- --install-only --dir "$WORK/i"
   >"$WORK/out" 2>"$WORK/err" || rc=$?
 [[ $rc == 0 ]] || fail "the published install.sh exited $rc"
 cmp "$dist/bootrino-x86_64" "$WORK/i/bootrino" || fail "install.sh did not install bootrino-x86_64"
-expect_err "verified: sha256 and signature"
-ok "the published install.sh installs bootrino-x86_64 from its own base URL, signature checked"
+expect_err "verified: sha256 pinned by install.sh and signature"
+ok "the published install.sh installs bootrino-x86_64 from its own base URL, pin and signature checked"
 
 mkdir -p "$WORK/arm"
 # shellcheck disable=SC2016  # $1 belongs to the fake uname

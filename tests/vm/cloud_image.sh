@@ -11,7 +11,8 @@
 #   tests/vm/cloud_image.sh release BOOTRINO DIR  DIR/release/ = the files packaging/release.sh
 #                                                publishes, for the binary BOOTRINO: bootrino-x86_64
 #                                                (stripped), its .sha256, and install.sh with
-#                                                DEFAULT_BASE_URL=http://10.0.2.100/release
+#                                                DEFAULT_BASE_URL=http://10.0.2.100/release and the
+#                                                binary's SHA-256 pinned (packaging/stamp_install.sh)
 #   tests/vm/cloud_image.sh runcmd REF [ARG...]  prints README.md's #cloud-config runcmd line (the
 #                                                one-liner users paste) for that release and REF,
 #                                                with ARGs in place of its --yes when given
@@ -183,10 +184,9 @@ release() {
   mkdir -p "$out"
   strip -o "$out/bootrino-x86_64" "$bin"
   (cd "$out" && sha256sum bootrino-x86_64 >bootrino-x86_64.sha256)
-  sed 's|^DEFAULT_BASE_URL=.*|DEFAULT_BASE_URL="http://10.0.2.100/release"|' \
-    "$(dirname "$SELF")/../../packaging/install.sh" >"$out/install.sh"
-  grep -q '^DEFAULT_BASE_URL="http://10.0.2.100/release"$' "$out/install.sh" >/dev/null ||
-    die "release: could not set DEFAULT_BASE_URL in install.sh"
+  # install.sh exactly as release.sh writes it: base URL and the binary's SHA-256 pinned.
+  "$(dirname "$SELF")/../../packaging/stamp_install.sh" --base-url http://10.0.2.100/release --arch x86_64 "$out" ||
+    die "release: packaging/stamp_install.sh could not write install.sh"
 }
 
 # runcmd REF [ARG...]: README.md's runcmd line, so that what is tested is what users copy.

@@ -52,7 +52,8 @@ build {
     destination = "/tmp/bootrino.service"
   }
 
-  # install.sh verifies the binary against its .sha256 (add --key PUB.pem to require a signature too).
+  # install.sh verifies the binary against the SHA-256 the release pinned in it (add --key PUB.pem to require a
+  # signature too).
   # The stamp directory is removed last so that the image's first boot is each instance's first boot.
   provisioner "shell" {
     inline = [

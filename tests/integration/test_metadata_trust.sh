@@ -62,6 +62,21 @@ no_attacker "run --from-userdata"
 asked && fail "run --from-userdata asked the metadata service on an unidentified host: $(cat "$IMDS_LOG")"
 ok "an unidentified host asks no metadata service: the attacker's user-data is neither reported nor run"
 
+# A plain `run REF` gives the RAM OS the instance's SSH keys and hostname: from no service here either.
+start_fault_server  # the manifest and payload, on this namespace's 127.0.0.1
+make_payload vmlinuz 100000
+make_payload initrd.gz 100000
+make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
+ref=$(pinned bootrino.sh)
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run
+expect_out "kernel +vmlinuz .*verified"
+grep -q "the RAM OS gets" "$WORK/err" && fail "run REF took instance settings from an unidentified host's service"
+asked && fail "run REF asked the metadata service on an unidentified host: $(cat "$IMDS_LOG")"
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --metadata any
+expect_err "the RAM OS gets 1 SSH key and hostname attacker-aws from .*aws metadata"
+: >"$IMDS_LOG"
+ok "run REF gives the RAM OS nothing from an unidentified host's service, unless --metadata any"
+
 # The opt-in: --metadata any asks all three, and believes what answers.
 run_bootrino 0 userdata --json --metadata any
 grep -q "$TOKEN" "$WORK/out" || fail "--metadata any did not take the service's user-data"

@@ -46,6 +46,18 @@ void AddCommonOptions(CLI::App& app, agent::CommonOptions& o) {
       ->default_val(o.transfer.parallel)->check(CLI::Range(1, 16));
 }
 
+// --metadata, of `userdata` and `run`: a metadata service is plain HTTP at 169.254.169.254, so
+// asking one on a host that is not that cloud believes whoever answers there.
+void AddMetadataOption(CLI::App& app, std::string& policy) {
+  app.add_option("--metadata", policy,
+                 "which cloud metadata services may give user-data, SSH keys and the hostname: 'identified' asks "
+                 "only the service of the cloud this host is shown to be by DMI, /sys/hypervisor/uuid or "
+                 "cloud-init's record (/run/cloud-init); 'any' also asks AWS, GCP and DigitalOcean on a host shown "
+                 "to be none of them, and believes whoever answers 169.254.169.254 - only on a network you trust; "
+                 "'never' asks none (docs/userdata.md)")
+      ->default_val(policy)->check(CLI::IsMember({"identified", "any", "never"}));
+}
+
 int Main(int argc, char** argv) {
   CLI::App app(kDescription, "bootrino");
   app.set_version_flag("--version", "bootrino " BOOTRINO_VERSION);
@@ -111,6 +123,7 @@ int Main(int argc, char** argv) {
       "--seed", run_seed, "derive the disk's GUIDs from this number (the plan --dry-run prints is then the one "
                           "written; default: random)");
   run->add_flag("--json", common.json, "print the plan as JSON");
+  AddMetadataOption(*run, run_options.metadata);
   AddCommonOptions(*run, common);
 
   agent::ImageOptions image_options;
@@ -133,6 +146,7 @@ int Main(int argc, char** argv) {
   userdata->add_option("--file", userdata_options.file, "read this user-data file instead of searching the host")
       ->check(CLI::ExistingFile);
   userdata->add_flag("--json", common.json, "print JSON instead of text");
+  AddMetadataOption(*userdata, userdata_options.metadata);
 
   try {
     app.parse(argc, argv);

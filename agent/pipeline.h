@@ -57,7 +57,8 @@ bool IsInRam(const std::string& dir);
 
 /// What `run` gives the RAM OS: the settings in `options` and, unless
 /// --no-instance-settings, this instance's SSH keys and hostname from its
-/// user-data and the metadata service of the cloud DMI names. Best effort:
+/// user-data and the metadata services options.metadata allows (by default,
+/// only that of the cloud this host is identified as). Best effort:
 /// unreadable user-data is a warning, not a reason to stop.
 RamOsSettings InstanceSettings(const RunOptions& options, Events& events);
 

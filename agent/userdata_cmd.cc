@@ -11,8 +11,15 @@
 namespace agent {
 namespace {
 
-base::Result<userdata::Config> ResolveUserdata(const std::string& file) {
+// The host's sources, with the metadata services --metadata allows (main.cc checks the word).
+userdata::Sources HostSources(const std::string& metadata) {
   userdata::Sources sources = userdata::HostSources();
+  sources.metadata = userdata::MetadataPolicyFromName(metadata).value_or(userdata::MetadataPolicy::kIdentified);
+  return sources;
+}
+
+base::Result<userdata::Config> ResolveUserdata(const std::string& file, const std::string& metadata) {
+  userdata::Sources sources = HostSources(metadata);
   if (!file.empty()) sources.file = file;
   return userdata::Resolve(sources);
 }
@@ -22,7 +29,7 @@ base::Result<userdata::Config> ResolveUserdata(const std::string& file) {
 int Userdata(const CommonOptions& common, const UserdataOptions& options) {
   Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
-  auto config = ResolveUserdata(options.file);
+  auto config = ResolveUserdata(options.file, options.metadata);
   if (!config) return Report(config.error(), events, "userdata");
   if (common.json) {
     std::printf("%s\n", userdata::ToJson(*config).dump(2).c_str());
@@ -34,7 +41,7 @@ int Userdata(const CommonOptions& common, const UserdataOptions& options) {
 
 int RunFromUserdata(const std::string& ref, CommonOptions common, RunOptions options) {
   Events events;
-  auto config = ResolveUserdata(options.userdata_file);
+  auto config = ResolveUserdata(options.userdata_file, options.metadata);
   if (!config) return Report(config.error(), events, "userdata");
   if (auto r = userdata::RequireManifest(*config); !r) return Report(r.error(), events, "userdata");
   if (!ref.empty() && ref != config->manifest) {
@@ -69,9 +76,7 @@ RamOsSettings InstanceSettings(const RunOptions& options, Events& events) {
   settings.hostname = options.hostname;
   settings.status_url = options.status_url;
   if (!options.instance_settings) return settings;
-  userdata::Sources sources = userdata::HostSources();
-  if (sources.metadata == userdata::MetadataPolicy::kAuto) sources.metadata = userdata::MetadataPolicy::kNamedCloud;
-  auto config = userdata::Resolve(sources);
+  auto config = userdata::Resolve(HostSources(options.metadata));
   if (!config) {
     events.Warn("this instance's user-data gives the RAM OS nothing: " + config.error().message() +
                 " (see `bootrino userdata`; --no-instance-settings skips it)");

@@ -18,6 +18,7 @@ ensure_packages openssl python3 nginx curl cpio bsdutils
 ensure_packages dash busybox-static wget  # install.sh runs under both shells, with curl or wget
 ensure_packages dosfstools mtools fdisk ovmf  # bootloader tests: FAT images, GPT, UEFI firmware
 ensure_packages e2fsprogs util-linux  # ext4 tests: e2fsck, dumpe2fs, debugfs, mke2fs, blkid
+ensure_packages iproute2  # the metadata trust test: ip, in a network namespace of its own (unshare is util-linux)
 tests/vm/fixtures.sh packages  # QEMU and the tools that build VM fixtures
 ensure_packages valgrind  # the memcheck tier
 command -v valgrind >/dev/null || { echo "tests: ERROR: valgrind is missing after install" >&2; exit 1; }

@@ -1,7 +1,10 @@
 #include "userdata/metadata.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
+
+#include <nlohmann/json.hpp>
 
 #include "base/fd.h"
 #include "userdata/decode.h"
@@ -166,9 +169,73 @@ std::string ReadDmi(const std::filesystem::path& path) {
   return text ? Trim(*text) : std::string();
 }
 
-bool Contains(std::string haystack, std::string_view needle) {
-  std::transform(haystack.begin(), haystack.end(), haystack.begin(), [](unsigned char c) { return std::tolower(c); });
-  return haystack.find(needle) != std::string::npos;
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+bool Contains(const std::string& haystack, std::string_view needle) {
+  return Lower(haystack).find(needle) != std::string::npos;
+}
+
+// An EC2 system UUID: "ec2…" as written (EC2E1916-9099-…), or with its first group's
+// bytes reversed (45E12AEC-…, from firmware that stores it little-endian).
+bool IsEc2Uuid(const std::string& uuid) {
+  const std::string first = Lower(uuid.substr(0, uuid.find('-')));
+  if (first.starts_with("ec2")) return true;
+  return first.size() == 8 && first[4] == '2' && first.substr(6) == "ec" &&
+         std::isxdigit(static_cast<unsigned char>(first[5]));
+}
+
+// The cloud a cloud-init cloud name, platform or cloud-id names; nullopt for any other.
+std::optional<Cloud> CloudInitCloud(const std::string& name, bool is_platform) {
+  if (is_platform) {
+    if (name == "ec2") return Cloud::kAws;
+  } else if (name == "aws" || name == "aws-china" || name == "aws-gov" || name == "ec2") {
+    return Cloud::kAws;
+  }
+  if (name == "gce") return Cloud::kGcp;
+  if (name == "digitalocean") return Cloud::kDigitalOcean;
+  return std::nullopt;
+}
+
+// What cloud-init recorded of the datasource it used this boot (/run is a tmpfs: a
+// record is this boot's). cloud-init writes both files as root, after its own checks.
+std::optional<Identity> CloudInitRecord(const std::filesystem::path& base) {
+  const std::string data_path = "/run/cloud-init/instance-data.json";
+  if (auto text = base::ReadFile((base / data_path.substr(1)).string(), 1 << 20)) {
+    const auto json = nlohmann::json::parse(*text, nullptr, false);
+    if (json.is_object() && json.contains("v1") && json["v1"].is_object()) {
+      const auto& v1 = json["v1"];
+      auto text_of = [&](const char* key) {
+        return v1.contains(key) && v1[key].is_string() ? v1[key].get<std::string>() : std::string();
+      };
+      const std::string name = text_of("cloud_name"), platform = text_of("platform");
+      if (auto cloud = CloudInitCloud(name, false)) {
+        return Identity{*cloud, "cloud-init's " + data_path + " has cloud_name \"" + name + "\""};
+      }
+      if (name.empty() || name == "unknown") {
+        if (auto cloud = CloudInitCloud(platform, true)) {
+          return Identity{*cloud, "cloud-init's " + data_path + " has platform \"" + platform + "\""};
+        }
+      }
+      return std::nullopt;  // cloud-init's datasource is another (nocloud, openstack…): its record says so
+    }
+  }
+  // cloud-id is a link to cloud-id-ID, which holds "ID\n"; the link's target is
+  // absolute, so it is followed here under `base`, not by the kernel.
+  std::filesystem::path id_path = base / "run/cloud-init/cloud-id";
+  std::error_code ec;
+  if (std::filesystem::is_symlink(id_path, ec)) {
+    const std::filesystem::path target = std::filesystem::read_symlink(id_path, ec);
+    if (ec) return std::nullopt;
+    id_path = target.is_absolute() ? base / target.relative_path() : id_path.parent_path() / target;
+  }
+  const std::string id = ReadDmi(id_path);
+  if (auto cloud = CloudInitCloud(id, false)) {
+    return Identity{*cloud, "cloud-init's /run/cloud-init/cloud-id is \"" + id + "\""};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -234,18 +301,37 @@ std::string_view CloudName(Cloud cloud) {
   return "?";
 }
 
-std::optional<Cloud> DetectCloud(const std::string& root) {
-  const std::filesystem::path dmi = std::filesystem::path(root) / "sys/class/dmi/id";
-  const std::string vendor = ReadDmi(dmi / "sys_vendor"), product = ReadDmi(dmi / "product_name"),
-                    bios = ReadDmi(dmi / "bios_vendor"), version = ReadDmi(dmi / "product_version"),
-                    xen_uuid = ReadDmi(std::filesystem::path(root) / "sys/hypervisor/uuid");
-  // Nitro: "Amazon EC2"; older Xen instances: an "ec2…" hypervisor UUID and "…amazon" versions.
-  if (vendor == "Amazon EC2" || bios == "Amazon EC2" || Contains(version, "amazon") || xen_uuid.starts_with("ec2")) {
-    return Cloud::kAws;
+std::optional<Identity> IdentifyCloud(const std::string& root) {
+  const std::filesystem::path base(root.empty() ? "/" : root);
+  if (auto recorded = CloudInitRecord(base)) return recorded;
+  const std::filesystem::path dmi = base / "sys/class/dmi/id";
+  auto field = [&](const char* name) { return ReadDmi(dmi / name); };
+  auto says = [](std::string what, const std::string& value) { return what + " is \"" + value + "\""; };
+  const std::string vendor = field("sys_vendor"), product = field("product_name"), bios = field("bios_vendor"),
+                    version = field("product_version"), serial = field("product_serial"),
+                    uuid = field("product_uuid"), xen_uuid = ReadDmi(base / "sys/hypervisor/uuid");
+  // AWS: Xen instances' hypervisor UUID, every instance's system UUID (root-only to read),
+  // Nitro's vendor, and the "…amazon" versions of the Xen ones.
+  if (Lower(xen_uuid).starts_with("ec2")) return Identity{Cloud::kAws, says("/sys/hypervisor/uuid", xen_uuid)};
+  if (IsEc2Uuid(uuid)) return Identity{Cloud::kAws, says("DMI product_uuid", uuid)};
+  if (vendor == "Amazon EC2") return Identity{Cloud::kAws, says("DMI sys_vendor", vendor)};
+  if (bios == "Amazon EC2") return Identity{Cloud::kAws, says("DMI bios_vendor", bios)};
+  if (Contains(version, "amazon")) return Identity{Cloud::kAws, says("DMI product_version", version)};
+  if (product == "Google Compute Engine" || product == "Google") {
+    return Identity{Cloud::kGcp, says("DMI product_name", product)};
   }
-  if (product == "Google Compute Engine" || vendor == "Google" || bios == "Google") return Cloud::kGcp;
-  if (vendor == "DigitalOcean") return Cloud::kDigitalOcean;
+  // product_name is not always set on GCE (LP: #1674861); the serial is.
+  if (serial.starts_with("GoogleCloud-")) return Identity{Cloud::kGcp, says("DMI product_serial", serial)};
+  if (vendor == "Google") return Identity{Cloud::kGcp, says("DMI sys_vendor", vendor)};
+  if (bios == "Google") return Identity{Cloud::kGcp, says("DMI bios_vendor", bios)};
+  if (vendor == "DigitalOcean") return Identity{Cloud::kDigitalOcean, says("DMI sys_vendor", vendor)};
   return std::nullopt;
+}
+
+std::optional<Cloud> DetectCloud(const std::string& root) {
+  auto identity = IdentifyCloud(root);
+  if (!identity) return std::nullopt;
+  return identity->cloud;
 }
 
 base::Result<std::optional<Metadata>> QueryMetadata(Cloud cloud, const std::string& base_url, Http& http,

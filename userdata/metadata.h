@@ -1,7 +1,9 @@
 // The instance metadata services bootrino asks for user-data, SSH keys and the
 // hostname: AWS IMDSv2 (a session token first), GCP (Metadata-Flavor: Google)
-// and DigitalOcean. DMI tells which cloud a host is on, as cloud-init's
-// ds-identify does, so a host on none waits for nothing.
+// and DigitalOcean. IdentifyCloud tells which cloud a host is on, from what only
+// the platform or cloud-init can write (DMI, /sys/hypervisor, /run/cloud-init),
+// never from who answers on the network: an answer at 169.254.169.254 proves
+// nothing about who sent it.
 #pragma once
 
 #include <optional>
@@ -19,7 +21,28 @@ enum class Cloud { kAws, kGcp, kDigitalOcean };
 /// "aws", "gcp", "digitalocean".
 std::string_view CloudName(Cloud cloud);
 
-/// The cloud that root/sys/class/dmi/id (or Xen's root/sys/hypervisor/uuid) names; nullopt for none.
+/// A cloud this host is positively identified as, and the evidence.
+struct Identity {
+  Cloud cloud = Cloud::kAws;
+  std::string evidence;  ///< e.g. "DMI sys_vendor is \"DigitalOcean\"", for notes
+};
+
+/// The cloud this host is, read under `root`:
+///  1. cloud-init's record of the datasource it used: run/cloud-init/instance-data.json
+///     (v1.cloud_name "aws", "gce", "digitalocean"; when that is absent or "unknown",
+///     v1.platform "ec2", "gce", "digitalocean"), else run/cloud-init/cloud-id
+///     ("aws", "aws-china", "aws-gov", "ec2", "gce", "digitalocean"); another name
+///     (nocloud, openstack…) identifies none of the three and DMI decides;
+///  2. DMI and Xen, with cloud-init's ds-identify and datasources' rules:
+///     AWS: sys/hypervisor/uuid or DMI product_uuid starting "ec2" (either byte order),
+///          sys_vendor or bios_vendor "Amazon EC2", or "amazon" in product_version;
+///     GCP: product_name "Google Compute Engine" or "Google", product_serial
+///          "GoogleCloud-…", or sys_vendor or bios_vendor "Google";
+///     DigitalOcean: sys_vendor "DigitalOcean".
+/// nullopt when none names one of the three.
+std::optional<Identity> IdentifyCloud(const std::string& root);
+
+/// IdentifyCloud's cloud.
 std::optional<Cloud> DetectCloud(const std::string& root);
 
 struct Metadata {

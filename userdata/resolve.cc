@@ -1,11 +1,18 @@
 // Resolve: the search for user-data on this host, in the order cloud-init's
 // own files, NoCloud seeds, then the metadata services, and the merge of what
 // the metadata service says (SSH keys, hostname) into the parsed Config.
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <memory>
+#include <sstream>
+
+#include <blkid/blkid.h>
 
 #include "base/fd.h"
 #include "userdata/http.h"
@@ -44,7 +51,7 @@ base::Result<std::optional<Found>> ReadCandidate(const fs::path& path, const std
   return Found{std::move(*bytes), shown};
 }
 
-// "\040" in /proc/mounts is a space (the kernel escapes space, tab, newline and backslash in octal).
+// "\040" in /proc/self/mountinfo is a space (the kernel escapes space, tab, newline and backslash in octal).
 std::string Unescape(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -59,25 +66,81 @@ std::string Unescape(std::string_view s) {
   return out;
 }
 
-// Where a volume labelled cidata (a NoCloud seed: cloud-localds, a config drive) is mounted, if it is.
+struct BlockMount {
+  dev_t device;
+  std::string mount_point;
+};
+
+// The mounts of a whole block-device file system in mountinfo, in its order: field 3
+// is the device number the kernel mounted (0:N for tmpfs, FUSE, overlay and every
+// other file system with no block device), field 4 the directory of that file system
+// mounted ("/" unless a bind mount of a subdirectory), field 5 the mount point. The
+// "source" field is not read: whoever mounts a FUSE file system chooses it, "/dev/sr0" included.
+std::vector<BlockMount> BlockMounts(const std::string& root) {
+  std::vector<BlockMount> mounts;
+  std::ifstream mountinfo(Under(root, "/proc/self/mountinfo"));
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, numbers, within, point;
+    if (!(fields >> id >> parent >> numbers >> within >> point)) continue;
+    unsigned major = 0, minor = 0;
+    char colon = 0;
+    std::istringstream pair(numbers);
+    if (!(pair >> major >> colon >> minor) || colon != ':' || major == 0 || within != "/") continue;
+    mounts.push_back({makedev(major, minor), Unescape(point)});
+  }
+  return mounts;
+}
+
+// The device node of block device `device`, as the kernel names it in sysfs
+// (DEVNAME=sr0 → /dev/sr0), when that node is this very device: a block device
+// whose st_rdev is `device`.
+std::optional<fs::path> BlockDeviceNode(const std::string& root, dev_t device) {
+  const std::string id = std::to_string(major(device)) + ":" + std::to_string(minor(device));
+  auto uevent = base::ReadFile(Under(root, "/sys/dev/block/" + id + "/uevent").string(), 4096);
+  if (!uevent) return std::nullopt;
+  std::istringstream lines(*uevent);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.starts_with("DEVNAME=")) continue;
+    const std::string name = line.substr(8);
+    if (name.empty() || name.find("..") != std::string::npos) return std::nullopt;
+    fs::path node = Under(root, "/dev/" + name);
+    struct stat st {};
+    if (stat(node.c_str(), &st) != 0 || !S_ISBLK(st.st_mode) || st.st_rdev != device) return std::nullopt;
+    return node;
+  }
+  return std::nullopt;
+}
+
+struct ProbeFree {
+  void operator()(blkid_probe probe) const { blkid_free_probe(probe); }
+};
+
+}  // namespace
+
+bool HasCidataLabel(const std::string& path) {
+  // O_RDONLY probe of the superblock only: what `blkid -s LABEL` reads.
+  std::unique_ptr<struct blkid_struct_probe, ProbeFree> probe(blkid_new_probe_from_filename(path.c_str()));
+  if (!probe) return false;
+  blkid_probe_enable_superblocks(probe.get(), 1);
+  blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_LABEL | BLKID_SUBLKS_TYPE);
+  if (blkid_do_safeprobe(probe.get()) != 0) return false;  // nothing, or ambivalent signatures
+  const char* label = nullptr;
+  if (blkid_probe_lookup_value(probe.get(), "LABEL", &label, nullptr) != 0 || !label) return false;
+  return std::string_view(label) == "cidata" || std::string_view(label) == "CIDATA";
+}
+
+namespace {
+
+// Where a NoCloud seed volume (cloud-localds, a config drive) is mounted, if it is:
+// the first block-device mount whose device libblkid finds labelled cidata. The
+// device is named by the kernel (its device number), never by a mount's source text.
 std::optional<std::string> CidataMountPoint(const std::string& root) {
-  for (const char* label : {"cidata", "CIDATA"}) {
-    const fs::path link = Under(root, std::string("/dev/disk/by-label/") + label);
-    std::error_code ec;
-    const fs::path target = fs::read_symlink(link, ec);
-    if (ec) continue;
-    // The device as the host names it (/dev/sr0), from a link like ../../sr0.
-    fs::path device = target.is_absolute() ? target : (fs::path("/dev/disk/by-label") / target).lexically_normal();
-    std::ifstream mounts(Under(root, "/proc/self/mounts"));
-    std::string line;
-    while (std::getline(mounts, line)) {
-      const std::size_t space = line.find(' ');
-      if (space == std::string::npos) continue;
-      const std::size_t end = line.find(' ', space + 1);
-      if (Unescape(line.substr(0, space)) == device.string()) {
-        return Unescape(line.substr(space + 1, end == std::string::npos ? std::string::npos : end - space - 1));
-      }
-    }
+  for (const BlockMount& mount : BlockMounts(root)) {
+    const std::optional<fs::path> node = BlockDeviceNode(root, mount.device);
+    if (node && HasCidataLabel(node->string())) return mount.mount_point;
   }
   return std::nullopt;
 }
@@ -103,16 +166,24 @@ base::Result<std::optional<Found>> FindOnDisk(const std::string& root, std::vect
   return std::nullopt;
 }
 
-// Which services to ask: the one DMI names; otherwise all three when the policy says so.
-std::vector<Cloud> CloudsToAsk(const Sources& sources, std::optional<Cloud> detected, bool have_user_data,
+// Which services to ask: the one of the cloud this host is identified as; with
+// kAny, all three on a host identified as none.
+std::vector<Cloud> CloudsToAsk(const Sources& sources, const std::optional<Identity>& identity,
                                std::vector<std::string>& notes) {
   if (sources.metadata == MetadataPolicy::kNever) return {};
-  if (detected) return {*detected};
-  if (sources.metadata == MetadataPolicy::kNamedCloud || (sources.metadata == MetadataPolicy::kAuto && have_user_data)) {
-    notes.push_back("DMI names no cloud this host is on: metadata services not asked");
-    return {};
+  if (identity) {
+    notes.push_back("this host is " + std::string(CloudName(identity->cloud)) + " (" + identity->evidence +
+                    "): only its metadata service is asked");
+    return {identity->cloud};
   }
-  return {Cloud::kAws, Cloud::kGcp, Cloud::kDigitalOcean};
+  if (sources.metadata == MetadataPolicy::kAny) {
+    notes.push_back("this host is not identified as AWS, GCP or DigitalOcean: all three metadata services asked "
+                    "(--metadata any), and whoever answers 169.254.169.254 is believed");
+    return {Cloud::kAws, Cloud::kGcp, Cloud::kDigitalOcean};
+  }
+  notes.push_back("this host is not identified as AWS, GCP or DigitalOcean (by DMI, /sys/hypervisor/uuid or "
+                  "cloud-init's /run/cloud-init): metadata services not asked (--metadata any asks them)");
+  return {};
 }
 
 const std::string& BaseUrl(const Sources& sources, Cloud cloud) {
@@ -173,11 +244,27 @@ std::string Join(const std::vector<std::string>& parts, std::string_view separat
 
 }  // namespace
 
+std::string_view MetadataPolicyName(MetadataPolicy policy) {
+  switch (policy) {
+    case MetadataPolicy::kNever: return "never";
+    case MetadataPolicy::kIdentified: return "identified";
+    case MetadataPolicy::kAny: return "any";
+  }
+  return "?";
+}
+
+std::optional<MetadataPolicy> MetadataPolicyFromName(std::string_view name) {
+  for (MetadataPolicy p : {MetadataPolicy::kNever, MetadataPolicy::kIdentified, MetadataPolicy::kAny}) {
+    if (MetadataPolicyName(p) == name) return p;
+  }
+  return std::nullopt;
+}
+
 Sources HostSources() {
   Sources sources;
+  // Only where the services are: whether they are asked stays `metadata`'s to say.
   if (const char* url = std::getenv("BOOTRINO_IMDS_URL"); url && *url) {
     sources.aws_url = sources.gcp_url = sources.digitalocean_url = url;
-    sources.metadata = MetadataPolicy::kAlways;
   }
   if (const char* root = std::getenv("BOOTRINO_USERDATA_ROOT"); root && *root) sources.root = root;
   return sources;
@@ -203,9 +290,7 @@ base::Result<Config> Resolve(const Sources& sources) {
     own_http = NewCurlHttp(sources.connect_timeout, sources.request_timeout);
     http = own_http.get();
   }
-  const std::optional<Cloud> detected = DetectCloud(sources.root);
-  const bool have_user_data = found.has_value() || !sources.file.empty();
-  const std::vector<Cloud> clouds = CloudsToAsk(sources, detected, have_user_data, notes);
+  const std::vector<Cloud> clouds = CloudsToAsk(sources, IdentifyCloud(sources.root), notes);
   std::vector<std::string> why_not;
   ASSIGN_OR_RETURN(std::optional<Metadata> metadata, AskServices(sources, clouds, *http, why_not));
   if (!metadata && !clouds.empty()) notes.push_back("no metadata service answered (" + Join(why_not, "; ") + ")");

@@ -55,22 +55,30 @@ inline constexpr std::size_t kMaxGzipRatio = 1000;
 /// text in no format bootrino reads is not an error but a note.
 [[nodiscard]] base::Result<Config> Parse(std::string_view bytes);
 
-/// When to ask the metadata services (DMI tells which cloud this is).
+/// Which metadata services Resolve may ask. A service is reached over plain HTTP at
+/// 169.254.169.254, so anyone who answers there (a rogue host on the network, a
+/// hypervisor that is not the cloud's) is believed: only the host's own platform is
+/// asked unless the user opts in (docs/userdata.md, SECURITY.md).
 enum class MetadataPolicy {
-  kNever,
-  kAuto,    ///< the cloud DMI names; on an unnamed one, all three, only when no user-data is on disk
-  kAlways,  ///< the cloud DMI names, else all three
-  kNamedCloud,  ///< only the cloud DMI names; none on a host DMI does not name
+  kNever,       ///< none
+  kIdentified,  ///< the service of the cloud IdentifyCloud names; none on a host it names none (the default)
+  kAny,         ///< that one when identified, else all three at once (`--metadata any`)
 };
+
+/// "never", "identified", "any": the words of `--metadata`.
+std::string_view MetadataPolicyName(MetadataPolicy policy);
+/// The policy a `--metadata` word names; nullopt for any other text.
+std::optional<MetadataPolicy> MetadataPolicyFromName(std::string_view name);
 
 /// Where Resolve looks. Every path and endpoint can be moved for tests.
 struct Sources {
   std::string file;  ///< an explicit user-data file, read instead of searching for user-data
                      ///< (metadata services are still asked for SSH keys and the hostname, as the policy says)
-  std::string root = "/";  ///< prefix of every host path read (/var/lib/cloud, /proc/mounts, /dev, /sys)
-  MetadataPolicy metadata = MetadataPolicy::kAuto;
+  std::string root = "/";  ///< prefix of every host path read (/var/lib/cloud, /run/cloud-init, /proc, /dev, /sys)
+  MetadataPolicy metadata = MetadataPolicy::kIdentified;
   std::string aws_url = "http://169.254.169.254";             ///< IMDSv2; paths /latest/…
-  std::string gcp_url = "http://metadata.google.internal";    ///< paths /computeMetadata/v1/…
+  std::string gcp_url = "http://169.254.169.254";             ///< paths /computeMetadata/v1/…; never by DNS name,
+                                                              ///< which whoever answers DNS could point anywhere
   std::string digitalocean_url = "http://169.254.169.254";    ///< paths /metadata/v1/…
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds request_timeout{2000};  ///< a whole request, connection included
@@ -78,17 +86,23 @@ struct Sources {
 };
 
 /// The host's sources: the defaults, with BOOTRINO_IMDS_URL (when set) as the base
-/// URL of all three services and MetadataPolicy::kAlways, and BOOTRINO_USERDATA_ROOT
-/// (when set) as `root`. Both variables exist for tests.
+/// URL of all three services, and BOOTRINO_USERDATA_ROOT (when set) as `root`. Both
+/// variables exist for tests. Neither changes which services are asked: that is
+/// `metadata` alone, so a test that points them at a fake still meets the same rule.
 Sources HostSources();
 
 /// Finds user-data, in order: `file`; cloud-init's saved copy
 /// (/var/lib/cloud/instance/user-data.txt); NoCloud seeds
-/// (/var/lib/cloud/seed/nocloud*/user-data, then a mounted CIDATA volume); the
-/// metadata services. Parses it and adds the metadata service's SSH keys and
+/// (/var/lib/cloud/seed/nocloud*/user-data, then `user-data` on a mounted block
+/// device whose file system libblkid finds labelled cidata or CIDATA); the metadata
+/// services `metadata` allows. Parses it and adds the metadata service's SSH keys and
 /// hostname. Finding nothing is not an error (see RequireManifest); unreadable
 /// or malformed user-data is.
 [[nodiscard]] base::Result<Config> Resolve(const Sources& sources);
+
+/// True when libblkid finds, at `path` (a block device or an image file), a file system
+/// labelled cidata or CIDATA: a NoCloud seed, as cloud-init recognises one.
+bool HasCidataLabel(const std::string& path);
 
 /// For `bootrino run --from-userdata`: a kUsage error, saying where bootrino
 /// looked and what to write, when `config` names no manifest.

@@ -1,5 +1,6 @@
 // What the metadata services answer (AWS IMDSv2, GCP, DigitalOcean): anyone who
-// can answer on 169.254.169.254 or metadata.google.internal writes these bytes.
+// can answer on 169.254.169.254 writes these bytes (on a host bootrino has
+// identified as that cloud, or any host with --metadata any).
 // The first byte picks the parser (userdata/metadata.h, AddHeaderLine in
 // http.h), the rest is the body; the last three choices run QueryMetadata
 // whole against a fake service whose answers are the rest of the input, split

@@ -10,7 +10,7 @@ IT_DIR="$BOOTRINO_SOURCE/tests/integration"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-it.XXXXXX")
 WWW="$WORK/www"
 mkdir -p "$WWW"
-# `run` reads this instance's user-data and asks the metadata service of the cloud DMI names: in
+# `run` reads this instance's user-data and asks the metadata service of the cloud it is identified as: in
 # tests, never this machine's (a CI machine may be a cloud instance; tests stay on loopback).
 export BOOTRINO_USERDATA_ROOT="$WORK/no-instance"
 mkdir -p "$BOOTRINO_USERDATA_ROOT"

@@ -1,7 +1,14 @@
 // The metadata services' answers read without HTTP (userdata/metadata.h's
 // parsers and http.h's AddHeaderLine): what QueryMetadata makes of each body.
+// And IdentifyCloud: which cloud a host is, from files under a fake root.
 // The same functions are the imds fuzz target's (tests/fuzz/imds_fuzz.cc).
 #include "userdata/metadata.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -110,6 +117,104 @@ TEST(UserdataMetadata, HeaderLines) {
   EXPECT_EQ(r.Header("content-type"), "text/plain");
   EXPECT_EQ(r.Header("x-early"), "");  // from the 100 Continue, dropped
   EXPECT_EQ(r.headers.size(), 2u);
+}
+
+// ---- IdentifyCloud: a fake root per case ---------------------------------------------------------------------
+
+namespace fs = std::filesystem;
+
+class Identify : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("bootrino-identify-" + std::to_string(getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  // A host whose files under root are exactly `files` (path → content).
+  std::optional<Identity> Host(const std::map<std::string, std::string>& files) {
+    fs::remove_all(root_);
+    for (const auto& [path, content] : files) {
+      fs::create_directories((root_ / path).parent_path());
+      std::ofstream(root_ / path) << content;
+    }
+    return IdentifyCloud(root_.string());
+  }
+  std::optional<Cloud> CloudOf(const std::map<std::string, std::string>& files) {
+    auto identity = Host(files);
+    return identity ? std::optional<Cloud>(identity->cloud) : std::nullopt;
+  }
+
+  fs::path root_;
+};
+
+const std::string kDmi = "sys/class/dmi/id/";
+
+TEST_F(Identify, DmiAndXenAsCloudInitReadsThem) {
+  EXPECT_EQ(CloudOf({}), std::nullopt);
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "QEMU\n"}, {kDmi + "product_name", "Standard PC (Q35 + ICH9, 2009)\n"},
+                     {kDmi + "product_uuid", "5c6a1c2e-0c6f-4a8e-9d0e-1234567890ab\n"}}),
+            std::nullopt);
+  // AWS
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Amazon EC2\n"}}), Cloud::kAws);
+  EXPECT_EQ(CloudOf({{kDmi + "bios_vendor", "Amazon EC2\n"}}), Cloud::kAws);
+  EXPECT_EQ(CloudOf({{kDmi + "product_version", "4.11.amazon\n"}}), Cloud::kAws);
+  EXPECT_EQ(CloudOf({{"sys/hypervisor/uuid", "ec2e1916-9099-7caf-fd21-012345abcdef\n"}}), Cloud::kAws);
+  EXPECT_EQ(CloudOf({{"sys/hypervisor/uuid", "EC2E1916-9099-7CAF-FD21-012345ABCDEF\n"}}), Cloud::kAws);
+  EXPECT_EQ(CloudOf({{kDmi + "product_uuid", "EC2E1916-9099-7CAF-FD21-012345ABCDEF\n"}}), Cloud::kAws);
+  // The same UUID with its first group stored little-endian (ds-identify's *2[0-9a-f]ec).
+  EXPECT_EQ(CloudOf({{kDmi + "product_uuid", "45E12AEC-DCD1-B213-94ED-012345ABCDEF\n"}}), Cloud::kAws);
+  EXPECT_EQ(CloudOf({{kDmi + "product_uuid", "45E12XEC-DCD1-B213-94ED-012345ABCDEF\n"}}), std::nullopt);
+  EXPECT_EQ(CloudOf({{kDmi + "product_uuid", "45E13AEC-DCD1-B213-94ED-012345ABCDEF\n"}}), std::nullopt);
+  EXPECT_EQ(CloudOf({{"sys/hypervisor/uuid", "5c6a1c2e-ec2f-4a8e-9d0e-1234567890ab\n"}}), std::nullopt);
+  // GCP
+  EXPECT_EQ(CloudOf({{kDmi + "product_name", "Google Compute Engine\n"}}), Cloud::kGcp);
+  EXPECT_EQ(CloudOf({{kDmi + "product_name", "Google\n"}}), Cloud::kGcp);
+  EXPECT_EQ(CloudOf({{kDmi + "product_serial", "GoogleCloud-4A3F0E1B2C3D4E5F\n"}}), Cloud::kGcp);
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Google\n"}}), Cloud::kGcp);
+  EXPECT_EQ(CloudOf({{kDmi + "product_serial", "Google\n"}}), std::nullopt);
+  EXPECT_EQ(CloudOf({{kDmi + "product_name", "Google Compute Engine Lookalike\n"}}), std::nullopt);
+  // DigitalOcean
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "DigitalOcean\n"}}), Cloud::kDigitalOcean);
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "DigitalOcean Lookalike\n"}}), std::nullopt);
+  // The evidence is said.
+  auto id = Host({{kDmi + "product_uuid", "ec2aaaaa-0000-0000-0000-000000000000\n"}});
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->evidence, "DMI product_uuid is \"ec2aaaaa-0000-0000-0000-000000000000\"");
+}
+
+TEST_F(Identify, CloudInitsRecordOfItsDatasource) {
+  const std::string data = "run/cloud-init/instance-data.json";
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "aws", "platform": "ec2"}})"}}), Cloud::kAws);
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "gce", "platform": "gce"}})"}}), Cloud::kGcp);
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "digitalocean"}})"}}), Cloud::kDigitalOcean);
+  // cloud-init's Ec2 datasource on a platform it could not name: the platform.
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "unknown", "platform": "ec2"}})"}}), Cloud::kAws);
+  // Another datasource names none of the three: DMI decides.
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "nocloud", "platform": "nocloud"}})"}}), std::nullopt);
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "brightbox", "platform": "ec2"}})"}}), std::nullopt);
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "nocloud"}})"}, {kDmi + "sys_vendor", "DigitalOcean\n"}}),
+            Cloud::kDigitalOcean);
+  EXPECT_EQ(CloudOf({{data, "not json"}}), std::nullopt);
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": 7}})"}}), std::nullopt);
+  // The record comes before DMI.
+  auto id = Host({{data, R"({"v1": {"cloud_name": "gce"}})"}, {kDmi + "sys_vendor", "Amazon EC2\n"}});
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->cloud, Cloud::kGcp);
+  EXPECT_EQ(id->evidence, "cloud-init's /run/cloud-init/instance-data.json has cloud_name \"gce\"");
+
+  // cloud-id, as cloud-init writes it: a link with an absolute target, read under the root.
+  for (const auto& [name, cloud] : std::vector<std::pair<std::string, std::optional<Cloud>>>{
+           {"aws", Cloud::kAws}, {"aws-gov", Cloud::kAws}, {"aws-china", Cloud::kAws}, {"gce", Cloud::kGcp},
+           {"digitalocean", Cloud::kDigitalOcean}, {"nocloud", std::nullopt}, {"lxd", std::nullopt}}) {
+    Host({{"run/cloud-init/cloud-id-" + name, name + "\n"}});
+    fs::create_symlink("/run/cloud-init/cloud-id-" + name, root_ / "run/cloud-init/cloud-id");
+    auto found = IdentifyCloud(root_.string());
+    EXPECT_EQ(found ? std::optional<Cloud>(found->cloud) : std::nullopt, cloud) << name;
+  }
+  EXPECT_EQ(CloudOf({{"run/cloud-init/cloud-id", "digitalocean\n"}}), Cloud::kDigitalOcean);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 # the binary under test and runs `bootrino run REF --yes`, which detaches because cloud-init is its
 # caller. cloud-init reports done, then bootrino writes the disk and kexecs. The RAM OS shows the SSH
 # keys that came from user-data and from a fake AWS metadata service, the hostname from user-data,
-# and writes a marker on its new data partition.
+# and writes a marker on its new data partition. The guest's DMI says "Amazon EC2" (QEMU -smbios), as
+# an EC2 instance's does: bootrino asks a metadata service only on a host identified as its cloud, and
+# BOOTRINO_IMDS_URL only moves where that service is.
 source "$(dirname "$0")/lib.sh"
 CLOUD=$("$VM_DIR/cloud_image.sh" | tail -n 1)
 [[ -f $CLOUD/disk.img ]] || fail "cloud_image.sh gave no image directory"
@@ -18,7 +20,8 @@ sample_variant cloud "quiet ramos.marker=from-cloud-init"
 serve "$WORK/www"
 REF=$(pinned cloud/bootrino.sh)
 
-# The fake AWS metadata service (IMDSv2): one more key and a hostname that user-data's overrides.
+# The fake AWS metadata service (IMDSv2): one more key and a hostname that user-data's overrides,
+# asked because the guest's DMI names AWS (below), not because BOOTRINO_IMDS_URL is set.
 USERDATA_KEY="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICvYBsl/DgCvGh/DMo+nY6kmlyPI24+sT5OvcdsYbW6Q alice@user-data"
 IMDS_KEY="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIG2N9j80sbaY1nmljEToRcN55XktyW4TR4LTP2exYzp bob@imds"
 imds=$WORK/imds/aws/latest/meta-data
@@ -47,6 +50,8 @@ echo "# user-data runcmd: $line" >&2
 before=$(sha256sum <"$INSTANCE")
 disk_args "$INSTANCE" virtio none
 seed_args=(-drive "file=$WORK/seed.img,if=none,id=seed,format=raw,readonly=on" -device virtio-blk-pci,drive=seed)
+# cloud-init here uses only the NoCloud seed (cloud_image.sh: datasource_list [NoCloud, None]).
+seed_args+=(-smbios "type=1,manufacturer=Amazon EC2")
 echo "# boot the Debian instance: -m ${MEM:-1024}, append: $(cat "$CLOUD/cmdline.txt")" >&2
 VM_TIMEOUT=900 start_qemu -kernel "$CLOUD/vmlinuz" -initrd "$CLOUD/initrd.img" -append "$(cat "$CLOUD/cmdline.txt")" \
   "${DISK_ARGS[@]}" "${seed_args[@]}"

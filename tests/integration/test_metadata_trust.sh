@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Spoofed metadata: on a host that is not shown to be AWS, GCP or DigitalOcean, whoever answers
+# 169.254.169.254 (a rogue host on the network, a hypervisor that is not the cloud's) must not hand
+# bootrino its user-data. Reproduced in a private network namespace (`unshare -n`: only lo, which
+# gets 169.254.169.254/32), with fake_metadata.py answering there as all three clouds at once with
+# an attacker's #cloud-config. BOOTRINO_IMDS_URL is not set: bootrino asks the real address, which
+# only this namespace has. Nothing leaves the machine.
+if [[ -z ${BOOTRINO_TEST_NETNS:-} ]]; then
+  for tool in unshare ip python3; do
+    command -v "$tool" >/dev/null || { echo "FAIL: $tool is needed (util-linux, iproute2, python3)" >&2; exit 1; }
+  done
+  exec unshare --net env BOOTRINO_TEST_NETNS=1 bash "$0" "$@"
+fi
+source "$(dirname "$0")/lib.sh"
+unset BOOTRINO_IMDS_URL
+
+ip link set lo up
+ip addr add 169.254.169.254/32 dev lo
+[[ $(ip -o link show | grep -vc ': lo:') == 0 ]] || fail "the namespace has a link other than lo: $(ip -o link show)"
+[[ -z $(ip -4 route show) ]] || fail "the namespace has a route off lo: $(ip -4 route show)"
+ok "a private network namespace: only lo, which has 169.254.169.254"
+
+# The attacker's user-data: a manifest that would take over the disk, and where to report.
+TOKEN="attacker-$$-$RANDOM"
+cat >"$WORK/evil.yaml" <<EOF
+#cloud-config
+bootrino:
+  manifest: https://$TOKEN.invalid/bootrino.sh#sha256=$(printf '0%.0s' {1..64})
+  yes: true
+  status_url: https://$TOKEN.invalid/status
+EOF
+IMDS_LOG="$WORK/imds.log"
+: >"$IMDS_LOG"
+python3 "$IT_DIR/fake_metadata.py" --bind 169.254.169.254 --port 80 --user-data "$WORK/evil.yaml" \
+  --log "$IMDS_LOG" --ready "$WORK/imds.ready" 2>"$WORK/imds.err" &
+PIDS+=($!)
+for _ in $(seq 100); do [[ -s $WORK/imds.ready ]] && break; sleep 0.05; done
+[[ -s $WORK/imds.ready ]] || fail "fake_metadata.py did not start: $(cat "$WORK/imds.err")"
+
+# A host on no cloud: empty DMI, no /run/cloud-init, no user-data on disk.
+ROOT="$WORK/host"
+export BOOTRINO_USERDATA_ROOT="$ROOT"
+fresh_root() { rm -rf "$ROOT"; mkdir -p "$ROOT/sys/class/dmi/id"; echo QEMU >"$ROOT/sys/class/dmi/id/sys_vendor"; }
+asked() { [[ -s $IMDS_LOG ]]; }
+no_attacker() { ! grep -q "$TOKEN\|eve@attacker\|attacker-" "$WORK/out" || fail "$1: the attacker's data is reported"; }
+
+fresh_root
+run_bootrino 0 userdata --json
+python3 - "$WORK/out" <<'PY' || fail "userdata --json on an unidentified host reports user-data"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d.get("manifest", "") == "" and d.get("source", "") == "" and d.get("cloud", "") == "", d
+assert not d.get("ssh_keys") and not d.get("yes"), d
+PY
+no_attacker "userdata --json"
+asked && fail "the metadata service was asked on an unidentified host: $(cat "$IMDS_LOG")"
+run_bootrino 0 userdata
+expect_out "not identified as AWS, GCP or DigitalOcean"
+run_bootrino 2 run --from-userdata --dry-run
+expect_err "no user-data found"
+no_attacker "run --from-userdata"
+asked && fail "run --from-userdata asked the metadata service on an unidentified host: $(cat "$IMDS_LOG")"
+ok "an unidentified host asks no metadata service: the attacker's user-data is neither reported nor run"
+
+# A plain `run REF` gives the RAM OS the instance's SSH keys and hostname: from no service here either.
+start_fault_server  # the manifest and payload, on this namespace's 127.0.0.1
+make_payload vmlinuz 100000
+make_payload initrd.gz 100000
+make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
+ref=$(pinned bootrino.sh)
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run
+expect_out "kernel +vmlinuz .*verified"
+grep -q "the RAM OS gets" "$WORK/err" && fail "run REF took instance settings from an unidentified host's service"
+asked && fail "run REF asked the metadata service on an unidentified host: $(cat "$IMDS_LOG")"
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --metadata any
+expect_err "the RAM OS gets 1 SSH key and hostname attacker-aws from .*aws metadata"
+: >"$IMDS_LOG"
+ok "run REF gives the RAM OS nothing from an unidentified host's service, unless --metadata any"
+
+# The opt-in: --metadata any asks all three, and believes what answers.
+run_bootrino 0 userdata --json --metadata any
+grep -q "$TOKEN" "$WORK/out" || fail "--metadata any did not take the service's user-data"
+grep -q '"cloud": "aws"' "$WORK/out" || fail "--metadata any: the service did not answer as AWS"
+grep -q '^PUT /latest/api/token' "$IMDS_LOG" || fail "--metadata any did not ask AWS"
+grep -q '^GET /computeMetadata/v1/instance/hostname Google$' "$IMDS_LOG" || fail "--metadata any did not ask GCP"
+grep -q '^GET /metadata/v1/id' "$IMDS_LOG" || fail "--metadata any did not ask DigitalOcean"
+ok "--metadata any asks AWS, GCP and DigitalOcean at 169.254.169.254 (the documented opt-in)"
+
+# Identified by DMI: its own service is asked, at 169.254.169.254 (GCP too: never by DNS name).
+fresh_root
+echo "Google Compute Engine" >"$ROOT/sys/class/dmi/id/product_name"
+: >"$IMDS_LOG"
+run_bootrino 0 userdata --json
+grep -q '"cloud": "gcp"' "$WORK/out" || fail "a host DMI names as GCP did not take GCP's metadata"
+grep -q "$TOKEN" "$WORK/out" || fail "a host DMI names as GCP did not take GCP's user-data"
+grep -q '^GET /computeMetadata/v1/instance/attributes/user-data Google$' "$IMDS_LOG" ||
+  fail "GCP's user-data was not asked with Metadata-Flavor: Google"
+grep -q -v '^GET /computeMetadata/' "$IMDS_LOG" && fail "a GCP host asked other services: $(cat "$IMDS_LOG")"
+: >"$IMDS_LOG"
+run_bootrino 0 userdata --json --metadata never
+no_attacker "--metadata never"
+asked && fail "--metadata never asked the metadata service: $(cat "$IMDS_LOG")"
+ok "a host DMI names as GCP asks GCP's service, at 169.254.169.254, and only it; --metadata never asks none"
+
+# Identified by cloud-init's record of its datasource.
+fresh_root
+mkdir -p "$ROOT/run/cloud-init"
+echo '{"v1": {"cloud_name": "digitalocean", "platform": "digitalocean"}}' >"$ROOT/run/cloud-init/instance-data.json"
+: >"$IMDS_LOG"
+run_bootrino 0 userdata --json
+grep -q '"cloud": "digitalocean"' "$WORK/out" || fail "a host cloud-init names as DigitalOcean did not take its metadata"
+grep -q -v '^GET /metadata/v1/' "$IMDS_LOG" && fail "a DigitalOcean host asked other services: $(cat "$IMDS_LOG")"
+ok "a host cloud-init's /run/cloud-init names as DigitalOcean asks DigitalOcean's service only"

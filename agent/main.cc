@@ -111,7 +111,8 @@ int Main(int argc, char** argv) {
                 "boot the RAM OS with kexec only and leave the disk alone (the RAM OS will not survive a reboot)");
   run->add_option("--fallback", fallback,
                   "when kexec is refused (lockdown, no kexec_file_load): 'reboot' writes the disk and reboots "
-                  "through the firmware into the RAM OS; 'none' stops before anything is changed")
+                  "through the firmware into the RAM OS (refused under UEFI Secure Boot, whose firmware would not "
+                  "boot that disk); 'none' stops before anything is changed")
       ->default_val("none")->check(CLI::IsMember({"none", "reboot"}));
   run->add_flag("--detach", run_options.detach,
                 "exit 0 once the OS is verified and loaded; reboot into it after the caller has exited "

@@ -14,6 +14,7 @@
 #include "agent/commands.h"
 #include "agent/detach.h"
 #include "agent/exit_codes.h"
+#include "agent/fallback.h"
 #include "agent/pipeline.h"
 #include "agent/report.h"
 #include "agent/takeover.h"
@@ -38,7 +39,7 @@ json PreflightJson(const kexec::PreflightReport& r) {
   for (const auto& c : r.checks) {
     checks.push_back({{"name", c.name}, {"ok", c.ok}, {"fatal", c.fatal}, {"detail", c.detail}, {"advice", c.advice}});
   }
-  return {{"arch", r.arch}, {"lockdown", r.lockdown}, {"secureBoot", r.secure_boot}, {"consoles", r.consoles},
+  return {{"arch", r.arch}, {"lockdown", r.lockdown}, {"secureBoot", r.secure_boot_unknown ? json(nullptr) : json(r.secure_boot)}, {"consoles", r.consoles},
           {"ok", r.Verdict().has_value()}, {"checks", checks}};
 }
 
@@ -179,6 +180,7 @@ using Stop = std::optional<int>;
 
 /// What `run` has decided and done so far, passed between its phases.
 struct RunState {
+  kexec::PreflightReport host;
   std::string arch;
   RamOsSettings settings;
   std::optional<base::Error> refusal;  ///< why kexec cannot be used (dry run, or --fallback=reboot)
@@ -230,13 +232,14 @@ void PrintDryRun(const RunState& state, bool as_json) {
 /// 1 and 4a, before any transfer as they are cheap: can this host do it at
 /// all, what the RAM OS gets from it, and which disk to replace. A dry run goes
 /// on past a refusal to show the whole plan, and reports it at the end;
-/// --fallback=reboot goes on without kexec when only kexec is refused.
+/// --fallback=reboot goes on without kexec when only kexec is refused and the
+/// firmware can boot the disk (PathAfterPreflight).
 Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunState& state, Events& events) {
-  kexec::PreflightReport preflight = Preflight(events);
-  if (auto verdict = preflight.Verdict(); !verdict) {
-    const bool firmware_can = options.fallback_reboot && preflight.OnlyKexecRefused();
-    if (!options.dry_run && !firmware_can) return Report(verdict.error(), events, "preflight");
-    state.refusal = verdict.error();
+  state.host = Preflight(events);
+  auto path = PathAfterPreflight(state.host, options.fallback_reboot);
+  if (!path && !options.dry_run) return Report(path.error(), events, "preflight");
+  if (!path || *path == BootPath::kFirmware) {
+    state.refusal = path ? state.host.Verdict().error() : path.error();
     events.Warn("kexec is not possible here (" + state.refusal->message() + "); " +
                 (options.dry_run ? "the dry run goes on to show the plan"
                                  : "--fallback=reboot: the new OS will boot through the firmware from the disk"));
@@ -300,14 +303,14 @@ Stop PlanEverything(const RunOptions& options, RunState& state, Events& events) 
 }
 
 /// 5: the kernel is handed over before anything is written; a refusal leaves
-/// the host as it was (or, with --fallback=reboot, the firmware boots it).
+/// the host as it was (or, with --fallback=reboot, the firmware boots it,
+/// unless it could not: LoadOrFallBack).
 Stop LoadKernel(const RunOptions& options, RunState& state, Events& events) {
   const auto load_start = std::chrono::steady_clock::now();
   if (!state.refusal) {
-    auto loaded = kexec::Load(base::RealSys(), state.plans->kexec);
-    if (!loaded && !options.fallback_reboot) return Report(loaded.error(), events, "load");
-    if (!loaded) events.Warn(loaded.error().message() + "; --fallback=reboot: booting through the firmware instead");
-    state.kexec_loaded = loaded.has_value();
+    auto path = LoadOrFallBack(base::RealSys(), state.host, state.plans->kexec, options.fallback_reboot, events);
+    if (!path) return Report(path.error(), events, "load");
+    state.kexec_loaded = *path == BootPath::kKexec;
   }
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   if (state.kexec_loaded) events.Emit("load", "ok", {{"cmdline", state.plans->kexec.cmdline}});

@@ -27,6 +27,44 @@ std::string Trim(std::string s) {
   return s;
 }
 
+bool Locked(const std::string& lockdown) { return lockdown == "integrity" || lockdown == "confidentiality"; }
+
+/// Whether a mount table (/proc/self/mounts) has efivarfs mounted anywhere.
+bool EfivarfsMounted(std::string_view mounts) {
+  std::size_t pos = 0;
+  while (pos < mounts.size()) {
+    std::size_t end = mounts.find('\n', pos);
+    if (end == std::string_view::npos) end = mounts.size();
+    std::string_view line = mounts.substr(pos, end - pos);
+    // "SOURCE MOUNTPOINT FSTYPE OPTIONS 0 0": the third field.
+    std::size_t a = line.find(' ');
+    std::size_t b = a == std::string_view::npos ? a : line.find(' ', a + 1);
+    std::size_t c = b == std::string_view::npos ? b : line.find(' ', b + 1);
+    if (b != std::string_view::npos && line.substr(b + 1, c == std::string_view::npos ? c : c - b - 1) == "efivarfs") {
+      return true;
+    }
+    pos = end + 1;
+  }
+  return false;
+}
+
+/// The answer of a load refused for the kernel's signature: its verification
+/// error when signatures are enforced (KEXEC_SIG_FORCE), EPERM from lockdown.
+bool SignatureRejected(const PreflightReport& host, int err) {
+  switch (err) {
+    case EKEYREJECTED:
+    case ENOKEY:
+    case EBADMSG:
+    case ENODATA:
+    case ENOPKG:
+      return true;
+    case EPERM:
+      return Locked(host.lockdown);
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 std::string LockdownMode(std::string_view securityfs_text, std::string_view cmdline) {
@@ -39,6 +77,16 @@ std::string LockdownMode(std::string_view securityfs_text, std::string_view cmdl
     if (p.starts_with("lockdown=")) return p.substr(9);
   }
   return "unknown";
+}
+
+bool PreflightReport::KexecSignedOnly() const {
+  bool lockdown_refused = false;
+  for (const Check& c : checks) {
+    if (c.ok || !c.fatal) continue;
+    if (c.name != "lockdown") return false;
+    lockdown_refused = true;
+  }
+  return lockdown_refused;
 }
 
 bool PreflightReport::OnlyKexecRefused() const {
@@ -73,10 +121,15 @@ PreflightReport RunPreflight(base::Sys& sys) {
 
   std::string cmdline = sys.ReadText("/proc/cmdline").value_or("");
   r.lockdown = LockdownMode(sys.ReadText("/sys/kernel/security/lockdown").value_or(""), cmdline);
-  auto secure_boot = sys.ReadText("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e0a9e7c5e3c");
   // efivarfs files are 4 bytes of attributes, then the value.
-  r.secure_boot = secure_boot && secure_boot->size() >= 5 && (*secure_boot)[4] == 1;
-  if (r.lockdown == "integrity" || r.lockdown == "confidentiality") {
+  if (auto secure_boot = sys.ReadText(kSecureBootVariable)) {
+    r.secure_boot = secure_boot->size() >= 5 && secure_boot->back() == 1;
+  } else if (sys.ReadText("/sys/firmware/efi/fw_platform_size")) {
+    // A UEFI boot. A mounted efivarfs without the variable is firmware without
+    // Secure Boot; without efivarfs there is no telling.
+    r.secure_boot_unknown = !EfivarfsMounted(sys.ReadText("/proc/self/mounts").value_or(""));
+  }
+  if (Locked(r.lockdown)) {
     r.checks.push_back(Refuse("lockdown", "kernel lockdown is '" + r.lockdown + "'" +
                                               (r.secure_boot ? " (UEFI Secure Boot is on)" : ""),
                               kLockdownAdvice));
@@ -103,6 +156,17 @@ PreflightReport RunPreflight(base::Sys& sys) {
     }
   }
 
+  if (r.secure_boot) {
+    r.checks.push_back(Ok("secure-boot", "on: the firmware boots only signed bootloaders and kernels "
+                                         "(--fallback=reboot is refused)"));
+  } else if (r.secure_boot_unknown) {
+    r.checks.push_back(Warn("secure-boot", "UEFI host without efivarfs: whether Secure Boot is on is unknown",
+                            "mount -t efivarfs efivarfs /sys/firmware/efi/efivars (until then --fallback=reboot "
+                            "is refused)"));
+  } else {
+    r.checks.push_back(Ok("secure-boot", "off"));
+  }
+
   std::string hypervisor = Trim(sys.ReadText("/sys/hypervisor/type").value_or(""));
   if (hypervisor == "xen") {
     r.checks.push_back(Warn("hypervisor", "Xen guest",
@@ -125,6 +189,40 @@ PreflightReport RunPreflight(base::Sys& sys) {
   for (const auto& c : r.consoles) list += (list.empty() ? "" : ", ") + c;
   r.checks.push_back(Ok("consoles", list.empty() ? "none found" : list));
   return r;
+}
+
+base::Result<void> FirmwareFallback(const PreflightReport& host, const base::Error& kexec_refusal, bool at_load) {
+  if (!host.secure_boot && !host.secure_boot_unknown) return {};
+  // Why kexec did not do it, in the words that tell the user what would.
+  std::string kexec;
+  std::string remedy;
+  if (at_load && SignatureRejected(host, kexec_refusal.sys_errno())) {
+    kexec = "kexec refused this RAM OS's kernel as not signed by a key this host trusts (" + kexec_refusal.message() +
+            "): a kernel signed by such a key would have kexec'd";
+    remedy = "use a RAM OS whose kernel is signed by a key this host trusts (kexec then works), or ";
+  } else if (at_load) {
+    kexec = "kexec failed (" + kexec_refusal.message() + ")";
+    remedy = "fix what the load says, or ";
+  } else if (host.KexecSignedOnly()) {
+    kexec = "kexec is refused too (" + kexec_refusal.message() +
+            "): this host's kernel kexecs only kernels signed by a key it trusts, and bootrino does not try under "
+            "lockdown";
+  } else {
+    kexec = "kexec is refused too (" + kexec_refusal.message() + "): this host refuses every kexec";
+  }
+  const std::string firmware =
+      host.secure_boot
+          ? "UEFI Secure Boot is on, and the disk bootrino writes boots through bootloaders and a kernel that are "
+            "not signed: the firmware would refuse them and this instance would never boot again"
+          : "this UEFI host does not show whether Secure Boot is on (efivarfs is not mounted), and under Secure "
+            "Boot the unsigned disk bootrino writes would never boot";
+  std::string hint = host.secure_boot
+                         ? remedy + "turn Secure Boot off in the instance's settings and run again (lockdown goes "
+                                    "with it); nothing on this host was changed"
+                         : "mount -t efivarfs efivarfs /sys/firmware/efi/efivars and run again; nothing on this "
+                           "host was changed";
+  return base::Fail(base::Error(base::ErrorKind::kPreflight, "--fallback=reboot refused: " + firmware + "; " + kexec)
+                        .Hint(std::move(hint)));
 }
 
 }  // namespace kexec

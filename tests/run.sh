@@ -47,6 +47,7 @@ if [[ -z $tier || $tier == vm ]]; then
   # Built here, with progress, so that no vm test spends its time limit on them (cached afterwards).
   echo "tests: VM fixtures and the Debian cloud-init image (minutes the first time, then cached)"
   tests/vm/fixtures.sh >/dev/null
+  tests/vm/secure_boot_image.sh >/dev/null
   # debootstrap needs root: with sudo when not root, into the same cache.
   if [[ $EUID -eq 0 ]]; then
     tests/vm/cloud_image.sh >/dev/null

@@ -9,6 +9,10 @@ namespace {
 
 using testing_support::FakeSys;
 
+// Spelled out, not kSecureBootVariable: the EFI global variable GUID
+// (UEFI spec, EFI_GLOBAL_VARIABLE), which a typo in the constant must not pass.
+const std::string kRealSecureBootPath = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c";
+
 FakeSys HealthyHost() {
   FakeSys sys;
   sys.files["/proc/cmdline"] = "root=/dev/vda1 console=ttyS0\n";
@@ -44,7 +48,7 @@ TEST(Preflight, HealthyHostPasses) {
 TEST(Preflight, LockdownIsRefusedWithAdvice) {
   FakeSys sys = HealthyHost();
   sys.files["/sys/kernel/security/lockdown"] = "none [integrity] confidentiality\n";
-  sys.files["/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e0a9e7c5e3c"] = std::string("\x06\0\0\0\x01", 5);
+  sys.files[kRealSecureBootPath] = std::string("\x06\0\0\0\x01", 5);
   auto verdict = RunPreflight(sys).Verdict();
   ASSERT_FALSE(verdict);
   EXPECT_EQ(verdict.error().kind(), base::ErrorKind::kPreflight);
@@ -108,6 +112,149 @@ TEST(Preflight, XenIsAWarningNotARefusal) {
   ASSERT_NE(c, nullptr);
   EXPECT_FALSE(c->ok);
   EXPECT_FALSE(c->fatal);
+}
+
+// A UEFI host with Secure Boot on, as Debian's and Ubuntu's signed kernels
+// leave it: lockdown=integrity by itself, kexec_file_load there and permitted.
+FakeSys SecureBootHost() {
+  FakeSys sys = HealthyHost();
+  sys.files["/sys/firmware/efi/fw_platform_size"] = "64\n";
+  sys.files["/proc/self/mounts"] = "sysfs /sys sysfs rw 0 0\nefivarfs /sys/firmware/efi/efivars efivarfs rw 0 0\n";
+  sys.files[kRealSecureBootPath] = std::string("\x06\0\0\0\x01", 5);
+  sys.files["/sys/kernel/security/lockdown"] = "none [integrity] confidentiality\n";
+  return sys;
+}
+
+TEST(SecureBoot, ReadFromTheEfiVariable) {
+  FakeSys on = SecureBootHost();
+  PreflightReport r = RunPreflight(on);
+  EXPECT_TRUE(r.secure_boot);
+  EXPECT_FALSE(r.secure_boot_unknown);
+  const Check* c = Find(r, "secure-boot");
+  ASSERT_NE(c, nullptr);
+  EXPECT_NE(c->detail.find("on"), std::string::npos) << c->detail;
+
+  FakeSys off = SecureBootHost();
+  off.files[kRealSecureBootPath] = std::string("\x06\0\0\0\x00", 5);
+  EXPECT_FALSE(RunPreflight(off).secure_boot);
+  FakeSys no_variable = SecureBootHost();  // firmware without Secure Boot: efivarfs lacks the variable
+  no_variable.files.erase(kRealSecureBootPath);
+  PreflightReport none = RunPreflight(no_variable);
+  EXPECT_FALSE(none.secure_boot);
+  EXPECT_FALSE(none.secure_boot_unknown);
+  FakeSys bios = HealthyHost();  // no /sys/firmware/efi at all
+  EXPECT_FALSE(RunPreflight(bios).secure_boot);
+  EXPECT_FALSE(RunPreflight(bios).secure_boot_unknown);
+}
+
+TEST(SecureBoot, UnknownOnUefiWithoutEfivarfs) {
+  FakeSys sys = SecureBootHost();
+  sys.files.erase(kRealSecureBootPath);
+  sys.files["/proc/self/mounts"] = "sysfs /sys sysfs rw 0 0\nproc /proc proc rw 0 0\n";
+  PreflightReport r = RunPreflight(sys);
+  EXPECT_FALSE(r.secure_boot);
+  EXPECT_TRUE(r.secure_boot_unknown);
+  const Check* c = Find(r, "secure-boot");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->ok);
+  EXPECT_FALSE(c->fatal) << "a warning: kexec itself does not care";
+  EXPECT_NE(c->advice.find("mount -t efivarfs"), std::string::npos) << c->advice;
+}
+
+TEST(SecureBoot, LockdownAloneMeansSignedKernelsOnly) {
+  FakeSys locked = SecureBootHost();
+  EXPECT_TRUE(RunPreflight(locked).KexecSignedOnly());
+  FakeSys disabled = SecureBootHost();
+  disabled.files["/proc/sys/kernel/kexec_load_disabled"] = "1\n";
+  EXPECT_FALSE(RunPreflight(disabled).KexecSignedOnly());
+  FakeSys nokexec = SecureBootHost();
+  nokexec.probe_errno = ENOSYS;
+  EXPECT_FALSE(RunPreflight(nokexec).KexecSignedOnly());
+  FakeSys open = HealthyHost();
+  EXPECT_FALSE(RunPreflight(open).KexecSignedOnly());
+}
+
+// The fallback writes syslinux / systemd-boot and the manifest's kernel, none
+// of them signed: under Secure Boot that disk never boots.
+TEST(FirmwareFallback, RefusedUnderSecureBootBeforeTheLoad) {
+  FakeSys sys = SecureBootHost();
+  PreflightReport r = RunPreflight(sys);
+  auto verdict = r.Verdict();
+  ASSERT_FALSE(verdict);
+  auto fallback = FirmwareFallback(r, verdict.error(), /*at_load=*/false);
+  ASSERT_FALSE(fallback);
+  const base::Error& e = fallback.error();
+  EXPECT_EQ(e.kind(), base::ErrorKind::kPreflight);
+  EXPECT_NE(e.message().find("--fallback=reboot refused: UEFI Secure Boot is on"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("would never boot again"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("lockdown: kernel lockdown is 'integrity'"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("kexecs only kernels signed by a key it trusts"), std::string::npos) << e.message();
+  EXPECT_NE(e.hint().find("turn Secure Boot off"), std::string::npos) << e.hint();
+  EXPECT_NE(e.hint().find("nothing on this host was changed"), std::string::npos) << e.hint();
+  EXPECT_TRUE(sys.kexec_calls.empty());
+  EXPECT_EQ(sys.reboots, 0);
+}
+
+TEST(FirmwareFallback, SaysWhenTheHostRefusesEveryKexec) {
+  FakeSys sys = SecureBootHost();
+  sys.files["/proc/sys/kernel/kexec_load_disabled"] = "1\n";
+  PreflightReport r = RunPreflight(sys);
+  auto fallback = FirmwareFallback(r, r.Verdict().error(), /*at_load=*/false);
+  ASSERT_FALSE(fallback);
+  EXPECT_NE(fallback.error().message().find("this host refuses every kexec"), std::string::npos)
+      << fallback.error().message();
+  EXPECT_EQ(fallback.error().message().find("signed by"), std::string::npos) << fallback.error().message();
+}
+
+TEST(FirmwareFallback, SaysWhenASignedKernelWouldHaveKexecd) {
+  // Secure Boot on without lockdown (a kernel that does not lock itself
+  // down), signatures enforced: the load is refused for the kernel's signature.
+  FakeSys sys = SecureBootHost();
+  sys.files["/sys/kernel/security/lockdown"] = "[none] integrity confidentiality\n";
+  PreflightReport r = RunPreflight(sys);
+  ASSERT_TRUE(r.Verdict());
+  for (int err : {EKEYREJECTED, ENOKEY, EBADMSG, ENODATA}) {
+    base::Error load(base::ErrorKind::kPreflight, "kexec_file_load(3, 4, \"\", 0x0) = " + std::to_string(err), err);
+    auto fallback = FirmwareFallback(r, load, /*at_load=*/true);
+    ASSERT_FALSE(fallback);
+    EXPECT_NE(fallback.error().message().find("a kernel signed by such a key would have kexec'd"), std::string::npos)
+        << fallback.error().message();
+    EXPECT_NE(fallback.error().hint().find("whose kernel is signed by a key this host trusts"), std::string::npos)
+        << fallback.error().hint();
+  }
+  // Under lockdown, an unsigned kernel's load answers EPERM.
+  FakeSys locked = SecureBootHost();
+  PreflightReport lr = RunPreflight(locked);
+  auto eperm = FirmwareFallback(lr, base::Error(base::ErrorKind::kPreflight, "= EPERM", EPERM), /*at_load=*/true);
+  ASSERT_FALSE(eperm);
+  EXPECT_NE(eperm.error().message().find("would have kexec'd"), std::string::npos) << eperm.error().message();
+  // Any other failed load is no verdict on signatures.
+  auto enomem = FirmwareFallback(r, base::Error(base::ErrorKind::kNotEnoughRam, "= ENOMEM", ENOMEM), true);
+  ASSERT_FALSE(enomem);
+  EXPECT_EQ(enomem.error().kind(), base::ErrorKind::kPreflight);
+  EXPECT_EQ(enomem.error().message().find("signed by"), std::string::npos) << enomem.error().message();
+  EXPECT_NE(enomem.error().message().find("kexec failed (= ENOMEM)"), std::string::npos) << enomem.error().message();
+}
+
+TEST(FirmwareFallback, RefusedWhenSecureBootIsUnknown) {
+  FakeSys sys = SecureBootHost();
+  sys.files.erase(kRealSecureBootPath);
+  sys.files["/proc/self/mounts"] = "proc /proc proc rw 0 0\n";
+  PreflightReport r = RunPreflight(sys);
+  auto fallback = FirmwareFallback(r, r.Verdict().error(), false);
+  ASSERT_FALSE(fallback);
+  EXPECT_NE(fallback.error().hint().find("mount -t efivarfs"), std::string::npos) << fallback.error().hint();
+}
+
+TEST(FirmwareFallback, AllowedWithoutSecureBoot) {
+  FakeSys bios = HealthyHost();  // the VM tier's --fallback=reboot host: lockdown=integrity, SeaBIOS
+  bios.files["/sys/kernel/security/lockdown"] = "none [integrity] confidentiality\n";
+  PreflightReport r = RunPreflight(bios);
+  EXPECT_TRUE(FirmwareFallback(r, r.Verdict().error(), false));
+  FakeSys uefi_off = SecureBootHost();
+  uefi_off.files[kRealSecureBootPath] = std::string("\x06\0\0\0\x00", 5);
+  PreflightReport off = RunPreflight(uefi_off);
+  EXPECT_TRUE(FirmwareFallback(off, off.Verdict().error(), false));
 }
 
 }  // namespace

@@ -137,7 +137,7 @@ base::Result<WriteReport> WriteDisk(const Disk& target, const PreparedDisk& disk
   const base::Fd& fd = target.fd();
   WriteReport report;
   // The filesystems first, then the table that makes them reachable, then the MBR code.
-  RETURN_IF_ERROR(disk.boot->Write(fd, layout.Offset(layout.boot)));
+  RETURN_IF_ERROR(disk.boot->Write(target, layout.Offset(layout.boot)));
   report.bytes_written += disk.boot->geometry().DataStart() * layout.sector_size +
                           BootPartitionBytes(disk.files, layout.bios, layout.uefi);
   RETURN_IF_ERROR(MakeExt4(target, layout.Offset(layout.data), layout.Bytes(layout.data),

@@ -1,8 +1,10 @@
 // `bootrino image`: the disk `run` would write, written to a new image file
 // instead: for clouds that import disk images, for golden images, and for
 // checking a layout with the reference tools. It never touches a block device.
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <string>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,6 +17,7 @@
 #include "agent/report.h"
 #include "agent/takeover.h"
 #include "base/fd.h"
+#include "disk/disk.h"
 
 namespace agent {
 namespace {
@@ -22,39 +25,116 @@ namespace {
 using base::ErrorKind;
 namespace fs = std::filesystem;
 
-/// Creates the image file (sparse) at its full size; refuses anything that is not a regular file.
-base::Result<void> CreateImage(const ImageOptions& options) {
+/// What a file that is not a regular one is, for messages.
+std::string KindOf(mode_t mode) {
+  if (S_ISLNK(mode)) return "a symlink";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+constexpr const char* kImageFilesOnly = "`image` writes image files only: name a new file (to replace a disk, use "
+                                        "`bootrino run`)";
+
+/// The image file, opened once: every later write goes through `fd`.
+struct ImageFile {
+  base::Fd fd;
+  bool created = false;  ///< by this run (O_EXCL): removed again if the run fails
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+
+/// An open(2) of OUTPUT that failed, explained. lstat is for the message only: nothing is decided by name.
+base::Error OpenError(const std::string& path, int err) {
   struct stat st;
-  if (stat(options.output.c_str(), &st) == 0) {
-    if (!S_ISREG(st.st_mode)) {
-      return base::Fail(base::Error(ErrorKind::kUsage, options.output + " exists and is not a regular file")
-                            .Hint("`image` writes image files only; to replace a disk, use `bootrino run`"));
-    }
-    if (!options.force) {
-      return base::Fail(base::Error(ErrorKind::kUsage, options.output + " exists")
-                            .Hint("choose a new file name, or add --force to overwrite it"));
-    }
+  const bool seen = lstat(path.c_str(), &st) == 0;
+  if (err == ELOOP || (err == EEXIST && seen && S_ISLNK(st.st_mode))) {
+    return std::move(base::Error(ErrorKind::kUsage, path + " is a symlink; name the file itself", err)
+                         .Hint("`image` never writes through a symlink (it could point at a disk): give the image "
+                               "file's own path, or a new name"));
   }
-  ASSIGN_OR_RETURN(base::Fd fd, base::Open(options.output, O_WRONLY | O_CREAT | O_TRUNC, 0644));
-  if (ftruncate(fd.get(), static_cast<off_t>(options.size)) != 0) {
-    int err = errno;
+  if (err == EISDIR || (err == EEXIST && seen && !S_ISREG(st.st_mode))) {
+    return std::move(base::Error(ErrorKind::kUsage,
+                                 path + " exists and is not a regular file (it is " +
+                                     (seen ? KindOf(st.st_mode) : std::string("a directory")) + ")",
+                                 err)
+                         .Hint(kImageFilesOnly));
+  }
+  if (err == EEXIST) {
+    return std::move(base::Error(ErrorKind::kUsage, path + " exists", err)
+                         .Hint("choose a new file name, or add --force to overwrite it"));
+  }
+  return std::move(base::Error(ErrorKind::kDisk, base::SysMessage("open", path, err), err)
+                       .Hint("check that the directory exists and that you may write to it"));
+}
+
+/// Opens OUTPUT once, never through a symlink: a new file (O_EXCL), or with
+/// --force an existing regular file, emptied. O_NONBLOCK: opening a FIFO or a
+/// device found there never waits; fstat then refuses it before any write.
+base::Result<ImageFile> OpenImage(const ImageOptions& options) {
+  const std::string& path = options.output;
+  constexpr int kFlags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  ImageFile image;
+  int fd = -1;
+  if (options.force) fd = open(path.c_str(), kFlags);
+  if (fd < 0 && (!options.force || errno == ENOENT)) {
+    fd = open(path.c_str(), kFlags | O_CREAT | O_EXCL, 0644);
+    image.created = fd >= 0;
+  }
+  if (fd < 0) return base::Fail(OpenError(path, errno));
+  image.fd = base::Fd(fd);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("fstat", path, err), err)
+                          .Hint("check the file system holding " + path));
+  }
+  image.dev = st.st_dev;
+  image.ino = st.st_ino;
+  if (!S_ISREG(st.st_mode)) {
+    return base::Fail(base::Error(ErrorKind::kUsage, path + " is not a regular file (it is " + KindOf(st.st_mode) + ")")
+                          .Hint(kImageFilesOnly));
+  }
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+    const int err = errno;
+    return base::Fail(base::Error(ErrorKind::kInternal, base::SysMessage("fcntl(F_SETFL)", path, err), err));
+  }
+  return image;
+}
+
+/// Gives the image its full size, sparse; an overwritten file is emptied
+/// first, so it holds the same bytes as a new one.
+base::Result<void> SizeImage(const ImageFile& image, const ImageOptions& options) {
+  if ((!image.created && ftruncate(image.fd.get(), 0) != 0) ||
+      ftruncate(image.fd.get(), static_cast<off_t>(options.size)) != 0) {
+    const int err = errno;
     return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("ftruncate", options.output, err), err)
                           .Hint("check the free space and the file system's largest file size"));
   }
   return {};
 }
 
-/// Removes a half-written image unless told it is complete.
+/// Removes a half-written image unless told it is complete: only a file this
+/// run created, and only while OUTPUT still names that very file.
 class ImageGuard {
  public:
-  explicit ImageGuard(std::string path) : path_(std::move(path)) {}
+  ImageGuard(std::string path, const ImageFile& image)
+      : path_(std::move(path)), created_(image.created), dev_(image.dev), ino_(image.ino) {}
   ~ImageGuard() {
-    if (!done_) unlink(path_.c_str());
+    struct stat st;
+    if (done_ || !created_ || lstat(path_.c_str(), &st) != 0) return;
+    if (S_ISREG(st.st_mode) && st.st_dev == dev_ && st.st_ino == ino_) unlink(path_.c_str());
   }
   void Done() { done_ = true; }
 
  private:
   std::string path_;
+  bool created_;
+  dev_t dev_;
+  ino_t ino_;
   bool done_ = false;
 };
 
@@ -94,10 +174,20 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   auto prepared = PlanDisk(options.size, options.sector_size, vm->manifest.boot->disk, plans->disk,
                            options.seed.value_or(RandomSeed()), events);
   if (!prepared) return Report(prepared.error(), events, "plan-disk");
-  if (auto r = CreateImage(options); !r) return Report(r.error(), events, "image");
-  ImageGuard guard(options.output);
-  auto written = disk::WriteDisk(options.output, *prepared);
-  if (!written) return Report(written.error(), events, "image");
+  auto image = OpenImage(options);
+  if (!image) return Report(image.error(), events, "image");
+  ImageGuard guard(options.output, *image);
+  // An overwritten file that fails part way is left as it is, and says so.
+  auto failed = [&](const base::Error& error) {
+    if (!image->created) events.Warn(options.output + " is half-written: remove it, or run again to overwrite it");
+    return Report(error, events, "image");
+  };
+  if (auto r = SizeImage(*image, options); !r) return failed(r.error());
+  // From here on the file is reached through its descriptor only, not by its name.
+  auto target = disk::Disk::Adopt(std::move(image->fd), options.output, options.sector_size);
+  if (!target) return failed(target.error());
+  auto written = disk::WriteDisk(*target, *prepared);
+  if (!written) return failed(written.error());
   guard.Done();
   events.Emit("image", "ok", {{"path", options.output}, {"bytesWritten", written->bytes_written},
                               {"seconds", written->seconds}, {"layout", disk::ToJson(prepared->layout)}});

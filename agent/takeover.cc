@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent/report.h"
+#include "disk/disk.h"
 #include "disk/layout.h"
 #include "disk/quiesce.h"
 
@@ -115,9 +116,21 @@ base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& chosen, base:
 
 base::Result<disk::WriteReport> WriteNewDisk(const disk::TargetDisk& target, const disk::PreparedDisk& prepared,
                                              disk::Quiesced& quiesced, Events& events) {
+  // The device is opened (and locked) once, here; every write goes through this handle.
+  auto handle = disk::Disk::Open(target.device);
+  if (handle && !handle->block_device()) {
+    handle = base::Fail(base::Error(base::ErrorKind::kDisk, target.device + " is no longer a block device")
+                            .Hint("name the disk to replace with --disk /dev/NAME"));
+  }
+  if (!handle) {
+    // Nothing was written: the old system is thawed (Keep() was not called) and boots again.
+    events.Emit("commit", "failed", {{"device", target.device}, {"error", handle.error().message()}});
+    return base::Fail(std::move(handle.error())
+                          .Context("opening " + target.device + " to replace it; nothing was written"));
+  }
   // From the first write on, the old system is gone: it stays frozen until the reboot.
   quiesced.Keep();
-  auto written = disk::WriteDisk(target.device, prepared);
+  auto written = disk::WriteDisk(*handle, prepared);
   if (!written) {
     events.Emit("commit", "failed", {{"device", target.device}, {"error", written.error().message()}});
     return base::Fail(base::Error(base::ErrorKind::kDisk, "writing " + target.device + " failed part way: " +

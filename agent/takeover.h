@@ -48,8 +48,10 @@ std::uint64_t RandomSeed();
 [[nodiscard]] base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& target, base::Sys& sys,
                                                         Events& events);
 
-/// 6b: the commit point: writes the new disk and flushes it. An error means
-/// the disk is partly written and no longer bootable, and says so.
+/// 6b: the commit point: opens the disk once (waiting out udev, taking its
+/// lock), writes the new disk through that handle and flushes it. An error in
+/// the open leaves the disk untouched and the old system thawed; any later
+/// error means the disk is partly written and no longer bootable, and says so.
 [[nodiscard]] base::Result<disk::WriteReport> WriteNewDisk(const disk::TargetDisk& target,
                                                            const disk::PreparedDisk& prepared,
                                                            disk::Quiesced& quiesced, Events& events);

@@ -1,10 +1,6 @@
 #include "disk/ext4.h"
 
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -18,7 +14,6 @@
 #include <ext2fs/ext2fs.h>  // brings com_err.h and ext2_err.h, inside extern "C"
 
 #include "base/fd.h"
-#include "disk/quiesce.h"
 
 // s_mkfs_time, s_wtime and inode times are taken from fs->now, and 0 is an
 // honest "unknown" only when this flag says fs->now is meant (e2fsprogs 1.47.1).
@@ -105,38 +100,6 @@ struct ProbeFree {
   }
   RETURN_IF_ERROR(ParseUuid(options.uuid));
   return {};
-}
-
-// The device's size in bytes and its logical sector size (1 for a file).
-struct DeviceSize {
-  std::uint64_t bytes = 0;
-  std::uint32_t sector = 1;
-};
-
-[[nodiscard]] base::Result<DeviceSize> SizeOf(const std::string& device) {
-  auto fd = base::Open(device, O_RDONLY);
-  if (!fd) {
-    return base::Fail(base::Error(ErrorKind::kDisk, fd.error().message(), fd.error().sys_errno())
-                          .Hint("name an existing whole disk or image file"));
-  }
-  struct stat st {};
-  if (fstat(fd->get(), &st) != 0) {
-    return FailWithHint(ErrorKind::kDisk, base::SysMessage("fstat", device, errno), "check that " + device + " exists");
-  }
-  if (S_ISREG(st.st_mode)) return DeviceSize{static_cast<std::uint64_t>(st.st_size), 1};
-  if (!S_ISBLK(st.st_mode)) {
-    return FailWithHint(ErrorKind::kDisk, device + " is neither a block device nor a regular file",
-                        "name a whole disk (/dev/sdX, /dev/nvmeXnY) or an image file");
-  }
-  DeviceSize size;
-  int sector = 0;
-  if (ioctl(fd->get(), BLKGETSIZE64, &size.bytes) != 0 || ioctl(fd->get(), BLKSSZGET, &sector) != 0) {
-    int err = errno;
-    return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("ioctl(BLKGETSIZE64)", device, err), err)
-                          .Hint("check that " + device + " is a disk the kernel can read"));
-  }
-  size.sector = static_cast<std::uint32_t>(sector);
-  return size;
 }
 
 // mke2fs's usage types by size (mke2fs.conf: small, floppy, big, huge): bytes per inode.
@@ -230,15 +193,11 @@ bool Discard(ext2_filsys fs) {
 
 // Erases every filesystem, RAID and partition-table signature libblkid finds
 // in [offset, offset + size), as `wipefs -a` would on that range.
-[[nodiscard]] base::Result<void> WipeSignatures(const std::string& device, std::uint64_t offset, std::uint64_t size) {
-  auto fd = base::Open(device, O_RDWR);
-  if (!fd) {
-    return base::Fail(base::Error(ErrorKind::kDisk, fd.error().message(), fd.error().sys_errno())
-                          .Hint("check that " + device + " is writable"));
-  }
+[[nodiscard]] base::Result<void> WipeSignatures(const Disk& disk, std::uint64_t offset, std::uint64_t size) {
+  const std::string& device = disk.name();
   std::unique_ptr<struct blkid_struct_probe, ProbeFree> probe(blkid_new_probe());
   if (!probe) return base::Fail(ErrorKind::kInternal, "blkid_new_probe: out of memory");
-  if (blkid_probe_set_device(probe.get(), fd->get(), static_cast<blkid_loff_t>(offset),
+  if (blkid_probe_set_device(probe.get(), disk.fd().get(), static_cast<blkid_loff_t>(offset),
                              static_cast<blkid_loff_t>(size)) != 0) {
     return FailWithHint(ErrorKind::kDisk, "libblkid cannot probe " + device + " at offset " + std::to_string(offset),
                         "look for I/O errors in the kernel log (dmesg): the disk may be failing");
@@ -343,10 +302,10 @@ bool Discard(ext2_filsys fs) {
 }
 
 // Lays out everything but the journal on an initialised handle.
-[[nodiscard]] base::Result<blk64_t> Build(ext2_filsys fs, const std::string& device, std::uint64_t offset,
+[[nodiscard]] base::Result<blk64_t> Build(ext2_filsys fs, const Disk& disk, std::uint64_t offset,
                                           bool discard, bool* zeroed) {
   *zeroed = discard && Discard(fs);
-  RETURN_IF_ERROR(WipeSignatures(device, offset, ext2fs_blocks_count(fs->super) * fs->blocksize));
+  RETURN_IF_ERROR(WipeSignatures(disk, offset, ext2fs_blocks_count(fs->super) * fs->blocksize));
   if (!*zeroed) RETURN_IF_ERROR(ZeroEdges(fs));
   fs->stride = fs->super->s_raid_stride;
   if (errcode_t e = ext2fs_allocate_tables(fs)) return Ext2Fail(e, "allocating the group tables");
@@ -364,19 +323,20 @@ bool Discard(ext2_filsys fs) {
 }
 
 // Checks that the range lies within the device and suits ext4; returns its size in blocks.
-[[nodiscard]] base::Result<std::uint64_t> CheckRange(const std::string& device, std::uint64_t offset,
-                                                     std::uint64_t size, std::uint32_t bs) {
-  ASSIGN_OR_RETURN(DeviceSize dev, SizeOf(device));
-  if (size > dev.bytes || offset > dev.bytes - size) {
+[[nodiscard]] base::Result<std::uint64_t> CheckRange(const Disk& disk, std::uint64_t offset, std::uint64_t size,
+                                                     std::uint32_t bs) {
+  const std::string& device = disk.name();
+  const std::uint64_t disk_bytes = disk.bytes();
+  if (size > disk_bytes || offset > disk_bytes - size) {
     return FailWithHint(ErrorKind::kDisk,
                         "the filesystem's " + std::to_string(size) + " bytes end past the end of " + device + " (" +
-                            std::to_string(dev.bytes) + " bytes)",
+                            std::to_string(disk_bytes) + " bytes)",
                         "the layout was planned for another disk size: plan it again for this disk");
   }
-  if (dev.sector > bs) {
+  if (disk.sector_size() > bs) {
     return FailWithHint(ErrorKind::kDisk,
                         "the block size " + std::to_string(bs) + " is smaller than the device's " +
-                            std::to_string(dev.sector) + "-byte sectors",
+                            std::to_string(disk.sector_size()) + "-byte sectors",
                         "use a block size of 4096");
   }
   const std::uint64_t blocks = size / bs;
@@ -392,20 +352,24 @@ bool Discard(ext2_filsys fs) {
 }
 
 // ext2fs_initialize with Debian's parameters; reads and writes nothing yet.
-[[nodiscard]] base::Result<FsHandle> Initialize(const std::string& device, std::uint64_t offset, std::uint64_t blocks,
+[[nodiscard]] base::Result<FsHandle> Initialize(const Disk& disk, std::uint64_t offset, std::uint64_t blocks,
                                                 std::uint32_t bs) {
   ext2_super_block param = Parameters(blocks, bs);
+  // libext2fs's unixfd manager takes a descriptor by its number and closes it
+  // with the handle: it gets a duplicate of the disk's, the same open file
+  // (and lock), so nothing is opened by name. It owns the duplicate from its
+  // open on; only an allocation failing before that (ENOMEM) would leak it.
+  // Not O_EXCL and no mount check: the takeover writes the disk while its old
+  // filesystems are still mounted, frozen (disk/quiesce.h).
+  const int fd = fcntl(disk.fd().get(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) {
+    const int err = errno;
+    return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("dup", disk.name(), err), err)
+                          .Hint("raise the limit on open files (ulimit -n) and run again"));
+  }
+  const std::string fd_name = std::to_string(fd);
   ext2_filsys raw = nullptr;
-  // Not EXT2_FLAG_EXCLUSIVE (O_EXCL): the takeover writes the disk while its
-  // old filesystems are still mounted, frozen (disk/quiesce.h).
-  // EBUSY while udev rescans the disk's partitions: waited out as OpenDisk does.
-  const errcode_t e = RetryTransient(kRescanPatience, {EBUSY}, [&]() -> long {
-    return ext2fs_initialize(device.c_str(), EXT2_FLAG_64BITS, &param, unix_io_manager, &raw);
-  });
-  if (e) {
-    if (e == EBUSY) {
-      return base::Fail(Ext2Error(e, "opening " + device).Hint("unmount every partition of " + device + " first"));
-    }
+  if (errcode_t e = ext2fs_initialize(fd_name.c_str(), EXT2_FLAG_64BITS, &param, unixfd_io_manager, &raw)) {
     return Ext2Fail(e, "setting up the superblock");
   }
   FsHandle fs(raw);
@@ -433,21 +397,21 @@ std::once_flag error_table_once;
 
 }  // namespace
 
-base::Result<void> MakeExt4(const std::string& device, std::uint64_t offset_bytes, std::uint64_t size_bytes,
+base::Result<void> MakeExt4(const Disk& disk, std::uint64_t offset_bytes, std::uint64_t size_bytes,
                             const Ext4Options& options) {
   std::lock_guard lock(ext4_mutex);
   std::call_once(error_table_once, [] { initialize_ext2_error_table(); });
   RETURN_IF_ERROR(CheckOptions(options));
   ASSIGN_OR_RETURN(auto uuid, ParseUuid(options.uuid));
-  const std::string where = "making ext4 on " + device + " at byte " + std::to_string(offset_bytes);
+  const std::string where = "making ext4 on " + disk.name() + " at byte " + std::to_string(offset_bytes);
   ASSIGN_OR_RETURN(std::uint64_t blocks,
-                   WithContext(CheckRange(device, offset_bytes, size_bytes, options.block_size), where));
-  ASSIGN_OR_RETURN(FsHandle fs, WithContext(Initialize(device, offset_bytes, blocks, options.block_size), where));
+                   WithContext(CheckRange(disk, offset_bytes, size_bytes, options.block_size), where));
+  ASSIGN_OR_RETURN(FsHandle fs, WithContext(Initialize(disk, offset_bytes, blocks, options.block_size), where));
   // Nothing has been written yet; from here on only the range is.
   SetIdentity(fs.get(), uuid, options.label);
 
   bool zeroed = false;
-  ASSIGN_OR_RETURN(blk64_t overhead, WithContext(Build(fs.get(), device, offset_bytes, options.discard, &zeroed),
+  ASSIGN_OR_RETURN(blk64_t overhead, WithContext(Build(fs.get(), disk, offset_bytes, options.discard, &zeroed),
                                                  where));
   ASSIGN_OR_RETURN(blk64_t journal, WithContext(AddJournal(fs.get(), zeroed), where));
   fs->super->s_overhead_clusters = static_cast<__u32>(overhead + journal + fs->super->s_first_data_block);

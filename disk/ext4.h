@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "disk/disk.h"
 
 namespace disk {
 
@@ -19,10 +20,11 @@ struct Ext4Options {
   bool discard = true;  ///< discard the range first, as mke2fs does; false is mke2fs's -E nodiscard
 };
 
-/// Makes an ext4 filesystem on `device` (a whole-disk block device or an image
+/// Makes an ext4 filesystem on `disk` (a whole-disk block device or an image
 /// file) over the bytes [offset_bytes, offset_bytes + size_bytes); a trailing
 /// part smaller than one block is left unused. Nothing outside that range is
-/// read or written.
+/// read or written, and nothing is read or written but through the handle's
+/// descriptor (libext2fs gets a duplicate of it, libblkid the descriptor).
 ///
 /// Features: Debian 12's mke2fs.conf for ext4 (has_journal, ext_attr,
 /// resize_inode, dir_index, filetype, extent, 64bit, flex_bg, sparse_super,
@@ -40,12 +42,10 @@ struct Ext4Options {
 /// Equal arguments give byte-identical image files, whatever they held before
 /// (with `discard`; without it, the unused parts of the inode tables keep the
 /// old bytes), on every architecture.
-/// A block device is not opened O_EXCL: the takeover writes it while its old
-/// filesystems are mounted and frozen (disk/quiesce.h).
 /// Errors: kUsage for a bad label, UUID or block size; kDisk when the range is
-/// not inside the device, the device is busy, or libext2fs fails (its
-/// error_message() text is in the message).
-[[nodiscard]] base::Result<void> MakeExt4(const std::string& device, std::uint64_t offset_bytes,
+/// not inside the disk, the block size is smaller than its sectors, or
+/// libext2fs fails (its error_message() text is in the message).
+[[nodiscard]] base::Result<void> MakeExt4(const Disk& disk, std::uint64_t offset_bytes,
                                           std::uint64_t size_bytes, const Ext4Options& options);
 
 }  // namespace disk

@@ -472,8 +472,23 @@ base::Result<void> Fat32Image::WriteFile(const base::Fd& fd, std::uint64_t offse
   return {};
 }
 
-base::Result<void> Fat32Image::Write(const base::Fd& fd, std::uint64_t partition_offset_bytes) const {
+base::Result<void> Fat32Image::Write(const Disk& disk, std::uint64_t partition_offset_bytes) const {
   const FatGeometry& g = geometry_;
+  if (disk.sector_size() != g.sector_size) {
+    return base::Fail(base::Error(ErrorKind::kDisk, disk.name() + " has " + std::to_string(disk.sector_size()) +
+                                                        "-byte sectors, the boot partition was planned for " +
+                                                        std::to_string(g.sector_size))
+                          .Hint("plan the layout for this disk; nothing was written"));
+  }
+  const std::uint64_t volume_bytes = std::uint64_t{g.total_sectors} * g.sector_size;
+  if (volume_bytes > disk.bytes() || partition_offset_bytes > disk.bytes() - volume_bytes) {
+    return base::Fail(base::Error(ErrorKind::kDisk, "the boot partition's " + std::to_string(volume_bytes) +
+                                                        " bytes at byte " + std::to_string(partition_offset_bytes) +
+                                                        " end past the end of " + disk.name() + " (" +
+                                                        std::to_string(disk.bytes()) + " bytes)")
+                          .Hint("plan the layout for this disk; nothing was written"));
+  }
+  const base::Fd& fd = disk.fd();
   auto cluster_offset = [&](std::uint32_t cluster) {
     return partition_offset_bytes +
            (g.DataStart() + std::uint64_t{cluster - 2} * g.sectors_per_cluster) * g.sector_size;

@@ -17,6 +17,7 @@
 
 #include "base/fd.h"
 #include "base/result.h"
+#include "disk/disk.h"
 
 namespace disk {
 
@@ -87,11 +88,13 @@ class Fat32Image {
   /// name and boot code may change.
   [[nodiscard]] base::Result<void> SetBootSector(std::string sector);
 
-  /// Writes the volume into `fd` at `partition_offset_bytes` with pwrite only.
-  /// The reserved sectors go last, so a write that fails midway leaves no
-  /// new boot sector describing half-written structures.
-  /// Errors (kDisk): a write failed; a `source` is missing or changed size.
-  [[nodiscard]] base::Result<void> Write(const base::Fd& fd, std::uint64_t partition_offset_bytes) const;
+  /// Writes the volume into `disk` at `partition_offset_bytes` with pwrite on
+  /// its descriptor only. The reserved sectors go last, so a write that fails
+  /// midway leaves no new boot sector describing half-written structures.
+  /// Errors (kDisk): the disk's sector size is not the volume's or the volume
+  /// ends past the disk's end (both before any write); a write failed; a
+  /// `source` is missing or changed size.
+  [[nodiscard]] base::Result<void> Write(const Disk& disk, std::uint64_t partition_offset_bytes) const;
 
  private:
   struct Entry {                  // a file or directory of the tree

@@ -7,15 +7,10 @@
 #include <memory>
 #include <string_view>
 
-#include <fcntl.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include <libfdisk/libfdisk.h>
 #include <uuid/uuid.h>
-
-#include "base/fd.h"
-#include "disk/quiesce.h"
 
 namespace disk {
 namespace {
@@ -124,40 +119,6 @@ base::Result<void> CheckLayout(const Layout& layout) {
   return {};
 }
 
-struct Device {
-  base::Fd fd;
-  bool block = false;
-};
-
-/// Opens a whole-disk block device or a regular image file. Not O_EXCL: the
-/// takeover writes the disk while its old filesystems are still mounted
-/// (frozen, disk/quiesce.h); disks held by LVM or RAID are refused earlier
-/// (disk/root_disk.h).
-base::Result<Device> OpenDevice(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    const int err = errno;
-    return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("stat", path, err), err)
-                          .Hint("name an existing whole-disk block device or disk image file"));
-  }
-  Device device;
-  device.block = S_ISBLK(st.st_mode);
-  if (!device.block && !S_ISREG(st.st_mode)) {
-    return base::Fail(base::Error(ErrorKind::kDisk, path + " is neither a block device nor a regular file")
-                          .Hint("name a whole-disk block device (e.g. /dev/vdb) or a disk image file"));
-  }
-  auto fd = OpenDisk(path, O_RDWR);
-  if (!fd) {
-    const int err = fd.error().sys_errno();
-    return base::Fail(base::Error(ErrorKind::kDisk, fd.error().message(), err)
-                          .Hint(err == EACCES || err == EROFS || err == EPERM
-                                    ? "writing a partition table needs root and a writable device"
-                                    : "check the device path"));
-  }
-  device.fd = std::move(*fd);
-  return device;
-}
-
 /// Keeps libfdisk's last warning so that errors can say what it objected to;
 /// libfdisk prints nothing itself when it has a callback.
 int KeepWarning(fdisk_context*, fdisk_ask* ask, void* data) noexcept {
@@ -253,9 +214,9 @@ base::Result<void> CheckDevice(fdisk_context* cxt, const std::string& device, co
 
 }  // namespace
 
-base::Result<void> WritePartitionTable(const std::string& device, const Layout& layout) {
+base::Result<void> WritePartitionTable(const Disk& disk, const Layout& layout) {
   RETURN_IF_ERROR(CheckLayout(layout));
-  ASSIGN_OR_RETURN(Device dev, OpenDevice(device));  // outlives the context, which does not close it
+  const std::string& device = disk.name();
 
   std::string warning;
   Context cxt(fdisk_new_context());
@@ -263,9 +224,10 @@ base::Result<void> WritePartitionTable(const std::string& device, const Layout& 
   fdisk_set_ask(cxt.get(), KeepWarning, &warning);
   fdisk_disable_dialogs(cxt.get(), 1);               // never ask: a question fails the call instead
   fdisk_enable_bootbits_protection(cxt.get(), 0);    // a protective MBR with zeroed boot code
-  // An image file has no sector size of its own: it has the layout's.
-  if (!dev.block) fdisk_save_user_sector_size(cxt.get(), layout.sector_size, layout.sector_size);
-  int rc = fdisk_assign_device_by_fd(cxt.get(), dev.fd.get(), device.c_str(), 0);
+  // An image file has no sector size of its own: it has the one its handle was given.
+  if (!disk.block_device()) fdisk_save_user_sector_size(cxt.get(), disk.sector_size(), disk.sector_size());
+  // The handle's descriptor, which the context neither reopens nor closes.
+  int rc = fdisk_assign_device_by_fd(cxt.get(), disk.fd().get(), device.c_str(), 0);
   if (rc != 0) return base::Fail(FdiskError("reading " + device, rc, warning));
   RETURN_IF_ERROR(CheckDevice(cxt.get(), device, layout));
 

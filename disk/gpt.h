@@ -6,11 +6,12 @@
 #include <string>
 
 #include "base/result.h"
+#include "disk/disk.h"
 #include "disk/layout.h"
 
 namespace disk {
 
-/// Replaces whatever partition table `device` has with the GPT of `layout`:
+/// Replaces whatever partition table `disk` has with the GPT of `layout`:
 /// disk GUID layout.disk_guid; entries boot and data with their number,
 /// first/last LBA, type GUID, unique GUID, name and attribute bits; 128
 /// entries; first usable LBA the GPT minimum (34 with 512-byte sectors, 6 with
@@ -18,16 +19,14 @@ namespace disk {
 /// finds on the whole disk are wiped first. Sector 0 holds only the protective
 /// MBR (no boot code: a BIOS loader is installed later).
 ///
-/// `device` is a whole-disk block device (not opened O_EXCL: the takeover
-/// writes it while its old filesystems are mounted and frozen; its logical
-/// sector size must be layout.sector_size) or a regular image file (its sector size is taken to be
-/// layout.sector_size). Its size must be exactly the layout.disk_bytes the
-/// plan was made for (in whole sectors). Everything is checked before the
-/// first byte is written: on error nothing was written. The kernel's view of
-/// a block device's partitions is not refreshed.
+/// libfdisk reads and writes through the handle's descriptor only. The disk's
+/// sector size must be layout.sector_size and its size exactly the
+/// layout.disk_bytes the plan was made for (in whole sectors). Everything is
+/// checked before the first byte is written: on error nothing was written.
+/// The kernel's view of a block device's partitions is not refreshed.
 ///
-/// Errors: kDisk (the device is missing, busy, of another size or sector size,
-/// or libfdisk failed), kInternal (the layout is inconsistent: a bug in the plan).
-[[nodiscard]] base::Result<void> WritePartitionTable(const std::string& device, const Layout& layout);
+/// Errors: kDisk (the disk is of another size or sector size, or libfdisk
+/// failed), kInternal (the layout is inconsistent: a bug in the plan).
+[[nodiscard]] base::Result<void> WritePartitionTable(const Disk& disk, const Layout& layout);
 
 }  // namespace disk

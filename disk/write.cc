@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <optional>
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "base/fd.h"
@@ -79,6 +78,24 @@ std::optional<std::uint64_t> ProcessWriteBytes() {
   return std::strtoull(text->c_str() + at + 14, nullptr, 10);
 }
 
+/// The target must be the disk the layout was planned for, checked before the first write.
+base::Result<void> CheckTarget(const Disk& target, const Layout& layout) {
+  if (target.sector_size() != layout.sector_size) {
+    return base::Fail(base::Error(ErrorKind::kDisk, target.name() + " has " + std::to_string(target.sector_size()) +
+                                                        "-byte sectors, the layout was planned for " +
+                                                        std::to_string(layout.sector_size) + "-byte sectors")
+                          .Hint("plan the layout for this disk; nothing was written"));
+  }
+  if (target.bytes() / target.sector_size() != layout.disk_bytes / layout.sector_size) {
+    return base::Fail(base::Error(ErrorKind::kDisk, target.name() + " holds " + std::to_string(target.bytes()) +
+                                                        " bytes, the layout was planned for a disk of " +
+                                                        std::to_string(layout.disk_bytes))
+                          .Hint("plan the layout for this disk (its size is not the one planned for); "
+                                "nothing was written"));
+  }
+  return {};
+}
+
 double Since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -112,22 +129,21 @@ base::Result<PreparedDisk> PrepareDisk(const Layout& layout, BootFiles files) {
   return PreparedDisk{layout, std::move(files), std::make_shared<const Fat32Image>(std::move(fat))};
 }
 
-base::Result<WriteReport> WriteDisk(const std::string& device, const PreparedDisk& disk) {
+base::Result<WriteReport> WriteDisk(const Disk& target, const PreparedDisk& disk) {
   const auto start = std::chrono::steady_clock::now();
   const std::optional<std::uint64_t> written_before = ProcessWriteBytes();
   const Layout& layout = disk.layout;
+  RETURN_IF_ERROR(CheckTarget(target, layout));
+  const base::Fd& fd = target.fd();
   WriteReport report;
-  ASSIGN_OR_RETURN(base::Fd fd, OpenDisk(device, O_RDWR));
-  // udev must not probe or rescan the disk half-written (nor fail our next open with EBUSY).
-  RETURN_IF_ERROR(LockDisk(fd, device));
   // The filesystems first, then the table that makes them reachable, then the MBR code.
-  RETURN_IF_ERROR(disk.boot->Write(fd, layout.Offset(layout.boot)));
+  RETURN_IF_ERROR(disk.boot->Write(target, layout.Offset(layout.boot)));
   report.bytes_written += disk.boot->geometry().DataStart() * layout.sector_size +
                           BootPartitionBytes(disk.files, layout.bios, layout.uefi);
-  RETURN_IF_ERROR(MakeExt4(device, layout.Offset(layout.data), layout.Bytes(layout.data),
+  RETURN_IF_ERROR(MakeExt4(target, layout.Offset(layout.data), layout.Bytes(layout.data),
                            Ext4Options{layout.data_label, layout.data_uuid}));
   RETURN_IF_ERROR(FlushDisk(fd.get()));
-  RETURN_IF_ERROR(WritePartitionTable(device, layout));
+  RETURN_IF_ERROR(WritePartitionTable(target, layout));
   if (layout.bios) {
     std::string mbr(512, '\0');
     if (pread(fd.get(), mbr.data(), mbr.size(), 0) != 512) {

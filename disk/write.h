@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "disk/disk.h"
 #include "disk/fat32.h"
 #include "disk/layout.h"
 
@@ -56,9 +57,11 @@ struct WriteReport {
   double seconds = 0;
 };
 
-/// Writes a prepared disk to `device` (a whole disk or an image file): the
-/// boot filesystem, the data filesystem, then the partition table and the MBR
-/// code. Errors are kDisk.
-[[nodiscard]] base::Result<WriteReport> WriteDisk(const std::string& device, const PreparedDisk& disk);
+/// Writes a prepared disk to `target` (a whole disk or an image file, opened
+/// once by the caller): the boot filesystem, the data filesystem, then the
+/// partition table and the MBR code, every byte through the handle's
+/// descriptor. A target of another size or sector size than the layout's is
+/// refused before the first write. Errors are kDisk.
+[[nodiscard]] base::Result<WriteReport> WriteDisk(const Disk& target, const PreparedDisk& disk);
 
 }  // namespace disk

@@ -104,6 +104,57 @@ expect_err "x86_64 bootloaders only"
 [[ ! -e $WORK/arm.img ]] || fail "a refused image left a file behind"
 ok "existing files, devices, small sizes and other architectures are refused; nothing is left behind"
 
+# OUTPUT is opened once and never through a symlink: a symlink there, to a regular file standing in
+# for a disk, is refused with or without --force, and what it points at keeps every byte; a dangling
+# one creates nothing. A FIFO or a directory at OUTPUT is refused as well, and stays as it was.
+head -c 1048576 /dev/urandom >"$WORK/stand-in.disk"
+cp "$WORK/stand-in.disk" "$WORK/stand-in.orig"
+ln -s "$WORK/stand-in.disk" "$WORK/link.img"
+for force in "" --force; do
+  run_bootrino 2 image "$ref" "$WORK/link.img" --size 2G --seed 7 $force
+  expect_err "link.img is a symlink; name the file itself"
+  cmp -s "$WORK/stand-in.disk" "$WORK/stand-in.orig" || fail "image $force wrote through a symlink at OUTPUT"
+  [[ -L $WORK/link.img ]] || fail "image $force replaced the symlink at OUTPUT"
+done
+ln -s "$WORK/nowhere.img" "$WORK/dangling.img"
+for force in "" --force; do
+  run_bootrino 2 image "$ref" "$WORK/dangling.img" --size 2G $force
+  expect_err "is a symlink; name the file itself"
+  [[ ! -e $WORK/nowhere.img ]] || fail "image $force created the file a dangling symlink at OUTPUT names"
+done
+mkfifo "$WORK/fifo.img"
+mkdir "$WORK/dir.img"
+for target in fifo.img dir.img; do
+  for force in "" --force; do
+    run_bootrino 2 image "$ref" "$WORK/$target" --size 2G $force
+    expect_err "$target.* not a regular file"
+    expect_err "what to do: "
+  done
+done
+[[ -p $WORK/fifo.img && -d $WORK/dir.img && -z $(ls -A "$WORK/dir.img") ]] || fail "a refused OUTPUT was changed"
+ok "a symlink, a FIFO or a directory at OUTPUT is refused; nothing is written through it"
+
+# --force empties an existing image first: the bytes are those of a new one, whatever it held.
+cp --sparse=always "$WORK/2g-512.img" "$WORK/reused.img"
+dd if=/dev/urandom of="$WORK/reused.img" bs=1M count=4 seek=1 conv=notrunc status=none
+dd if=/dev/urandom of="$WORK/reused.img" bs=1M count=4 seek=1500 conv=notrunc status=none
+run_bootrino 0 image "$ref" "$WORK/reused.img" --size 2G --seed 7 --force
+cmp -s "$WORK/reused.img" "$WORK/2g-512.img" || fail "an image written over an old file differs from a new one"
+ok "--force overwrites a regular file with the bytes of a new image"
+
+# A failure once OUTPUT is open (here the file size limit: ftruncate fails with EFBIG) removes the
+# file only when this run created it; an existing file given with --force is left, and said to be.
+(trap '' XFSZ && ulimit -f 65536 && run_bootrino 9 image "$ref" "$WORK/limited.img" --size 2G)
+expect_err "File too large"
+[[ ! -e $WORK/limited.img ]] || fail "a failed image left the file it created behind"
+echo "someone's file" >"$WORK/kept.img"
+kept_inode=$(stat -c %i "$WORK/kept.img")
+(trap '' XFSZ && ulimit -f 65536 && run_bootrino 9 image "$ref" "$WORK/kept.img" --size 2G --force)
+expect_err "kept.img is half-written"
+[[ -f $WORK/kept.img && $(stat -c %i "$WORK/kept.img") == "$kept_inode" ]] ||
+  fail "a failed image --force removed a file it did not create"
+ok "a failed image removes only the file it created"
+
 make_payload big 320000000
 BOOT_EXTRA='"disk": {"bootPartitionMiB": 300}' make_manifest "$WWW/big.sh" kernel:vmlinuz initrd:big
 run_bootrino 7 image "$(pinned big.sh)" "$WORK/big.img" --size 2G

@@ -77,6 +77,13 @@ bool SameBytes(const fs::path& a, const fs::path& b, std::uint64_t offset, std::
   return same;
 }
 
+/// MakeExt4 through a handle opened on `device`, as the disk writer does.
+base::Result<void> MakeExt4At(const fs::path& device, std::uint64_t offset, std::uint64_t size,
+                              const Ext4Options& options) {
+  ASSIGN_OR_RETURN(Disk disk, Disk::Open(device.string()));
+  return MakeExt4(disk, offset, size, options);
+}
+
 std::string Quote(const fs::path& p) { return "'" + p.string() + "'"; }
 
 class Ext4Test : public test_support::TempDirTest {
@@ -127,7 +134,7 @@ TEST_P(Ext4SizeTest, MakesACleanExt4QuicklyAndReproducibly) {
   const std::uint64_t garbage = AllocatedBytes(img);
 
   auto start = std::chrono::steady_clock::now();
-  auto made = MakeExt4(img, offset, size, Ext4Options{kLabel, kUuid});
+  auto made = MakeExt4At(img, offset, size, Ext4Options{kLabel, kUuid});
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(made) << made.error().message();
   // Allocation of the sparse image, less the 2 MiB around the filesystem.
@@ -157,7 +164,7 @@ TEST_P(Ext4SizeTest, MakesACleanExt4QuicklyAndReproducibly) {
 
   // Over other old bytes, the same arguments give the same filesystem, byte for byte.
   fs::path other = Image("b.img", offset, size, 7);
-  ASSERT_TRUE(MakeExt4(other, offset, size, Ext4Options{kLabel, kUuid}));
+  ASSERT_TRUE(MakeExt4At(other, offset, size, Ext4Options{kLabel, kUuid}));
   EXPECT_TRUE(SameBytes(img, other, offset, size));
   fs::remove(other);
 
@@ -182,7 +189,7 @@ INSTANTIATE_TEST_SUITE_P(Sizes, Ext4SizeTest,
 // Every timestamp is 0, so nothing in the bytes depends on when they were made.
 TEST_F(Ext4Test, TimestampsAreZero) {
   fs::path img = Image("a.img", kMiB, 64 * kMiB, 1);
-  ASSERT_TRUE(MakeExt4(img, kMiB, 64 * kMiB, Ext4Options{kLabel, kUuid}));
+  ASSERT_TRUE(MakeExt4At(img, kMiB, 64 * kMiB, Ext4Options{kLabel, kUuid}));
   std::string sb = ReadAt(img, kMiB + 1024, 1024);
   auto u32 = [&](std::size_t at) {
     std::uint32_t v = 0;
@@ -244,7 +251,7 @@ TEST_F(Ext4Test, SuperblockMatchesMke2fs) {
   for (auto [size, block_size] : {std::pair{64 * kMiB, 4096u}, {64 * kMiB, 1024u}, {3 * kGiB, 4096u}}) {
     SCOPED_TRACE(std::to_string(size / kMiB) + " MiB, " + std::to_string(block_size) + "-byte blocks");
     fs::path ours = Image("ours.img", kMiB, size, 1), theirs = Image("theirs.img", kMiB, size, 1);
-    ASSERT_TRUE(MakeExt4(ours, kMiB, size, Ext4Options{kLabel, kUuid, block_size}));
+    ASSERT_TRUE(MakeExt4At(ours, kMiB, size, Ext4Options{kLabel, kUuid, block_size}));
     Output dump = Shell("dumpe2fs -h " + At(ours, kMiB));
     auto seed_at = dump.text.find("Directory Hash Seed:");
     ASSERT_NE(seed_at, std::string::npos) << dump.text;
@@ -266,7 +273,7 @@ TEST_F(Ext4Test, WithoutDiscardOldSignaturesAreWiped) {
   fs::path img = Image("a.img", 2 * kMiB, 256 * kMiB, 3);
   Ext4Options options{kLabel, kUuid};
   options.discard = false;
-  ASSERT_TRUE(MakeExt4(img, 2 * kMiB, 256 * kMiB, options));
+  ASSERT_TRUE(MakeExt4At(img, 2 * kMiB, 256 * kMiB, options));
   ExpectClean(At(img, 2 * kMiB));
   Output blkid = Shell("blkid -p -O " + std::to_string(2 * kMiB) + " " + Quote(img));
   EXPECT_EQ(blkid.status, 0) << blkid.text;
@@ -281,7 +288,7 @@ TEST_F(Ext4Test, WithoutDiscardOldSignaturesAreWiped) {
 
 TEST_F(Ext4Test, AnUpperCaseUuidIsTheSameUuid) {
   fs::path img = Image("a.img", kMiB, 64 * kMiB, 1);
-  ASSERT_TRUE(MakeExt4(img, kMiB, 64 * kMiB, Ext4Options{"", "0FC63DAF-8483-4772-8E79-3D69D8477DE4"}));
+  ASSERT_TRUE(MakeExt4At(img, kMiB, 64 * kMiB, Ext4Options{"", "0FC63DAF-8483-4772-8E79-3D69D8477DE4"}));
   Output blkid = Shell("blkid -p -O " + std::to_string(kMiB) + " " + Quote(img));
   EXPECT_NE(blkid.text.find("UUID=\"" + std::string(kUuid) + "\""), std::string::npos) << blkid.text;
   EXPECT_EQ(blkid.text.find("LABEL="), std::string::npos) << blkid.text;
@@ -293,7 +300,7 @@ TEST_F(Ext4Test, BadArgumentsAreRefusedWithoutWriting) {
   const std::string whole = ReadAt(img, 0, 66 * kMiB);
   auto refused = [&](std::uint64_t offset, std::uint64_t size, Ext4Options options, ErrorKind kind,
                      const std::string& says, const fs::path& device) {
-    auto made = MakeExt4(device, offset, size, options);
+    auto made = MakeExt4At(device, offset, size, options);
     ASSERT_FALSE(made) << says;
     EXPECT_EQ(made.error().kind(), kind) << made.error().message();
     EXPECT_NE(made.error().message().find(says), std::string::npos) << made.error().message();

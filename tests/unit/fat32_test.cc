@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/disk_test_support.h"
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 #include "disk/fat_dir.h"
 
@@ -287,8 +289,8 @@ class Fat32ImageTest : public ::testing::TestWithParam<ImageCase> {
   }
 
   base::Result<void> WriteImage(const Fat32Image& image, const fs::path& img) {
-    ASSIGN_OR_RETURN(base::Fd fd, base::Open(img.string(), O_RDWR));
-    return image.Write(fd, kOffset);
+    ASSIGN_OR_RETURN(Disk disk, Disk::Open(img.string(), GetParam().sector_size));
+    return image.Write(disk, kOffset);
   }
 
   // Checks the partition of `img` with fsck.vfat, mtools and blkid.
@@ -475,8 +477,8 @@ TEST(Fat32Write, SourceThatChangedOrVanishedIsAnError) {
   fs::path img = dir / "disk.img";
   std::ofstream(img, std::ios::binary).close();
   fs::resize_file(img, 301 * kMiB);
-  auto fd = base::Open(img.string(), O_RDWR);
-  ASSERT_TRUE(fd);
+  auto fd = Disk::Open(img.string());
+  ASSERT_TRUE(fd) << fd.error().message();
   // Nothing at all is written: the sources are checked before the first byte (the directory
   // clusters go first, and would land on the old root file system of a disk being taken over).
   auto untouched = [&] {
@@ -499,6 +501,33 @@ TEST(Fat32Write, SourceThatChangedOrVanishedIsAnError) {
   EXPECT_NE(vanished.error().message().find("copying " + kernel.string()), std::string::npos)
       << vanished.error().message();
   EXPECT_TRUE(untouched());
+  fs::remove_all(dir);
+}
+
+// A disk that cannot hold the planned volume where it goes (too short, other sectors): refused before any write.
+TEST(Fat32Write, ADiskThatDoesNotHoldTheVolumeIsRefusedUntouched) {
+  fs::path dir = fs::temp_directory_path() / ("bootrino-fat32-short-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  auto image = Fat32Image::Plan(
+      {.sectors = 300 * kMiB / 512, .sector_size = 512, .hidden_sectors = 2048, .volume_id = 1, .label = ""},
+      {{"hello.txt", "hello", "", 0}});
+  ASSERT_TRUE(image) << image.error().message();
+  fs::path img = dir / "disk.img";
+  std::ofstream(img, std::ios::binary).close();
+  fs::resize_file(img, 301 * kMiB);
+  for (auto [offset, sector, says] : {std::tuple{2 * kMiB, 512u, "end past the end"},
+                                      std::tuple{kMiB, 4096u, "4096-byte sectors"}}) {
+    auto disk = Disk::Open(img.string(), sector);
+    ASSERT_TRUE(disk) << disk.error().message();
+    auto written = image->Write(*disk, offset);
+    ASSERT_FALSE(written) << says;
+    EXPECT_EQ(written.error().kind(), ErrorKind::kDisk);
+    EXPECT_NE(written.error().message().find(says), std::string::npos) << written.error().message();
+    EXPECT_NE(written.error().hint().find("nothing was written"), std::string::npos);
+    struct stat st {};
+    ASSERT_EQ(stat(img.c_str(), &st), 0);
+    EXPECT_EQ(st.st_blocks, 0) << "the image was written";
+  }
   fs::remove_all(dir);
 }
 

@@ -64,6 +64,11 @@ class GptTest : public test_support::TempDirTest {
  protected:
   GptTest() : TempDirTest("gpt") {}
 
+  /// The table written through a handle opened on `path`, with the layout's sector size (as `image` does).
+  static base::Result<void> WriteTable(const std::string& path, const Layout& l) {
+    ASSIGN_OR_RETURN(Disk disk, Disk::Open(path, l.sector_size));
+    return WritePartitionTable(disk, l);
+  }
   /// A sparse image file of `bytes`.
   std::string Image(const std::string& name, std::uint64_t bytes) {
     std::string path = (dir_ / name).string();
@@ -180,7 +185,7 @@ class GptTest : public test_support::TempDirTest {
 TEST_F(GptTest, TwoGiBWith512ByteSectorsReadsBackExactly) {
   const Layout l = TwoGiB512();
   const std::string path = Image("disk.img", l.disk_bytes);
-  auto written = WritePartitionTable(path, l);
+  auto written = WriteTable(path, l);
   ASSERT_TRUE(written) << written.error().message();
   ExpectTable(path, l, "LegacyBIOSBootable", "RequiredPartition GUID:60");
   ExpectProtectiveMbrAndBackup(path, l);
@@ -210,7 +215,7 @@ TEST_F(GptTest, TwoGiBWith512ByteSectorsReadsBackExactly) {
 TEST_F(GptTest, EightGiBWith4096ByteSectorsReadsBackExactly) {
   const Layout l = EightGiB4096();
   const std::string path = Image("disk.img", l.disk_bytes);
-  auto written = WritePartitionTable(path, l);
+  auto written = WriteTable(path, l);
   ASSERT_TRUE(written) << written.error().message();
   ExpectTable(path, l, "", "");
   ExpectProtectiveMbrAndBackup(path, l);
@@ -224,11 +229,11 @@ TEST_F(GptTest, EightGiBWith4096ByteSectorsReadsBackExactly) {
 TEST_F(GptTest, WritingIsByteReproducible) {
   for (const Layout& l : {TwoGiB512(), EightGiB4096()}) {
     const std::string a = Image("a.img", l.disk_bytes), b = Image("b.img", l.disk_bytes);
-    ASSERT_TRUE(WritePartitionTable(a, l));
+    ASSERT_TRUE(WriteTable(a, l));
     const auto first = DataExtents(a);
-    ASSERT_TRUE(WritePartitionTable(a, l));
+    ASSERT_TRUE(WriteTable(a, l));
     EXPECT_TRUE(DataExtents(a) == first) << "a second write over the same image differs";
-    ASSERT_TRUE(WritePartitionTable(b, l));
+    ASSERT_TRUE(WriteTable(b, l));
     EXPECT_TRUE(DataExtents(b) == first) << "a write onto another image differs";
     EXPECT_EQ(fs::file_size(b), l.disk_bytes);
     // Only the GPT's own sectors were written, at both ends.
@@ -249,8 +254,8 @@ TEST_F(GptTest, ReplacesAnOldTableWithTheSameBytes) {
   const std::string fresh = Image("fresh.img", l.disk_bytes), old = Image("old.img", l.disk_bytes);
   Output mbr = Shell("echo 'label: dos\n,100MiB,83\n,,83' | sfdisk -q '" + old + "' 2>&1");
   ASSERT_EQ(mbr.status, 0) << mbr.text;
-  ASSERT_TRUE(WritePartitionTable(fresh, l));
-  auto written = WritePartitionTable(old, l);
+  ASSERT_TRUE(WriteTable(fresh, l));
+  auto written = WriteTable(old, l);
   ASSERT_TRUE(written) << written.error().message();
   EXPECT_TRUE(GptBytes(old) == GptBytes(fresh));
   ExpectTable(old, l, "LegacyBIOSBootable", "RequiredPartition GUID:60");
@@ -264,7 +269,7 @@ TEST_F(GptTest, OldSignaturesOnTheWholeDiskAreWiped) {
   Write(path, 32768, "\x01" "CD001" "\x01");
   Output before = Shell("blkid -p -o value -s TYPE '" + path + "'");
   ASSERT_EQ(before.text, "iso9660\n") << "the test's stand-in signature is not recognised";
-  auto written = WritePartitionTable(path, l);
+  auto written = WriteTable(path, l);
   ASSERT_TRUE(written) << written.error().message();
   EXPECT_NE(Read(path, 32769, 5), "CD001");
   Output after = Shell("blkid -p -o export '" + path + "'");
@@ -281,7 +286,7 @@ TEST_F(GptTest, PlannedLayoutsAreWritten) {
     auto l = PlanLayout(in);
     ASSERT_TRUE(l) << l.error().message();
     const std::string path = Image("planned.img", l->disk_bytes);
-    auto written = WritePartitionTable(path, *l);
+    auto written = WriteTable(path, *l);
     ASSERT_TRUE(written) << sector << ": " << written.error().message();
     ExpectTable(path, *l, l->bios ? "LegacyBIOSBootable" : "", "");
   }
@@ -289,7 +294,7 @@ TEST_F(GptTest, PlannedLayoutsAreWritten) {
 
 TEST_F(GptTest, MissingDeviceIsAClearError) {
   const std::string path = (dir_ / "no-such-disk").string();
-  auto written = WritePartitionTable(path, TwoGiB512());
+  auto written = WriteTable(path, TwoGiB512());
   ASSERT_FALSE(written);
   EXPECT_EQ(written.error().kind(), ErrorKind::kDisk);
   EXPECT_NE(written.error().message().find(path), std::string::npos) << written.error().message();
@@ -306,7 +311,7 @@ TEST_F(GptTest, ImageOfAnotherSizeIsRefusedAndLeftUntouched) {
     const std::string head(kMiB, 'h'), tail(kMiB, 't');
     Write(path, 0, head);
     Write(path, bytes - kMiB, tail);
-    auto written = WritePartitionTable(path, l);
+    auto written = WriteTable(path, l);
     ASSERT_FALSE(written) << bytes;
     EXPECT_EQ(written.error().kind(), ErrorKind::kDisk);
     const std::string& message = written.error().message();
@@ -320,10 +325,23 @@ TEST_F(GptTest, ImageOfAnotherSizeIsRefusedAndLeftUntouched) {
   }
 }
 
+// The handle says what sector size the image has; a layout planned for another is refused.
+TEST_F(GptTest, AHandleWithAnotherSectorSizeIsRefusedAndLeftUntouched) {
+  const Layout l = EightGiB4096();
+  const std::string path = Image("disk.img", l.disk_bytes);
+  auto disk = Disk::Open(path, 512);
+  ASSERT_TRUE(disk) << disk.error().message();
+  auto written = WritePartitionTable(*disk, l);
+  ASSERT_FALSE(written);
+  EXPECT_EQ(written.error().kind(), ErrorKind::kDisk);
+  EXPECT_NE(written.error().message().find("512-byte logical sectors"), std::string::npos) << written.error().message();
+  EXPECT_EQ(Read(path, 0, kMiB), std::string(kMiB, '\0'));
+}
+
 TEST_F(GptTest, InconsistentLayoutsAreRefusedBeforeOpening) {
   const std::string path = Image("disk.img", 2 * kGiB);
   auto refused = [&](Layout l, const std::string& expect) {
-    auto written = WritePartitionTable(path, l);
+    auto written = WriteTable(path, l);
     ASSERT_FALSE(written) << expect;
     EXPECT_EQ(written.error().kind(), ErrorKind::kInternal);
     EXPECT_NE(written.error().message().find(expect), std::string::npos) << written.error().message();
@@ -350,7 +368,7 @@ TEST_F(GptTest, InconsistentLayoutsAreRefusedBeforeOpening) {
 }
 
 TEST_F(GptTest, DirectoryIsRefused) {
-  auto dir = WritePartitionTable(dir_.string(), TwoGiB512());
+  auto dir = WriteTable(dir_.string(), TwoGiB512());
   ASSERT_FALSE(dir);
   EXPECT_EQ(dir.error().kind(), ErrorKind::kDisk);
   EXPECT_NE(dir.error().message().find("neither a block device nor a regular file"), std::string::npos);

@@ -206,13 +206,14 @@ base::Result<void> CheckRunOptions(const RunOptions& options) {
   return {};
 }
 
-void PrintDryRun(const RunState& state, bool as_json) {
+void PrintDryRun(const RunState& state, const RunOptions& options, bool as_json) {
   const fetch::VerifiedManifest& vm = *state.vm;
   if (as_json) {
     json out = {{"dryRun", true}, {"arch", state.arch}, {"manifest", ManifestJson(vm)}, {"files", json::array()},
                 {"cmdline", state.plans->kexec.cmdline}, {"diskCmdline", state.plans->disk.cmdline},
                 {"stagedIn", state.dir}, {"personalisation", state.plans->personal},
-                {"network", NetworkJson(state.settings.network, state.settings.network_mode)}};
+                {"network", NetworkJson(state.settings.network, state.settings.network_mode)},
+                {"fallback", options.fallback_reboot ? "reboot" : "none"}};
     for (const auto& s : state.staged) out["files"].push_back(FileJson(*s.item));
     out["disk"] = state.prepared ? json{{"device", state.target->device}, {"layout", disk::ToJson(state.prepared->layout)}}
                                  : json(nullptr);
@@ -390,7 +391,7 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   if (fetched) return *fetched;
   if (Stop stop = PlanEverything(options, state, events)) return *stop;
   if (options.dry_run) {
-    PrintDryRun(state, common.json);
+    PrintDryRun(state, options, common.json);
     if (state.refusal) return Report(*state.refusal, events, "preflight");
     if (state.disk_refusal) return Report(*state.disk_refusal, events, "disk");
     return kExitOk;

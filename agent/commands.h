@@ -8,10 +8,11 @@
 #include <vector>
 
 #include "fetch/transfer.h"
+#include "userdata/run_options.h"
 
 namespace agent {
 
-/// Flags every subcommand takes.
+/// Flags every subcommand takes (agent/run_options.h fills these and RunOptions from the table of run options).
 struct CommonOptions {
   std::vector<std::string> trust_files;  ///< --trust
   std::vector<std::string> trust_pems;   ///< trusted keys as PEM text (from user-data)
@@ -40,7 +41,7 @@ struct RunOptions {
   std::vector<std::string> ssh_keys;  ///< authorized_keys lines for the RAM OS's root (from user-data)
   std::string hostname;               ///< the RAM OS's hostname (from user-data)
   std::string status_url;             ///< --status-url: POST each phase event here (best effort)
-  bool status_url_insecure = false;   ///< --status-url-insecure: allow plain http to another host
+  bool status_url_insecure = false;   ///< --status-url-insecure: plain http to another machine is accepted
   std::string network = "auto";       ///< --network: the RAM OS's network (auto, dhcp, static)
   bool instance_settings = true;      ///< also give the RAM OS this instance's SSH keys and hostname
   std::optional<std::uint64_t> seed;  ///< --seed: the disk's GUIDs from this number (a reproducible plan)
@@ -67,7 +68,8 @@ int Preflight(const CommonOptions& common);
 int Image(const std::string& ref, const CommonOptions& common, const ImageOptions& options);
 /// `bootrino userdata`: what user-data on this host asks bootrino to do.
 int Userdata(const CommonOptions& common, const UserdataOptions& options);
-/// `bootrino run --from-userdata`: Run with the reference and settings user-data gives.
-int RunFromUserdata(const std::string& ref, CommonOptions common, RunOptions options);
+/// `bootrino run --from-userdata`: Run with the reference and settings user-data gives, merged into the
+/// options the command line gives (`command_line`) by the table of run options.
+int RunFromUserdata(const std::string& ref, const userdata::RunValues& command_line);
 
 }  // namespace agent

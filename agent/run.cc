@@ -212,13 +212,14 @@ base::Result<void> CheckRunOptions(const RunOptions& options) {
   return {};
 }
 
-void PrintDryRun(const RunState& state, bool as_json) {
+void PrintDryRun(const RunState& state, const RunOptions& options, bool as_json) {
   const fetch::VerifiedManifest& vm = *state.vm;
   if (as_json) {
     json out = {{"dryRun", true}, {"arch", state.arch}, {"manifest", ManifestJson(vm)}, {"files", json::array()},
                 {"cmdline", state.plans->kexec.cmdline}, {"diskCmdline", state.plans->disk.cmdline},
                 {"stagedIn", state.dir}, {"personalisation", state.plans->personal},
-                {"network", NetworkJson(state.settings.network, state.settings.network_mode)}};
+                {"network", NetworkJson(state.settings.network, state.settings.network_mode)},
+                {"fallback", options.fallback_reboot ? "reboot" : "none"}};
     for (const auto& s : state.staged) out["files"].push_back(FileJson(*s.item));
     out["disk"] = state.prepared ? json{{"device", state.target->device}, {"layout", disk::ToJson(state.prepared->layout)}}
                                  : json(nullptr);
@@ -386,7 +387,7 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   base::InstallInterruptHandlers();  // SIGTERM, SIGINT, SIGHUP: stop cleanly until the commit point
   Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
-  if (!options.status_url.empty() && !options.status_url_insecure && !StatusUrlAllowed(options.status_url)) {
+  if (!options.status_url.empty() && !options.status_url_insecure && !userdata::StatusUrlAllowed(options.status_url)) {
     return Report(base::Error(ErrorKind::kUsage, "the status URL " + fetch::RedactUrl(options.status_url) +
                                                      " is neither https nor on this machine's loopback")
                       .Hint("events name this host, its disk and addresses, and travel with any token in the "
@@ -407,7 +408,7 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   if (Stop stop = PlanEverything(options, state, events)) return *stop;
   if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "plan");
   if (options.dry_run) {
-    PrintDryRun(state, common.json);
+    PrintDryRun(state, options, common.json);
     if (state.refusal) return Report(*state.refusal, events, "preflight");
     if (state.disk_refusal) return Report(*state.disk_refusal, events, "disk");
     return kExitOk;

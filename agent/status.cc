@@ -10,28 +10,6 @@
 namespace agent {
 namespace {
 
-// 127.0.0.0/8 as four decimal octets (libcurl writes IPv4 hosts that way).
-bool IsLoopbackIpv4(std::string_view host) {
-  if (!host.starts_with("127.")) return false;
-  int octets = 0;
-  std::size_t pos = 0;
-  while (pos <= host.size()) {
-    std::size_t end = host.find('.', pos);
-    if (end == std::string_view::npos) end = host.size();
-    std::string_view part = host.substr(pos, end - pos);
-    if (part.empty() || part.size() > 3) return false;
-    int value = 0;
-    for (char c : part) {
-      if (c < '0' || c > '9') return false;
-      value = value * 10 + (c - '0');
-    }
-    if (value > 255) return false;
-    ++octets;
-    pos = end + 1;
-  }
-  return octets == 4;
-}
-
 constexpr std::size_t kMaxQueued = 64;
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
@@ -64,24 +42,6 @@ void PostOnce(const std::string& url, const std::string& ca_file, const std::str
 }
 
 }  // namespace
-
-bool StatusUrlAllowed(std::string_view url) {
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), curl_url_cleanup);
-  if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, std::string(url).c_str(), 0) != CURLUE_OK) return false;
-  auto part = [&](CURLUPart which) {
-    char* out = nullptr;
-    if (curl_url_get(parsed.get(), which, &out, 0) != CURLUE_OK) return std::string();
-    std::string value(out);
-    curl_free(out);
-    for (char& c : value) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    return value;
-  };
-  const std::string scheme = part(CURLUPART_SCHEME);
-  if (scheme == "https") return true;
-  if (scheme != "http") return false;
-  const std::string host = part(CURLUPART_HOST);
-  return host == "localhost" || host == "[::1]" || IsLoopbackIpv4(host);
-}
 
 void StatusPoster::Post(std::string json) {
   std::lock_guard lock(mu_);

@@ -12,13 +12,6 @@
 
 namespace agent {
 
-/// Whether events may be POSTed to `url` without --status-url-insecure: an
-/// https URL, or http to this machine's loopback (127.0.0.0/8, ::1,
-/// localhost). Events name the OS, the disk and the host's addresses, and the
-/// URL may carry a token: over plain http to another host, anyone on the path
-/// reads them and can forge what the operator sees.
-bool StatusUrlAllowed(std::string_view url);
-
 class StatusPoster {
  public:
   /// `ca_file`: PEM bundle for https (--ca-file); empty: the system's, else

@@ -6,6 +6,7 @@
 #include "agent/commands.h"
 #include "agent/exit_codes.h"
 #include "agent/pipeline.h"
+#include "agent/run_options.h"
 #include "userdata/userdata.h"
 
 namespace agent {
@@ -39,8 +40,11 @@ int Userdata(const CommonOptions& common, const UserdataOptions& options) {
   return kExitOk;
 }
 
-int RunFromUserdata(const std::string& ref, CommonOptions common, RunOptions options) {
+int RunFromUserdata(const std::string& ref, const userdata::RunValues& command_line) {
   Events events;
+  CommonOptions common;
+  RunOptions options;
+  ApplyRunOptions(command_line, common, options);
   auto config = ResolveUserdata(options.userdata_file, options.metadata);
   if (!config) return Report(config.error(), events, "userdata");
   if (auto r = userdata::RequireManifest(*config); !r) return Report(r.error(), events, "userdata");
@@ -51,20 +55,17 @@ int RunFromUserdata(const std::string& ref, CommonOptions common, RunOptions opt
                   events, "userdata");
   }
   events.Say("user-data from " + config->source + " names " + config->manifest);
-  // The command line wins where both say something; user-data fills in the rest.
-  const userdata::RunFlags& f = config->options;
-  options.yes = options.yes || config->yes;
-  options.dry_run = options.dry_run || f.dry_run.value_or(false);
-  options.detach = options.detach || f.detach.value_or(false);
-  if (f.detach_timeout_s) options.detach_timeout_s = *f.detach_timeout_s;
-  if (f.retries) common.transfer.tries = *f.retries;
-  if (f.arch && common.arch.empty()) common.arch = *f.arch;
-  if (f.network && options.network == "auto") options.network = *f.network;
-  common.insecure = common.insecure || f.insecure.value_or(false);
+  // The command line wins where both say something; user-data fills in the rest (userdata/run_options.h).
+  auto merged = userdata::MergeRunOptions(command_line, config->options);
+  if (!merged) return Report(merged.error(), events, "userdata");
+  // Before any request: what user-data names must be verifiable without the command line's --insecure.
+  if (auto r = userdata::CheckUserdataManifestTrusted(config->manifest, config->trust_keys.size(), command_line); !r) {
+    return Report(r.error(), events, "userdata");
+  }
+  ApplyRunOptions(*merged, common, options);
   common.trust_pems.insert(common.trust_pems.end(), config->trust_keys.begin(), config->trust_keys.end());
   options.ssh_keys = config->ssh_keys;
   options.hostname = config->hostname;
-  if (options.status_url.empty()) options.status_url = config->status_url;
   options.from_userdata = false;
   options.instance_settings = false;  // just resolved, with the metadata service asked as `userdata` does
   return Run(config->manifest, common, options);

@@ -1,5 +1,6 @@
 #include "userdata/cloud_config.h"
 
+#include <algorithm>
 #include <set>
 
 #include "userdata/shell.h"
@@ -11,9 +12,26 @@ namespace {
 using base::ErrorKind;
 using Kind = YamlNode::Kind;
 
-constexpr std::string_view kBootrinoKeys = "manifest, trust, ssh_authorized_keys, status_url, hostname, yes, options";
+// The keys of `bootrino:` that are not options of `bootrino run`; those that are come from the table.
+constexpr std::string_view kOwnKeys[] = {"manifest", "trust", "ssh_authorized_keys", "hostname", "options"};
 constexpr std::string_view kExample =
     "bootrino:\n  manifest: https://HOST/PATH/bootrino.sh#sha256=<64 hex>\n  yes: true   (see docs/userdata.md)";
+
+bool IsOwnKey(std::string_view key) {
+  return std::find(std::begin(kOwnKeys), std::end(kOwnKeys), key) != std::end(kOwnKeys);
+}
+
+bool IsBootrinoKey(std::string_view key) {
+  if (IsOwnKey(key)) return true;
+  const RunOptionSpec* spec = FindRunOption(key);
+  return spec && spec->name == key && spec->userdata == FromUserdata::kKey;
+}
+
+std::string BootrinoKeyList() {
+  std::string out;
+  for (std::string_view key : kOwnKeys) out += std::string(out.empty() ? "" : ", ") + std::string(key);
+  return out + ", " + UserdataKeyList(FromUserdata::kKey);
+}
 
 std::unexpected<base::Error> BadAt(const YamlNode& node, const std::string& path, const std::string& problem,
                                    std::string hint = std::string(kExample)) {
@@ -56,31 +74,48 @@ base::Result<std::vector<std::string>> GetStrings(const YamlNode& node, const st
   return out;
 }
 
+// The value of an option of the table at `node`, checked as the command line checks it.
+base::Result<void> ReadRunOption(const RunOptionSpec& spec, const YamlNode& value, const std::string& path,
+                                 Directive& d) {
+  std::string text;
+  if (spec.type == OptionType::kFlag) {
+    ASSIGN_OR_RETURN(bool on, GetBool(value, path));
+    text = on ? "true" : "false";
+  } else {
+    const bool number =
+        spec.type == OptionType::kInt || spec.type == OptionType::kNumber || spec.type == OptionType::kUnsigned;
+    if (value.kind != Kind::kScalar || value.IsNull() || (number && !value.plain)) {
+      return BadAt(value, path, number ? "must be a number, not " + KindName(value)
+                                       : "must be a string, not " + KindName(value));
+    }
+    text = value.value;
+  }
+  if (std::string problem = SetRunOption(d.options, spec, text); !problem.empty()) {
+    return BadAt(value, path, spec.type == OptionType::kUrl ? "\"" + text + "\" " + problem : problem,
+                 "see docs/userdata.md for the options");
+  }
+  return {};
+}
+
+// An option user-data may not set is refused with the line at fault, and what to do instead.
+std::unexpected<base::Error> Refused(const RunOptionSpec& spec, const YamlNode& at, const std::string& path) {
+  return base::Fail(NotFromUserdata(spec, path).Context(at.Where()));
+}
+
 base::Result<void> ReadOptions(const YamlNode& node, Directive& d) {
   if (node.kind != Kind::kMapping) return BadAt(node, "bootrino.options", "must be a mapping, not " + KindName(node));
   std::set<std::string> seen;
   for (const auto& [key, value] : node.entries) {
     const std::string path = "bootrino.options." + key->value;
-    const RunFlagSpec* spec = key->kind == Kind::kScalar ? FindRunFlag(key->value) : nullptr;
-    if (!spec || key->value.starts_with("-")) {
+    const RunOptionSpec* spec = key->kind == Kind::kScalar ? FindRunOption(key->value) : nullptr;
+    if (!spec || spec->name != key->value || spec->userdata == FromUserdata::kKey) {
       return BadAt(*key, "bootrino.options", "has no option \"" + key->value + "\"",
-                   "options are: " + RunFlagList(false));
+                   "options are: " + UserdataKeyList(FromUserdata::kOption) + " (and bootrino: itself has " +
+                       UserdataKeyList(FromUserdata::kKey) + ")");
     }
+    if (!UserdataMaySet(*spec)) return Refused(*spec, *key, path);
     if (!seen.insert(key->value).second) return BadAt(*key, path, "is given twice", "keep one");
-    std::string text;
-    if (spec->type == RunFlagSpec::Type::kBool) {
-      ASSIGN_OR_RETURN(bool on, GetBool(*value, path));
-      text = on ? "true" : "false";
-    } else {
-      if (value->kind != Kind::kScalar || value->IsNull() || (spec->type == RunFlagSpec::Type::kInt && !value->plain)) {
-        return BadAt(*value, path, spec->type == RunFlagSpec::Type::kInt ? "must be a number, not " + KindName(*value)
-                                                                        : "must be a string, not " + KindName(*value));
-      }
-      text = value->value;
-    }
-    if (std::string problem = SetRunFlag(d.options, *spec, text); !problem.empty()) {
-      return BadAt(*value, path, problem, "see docs/userdata.md for the options");
-    }
+    RETURN_IF_ERROR(ReadRunOption(*spec, *value, path, d));
   }
   return {};
 }
@@ -96,18 +131,12 @@ base::Result<void> ReadBootrinoKey(const std::string& key, const YamlNode& value
     ASSIGN_OR_RETURN(d.manifest, GetString(value, path));
     return check(CheckManifestRef(d.manifest), value, d.manifest);
   }
-  if (key == "status_url") {
-    ASSIGN_OR_RETURN(d.status_url, GetString(value, path));
-    return check(CheckHttpUrl(d.status_url), value, d.status_url);
-  }
   if (key == "hostname") {
     ASSIGN_OR_RETURN(d.hostname, GetString(value, path));
     return check(CheckHostname(d.hostname), value, d.hostname);
   }
-  if (key == "yes") {
-    ASSIGN_OR_RETURN(bool yes, GetBool(value, path));
-    d.yes = yes;
-    return {};
+  if (const RunOptionSpec* spec = FindRunOption(key); spec && spec->userdata == FromUserdata::kKey) {
+    return ReadRunOption(*spec, value, path, d);
   }
   if (key == "options") return ReadOptions(value, d);
   if (key == "trust" || key == "ssh_authorized_keys") {
@@ -138,10 +167,12 @@ base::Result<Directive> ReadBootrino(const YamlNode& node) {
   if (node.kind != Kind::kMapping) return BadAt(node, "bootrino", "must be a mapping, not " + KindName(node));
   std::set<std::string> seen;
   for (const auto& [key, value] : node.entries) {
-    static const std::set<std::string> kKeys = {"manifest", "trust",    "ssh_authorized_keys", "status_url",
-                                                "hostname", "yes",      "options"};
-    if (key->kind != Kind::kScalar || !kKeys.contains(key->value)) {
-      return BadAt(*key, "bootrino", "has no key " + KindName(*key), "its keys are: " + std::string(kBootrinoKeys));
+    if (const RunOptionSpec* spec = key->kind == Kind::kScalar ? FindRunOption(key->value) : nullptr;
+        spec && spec->name == key->value && !UserdataMaySet(*spec) && !IsOwnKey(key->value)) {
+      return Refused(*spec, *key, "bootrino." + key->value);
+    }
+    if (key->kind != Kind::kScalar || !IsBootrinoKey(key->value)) {
+      return BadAt(*key, "bootrino", "has no key " + KindName(*key), "its keys are: " + BootrinoKeyList());
     }
     if (!seen.insert(key->value).second) return BadAt(*key, "bootrino." + key->value, "is given twice", "keep one");
     RETURN_IF_ERROR(ReadBootrinoKey(key->value, *value, d));

@@ -4,15 +4,23 @@
 namespace userdata {
 namespace {
 
-nlohmann::ordered_json OptionsJson(const RunFlags& o) {
+// The value of an option as JSON: flags as booleans, numbers as numbers.
+nlohmann::ordered_json OptionJson(const RunValues& values, const RunOptionSpec& spec) {
+  switch (spec.type) {
+    case OptionType::kFlag: return values.Flag(spec.name);
+    case OptionType::kInt: return values.Int(spec.name);
+    case OptionType::kNumber: return values.Number(spec.name);
+    case OptionType::kUnsigned: return values.Unsigned(spec.name);
+    default: return values.Text(spec.name);
+  }
+}
+
+// The options user-data gave under `options:` (unset ones omitted), in the table's order.
+nlohmann::ordered_json OptionsJson(const RunValues& values) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  if (o.dry_run) j["dry_run"] = *o.dry_run;
-  if (o.detach) j["detach"] = *o.detach;
-  if (o.insecure) j["insecure"] = *o.insecure;
-  if (o.detach_timeout_s) j["detach_timeout"] = *o.detach_timeout_s;
-  if (o.retries) j["retries"] = *o.retries;
-  if (o.arch) j["arch"] = *o.arch;
-  if (o.network) j["network"] = *o.network;
+  for (const RunOptionSpec& spec : RunOptionTable()) {
+    if (spec.userdata == FromUserdata::kOption && values.Has(spec.name)) j[spec.name] = OptionJson(values, spec);
+  }
   return j;
 }
 
@@ -71,12 +79,12 @@ nlohmann::ordered_json ToJson(const Config& config) {
   j["source"] = Utf8(config.source);
   j["cloud"] = config.cloud;
   j["manifest"] = Utf8(config.manifest);
-  j["yes"] = config.yes;
+  j["yes"] = config.options.Flag("yes");
   j["options"] = OptionsJson(config.options);
   j["trust_keys"] = Utf8(config.trust_keys);
   j["ssh_keys"] = Utf8(config.ssh_keys);
   j["hostname"] = Utf8(config.hostname);
-  j["status_url"] = Utf8(config.status_url);
+  j["status_url"] = Utf8(config.options.Text("status_url"));
   j["notes"] = Utf8(config.notes);
   return j;
 }
@@ -87,14 +95,14 @@ std::string ToText(const Config& config) {
   out += "source:     " + or_none(config.source) + "\n";
   out += "cloud:      " + or_none(config.cloud) + "\n";
   out += "manifest:   " + or_none(config.manifest) + "\n";
-  out += "yes:        " + std::string(config.yes ? "true" : "false") + "\n";
+  out += "yes:        " + std::string(config.options.Flag("yes") ? "true" : "false") + "\n";
   const std::string options = OptionsJson(config.options).dump();
   out += "options:    " + (options == "{}" ? std::string("(none)") : options) + "\n";
   out += "trust keys: " + std::to_string(config.trust_keys.size()) + "\n";
   out += "ssh keys:   " + std::to_string(config.ssh_keys.size()) + "\n";
   for (const std::string& key : config.ssh_keys) out += "  " + ShortKey(key) + "\n";
   out += "hostname:   " + or_none(config.hostname) + "\n";
-  out += "status url: " + or_none(config.status_url) + "\n";
+  out += "status url: " + or_none(config.options.Text("status_url")) + "\n";
   for (const std::string& note : config.notes) out += "note: " + note + "\n";
   return out;
 }

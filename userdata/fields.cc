@@ -1,7 +1,6 @@
 #include "userdata/fields.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "userdata/decode.h"
 
@@ -9,18 +8,6 @@ namespace userdata {
 namespace {
 
 using base::ErrorKind;
-
-constexpr RunFlagSpec kRunFlags[] = {
-    {"dry_run", "--dry-run", RunFlagSpec::Type::kBool},
-    {"detach", "--detach", RunFlagSpec::Type::kBool},
-    {"insecure", "--insecure", RunFlagSpec::Type::kBool},
-    {"detach_timeout", "--detach-timeout", RunFlagSpec::Type::kInt},
-    {"retries", "--retries", RunFlagSpec::Type::kInt},
-    {"arch", "--arch", RunFlagSpec::Type::kString},
-    {"network", "--network", RunFlagSpec::Type::kString},
-};
-
-constexpr std::string_view kArchitectures[] = {"x86_64", "aarch64"};
 
 std::unexpected<base::Error> Bad(std::string message, std::string hint) {
   return base::Fail(base::Error(ErrorKind::kUsage, std::move(message)).Hint(std::move(hint)));
@@ -139,54 +126,9 @@ std::string CheckPemPublicKey(std::string_view pem) {
   return "";
 }
 
-const RunFlagSpec* FindRunFlag(std::string_view key_or_flag) {
-  for (const auto& spec : kRunFlags) {
-    if (spec.key == key_or_flag || spec.flag == key_or_flag) return &spec;
-  }
-  return nullptr;
-}
-
-std::string RunFlagList(bool as_flags) {
-  std::string out;
-  for (const auto& spec : kRunFlags) {
-    if (!out.empty()) out += ", ";
-    out += as_flags ? spec.flag : spec.key;
-  }
-  return out;
-}
-
-std::string SetRunFlag(RunFlags& flags, const RunFlagSpec& spec, std::string_view value) {
-  if (spec.type == RunFlagSpec::Type::kBool) {
-    if (value != "true" && value != "false") return "must be true or false";
-    const bool on = value == "true";
-    if (spec.key == "dry_run") flags.dry_run = on;
-    if (spec.key == "detach") flags.detach = on;
-    if (spec.key == "insecure") flags.insecure = on;
-    return "";
-  }
-  if (spec.type == RunFlagSpec::Type::kInt) {
-    int n = 0;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-    if (value.empty() || ec != std::errc() || end != value.data() + value.size()) return "must be a whole number";
-    if (spec.key == "detach_timeout") {
-      if (n < 1 || n > 86400) return "must be between 1 and 86400 (seconds)";
-      flags.detach_timeout_s = n;
-    }
-    if (spec.key == "retries") {
-      if (n < 1 || n > 100) return "must be between 1 and 100";
-      flags.retries = n;
-    }
-    return "";
-  }
-  if (spec.key == "network") {
-    if (value != "auto" && value != "dhcp" && value != "static") return "must be auto, dhcp or static";
-    flags.network = std::string(value);
-    return "";
-  }
-  if (std::find(std::begin(kArchitectures), std::end(kArchitectures), value) == std::end(kArchitectures)) {
-    return "must be x86_64 or aarch64 (as `uname -m` spells them)";
-  }
-  flags.arch = std::string(value);
+std::string SetRunOption(RunValues& values, const RunOptionSpec& spec, std::string_view text) {
+  if (std::string problem = CheckRunOptionValue(spec, text); !problem.empty()) return problem;
+  values.Set(spec.name, std::string(text));
   return "";
 }
 
@@ -215,27 +157,34 @@ base::Result<Directive> ParseRunArgs(const std::vector<std::string>& args) {
     const std::string name = arg.substr(0, eq);
     const bool has_value = eq != std::string::npos;
     const std::string_view inline_value = has_value ? std::string_view(arg).substr(eq + 1) : std::string_view();
-    const RunFlagSpec* spec = FindRunFlag(name);
-    const bool is_bool = name == "--yes" || name == "--from-userdata" || (spec && spec->type == RunFlagSpec::Type::kBool);
-    if (name != "--status-url" && !is_bool && !spec) {
-      return Bad("`bootrino run " + name + "` cannot come from user-data; user-data may give --yes, --status-url, " +
-                     RunFlagList(true),
-                 "flags that name files on this host (--trust, --ca-file) cannot come from user-data: give trusted "
-                 "keys as PEM text under `bootrino: trust:` in #cloud-config");
+    // `bootrino run --from-userdata` in user-data names no manifest; Parse notes it.
+    const bool from_userdata = name == "--from-userdata";
+    const RunOptionSpec* spec = from_userdata ? nullptr : FindRunOption(name);
+    if (spec && spec->flag != name) spec = nullptr;  // "--dry_run" is not a flag
+    const bool is_bool = from_userdata || (spec && spec->type == OptionType::kFlag);
+    if (!from_userdata) {
+      if (!spec) {
+        return Bad("`bootrino run " + name + "` is not an option user-data may give; it may give " +
+                       UserdataKeyList(FromUserdata::kKey, true) + ", " + UserdataKeyList(FromUserdata::kOption, true),
+                   "see `bootrino run --help` and docs/userdata.md");
+      }
+      if (!UserdataMaySet(*spec)) return base::Fail(NotFromUserdata(*spec, "`bootrino run " + name + "`"));
     }
     if (is_bool) {
       if (has_value) return Bad(name + " takes no value (found \"" + arg + "\")", "write " + name + " alone");
-      if (name == "--yes") d.yes = true;
-      if (name == "--from-userdata") d.from_userdata = true;
-      if (spec) (void)SetRunFlag(d.options, *spec, "true");
+      if (spec) {
+        (void)SetRunOption(d.options, *spec, "true");
+      } else {
+        d.from_userdata = true;
+      }
       continue;
     }
     bool missing = false;
     std::string value = ValueFor(args, i, has_value, inline_value, missing);
     if (missing) return Bad(name + " needs a value", "write " + name + " VALUE or " + name + "=VALUE");
-    std::string problem = name == "--status-url" ? CheckHttpUrl(value) : SetRunFlag(d.options, *spec, value);
-    if (!problem.empty()) return Bad(name + " \"" + value + "\": " + problem, "correct the value of " + name);
-    if (name == "--status-url") d.status_url = value;
+    if (std::string problem = SetRunOption(d.options, *spec, value); !problem.empty()) {
+      return Bad(name + " \"" + value + "\": " + problem, "correct the value of " + name);
+    }
   }
   if (d.manifest.empty() && !d.from_userdata) {
     return Bad("`bootrino run` has no manifest reference",

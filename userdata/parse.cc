@@ -203,19 +203,12 @@ base::Result<void> Dispatch(std::string_view data, const std::string& type, cons
 }
 
 void Apply(const Directive& d, Config& c) {
-  if (d.yes) c.yes = *d.yes;
-  if (!d.status_url.empty()) c.status_url = d.status_url;
   if (!d.hostname.empty()) c.hostname = d.hostname;
   c.trust_keys.insert(c.trust_keys.end(), d.trust_keys.begin(), d.trust_keys.end());
   c.ssh_keys.insert(c.ssh_keys.end(), d.ssh_keys.begin(), d.ssh_keys.end());
-  const RunFlags& o = d.options;
-  if (o.dry_run) c.options.dry_run = o.dry_run;
-  if (o.detach) c.options.detach = o.detach;
-  if (o.insecure) c.options.insecure = o.insecure;
-  if (o.detach_timeout_s) c.options.detach_timeout_s = o.detach_timeout_s;
-  if (o.retries) c.options.retries = o.retries;
-  if (o.arch) c.options.arch = o.arch;
-  if (o.network) c.options.network = o.network;
+  for (const auto& [name, texts] : d.options.Given()) {
+    for (const std::string& text : texts) c.options.Set(name, text);
+  }
 }
 
 // The manifest: the bootrino: key's, else the first `bootrino run`'s; another one

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <chrono>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,33 +13,20 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "userdata/run_options.h"
 
 namespace userdata {
 
 class Http;
-
-/// Flags of `bootrino run` that user-data may set (the `options:` map of the
-/// `bootrino:` key, or the words after the reference in a script). Unset
-/// fields leave the command line's value alone.
-struct RunFlags {
-  std::optional<bool> dry_run;          ///< --dry-run
-  std::optional<bool> detach;           ///< --detach
-  std::optional<bool> insecure;         ///< --insecure
-  std::optional<int> detach_timeout_s;  ///< --detach-timeout, 1..86400
-  std::optional<int> retries;           ///< --retries, 1..100
-  std::optional<std::string> arch;      ///< --arch: x86_64 or aarch64
-  std::optional<std::string> network;   ///< --network: auto, dhcp or static
-};
 
 /// What bootrino takes from user-data and the metadata service.
 struct Config {
   std::string manifest;                 ///< manifest reference as written (URL[#sha256=HEX]); empty: none named
   std::vector<std::string> trust_keys;  ///< PEM public keys (EC P-256) trusted to sign the manifest
   std::vector<std::string> ssh_keys;    ///< authorized_keys lines, de-duplicated, in the order found
-  std::string status_url;               ///< where phase events are POSTed; empty: nowhere
   std::string hostname;                 ///< for the RAM OS; empty: none given
-  bool yes = false;                     ///< the root disk may be replaced (run --yes)
-  RunFlags options;
+  RunValues options;                    ///< options of `bootrino run` it sets (yes, status_url, those under
+                                        ///< options:), only those user-data may set (userdata/run_options.h)
   std::string cloud;                    ///< "aws", "gcp", "digitalocean", or "" when no metadata service answered
   std::string source;                   ///< where the user-data came from (a path or a URL); empty: none found
   std::vector<std::string> notes;       ///< what was skipped or ignored, and why, for `bootrino userdata`

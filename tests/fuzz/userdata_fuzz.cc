@@ -37,15 +37,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_REQUIRE(c.source.empty() && c.cloud.empty());
   if (!c.manifest.empty()) FUZZ_REQUIRE(userdata::CheckManifestRef(c.manifest).empty());
   FUZZ_REQUIRE(userdata::RequireManifest(c).has_value() == !c.manifest.empty());
-  if (!c.status_url.empty()) FUZZ_REQUIRE(userdata::CheckHttpUrl(c.status_url).empty());
   if (!c.hostname.empty()) FUZZ_REQUIRE(userdata::CheckHostname(c.hostname).empty());
   for (const std::string& key : c.ssh_keys) FUZZ_REQUIRE(userdata::CheckSshKey(key).empty());
   for (const std::string& pem : c.trust_keys) FUZZ_REQUIRE(userdata::CheckPemPublicKey(pem).empty());
   FUZZ_REQUIRE(Unique(c.ssh_keys) && Unique(c.trust_keys));
-  const userdata::RunFlags& o = c.options;
-  if (o.detach_timeout_s) FUZZ_REQUIRE(*o.detach_timeout_s >= 1 && *o.detach_timeout_s <= 86400);
-  if (o.retries) FUZZ_REQUIRE(*o.retries >= 1 && *o.retries <= 100);
-  if (o.arch) FUZZ_REQUIRE(*o.arch == "x86_64" || *o.arch == "aarch64");
+  // Only options user-data may set, each with a value the command line would accept too.
+  for (const auto& [name, texts] : c.options.Given()) {
+    const userdata::RunOptionSpec* spec = userdata::FindRunOption(name);
+    FUZZ_REQUIRE(spec && userdata::UserdataMaySet(*spec));
+    for (const std::string& text : texts) FUZZ_REQUIRE(userdata::CheckRunOptionValue(*spec, text).empty());
+  }
 
   const std::string text = userdata::ToText(c);
   FUZZ_REQUIRE(text.find("manifest:   " + (c.manifest.empty() ? std::string("(none)") : c.manifest) + "\n") !=

@@ -75,3 +75,52 @@ expect_err "user-data .* names"
 run_bootrino 2 run --dry-run
 expect_err "run needs REF"
 ok "conflicting or missing references are usage errors"
+
+# One table of options for the command line and user-data (docs/userdata.md): user-data's `fallback: reboot`
+# reaches the plan, the command line's --fallback survives --from-userdata, and user-data cannot turn
+# verification off. Metadata requests go to the fault server's /imds/, which knows no cloud.
+export BOOTRINO_IMDS_URL="$FS_URL/imds"
+others() { grep -vc '"/imds/' "$FS_LOG" || true; }  # requests for anything but the metadata service
+fallback_is() {
+  python3 - "$WORK/out" "$1" <<'PY' || fail "the plan's fallback is not $1"
+import json, sys
+plan = json.load(open(sys.argv[1]))
+assert plan["fallback"] == sys.argv[2], plan.get("fallback")
+PY
+}
+printf '#cloud-config\nbootrino:\n  manifest: "%s"\n  options:\n    fallback: reboot\n' "$ref" >"$WORK/fallback.yaml"
+run_bootrino "$DRY_RUN_RC" run --from-userdata --userdata-file "$WORK/fallback.yaml" --dry-run --json
+fallback_is reboot
+run_bootrino "$DRY_RUN_RC" run --from-userdata --userdata-file "$WORK/cloud.yaml" --dry-run --json --fallback=reboot
+fallback_is reboot
+run_bootrino "$DRY_RUN_RC" run --from-userdata --userdata-file "$WORK/fallback.yaml" --dry-run --json --fallback=none
+fallback_is none
+ok "fallback from user-data reaches the plan; the command line's --fallback survives --from-userdata and wins"
+
+printf '#cloud-config\nbootrino:\n  manifest: "%s"\n  options: {insecure: true}\n' "$ref" >"$WORK/insecure.yaml"
+printf '#!/bin/sh\nbootrino run %s --insecure --yes\n' "$FS_URL/unpinned.sh" >"$WORK/insecure.sh"
+cp "$WWW/bootrino.sh" "$WWW/unpinned.sh"
+printf '#cloud-config\nbootrino:\n  manifest: %s\n  yes: false\n' "$FS_URL/unpinned.sh" >"$WORK/unpinned.yaml"
+before=$(others)
+run_bootrino 2 run --from-userdata --userdata-file "$WORK/insecure.yaml" --dry-run
+expect_err "bootrino.options.insecure cannot come from user-data: user-data must not be able to turn verification off"
+expect_err "what to do: the command line must say it"
+run_bootrino 2 userdata --file "$WORK/insecure.sh"
+expect_err "line 2: .bootrino run --insecure. cannot come from user-data"
+# Unpinned and unsigned: the same refusal as `run URL` (exit 3, verification), before any request.
+run_bootrino 3 run --from-userdata --userdata-file "$WORK/unpinned.yaml" --dry-run
+expect_err "neither pinned by hash nor signed, and user-data cannot say --insecure"
+[[ $(others) == "$before" ]] || fail "refused user-data still made requests: $(grep -v '"/imds/' "$FS_LOG")"
+run_bootrino "$DRY_RUN_RC" run --from-userdata --userdata-file "$WORK/unpinned.yaml" --dry-run --insecure
+expect_err "\*\*\* --insecure: .*unpinned.sh is neither pinned nor signed"
+ok "user-data cannot say --insecure, nor name an unverifiable manifest unless the command line says --insecure"
+
+# A status URL from user-data goes in the clear only to this machine. The run has no network (unshare -n), so
+# that not even a regression could send an event to 192.0.2.1.
+printf '#cloud-config\nbootrino:\n  manifest: "%s"\n  status_url: http://192.0.2.1/events\n' "$ref" >"$WORK/status.yaml"
+rc=0
+unshare -n "$BOOTRINO" run --from-userdata --userdata-file "$WORK/status.yaml" --dry-run \
+  >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
+[[ $rc == 2 ]] || fail "an http:// status URL to another machine from user-data exited $rc, expected 2"
+expect_err "status_url is plain http:// to another machine \(192.0.2.1\)" && expect_err "--status-url-insecure"
+ok "an http:// status URL to another machine from user-data is refused"

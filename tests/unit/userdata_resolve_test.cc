@@ -152,7 +152,7 @@ TEST_F(ResolveTest, CloudInitsCopyComesFirstThenNoCloudSeeds) {
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "/var/lib/cloud/seed/nocloud/user-data");  // nocloud sorts before nocloud-net
   EXPECT_EQ(c->manifest, kOtherRef);
-  EXPECT_TRUE(c->yes);
+  EXPECT_TRUE(c->options.Flag("yes"));
   EXPECT_TRUE(HasNote(*c, "/var/lib/cloud/instance/user-data.txt is empty")) << Notes(*c);
 
   fs::remove(root_ / "var/lib/cloud/seed/nocloud/user-data");
@@ -337,7 +337,7 @@ TEST_F(ResolveTest, AwsImdsV2WithTokenKeysAndHostname) {
   EXPECT_EQ(c->cloud, "aws");
   EXPECT_EQ(c->source, Url("aws1") + "/latest/user-data");
   EXPECT_EQ(c->manifest, kRef);
-  EXPECT_TRUE(c->yes);
+  EXPECT_TRUE(c->options.Flag("yes"));
   EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
   EXPECT_EQ(c->hostname, "ip-10-0-0-5.ec2.internal");
   EXPECT_TRUE(HasNote(*c, "skipped a key from " + Url("aws1") + "/latest/meta-data/public-keys/2/openssh-key"))
@@ -403,7 +403,7 @@ TEST_F(ResolveTest, GcpWithFlavorHeaderAndProjectKeys) {
   EXPECT_EQ(c->cloud, "gcp");
   EXPECT_EQ(c->source, Url("gcp1") + "/computeMetadata/v1/instance/attributes/user-data");
   EXPECT_EQ(c->manifest, kOtherRef);
-  EXPECT_EQ(c->options.detach, true);
+  EXPECT_TRUE(c->options.Flag("detach"));
   EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
   EXPECT_EQ(c->hostname, "vm-1.c.project.internal");
 }

@@ -94,26 +94,28 @@ TEST(UserdataShell, VariablesSetInTheScriptAreExpanded) {
 
 TEST(UserdataRunArgs, TheStrictSetOfFlags) {
   auto d = ParseRunArgs({"--yes", kRef, "--dry-run", "--detach", "--detach-timeout", "120", "--retries=4", "--arch",
-                         "x86_64", "--insecure", "--status-url", "https://s.example.com/e", "--network=static"});
+                         "x86_64", "--fallback", "reboot", "--status-url", "https://s.example.com/e",
+                         "--network=static"});
   ASSERT_TRUE(d) << d.error().message();
   EXPECT_EQ(d->manifest, kRef);
-  EXPECT_EQ(d->yes, true);
-  EXPECT_EQ(d->options.dry_run, true);
-  EXPECT_EQ(d->options.detach, true);
-  EXPECT_EQ(d->options.insecure, true);
-  EXPECT_EQ(d->options.detach_timeout_s, 120);
-  EXPECT_EQ(d->options.retries, 4);
-  EXPECT_EQ(d->options.arch, "x86_64");
-  EXPECT_EQ(d->options.network, "static");
-  EXPECT_EQ(d->status_url, "https://s.example.com/e");
+  EXPECT_TRUE(d->options.Flag("yes"));
+  EXPECT_TRUE(d->options.Flag("dry_run"));
+  EXPECT_TRUE(d->options.Flag("detach"));
+  EXPECT_EQ(d->options.Int("detach_timeout"), 120);
+  EXPECT_EQ(d->options.Int("retries"), 4);
+  EXPECT_EQ(d->options.Text("arch"), "x86_64");
+  EXPECT_EQ(d->options.Text("fallback"), "reboot");
+  EXPECT_EQ(d->options.Text("network"), "static");
+  EXPECT_EQ(d->options.Text("status_url"), "https://s.example.com/e");
 
   auto error = [](const std::vector<std::string>& args) {
     auto r = ParseRunArgs(args);
     return r ? std::string("(ok)") : r.error().message();
   };
-  EXPECT_EQ(error({kRef, "--json"}),
-            "`bootrino run --json` cannot come from user-data; user-data may give --yes, --status-url, --dry-run, "
-            "--detach, --insecure, --detach-timeout, --retries, --arch, --network");
+  EXPECT_EQ(error({kRef, "--json"}), "`bootrino run --json` cannot come from user-data");
+  EXPECT_EQ(error({kRef, "--frobnicate"}),
+            "`bootrino run --frobnicate` is not an option user-data may give; it may give --status-url, --yes, "
+            "--network, --dry-run, --fallback, --detach, --detach-timeout, --arch, --retries");
   EXPECT_EQ(error({kRef, "--network", "manual"}), "--network \"manual\": must be auto, dhcp or static");
   EXPECT_EQ(error({kRef, "-y"}).substr(0, 18), "`bootrino run -y` ");
   EXPECT_EQ(error({kRef, "--yes=true"}), "--yes takes no value (found \"--yes=true\")");

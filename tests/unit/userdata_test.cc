@@ -46,22 +46,24 @@ TEST(UserdataCloudConfig, BootrinoKeyGivesEveryField) {
     text += "      " + S(line) + "\n";
   }
   text += "  options:\n    detach: yes\n    detach_timeout: 300\n    retries: 3\n    arch: aarch64\n"
-          "    dry_run: false\n    insecure: off\n";
+          "    dry_run: false\n    network: static\n    fallback: reboot\n";
   auto c = Parse(text);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->manifest, kRef);
-  EXPECT_TRUE(c->yes);
-  EXPECT_EQ(c->status_url, "https://status.example.com/events");
+  EXPECT_TRUE(c->options.Flag("yes"));
+  EXPECT_EQ(c->options.Text("status_url"), "https://status.example.com/events");
   EXPECT_EQ(c->hostname, "ram-01");
   EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
   ASSERT_EQ(c->trust_keys.size(), 1u);
   EXPECT_EQ(c->trust_keys[0], kPem);
-  EXPECT_EQ(c->options.detach, true);
-  EXPECT_EQ(c->options.detach_timeout_s, 300);
-  EXPECT_EQ(c->options.retries, 3);
-  EXPECT_EQ(c->options.arch, "aarch64");
-  EXPECT_EQ(c->options.dry_run, false);
-  EXPECT_EQ(c->options.insecure, false);
+  EXPECT_TRUE(c->options.Flag("detach"));
+  EXPECT_EQ(c->options.Int("detach_timeout"), 300);
+  EXPECT_EQ(c->options.Int("retries"), 3);
+  EXPECT_EQ(c->options.Text("arch"), "aarch64");
+  EXPECT_TRUE(c->options.Has("dry_run"));
+  EXPECT_FALSE(c->options.Flag("dry_run"));
+  EXPECT_EQ(c->options.Text("network"), "static");
+  EXPECT_EQ(c->options.Text("fallback"), "reboot");
   EXPECT_EQ(c->source, "");
 }
 
@@ -69,8 +71,8 @@ TEST(UserdataCloudConfig, ScalarBootrinoIsTheManifest) {
   auto c = Parse("#cloud-config\nbootrino: " + S(kOtherRef) + "\n");
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->manifest, kOtherRef);
-  EXPECT_FALSE(c->yes);
-  EXPECT_FALSE(c->options.detach.has_value());
+  EXPECT_FALSE(c->options.Flag("yes"));
+  EXPECT_FALSE(c->options.Has("detach"));
 }
 
 TEST(UserdataCloudConfig, BorrowsCloudInitKeysAndHostname) {
@@ -101,10 +103,14 @@ TEST(UserdataCloudConfig, BootrinoHostnameWinsOverCloudInits) {
 TEST(UserdataCloudConfig, UnknownKeyUnderBootrinoNamesLineAndColumn) {
   std::string e = ErrorOf("#cloud-config\npackages: [curl]\nbootrino:\n  manifest: " + S(kRef) + "\n  yess: true\n");
   EXPECT_NE(e.find("line 5, column 3: bootrino has no key \"yess\""), e.npos) << e;
-  EXPECT_NE(e.find("manifest, trust, ssh_authorized_keys"), e.npos) << e;
-  e = ErrorOf("#cloud-config\nbootrino:\n  options:\n    detach: true\n    parallel: 8\n");
-  EXPECT_NE(e.find("line 5, column 5: bootrino.options has no option \"parallel\""), e.npos) << e;
-  EXPECT_NE(e.find("dry_run, detach, insecure, detach_timeout, retries, arch"), e.npos) << e;
+  EXPECT_NE(e.find("manifest, trust, ssh_authorized_keys, hostname, options, status_url, yes"), e.npos) << e;
+  e = ErrorOf("#cloud-config\nbootrino:\n  options:\n    detach: true\n    paralel: 8\n");
+  EXPECT_NE(e.find("line 5, column 5: bootrino.options has no option \"paralel\""), e.npos) << e;
+  EXPECT_NE(e.find("options are: network, dry_run, fallback, detach, detach_timeout, arch, retries"), e.npos) << e;
+  // An option of `bootrino run` that is the command line's alone says so.
+  e = ErrorOf("#cloud-config\nbootrino:\n  options:\n    parallel: 8\n");
+  EXPECT_NE(e.find("line 4, column 5: bootrino.options.parallel cannot come from user-data"), e.npos) << e;
+  EXPECT_NE(e.find("give --parallel on the command line"), e.npos) << e;
 }
 
 TEST(UserdataCloudConfig, BadValuesNameTheLine) {
@@ -197,19 +203,20 @@ TEST(UserdataCloudConfig, RuncmdOneLinersAreFound) {
                  S(kRef) + " --yes --detach\n");
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->manifest, kRef);
-  EXPECT_TRUE(c->yes);
-  EXPECT_EQ(c->options.detach, true);
+  EXPECT_TRUE(c->options.Flag("yes"));
+  EXPECT_TRUE(c->options.Flag("detach"));
   c = Parse("#cloud-config\nruncmd:\n  - [/usr/local/bin/bootrino, run, " + S(kOtherRef) + ", --dry-run]\n");
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->manifest, kOtherRef);
-  EXPECT_EQ(c->options.dry_run, true);
+  EXPECT_TRUE(c->options.Flag("dry_run"));
   c = Parse("#cloud-config\nruncmd:\n  - [sh, -c, 'bootrino run " + S(kOtherRef) + " --yes']\n");
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->manifest, kOtherRef);
-  EXPECT_TRUE(c->yes);
+  EXPECT_TRUE(c->options.Flag("yes"));
   std::string e = ErrorOf("#cloud-config\nruncmd:\n  - bootrino run " + S(kRef) + " --parallel 3\n");
   EXPECT_NE(e.find("line 3, column 5: runcmd"), e.npos) << e;
   EXPECT_NE(e.find("--parallel` cannot come from user-data"), e.npos) << e;
+  EXPECT_NE(e.find("give --parallel on the command line"), e.npos) << e;
 }
 
 TEST(UserdataCloudConfig, KeyWinsAndDisagreementIsAnError) {
@@ -218,8 +225,8 @@ TEST(UserdataCloudConfig, KeyWinsAndDisagreementIsAnError) {
                  "runcmd:\n  - bootrino run " + S(kRef) + " --yes --retries 2\n");
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->manifest, kRef);
-  EXPECT_TRUE(c->yes);
-  EXPECT_EQ(c->options.retries, 9);
+  EXPECT_TRUE(c->options.Flag("yes"));
+  EXPECT_EQ(c->options.Int("retries"), 9);
   EXPECT_TRUE(HasNote(*c, "runcmd at line 6, column 5 names the same manifest again"));
   std::string e = ErrorOf("#cloud-config\nbootrino: " + S(kRef) + "\nruncmd:\n  - bootrino run " + S(kOtherRef) + "\n");
   EXPECT_NE(e.find("user-data names two manifests: " + S(kRef) + " (bootrino: key at line 2, column 11) and " +
@@ -231,7 +238,7 @@ TEST(UserdataCloudConfig, KeyWinsAndDisagreementIsAnError) {
             S(kOtherRef) + "\n");
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->manifest, kOtherRef);
-  EXPECT_TRUE(c->yes);
+  EXPECT_TRUE(c->options.Flag("yes"));
   EXPECT_TRUE(HasNote(*c, "--from-userdata` takes the manifest from the bootrino: key"));
 }
 
@@ -241,7 +248,7 @@ TEST(UserdataScript, TheReadmeOneLiner) {
   auto c = Parse("#!/bin/sh\ncurl -fsSL https://get.example.com/install.sh | sh -s -- " + S(kRef) + " --yes\n");
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->manifest, kRef);
-  EXPECT_TRUE(c->yes);
+  EXPECT_TRUE(c->options.Flag("yes"));
   EXPECT_TRUE(c->notes.empty()) << c->notes[0];
 }
 
@@ -338,7 +345,7 @@ TEST(UserdataMime, CloudInitArchiveOfEveryPartType) {
   auto c = Parse(archive);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->manifest, kRef);
-  EXPECT_TRUE(c->yes);
+  EXPECT_TRUE(c->options.Flag("yes"));
   EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
   EXPECT_EQ(c->hostname, "from-gzip");
   EXPECT_TRUE(HasNote(*c, "part 2 (text/x-shellscript \"f\") runs no bootrino"));
@@ -360,7 +367,7 @@ TEST(UserdataMime, ScriptPartAndCrlfAndQuotedPrintable) {
     auto c = Parse(text);
     ASSERT_TRUE(c) << c.error().message();
     EXPECT_EQ(c->manifest, kOtherRef);
-    EXPECT_TRUE(c->yes);
+    EXPECT_TRUE(c->options.Flag("yes"));
   }
   auto qp = Parse(Mime({Part("text/cloud-config", "#cloud-config\nbootrino: https://example.org/tinycore/=\nbootrino.sh\n",
                              "Content-Transfer-Encoding: quoted-printable\n")}));

@@ -14,7 +14,7 @@ CLOUD=$("$VM_DIR/cloud_image.sh" | tail -n 1)
 INSTANCE=$WORK/instance.img
 cp --sparse=always "$CLOUD/disk.img" "$INSTANCE"
 
-# The release as packaging/release.sh publishes it, at http://10.0.2.100/release/.
+# The release as packaging/release.sh publishes it (install.sh pins the binary), at http://10.0.2.100/release/.
 sample_variant cloud "quiet ramos.marker=from-cloud-init"
 "$VM_DIR/cloud_image.sh" release "$BOOTRINO" "$WORK/www"
 serve "$WORK/www"
@@ -61,6 +61,9 @@ ok "Debian's cloud-init reached its final stage with the NoCloud seed"
 # (cloud-final's output reaches the console through the journal: "[   79.7] cloud-init[374]: bootrino: …")
 wait_for 'bootrino: the disk takeover and the reboot into .* happen in the background once cloud-init' 300 \
   bootrino-detached
+# The release's install.sh checked the binary against the SHA-256 pinned in it (plain http inside QEMU's
+# network: the pin, not the transport, authenticates it).
+expect_seen 'bootrino-install: installed /run/bootrino/bootrino \(verified: sha256 pinned by install\.sh\)'
 ok "install.sh ran the binary under test; bootrino loaded the kernel and detached from cloud-init"
 wait_for 'Cloud-init v\. [0-9.]+ finished at ' 300 cloud-init-finished
 wait_for "^BOOTRINO-RAMOS-UP name=alpine-like" 300 ramos-up

@@ -36,7 +36,7 @@ std::string Fingerprint(const CommonOptions& c, const RunOptions& r) {
       << c.transfer.retry_delay_s << ';' << c.transfer.parallel << '|' << r.dry_run << ';' << r.yes << ';'
       << r.detach << ';' << r.detach_timeout_s << ';' << r.disk << ';' << r.keep_disk << ';' << r.fallback_reboot
       << ';' << r.from_userdata << ';' << r.userdata_file << ';' << r.status_url << ';' << r.status_url_insecure
-      << ';' << r.network << ';' << r.instance_settings << ';' << (r.seed ? std::to_string(*r.seed) : "-");
+      << ';' << r.network << ';' << r.instance_settings << ';' << r.metadata << ';' << (r.seed ? std::to_string(*r.seed) : "-");
   return out.str();
 }
 
@@ -323,14 +323,16 @@ TEST(RunOptionMerge, StatusUrlAllowed) {
   for (std::string_view ok : {"https://ops.example.com/e", "http://127.0.0.1:1/", "http://127.255.0.9/x",
                               "http://[::1]:8080/e", "http://localhost/e", "http://LOCALHOST:9/", "http://localhost./",
                               "http://user@127.0.0.1/e", "http://127.0.0.1#@example.com/",
-                              "HTTPS://ops.example.com:8443/e?token=x", "https://user:pw@10.0.0.1/e"}) {
+                              "HTTPS://ops.example.com:8443/e?token=x", "https://user:pw@10.0.0.1/e",
+                              // libcurl, which sends the events, reads these numeric forms as 127.0.0.1.
+                              "http://0x7f000001/", "http://2130706433/"}) {
     EXPECT_TRUE(userdata::StatusUrlAllowed(ok)) << ok;
   }
   EXPECT_TRUE(userdata::StatusUrlAllowed("http://[0:0:0:0:0:0:0:1]/"));
   for (std::string_view bad : {"http://ops.example.com/e", "http://10.0.0.1/", "http://128.0.0.1/",
                                "http://127.0.0.1.example.com/", "http://localhost.example.com/",
-                               "http://127.0.0.1@example.com/", "http://[::ffff:127.0.0.1]/", "http://0x7f000001/",
-                               "http://2130706433/", "http://example.com\\@127.0.0.1/", "ftp://127.0.0.1/",
+                               "http://127.0.0.1@example.com/", "http://[::ffff:127.0.0.1]/",
+                               "http://0x80000001/", "http://example.com\\@127.0.0.1/", "ftp://127.0.0.1/",
                                "http:///x", "http://[::2]/s", "file:///etc/passwd", "not a url", ""}) {
     EXPECT_FALSE(userdata::StatusUrlAllowed(bad)) << bad;
   }

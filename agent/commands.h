@@ -1,4 +1,4 @@
-// The subcommands. Each runs its part of the pipeline in ARCHITECTURE.md and
+// The subcommands. Each runs its part of the pipeline in docs/architecture.md and
 // returns the process exit code (agent/exit_codes.h).
 #pragma once
 

@@ -1,6 +1,6 @@
 // Letting the caller finish before the reboot. cloud-init runs user-data from
 // its final stage; a kexec inside it would cut cloud-init off before it
-// records the boot as finished (ARCHITECTURE.md, facts of the field).
+// records the boot as finished (docs/architecture.md, facts the design rests on).
 #pragma once
 
 #include <string>

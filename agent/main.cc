@@ -1,6 +1,6 @@
 // bootrino: turns this machine into a Run-From-RAM OS chosen by URL.
 //
-// The pipeline (docs in ARCHITECTURE.md), and the subcommands that run it:
+// The pipeline (docs/architecture.md), and the subcommands that run it:
 //   1 preflight  2 resolve  3 fetch+verify+stage  4 plan   ← preflight, inspect, fetch, run --dry-run
 //   5 load  6 commit  7 boot                                ← run --yes
 //   (image writes what commit writes into a new image file)

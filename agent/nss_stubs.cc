@@ -1,7 +1,7 @@
 // A static glibc binary cannot load NSS modules, and c-ares refers to the two
 // NSS service look-ups below. curl always passes numeric ports, so they are
 // never reached; defining them here keeps glibc's NSS/dlopen machinery out of
-// the binary and the link free of warnings (STATIC-BUILD.md).
+// the binary and the link free of warnings (docs/building.md).
 #include <cerrno>
 #include <cstddef>
 

@@ -1,4 +1,4 @@
-// The phases of ARCHITECTURE.md's pipeline that the subcommands share. Each
+// The phases of the pipeline (docs/architecture.md) that the subcommands share. Each
 // takes plain structs, emits its events, and returns a Result; the
 // subcommands decide what to do with a failure.
 #pragma once

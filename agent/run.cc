@@ -1,5 +1,5 @@
 // `bootrino preflight` and `bootrino run`: the whole pipeline of
-// ARCHITECTURE.md, numbered as there.
+// docs/architecture.md, numbered as there.
 #include <chrono>
 #include <cstdio>
 #include <cstring>

@@ -1,6 +1,6 @@
 // The narrow layer between bootrino and the syscalls that change the machine
 // or reveal its state. RealSys calls the kernel; tests use a recording fake,
-// so every plan's side effects can be asserted exactly (STYLE.md rule 3).
+// so every plan's side effects can be asserted exactly (docs/architecture.md, rule 6).
 #pragma once
 
 #include <cstdint>

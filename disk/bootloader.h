@@ -4,9 +4,9 @@
 // partition) and systemd-boot for UEFI (\EFI\BOOT\BOOTX64.EFI, loader.conf and
 // one Boot Loader Specification entry). The files are Debian 12's, embedded at
 // build time by packaging/bootloaders.sh (docs/bootloaders.md: versions,
-// licences, sources). What syslinux's installer writes is in
-// /work/shared/docs/BOOTLOADERS.md; the patch format is syslinux's
-// libinstaller/syslxint.h and syslxmod.c, reimplemented here.
+// licences, sources). What syslinux's installer writes, and so what this file
+// writes in its place, is syslinux's libinstaller/syslxint.h and syslxmod.c,
+// reimplemented here.
 //
 // With the FAT writer: plan the files (ldlinux.sys is LdlinuxSysSize() bytes),
 // take ldlinux.sys's placement, replace its data with BuildLdlinuxSys(), patch

@@ -1,5 +1,5 @@
 // The FAT32 boot partition, written in-process. BIOS (syslinux) and UEFI
-// (systemd-boot) both boot from it (docs BOOTLOADERS.md), so it is real FAT32
+// (systemd-boot) both boot from it (docs/bootloaders.md), so it is real FAT32
 // (at least 65,525 clusters) with every file in one contiguous run.
 //
 // Planning is pure: it fixes the geometry and every file's clusters, so the

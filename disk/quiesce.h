@@ -1,5 +1,5 @@
 // Stopping the old system from writing to the disk that is about to be
-// replaced (ARCHITECTURE.md rule 4): swap on it is turned off and every
+// replaced (docs/architecture.md, rule 4): swap on it is turned off and every
 // filesystem mounted from it is frozen (FIFREEZE), or remounted read-only
 // where freezing is not supported. Until Keep() the old system is thawed on
 // failure, so the host stays exactly as it was.

@@ -86,7 +86,7 @@ base::Result<std::string> BuildOverlay(const std::vector<OverlayFile>& files) {
     archive_entry_set_pathname(e.get(), path.c_str());
     archive_entry_set_filetype(e.get(), type);
     archive_entry_set_perm(e.get(), mode);
-    archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));  // dirs too (STATIC-BUILD.md)
+    archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));  // dirs too: libarchive's cpio writer needs it
     archive_entry_set_uid(e.get(), 0);
     archive_entry_set_gid(e.get(), 0);
     archive_entry_set_mtime(e.get(), 0, 0);

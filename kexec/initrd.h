@@ -26,7 +26,7 @@ struct OverlayFile {
 
 /// Each piece is padded with zeros to this boundary before the next begins:
 /// the kernel finds the next archive's magic only at an aligned offset after a
-/// compressed member (TESTING.md measured "invalid magic" without it).
+/// compressed member (without it the kernel reports "invalid magic" and skips the rest).
 inline constexpr std::uint64_t kInitrdAlign = 512;
 
 /// Writes `initrd_paths` (in order, each padded) then `overlay` into

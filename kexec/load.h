@@ -1,6 +1,6 @@
 // Loading the new kernel with kexec_file_load, and booting it. Loading is
 // separate from booting so a refusal is known while the host is untouched
-// (ARCHITECTURE.md rule 2).
+// (docs/architecture.md, rule 2).
 #pragma once
 
 #include <string>

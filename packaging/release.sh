@@ -44,7 +44,9 @@ fi
 BASE_URL=${BASE_URL%/}
 [[ $BASE_URL == https://* ]] || say "WARNING: $BASE_URL is plain http: install.sh pins the binaries, but an \
 install.sh fetched over plain http can be altered on the way. Publish over https."
-BUILD_ROOT=${RELEASE_BUILD_DIR:-build-release}
+# Absolute: the aarch64 configure hands paths under it (GTest_DIR) to CMake, which would read a relative
+# one from inside its own build tree and not find GoogleTest.
+BUILD_ROOT=$(realpath -m -- "${RELEASE_BUILD_DIR:-build-release}")
 [[ -z ${BOOTRINO_SIGN_KEY:-} || -r $BOOTRINO_SIGN_KEY ]] || die "BOOTRINO_SIGN_KEY=$BOOTRINO_SIGN_KEY is not readable"
 
 source packaging/packages.sh

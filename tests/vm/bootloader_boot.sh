@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves that the bootloader files bootrino writes itself (disk/bootloader.h) boot a kernel with two initrds and
 # its command line from a GPT disk image, once through SeaBIOS (gptmbr → syslinux) and once through OVMF
-# (systemd-boot via the removable-media path), under QEMU TCG. The layout is BOOTLOADERS.md's: partition 1 is a
+# (systemd-boot via the removable-media path), under QEMU TCG. The layout is docs/bootloaders.md's: partition 1 is a
 # FAT32 ESP at LBA 2048 with LegacyBIOSBootable, its BPB's hidden sectors = 2048. mkfs.fat, mtools and sfdisk
 # stand in for bootrino's own FAT and GPT writers; every bootloader byte comes from the bootloader_disk tool.
 # Environment: BOOTLOADER_DISK (the tool; ctest sets it), BOOTRINO_SOURCE, VM_TIMEOUT (per boot, default 300),

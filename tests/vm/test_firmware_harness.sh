@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # boot_firmware, proven before bootrino writes bootable disks itself: a disk made here with Debian's
 # tools only (sfdisk, mkfs.fat, mtools, syslinux, systemd-boot, mkfs.ext4; no loop device, no mount)
-# in the layout of docs/BOOTLOADERS.md — GPT, partition 1 a FAT32 ESP marked LegacyBIOSBootable
+# in the layout of docs/bootloaders.md — GPT, partition 1 a FAT32 ESP marked LegacyBIOSBootable
 # holding the cloud kernel and the sample RAM OS initrd with syslinux (gptmbr.bin in the MBR) and
 # systemd-boot as \EFI\BOOT\BOOTX64.EFI, partition 2 ext4 labelled bootrino-data — boots through
 # SeaBIOS (virtio disk) and then through OVMF (NVMe disk) into the RAM OS, whose marker written on
@@ -63,7 +63,7 @@ check_boot() {
 }
 
 # The harness sees a firmware that finds nothing: without the LegacyBIOSBootable attribute
-# gptmbr has no partition to boot (docs/BOOTLOADERS.md), and SeaBIOS ends with no bootable device.
+# gptmbr has no partition to boot (docs/bootloaders.md), and SeaBIOS ends with no bootable device.
 cp --sparse=always "$DISK" "$WORK/no-attr.img"
 sfdisk -q --part-attrs "$WORK/no-attr.img" 1 "" || fail "sfdisk could not clear the attributes"
 boot_firmware bios "$WORK/no-attr.img" virtio

@@ -32,6 +32,31 @@ fail() {
 }
 ok() { echo "ok - $*"; }
 
+# start_status_receiver OUT [CERT_DIR]: a status endpoint on 127.0.0.1 (status_receiver.py) appending each
+# POST body as a line to OUT, https with CERT_DIR's test certificate; sets STATUS_PORT.
+start_status_receiver() {
+  local port_file="$1.port"
+  rm -f "$port_file"
+  python3 "$IT_DIR/status_receiver.py" "$1" "$port_file" ${2:+"$2"} &
+  PIDS+=($!)
+  for _ in $(seq 50); do [[ -s $port_file ]] && break; sleep 0.1; done
+  [[ -s $port_file ]] || fail "the status receiver did not start"
+  STATUS_PORT=$(cat "$port_file")
+}
+
+# pids_with_token TOKEN: the processes whose command line holds TOKEN (a string of the test's own, so
+# nothing else on the machine matches; bash builtins only, so no process of the search itself does).
+pids_with_token() {
+  local f pid args
+  for f in /proc/[0-9]*/cmdline; do
+    pid=${f#/proc/} && pid=${pid%/cmdline}
+    [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+    mapfile -d "" -t args 2>/dev/null <"$f" || continue
+    [[ " ${args[*]-} " == *"$1"* ]] && echo "$pid"
+  done
+  return 0
+}
+
 # start_fault_server: serves $WWW on 127.0.0.1; sets FS_URL and FS_LOG.
 start_fault_server() {
   FS_LOG="$WORK/fault-server.log"

@@ -31,21 +31,11 @@ ok "failing hook: exit 8, nothing staged"
 # copies of sleep named after it, started in the background, with setsid, and double-forked with setsid.
 TOKEN="hookd-$$-$RANDOM$RANDOM"
 cp "$(command -v sleep)" "$WORK/$TOKEN"
-with_token() {  # pids whose command line holds the token (bash builtins only: no process of ours matches)
-  local f pid args
-  for f in /proc/[0-9]*/cmdline; do
-    pid=${f#/proc/} && pid=${pid%/cmdline}
-    [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-    mapfile -d "" -t args 2>/dev/null <"$f" || continue
-    [[ " ${args[*]-} " == *"$TOKEN"* ]] && echo "$pid"
-  done
-  return 0
-}
-trap 'for p in $(with_token); do kill -9 "$p" 2>/dev/null; done; cleanup' EXIT
+trap 'for p in $(pids_with_token "$TOKEN"); do kill -9 "$p" 2>/dev/null; done; cleanup' EXIT
 DAEMONS="\"$WORK/$TOKEN\" 300 & setsid \"$WORK/$TOKEN\" 301 & ( setsid \"$WORK/$TOKEN\" 302 & ) ; sleep 0.5"
 expect_no_daemons() {
   local left
-  left=$(with_token)
+  left=$(pids_with_token "$TOKEN")
   [[ -z $left ]] || fail "$1: processes of the hook are still alive: $left"
 }
 

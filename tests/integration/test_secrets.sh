@@ -14,22 +14,8 @@ sum() { sha256sum <"$WWW/$1" | cut -d' ' -f1; }
 zeros=$(printf '0%.0s' {1..64})
 
 # A status receiver on loopback: each POST body becomes one line of $WORK/posts.
-python3 - "$WORK/posts" "$WORK/status.port" <<'PY' &
-import http.server, sys
-out, port_file = sys.argv[1], sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        with open(out, "ab") as f: f.write(body + b"\n")
-        self.send_response(204); self.end_headers()
-    def log_message(self, *a): pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-open(port_file, "w").write(str(s.server_address[1]))
-s.serve_forever()
-PY
-PIDS+=($!)
-for _ in $(seq 50); do [[ -s $WORK/status.port ]] && break; sleep 0.1; done
-status="http://127.0.0.1:$(cat "$WORK/status.port")/status?token=tok-secret"
+start_status_receiver "$WORK/posts"
+status="http://127.0.0.1:$STATUS_PORT/status?token=tok-secret"
 : >"$WORK/posts"
 
 # check EXPECTED_EXIT ARGS...: runs bootrino with events and a status URL; keeps every output.

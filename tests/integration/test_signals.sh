@@ -76,17 +76,7 @@ ok "fetch: SIGTERM mid-transfer stops it, exit 143, nothing staged"
 # A signal during the hook kills the hook and everything it started.
 TOKEN="sigd-$$-$RANDOM$RANDOM"
 cp "$(command -v sleep)" "$WORK/$TOKEN"
-with_token() {  # pids whose command line holds the token (bash builtins only: no process of ours matches)
-  local f pid args
-  for f in /proc/[0-9]*/cmdline; do
-    pid=${f#/proc/} && pid=${pid%/cmdline}
-    [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-    mapfile -d "" -t args 2>/dev/null <"$f" || continue
-    [[ " ${args[*]-} " == *"$TOKEN"* ]] && echo "$pid"
-  done
-  return 0
-}
-trap 'for p in $(with_token); do kill -9 "$p" 2>/dev/null; done; for d in "${STAGE_DIRS[@]}"; do rm -rf "$d"; done; cleanup' EXIT
+trap 'for p in $(pids_with_token "$TOKEN"); do kill -9 "$p" 2>/dev/null; done; for d in "${STAGE_DIRS[@]}"; do rm -rf "$d"; done; cleanup' EXIT
 make_payload small 20000
 BOOT_EXTRA='"hooks": {"afterStage": {"function": "hook", "timeoutSeconds": 120}}' \
 MANIFEST_TAIL="hook() { setsid \"$WORK/$TOKEN\" 300 & echo hook started; \"$WORK/$TOKEN\" 120; }
@@ -102,6 +92,6 @@ wait "$pid" || rc=$?
 (($(date +%s) - start < 10)) || fail "the hook was not stopped at once"
 expect_err "stopped by SIGTERM during hook"
 expect_nothing_staged "$WORK/s2"
-left=$(with_token)
+left=$(pids_with_token "$TOKEN")
 [[ -z $left ]] || fail "processes of the hook outlived SIGTERM: $left"
 ok "fetch: SIGTERM during the hook kills it and all it started, exit 143, nothing staged"

@@ -9,23 +9,8 @@ make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
 ref=$(pinned bootrino.sh)
 
 # A receiver that appends each POST body as one line to $WORK/posts.
-python3 - "$WORK/posts" "$WORK/status.port" <<'PY' &
-import http.server, sys
-out, port_file = sys.argv[1], sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        with open(out, "ab") as f: f.write(body + b"\n")
-        self.send_response(204); self.end_headers()
-    def log_message(self, *a): pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-open(port_file, "w").write(str(s.server_address[1]))
-s.serve_forever()
-PY
-receiver=$!
-trap 'kill $receiver 2>/dev/null; cleanup' EXIT
-for _ in $(seq 50); do [[ -s $WORK/status.port ]] && break; sleep 0.1; done
-status="http://127.0.0.1:$(cat "$WORK/status.port")/status"
+start_status_receiver "$WORK/posts"
+status="http://127.0.0.1:$STATUS_PORT/status"
 
 run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --status-url "$status"
 python3 - "$WORK/posts" <<'PY' || fail "the status endpoint did not get the phase events"
@@ -59,7 +44,7 @@ ok "a dead status endpoint costs at most the flush deadline ($took s)"
 # addresses; the URL may hold a token); --status-url-insecure allows it. 0.0.0.0 reaches this
 # machine's loopback on Linux but is not a loopback address, so it stands for "another host" here.
 : >"$WORK/posts"
-other="http://0.0.0.0:$(cat "$WORK/status.port")/status"
+other="http://0.0.0.0:$STATUS_PORT/status"
 run_bootrino 2 run "$ref" --dry-run --status-url "$other"
 expect_err "error: the status URL $other is neither https nor on this machine's loopback"
 expect_err "what to do: .*--status-url-insecure"
@@ -70,26 +55,8 @@ ok "plain http to another host: exit 2 unless --status-url-insecure"
 
 # An https status endpoint with a private CA is trusted through --ca-file, as the downloads are.
 bash "$IT_DIR/certs.sh" "$WORK/certs" >/dev/null
-python3 - "$WORK/tls-posts" "$WORK/tls.port" "$WORK/certs" <<'PY' &
-import http.server, ssl, sys
-out, port_file, certs = sys.argv[1:4]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        with open(out, "ab") as f: f.write(body + b"\n")
-        self.send_response(204); self.end_headers()
-    def log_message(self, *a): pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(f"{certs}/good.crt", f"{certs}/good.key")
-s.socket = context.wrap_socket(s.socket, server_side=True)
-open(port_file, "w").write(str(s.server_address[1]))
-s.serve_forever()
-PY
-tls=$!
-trap 'kill $receiver $tls 2>/dev/null; cleanup' EXIT
-for _ in $(seq 50); do [[ -s $WORK/tls.port ]] && break; sleep 0.1; done
-run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --status-url "https://localhost:$(cat "$WORK/tls.port")/s" \
+start_status_receiver "$WORK/tls-posts" "$WORK/certs"
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --status-url "https://localhost:$STATUS_PORT/s" \
   --ca-file "$WORK/certs/ca.crt"
 grep -q '"phase":"manifest"' "$WORK/tls-posts" 2>/dev/null ||
   fail "the https status endpoint got nothing: --ca-file was not used for it"

@@ -32,30 +32,33 @@ int Fetch(const std::string& ref, const CommonOptions& common, const FetchOption
   Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   // The hook runs as root on what is in the directory: nobody else may be able to change it.
-  if (auto r = fetch::MakePrivateDir(options.stage_dir); !r) return Report(r.error(), events, "start");
+  // The directory as checked, symbolic links resolved: the one used from here on, whatever a link is made to say.
+  auto checked = fetch::MakePrivateDir(options.stage_dir);
+  if (!checked) return Report(checked.error(), events, "start");
+  const std::string& dir = *checked;
   auto vm = ResolveManifest(ref, common, events);
   if (!vm) return Report(vm.error(), events, "manifest");
   std::string arch = MachineArch(common);
   auto plan = PlanForHost(*vm, arch, 0, events);
   if (!plan) return Report(plan.error(), events, "plan-stage");
   std::error_code ec;
-  if (!IsInRam(options.stage_dir)) {
-    events.Warn(options.stage_dir + " is not on a RAM filesystem (tmpfs); `bootrino run` stages into RAM itself");
+  if (!IsInRam(dir)) {
+    events.Warn(dir + " is not on a RAM filesystem (tmpfs); `bootrino run` stages into RAM itself");
   }
-  auto staged = StageInto(*vm, *plan, options.stage_dir, common, events);
+  auto staged = StageInto(*vm, *plan, dir, common, events);
   if (!staged) return Report(staged.error(), events, "stage");
   if (auto r = NotInterrupted(); !r) {
-    fs::remove_all(options.stage_dir, ec);  // stopped: nothing is left staged
+    fs::remove_all(dir, ec);  // stopped: nothing is left staged
     return Report(r.error(), events, "stage");
   }
   if (options.run_hooks) {
-    if (auto r = RunAfterStageHook(*vm, options.stage_dir, events); !r) {
-      fs::remove_all(options.stage_dir, ec);  // a failed hook leaves nothing staged
+    if (auto r = RunAfterStageHook(*vm, dir, events); !r) {
+      fs::remove_all(dir, ec);  // a failed hook leaves nothing staged
       return Report(r.error(), events, "hook");
     }
   }
   if (common.json) {
-    auto index = base::ReadFile(fetch::StageMetaPath(options.stage_dir, "stage.json"), 1 << 20);
+    auto index = base::ReadFile(fetch::StageMetaPath(dir, "stage.json"), 1 << 20);
     std::printf("%s", index ? index->c_str() : "{}\n");
   } else {
     for (const auto& s : *staged) {

@@ -79,7 +79,24 @@ base::Result<ImageFile> OpenImage(const ImageOptions& options) {
   constexpr int kFlags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   ImageFile image;
   int fd = -1;
-  if (options.force) fd = open(path.c_str(), kFlags);
+  if (options.force) {
+    // Looked at before it is opened for writing: opening some devices does something by itself (a
+    // watchdog starts counting), so what is not a regular file is never opened but through O_PATH.
+    base::Fd probe(open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (probe.get() >= 0 && fstat(probe.get(), &st) == 0) {
+      if (S_ISLNK(st.st_mode)) return base::Fail(OpenError(path, ELOOP));
+      if (!S_ISREG(st.st_mode)) {
+        return base::Fail(base::Error(ErrorKind::kUsage, path + " is not a regular file (it is " +
+                                                             KindOf(st.st_mode) + ")")
+                              .Hint(kImageFilesOnly));
+      }
+      // The very file looked at, whatever the name says by now (a magic link to the open inode).
+      fd = open(("/proc/self/fd/" + std::to_string(probe.get())).c_str(), kFlags & ~O_NOFOLLOW);
+    } else {
+      fd = -1;
+    }
+  }
   if (fd < 0 && (!options.force || errno == ENOENT)) {
     fd = open(path.c_str(), kFlags | O_CREAT | O_EXCL, 0644);
     image.created = fd >= 0;

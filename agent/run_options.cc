@@ -8,15 +8,9 @@ using userdata::RunOptionSpec;
 
 // What CLI11's help shows for the value: "INT 1..100", "auto|dhcp|static".
 std::string Describe(const RunOptionSpec& spec) {
-  auto number = [](double n) {
-    std::string s = std::to_string(n);
-    s.erase(s.find_last_not_of('0') + 1);
-    if (s.back() == '.') s.pop_back();
-    return s;
-  };
   switch (spec.type) {
-    case OptionType::kInt: return number(spec.min) + ".." + number(spec.max);
-    case OptionType::kNumber: return number(spec.min) + ".." + number(spec.max);
+    case OptionType::kInt: return userdata::FormatNumber(spec.min) + ".." + userdata::FormatNumber(spec.max);
+    case OptionType::kNumber: return userdata::FormatNumber(spec.min) + ".." + userdata::FormatNumber(spec.max);
     case OptionType::kChoice: {
       std::string out;
       for (std::string_view c : spec.choices) out += (out.empty() ? "" : "|") + std::string(c);

@@ -7,6 +7,7 @@
 #include "agent/exit_codes.h"
 #include "agent/pipeline.h"
 #include "agent/run_options.h"
+#include "fetch/url.h"
 #include "userdata/userdata.h"
 
 namespace agent {
@@ -32,10 +33,21 @@ int Userdata(const CommonOptions& common, const UserdataOptions& options) {
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   auto config = ResolveUserdata(options.file, options.metadata);
   if (!config) return Report(config.error(), events, "userdata");
+  // Shown, not used: credentials in its URLs stay out of the output, as from every other command.
+  config->manifest = fetch::RedactUrl(config->manifest);
+  if (config->options.Has("status_url")) {
+    config->options.Set("status_url", fetch::RedactUrl(config->options.Text("status_url")));
+  }
   if (common.json) {
     std::printf("%s\n", userdata::ToJson(*config).dump(2).c_str());
   } else {
-    std::fputs(userdata::ToText(*config).c_str(), stdout);
+    // Line by line: the lines are structure, each one's content is shown as every other output is.
+    const std::string text = userdata::ToText(*config);
+    for (std::size_t pos = 0; pos < text.size();) {
+      const std::size_t nl = std::min(text.find('\n', pos), text.size());
+      std::printf("%s\n", Shown(std::string_view(text).substr(pos, nl - pos)).c_str());
+      pos = nl + 1;
+    }
   }
   return kExitOk;
 }
@@ -45,6 +57,7 @@ int RunFromUserdata(const std::string& ref, const userdata::RunValues& command_l
   CommonOptions common;
   RunOptions options;
   ApplyRunOptions(command_line, common, options);
+  if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   auto config = ResolveUserdata(options.userdata_file, options.metadata);
   if (!config) return Report(config.error(), events, "userdata");
   if (auto r = userdata::RequireManifest(*config); !r) return Report(r.error(), events, "userdata");
@@ -64,8 +77,10 @@ int RunFromUserdata(const std::string& ref, const userdata::RunValues& command_l
   }
   ApplyRunOptions(*merged, common, options);
   common.trust_pems.insert(common.trust_pems.end(), config->trust_keys.begin(), config->trust_keys.end());
-  options.ssh_keys = config->ssh_keys;
-  options.hostname = config->hostname;
+  if (options.instance_settings) {  // --no-instance-settings: none of this instance's keys or hostname
+    options.ssh_keys = config->ssh_keys;
+    options.hostname = config->hostname;
+  }
   options.from_userdata = false;
   options.instance_settings = false;  // just resolved, with the metadata service asked as `userdata` does
   return Run(config->manifest, common, options);

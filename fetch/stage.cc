@@ -113,7 +113,7 @@ std::string WhoElseCanChange(const fs::path& path, const struct stat& st, bool i
 
 }  // namespace
 
-base::Result<void> MakePrivateDir(const std::string& dir) {
+base::Result<std::string> MakePrivateDir(const std::string& dir) {
   std::error_code ec;
   // Symbolic links in the part that exists are resolved, so the directories checked are the ones used.
   const fs::path full = fs::weakly_canonical(fs::absolute(dir, ec), ec);
@@ -144,7 +144,7 @@ base::Result<void> MakePrivateDir(const std::string& dir) {
                                   "directory under /run, or remove the others' write access (chmod go-w)"));
     }
   }
-  return {};
+  return full.string();
 }
 
 base::Result<StagePlan> PlanStage(const ArchPayload& payload, std::string_view manifest_url) {

@@ -62,8 +62,10 @@ inline std::string StageMetaPath(const std::string& dir, std::string_view name) 
 /// that another user could change under bootrino, whose hook runs as root on
 /// its files: `dir` must be this user's and not writable by group or others;
 /// each parent must be this user's or root's, and writable by others only if
-/// root's and sticky (like /tmp). Errors are kUsage and say what to do.
-[[nodiscard]] base::Result<void> MakePrivateDir(const std::string& dir);
+/// root's and sticky (like /tmp). Returns the directory checked, symbolic links
+/// resolved: use that one, not `dir`, whose links could be changed afterwards.
+/// Errors are kUsage and say what to do.
+[[nodiscard]] base::Result<std::string> MakePrivateDir(const std::string& dir);
 
 /// Fetches the plan into `dir` (created if missing; must be empty or hold only
 /// an interrupted stage). Files land in a hidden partial directory and move

@@ -187,13 +187,12 @@ bool IsEc2Uuid(const std::string& uuid) {
          std::isxdigit(static_cast<unsigned char>(first[5]));
 }
 
-// The cloud a cloud-init cloud name, platform or cloud-id names; nullopt for any other.
-std::optional<Cloud> CloudInitCloud(const std::string& name, bool is_platform) {
-  if (is_platform) {
-    if (name == "ec2") return Cloud::kAws;
-  } else if (name == "aws" || name == "aws-china" || name == "aws-gov" || name == "ec2") {
-    return Cloud::kAws;
-  }
+// The cloud a cloud-init cloud name or cloud-id names; nullopt for any other. Only the
+// names cloud-init gives after identifying the platform itself: its Ec2 datasource on a
+// platform it could not identify says "unknown" (platform "ec2"), having believed
+// whoever answered 169.254.169.254, which is the very thing bootrino must not do.
+std::optional<Cloud> CloudInitCloud(const std::string& name) {
+  if (name == "aws" || name == "aws-china" || name == "aws-gov") return Cloud::kAws;
   if (name == "gce") return Cloud::kGcp;
   if (name == "digitalocean") return Cloud::kDigitalOcean;
   return std::nullopt;
@@ -210,14 +209,9 @@ std::optional<Identity> CloudInitRecord(const std::filesystem::path& base) {
       auto text_of = [&](const char* key) {
         return v1.contains(key) && v1[key].is_string() ? v1[key].get<std::string>() : std::string();
       };
-      const std::string name = text_of("cloud_name"), platform = text_of("platform");
-      if (auto cloud = CloudInitCloud(name, false)) {
+      const std::string name = text_of("cloud_name");
+      if (auto cloud = CloudInitCloud(name)) {
         return Identity{*cloud, "cloud-init's " + data_path + " has cloud_name \"" + name + "\""};
-      }
-      if (name.empty() || name == "unknown") {
-        if (auto cloud = CloudInitCloud(platform, true)) {
-          return Identity{*cloud, "cloud-init's " + data_path + " has platform \"" + platform + "\""};
-        }
       }
       return std::nullopt;  // cloud-init's datasource is another (nocloud, openstack…): its record says so
     }
@@ -232,7 +226,7 @@ std::optional<Identity> CloudInitRecord(const std::filesystem::path& base) {
     id_path = target.is_absolute() ? base / target.relative_path() : id_path.parent_path() / target;
   }
   const std::string id = ReadDmi(id_path);
-  if (auto cloud = CloudInitCloud(id, false)) {
+  if (auto cloud = CloudInitCloud(id)) {
     return Identity{*cloud, "cloud-init's /run/cloud-init/cloud-id is \"" + id + "\""};
   }
   return std::nullopt;

@@ -29,10 +29,10 @@ struct Identity {
 
 /// The cloud this host is, read under `root`:
 ///  1. cloud-init's record of the datasource it used: run/cloud-init/instance-data.json
-///     (v1.cloud_name "aws", "gce", "digitalocean"; when that is absent or "unknown",
-///     v1.platform "ec2", "gce", "digitalocean"), else run/cloud-init/cloud-id
-///     ("aws", "aws-china", "aws-gov", "ec2", "gce", "digitalocean"); another name
-///     (nocloud, openstack…) identifies none of the three and DMI decides;
+///     (v1.cloud_name "aws", "gce", "digitalocean"), else run/cloud-init/cloud-id
+///     ("aws", "aws-china", "aws-gov", "gce", "digitalocean"); another name (nocloud,
+///     openstack…, and "unknown": cloud-init's Ec2 datasource on a platform it could not
+///     identify, which believed whoever answered) identifies none of the three and DMI decides;
 ///  2. DMI and Xen, with cloud-init's ds-identify and datasources' rules:
 ///     AWS: sys/hypervisor/uuid or DMI product_uuid starting "ec2" (either byte order),
 ///          sys_vendor or bios_vendor "Amazon EC2", or "amazon" in product_version;

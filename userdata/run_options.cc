@@ -32,8 +32,8 @@ constexpr RunOptionSpec kTable[] = {
              "in /etc/bootrino/status-url to report its own arrival",
      .userdata = U::kKey},
     {.name = "status_url_insecure", .flag = "--status-url-insecure", .type = T::kFlag, .default_value = "false",
-     .help = "accept a status URL from user-data that is plain http:// to another machine (the events then cross "
-             "the network unencrypted)",
+     .help = "accept a plain http:// status URL to another machine, from the command line or user-data (the "
+             "events then cross the network unencrypted)",
      .userdata = U::kRefused,
      .why_not = "user-data must not be able to send this machine's events in the clear"},
     {.name = "metadata", .flag = "--metadata", .type = T::kChoice, .choices = kMetadataPolicies,
@@ -109,12 +109,6 @@ constexpr RunOptionSpec kTable[] = {
      .help = "files fetched at once", .every_subcommand = true},
 };
 
-std::string Number(double n) {
-  std::string s = std::to_string(n);
-  s.erase(s.find_last_not_of('0') + 1);
-  if (s.back() == '.') s.pop_back();
-  return s;
-}
 
 std::string OneOf(std::span<const std::string_view> choices) {
   std::string out;
@@ -153,6 +147,13 @@ bool IsLoopbackHost(std::string_view host) {
 
 }  // namespace
 
+std::string FormatNumber(double n) {
+  std::string s = std::to_string(n);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
 std::span<const RunOptionSpec> RunOptionTable() { return kTable; }
 
 const RunOptionSpec* FindRunOption(std::string_view name_or_flag) {
@@ -176,14 +177,14 @@ std::string CheckRunOptionValue(const RunOptionSpec& spec, std::string_view text
       long long n = 0;
       auto [end, ec] = std::from_chars(first, last, n);
       if (text.empty() || ec != std::errc() || end != last) return "must be a whole number";
-      if (n < spec.min || n > spec.max) return "must be between " + Number(spec.min) + " and " + Number(spec.max);
+      if (n < spec.min || n > spec.max) return "must be between " + FormatNumber(spec.min) + " and " + FormatNumber(spec.max);
       return "";
     }
     case T::kNumber: {
       double n = 0;
       auto [end, ec] = std::from_chars(first, last, n, std::chars_format::fixed);
       if (text.empty() || ec != std::errc() || end != last) return "must be a number";
-      if (!(n >= spec.min && n <= spec.max)) return "must be between " + Number(spec.min) + " and " + Number(spec.max);
+      if (!(n >= spec.min && n <= spec.max)) return "must be between " + FormatNumber(spec.min) + " and " + FormatNumber(spec.max);
       return "";
     }
     case T::kUnsigned: {

@@ -51,6 +51,9 @@ struct RunOptionSpec {
   bool every_subcommand = false;  ///< also an option of inspect, fetch and image (not only run)
 };
 
+/// A range bound as help and messages show it: 1, 0.5, 86400 (no trailing zeros).
+std::string FormatNumber(double n);
+
 /// Every option of `bootrino run`, in the order `run --help` lists them.
 std::span<const RunOptionSpec> RunOptionTable();
 

@@ -93,3 +93,17 @@ run_bootrino 0 fetch "$ref" --stage "$WORK/tmplike/a/b"
 [[ $(stat -c %a "$WORK/tmplike/a") == 755 && $(stat -c %a "$WORK/tmplike/a/b") == 755 ]] ||
   fail "created stage directories are not 0755"
 ok "under a sticky root-owned parent (like /tmp), a new stage directory is created 0755 and used"
+
+# The directory used is the one checked: a symbolic link in --stage, made to point elsewhere once the
+# check has passed (here by the hook itself), changes nothing about where bootrino stages and reads.
+make_payload hooked 20000
+mkdir -m 0700 "$WORK/real-stage" "$WORK/decoy"
+ln -s "$WORK/real-stage" "$WORK/stage-link"
+BOOT_EXTRA='"hooks": {"afterStage": {"function": "bootrino_after_stage", "timeoutSeconds": 5}}' \
+MANIFEST_TAIL="bootrino_after_stage() { ln -sfn '$WORK/decoy' '$WORK/stage-link'; }
+" make_manifest "$WWW/relink.sh" kernel:hooked
+run_bootrino 0 fetch "$(pinned relink.sh)" --stage "$WORK/stage-link" --json
+[[ -f $WORK/real-stage/hooked ]] || fail "the payload is not in the directory that was checked"
+grep -q '"hooked"' "$WORK/out" || fail "the stage index was read through the re-pointed link: $(head -c 200 "$WORK/out")"
+[[ -z $(ls -A "$WORK/decoy") ]] || fail "bootrino wrote into the directory the link was re-pointed to"
+ok "--stage through a symbolic link: the checked directory is used even after the link changes"

@@ -124,3 +124,26 @@ unshare -n "$BOOTRINO" run --from-userdata --userdata-file "$WORK/status.yaml" -
 [[ $rc == 2 ]] || fail "an http:// status URL to another machine from user-data exited $rc, expected 2"
 expect_err "status_url is plain http:// to another machine \(192.0.2.1\)" && expect_err "--status-url-insecure"
 ok "an http:// status URL to another machine from user-data is refused"
+
+# `bootrino userdata` shows no credential of the URLs it found, in text or JSON.
+cred_ref="${FS_URL/http:\/\//http://user:hunter2@}/bootrino.sh#sha256=$(sha256sum <"$WWW/bootrino.sh" | cut -d' ' -f1)"
+printf '#cloud-config\nbootrino:\n  manifest: "%s"\n  status_url: "https://ops.example/e?token=hunter2"\n' \
+  "$cred_ref" >"$WORK/cred.yaml"
+for format in "" --json; do
+  run_bootrino 0 userdata --file "$WORK/cred.yaml" $format
+  ! grep -q hunter2 "$WORK/out" "$WORK/err" || fail "userdata $format printed a credential: $(grep hunter2 "$WORK/out")"
+done
+ok "userdata redacts the credentials in the manifest and status URLs"
+
+# --no-instance-settings leaves out user-data's SSH keys and hostname under --from-userdata too, and the
+# run's refusals reach --json-events.
+run_bootrino "$DRY_RUN_RC" run --from-userdata --userdata-file "$WORK/cloud.yaml" --dry-run --json \
+  --no-instance-settings
+python3 - "$WORK/out" <<'PY' || fail "--no-instance-settings under --from-userdata still gave the RAM OS this instance's settings"
+import json, sys
+text = open(sys.argv[1]).read()
+assert "FakeKeyForTheTest" not in text and "ramos-1" not in text, text[:400]
+PY
+run_bootrino 2 run --from-userdata --userdata-file "$WORK/insecure.yaml" --dry-run --json-events "$WORK/refused.jsonl"
+grep -q '"phase":"userdata"' "$WORK/refused.jsonl" || fail "a refused --from-userdata run left no event"
+ok "--no-instance-settings holds under --from-userdata; its refusals are events"

@@ -190,8 +190,8 @@ TEST_F(Identify, CloudInitsRecordOfItsDatasource) {
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "aws", "platform": "ec2"}})"}}), Cloud::kAws);
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "gce", "platform": "gce"}})"}}), Cloud::kGcp);
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "digitalocean"}})"}}), Cloud::kDigitalOcean);
-  // cloud-init's Ec2 datasource on a platform it could not name: the platform.
-  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "unknown", "platform": "ec2"}})"}}), Cloud::kAws);
+  // cloud-init's Ec2 datasource on a platform it could not identify believed whoever answered: not evidence.
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "unknown", "platform": "ec2"}})"}}), std::nullopt);
   // Another datasource names none of the three: DMI decides.
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "nocloud", "platform": "nocloud"}})"}}), std::nullopt);
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "brightbox", "platform": "ec2"}})"}}), std::nullopt);

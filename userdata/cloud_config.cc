@@ -210,8 +210,14 @@ base::Result<void> ReadRuncmd(const YamlNode& node, CloudConfig& out) {
     }
     if (!found) return base::Fail(std::move(found).error().Context(item->Where() + ": runcmd"));
     for (const Invocation& invocation : *found) {
-      auto directive = ParseRunArgs(invocation.args);
+      auto directive =
+          ParseRunArgs(invocation.args, invocation.to_install_sh ? ArgsFor::kInstallSh : ArgsFor::kBootrinoRun);
       if (!directive) return base::Fail(std::move(directive).error().Context(item->Where() + ": runcmd"));
+      if (!directive->runs_nothing.empty()) {
+        out.notes.push_back("runcmd at " + item->Where() + ": " + directive->runs_nothing +
+                            ": no manifest or options are taken from it");
+        continue;
+      }
       directive->where = "runcmd at " + item->Where();
       out.runcmd.push_back(std::move(*directive));
     }

@@ -59,7 +59,63 @@ std::string ValueFor(const std::vector<std::string>& args, std::size_t& i, bool 
   return args[++i];
 }
 
+// packaging/install.sh's argument loop: keep the two the same (the unit test
+// InstallShOptionsMatchTheScript reads the script's case arms).
+constexpr InstallShOption kInstallShOptions[] = {
+    {"--base-url", true, ""},
+    {"--sha256", true, ""},
+    {"--key", true, ""},
+    {"--dir", true, ""},
+    {"--trust-server", false, ""},
+    {"--allow-http", false, ""},
+    {"--install-only", false, "install.sh --install-only installs bootrino and does not run it"},
+    {"--help", false, "install.sh --help prints its usage and runs nothing"},
+    {"-h", false, "install.sh -h prints its usage and runs nothing"},
+};
+
+const InstallShOption* FindInstallShOption(std::string_view word) {
+  for (const InstallShOption& option : kInstallShOptions) {
+    if (word == option.flag) return &option;
+    if (option.takes_value && word.starts_with(option.flag) && word.substr(option.flag.size()).starts_with("=")) {
+      return &option;
+    }
+  }
+  return nullptr;
+}
+
+// The words install.sh hands to `bootrino run`: its own options (and their
+// values) taken out wherever they are, up to a `--` that passes the rest on as
+// it is. Sets d.runs_nothing when an option stops install.sh before the run.
+base::Result<std::vector<std::string>> WithoutInstallShOptions(const std::vector<std::string>& args, Directive& d) {
+  std::vector<std::string> run_args;
+  bool passthru = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (passthru) {
+      run_args.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      passthru = true;
+      continue;
+    }
+    const InstallShOption* option = FindInstallShOption(arg);
+    if (!option) {
+      run_args.push_back(arg);
+      continue;
+    }
+    if (option->takes_value && arg == option->flag && ++i >= args.size()) {
+      return Bad("install.sh's " + arg + " needs a value",
+                 "write " + arg + " VALUE or " + arg + "=VALUE (see install.sh --help)");
+    }
+    if (!option->runs_nothing.empty() && d.runs_nothing.empty()) d.runs_nothing = option->runs_nothing;
+  }
+  return run_args;
+}
+
 }  // namespace
+
+std::span<const InstallShOption> InstallShOptions() { return kInstallShOptions; }
 
 std::string CheckHttpUrl(std::string_view url) {
   if (!url.starts_with("http://") && !url.starts_with("https://")) return "not an http:// or https:// URL";
@@ -132,8 +188,14 @@ std::string SetRunOption(RunValues& values, const RunOptionSpec& spec, std::stri
   return "";
 }
 
-base::Result<Directive> ParseRunArgs(const std::vector<std::string>& args) {
+base::Result<Directive> ParseRunArgs(const std::vector<std::string>& given, ArgsFor to) {
   Directive d;
+  std::vector<std::string> args = given;
+  if (to == ArgsFor::kInstallSh) {
+    ASSIGN_OR_RETURN(args, WithoutInstallShOptions(given, d));
+    // install.sh stops before `bootrino run`: nothing of it is used, so nothing is checked.
+    if (!d.runs_nothing.empty()) return d;
+  }
   bool operands_only = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -165,7 +227,8 @@ base::Result<Directive> ParseRunArgs(const std::vector<std::string>& args) {
     if (!from_userdata) {
       if (!spec) {
         return Bad("`bootrino run " + name + "` is not an option user-data may give; it may give " +
-                       UserdataKeyList(FromUserdata::kKey, true) + ", " + UserdataKeyList(FromUserdata::kOption, true),
+                       UserdataKeyList(FromUserdata::kKey, true) + ", " + UserdataKeyList(FromUserdata::kOption, true) +
+                       (to == ArgsFor::kInstallSh ? " (and install.sh its own: see install.sh --help)" : ""),
                    "see `bootrino run --help` and docs/userdata.md");
       }
       if (!UserdataMaySet(*spec)) return base::Fail(NotFromUserdata(*spec, "`bootrino run " + name + "`"));

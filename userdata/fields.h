@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,12 +37,37 @@ struct Directive {
   std::string hostname;
   RunValues options;  ///< the options of `bootrino run` it sets (yes and status_url among them)
   bool from_userdata = false;  ///< `bootrino run --from-userdata`: names no manifest itself
+  /// Non-empty when the line runs no bootrino at all (install.sh --install-only
+  /// or --help): why, for a note; nothing else in it is set then.
+  std::string runs_nothing;
   std::string where;           ///< "part 2 (text/x-shellscript), line 4", for messages
+};
+
+/// One of install.sh's own options: it concerns the install, not the run, and
+/// install.sh takes it out of the words it hands to `bootrino run`.
+struct InstallShOption {
+  std::string_view flag;       ///< "--sha256"
+  bool takes_value;            ///< `--flag VALUE` and `--flag=VALUE`
+  std::string_view runs_nothing;  ///< non-empty: with it install.sh runs no bootrino (why)
+};
+
+/// install.sh's options, exactly as packaging/install.sh's argument loop reads
+/// them (`--` excepted: it ends them). The one copy on the C++ side; a unit test
+/// compares it with the script.
+std::span<const InstallShOption> InstallShOptions();
+
+/// Where the words of an invocation go.
+enum class ArgsFor {
+  kBootrinoRun,  ///< `bootrino run WORDS`
+  kInstallSh,    ///< `… install.sh | sh -s -- WORDS` or `sh install.sh WORDS`
 };
 
 /// Reads the words after `bootrino run` (or after install.sh): one manifest
 /// reference and the flags of the options user-data may set (run_options.h), as
-/// `--flag value` or `--flag=value`, and --from-userdata. Anything else is a kUsage error.
-[[nodiscard]] base::Result<Directive> ParseRunArgs(const std::vector<std::string>& args);
+/// `--flag value` or `--flag=value`, and --from-userdata. For install.sh, its own
+/// options (InstallShOptions) are skipped first, wherever they are, and a `--`
+/// hands the rest over as it is, as install.sh does. Anything else is a kUsage error.
+[[nodiscard]] base::Result<Directive> ParseRunArgs(const std::vector<std::string>& args,
+                                                   ArgsFor to = ArgsFor::kBootrinoRun);
 
 }  // namespace userdata

@@ -104,8 +104,13 @@ base::Result<void> ScriptPart(std::string_view text, const std::string& label, C
   if (!found) return base::Fail(InPart(std::move(found).error(), Named(label, "script")));
   for (const Invocation& invocation : *found) {
     const std::string where = (label.empty() ? "script" : label) + ", line " + std::to_string(invocation.line);
-    auto directive = ParseRunArgs(invocation.args);
+    auto directive =
+        ParseRunArgs(invocation.args, invocation.to_install_sh ? ArgsFor::kInstallSh : ArgsFor::kBootrinoRun);
     if (!directive) return base::Fail(std::move(directive).error().Context(where));
+    if (!directive->runs_nothing.empty()) {
+      out.notes.push_back(where + ": " + directive->runs_nothing + ": no manifest or options are taken from it");
+      continue;
+    }
     directive->where = where;
     out.invocations.push_back(std::move(*directive));
   }

@@ -378,8 +378,8 @@ bool FetchesInstallScript(const Command& command) {
 base::Result<std::vector<Invocation>> Find(std::string_view script, std::size_t line_base, int depth);
 
 base::Result<void> Take(const std::vector<Word>& words, std::size_t from, std::size_t line,
-                        std::vector<Invocation>& found) {
-  Invocation invocation{{}, line};
+                        std::vector<Invocation>& found, bool to_install_sh = false) {
+  Invocation invocation{{}, line, to_install_sh};
   for (std::size_t k = from; k < words.size(); ++k) {
     if (!words[k].unresolved.empty()) {
       return base::Fail(base::Error(ErrorKind::kUsage, "line " + std::to_string(line) + ": `bootrino run` is given " +
@@ -432,10 +432,10 @@ base::Result<void> FindInPipeline(const Pipeline& pipeline, int depth, std::vect
     if (from_stdin) {
       // curl …/install.sh | sh -s -- REF …
       if (std::any_of(pipeline.begin(), pipeline.begin() + static_cast<std::ptrdiff_t>(c), FetchesInstallScript)) {
-        RETURN_IF_ERROR(Take(w, k, line, found));
+        RETURN_IF_ERROR(Take(w, k, line, found, true));
       }
     } else if (k < w.size() && NamesInstallScript(w[k].text)) {
-      RETURN_IF_ERROR(Take(w, k + 1, line, found));  // sh ./install.sh REF …
+      RETURN_IF_ERROR(Take(w, k + 1, line, found, true));  // sh ./install.sh REF …
     }
   }
   return {};

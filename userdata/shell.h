@@ -17,6 +17,7 @@ namespace userdata {
 struct Invocation {
   std::vector<std::string> args;
   std::size_t line = 0;  ///< 1-based line where the command starts
+  bool to_install_sh = false;  ///< the words go to install.sh, which runs `bootrino run` with the rest
 };
 
 /// Every bootrino invocation in `script`, in order. A kUsage error when an

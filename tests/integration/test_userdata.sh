@@ -115,6 +115,31 @@ run_bootrino "$DRY_RUN_RC" run --from-userdata --userdata-file "$WORK/unpinned.y
 expect_err "\*\*\* --insecure: .*unpinned.sh is neither pinned nor signed"
 ok "user-data cannot say --insecure, nor name an unverifiable manifest unless the command line says --insecure"
 
+# install.sh's own options in the README's one-liner concern the install and are skipped: a binary pinned with
+# --sha256 or checked with --key still names the manifest and the run's flags. --install-only runs no bootrino:
+# `bootrino userdata` notes it and takes no manifest from that line.
+printf '#!/bin/sh\ncurl -fsSL https://example.com/install.sh | sh -s -- --sha256 %s --key /etc/k.pem %s --base-url=https://example.com/r --trust-server --yes\n' \
+  "$(printf 'b%.0s' {1..64})" "$ref" >"$WORK/pinned.sh"
+run_bootrino 0 userdata --file "$WORK/pinned.sh" --json
+python3 - "$WORK/out" "$ref" <<'PY' || fail "the one-liner with install.sh options: $(cat "$WORK/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["manifest"] == sys.argv[2] and d["yes"] is True, d
+assert not any("install.sh" in n for n in d["notes"]), d
+PY
+run_bootrino "$DRY_RUN_RC" run --from-userdata --userdata-file "$WORK/pinned.sh" --dry-run
+expect_out "kernel +vmlinuz .*verified"
+printf '#!/bin/sh\ncurl -fsSL https://example.com/install.sh | sh -s -- --sha256 %s %s --insecure\n' \
+  "$(printf 'b%.0s' {1..64})" "$ref" >"$WORK/pinned-insecure.sh"
+run_bootrino 2 userdata --file "$WORK/pinned-insecure.sh"
+expect_err "line 2: .bootrino run --insecure. cannot come from user-data"
+printf '#cloud-config\nruncmd:\n  - curl -fsSL https://example.com/install.sh | sh -s -- --install-only --dir /opt/b\n' \
+  >"$WORK/install-only.yaml"
+run_bootrino 0 userdata --file "$WORK/install-only.yaml"
+expect_out "note: .*install.sh --install-only installs bootrino and does not run it: no manifest or options"
+expect_out "user-data names no manifest"
+ok "install.sh's own options in a one-liner are skipped, --insecure is still refused, --install-only names nothing"
+
 # A status URL from user-data goes in the clear only to this machine. The run has no network (unshare -n), so
 # that not even a regression could send an event to 192.0.2.1.
 printf '#cloud-config\nbootrino:\n  manifest: "%s"\n  status_url: http://192.0.2.1/events\n' "$ref" >"$WORK/status.yaml"

@@ -4,6 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <utility>
+
 #include "userdata/fields.h"
 
 namespace userdata {
@@ -42,6 +48,23 @@ TEST(UserdataShell, InstallScriptPipedIntoAShell) {
   EXPECT_EQ(Found("cat install.sh | sh -s -- " + kRef), std::vector<Args>{});
   // Nor is a shell that is not reading its script from the pipe.
   EXPECT_EQ(Found(curl + " | sh -x -- " + kRef), std::vector<Args>{});
+}
+
+TEST(UserdataShell, WordsForInstallShAreMarkedSo) {
+  const std::string curl = "curl -fsSL " + std::string(kUrl);
+  for (const std::string& script : {curl + " | sh -s -- --sha256 abc " + kRef,
+                                    "curl -o /tmp/install.sh " + std::string(kUrl) + " && sh /tmp/install.sh " + kRef}) {
+    auto r = FindInvocations(script);
+    ASSERT_TRUE(r) << r.error().message();
+    ASSERT_EQ(r->size(), 1U) << script;
+    EXPECT_TRUE((*r)[0].to_install_sh) << script;
+  }
+  auto r = FindInvocations("bootrino run " + kRef);
+  ASSERT_TRUE(r && r->size() == 1U);
+  EXPECT_FALSE((*r)[0].to_install_sh);
+  auto argv = FindInvocationsInArgv({"sh", "-c", curl + " | sh -s -- " + kRef});
+  ASSERT_TRUE(argv && argv->size() == 1U);
+  EXPECT_TRUE((*argv)[0].to_install_sh);
 }
 
 TEST(UserdataShell, DirectAndDownloadedForms) {
@@ -129,6 +152,119 @@ TEST(UserdataRunArgs, TheStrictSetOfFlags) {
   EXPECT_TRUE(from->from_userdata);
   // After "--", a word starting with '-' is the reference.
   EXPECT_EQ(error({"--", "-x"}), "the manifest reference \"-x\" not an http:// or https:// URL");
+}
+
+// The words install.sh hands on: its own options, with their values, are skipped.
+TEST(UserdataRunArgs, InstallShOptionsAreSkipped) {
+  const std::string hex(64, 'a');
+  auto install = [](const std::vector<std::string>& args) { return ParseRunArgs(args, ArgsFor::kInstallSh); };
+  auto d = install({"--sha256", hex, "--key", "/etc/bootrino.pem", kRef, "--base-url", "https://r.example.com/v1",
+                    "--yes", "--dir", "/run/b", "--trust-server", "--allow-http", "--retries", "3"});
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(d->manifest, kRef);
+  EXPECT_TRUE(d->options.Flag("yes"));
+  EXPECT_EQ(d->options.Int("retries"), 3);
+  EXPECT_TRUE(d->runs_nothing.empty());
+  d = install({"--sha256=" + hex, "--key=/k.pem", "--base-url=https://r.example.com", "--dir=/d", kRef, "--dry-run"});
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(d->manifest, kRef);
+  EXPECT_TRUE(d->options.Flag("dry_run"));
+
+  // Each option of the table, alone, with its value as the next word and after '=', before and after the reference.
+  for (const InstallShOption& option : InstallShOptions()) {
+    if (!option.runs_nothing.empty()) continue;
+    const std::string flag(option.flag);
+    std::vector<std::vector<std::string>> forms;
+    if (option.takes_value) {
+      forms = {{flag, "v", kRef, "--yes"}, {kRef, flag, "v", "--yes"}, {flag + "=v", kRef, "--yes"},
+               {kRef, "--yes", flag + "=v"}};
+    } else {
+      forms = {{flag, kRef, "--yes"}, {kRef, "--yes", flag}};
+    }
+    for (const auto& args : forms) {
+      auto r = install(args);
+      ASSERT_TRUE(r) << flag << ": " << r.error().message();
+      EXPECT_EQ(r->manifest, kRef) << flag;
+      EXPECT_TRUE(r->options.Flag("yes")) << flag;
+    }
+  }
+
+  auto error = [&](const std::vector<std::string>& args) {
+    auto r = install(args);
+    return r ? std::string("(ok)") : r.error().message();
+  };
+  // What is not install.sh's is checked as for `bootrino run`.
+  EXPECT_TRUE(error({"--sha256", hex, kRef, "--insecure"}).starts_with("`bootrino run --insecure` cannot come from"));
+  EXPECT_TRUE(error({"--key", "/k.pem", kRef, "--frobnicate"})
+                  .starts_with("`bootrino run --frobnicate` is not an option user-data may give"));
+  EXPECT_TRUE(error({kRef, "--trust-server=1"}).starts_with("`bootrino run --trust-server` is not an option"));
+  EXPECT_EQ(error({kRef, "--sha256"}), "install.sh's --sha256 needs a value");
+  EXPECT_EQ(error({"--sha256", hex}), "`bootrino run` has no manifest reference");
+  // After install.sh's "--" its options are bootrino run's words again.
+  EXPECT_TRUE(error({kRef, "--", "--sha256", hex}).starts_with("`bootrino run --sha256` is not an option"));
+  d = install({"--dir", "/d", "--", kRef, "--yes"});
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(d->manifest, kRef);
+  // `bootrino run` itself has none of them.
+  auto run = ParseRunArgs({kRef, "--sha256", hex});
+  ASSERT_FALSE(run);
+  EXPECT_TRUE(run.error().message().starts_with("`bootrino run --sha256` is not an option"));
+
+  // --install-only and --help: install.sh runs no bootrino, so nothing is taken or checked.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--install-only"}, {"--sha256", hex, "--install-only", kRef, "--yes"},
+                                             {kRef, "--insecure", "--install-only"}, {"--help"}, {"-h", kRef}}) {
+    auto r = install(args);
+    ASSERT_TRUE(r) << args[0] << ": " << r.error().message();
+    EXPECT_FALSE(r->runs_nothing.empty()) << args[0];
+    EXPECT_EQ(r->manifest, "");
+    EXPECT_FALSE(r->options.Flag("yes"));
+  }
+  EXPECT_EQ(install({"--install-only"})->runs_nothing,
+            "install.sh --install-only installs bootrino and does not run it");
+}
+
+// packaging/install.sh's argument loop is the truth about its options: read its
+// case arms and compare them with InstallShOptions().
+TEST(UserdataRunArgs, InstallShOptionsMatchTheScript) {
+  std::ifstream in(std::string(BOOTRINO_SOURCE_DIR) + "/packaging/install.sh");
+  ASSERT_TRUE(in) << "cannot read packaging/install.sh";
+  std::string line;
+  while (std::getline(in, line) && line.find("case $arg in") == std::string::npos) {
+  }
+  ASSERT_FALSE(in.eof()) << "install.sh has no `case $arg in` loop";
+  const std::string indent = line.substr(0, line.find("case"));
+  const std::regex arm(R"(^\s*(-[-a-z0-9]*(=\*)?(\s*\|\s*-[-a-z0-9]*(=\*)?)*)\))");
+  const std::regex alternative(R"(-[-a-z0-9]*(=\*)?)");
+  std::set<std::string> plain, with_equals;
+  while (std::getline(in, line) && line != indent + "esac") {
+    std::smatch m;
+    if (!std::regex_search(line, m, arm)) continue;
+    const std::string pattern = m[1];
+    for (auto it = std::sregex_iterator(pattern.begin(), pattern.end(), alternative); it != std::sregex_iterator();
+         ++it) {
+      const std::string word = it->str();
+      if (word == "--") continue;  // ends the options
+      if (word.ends_with("=*")) {
+        with_equals.insert(word.substr(0, word.size() - 2));
+      } else {
+        plain.insert(word);
+      }
+    }
+  }
+  ASSERT_FALSE(plain.empty());
+  std::set<std::pair<std::string, bool>> script, table;
+  for (const std::string& flag : plain) script.insert({flag, with_equals.contains(flag)});
+  for (const std::string& flag : with_equals) {
+    EXPECT_TRUE(plain.contains(flag)) << flag << "=VALUE without " << flag << " VALUE";
+  }
+  for (const InstallShOption& option : InstallShOptions()) table.insert({std::string(option.flag), option.takes_value});
+  auto show = [](const std::set<std::pair<std::string, bool>>& set) {
+    std::ostringstream out;
+    for (const auto& [flag, value] : set) out << flag << (value ? " VALUE" : "") << "; ";
+    return out.str();
+  };
+  EXPECT_EQ(show(table), show(script)) << "userdata/fields.cc's kInstallShOptions differs from packaging/install.sh";
 }
 
 TEST(UserdataFields, Validators) {

@@ -219,6 +219,19 @@ TEST(UserdataCloudConfig, RuncmdOneLinersAreFound) {
   EXPECT_NE(e.find("give --parallel on the command line"), e.npos) << e;
 }
 
+TEST(UserdataCloudConfig, RuncmdOneLinerWithInstallShOptions) {
+  auto c = Parse("#cloud-config\nruncmd:\n  - curl -fsSL https://h/install.sh | sh -s -- --sha256=" +
+                 std::string(64, 'c') + " " + S(kRef) + " --yes --key /k.pem\n"
+                 "  - [sh, -c, 'curl -fsSL https://h/install.sh | sh -s -- --trust-server " + S(kRef) + " --detach']\n");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_TRUE(c->options.Flag("yes"));
+  std::string e = ErrorOf("#cloud-config\nruncmd:\n  - curl -fsSL https://h/install.sh | sh -s -- --allow-http " +
+                          S(kRef) + " --insecure\n");
+  EXPECT_NE(e.find("line 3, column 5: runcmd"), e.npos) << e;
+  EXPECT_NE(e.find("`bootrino run --insecure` cannot come from user-data"), e.npos) << e;
+}
+
 TEST(UserdataCloudConfig, KeyWinsAndDisagreementIsAnError) {
   // The key's flags go on top of the one-liner's; the manifest is the same.
   auto c = Parse("#cloud-config\nbootrino:\n  manifest: " + S(kRef) + "\n  options: {retries: 9}\n"
@@ -250,6 +263,45 @@ TEST(UserdataScript, TheReadmeOneLiner) {
   EXPECT_EQ(c->manifest, kRef);
   EXPECT_TRUE(c->options.Flag("yes"));
   EXPECT_TRUE(c->notes.empty()) << c->notes[0];
+}
+
+// install.sh's own options in the one-liner concern the install: skipped, the run's words still taken.
+TEST(UserdataScript, TheOneLinerWithInstallShOptions) {
+  const std::string curl = "#!/bin/sh\ncurl -fsSL https://get.example.com/install.sh | sh -s -- ";
+  auto c = Parse(curl + "--sha256 " + std::string(64, 'b') + " --key /etc/k.pem " + S(kRef) +
+                 " --base-url=https://r.example.com --yes --dir /run/b --trust-server --allow-http --detach\n");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_TRUE(c->options.Flag("yes"));
+  EXPECT_TRUE(c->options.Flag("detach"));
+  EXPECT_TRUE(c->notes.empty()) << c->notes[0];
+  std::string e = ErrorOf(curl + "--sha256 " + std::string(64, 'b') + " " + S(kRef) + " --insecure\n");
+  EXPECT_NE(e.find("script, line 2: `bootrino run --insecure` cannot come from user-data"), e.npos) << e;
+  e = ErrorOf(curl + "--key /k.pem " + S(kRef) + " --frobnicate\n");
+  EXPECT_NE(e.find("`bootrino run --frobnicate` is not an option user-data may give"), e.npos) << e;
+  e = ErrorOf(curl + S(kRef) + " --sha256\n");
+  EXPECT_NE(e.find("script, line 2: install.sh's --sha256 needs a value"), e.npos) << e;
+  // `bootrino run` itself has no --sha256.
+  e = ErrorOf("#!/bin/sh\nbootrino run " + S(kRef) + " --sha256 " + std::string(64, 'b') + "\n");
+  EXPECT_NE(e.find("`bootrino run --sha256` is not an option"), e.npos) << e;
+}
+
+// `install.sh --install-only` installs and runs nothing: a note, no manifest from that line.
+TEST(UserdataScript, InstallOnlyNamesNoManifest) {
+  auto c = Parse("#!/bin/sh\ncurl -fsSL https://h/install.sh | sh -s -- --install-only --dir /opt/b\n");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->manifest, "");
+  EXPECT_TRUE(HasNote(*c, "script, line 2: install.sh --install-only installs bootrino and does not run it: no "
+                          "manifest or options are taken from it"));
+  EXPECT_TRUE(HasNote(*c, "user-data names no manifest"));
+  // Another line that does run bootrino still names the manifest.
+  c = Parse("#cloud-config\nruncmd:\n  - curl -fsSL https://h/install.sh | sh -s -- --install-only " + S(kOtherRef) +
+            " --yes\n  - [bootrino, run, " + S(kRef) + ", --dry-run]\n");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_TRUE(c->options.Flag("dry_run"));
+  EXPECT_FALSE(c->options.Flag("yes"));
+  EXPECT_TRUE(HasNote(*c, "runcmd at line 3, column 5: install.sh --install-only installs bootrino and does not run it"));
 }
 
 TEST(UserdataScript, ErrorsNameTheLine) {

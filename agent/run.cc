@@ -234,7 +234,8 @@ void PrintDryRun(const RunState& state, const RunOptions& options, bool as_json)
 /// all, what the RAM OS gets from it, and which disk to replace. A dry run goes
 /// on past a refusal to show the whole plan, and reports it at the end;
 /// --fallback=reboot goes on without kexec when only kexec is refused and the
-/// firmware can boot the disk (PathAfterPreflight).
+/// firmware can boot the disk (PathAfterPreflight). Under UEFI Secure Boot the
+/// disk takeover is refused unless --keep-disk (DiskTakeoverAllowed).
 Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunState& state, Events& events) {
   state.host = Preflight(events);
   auto path = PathAfterPreflight(state.host, options.fallback_reboot);
@@ -245,23 +246,22 @@ Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunStat
                 (options.dry_run ? "the dry run goes on to show the plan"
                                  : "--fallback=reboot: the new OS will boot through the firmware from the disk"));
   }
-  state.arch = MachineArch(common);
-  state.settings = InstanceSettings(options, events);
-  if (auto r = AddHostNetwork(options.network, base::RealSys(), userdata::HostSources().root, state.settings, events);
-      !r) {
-    return Report(r.error(), events, "network");
-  }
   // Under Secure Boot kexec may work, but the disk it would leave behind never boots: refused unless --keep-disk.
   if (auto allowed = DiskTakeoverAllowed(state.host, options.keep_disk); !allowed) {
     if (!options.dry_run) return Report(allowed.error(), events, "disk");
     state.disk_refusal = allowed.error();
     events.Warn(allowed.error().message() + "; the dry run goes on to show the rest of the plan");
   }
+  state.arch = MachineArch(common);
+  state.settings = InstanceSettings(options, events);
+  if (auto r = AddHostNetwork(options.network, base::RealSys(), userdata::HostSources().root, state.settings, events);
+      !r) {
+    return Report(r.error(), events, "network");
+  }
   auto target = ChooseDisk(options, state.arch, events);
   if (!target) {
     if (!options.dry_run) return Report(target.error(), events, "disk");
-    if (state.disk_refusal) return std::nullopt;  // already said, and the first reason is the one reported
-    state.disk_refusal = target.error();
+    if (!state.disk_refusal) state.disk_refusal = target.error();  // the first reason is the one reported
     events.Warn("the disk takeover would be refused (" + target.error().message() +
                 "); the dry run goes on to show the rest of the plan");
   } else {

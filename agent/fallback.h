@@ -27,4 +27,41 @@ enum class BootPath { kKexec, kFirmware };
                                                     const kexec::BootPlan& plan, bool fallback_reboot,
                                                     Events& events);
 
+/// 4a, with the preflight: whether `run` may rewrite the disk. The disk
+/// bootrino writes boots through syslinux or systemd-boot into the manifest's
+/// kernel, none of them signed: under UEFI Secure Boot (or on a UEFI host where
+/// bootrino cannot tell, efivarfs not mounted) the firmware would refuse them
+/// and the instance would never boot again after its next reboot, even when
+/// kexec itself works. So then the takeover is refused (kDisk) unless
+/// `keep_disk` (kexec only, the disk untouched). Pure: asked before anything is
+/// fetched, loaded or written.
+[[nodiscard]] base::Result<void> DiskTakeoverAllowed(const kexec::PreflightReport& host, bool keep_disk);
+
+/// 5 to 7: the kernel loaded by kexec_file_load is kernel-global and outlives
+/// bootrino; an ordinary reboot could run it later (systemd-shutdown kexecs a
+/// loaded image, and tools read /sys/kernel/kexec_loaded). So every way out
+/// between the load and the point of no return unloads it (and says so),
+/// unless Keep() (the disk is being written, or the boot goes ahead) or
+/// HandOver() (a detached child boots it: the parent leaves it) was called.
+class LoadedKernelGuard {
+ public:
+  LoadedKernelGuard(base::Sys& sys, Events& events) : sys_(sys), events_(events) {}
+  LoadedKernelGuard(const LoadedKernelGuard&) = delete;
+  LoadedKernelGuard& operator=(const LoadedKernelGuard&) = delete;
+  ~LoadedKernelGuard();
+
+  /// kexec_file_load succeeded: from now on the guard unloads it.
+  void Loaded() { loaded_ = true; }
+  /// The commit has started writing the disk, or the reboot into the kernel
+  /// goes ahead: the kernel stays loaded.
+  void Keep() { loaded_ = false; }
+  /// This process is the detached parent: the child boots what was loaded.
+  void HandOver() { loaded_ = false; }
+
+ private:
+  base::Sys& sys_;
+  Events& events_;
+  bool loaded_ = false;
+};
+
 }  // namespace agent

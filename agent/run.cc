@@ -234,7 +234,8 @@ void PrintDryRun(const RunState& state, const RunOptions& options, bool as_json)
 /// all, what the RAM OS gets from it, and which disk to replace. A dry run goes
 /// on past a refusal to show the whole plan, and reports it at the end;
 /// --fallback=reboot goes on without kexec when only kexec is refused and the
-/// firmware can boot the disk (PathAfterPreflight).
+/// firmware can boot the disk (PathAfterPreflight). Under UEFI Secure Boot the
+/// disk takeover is refused unless --keep-disk (DiskTakeoverAllowed).
 Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunState& state, Events& events) {
   state.host = Preflight(events);
   auto path = PathAfterPreflight(state.host, options.fallback_reboot);
@@ -245,6 +246,12 @@ Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunStat
                 (options.dry_run ? "the dry run goes on to show the plan"
                                  : "--fallback=reboot: the new OS will boot through the firmware from the disk"));
   }
+  // Under Secure Boot kexec may work, but the disk it would leave behind never boots: refused unless --keep-disk.
+  if (auto allowed = DiskTakeoverAllowed(state.host, options.keep_disk); !allowed) {
+    if (!options.dry_run) return Report(allowed.error(), events, "disk");
+    state.disk_refusal = allowed.error();
+    events.Warn(allowed.error().message() + "; the dry run goes on to show the rest of the plan");
+  }
   state.arch = MachineArch(common);
   state.settings = InstanceSettings(options, events);
   if (auto r = AddHostNetwork(options.network, base::RealSys(), userdata::HostSources().root, state.settings, events);
@@ -254,7 +261,7 @@ Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunStat
   auto target = ChooseDisk(options, state.arch, events);
   if (!target) {
     if (!options.dry_run) return Report(target.error(), events, "disk");
-    state.disk_refusal = target.error();
+    if (!state.disk_refusal) state.disk_refusal = target.error();  // the first reason is the one reported
     events.Warn("the disk takeover would be refused (" + target.error().message() +
                 "); the dry run goes on to show the rest of the plan");
   } else {
@@ -306,12 +313,13 @@ Stop PlanEverything(const RunOptions& options, RunState& state, Events& events) 
 /// 5: the kernel is handed over before anything is written; a refusal leaves
 /// the host as it was (or, with --fallback=reboot, the firmware boots it,
 /// unless it could not: LoadOrFallBack).
-Stop LoadKernel(const RunOptions& options, RunState& state, Events& events) {
+Stop LoadKernel(const RunOptions& options, RunState& state, LoadedKernelGuard& loaded, Events& events) {
   const auto load_start = std::chrono::steady_clock::now();
   if (!state.refusal) {
     auto path = LoadOrFallBack(base::RealSys(), state.host, state.plans->kexec, options.fallback_reboot, events);
     if (!path) return Report(path.error(), events, "load");
     state.kexec_loaded = *path == BootPath::kKexec;
+    if (state.kexec_loaded) loaded.Loaded();
   }
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   if (state.kexec_loaded) events.Emit("load", "ok", {{"cmdline", state.plans->kexec.cmdline}});
@@ -325,7 +333,8 @@ Stop LoadKernel(const RunOptions& options, RunState& state, Events& events) {
 
 /// After the caller has finished when asked (or when cloud-init is the
 /// caller): the parent returns 0 and the child goes on to 6 and 7.
-Stop DetachIfAsked(const RunOptions& options, const RunState& state, StageDirGuard& guard, Events& events) {
+Stop DetachIfAsked(const RunOptions& options, const RunState& state, StageDirGuard& guard, LoadedKernelGuard& loaded,
+                   Events& events) {
   const pid_t cloud_init = CloudInitAncestor();
   if (!options.detach && !cloud_init) return std::nullopt;
   const pid_t anchor = cloud_init ? cloud_init : WaitAnchor();
@@ -339,17 +348,20 @@ Stop DetachIfAsked(const RunOptions& options, const RunState& state, StageDirGua
              who + " (pid " + std::to_string(anchor) + ") has finished, within " +
              std::to_string(options.detach_timeout_s) + " s");
   events.Emit("boot", "detached", {{"waitFor", who}, {"pid", anchor}});
-  guard.HandOver();  // the child writes the disk from the staged files
+  guard.HandOver();   // the child writes the disk from the staged files
+  loaded.HandOver();  // and boots the kernel loaded (kernel-global): the parent must not unload it
   return kExitOk;
 }
 
 /// 6: the disk becomes the RAM OS's boot disk. Past the first write there is
-/// no way back: a failure then boots the loaded kernel anyway, if there is one.
-Stop Commit(const RunState& state, Events& events) {
+/// no way back: a failure then boots the loaded kernel anyway, if there is one
+/// (so from there it stays loaded; before, a failure unloads it).
+Stop Commit(const RunState& state, LoadedKernelGuard& loaded, Events& events) {
   if (!state.prepared) return std::nullopt;
   events.Say("replacing " + state.target->device + " (" + MiB(state.target->bytes) + ")");
   auto quiesced = StopOldSystem(*state.target, base::RealSys(), events);
   if (!quiesced) return Report(quiesced.error(), events, "commit");
+  loaded.Keep();
   auto written = WriteNewDisk(*state.target, *state.prepared, *quiesced, events);
   if (!written && !state.kexec_loaded) return Report(written.error(), events, "commit");
   if (!written) {
@@ -364,9 +376,12 @@ Stop Commit(const RunState& state, Events& events) {
 }
 
 /// 7: into the RAM OS, by kexec when loaded, else through the firmware from the new disk.
-int Boot(const RunState& state, Events& events) {
+int Boot(const RunState& state, LoadedKernelGuard& loaded, Events& events) {
   const std::string& name = state.vm->manifest.meta.name;
   if (state.kexec_loaded) {
+    // The boot goes ahead. (Without a written disk the guard still holds: a
+    // failed reboot leaves the host as it was, nothing loaded.)
+    if (state.prepared) loaded.Keep();
     events.Say("rebooting into " + name);
     events.Emit("boot", "start", {{"how", "kexec"}});
     events.FlushStatus();
@@ -413,12 +428,14 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
     if (state.disk_refusal) return Report(*state.disk_refusal, events, "disk");
     return kExitOk;
   }
-  if (Stop stop = LoadKernel(options, state, events)) return *stop;
-  if (Stop stop = DetachIfAsked(options, state, guard, events)) return *stop;
+  // From a successful load to the disk's first write (or the reboot), every way out unloads the kernel.
+  LoadedKernelGuard loaded(base::RealSys(), events);
+  if (Stop stop = LoadKernel(options, state, loaded, events)) return *stop;
+  if (Stop stop = DetachIfAsked(options, state, guard, loaded, events)) return *stop;
   // The commit point: from here the disk is written, and a signal must not cut that short.
   if (!base::EnterCommit()) return Report(NotInterrupted().error(), events, "commit");
-  if (Stop stop = Commit(state, events)) return *stop;
-  return Boot(state, events);
+  if (Stop stop = Commit(state, loaded, events)) return *stop;
+  return Boot(state, loaded, events);
 }
 
 }  // namespace agent

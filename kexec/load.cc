@@ -73,6 +73,17 @@ base::Result<void> Load(base::Sys& sys, const BootPlan& plan) {
   return base::Fail(ClassifyLoadError(err, DescribeCall(kernel.get(), initrd.get(), plan.cmdline, flags, err)));
 }
 
+base::Result<void> Unload(base::Sys& sys) {
+  int err = sys.KexecFileLoad(-1, -1, "", KEXEC_FILE_UNLOAD);
+  if (err == 0) return {};
+  return base::Fail(base::Error(ErrorKind::kInternal,
+                                "could not unload the new kernel (KEXEC_FILE_UNLOAD): " +
+                                    DescribeCall(-1, -1, "", KEXEC_FILE_UNLOAD, err),
+                                err)
+                        .Hint("the new kernel may still be loaded: run `kexec -u` (kexec-tools) before this host "
+                              "reboots, or a `systemctl kexec` would boot it"));
+}
+
 base::Result<void> Boot(base::Sys& sys, bool disk_committed) {
   int err = sys.Reboot(base::RebootTarget::kKexec, !disk_committed);
   return base::Fail(base::Error(ErrorKind::kInternal, "reboot(LINUX_REBOOT_CMD_KEXEC) = " + ErrnoName(err), err)

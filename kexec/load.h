@@ -30,6 +30,11 @@ base::Error ClassifyLoadError(int err, const std::string& call);
 /// answer ETXTBSY) and loads them.
 [[nodiscard]] base::Result<void> Load(base::Sys& sys, const BootPlan& plan);
 
+/// Unloads what Load loaded: kexec_file_load(-1, -1, "", 0, KEXEC_FILE_UNLOAD)
+/// (the kernel ignores the descriptors with that flag). Unloading when
+/// nothing is loaded succeeds.
+[[nodiscard]] base::Result<void> Unload(base::Sys& sys);
+
 /// Reboots into the loaded kernel; returns only on failure. Syncs first
 /// unless the disk was committed (its old filesystems are frozen by then).
 [[nodiscard]] base::Result<void> Boot(base::Sys& sys, bool disk_committed = false);

@@ -158,11 +158,12 @@ PreflightReport RunPreflight(base::Sys& sys) {
 
   if (r.secure_boot) {
     r.checks.push_back(Ok("secure-boot", "on: the firmware boots only signed bootloaders and kernels "
-                                         "(--fallback=reboot is refused)"));
+                                         "(the disk takeover and --fallback=reboot are refused: run "
+                                         "--keep-disk)"));
   } else if (r.secure_boot_unknown) {
     r.checks.push_back(Warn("secure-boot", "UEFI host without efivarfs: whether Secure Boot is on is unknown",
-                            "mount -t efivarfs efivarfs /sys/firmware/efi/efivars (until then --fallback=reboot "
-                            "is refused)"));
+                            "mount -t efivarfs efivarfs /sys/firmware/efi/efivars (until then the disk takeover and "
+                            "--fallback=reboot are refused: run --keep-disk)"));
   } else {
     r.checks.push_back(Ok("secure-boot", "off"));
   }

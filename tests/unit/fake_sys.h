@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <linux/kexec.h>
+
 #include "base/sys.h"
 
 namespace testing_support {
@@ -27,7 +29,9 @@ class FakeSys : public base::Sys {
   int reboot_errno = EINVAL;
   int lock_memory_errno = 0;  ///< what mlockall answers
   std::vector<base::InterfaceAddress> addresses;  ///< what getifaddrs answers
-  std::vector<KexecCall> kexec_calls;
+  int unload_errno = 0;     ///< what kexec_file_load(…, KEXEC_FILE_UNLOAD) answers
+  std::vector<KexecCall> kexec_calls;  ///< loads (probes and unloads are not loads)
+  int unloads = 0;                     ///< kexec_file_load(-1, -1, "", KEXEC_FILE_UNLOAD) calls
   int reboots = 0;
   base::RebootTarget last_reboot = base::RebootTarget::kFirmware;
   bool last_reboot_synced = false;
@@ -38,6 +42,11 @@ class FakeSys : public base::Sys {
     return it->second;
   }
   int KexecFileLoad(int kernel_fd, int initrd_fd, const std::string& cmdline, unsigned long flags) override {
+    if (flags & KEXEC_FILE_UNLOAD) {
+      // The kernel ignores the descriptors with this flag; bootrino passes -1, -1 and no command line.
+      if (kernel_fd == -1 && initrd_fd == -1 && cmdline.empty()) ++unloads;
+      return unload_errno;
+    }
     if (kernel_fd < 0) return probe_errno;
     kexec_calls.push_back({kernel_fd >= 0, initrd_fd >= 0, cmdline, flags});
     return load_errno;

@@ -2,7 +2,8 @@
 // against a recording Sys: under UEFI Secure Boot the fallback is refused
 // before the kernel's load (preflight) or right after the refused load, so no
 // kexec image is left loaded, no reboot happens and `run` stops before its
-// commit: nothing is written.
+// commit: nothing is written. The disk takeover itself is refused under
+// Secure Boot unless --keep-disk, and a kernel loaded before a stop is unloaded.
 #include "agent/fallback.h"
 
 #include <cerrno>
@@ -121,6 +122,114 @@ TEST_F(Staged, ALoadThatWorksIsKexec) {
   ASSERT_TRUE(loaded) << loaded.error().message();
   EXPECT_EQ(*loaded, BootPath::kKexec);
   EXPECT_EQ(sys.kexec_calls.size(), 1u);
+}
+
+// Secure Boot with a kernel that does not lock itself down: kexec works, but
+// the disk bootrino writes (unsigned syslinux / systemd-boot and kernel) would
+// never boot. The takeover is refused before anything is loaded or written,
+// unless --keep-disk.
+TEST_F(Staged, SecureBootRefusesTheDiskTakeoverBeforeAnyLoad) {
+  FakeSys sys = Host(/*secure_boot=*/true, /*lockdown=*/false);
+  kexec::PreflightReport host = kexec::RunPreflight(sys);
+  ASSERT_TRUE(host.Verdict()) << "kexec itself is allowed here";
+  auto allowed = DiskTakeoverAllowed(host, /*keep_disk=*/false);
+  ASSERT_FALSE(allowed);
+  EXPECT_EQ(allowed.error().kind(), base::ErrorKind::kDisk) << "exit 9, as the other disk refusals";
+  EXPECT_NE(allowed.error().message().find("UEFI Secure Boot is on"), std::string::npos) << allowed.error().message();
+  EXPECT_NE(allowed.error().message().find("never boot again"), std::string::npos) << allowed.error().message();
+  EXPECT_NE(allowed.error().hint().find("--keep-disk"), std::string::npos) << allowed.error().hint();
+  EXPECT_NE(allowed.error().hint().find("turn Secure Boot off"), std::string::npos) << allowed.error().hint();
+  EXPECT_TRUE(sys.kexec_calls.empty()) << "no kexec load";
+  EXPECT_EQ(sys.unloads, 0);
+  EXPECT_EQ(sys.reboots, 0);
+}
+
+TEST_F(Staged, SecureBootAllowsKexecOnlyWithKeepDisk) {
+  FakeSys sys = Host(/*secure_boot=*/true, /*lockdown=*/false);
+  kexec::PreflightReport host = kexec::RunPreflight(sys);
+  EXPECT_TRUE(DiskTakeoverAllowed(host, /*keep_disk=*/true));
+}
+
+TEST_F(Staged, WithoutSecureBootTheDiskTakeoverIsAllowed) {
+  FakeSys sys = Host(/*secure_boot=*/false, /*lockdown=*/false);
+  kexec::PreflightReport host = kexec::RunPreflight(sys);
+  auto allowed = DiskTakeoverAllowed(host, /*keep_disk=*/false);
+  EXPECT_TRUE(allowed) << allowed.error().message();
+  FakeSys bios = Host(false, false);  // no UEFI at all
+  bios.files.erase(kSecureBoot);
+  bios.files.erase("/sys/firmware/efi/fw_platform_size");
+  EXPECT_TRUE(DiskTakeoverAllowed(kexec::RunPreflight(bios), false));
+}
+
+TEST_F(Staged, UnknownSecureBootRefusesTheDiskTakeover) {
+  FakeSys sys = Host(/*secure_boot=*/false, /*lockdown=*/false);
+  sys.files.erase(kSecureBoot);
+  sys.files["/proc/self/mounts"] = "sysfs /sys sysfs rw 0 0\n";  // UEFI, efivarfs not mounted
+  kexec::PreflightReport host = kexec::RunPreflight(sys);
+  ASSERT_TRUE(host.secure_boot_unknown);
+  auto allowed = DiskTakeoverAllowed(host, /*keep_disk=*/false);
+  ASSERT_FALSE(allowed);
+  EXPECT_EQ(allowed.error().kind(), base::ErrorKind::kDisk);
+  EXPECT_NE(allowed.error().message().find("efivarfs is not mounted"), std::string::npos)
+      << allowed.error().message();
+  EXPECT_NE(allowed.error().hint().find("--keep-disk"), std::string::npos) << allowed.error().hint();
+  EXPECT_TRUE(DiskTakeoverAllowed(host, /*keep_disk=*/true));
+}
+
+// The load is kernel-global: a stop between it and the commit must not leave
+// it for a later `systemctl kexec` to boot.
+TEST_F(Staged, AFailureAfterTheLoadUnloadsTheKernel) {
+  FakeSys sys = Host(false, false);
+  kexec::PreflightReport host = kexec::RunPreflight(sys);
+  testing::internal::CaptureStderr();
+  {
+    LoadedKernelGuard loaded(sys, events_);
+    auto path = LoadOrFallBack(sys, host, plan_, false, events_);
+    ASSERT_TRUE(path) << path.error().message();
+    loaded.Loaded();
+    // Then detach, the old system's quiescing, the disk's open or a signal fails: `run` returns.
+  }
+  std::string said = testing::internal::GetCapturedStderr();
+  ASSERT_EQ(sys.kexec_calls.size(), 1u);
+  EXPECT_EQ(sys.unloads, 1) << "kexec_file_load(-1, -1, \"\", KEXEC_FILE_UNLOAD)";
+  EXPECT_NE(said.find("unloaded the new kernel"), std::string::npos) << said;
+}
+
+TEST_F(Staged, AFailedUnloadIsSaidWithWhatToDo) {
+  FakeSys sys = Host(false, false);
+  sys.unload_errno = EBUSY;
+  testing::internal::CaptureStderr();
+  {
+    LoadedKernelGuard loaded(sys, events_);
+    loaded.Loaded();
+  }
+  std::string said = testing::internal::GetCapturedStderr();
+  EXPECT_NE(said.find("could not unload the new kernel (KEXEC_FILE_UNLOAD)"), std::string::npos) << said;
+  EXPECT_NE(said.find("EBUSY"), std::string::npos) << said;
+  EXPECT_NE(said.find("kexec -u"), std::string::npos) << said;
+}
+
+TEST_F(Staged, TheCommitAndTheDetachedParentKeepTheKernelLoaded) {
+  FakeSys sys = Host(false, false);
+  {
+    LoadedKernelGuard loaded(sys, events_);
+    ASSERT_TRUE(kexec::Load(sys, plan_));
+    loaded.Loaded();
+    loaded.Keep();  // the commit writes the disk, or the reboot goes ahead
+  }
+  EXPECT_EQ(sys.unloads, 0);
+  {
+    LoadedKernelGuard loaded(sys, events_);
+    ASSERT_TRUE(kexec::Load(sys, plan_));
+    loaded.Loaded();
+    loaded.HandOver();  // the detached parent returns 0; its child boots what was loaded
+  }
+  EXPECT_EQ(sys.unloads, 0);
+  {
+    LoadedKernelGuard nothing_loaded(sys, events_);  // a dry run, or --fallback=reboot's firmware path
+  }
+  EXPECT_EQ(sys.unloads, 0);
+  EXPECT_EQ(sys.kexec_calls.size(), 2u);
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ for t in "${targets[@]}"; do
   notes="corpus of $(ls "$work/corpus" | wc -l)"
   if ((rc != 0)); then
     failed=1
-    notes="exit $rc: $(grep -m1 -E 'ERROR: |runtime error|invariant failed' "$work/last.log" | cut -c1-100); input in $work/artifacts"
+    notes="exit $rc: $(grep -m1 -E 'ERROR: |runtime error|invariant failed' "$work/last.log" | cut -c1-100); input in ${work/#$HOME/\~}/artifacts"
     ((crashes > 0)) || crashes=1
   fi
   echo "| $(date -u +%Y-%m-%dT%H:%MZ) | $t | $hours | ${execs:-?} | $crashes | $notes |" | tee -a "$results"

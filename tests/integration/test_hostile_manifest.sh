@@ -89,15 +89,22 @@ for i in $(seq 1 40); do
 done
 write_manifest "$WWW/many.sh" "{\"name\": \"x\", \"boot\": {\"schema\": 1, \"architectures\": {\"x86_64\": {
   \"kernel\": $(file_entry vmlinuz), \"files\": [$files]}}}}"
-rc=0
-(ulimit -n 24 && exec "$BOOTRINO" fetch "$(pinned many.sh)" --stage "$WORK/stage-many" "${FAST[@]}") \
-  >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
-[[ $rc == 7 ]] || fail "out of file descriptors: exit $rc, expected 7"
-expect_err 'error: staging many/f[0-9]+: out of file descriptors \(Too many open files\); the manifest names 41 files'
-expect_err 'what to do: raise the limit of open files \(ulimit -n 105\)'
-expect_nothing_staged "$WORK/stage-many"
-run_bootrino 0 fetch "$(pinned many.sh)" --stage "$WORK/stage-many"
-ok "out of file descriptors while staging: exit 7 with the limit to set; with it, the same manifest stages"
+# A sanitizer's runtime needs descriptors of its own (UBSan's pointer checks write to a pipe, ASan reads
+# /proc/self/maps), so under ASan the limit breaks the checker, not bootrino: the case runs in the main tier's
+# static build, and the sanitize tier says it left it out.
+if grep -q __asan_init "$BOOTRINO" 2>/dev/null; then
+  echo "not run here - out of file descriptors: a sanitizer build cannot run with its descriptors exhausted"
+else
+  rc=0
+  (ulimit -n 24 && exec "$BOOTRINO" fetch "$(pinned many.sh)" --stage "$WORK/stage-many" "${FAST[@]}") \
+    >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
+  [[ $rc == 7 ]] || fail "out of file descriptors: exit $rc, expected 7"
+  expect_err 'error: staging many/f[0-9]+: out of file descriptors \(Too many open files\); the manifest names 41 files'
+  expect_err 'what to do: raise the limit of open files \(ulimit -n 105\)'
+  expect_nothing_staged "$WORK/stage-many"
+  run_bootrino 0 fetch "$(pinned many.sh)" --stage "$WORK/stage-many"
+  ok "out of file descriptors while staging: exit 7 with the limit to set; with it, the same manifest stages"
+fi
 
 # --- 5. A reference that is not UTF-8 (a Latin-1 shell, a mangled copy) is a usage error.
 run_bootrino 2 inspect "$FS_URL/caf$(printf '\xe9')/bootrino.sh#sha256=$(printf '0%.0s' {1..64})" --json-events "$WORK/ev.json"

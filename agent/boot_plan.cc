@@ -53,17 +53,19 @@ std::string NewBootId() {
 
 base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::vector<fetch::StagedFile>& staged,
                                  const std::string& dir, const std::string& arch, const HostConsoles& host,
-                                 const RamOsSettings& settings, Events& events) {
+                                 const RamOsSettings& settings, const std::string& boot_id) {
   const fetch::ArchPayload& payload = **vm.manifest.PayloadFor(arch);
   BootPlans plans;
-  plans.boot_id = NewBootId();
+  plans.boot_id = boot_id;
   std::vector<std::string> initrds;
+  std::vector<std::uint64_t> initrd_sizes;
   for (const auto& s : staged) {
     if (s.item->role == "kernel") {
       plans.kexec.kernel_path = s.path;
       plans.disk.kernel = FromStaged(s);
     } else if (s.item->role == "initrd") {
       initrds.push_back(s.path);
+      initrd_sizes.push_back(s.download.bytes);
     } else {
       plans.disk.files.push_back(FromStaged(s));
     }
@@ -83,23 +85,38 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
   }
   ASSIGN_OR_RETURN(std::string persistent, kexec::BuildOverlay(personal.overlay));
   plans.kexec.initrd_path = fetch::StageMetaPath(dir, "initrd.img");
-  ASSIGN_OR_RETURN(std::uint64_t initrd_bytes, kexec::ComposeInitrd(initrds, once, plans.kexec.initrd_path));
+  plans.kexec_initrd = {plans.kexec.initrd_path, initrds, std::move(once), 0};
+  plans.kexec_initrd.bytes = kexec::ComposedInitrdBytes(initrd_sizes, plans.kexec_initrd.overlay.size());
   kexec::CmdlineInputs inputs{payload.cmdline, host.cmdline, host.consoles, personal.kexec_params};
   inputs.bootrino_params.push_back("bootrino.id=" + plans.boot_id);
   ASSIGN_OR_RETURN(plans.kexec.cmdline, kexec::ComposeCmdline(inputs, arch));
   inputs.bootrino_params = personal.disk_params;
   ASSIGN_OR_RETURN(plans.disk.cmdline, kexec::ComposeCmdline(inputs, arch));
-  const std::string disk_initrd = fetch::StageMetaPath(dir, "disk-initrd.img");
-  ASSIGN_OR_RETURN(std::uint64_t disk_initrd_bytes, kexec::ComposeInitrd(initrds, persistent, disk_initrd));
-  plans.disk.initrds.push_back({kDiskInitrdName, disk_initrd, "", disk_initrd_bytes});
+  plans.disk_initrd = {fetch::StageMetaPath(dir, "disk-initrd.img"), initrds, std::move(persistent), 0};
+  plans.disk_initrd.bytes = kexec::ComposedInitrdBytes(initrd_sizes, plans.disk_initrd.overlay.size());
+  plans.disk.initrds.push_back({kDiskInitrdName, plans.disk_initrd.path, "", plans.disk_initrd.bytes});
   plans.disk.files.insert(plans.disk.files.end(), personal.boot_partition.begin(), personal.boot_partition.end());
   plans.personal = personal.summary;
   plans.disk.title = vm.manifest.meta.name + (vm.manifest.meta.version.empty() ? "" : " " + vm.manifest.meta.version);
-  events.Emit("plan", "ok", {{"kernel", plans.kexec.kernel_path}, {"initrd", plans.kexec.initrd_path},
-                             {"initrdBytes", initrd_bytes}, {"initrdParts", initrds.size() + 1},
-                             {"cmdline", plans.kexec.cmdline}, {"diskCmdline", plans.disk.cmdline},
-                             {"bootId", plans.boot_id}, {"personalisation", plans.personal}});
   return plans;
+}
+
+base::Result<void> ComposeInitrds(const BootPlans& plans) {
+  for (const InitrdPlan* initrd : {&plans.kexec_initrd, &plans.disk_initrd}) {
+    ASSIGN_OR_RETURN(std::uint64_t bytes, kexec::ComposeInitrd(initrd->parts, initrd->overlay, initrd->path));
+    if (bytes != initrd->bytes) {
+      return base::Fail(base::ErrorKind::kInternal, "composed " + initrd->path + " holds " + std::to_string(bytes) +
+                                                        " bytes, planned " + std::to_string(initrd->bytes));
+    }
+  }
+  return {};
+}
+
+nlohmann::ordered_json BootJson(const BootPlans& plans) {
+  return {{"kernel", plans.kexec.kernel_path}, {"initrd", plans.kexec.initrd_path},
+          {"initrdBytes", plans.kexec_initrd.bytes}, {"initrdParts", plans.kexec_initrd.parts.size() + 1},
+          {"cmdline", plans.kexec.cmdline}, {"diskCmdline", plans.disk.cmdline},
+          {"bootId", plans.boot_id}, {"personalisation", plans.personal}};
 }
 
 }  // namespace agent

@@ -4,6 +4,7 @@
 // persistent overlay and without the one-time boot id).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,11 +20,22 @@
 
 namespace agent {
 
+/// One initrd to compose in the stage directory: the manifest's staged
+/// initrds in order, each padded (kexec::ComposeInitrd), then an overlay.
+struct InitrdPlan {
+  std::string path;                ///< where it is composed
+  std::vector<std::string> parts;  ///< the staged initrds
+  std::string overlay;             ///< bootrino's archive(s), appended
+  std::uint64_t bytes = 0;         ///< the composed size
+};
+
 struct BootPlans {
   kexec::BootPlan kexec;
   disk::BootFiles disk;
   std::string boot_id;
   nlohmann::ordered_json personal;  ///< what Personalise generated, for the plan report
+  InitrdPlan kexec_initrd;  ///< at kexec.initrd_path: with the one-time overlay (boot id)
+  InitrdPlan disk_initrd;   ///< the boot partition's: with the persistent overlay
 };
 
 /// Where the host's console settings come from: this machine, or (for a disk
@@ -35,13 +47,21 @@ struct HostConsoles {
   static HostConsoles CloudDefault();
 };
 
-/// Composes both plans; their initrds (each the manifest's initrds + an
-/// overlay) are written into the stage directory `dir`. `settings` reach the
-/// RAM OS as the manifest's personalisation style says (agent/personalise.h).
+/// Plans both boots, purely: their initrds (each the manifest's initrds + an
+/// overlay) are to be composed in the stage directory `dir` (ComposeInitrds).
+/// `settings` reach the RAM OS as the manifest's personalisation style says
+/// (agent/personalise.h); `boot_id` tells this boot apart (NewBootId).
 [[nodiscard]] base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm,
                                                const std::vector<fetch::StagedFile>& staged, const std::string& dir,
                                                const std::string& arch, const HostConsoles& host,
-                                               const RamOsSettings& settings, Events& events);
+                                               const RamOsSettings& settings, const std::string& boot_id);
+
+/// Writes both planned initrds into the stage directory (RAM only); a size
+/// other than the planned one is an internal error.
+[[nodiscard]] base::Result<void> ComposeInitrds(const BootPlans& plans);
+
+/// The "plan" event: what the kexec boot gets.
+nlohmann::ordered_json BootJson(const BootPlans& plans);
 
 /// A new boot id: 16 hex digits, not secret, never waiting for entropy.
 std::string NewBootId();

@@ -186,11 +186,14 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   } dir_guard{*dir};
   auto staged = StageInto(*vm, *stage_plan, *dir, common, events);
   if (!staged) return Report(staged.error(), events, "stage");
-  auto plans = PlanBoot(*vm, *staged, *dir, arch, HostConsoles::CloudDefault(), RamOsSettings{}, events);
+  auto plans = PlanBoot(*vm, *staged, *dir, arch, HostConsoles::CloudDefault(), RamOsSettings{}, NewBootId());
   if (!plans) return Report(plans.error(), events, "plan");
+  if (auto composed = ComposeInitrds(*plans); !composed) return Report(composed.error(), events, "plan");
+  events.Emit("plan", "ok", BootJson(*plans));
   auto prepared = PlanDisk(options.size, options.sector_size, vm->manifest.boot->disk, plans->disk,
-                           options.seed.value_or(RandomSeed()), events);
+                           options.seed.value_or(RandomSeed()));
   if (!prepared) return Report(prepared.error(), events, "plan-disk");
+  events.Emit("plan-disk", "ok", disk::ToJson(prepared->layout));
   auto image = OpenImage(options);
   if (!image) return Report(image.error(), events, "image");
   ImageGuard guard(options.output, *image);

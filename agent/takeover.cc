@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "agent/report.h"
@@ -65,7 +66,7 @@ std::uint64_t RandomSeed() {
 }
 
 base::Result<disk::PreparedDisk> PlanDisk(std::uint64_t bytes, std::uint32_t sector_size, const fetch::DiskSpec& spec,
-                                          disk::BootFiles files, std::uint64_t seed, Events& events) {
+                                          disk::BootFiles files, std::uint64_t seed) {
   disk::LayoutInput in;
   in.disk_bytes = bytes;
   in.sector_size = sector_size;
@@ -76,9 +77,7 @@ base::Result<disk::PreparedDisk> PlanDisk(std::uint64_t bytes, std::uint32_t sec
   // BIOS boot is possible only with 512-byte sectors; count its files only then.
   in.boot_payload_bytes = disk::BootPartitionBytes(files, sector_size == 512, true);
   ASSIGN_OR_RETURN(disk::Layout layout, disk::PlanLayout(in));
-  ASSIGN_OR_RETURN(disk::PreparedDisk prepared, disk::PrepareDisk(layout, std::move(files)));
-  events.Emit("plan-disk", "ok", disk::ToJson(prepared.layout));
-  return prepared;
+  return disk::PrepareDisk(layout, std::move(files));
 }
 
 base::Result<void> LockInMemory(base::Sys& sys, const disk::TargetDisk& target, const std::vector<dev_t>& devices,
@@ -97,40 +96,62 @@ base::Result<void> LockInMemory(base::Sys& sys, const disk::TargetDisk& target, 
                               "install.sh does; nothing was changed"));
 }
 
-base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& chosen, base::Sys& sys, Events& events) {
-  disk::TargetDisk target = chosen;
-  if (auto r = disk::RefreshMounts(target); !r) {
-    return base::Fail(std::move(r.error()).Context("stopping writes to " + target.device));
-  }
-  const std::vector<dev_t> devices = disk::MountedDevices(target);
-  struct stat self;
-  const auto self_device = stat("/proc/self/exe", &self) == 0 ? std::optional<dev_t>(self.st_dev) : std::nullopt;
+base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& target, base::Sys& sys, Events& events) {
+  auto mounted = disk::MountedNow(target, sys);
+  if (!mounted) return base::Fail(std::move(mounted.error()).Context("stopping writes to " + target.device));
+  std::vector<dev_t> devices;
+  for (const auto& m : *mounted) devices.push_back(makedev(m.major, m.minor));
+  auto self = sys.Stat("/proc/self/exe");
+  const auto self_device = self ? std::optional<dev_t>(static_cast<dev_t>(self->dev)) : std::nullopt;
   RETURN_IF_ERROR(LockInMemory(sys, target, devices, self_device, events));
   if (events.StopFileOn(devices)) events.Warn("the event log is on " + target.device + "; it stops here");
   MoveStdioOff(devices);
-  auto quiesced = disk::Quiesce(target);
+  auto quiesced = disk::Quiesce(target, *mounted, sys);
   if (!quiesced) return base::Fail(std::move(quiesced.error()).Context("stopping writes to " + target.device));
   events.Emit("commit", "start", {{"device", target.device}, {"quiesced", quiesced->actions()}});
   return quiesced;
 }
 
-base::Result<disk::WriteReport> WriteNewDisk(const disk::TargetDisk& target, const disk::PreparedDisk& prepared,
-                                             disk::Quiesced& quiesced, Events& events) {
-  // The device is opened (and locked) once, here; every write goes through this handle.
-  auto handle = disk::Disk::Open(target.device);
-  if (handle && !handle->block_device()) {
-    handle = base::Fail(base::Error(base::ErrorKind::kDisk, target.device + " is no longer a block device")
-                            .Hint("name the disk to replace with --disk /dev/NAME"));
+namespace {
+
+/// "252:0"
+std::string DevName(dev_t dev) { return std::to_string(major(dev)) + ":" + std::to_string(minor(dev)); }
+
+/// The device opened must be the disk chosen: a node replaced at that name since (or a symlink) is not written.
+base::Result<void> CheckOpened(const disk::TargetDisk& target, const disk::Disk& handle) {
+  if (!handle.block_device()) {
+    return base::Fail(base::Error(base::ErrorKind::kDisk, target.device + " is no longer a block device")
+                          .Hint("name the disk to replace with --disk /dev/NAME"));
+  }
+  if (!target.devices.empty() && handle.rdev() != target.devices.front()) {
+    return base::Fail(base::Error(base::ErrorKind::kDisk, target.device + " is now device " + DevName(handle.rdev()) +
+                                                              ", not the disk chosen (" +
+                                                              DevName(target.devices.front()) + ")")
+                          .Hint("something replaced the device node since bootrino looked; check " + target.device +
+                                " (lsblk) and run again"));
+  }
+  return {};
+}
+
+}  // namespace
+
+base::Result<disk::Disk> OpenTargetDisk(const disk::TargetDisk& target, base::Sys& sys, Events& events) {
+  auto handle = disk::Disk::Open(target.device, target.sector_size, disk::kRescanPatience, disk::kProbePatience, sys);
+  if (handle) {
+    if (auto same = CheckOpened(target, *handle); !same) handle = base::Fail(std::move(same.error()));
   }
   if (!handle) {
-    // Nothing was written: the old system is thawed (Keep() was not called) and boots again.
+    // Nothing was written: the old system is thawed and boots again.
     events.Emit("commit", "failed", {{"device", target.device}, {"error", handle.error().message()}});
     return base::Fail(std::move(handle.error())
                           .Context("opening " + target.device + " to replace it; nothing was written"));
   }
-  // From the first write on, the old system is gone: it stays frozen until the reboot.
-  quiesced.Keep();
-  auto written = disk::WriteDisk(*handle, prepared);
+  return handle;
+}
+
+base::Result<disk::WriteReport> WriteNewDisk(const disk::TargetDisk& target, const disk::PreparedDisk& prepared,
+                                             const disk::Disk& handle, Events& events) {
+  auto written = disk::WriteDisk(handle, prepared);
   if (!written) {
     events.Emit("commit", "failed", {{"device", target.device}, {"error", written.error().message()}});
     return base::Fail(base::Error(base::ErrorKind::kDisk, "writing " + target.device + " failed part way: " +

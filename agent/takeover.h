@@ -16,6 +16,7 @@
 #include "base/sys.h"
 #include "disk/quiesce.h"
 #include "disk/root_disk.h"
+#include "disk/disk.h"
 #include "disk/write.h"
 #include "fetch/manifest.h"
 
@@ -26,10 +27,11 @@ namespace agent {
 [[nodiscard]] base::Result<std::optional<disk::TargetDisk>> ChooseDisk(const RunOptions& options,
                                                                        const std::string& arch, Events& events);
 
-/// The layout of a `bytes`-sized disk and its prepared boot partition, from the manifest's disk settings.
+/// The layout of a `bytes`-sized disk and its prepared boot partition, from
+/// the manifest's disk settings. Pure: equal inputs give equal plans.
 [[nodiscard]] base::Result<disk::PreparedDisk> PlanDisk(std::uint64_t bytes, std::uint32_t sector_size,
                                                         const fetch::DiskSpec& spec, disk::BootFiles files,
-                                                        std::uint64_t seed, Events& events);
+                                                        std::uint64_t seed);
 
 /// A seed for the disk's GUIDs when the user gives none.
 std::uint64_t RandomSeed();
@@ -48,12 +50,15 @@ std::uint64_t RandomSeed();
 [[nodiscard]] base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& target, base::Sys& sys,
                                                         Events& events);
 
-/// 6b: the commit point: opens the disk once (waiting out udev, taking its
-/// lock), writes the new disk through that handle and flushes it. An error in
-/// the open leaves the disk untouched and the old system thawed; any later
-/// error means the disk is partly written and no longer bootable, and says so.
+/// 6b: opens the disk once through `sys` (waiting out udev, taking its lock)
+/// and refuses it unless it is still the device chosen (a node replaced at
+/// that name since is not written). An error leaves the disk untouched.
+[[nodiscard]] base::Result<disk::Disk> OpenTargetDisk(const disk::TargetDisk& target, base::Sys& sys, Events& events);
+
+/// 6c: the first write: the new disk through `handle`, flushed. An error
+/// means the disk is partly written and no longer bootable, and says so.
 [[nodiscard]] base::Result<disk::WriteReport> WriteNewDisk(const disk::TargetDisk& target,
                                                            const disk::PreparedDisk& prepared,
-                                                           disk::Quiesced& quiesced, Events& events);
+                                                           const disk::Disk& handle, Events& events);
 
 }  // namespace agent

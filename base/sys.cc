@@ -1,5 +1,7 @@
 #include "base/sys.h"
 
+#include "base/interrupt.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -7,16 +9,51 @@
 #include <sstream>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
+#include <linux/fs.h>
 #include <linux/kexec.h>
 #include <linux/reboot.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 namespace base {
 namespace {
+
+int ErrnoOf(int rc) { return rc == 0 ? 0 : errno; }
+
+/// ioctl(request) on the directory of a mount point.
+int MountIoctl(const std::string& mount_point, unsigned long request) {
+  int fd = open(mount_point.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  const int err = ErrnoOf(ioctl(fd, request, 0));
+  close(fd);
+  return err;
+}
+
+/// The per-mount flags statvfs(3) shows, as mount(2) takes them: a remount
+/// without them would clear them.
+unsigned long KeptMountFlags(const std::string& mount_point) {
+  struct statvfs vfs {};
+  if (statvfs(mount_point.c_str(), &vfs) != 0) return 0;
+  unsigned long flags = 0;
+  const std::pair<unsigned long, unsigned long> kMap[] = {
+      {ST_NOSUID, MS_NOSUID},   {ST_NODEV, MS_NODEV},         {ST_NOEXEC, MS_NOEXEC},
+      {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME},
+      {ST_SYNCHRONOUS, MS_SYNCHRONOUS}};
+  for (auto [st, ms] : kMap) {
+    if (vfs.f_flag & st) flags |= ms;
+  }
+  return flags;
+}
 
 class LinuxSys : public Sys {
  public:
@@ -54,6 +91,61 @@ class LinuxSys : public Sys {
     utsname u{};
     uname(&u);
     return u.machine;
+  }
+
+  bool EnterCommit() override { return base::EnterCommit(); }
+  void Sync() override { sync(); }
+  int SwapOff(const std::string& path) override { return ErrnoOf(swapoff(path.c_str())); }
+  int SwapOn(const std::string& path) override { return ErrnoOf(swapon(path.c_str(), 0)); }
+  int Freeze(const std::string& mount_point) override { return MountIoctl(mount_point, FIFREEZE); }
+  int Thaw(const std::string& mount_point) override { return MountIoctl(mount_point, FITHAW); }
+
+  int Remount(const std::string& mount_point, bool read_only) override {
+    const unsigned long flags = MS_REMOUNT | KeptMountFlags(mount_point) | (read_only ? MS_RDONLY : 0);
+    return ErrnoOf(mount(nullptr, mount_point.c_str(), nullptr, flags, nullptr));
+  }
+
+  Result<PathInfo> Stat(const std::string& path) override {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) {
+      const int err = errno;
+      return Fail(ErrorKind::kInternal, SysMessage("stat", path, err), err);
+    }
+    return PathInfo{S_ISBLK(st.st_mode), st.st_dev, st.st_rdev};
+  }
+
+  Result<Fd> OpenForWriting(const std::string& path) override { return Open(path, O_RDWR); }
+
+  Result<OpenFileInfo> Inspect(int fd) override {
+    struct stat st {};
+    if (fstat(fd, &st) != 0) {
+      const int err = errno;
+      return Fail(ErrorKind::kInternal, SysMessage("fstat", "the disk", err), err);
+    }
+    OpenFileInfo info;
+    if (S_ISREG(st.st_mode)) {
+      info.kind = OpenFileInfo::Kind::kRegularFile;
+      info.bytes = static_cast<std::uint64_t>(st.st_size);
+    } else if (S_ISBLK(st.st_mode)) {
+      info.kind = OpenFileInfo::Kind::kBlockDevice;
+      info.rdev = st.st_rdev;
+      int sector = 0;
+      if (ioctl(fd, BLKGETSIZE64, &info.bytes) != 0 || ioctl(fd, BLKSSZGET, &sector) != 0 || sector <= 0) {
+        const int err = errno;
+        return Fail(ErrorKind::kInternal, SysMessage("ioctl(BLKGETSIZE64)", "the disk", err), err);
+      }
+      info.sector_size = static_cast<std::uint32_t>(sector);
+    }
+    return info;
+  }
+
+  int LockExclusive(int fd) override { return ErrnoOf(flock(fd, LOCK_EX | LOCK_NB)); }
+
+  int FlushDisk(int fd) override {
+    if (fsync(fd) != 0) return errno;
+    (void)ioctl(fd, BLKFLSBUF, 0);  // regular files (images) answer ENOTTY: nothing cached to drop
+    (void)ioctl(fd, BLKRRPART, 0);  // EBUSY while the old partitions are mounted; the next boot reads it
+    return 0;
   }
 
   Result<std::vector<InterfaceAddress>> InterfaceAddresses() override {

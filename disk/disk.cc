@@ -3,9 +3,6 @@
 #include <cerrno>
 
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 
 namespace disk {
 namespace {
@@ -22,8 +19,8 @@ std::unexpected<base::Error> NotADisk(const std::string& name) {
 }  // namespace
 
 base::Result<Disk> Disk::Open(const std::string& path, std::uint32_t file_sector_size,
-                              const Patience& open_patience, const Patience& lock_patience) {
-  auto fd = OpenDisk(path, O_RDWR, open_patience);
+                              const Patience& open_patience, const Patience& lock_patience, base::Sys& sys) {
+  auto fd = OpenDisk(sys, path, open_patience);
   if (!fd) {
     const int err = fd.error().sys_errno();
     if (err == EISDIR) return NotADisk(path);
@@ -33,37 +30,46 @@ base::Result<Disk> Disk::Open(const std::string& path, std::uint32_t file_sector
                                     : err == ENOENT ? kWhatToName
                                                     : "check the device path"));
   }
-  return Adopt(std::move(*fd), path, file_sector_size, lock_patience);
+  return Adopt(std::move(*fd), path, file_sector_size, lock_patience, sys);
 }
 
 base::Result<Disk> Disk::Adopt(base::Fd fd, std::string name, std::uint32_t file_sector_size,
-                               const Patience& lock_patience) {
-  struct stat st {};
-  if (fstat(fd.get(), &st) != 0) {
-    const int err = errno;
-    return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("fstat", name, err), err).Hint(kWhatToName));
+                               const Patience& lock_patience, base::Sys& sys) {
+  auto info = sys.Inspect(fd.get());
+  if (!info) {
+    const int err = info.error().sys_errno();
+    return base::Fail(base::Error(ErrorKind::kDisk, name + ": " + info.error().message(), err)
+                          .Hint(err == ENOTTY || err == EINVAL ? kWhatToName
+                                                               : "check that " + name + " is a disk the kernel can read"));
   }
   Disk disk;
+  disk.sys_ = &sys;
   disk.name_ = std::move(name);
-  disk.block_device_ = S_ISBLK(st.st_mode);
-  if (disk.block_device_) {
-    int sector = 0;
-    if (ioctl(fd.get(), BLKGETSIZE64, &disk.bytes_) != 0 || ioctl(fd.get(), BLKSSZGET, &sector) != 0 || sector <= 0) {
-      const int err = errno;
-      return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("ioctl(BLKGETSIZE64)", disk.name_, err), err)
-                            .Hint("check that " + disk.name_ + " is a disk the kernel can read"));
-    }
-    disk.sector_size_ = static_cast<std::uint32_t>(sector);
-  } else if (S_ISREG(st.st_mode)) {
-    disk.bytes_ = static_cast<std::uint64_t>(st.st_size);
-    disk.sector_size_ = file_sector_size;
-  } else {
-    return NotADisk(disk.name_);
+  disk.bytes_ = info->bytes;
+  switch (info->kind) {
+    case base::OpenFileInfo::Kind::kBlockDevice:
+      disk.block_device_ = true;
+      disk.sector_size_ = info->sector_size;
+      disk.rdev_ = static_cast<dev_t>(info->rdev);
+      break;
+    case base::OpenFileInfo::Kind::kRegularFile:
+      disk.sector_size_ = file_sector_size;
+      break;
+    case base::OpenFileInfo::Kind::kOther:
+      return NotADisk(disk.name_);
   }
   // udev must not probe or rescan the disk half-written (nor fail an open with EBUSY).
-  RETURN_IF_ERROR(LockDisk(fd, disk.name_, lock_patience));
+  RETURN_IF_ERROR(LockDisk(sys, fd, disk.name_, lock_patience));
   disk.fd_ = std::move(fd);
   return disk;
+}
+
+base::Result<void> Disk::Flush() const {
+  if (const int err = sys_->FlushDisk(fd_.get())) {
+    return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("fsync", name_, err), err)
+                          .Hint("look for I/O errors in the kernel log (dmesg): the disk may be failing"));
+  }
+  return {};
 }
 
 }  // namespace disk

@@ -5,15 +5,7 @@
 #include <optional>
 #include <thread>
 
-#include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/file.h>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/swap.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include "base/fd.h"
 
@@ -23,9 +15,9 @@ namespace {
 using base::ErrorKind;
 
 /// /proc/swaps: "Filename Type Size Used Priority", names escaped like mountinfo.
-std::vector<std::string> SwapAreas() {
+std::vector<std::string> SwapAreas(base::Sys& sys) {
   std::vector<std::string> out;
-  std::string text = base::ReadFile("/proc/swaps", 1 << 20).value_or("");
+  std::string text = sys.ReadText("/proc/swaps").value_or("");
   std::size_t pos = text.find('\n');  // header
   while (pos != std::string::npos && pos + 1 < text.size()) {
     std::size_t end = text.find('\n', pos + 1);
@@ -37,84 +29,75 @@ std::vector<std::string> SwapAreas() {
   return out;
 }
 
-/// True when swap area `name` (a block device or a file) lives on `disk`.
-bool SwapOnDisk(const std::string& name, const TargetDisk& disk, const std::vector<dev_t>& fs_devices) {
-  struct stat st;
-  if (stat(name.c_str(), &st) != 0) return false;
-  if (S_ISBLK(st.st_mode)) {
-    std::string dev = "/sys/dev/block/" + std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
-    char real[4096];
-    ssize_t n = readlink(dev.c_str(), real, sizeof real - 1);
-    if (n <= 0) return false;
-    std::string path(real, static_cast<std::size_t>(n));
-    return path.ends_with("/" + disk.name) || path.find("/" + disk.name + "/") != std::string::npos;
-  }
-  return std::find(fs_devices.begin(), fs_devices.end(), st.st_dev) != fs_devices.end();
+bool Contains(const std::vector<dev_t>& devices, dev_t dev) {
+  return std::find(devices.begin(), devices.end(), dev) != devices.end();
+}
+
+/// True when swap area `name` lives on `disk`: a partition of it, or a file on
+/// one of its mounted filesystems (`fs_devices`).
+bool SwapOnDisk(base::Sys& sys, const std::string& name, const TargetDisk& disk, const std::vector<dev_t>& fs_devices) {
+  auto st = sys.Stat(name);
+  if (!st) return false;
+  return st->block_device ? Contains(disk.devices, static_cast<dev_t>(st->rdev))
+                          : Contains(fs_devices, static_cast<dev_t>(st->dev));
 }
 
 }  // namespace
 
 Quiesced::Quiesced(Quiesced&& other) noexcept
-    : frozen_(std::move(other.frozen_)), devices_(std::move(other.devices_)), actions_(std::move(other.actions_)),
-      keep_(other.keep_) {
-  other.frozen_.clear();
+    : sys_(other.sys_), undo_(std::move(other.undo_)), devices_(std::move(other.devices_)),
+      actions_(std::move(other.actions_)), keep_(other.keep_) {
+  other.undo_.clear();
 }
 
 Quiesced::~Quiesced() {
   if (keep_) return;
-  for (auto it = frozen_.rbegin(); it != frozen_.rend(); ++it) {
-    int fd = open(it->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) continue;
-    (void)ioctl(fd, FITHAW, 0);
-    close(fd);
+  for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+    switch (it->what) {
+      case Undo::What::kThaw: (void)sys_->Thaw(it->path); break;
+      case Undo::What::kRemountReadWrite: (void)sys_->Remount(it->path, false); break;
+      case Undo::What::kSwapOn: (void)sys_->SwapOn(it->path); break;
+    }
   }
 }
 
-std::vector<dev_t> MountedDevices(const TargetDisk& disk) {
-  std::vector<dev_t> devices;
-  for (const auto& mp : disk.mounts) {
-    struct stat st;
-    if (stat(mp.c_str(), &st) == 0) devices.push_back(st.st_dev);
-  }
-  return devices;
-}
-
-base::Result<Quiesced> Quiesce(const TargetDisk& disk) {
-  Quiesced q;
-  sync();  // once, before anything is frozen: a sync that meets a frozen filesystem waits for it
-  q.devices_ = MountedDevices(disk);
-  for (const auto& swap : SwapAreas()) {
-    if (!SwapOnDisk(swap, disk, q.devices_)) continue;
-    if (swapoff(swap.c_str()) != 0) {
-      int err = errno;
+base::Result<Quiesced> Quiesce(const TargetDisk& disk, const std::vector<MountEntry>& mounted, base::Sys& sys) {
+  Quiesced q(sys);
+  sys.Sync();  // once, before anything is frozen: a sync that meets a frozen filesystem waits for it
+  for (const auto& m : mounted) q.devices_.push_back(makedev(m.major, m.minor));
+  for (const auto& swap : SwapAreas(sys)) {
+    if (!SwapOnDisk(sys, swap, disk, q.devices_)) continue;
+    if (int err = sys.SwapOff(swap)) {
       return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("swapoff", swap, err), err)
                             .Hint("swap on " + disk.device + " holds pages that do not fit in RAM; free memory "
                                   "(or turn that swap off yourself) and run again; nothing was changed"));
     }
+    q.undo_.push_back({Quiesced::Undo::What::kSwapOn, swap});
     q.actions_.push_back("swapoff " + swap);
   }
   // The deepest mount first: freezing / first would block the lookups that reach /boot/efi.
-  std::vector<std::string> mounts = disk.mounts;
-  std::sort(mounts.begin(), mounts.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  std::vector<std::string> mounts;
+  for (const auto& m : mounted) mounts.push_back(m.mount_point);
+  std::stable_sort(mounts.begin(), mounts.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   for (const auto& mp : mounts) {
-    auto fd = base::Open(mp, O_RDONLY | O_DIRECTORY);
-    if (!fd) return base::Fail(std::move(fd.error()).Context("freezing the old system"));
-    if (ioctl(fd->get(), FIFREEZE, 0) == 0) {
-      q.frozen_.push_back(mp);
+    const int err = sys.Freeze(mp);
+    if (err == 0) {
+      q.undo_.push_back({Quiesced::Undo::What::kThaw, mp});
       q.actions_.push_back("froze " + mp);
       continue;
     }
-    int err = errno;
     if (err == EBUSY) {  // frozen already (a bind mount of a frozen filesystem)
       q.actions_.push_back(mp + " was frozen already");
       continue;
     }
     // Filesystems without freeze support: read-only is as good for us.
-    if (mount(nullptr, mp.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) == 0) {
+    const int err2 = sys.Remount(mp, true);
+    if (err2 == 0) {
+      q.undo_.push_back({Quiesced::Undo::What::kRemountReadWrite, mp});
       q.actions_.push_back("remounted " + mp + " read-only");
       continue;
     }
-    int err2 = errno;
     return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("ioctl(FIFREEZE)", mp, err) + ", and " +
                                                         base::SysMessage("remount read-only", mp, err2),
                                   err)
@@ -135,34 +118,22 @@ long RetryTransient(const Patience& patience, std::initializer_list<long> transi
   }
 }
 
-base::Result<base::Fd> OpenDisk(const std::string& path, int flags, const Patience& patience) {
+base::Result<base::Fd> OpenDisk(base::Sys& sys, const std::string& path, const Patience& patience) {
   std::optional<base::Result<base::Fd>> fd;
   RetryTransient(patience, {EBUSY}, [&]() -> long {
-    fd = base::Open(path, flags);
+    fd = sys.OpenForWriting(path);
     return *fd ? 0 : fd->error().sys_errno();
   });
   return std::move(*fd);
 }
 
-base::Result<void> LockDisk(const base::Fd& fd, const std::string& path, const Patience& patience) {
-  const long err = RetryTransient(patience, {EWOULDBLOCK, EINTR}, [&]() -> long {
-    return flock(fd.get(), LOCK_EX | LOCK_NB) == 0 ? 0 : errno;
-  });
+base::Result<void> LockDisk(base::Sys& sys, const base::Fd& fd, const std::string& path, const Patience& patience) {
+  const long err = RetryTransient(patience, {EWOULDBLOCK, EINTR}, [&]() -> long { return sys.LockExclusive(fd.get()); });
   if (err == 0) return {};
   return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("flock", path, static_cast<int>(err)),
                                 static_cast<int>(err))
                         .Hint("another program holds " + path + " locked (a partitioning tool?); stop it and "
                               "run bootrino again"));
-}
-
-base::Result<void> FlushDisk(int fd) {
-  if (fsync(fd) != 0) {
-    int err = errno;
-    return base::Fail(base::Error(ErrorKind::kDisk, base::SysMessage("fsync", "the disk", err), err));
-  }
-  (void)ioctl(fd, BLKFLSBUF, 0);  // regular files (images) answer ENOTTY: nothing cached to drop
-  (void)ioctl(fd, BLKRRPART, 0);  // EBUSY while the old partitions are mounted; the next boot reads it
-  return {};
 }
 
 }  // namespace disk

@@ -15,13 +15,13 @@
 
 #include "base/fd.h"
 #include "base/result.h"
+#include "base/sys.h"
 #include "disk/root_disk.h"
 
 namespace disk {
 
 class Quiesced {
  public:
-  Quiesced() = default;
   Quiesced(Quiesced&& other) noexcept;
   Quiesced& operator=(Quiesced&&) = delete;
   ~Quiesced();
@@ -36,25 +36,28 @@ class Quiesced {
   void Keep() { keep_ = true; }
 
  private:
-  friend base::Result<Quiesced> Quiesce(const TargetDisk& disk);
-  std::vector<std::string> frozen_;  ///< mount points to thaw, in freeze order
+  explicit Quiesced(base::Sys& sys) : sys_(&sys) {}
+  friend base::Result<Quiesced> Quiesce(const TargetDisk& disk, const std::vector<MountEntry>& mounted,
+                                        base::Sys& sys);
+  /// One step to take back if the commit stops before its first write.
+  struct Undo {
+    enum class What { kThaw, kRemountReadWrite, kSwapOn } what;
+    std::string path;
+  };
+  base::Sys* sys_;
+  std::vector<Undo> undo_;  ///< in the order done; undone in reverse
   std::vector<dev_t> devices_;
   std::vector<std::string> actions_;
   bool keep_ = false;
 };
 
-/// st_dev of each filesystem mounted from `disk` (disk.mounts): a file on one
-/// of them lives on the disk.
-std::vector<dev_t> MountedDevices(const TargetDisk& disk);
-
-/// Syncs, turns off swap on `disk`, freezes its mounted filesystems (the
-/// deepest first). On error everything done so far is undone.
-[[nodiscard]] base::Result<Quiesced> Quiesce(const TargetDisk& disk);
-
-/// Flushes a written disk: fsync, drop its buffer cache, and ask the kernel to
-/// re-read the partition table (EBUSY while partitions are mounted is expected:
-/// the next kernel reads the new table at boot).
-[[nodiscard]] base::Result<void> FlushDisk(int fd);
+/// Through `sys`: syncs, turns off swap on `disk` (its partitions, and swap
+/// files on its `mounted` filesystems), then freezes those filesystems (the
+/// deepest first), remounting read-only one that cannot freeze. On error
+/// everything done so far is undone in reverse (thaw, remount read-write,
+/// swapon), so the host is as it was.
+[[nodiscard]] base::Result<Quiesced> Quiesce(const TargetDisk& disk, const std::vector<MountEntry>& mounted,
+                                             base::Sys& sys);
 
 /// How long to wait out udev: `tries` attempts, `pause` apart.
 struct Patience {
@@ -73,14 +76,14 @@ inline constexpr Patience kProbePatience{101, std::chrono::milliseconds(100)};  
 long RetryTransient(const Patience& patience, std::initializer_list<long> transient,
                     const std::function<long()>& attempt);
 
-/// Opens a disk (or image file) to write it, waiting out a udev rescan (EBUSY).
-[[nodiscard]] base::Result<base::Fd> OpenDisk(const std::string& path, int flags,
+/// Opens a disk (or image file) to read and write it, waiting out a udev rescan (EBUSY).
+[[nodiscard]] base::Result<base::Fd> OpenDisk(base::Sys& sys, const std::string& path,
                                               const Patience& patience = kRescanPatience);
 
 /// Takes the disk's BSD lock (flock LOCK_EX), which udev honours: it neither
 /// probes nor rescans a disk while it is held (systemd's block device locking).
 /// Waits out a probe that holds it now. Released when `fd` closes.
-[[nodiscard]] base::Result<void> LockDisk(const base::Fd& fd, const std::string& path,
+[[nodiscard]] base::Result<void> LockDisk(base::Sys& sys, const base::Fd& fd, const std::string& path,
                                           const Patience& patience = kProbePatience);
 
 }  // namespace disk

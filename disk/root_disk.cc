@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <charconv>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <sys/stat.h>
@@ -107,6 +108,29 @@ base::Result<void> RefuseStacked(const SystemRoot& root, const std::string& name
   return {};
 }
 
+/// "252:1" → a device number.
+std::optional<dev_t> ParseDevNumber(std::string_view text) {
+  const std::size_t colon = text.find(':');
+  std::uint64_t major = 0, minor = 0;
+  if (colon == std::string_view::npos || !ParseUnsigned(text.substr(0, colon), major) ||
+      !ParseUnsigned(text.substr(colon + 1), minor)) {
+    return std::nullopt;
+  }
+  return makedev(static_cast<unsigned>(major), static_cast<unsigned>(minor));
+}
+
+/// The device numbers of the disk (its `dev` in sysfs) and then of each partition.
+void FillDevices(const std::string& dir, TargetDisk& disk) {
+  disk.devices.clear();
+  if (auto own = ParseDevNumber(ReadSys(dir + "/dev"))) disk.devices.push_back(*own);
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!fs::exists(entry.path() / "partition")) continue;
+    if (auto part = ParseDevNumber(ReadSys((entry.path() / "dev").string()))) disk.devices.push_back(*part);
+  }
+  if (!disk.devices.empty()) std::sort(disk.devices.begin() + 1, disk.devices.end());
+}
+
 /// Size and sector size from sysfs; /sys/block/X/size counts 512-byte units whatever the sector size.
 base::Result<void> FillGeometry(const SystemRoot& root, TargetDisk& disk) {
   const std::string dir = root.prefix + "/sys/block/" + disk.name;
@@ -132,6 +156,7 @@ base::Result<void> FillGeometry(const SystemRoot& root, TargetDisk& disk) {
                             .Hint(kKeepDiskHint));
     }
   }
+  FillDevices(dir, disk);
   if (ReadSys(dir + "/ro") == "1") {
     return base::Fail(base::Error(ErrorKind::kDisk, disk.device + " is read-only").Hint(kKeepDiskHint));
   }
@@ -139,14 +164,9 @@ base::Result<void> FillGeometry(const SystemRoot& root, TargetDisk& disk) {
 }
 
 /// Mount points of filesystems on `disk` (the disk itself or its partitions), "/" first.
-base::Result<void> FillMounts(const SystemRoot& root, const std::vector<MountEntry>& mounts, TargetDisk& disk) {
+base::Result<void> FillMounts(const std::vector<MountEntry>& mounts, TargetDisk& disk) {
   disk.mounts.clear();
-  for (const auto& m : mounts) {
-    if (m.major == 0) continue;  // virtual filesystems; btrfs is found through its source below
-    auto b = ResolveSysBlock(root, m.major, m.minor);
-    if (b && b->disk_name == disk.name) disk.mounts.push_back(m.mount_point);
-  }
-  std::stable_partition(disk.mounts.begin(), disk.mounts.end(), [](const std::string& p) { return p == "/"; });
+  for (const auto& m : MountsOn(disk, mounts)) disk.mounts.push_back(m.mount_point);
   return {};
 }
 
@@ -223,7 +243,7 @@ base::Result<TargetDisk> FindRootDisk(const SystemRoot& root) {
   disk.root_source = rootfs->source;
   disk.holds_root = true;
   RETURN_IF_ERROR(FillGeometry(root, disk));
-  RETURN_IF_ERROR(FillMounts(root, mounts, disk));
+  RETURN_IF_ERROR(FillMounts(mounts, disk));
   return disk;
 }
 
@@ -248,14 +268,26 @@ base::Result<TargetDisk> DescribeDisk(const std::string& device, const SystemRoo
   disk.device = device;
   RETURN_IF_ERROR(FillGeometry(root, disk));
   ASSIGN_OR_RETURN(std::vector<MountEntry> mounts, ReadMounts(root));
-  RETURN_IF_ERROR(FillMounts(root, mounts, disk));
+  RETURN_IF_ERROR(FillMounts(mounts, disk));
   disk.holds_root = !disk.mounts.empty() && disk.mounts.front() == "/";
   return disk;
 }
 
-base::Result<void> RefreshMounts(TargetDisk& disk, const SystemRoot& root) {
-  ASSIGN_OR_RETURN(std::vector<MountEntry> mounts, ReadMounts(root));
-  return FillMounts(root, mounts, disk);
+std::vector<MountEntry> MountsOn(const TargetDisk& disk, const std::vector<MountEntry>& mountinfo) {
+  std::vector<MountEntry> out;
+  for (const auto& m : mountinfo) {
+    if (m.major == 0) continue;  // virtual filesystems (and btrfs's anonymous numbers)
+    const dev_t dev = makedev(m.major, m.minor);
+    if (std::find(disk.devices.begin(), disk.devices.end(), dev) != disk.devices.end()) out.push_back(m);
+  }
+  std::stable_partition(out.begin(), out.end(), [](const MountEntry& m) { return m.mount_point == "/"; });
+  return out;
+}
+
+base::Result<std::vector<MountEntry>> MountedNow(const TargetDisk& disk, base::Sys& sys) {
+  auto text = sys.ReadText("/proc/self/mountinfo");
+  if (!text) return base::Fail(std::move(text.error()).Context("reading /proc/self/mountinfo"));
+  return MountsOn(disk, ParseMountinfo(*text));
 }
 
 }  // namespace disk

@@ -8,7 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "base/result.h"
+#include "base/sys.h"
 
 namespace disk {
 
@@ -32,6 +35,10 @@ struct TargetDisk {
   std::string root_source;   ///< what / is mounted from, e.g. /dev/vda1 (empty with --disk)
   std::vector<std::string> mounts;  ///< mount points of filesystems on this disk, / first
   bool holds_root = false;
+  /// Device numbers of the disk (first) and of its partitions: what a mount
+  /// or a swap device on this disk has, and what the commit checks the device
+  /// it opens against.
+  std::vector<dev_t> devices;
 };
 
 /// Where /proc, /sys and /dev are; tests point it at a fake tree.
@@ -47,9 +54,12 @@ struct SystemRoot {
 /// partition is refused). Notes which of its filesystems are mounted.
 [[nodiscard]] base::Result<TargetDisk> DescribeDisk(const std::string& device, const SystemRoot& root = {});
 
-/// Reads again which filesystems on `disk` are mounted: what is frozen must be
-/// what is mounted at the commit, not when the disk was chosen (a detached run
-/// commits minutes later).
-[[nodiscard]] base::Result<void> RefreshMounts(TargetDisk& disk, const SystemRoot& root = {});
+/// The entries of `mountinfo` mounted from `disk` (its devices), "/" first.
+std::vector<MountEntry> MountsOn(const TargetDisk& disk, const std::vector<MountEntry>& mountinfo);
+
+/// What is mounted from `disk` now, read through `sys` (/proc/self/mountinfo):
+/// what is frozen must be what is mounted at the commit, not when the disk was
+/// chosen (a detached run commits minutes later).
+[[nodiscard]] base::Result<std::vector<MountEntry>> MountedNow(const TargetDisk& disk, base::Sys& sys);
 
 }  // namespace disk

@@ -142,7 +142,7 @@ base::Result<WriteReport> WriteDisk(const Disk& target, const PreparedDisk& disk
                           BootPartitionBytes(disk.files, layout.bios, layout.uefi);
   RETURN_IF_ERROR(MakeExt4(target, layout.Offset(layout.data), layout.Bytes(layout.data),
                            Ext4Options{layout.data_label, layout.data_uuid}));
-  RETURN_IF_ERROR(FlushDisk(fd.get()));
+  RETURN_IF_ERROR(target.Flush());
   RETURN_IF_ERROR(WritePartitionTable(target, layout));
   if (layout.bios) {
     std::string mbr(512, '\0');
@@ -155,7 +155,7 @@ base::Result<WriteReport> WriteDisk(const Disk& target, const PreparedDisk& disk
     RETURN_IF_ERROR(base::WriteAllAt(fd, mbr, 0));
     report.bytes_written += 512;
   }
-  RETURN_IF_ERROR(FlushDisk(fd.get()));
+  RETURN_IF_ERROR(target.Flush());
   report.seconds = Since(start);
   // Measured, when the kernel counts: ext4's metadata, the GPT and the signature wipes too.
   if (auto after = ProcessWriteBytes(); written_before && after && *after > *written_before) {

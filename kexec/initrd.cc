@@ -108,6 +108,12 @@ base::Result<std::string> BuildOverlay(const std::vector<OverlayFile>& files) {
   return out;
 }
 
+std::uint64_t ComposedInitrdBytes(const std::vector<std::uint64_t>& initrd_sizes, std::uint64_t overlay_bytes) {
+  std::uint64_t total = 0;
+  for (std::uint64_t size : initrd_sizes) total += (size + kInitrdAlign - 1) / kInitrdAlign * kInitrdAlign;
+  return total + overlay_bytes;
+}
+
 base::Result<std::uint64_t> ComposeInitrd(const std::vector<std::string>& initrd_paths, std::string_view overlay,
                                           const std::string& out_path) {
   ASSIGN_OR_RETURN(base::Fd out, base::Open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600));

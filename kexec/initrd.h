@@ -29,6 +29,9 @@ struct OverlayFile {
 /// compressed member (without it the kernel reports "invalid magic" and skips the rest).
 inline constexpr std::uint64_t kInitrdAlign = 512;
 
+/// The size ComposeInitrd gives for initrds of `initrd_sizes` bytes and an overlay of `overlay_bytes`.
+std::uint64_t ComposedInitrdBytes(const std::vector<std::uint64_t>& initrd_sizes, std::uint64_t overlay_bytes);
+
 /// Writes `initrd_paths` (in order, each padded) then `overlay` into
 /// `out_path`; returns the bytes written.
 [[nodiscard]] base::Result<std::uint64_t> ComposeInitrd(const std::vector<std::string>& initrd_paths,

@@ -35,15 +35,26 @@ ok "--json plan"
 # is only looked at, through mountinfo and sysfs.)
 run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --seed 7
 grep -E "disk takeover would be refused" "$WORK/err" && fail "this machine's root disk cannot be planned for"
-expect_out "^  then    replace /dev/[a-z0-9]+ \([0-9.]+ MiB, holds /\):$"
+expect_out "^  disk    replace /dev/[a-z0-9]+ \([0-9.]+ MiB, holds /\):$"
 expect_out "^          GPT, 512-byte sectors"
 expect_out "^            1 boot  FAT32 BOOTRINO .* BIOS \(syslinux\) \+ UEFI \(systemd-boot\)$"
 expect_out "^            2 data  ext4  bootrino-data "
+expect_out "^  2\. kexec_file_load the kernel, 2 initrd part\(s\) and the command line$"
+expect_out "^  [0-9]+\. open /dev/[a-z0-9]+ once and lock it \(flock\), refusing it unless it is still the disk chosen$"
 disk_plan() {  # SEED: the dry run's disk plan as JSON
   run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --seed "$1" --json
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["disk"]; assert d; print(json.dumps(d, sort_keys=True))' \
     "$WORK/out" || fail "no disk plan in the --json dry run"
 }
+# The plan's steps, in the order Execute takes them: the kernel loaded before anything is changed, the
+# old system stopped and the disk opened before the first write, the reboot last.
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --seed 7 --json
+python3 -c '
+import json, sys
+steps = [s["step"] for s in json.load(open(sys.argv[1]))["steps"]]
+want = ["compose-initrds", "load-kernel", "commit-point", "stop-old-system", "open-disk", "write-disk", "boot"]
+assert [s for s in steps if s != "detach"] == want, steps
+' "$WORK/out" || fail "the dry run's steps are not the takeover's order"
 [[ $(disk_plan 7) == "$(disk_plan 7)" ]] || fail "the same --seed planned different disks"
 [[ $(disk_plan 7) != "$(disk_plan 8)" ]] || fail "another --seed planned the same GUIDs"
 ok "dry run: the disk holding / and its layout; --seed makes the plan reproducible"

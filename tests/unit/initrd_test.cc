@@ -123,6 +123,8 @@ TEST_F(InitrdTest, InitrdsAreConcatenatedInOrderWithAlignedPadding) {
   EXPECT_EQ(*size, 1024u + 512u + 7u);
   std::string got = Read(out);
   EXPECT_EQ(got, a + std::string(24, '\0') + b + "OVERLAY");
+  EXPECT_EQ(ComposedInitrdBytes({1000, 512}, 7), *size) << "the plan's size is the composed file's";
+  EXPECT_EQ(ComposedInitrdBytes({}, 7), 7u);
 }
 
 TEST_F(InitrdTest, MissingInitrdIsAnError) {

@@ -78,19 +78,19 @@ class DiskFileTest : public test_support::TempDirTest {
 };
 
 TEST_F(DiskFileTest, OpenDiskOpensAnImageAndReportsAMissingOneAtOnce) {
-  auto fd = OpenDisk(image_, O_RDWR, kQuick);
+  auto fd = OpenDisk(base::RealSys(), image_, kQuick);
   ASSERT_TRUE(fd) << fd.error().message();
   const auto start = std::chrono::steady_clock::now();
-  auto missing = OpenDisk((dir_ / "none.img").string(), O_RDWR, Patience{50, milliseconds(100)});
+  auto missing = OpenDisk(base::RealSys(), (dir_ / "none.img").string(), Patience{50, milliseconds(100)});
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().sys_errno(), ENOENT);
   EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(1000)) << "ENOENT was retried";
 }
 
 TEST_F(DiskFileTest, LockDiskTakesAFreeLock) {
-  auto fd = OpenDisk(image_, O_RDWR, kQuick);
+  auto fd = OpenDisk(base::RealSys(), image_, kQuick);
   ASSERT_TRUE(fd);
-  ASSERT_TRUE(LockDisk(*fd, image_, kQuick));
+  ASSERT_TRUE(LockDisk(base::RealSys(), *fd, image_, kQuick));
   // Held: another open of the file cannot take it.
   auto other = base::Open(image_, O_RDONLY);
   ASSERT_TRUE(other);
@@ -101,9 +101,9 @@ TEST_F(DiskFileTest, LockDiskGivesUpOnALockHeldElsewhereAndSaysWhatToDo) {
   auto holder = base::Open(image_, O_RDONLY);
   ASSERT_TRUE(holder);
   ASSERT_EQ(flock(holder->get(), LOCK_EX), 0);  // as udev's probe, or a partitioning tool, holds it
-  auto fd = OpenDisk(image_, O_RDWR, kQuick);
+  auto fd = OpenDisk(base::RealSys(), image_, kQuick);
   ASSERT_TRUE(fd);
-  auto locked = LockDisk(*fd, image_, kQuick);
+  auto locked = LockDisk(base::RealSys(), *fd, image_, kQuick);
   ASSERT_FALSE(locked);
   EXPECT_EQ(locked.error().kind(), base::ErrorKind::kDisk);
   EXPECT_EQ(locked.error().sys_errno(), EWOULDBLOCK);
@@ -112,13 +112,13 @@ TEST_F(DiskFileTest, LockDiskGivesUpOnALockHeldElsewhereAndSaysWhatToDo) {
       << locked.error().hint();
   // Released by its holder: the next try takes it.
   holder = base::Fd();
-  EXPECT_TRUE(LockDisk(*fd, image_, kQuick));
+  EXPECT_TRUE(LockDisk(base::RealSys(), *fd, image_, kQuick));
 }
 
 TEST_F(DiskFileTest, FlushDiskAcceptsAnImageFile) {
-  auto fd = OpenDisk(image_, O_RDWR, kQuick);
+  auto fd = OpenDisk(base::RealSys(), image_, kQuick);
   ASSERT_TRUE(fd);
-  EXPECT_TRUE(FlushDisk(fd->get()));  // the block-device ioctls answer ENOTTY here, which is fine
+  EXPECT_EQ(base::RealSys().FlushDisk(fd->get()), 0);  // the block-device ioctls answer ENOTTY here, which is fine
 }
 
 }  // namespace

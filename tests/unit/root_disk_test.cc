@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/sysmacros.h>
+
 #include <gtest/gtest.h>
 
 namespace disk {
@@ -31,11 +33,13 @@ class FakeSystem {
     Write(base + "/size", std::to_string(sectors) + "\n");
     Write(base + "/queue/logical_block_size", std::to_string(logical) + "\n");
     Write(base + "/ro", "0\n");
+    Write(base + "/dev", std::to_string(major) + ":" + std::to_string(minor) + "\n");
     fs::create_directories(dir_ / "sys/block");
     fs::create_symlink(dir_ / base, dir_ / ("sys/block/" + name));
     fs::create_symlink(dir_ / base, dir_ / ("sys/dev/block/" + std::to_string(major) + ":" + std::to_string(minor)));
     for (std::size_t i = 0; i < parts.size(); ++i) {
       Write(base + "/" + parts[i] + "/partition", std::to_string(i + 1) + "\n");
+      Write(base + "/" + parts[i] + "/dev", std::to_string(major) + ":" + std::to_string(minor + 1 + i) + "\n");
       fs::create_symlink(dir_ / (base + "/" + parts[i]),
                          dir_ / ("sys/dev/block/" + std::to_string(major) + ":" + std::to_string(minor + 1 + i)));
     }
@@ -93,20 +97,27 @@ TEST(FindRootDisk, VirtioPartitionIsTheWholeDisksChild) {
   EXPECT_EQ(d->mounts, (std::vector<std::string>{"/", "/boot/efi"}));
 }
 
-TEST(RefreshMounts, SeesWhatWasMountedOrUnmountedSince) {
+TEST(MountsOn, SeesWhatWasMountedOrUnmountedSinceTheDiskWasChosen) {
   FakeSystem sys;
   sys.AddDisk("vda", 252, 0, 20971520, {"vda1", "vda14", "vda15"});
+  sys.AddDisk("vdb", 252, 16, 20971520, {"vdb1"});
   sys.Write("proc/self/mountinfo", Line(22, "252:1", "/", "ext4", "/dev/vda1"));
   auto d = FindRootDisk(sys.Root());
   ASSERT_TRUE(d) << d.error().message();
   EXPECT_EQ(d->mounts, std::vector<std::string>{"/"});
-  sys.Write("proc/self/mountinfo", Line(22, "252:1", "/", "ext4", "/dev/vda1") +
-                                       Line(24, "252:3", "/boot/efi", "vfat", "/dev/vda15"));
-  ASSERT_TRUE(RefreshMounts(*d, sys.Root()));
-  EXPECT_EQ(d->mounts, (std::vector<std::string>{"/", "/boot/efi"}));
-  sys.Write("proc/self/mountinfo", Line(24, "252:3", "/boot/efi", "vfat", "/dev/vda15"));
-  ASSERT_TRUE(RefreshMounts(*d, sys.Root()));
-  EXPECT_EQ(d->mounts, std::vector<std::string>{"/boot/efi"});
+  EXPECT_EQ(d->devices, (std::vector<dev_t>{makedev(252, 0), makedev(252, 1), makedev(252, 2), makedev(252, 3)}));
+  auto points = [](const std::vector<MountEntry>& mounts) {
+    std::vector<std::string> out;
+    for (const auto& m : mounts) out.push_back(m.mount_point);
+    return out;
+  };
+  // Mounted since: /boot/efi (ahead of / in the table); /mnt is on another disk, /proc on none.
+  auto now = ParseMountinfo(Line(24, "252:3", "/boot/efi", "vfat", "/dev/vda15") +
+                            Line(22, "252:1", "/", "ext4", "/dev/vda1") + Line(23, "0:21", "/proc", "proc", "proc") +
+                            Line(25, "252:17", "/mnt", "ext4", "/dev/vdb1"));
+  EXPECT_EQ(points(MountsOn(*d, now)), (std::vector<std::string>{"/", "/boot/efi"}));
+  EXPECT_EQ(points(MountsOn(*d, ParseMountinfo(Line(24, "252:3", "/boot/efi", "vfat", "/dev/vda15")))),
+            std::vector<std::string>{"/boot/efi"});
 }
 
 TEST(FindRootDisk, NvmeXenAndScsiNamesComeFromSysfsNotGuesses) {

@@ -18,7 +18,7 @@ for bus_dev in nvme:/dev/nvme0n1p1:/dev/nvme0n1 scsi:/dev/sda1:/dev/sda; do
   [[ $root == "ext4 $dev" ]] || fail "$bus: / is not ext4 on $dev: $(console_value "HOST-ROOT: ")"
   wait_for '^BOOTRINO-HOST-EXIT=' 120 "dry-run-$bus"
   expect_seen '^BOOTRINO-HOST-EXIT=0$'
-  expect_seen "^  then    replace $disk \\([0-9.]+ MiB, holds /\\):$"
+  expect_seen "^  disk    replace $disk \\([0-9.]+ MiB, holds /\\):$"
   expect_seen '^          GPT, 512-byte sectors, [0-9.]+ MiB, disk '
   expect_seen '^            1 boot  FAT32 '
   expect_seen '^            2 data  '

@@ -1,0 +1,186 @@
+#include "agent/takeover_plan.h"
+
+#include <cstdio>
+
+#include "agent/host_network.h"
+#include "agent/report.h"
+#include "agent/takeover.h"
+#include "disk/layout.h"
+
+namespace agent {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
+// What the RAM OS gets from this instance, and where it goes.
+void PrintPersonal(const TakeoverPlan& plan) {
+  const auto& p = plan.boot.personal;
+  const std::string style = p["style"].get<std::string>();
+  if (style == "none") {
+    std::printf("  personal none: the manifest takes no SSH keys, hostname or network (only /etc/bootrino)\n");
+  } else {
+    std::string where = "the initrd overlay";
+    for (const auto& f : p["bootPartition"]) {
+      where += ", " + f["name"].get<std::string>() +
+               (plan.disk ? " on the boot partition" : " for a boot partition not written");
+    }
+    std::printf("  personal %s: %zu SSH key(s)%s in %s\n", style.c_str(), plan.settings.ssh_keys.size(),
+                plan.settings.hostname.empty() ? "" : (", hostname " + Shown(plan.settings.hostname)).c_str(),
+                Shown(where).c_str());
+  }
+  auto join = [](const json& params) {
+    std::vector<std::string> parts;
+    for (const auto& x : params) parts.push_back(x.get<std::string>());
+    return parts.empty() ? std::string("nothing") : Join(parts, " ");
+  };
+  if (!p["kexecParams"].empty() || !p["diskParams"].empty()) {
+    std::printf("           the kexec boot adds %s; firmware boots add %s\n", Shown(join(p["kexecParams"])).c_str(),
+                Shown(join(p["diskParams"])).c_str());
+  }
+  std::printf("  network  %s\n", DescribeNetwork(plan.settings.network, plan.settings.network_mode).c_str());
+}
+
+}  // namespace
+
+std::string StepName(Step step) {
+  switch (step) {
+    case Step::kComposeInitrds: return "compose-initrds";
+    case Step::kLoadKernel: return "load-kernel";
+    case Step::kDetach: return "detach";
+    case Step::kCommitPoint: return "commit-point";
+    case Step::kStopOldSystem: return "stop-old-system";
+    case Step::kOpenDisk: return "open-disk";
+    case Step::kWriteDisk: return "write-disk";
+    case Step::kBoot: return "boot";
+  }
+  return "?";
+}
+
+std::vector<Step> PlanSteps(BootPath path, bool disk, bool detach) {
+  std::vector<Step> steps = {Step::kComposeInitrds};
+  if (path == BootPath::kKexec) steps.push_back(Step::kLoadKernel);  // rule 2: loaded before anything is written
+  if (detach) steps.push_back(Step::kDetach);
+  steps.push_back(Step::kCommitPoint);
+  if (disk) {
+    // Rule 4: nothing of the old disk is needed, and nothing writes to it, from the first write on.
+    steps.insert(steps.end(), {Step::kStopOldSystem, Step::kOpenDisk, Step::kWriteDisk});
+  }
+  steps.push_back(Step::kBoot);
+  return steps;
+}
+
+std::string DescribeStep(const TakeoverPlan& plan, Step step) {
+  const std::string device = plan.disk ? plan.disk->target.device : "";
+  switch (step) {
+    case Step::kComposeInitrds:
+      return "compose the kexec initrd (" + MiB(plan.boot.kexec_initrd.bytes) + ")" +
+             (plan.disk ? " and the disk's (" + MiB(plan.boot.disk_initrd.bytes) + ")" : "") + " in RAM";
+    case Step::kLoadKernel:
+      return "kexec_file_load the kernel, " + std::to_string(plan.boot.kexec_initrd.parts.size() + 1) +
+             " initrd part(s) and the command line" +
+             (plan.fallback_reboot ? "; if refused, boot through the firmware instead" : "");
+    case Step::kDetach:
+      return "let " + plan.detach->who + " (pid " + std::to_string(plan.detach->anchor) +
+             ") finish, then go on in the background (at most " + std::to_string(plan.detach->timeout_s) + " s)";
+    case Step::kCommitPoint:
+      return "the commit point: from here SIGTERM, SIGINT and SIGHUP no longer stop bootrino";
+    case Step::kStopOldSystem: {
+      const auto& mounts = plan.disk->target.mounts;
+      return "lock bootrino in RAM (mlockall), sync, turn off swap on " + device + " and freeze what is mounted "
+             "from it, deepest first (now: " + (mounts.empty() ? std::string("nothing") : Join(mounts, ", ")) +
+             "); on a failure from here to the first write, all of it is undone";
+    }
+    case Step::kOpenDisk:
+      return "open " + device + " once and lock it (flock), refusing it unless it is still the disk chosen";
+    case Step::kWriteDisk:
+      return std::string("write the boot filesystem, the data filesystem, flush, then the partition table") +
+             (plan.disk->prepared.layout.bios ? " and the MBR boot code" : "") + " last, and flush";
+    case Step::kBoot:
+      return plan.path == BootPath::kKexec
+                 ? "reboot into " + plan.name + " with kexec"
+                 : "reboot through the firmware into " + plan.name + " from " + device;
+  }
+  return "";
+}
+
+base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in) {
+  TakeoverPlan plan;
+  plan.arch = in.arch;
+  plan.manifest = in.manifest;
+  plan.name = in.manifest->manifest.meta.name;
+  plan.staged = in.staged;
+  plan.stage_dir = in.stage_dir;
+  plan.settings = in.settings;
+  plan.host = in.host;
+  plan.path = in.path;
+  plan.fallback_reboot = in.options->fallback_reboot;
+  plan.detach = in.detach;
+  plan.fetched_bytes = in.fetched_bytes;
+  plan.fetch_seconds = in.fetch_seconds;
+  ASSIGN_OR_RETURN(plan.boot, PlanBoot(*in.manifest, in.staged, in.stage_dir, in.arch, in.consoles, in.settings,
+                                       in.boot_id));
+  if (in.target) {
+    ASSIGN_OR_RETURN(disk::PreparedDisk prepared,
+                     PlanDisk(in.target->bytes, in.target->sector_size, in.manifest->manifest.boot->disk,
+                              plan.boot.disk, in.seed));
+    plan.disk = DiskTakeover{*in.target, std::move(prepared)};
+  }
+  plan.steps = PlanSteps(plan.path, plan.disk.has_value(), plan.detach.has_value());
+  return plan;
+}
+
+json PlanJson(const TakeoverPlan& plan, const RunOptions& options) {
+  json out = {{"dryRun", true}, {"arch", plan.arch}, {"manifest", ManifestJson(*plan.manifest)},
+              {"files", json::array()}, {"cmdline", plan.boot.kexec.cmdline}, {"diskCmdline", plan.boot.disk.cmdline},
+              {"stagedIn", plan.stage_dir}, {"personalisation", plan.boot.personal},
+              {"network", NetworkJson(plan.settings.network, plan.settings.network_mode)},
+              {"fallback", options.fallback_reboot ? "reboot" : "none"}};
+  for (const auto& s : plan.staged) out["files"].push_back(FileJson(*s.item));
+  out["initrd"] = {{"parts", plan.boot.kexec_initrd.parts.size() + 1}, {"bytes", plan.boot.kexec_initrd.bytes}};
+  out["disk"] = plan.disk ? json{{"device", plan.disk->target.device}, {"layout", disk::ToJson(plan.disk->prepared.layout)}}
+                          : json(nullptr);
+  out["steps"] = json::array();
+  for (Step step : plan.steps) out["steps"].push_back({{"step", StepName(step)}, {"what", DescribeStep(plan, step)}});
+  return out;
+}
+
+void PrintPlan(const TakeoverPlan& plan) {
+  const fetch::VerifiedManifest& vm = *plan.manifest;
+  // Names, versions, file names and the command line come from the manifest: Shown() escapes their controls.
+  std::printf("plan for %s (%s): %s %s, manifest verified by %s\n", plan.arch.c_str(), Shown(vm.url).c_str(),
+              Shown(vm.manifest.meta.name).c_str(), Shown(vm.manifest.meta.version).c_str(),
+              Shown(vm.verified_by).c_str());
+  for (const auto& s : plan.staged) {
+    std::printf("  %-7s %-28s %10s  verified\n", s.item->role.c_str(), Shown(s.item->file->name).c_str(),
+                MiB(s.download.bytes).c_str());
+  }
+  std::printf("  initrd  the manifest's initrds in order + a bootrino overlay (/etc/bootrino)\n");
+  std::printf("  cmdline %s\n", Shown(plan.boot.kexec.cmdline).c_str());
+  PrintPersonal(plan);
+  if (vm.manifest.boot->after_stage) {
+    std::printf("  hook    %s runs after staging\n", Shown(vm.manifest.boot->after_stage->function).c_str());
+  }
+  if (plan.disk) {
+    const auto& target = plan.disk->target;
+    std::printf("  disk    replace %s (%s%s):\n", target.device.c_str(), MiB(target.bytes).c_str(),
+                target.holds_root ? ", holds /" : "");
+    std::string layout = disk::Describe(plan.disk->prepared.layout);
+    for (std::size_t pos = 0; pos < layout.size();) {
+      std::size_t nl = layout.find('\n', pos);
+      std::printf("          %s\n", layout.substr(pos, nl - pos).c_str());
+      pos = nl == std::string::npos ? layout.size() : nl + 1;
+    }
+  } else {
+    std::printf("  disk    not touched: the RAM OS will not survive a reboot\n");
+  }
+  int n = 0;
+  for (Step step : plan.steps) std::printf("  %d. %s\n", ++n, Shown(DescribeStep(plan, step)).c_str());
+}
+
+}  // namespace agent

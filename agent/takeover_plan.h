@@ -1,0 +1,110 @@
+// 4: the takeover plan, one value that says everything `run` will do once the
+// payload is verified in RAM: the kexec boot (kernel, initrd parts, command
+// line), what the RAM OS receives, the disk and its layout, and the steps of
+// the commit in order. PlanTakeover computes it without side effects; `run
+// --dry-run` prints it (PrintPlan, PlanJson) and Execute (agent/execute.h)
+// performs it through base::Sys.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <sys/types.h>
+
+#include "agent/boot_plan.h"
+#include "agent/commands.h"
+#include "agent/fallback.h"
+#include "agent/personalise.h"
+#include "base/result.h"
+#include "disk/root_disk.h"
+#include "disk/write.h"
+#include "fetch/stage.h"
+#include "fetch/trust.h"
+#include "kexec/preflight.h"
+
+namespace agent {
+
+/// One step of Execute, in the order the plan lists them.
+enum class Step {
+  kComposeInitrds,  ///< the kexec and the disk initrds, written in the RAM stage
+  kLoadKernel,      ///< kexec_file_load: the host accepts or refuses the kernel, nothing changed yet
+  kDetach,          ///< the caller (cloud-init) finishes first; a child goes on
+  kCommitPoint,     ///< signals no longer stop bootrino
+  kStopOldSystem,   ///< mlockall, sync, swapoff and freeze what is mounted from the disk
+  kOpenDisk,        ///< the disk opened once and locked; still the device chosen
+  kWriteDisk,       ///< the first write: boot and data filesystems, then GPT and MBR code
+  kBoot,            ///< reboot: by kexec, or through the firmware from the new disk
+};
+
+/// The step's name in events and --json ("load-kernel").
+std::string StepName(Step step);
+
+/// Waiting for the caller before the reboot (agent/detach.h).
+struct DetachPlan {
+  pid_t anchor = 0;    ///< the process whose exit bootrino waits for
+  std::string who;     ///< "cloud-init" or "the calling process"
+  int timeout_s = 600;
+};
+
+/// The disk replaced and what is written to it.
+struct DiskTakeover {
+  disk::TargetDisk target;
+  disk::PreparedDisk prepared;
+};
+
+struct TakeoverPlan {
+  std::string arch;
+  std::string name;  ///< the RAM OS: the manifest's name
+  const fetch::VerifiedManifest* manifest = nullptr;  ///< the run's, which outlives the plan
+  std::vector<fetch::StagedFile> staged;
+  std::string stage_dir;
+  RamOsSettings settings;
+  kexec::PreflightReport host;
+  BootPath path = BootPath::kKexec;  ///< as the preflight allows; a refused load may still turn to the firmware
+  bool fallback_reboot = false;      ///< a refused load boots through the firmware from the disk
+  BootPlans boot;
+  std::optional<DiskTakeover> disk;  ///< none with --keep-disk
+  std::optional<DetachPlan> detach;
+  std::vector<Step> steps;
+  std::uint64_t fetched_bytes = 0;  ///< staged before the plan, for the log
+  double fetch_seconds = 0;
+};
+
+/// Everything PlanTakeover decides from. Pointers and references are the caller's and outlive the call.
+struct TakeoverInputs {
+  const fetch::VerifiedManifest* manifest = nullptr;
+  std::vector<fetch::StagedFile> staged;
+  std::string stage_dir;
+  std::string arch;
+  kexec::PreflightReport host;
+  BootPath path = BootPath::kKexec;
+  HostConsoles consoles;
+  RamOsSettings settings;
+  std::optional<disk::TargetDisk> target;
+  std::optional<DetachPlan> detach;
+  const RunOptions* options = nullptr;
+  std::uint64_t seed = 0;  ///< the disk's GUIDs
+  std::string boot_id;
+  std::uint64_t fetched_bytes = 0;
+  double fetch_seconds = 0;
+};
+
+/// The plan, without side effects: equal inputs give equal plans.
+[[nodiscard]] base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in);
+
+/// The steps Execute takes for a plan of this shape, in order.
+std::vector<Step> PlanSteps(BootPath path, bool disk, bool detach);
+
+/// What the step does for this plan, in a sentence for the dry run.
+std::string DescribeStep(const TakeoverPlan& plan, Step step);
+
+/// The whole plan as `run --dry-run --json` prints it.
+nlohmann::ordered_json PlanJson(const TakeoverPlan& plan, const RunOptions& options);
+
+/// The plan for a person, as `run --dry-run` prints it.
+void PrintPlan(const TakeoverPlan& plan);
+
+}  // namespace agent

@@ -52,7 +52,6 @@ class Execution {
 
   std::optional<Outcome> ComposeInitrds() {
     if (auto r = agent::ComposeInitrds(plan_.boot); !r) return Stop(r.error(), "plan");
-    events_.Emit("plan", "ok", BootJson(plan_.boot));
     return std::nullopt;
   }
 

@@ -277,6 +277,7 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   // 4: the plan.
   auto plan = Plan(options, state);
   if (!plan) return Report(plan.error(), events, "plan");
+  events.Emit("plan", "ok", BootJson(plan->boot));
   if (plan->disk) events.Emit("plan-disk", "ok", disk::ToJson(plan->disk->prepared.layout));
   if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "plan");
   if (options.dry_run) {

@@ -12,7 +12,7 @@ before=$(ls /run /dev/shm 2>/dev/null | grep -c bootrino-stage || true)
 run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --json-events "$WORK/events.jsonl"
 expect_out "kernel +vmlinuz .*verified"
 expect_out "cmdline test=1 .*console=ttyS0 bootrino.id=[0-9a-f]{16}$"
-expect_out "then +kexec_file_load"
+expect_out "^  [0-9]+\. kexec_file_load the kernel"
 expect_out "nothing was changed"
 after=$(ls /run /dev/shm 2>/dev/null | grep -c bootrino-stage || true)
 [[ $before == "$after" ]] || fail "a dry run left a stage directory behind"

@@ -229,7 +229,8 @@ if [[ $ACCEL == auto ]]; then
   elif [[ -r /dev/kvm && -w /dev/kvm ]]; then
     say "probing KVM (at most 15 s)"
     qemu_cmd kvm 256
-    timeout 15 "${QEMU_CMD[@]}" -nographic -kernel "$FIX/vmlinuz" -append "console=ttyS0 panic=-1 quiet" </dev/null >"$WORK/kvm-probe.log" 2>&1 || true
+    timeout 15 "${QEMU_CMD[@]}" -nographic -kernel "$FIX/vmlinuz" -append "console=ttyS0 panic=-1 quiet" \
+      </dev/null >"$WORK/kvm-probe.log" 2>&1 || true
     if grep -q 'Kernel panic' "$WORK/kvm-probe.log"; then
       ACCEL=kvm
     else

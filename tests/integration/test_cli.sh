@@ -69,8 +69,8 @@ run_bootrino 0 inspect "$(pinned alpine-virt.sh)"
 expect_out "aarch64:" && expect_out "file +boot/modloop-virt" && expect_out "mirror https://mirror.example.net/"
 expect_out "hook +bootrino_after_stage after staging"
 run_bootrino 0 inspect "$(pinned tinycore64.sh)" --json
-jsonq --check "$WORK/out" 'd["boot"]["personalisation"]=="tinycore-mydata" and d["boot"]["architectures"]["x86_64"]["files"][-1]["name"]=="tce/optional/openssh.tcz"' ||
-  fail "v1 --json"
+jsonq --check "$WORK/out" 'd["boot"]["personalisation"]=="tinycore-mydata" and
+  d["boot"]["architectures"]["x86_64"]["files"][-1]["name"]=="tce/optional/openssh.tcz"' || fail "v1 --json"
 run_bootrino 7 fetch "$(pinned tinycore64.sh)" --stage "$WORK/stage" --arch aarch64
 expect_err "no payload for aarch64 \(it has: x86_64\)"
 ok "v1 manifests: inspect text and JSON; a missing architecture exits 7"

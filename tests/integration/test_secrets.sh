@@ -10,7 +10,7 @@ make_payload vmlinuz 30000
 make_payload initrd.gz 30000
 port=${FS_URL##*:}
 cred="http://user:secret@127.0.0.1:$port"
-sum() { sha256sum <"$WWW/$1" | cut -d' ' -f1; }
+sum() { sha256_of "$WWW/$1"; }
 zeros=$(printf '0%.0s' {1..64})
 
 # A status receiver on loopback: each POST body becomes one line of $WORK/posts.

@@ -30,7 +30,7 @@ def main():
     source, expr = args
     text = sys.stdin.read() if source == "-" else open(source).read()
     d = [json.loads(line) for line in text.splitlines() if line.strip()] if "--lines" in flags else json.loads(text)
-    value = eval(expr, {"d": d, "json": json})
+    value = eval("(" + expr + "\n)", {"d": d, "json": json})  # in parentheses: it may span lines
     if "--check" in flags:
         if not value:
             sys.exit("jsonq: false: " + expr)

@@ -82,7 +82,7 @@ cmp -s "$WORK/again.img" "$WORK/2g-512.img" || fail "the same seed gave differen
 read -r measured bytes < <(jsonq "$WORK/out" '(d["bytesMeasured"], d["bytesWritten"])')
 allocated=$(du -B1 "$WORK/again.img" | cut -f1)
 payload=$(($(stat -c %s "$WWW/vmlinuz") + $(stat -c %s "$WWW/initrd.gz") + $(stat -c %s "$WWW/modloop")))
-[[ $measured == True ]] || fail "the bytes written were not measured"
+[[ $measured == true ]] || fail "the bytes written were not measured"
 ((bytes > payload && bytes >= allocated - (64 << 10) && bytes <= allocated + (1 << 20))) ||
   fail "reported $bytes bytes written; the image holds $allocated, the payload is $payload"
 ok "the report counts every byte written: $bytes for an image holding $allocated"

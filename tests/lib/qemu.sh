@@ -27,7 +27,6 @@
 #                                    run each round, ends the wait when it succeeds: 3. PID (QEMU)
 #                                    gone: 2, after a last look half a second later (its console
 #                                    may still be flushing). SECONDS passed: 1.
-TESTS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 qemu_cmd() {
   QEMU_CMD=(qemu-system-x86_64 -accel "$1" -m "$2" -smp 1 -no-reboot -nic none)

@@ -66,6 +66,10 @@ ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 say() { echo "demo: $*" >&2; }
 die() { echo "demo: ERROR: $*" >&2; exit 2; }
 usage() { sed -n '2,/^set -euo/p' "$ROOT/packaging/demo.sh" | sed '$d; s/^# \{0,1\}//'; }
+# The loopback file server and QEMU's command line, network, firmware and console wait: the same as
+# the VM tests'.
+source "$ROOT/tests/lib/serve.sh"
+source "$ROOT/tests/lib/qemu.sh"
 
 MANIFEST='' SERVE='' CMD=run ARGS='' MEMORY=1024 EXPECT='' TIMEOUT='' LOG='' DISK='' BIN='' ACCEL_OPT=auto FIRMWARE=
 INSTANCE=debian SSH_KEY=''
@@ -140,10 +144,10 @@ if [[ $INSTANCE == debian && -z $FIRMWARE ]]; then
   [[ -f $CLOUD/disk.img ]] || die "tests/vm/cloud_image.sh made no image"
 fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-demo.XXXXXX")
-SERVER_PID='' QEMU_PID='' TAIL_PID=''
+PIDS=() QEMU_PID='' TAIL_PID=''
 cleanup() {
   local pid
-  for pid in $TAIL_PID $QEMU_PID $SERVER_PID; do kill "$pid" 2>/dev/null || true; done
+  for pid in $TAIL_PID $QEMU_PID "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -160,15 +164,11 @@ if [[ $INSTANCE == debian && -z $FIRMWARE ]]; then
   "$ROOT/tests/vm/cloud_image.sh" release "$BIN" "$WORK/www"
   DOCROOT=$WORK/www
 fi
-python3 "$ROOT/tests/integration/fault_server.py" --root "$DOCROOT" --host 127.0.0.1 --port 0 \
-  --port-file "$WORK/port" --log "$WORK/server.log" 2>"$WORK/server.err" &
-SERVER_PID=$!
-for _ in $(seq 100); do [[ -s $WORK/port ]] && break; sleep 0.05; done
-[[ -s $WORK/port ]] || die "the file server did not start: $(cat "$WORK/server.err")"
-PORT=$(cat "$WORK/port")
+serve_start "$DOCROOT" "$WORK/server" || die "the file server did not start"
+PORT=$SERVE_PORT
 say "serving $DOCROOT on 127.0.0.1:$PORT (the VM sees http://10.0.2.100/)"
 
-pin() { echo "http://10.0.2.100/$1#sha256=$(sha256sum <"$DOCROOT/$1" | cut -d' ' -f1)"; }
+pin() { pinned_ref http://10.0.2.100 "$DOCROOT" "$1"; }
 if [[ -z $MANIFEST ]]; then
   if [[ -n $SERVE ]]; then
     [[ -f $SERVE/bootrino.sh ]] || die "$SERVE has no bootrino.sh: pass --manifest http://10.0.2.100/PATH#sha256=…"
@@ -228,8 +228,9 @@ if [[ $ACCEL == auto ]]; then
     say "KVM did not boot a guest earlier since this machine started: using software emulation"
   elif [[ -r /dev/kvm && -w /dev/kvm ]]; then
     say "probing KVM (at most 15 s)"
-    timeout 15 qemu-system-x86_64 -accel kvm -m 256 -smp 1 -nographic -no-reboot -nic none \
-      -kernel "$FIX/vmlinuz" -append "console=ttyS0 panic=-1 quiet" </dev/null >"$WORK/kvm-probe.log" 2>&1 || true
+    qemu_cmd kvm 256
+    timeout 15 "${QEMU_CMD[@]}" -nographic -kernel "$FIX/vmlinuz" -append "console=ttyS0 panic=-1 quiet" \
+      </dev/null >"$WORK/kvm-probe.log" 2>&1 || true
     if grep -q 'Kernel panic' "$WORK/kvm-probe.log"; then
       ACCEL=kvm
     else
@@ -251,9 +252,9 @@ append="console=ttyS0 panic=1 bootrino.ref=$MANIFEST bootrino.cmd=$CMD${ARGS:+ b
 append+=" root=LABEL=$(sed -n 's/^HOST_ROOT_LABEL=//p' "$FIX/host-disk.txt" | tr -d "\"'") rw"
 [[ -n $LOG ]] && : >"$LOG"
 CONSOLE_LOG=${LOG:-$WORK/console.log}
-qemu=(qemu-system-x86_64 -accel "$ACCEL" -m "$MEMORY" -smp 1 -no-reboot -nic none -display none
-  -netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $PORT"
-  -device virtio-net-pci,netdev=n0,romfile= -drive "file=$DISK,if=virtio,format=raw")
+qemu_cmd "$ACCEL" "$MEMORY"
+qemu_net "$PORT"
+qemu=("${QEMU_CMD[@]}" -display none "${QEMU_NET[@]}" -drive "file=$DISK,if=virtio,format=raw")
 case $FIRMWARE in
   '') if [[ $INSTANCE == debian ]]; then
         qemu+=(-kernel "$CLOUD/vmlinuz" -initrd "$CLOUD/initrd.img" -append "$(cat "$CLOUD/cmdline.txt")"
@@ -261,10 +262,8 @@ case $FIRMWARE in
       else
         qemu+=(-kernel "$FIX/vmlinuz" -initrd "$FIX/host-disk-boot.cpio.gz" -append "$append")
       fi ;;
-  bios) ;;
-  uefi) cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/vars.fd"
-    qemu+=(-drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
-      -drive "if=pflash,format=raw,file=$WORK/vars.fd") ;;
+  *) firmware_args "$FIRMWARE" "$WORK/vars.fd" || die "no $FIRMWARE firmware to boot the disk"
+    qemu+=("${FIRMWARE_ARGS[@]}") ;;
 esac
 case $CMD in
   run) shown="run $MANIFEST --yes" ;;
@@ -301,41 +300,38 @@ fi
 QEMU_PID=$!
 tail -n +1 -f "$CONSOLE_LOG" &
 TAIL_PID=$!
-t0=$SECONDS
-deadline=$((SECONDS + TIMEOUT))
-result=1 why="within ${TIMEOUT}s"
-while ((SECONDS < deadline)); do
-  if tr -d '\r' <"$CONSOLE_LOG" | grep -E -- "$EXPECT" >/dev/null; then result=0; break; fi
-  if grep -q '^BOOTRINO-HOST-ALIVE' "$CONSOLE_LOG"; then
+# gave_up: whether the guest has got as far as it will without showing EXPECT (console_wait's check).
+gave_up() {
+  if console_seen "$CONSOLE_LOG" '^BOOTRINO-HOST-ALIVE'; then
     sleep 1  # the host prints nothing after this but a shell prompt
-    tr -d '\r' <"$CONSOLE_LOG" | grep -E -- "$EXPECT" >/dev/null && { result=0; break; }
+    console_seen "$CONSOLE_LOG" "$EXPECT" && return 1
     say "bootrino returned ($(grep -a -o 'BOOTRINO-HOST-EXIT=[0-9]*' "$CONSOLE_LOG" || echo 'did not run'))" \
       "and the host is idle: /$EXPECT/ will not come"
     why="before bootrino gave up"
-    break
+    return 0
   fi
   # The Debian instance: bootrino runs under cloud-init and, if it gets as far as loading the
   # kernel, leaves the takeover to a child that waits for cloud-init. Once cloud-init has finished
   # with no such child (bootrino failed, crashed or never ran), nothing more will come.
-  if [[ $INSTANCE == debian && -z $FIRMWARE ]] &&
-     tr -d '\r' <"$CONSOLE_LOG" | grep -E 'Cloud-init v\. [0-9.]+ finished at ' >/dev/null; then
+  if [[ $INSTANCE == debian && -z $FIRMWARE ]] && console_seen "$CONSOLE_LOG" 'Cloud-init v\. [0-9.]+ finished at '; then
     sleep 1
-    tr -d '\r' <"$CONSOLE_LOG" | grep -E -- "$EXPECT" >/dev/null && { result=0; break; }
-    if ! tr -d '\r' <"$CONSOLE_LOG" | grep -E 'bootrino: .* in the background once cloud-init' >/dev/null; then
+    console_seen "$CONSOLE_LOG" "$EXPECT" && return 1
+    if ! console_seen "$CONSOLE_LOG" 'bootrino: .* in the background once cloud-init'; then
       say "cloud-init finished, and bootrino did not stay to take over (its output is in the" \
         "'cloud-init[…]:' lines above): /$EXPECT/ will not come"
       why="before cloud-init finished without bootrino"
-      break
+      return 0
     fi
   fi
-  if ! kill -0 "$QEMU_PID" 2>/dev/null; then
-    tr -d '\r' <"$CONSOLE_LOG" | grep -E -- "$EXPECT" >/dev/null && { result=0; break; }
-    say "QEMU stopped: $(tail -n 3 "$WORK/qemu.out")"
-    why="before QEMU stopped"
-    break
-  fi
-  sleep 0.2
-done
+  return 1
+}
+t0=$SECONDS
+result=1 why="within ${TIMEOUT}s" rc=0
+console_wait "$CONSOLE_LOG" "$EXPECT" "$TIMEOUT" "$QEMU_PID" gave_up || rc=$?
+case $rc in
+  0) result=0 ;;
+  2) say "QEMU stopped: $(tail -n 3 "$WORK/qemu.out")"; why="before QEMU stopped" ;;
+esac
 sleep 0.3
 kill "$TAIL_PID" 2>/dev/null || true
 echo

@@ -6,6 +6,8 @@ set -euo pipefail
 : "${BOOTRINO:?set by ctest: path of the bootrino binary}"
 : "${BOOTRINO_SOURCE:?set by ctest: the source tree}"
 IT_DIR="$BOOTRINO_SOURCE/tests/integration"
+# The loopback file server, pins and the manifest writer are shared with the VM tests and the demo.
+source "$BOOTRINO_SOURCE/tests/lib/serve.sh"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-it.XXXXXX")
 WWW="$WORK/www"
@@ -39,8 +41,7 @@ start_status_receiver() {
   rm -f "$port_file"
   python3 "$IT_DIR/status_receiver.py" "$1" "$port_file" ${2:+"$2"} &
   PIDS+=($!)
-  for _ in $(seq 50); do [[ -s $port_file ]] && break; sleep 0.1; done
-  [[ -s $port_file ]] || fail "the status receiver did not start"
+  wait_nonempty "$port_file" || fail "the status receiver did not start"
   STATUS_PORT=$(cat "$port_file")
 }
 
@@ -59,14 +60,8 @@ pids_with_token() {
 
 # start_fault_server: serves $WWW on 127.0.0.1; sets FS_URL and FS_LOG.
 start_fault_server() {
-  FS_LOG="$WORK/fault-server.log"
-  python3 "$IT_DIR/fault_server.py" --root "$WWW" --port 0 --port-file "$WORK/fs.port" --log "$FS_LOG" \
-    2>"$WORK/fault-server.err" &
-  PIDS+=($!)
-  local i
-  for i in $(seq 100); do [[ -s $WORK/fs.port ]] && break; sleep 0.05; done
-  [[ -s $WORK/fs.port ]] || fail "fault server did not start: $(cat "$WORK/fault-server.err")"
-  FS_URL="http://127.0.0.1:$(cat "$WORK/fs.port")"
+  serve_start "$WWW" "$WORK/fault-server" || fail "fault server did not start"
+  FS_LOG=$SERVE_LOG FS_URL="http://127.0.0.1:$SERVE_PORT"
 }
 
 # make_payload NAME BYTES: a file of random bytes at $WWW/NAME.
@@ -75,36 +70,25 @@ make_payload() {
   head -c "$2" /dev/urandom >"$WWW/$1"
 }
 
-# make_manifest OUT ROLE:NAME[:URL] ...: writes a v1 manifest for x86_64 whose
+# make_manifest OUT ROLE:NAME[:URL] ... [OPTION...]: writes a v1 manifest for x86_64 whose
 # files are $WWW/NAME (size and sha256 taken from them); URL overrides where
 # the file is fetched from (e.g. a /_f/SPEC/ fault URL). ROLE is kernel,
-# initrd or file. Extra boot fields come from $BOOT_EXTRA (JSON members).
+# initrd or file. Extra boot fields come from $BOOT_EXTRA (JSON members), the
+# shell after the metadata (hook functions) from $MANIFEST_TAIL; OPTIONs are
+# tests/lib/manifest.py write's (e.g. --set PATH=JSON to make one field wrong).
 make_manifest() {
   local out=$1
   shift
-  python3 - "$WWW" "$out" "${BOOT_EXTRA:-}" "$@" <<'PY'
-import hashlib, json, os, sys
-www, out, extra, specs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-arch = {"initrds": [], "files": [], "cmdline": "console=ttyS0 test=1"}
-for spec in specs:
-    role, name, *url = spec.split(":", 2)
-    data = open(os.path.join(www, name), "rb").read()
-    entry = {"url": url[0] if url else name, "name": name, "size": len(data),
-             "sha256": hashlib.sha256(data).hexdigest()}
-    if role == "kernel": arch["kernel"] = entry
-    elif role == "initrd": arch["initrds"].append(entry)
-    else: arch["files"].append(entry)
-boot = {"schema": 1, "architectures": {"x86_64": arch}}
-if extra: boot.update(json.loads("{" + extra + "}"))
-meta = {"name": "integration test OS", "version": "1.0", "boot": boot}
-with open(out, "w") as f:
-    f.write('#!/bin/sh\nread BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n' + json.dumps(meta, indent=2) +
-            "\nBOOTRINOJSONMARKER\n" + os.environ.get("MANIFEST_TAIL", ""))
-PY
+  python3 "$TESTS_LIB/manifest.py" write "$out" --root "$WWW" --name-entries --name "integration test OS" \
+    --cmdline "console=ttyS0 test=1" ${BOOT_EXTRA:+--boot "{$BOOT_EXTRA}"} --tail="${MANIFEST_TAIL:-}" "$@"
 }
 
+# jsonq [--check] [--json] [--lines] FILE|- EXPR: EXPR (Python, over the JSON as d) of FILE or stdin
+# (tests/lib/jsonq.py); --check: succeeds when it is true.
+jsonq() { python3 "$TESTS_LIB/jsonq.py" "$@"; }
+
 # pinned PATH: the reference to $WWW/PATH on the fault server, pinned by its hash.
-pinned() { echo "$FS_URL/$1#sha256=$(sha256sum <"$WWW/$1" | cut -d' ' -f1)"; }
+pinned() { pinned_ref "$FS_URL" "$WWW" "$1"; }
 
 # run_bootrino EXPECTED_EXIT ARGS...: runs the binary with short retry delays;
 # stdout/stderr land in $WORK/out and $WORK/err.

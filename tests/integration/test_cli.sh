@@ -56,7 +56,7 @@ expect_out "Install Tiny Core 64 0.0.1 \(2018-01-01T09:00:00Z\)"
 expect_out "tags +linux, runfromram, tinycore"
 expect_out "no boot section"
 run_bootrino 0 inspect "$(pinned v0.sh)" --json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["format"]==0 and d["metadata"]["author"]["email"]=="bootrino@example.org"' "$WORK/out" || fail "v0 --json"
+jsonq --check "$WORK/out" 'd["format"]==0 and d["metadata"]["author"]["email"]=="bootrino@example.org"' || fail "v0 --json"
 run_bootrino 7 fetch "$(pinned v0.sh)" --stage "$WORK/stage"
 expect_err "this manifest has no boot section"
 run_bootrino 7 run "$(pinned v0.sh)" --dry-run
@@ -69,13 +69,14 @@ run_bootrino 0 inspect "$(pinned alpine-virt.sh)"
 expect_out "aarch64:" && expect_out "file +boot/modloop-virt" && expect_out "mirror https://mirror.example.net/"
 expect_out "hook +bootrino_after_stage after staging"
 run_bootrino 0 inspect "$(pinned tinycore64.sh)" --json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["boot"]; assert d["personalisation"]=="tinycore-mydata"; assert d["architectures"]["x86_64"]["files"][-1]["name"]=="tce/optional/openssh.tcz"' "$WORK/out" || fail "v1 --json"
+jsonq --check "$WORK/out" 'd["boot"]["personalisation"]=="tinycore-mydata" and
+  d["boot"]["architectures"]["x86_64"]["files"][-1]["name"]=="tce/optional/openssh.tcz"' || fail "v1 --json"
 run_bootrino 7 fetch "$(pinned tinycore64.sh)" --stage "$WORK/stage" --arch aarch64
 expect_err "no payload for aarch64 \(it has: x86_64\)"
 ok "v1 manifests: inspect text and JSON; a missing architecture exits 7"
 
 # Malformed manifests: exit 7 and the line at fault.
-printf '#!/bin/sh\nread BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n{\n  "name": "x",,\n}\nBOOTRINOJSONMARKER\n' >"$WWW/bad.sh"
+printf '{\n  "name": "x",,\n}' | python3 "$TESTS_LIB/manifest.py" wrap "$WWW/bad.sh"
 run_bootrino 7 inspect "$(pinned bad.sh)"
 expect_err "line 4: the metadata block is not valid JSON"
 printf '#!/bin/sh\necho hello\n' >"$WWW/nojson.sh"

@@ -43,14 +43,8 @@ expect_nothing_staged "$WORK/s4"
 ok "HTTP 503 forever: exit 4 after 3 tries, nothing staged"
 
 # 404 on the primary, 500 on the first mirror, the second mirror works.
-python3 - "$WWW/mirrors.sh" <<PY
-import hashlib, json
-data = open("$WWW/vmlinuz", "rb").read()
-kernel = {"url": "missing/vmlinuz", "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-          "mirrors": ["$FS_URL/_f/status=500/vmlinuz", "vmlinuz"]}
-meta = {"name": "m", "boot": {"schema": 1, "architectures": {"x86_64": {"kernel": kernel}}}}
-open("$WWW/mirrors.sh", "w").write('read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n' + json.dumps(meta) + "\nBOOTRINOJSONMARKER\n")
-PY
+make_manifest "$WWW/mirrors.sh" kernel:vmlinuz:missing/vmlinuz \
+  --set "boot.architectures.x86_64.kernel.mirrors=[\"$FS_URL/_f/status=500/vmlinuz\", \"vmlinuz\"]"
 run_bootrino 0 fetch "$(pinned mirrors.sh)" --stage "$WORK/s5" "${FAST[@]}" --retries 2
 cmp "$WWW/vmlinuz" "$WORK/s5/vmlinuz" || fail "mirror copy differs"
 [[ $(requests_for '/missing/vmlinuz' | wc -l) == 1 ]] || fail "a 404 must not be retried"
@@ -78,7 +72,7 @@ requests_for '/_f/stall' | grep '"range": "bytes=' >/dev/null || fail "no resume
 ok "stalled transfer abandoned after the stall timeout and resumed"
 
 # Nothing listening: connection refused, exit 4.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 run_bootrino 4 inspect "http://127.0.0.1:$port/bootrino.sh#sha256=$(printf 'a%.0s' {1..64})" "${FAST[@]}" --retries 2
 expect_err "fetching the manifest: bootrino.sh: http://127.0.0.1:$port/bootrino.sh: .*after 2 tries"
 ok "connection refused: exit 4 after 2 tries"

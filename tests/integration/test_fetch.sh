@@ -38,7 +38,7 @@ ok "progress lines on a non-terminal"
 
 # --json prints the index; a second fetch into a non-empty directory is refused.
 run_bootrino 0 fetch "$ref" --stage "$WORK/stage2" --json
-python3 -c 'import json,sys; assert len(json.load(open(sys.argv[1]))["files"]) == 4' "$WORK/out" || fail "--json"
+jsonq --check "$WORK/out" 'len(d["files"]) == 4' || fail "--json"
 run_bootrino 2 fetch "$ref" --stage "$WORK/stage2"
 expect_err "is not empty"
 ok "--json output; non-empty stage dir refused"
@@ -58,7 +58,7 @@ grep -q "^bootrino: fetch " "$WORK/tty.log" && fail "periodic lines on a termina
 ok "terminal: a live bar per file"
 
 # Proxies come from the environment, as for curl: a dead proxy fails the fetch, no_proxy bypasses it.
-dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+dead=$(free_port)
 rc=0
 http_proxy="http://127.0.0.1:$dead" "$BOOTRINO" inspect "$ref" "${FAST[@]}" --retries 1 >"$WORK/out" 2>"$WORK/err" || rc=$?
 [[ $rc == 4 ]] || fail "through a dead proxy: exit $rc, expected 4"

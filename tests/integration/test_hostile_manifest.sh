@@ -9,11 +9,11 @@ make_payload vmlinuz 20000
 make_payload initrd.gz 20000
 
 # write_manifest OUT JSON: a bootrino.sh around a metadata block written as is.
-write_manifest() { printf '#!/bin/sh\nread BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n%s\nBOOTRINOJSONMARKER\n' "$2" >"$1"; }
+write_manifest() { printf %s "$2" | python3 "$TESTS_LIB/manifest.py" wrap "$1"; }
 # file_entry NAME [URL]: a payload entry for $WWW/NAME.
 file_entry() {
   printf '{"url": "%s", "name": "%s", "size": %d, "sha256": "%s"}' "${2:-$1}" "$1" "$(stat -c %s "$WWW/$1")" \
-    "$(sha256sum <"$WWW/$1" | cut -d' ' -f1)"
+    "$(sha256_of "$WWW/$1")"
 }
 
 # no_controls FILE...: no C0 control but \n, no DEL, no C1 control (UTF-8 or raw byte) in FILE.

@@ -10,7 +10,7 @@ make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
 bash "$IT_DIR/nginx.sh" start "$WORK/nginx" "$WWW" >/dev/null
 trap 'bash "$IT_DIR/nginx.sh" stop "$WORK/nginx" >/dev/null 2>&1 || true; cleanup' EXIT
 source "$WORK/nginx/ports.env"
-pin="#sha256=$(sha256sum <"$WWW/bootrino.sh" | cut -d' ' -f1)"
+pin="#sha256=$(sha256_of "$WWW/bootrino.sh")"
 
 run_bootrino 0 fetch "https://localhost:$HTTPS_PORT/bootrino.sh$pin" --ca-file "$CA_FILE" --stage "$WORK/s1"
 cmp "$WWW/initrd.gz" "$WORK/s1/initrd.gz" || fail "HTTPS copy differs"
@@ -32,7 +32,7 @@ ok "expired, wrong-host and self-signed certificates: exit 4, nothing staged"
 
 # The payload behind an https -> http redirect: refused even though the hash would match.
 make_manifest "$WWW/redir.sh" kernel:vmlinuz:/to-http/vmlinuz
-rpin="#sha256=$(sha256sum <"$WWW/redir.sh" | cut -d' ' -f1)"
+rpin="#sha256=$(sha256_of "$WWW/redir.sh")"
 run_bootrino 4 fetch "https://localhost:$HTTPS_PORT/redir.sh$rpin" --ca-file "$CA_FILE" --stage "$WORK/s2" "${FAST[@]}"
 expect_err "vmlinuz: https://localhost:$HTTPS_PORT/to-http/vmlinuz: refused a redirect .*never follows https to plain http"
 expect_nothing_staged "$WORK/s2"
@@ -40,6 +40,6 @@ ok "https -> http redirect refused: exit 4"
 
 # http -> https upgrades are fine.
 make_manifest "$WWW/up.sh" kernel:vmlinuz:/to-https/vmlinuz
-upin="#sha256=$(sha256sum <"$WWW/up.sh" | cut -d' ' -f1)"
+upin="#sha256=$(sha256_of "$WWW/up.sh")"
 run_bootrino 0 fetch "http://127.0.0.1:$HTTP_PORT/up.sh$upin" --ca-file "$CA_FILE" --stage "$WORK/s3"
 ok "http -> https redirect followed"

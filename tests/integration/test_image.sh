@@ -27,8 +27,7 @@ sfdisk_of() {
 }
 
 # part_offset IMG SECTOR N: byte offset of partition N.
-part_offset() { sfdisk_of "$1" "$2" -J | python3 -c "
-import json,sys; t=json.load(sys.stdin)['partitiontable']; print(t['partitions'][$3-1]['start']*$2)"; }
+part_offset() { sfdisk_of "$1" "$2" -J | jsonq - "d['partitiontable']['partitions'][$3-1]['start']*$2"; }
 
 check_image() {  # NAME SIZE SECTOR
   local name=$1 size=$2 ss=$3 img="$WORK/$1.img"
@@ -80,10 +79,10 @@ run_bootrino 0 image "$ref" "$WORK/again.img" --size 2G --seed 7 --json
 cmp -s "$WORK/again.img" "$WORK/2g-512.img" || fail "the same seed gave different bytes"
 # The bytes reported are measured (the process's write_bytes), ext4 and the GPT included: as many as
 # the sparse image holds (the MBR code is written twice), and more than the payload.
-read -r measured bytes < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["bytesMeasured"], d["bytesWritten"])' "$WORK/out")
+read -r measured bytes < <(jsonq "$WORK/out" '(d["bytesMeasured"], d["bytesWritten"])')
 allocated=$(du -B1 "$WORK/again.img" | cut -f1)
 payload=$(($(stat -c %s "$WWW/vmlinuz") + $(stat -c %s "$WWW/initrd.gz") + $(stat -c %s "$WWW/modloop")))
-[[ $measured == True ]] || fail "the bytes written were not measured"
+[[ $measured == true ]] || fail "the bytes written were not measured"
 ((bytes > payload && bytes >= allocated - (64 << 10) && bytes <= allocated + (1 << 20))) ||
   fail "reported $bytes bytes written; the image holds $allocated, the payload is $payload"
 ok "the report counts every byte written: $bytes for an image holding $allocated"

@@ -296,7 +296,7 @@ ok "dash: https with curl and GNU wget installs (pinned, or --trust-server); an 
 # openssl s_server with the self-signed certificate (TLS 1.2 and old signature algorithms, which that TLS code
 # needs), from a PATH without openssl: busybox wget fetches from it. install.sh never uses it for https, under
 # dash (wget on PATH) or busybox sh (its own applet), so it neither downloads nor installs.
-S_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+S_PORT=$(free_port)
 (cd "$WWW" && exec openssl s_server -tls1_2 -cipher 'ALL:@SECLEVEL=0' -WWW -accept "127.0.0.1:$S_PORT" \
   -cert "$CERT_DIR/selfsigned.crt" -key "$CERT_DIR/selfsigned.key" >"$WORK/s_server.log" 2>&1) &
 PIDS+=($!)

@@ -13,7 +13,7 @@ BOOT_EXTRA='"personalisation": "tinycore-mydata"' make_manifest "$WWW/tinycore.s
 # boot_file IMG PATH OUT: copies PATH out of IMG's boot partition (partition 1, 512-byte sectors).
 boot_file() {
   local offset
-  offset=$(sfdisk -J "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['partitiontable']['partitions'][0]['start']*512)")
+  offset=$(sfdisk -J "$1" | jsonq - "d['partitiontable']['partitions'][0]['start']*512")
   mcopy -n -i "$1@@$offset" "::/$2" "$3" || fail "no $2 on the boot partition of $1"
 }
 
@@ -33,7 +33,7 @@ grep -q '"integration test OS"' "$WORK/alpine-root/etc/bootrino/manifest.json" |
 grep -q '^iface eth0 inet dhcp$' "$WORK/alpine-root/etc/network/interfaces" || fail "apkovl: interfaces is not dhcp"
 [[ $(readlink "$WORK/alpine-root/etc/runlevels/boot/networking") == /etc/init.d/networking ]] || fail "apkovl: networking link"
 ok "apkovl: on the boot partition, root-owned, extracted by busybox tar"
-mtype -i "$WORK/alpine.img@@$(sfdisk -J "$WORK/alpine.img" | python3 -c "import json,sys; print(json.load(sys.stdin)['partitiontable']['partitions'][0]['start']*512)")" \
+mtype -i "$WORK/alpine.img@@$(sfdisk -J "$WORK/alpine.img" | jsonq - "d['partitiontable']['partitions'][0]['start']*512")" \
   ::/loader/entries/bootrino.conf >"$WORK/entry"
 grep -q 'apkovl=' "$WORK/entry" && fail "firmware boots find the apkovl themselves: no apkovl= on the disk"
 run_bootrino 0 image "$(pinned alpine.sh)" "$WORK/again.img" --size 1G --seed 3
@@ -62,7 +62,7 @@ userdata_for() {  # MANIFEST NETWORK
   printf '#cloud-config\nbootrino:\n  manifest: %s\n  hostname: ram-01\n  ssh_authorized_keys:\n    - %s\n  options:\n    network: %s\n' \
     "$(pinned "$1")" "$key" "$2" >"$WORK/ud.yaml"
 }
-field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps(eval(sys.argv[2])))" "$WORK/out" "$1"; }
+field() { jsonq --json "$WORK/out" "$1"; }
 
 userdata_for tinycore.sh dhcp
 run_bootrino "$DRY_RUN_RC" run --from-userdata --userdata-file "$WORK/ud.yaml" --dry-run --keep-disk --json

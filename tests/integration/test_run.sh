@@ -27,7 +27,7 @@ fi
 ok "dry run stages in RAM, verifies, prints the plan, leaves nothing (exit $DRY_RUN_RC here)"
 
 run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["dryRun"] and [f["name"] for f in d["files"]]==["vmlinuz","initrd.gz"]' "$WORK/out" || fail "--json plan"
+jsonq --check "$WORK/out" 'd["dryRun"] and [f["name"] for f in d["files"]]==["vmlinuz","initrd.gz"]' || fail "--json plan"
 ok "--json plan"
 
 # The disk plan: a dry run names the disk holding / and shows the layout it would write; --seed makes
@@ -60,12 +60,9 @@ assert [s for s in steps if s != "detach"] == want, steps
 ok "dry run: the disk holding / and its layout; --seed makes the plan reproducible"
 
 # A payload declared larger than this machine's memory: refused before fetching.
-python3 - "$WWW/huge.sh" <<'PY'
-import json, sys
-k = {"url": "vmlinuz", "size": 1 << 39, "sha256": "a" * 64}  # 512 GiB: under the 1 TiB file limit, over any RAM here
-meta = {"name": "huge", "boot": {"schema": 1, "architectures": {"x86_64": {"kernel": k}}}}
-open(sys.argv[1], "w").write('read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n' + json.dumps(meta) + "\nBOOTRINOJSONMARKER\n")
-PY
+# 512 GiB: under the 1 TiB file limit, over any RAM here.
+make_manifest "$WWW/huge.sh" kernel:vmlinuz --set "boot.architectures.x86_64.kernel.size=$((1 << 39))" \
+  --set-string "boot.architectures.x86_64.kernel.sha256=$(printf 'a%.0s' {1..64})"
 before=$(requests_for '"/vmlinuz"' | wc -l)
 run_bootrino 5 run "$(pinned huge.sh)" --dry-run
 expect_err "the payload needs .* MiB of RAM .* but only .* MiB is available"

@@ -10,7 +10,7 @@ make_payload vmlinuz 30000
 make_payload initrd.gz 30000
 port=${FS_URL##*:}
 cred="http://user:secret@127.0.0.1:$port"
-sum() { sha256sum <"$WWW/$1" | cut -d' ' -f1; }
+sum() { sha256_of "$WWW/$1"; }
 zeros=$(printf '0%.0s' {1..64})
 
 # A status receiver on loopback: each POST body becomes one line of $WORK/posts.
@@ -28,22 +28,12 @@ check() {
 run_dry() { check "$1" run "${@:2}" --dry-run --status-url "$status"; }
 
 # Payload URLs with credentials: one answers 503 once (a retry), one lies about its size.
-cat >"$WWW/manifest.py" <<'PY'
-import hashlib, json, sys
-www, cred, name, initrd_url, initrd_size = sys.argv[1:6]
-def entry(f, url, size=None):
-    data = open(f"{www}/{f}", "rb").read()
-    return {"url": url, "name": f, "size": int(size or len(data)), "sha256": hashlib.sha256(data).hexdigest()}
-arch = {"kernel": entry("vmlinuz", f"{cred}/vmlinuz?sig=sig-secret&v=1"),
-        "initrds": [entry("initrd.gz", initrd_url, initrd_size or None)], "cmdline": "console=ttyS0"}
-meta = {"name": "t", "boot": {"schema": 1, "architectures": {"x86_64": arch}}}
-open(f"{www}/{name}", "w").write('read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n' + json.dumps(meta) + "\nBOOTRINOJSONMARKER\n")
-PY
-python3 "$WWW/manifest.py" "$WWW" "$cred" good.sh "$cred/_f/status=503x1/initrd.gz" ""
-python3 "$WWW/manifest.py" "$WWW" "$cred" short.sh "$cred/initrd.gz" 29999
+# cred_manifest NAME INITRD_URL [OPTION...]: $WWW/NAME, the kernel behind a signed URL with a password.
+cred_manifest() { make_manifest "$WWW/$1" "kernel:vmlinuz:$cred/vmlinuz?sig=sig-secret&v=1" "initrd:initrd.gz:$2" "${@:3}"; }
+cred_manifest good.sh "$cred/_f/status=503x1/initrd.gz"
+cred_manifest short.sh "$cred/initrd.gz" --set boot.architectures.x86_64.initrds.0.size=29999
 # A redirect to a URL with a password (spelt s%65cret in the fault URL's path, which the server decodes).
-python3 "$WWW/manifest.py" "$WWW" "$cred" redirect.sh \
-  "$cred/_f/redirect=http:%2F%2Fuser:s%65cret@127.0.0.1:$port%2Fgone/initrd.gz" ""
+cred_manifest redirect.sh "$cred/_f/redirect=http:%2F%2Fuser:s%65cret@127.0.0.1:$port%2Fgone/initrd.gz"
 
 check 4 inspect "$cred/missing.sh#sha256=$zeros"
 expect_err "HTTP 404"

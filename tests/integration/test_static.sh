@@ -10,7 +10,7 @@ make_manifest "$WWW/bootrino.sh" kernel:vmlinuz
 bash "$IT_DIR/nginx.sh" start "$WORK/nginx" "$WWW" >/dev/null
 trap 'bash "$IT_DIR/nginx.sh" stop "$WORK/nginx" >/dev/null 2>&1 || true; cleanup' EXIT
 source "$WORK/nginx/ports.env"
-pin="#sha256=$(sha256sum <"$WWW/bootrino.sh" | cut -d' ' -f1)"
+pin="#sha256=$(sha256_of "$WWW/bootrino.sh")"
 
 root="$WORK/root"
 mkdir -p "$root/bin" "$root/etc" "$root/tmp"

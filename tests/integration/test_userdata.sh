@@ -151,7 +151,7 @@ expect_err "status_url is plain http:// to another machine \(192.0.2.1\)" && exp
 ok "an http:// status URL to another machine from user-data is refused"
 
 # `bootrino userdata` shows no credential of the URLs it found, in text or JSON.
-cred_ref="${FS_URL/http:\/\//http://user:hunter2@}/bootrino.sh#sha256=$(sha256sum <"$WWW/bootrino.sh" | cut -d' ' -f1)"
+cred_ref=$(pinned_ref "${FS_URL/http:\/\//http://user:hunter2@}" "$WWW" bootrino.sh)
 printf '#cloud-config\nbootrino:\n  manifest: "%s"\n  status_url: "https://ops.example/e?token=hunter2"\n' \
   "$cred_ref" >"$WORK/cred.yaml"
 for format in "" --json; do

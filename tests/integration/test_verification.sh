@@ -41,7 +41,7 @@ make_payload small 1000
 make_manifest "$WWW/big.sh" kernel:small:/_f/big=50000000/small
 run_bootrino 3 fetch "$(pinned big.sh)" --stage "$WORK/stage" "${FAST[@]}"
 expect_err "more than the declared 1000 bytes; cut off"
-sent=$(requests_for '/_f/big' | python3 -c 'import json,sys; print(max(json.loads(l)["bytes"] for l in sys.stdin))')
+sent=$(requests_for '/_f/big' | jsonq --lines - 'max(r["bytes"] for r in d)')
 ((sent < 10000000)) || fail "the server sent $sent bytes before bootrino cut it off"
 expect_nothing_staged "$WORK/stage"
 ok "oversize file cut off early (server sent $sent bytes), nothing staged"

@@ -70,7 +70,7 @@ ok "memcheck: run --dry-run (exit $DRY_RUN_RC on this host)"
 bash "$IT_DIR/nginx.sh" start "$WORK/nginx" "$WWW" >/dev/null
 trap 'bash "$IT_DIR/nginx.sh" stop "$WORK/nginx" >/dev/null 2>&1 || true; cleanup' EXIT
 source "$WORK/nginx/ports.env"
-memcheck 0 fetch "https://localhost:$HTTPS_PORT/bootrino.sh#sha256=$(sha256sum <"$WWW/bootrino.sh" | cut -d' ' -f1)" \
+memcheck 0 fetch "$(pinned_ref "https://localhost:$HTTPS_PORT" "$WWW" bootrino.sh)" \
   --ca-file "$CA_FILE" --stage "$WORK/s3"
 memcheck 4 inspect "https://localhost:$HTTPS_SELFSIGNED_PORT/bootrino.sh$(pinned bootrino.sh | sed 's/.*#/#/')" \
   --ca-file "$CA_FILE" "${FAST[@]}" --retries 1

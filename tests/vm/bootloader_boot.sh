@@ -11,6 +11,7 @@ set -euo pipefail
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BOOTRINO_SOURCE=${BOOTRINO_SOURCE:-$(cd "$VM_DIR/../.." && pwd)}
 source "$BOOTRINO_SOURCE/packaging/packages.sh"
+source "$BOOTRINO_SOURCE/tests/lib/qemu.sh"
 ensure_packages qemu-system-x86 ovmf dosfstools mtools fdisk busybox-static cpio
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-bootloader.XXXXXX")
@@ -36,15 +37,7 @@ FIX=$("$VM_DIR/fixtures.sh" | tail -n 1)
 # both were loaded and in order, and the command line arrived.
 mkdir -p "$WORK/i1/bin" "$WORK/i1/dev" "$WORK/i1/proc" "$WORK/i2/etc"
 cp /bin/busybox "$WORK/i1/bin/busybox"
-cat >"$WORK/i1/init" <<'EOF'
-#!/bin/busybox sh
-/bin/busybox mount -t devtmpfs dev /dev
-exec </dev/console >/dev/console 2>&1
-/bin/busybox mount -t proc proc /proc
-echo "BOOTLOADER-TEST-UP marker=$(/bin/busybox cat /etc/marker) cmdline=$(/bin/busybox cat /proc/cmdline)"
-/bin/busybox poweroff -f
-EOF
-chmod +x "$WORK/i1/init"
+install -m 755 "$VM_DIR/guest/bootloader-test-init.sh" "$WORK/i1/init"
 echo second-initrd >"$WORK/i2/etc/marker"
 (cd "$WORK/i1" && find . | sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$WORK/initrd-0"
 # Padded as bootrino pads every initrd: the EFI stub hands several initrd= files over back to back, and a
@@ -81,19 +74,19 @@ sfdisk -d "$DISK" | grep -q 'attrs="LegacyBIOSBootable"' || fail "the partition 
 
 # boot NAME QEMU-ARGS...: boots the disk, waits for the initrd's report; fails on timeout.
 boot() {
-  local name=$1 deadline=$((SECONDS + ${VM_TIMEOUT:-300}))
+  local name=$1 rc=0
   shift
   : >"$WORK/serial.log"
-  timeout -k 5 "${VM_TIMEOUT:-300}" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nographic -no-reboot -nic none \
+  qemu_cmd tcg 512
+  timeout -k 5 "${VM_TIMEOUT:-300}" "${QEMU_CMD[@]}" -nographic \
     -drive "file=$DISK,format=raw,if=virtio,snapshot=on" "$@" </dev/null >"$WORK/serial.log" 2>"$WORK/qemu.err" &
   QEMU_PID=$!
   local t0=$SECONDS
-  until tr -d '\r' <"$WORK/serial.log" | grep '^BOOTLOADER-TEST-UP' >/dev/null; do
-    kill -0 "$QEMU_PID" 2>/dev/null || { sleep 0.5; tr -d '\r' <"$WORK/serial.log" | grep '^BOOTLOADER-TEST-UP' >/dev/null && break
-      fail "$name: QEMU exited before the initrd reported ($(tail -n 3 "$WORK/qemu.err"))"; }
-    ((SECONDS < deadline)) || fail "$name: no report from the initrd after ${VM_TIMEOUT:-300}s"
-    sleep 0.5
-  done
+  console_wait "$WORK/serial.log" '^BOOTLOADER-TEST-UP' "${VM_TIMEOUT:-300}" "$QEMU_PID" || rc=$?
+  case $rc in
+    1) fail "$name: no report from the initrd after ${VM_TIMEOUT:-300}s" ;;
+    2) fail "$name: QEMU exited before the initrd reported ($(tail -n 3 "$WORK/qemu.err"))" ;;
+  esac
   kill "$QEMU_PID" 2>/dev/null || true
   wait "$QEMU_PID" 2>/dev/null || true
   QEMU_PID=
@@ -108,9 +101,9 @@ boot seabios
 tr -d '\r' <"$WORK/serial.log" | grep 'SYSLINUX 6.04' >/dev/null || fail "seabios: no syslinux banner on the console"
 ok "SeaBIOS → gptmbr → syslinux boots the kernel with both initrds and the command line"
 
-cp /usr/share/OVMF/OVMF_VARS.fd "$WORK/vars.fd"  # empty NVRAM: only the removable-media path can find it
-boot ovmf -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd \
-  -drive "if=pflash,format=raw,file=$WORK/vars.fd"
+# An empty NVRAM: only the removable-media path can find the loader.
+firmware_args uefi "$WORK/vars.fd" || fail "no OVMF"
+boot ovmf "${FIRMWARE_ARGS[@]}"
 # systemd-boot names each initrd it hands over on the command line (its path on the ESP, in DOS form).
 tr -d '\r' <"$WORK/serial.log" | grep -F 'initrd=\bootrino\initrd-0 initrd=\bootrino\initrd-1' >/dev/null ||
   fail "ovmf: the kernel was not started by systemd-boot from the boot entry"

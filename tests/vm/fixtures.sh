@@ -31,11 +31,18 @@
 #   www/huge/            a manifest whose 1 GiB initrd (a sparse file of zeros) fits in no small VM
 #   www/faults/          alpine-like's files with manifests that each fail before the disk commit
 #   versions.txt         what the fixtures were built from
-# KEY names the kernel and busybox-static package versions plus a hash of this script, so an
-# apt-get update that brings a new kernel, or an edit here, builds a fresh set. Downloaded .debs are
-# kept in .../vm/debs. Progress goes to stderr.
+# KEY names the kernel and busybox-static package versions plus a hash of this script and the files
+# it builds from (RECIPE below: the guests' scripts in tests/vm/guest/, the tools in tests/lib/), so
+# an apt-get update that brings a new kernel, or an edit to any of them, builds a fresh set.
+# Downloaded .debs are kept in .../vm/debs. Progress goes to stderr.
 set -euo pipefail
 SELF=$(readlink -f "$0")
+VM_DIR=$(dirname "$SELF")
+LIB=$VM_DIR/../lib
+GUEST=$VM_DIR/guest
+# What the fixtures are made of besides this script: an edit to any of these builds a fresh set.
+RECIPE=("$GUEST/host-init.sh" "$GUEST/udhcpc.script" "$GUEST/disk-boot-init.sh" "$GUEST/ramos-init.sh"
+  "$LIB/mkcpio.py" "$LIB/manifest.py" "$LIB/debs.sh")
 CACHE=${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}
 VMCACHE=$CACHE/vm
 
@@ -50,11 +57,12 @@ PACKAGES=(qemu-system-x86 busybox-static cpio netcat-openbsd python3 kmod zstd x
   e2fsprogs fdisk ovmf dosfstools mtools syslinux syslinux-common systemd-boot-efi)
 SUDO=()
 [[ $(id -u) == 0 ]] || SUDO=(sudo)
-source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../packaging/packages.sh"
+source "$VM_DIR/../../packaging/packages.sh"
+source "$LIB/debs.sh"
 install_packages() { ensure_packages "${PACKAGES[@]}"; }
 
-# candidate PACKAGE: the version apt would install now (empty if unknown).
-candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}' | grep -v '(none)' || true; }
+# recipe_hash: 12 hex digits of SHA-256 over this script and RECIPE, in that order.
+recipe_hash() { cat "$SELF" "${RECIPE[@]}" | sha256sum | cut -c1-12; }
 
 # The versioned kernel image package: Debian's cloud kernel (LZ4, virtio as modules); on Ubuntu,
 # which has no cloud-amd64 flavour, the kvm flavour, else the virtual one. BOOTRINO_VM_KERNEL_PACKAGE
@@ -77,7 +85,7 @@ candidates() {
 # answer is remembered until the package lists change (apt-get update) or this script does.
 resolve_versions() {
   local script_hash stamp memo=$VMCACHE/.resolved
-  script_hash=$(sha256sum "$SELF" | cut -c1-12)
+  script_hash=$(recipe_hash)
   stamp="$script_hash $({ stat -c %Y /var/lib/apt/lists /etc/apt/sources.list /etc/apt/sources.list.d \
     /etc/apt/preferences.d 2>/dev/null || true; } | tr '\n' .) ${BOOTRINO_VM_KERNEL_PACKAGE:-}"
   if [[ -f $memo && $(head -n 1 "$memo") == "$stamp" ]]; then
@@ -110,72 +118,12 @@ resolve_versions() {
   mv "$memo.$$" "$memo"
 }
 
-# fetch_deb PACKAGE VERSION: the .deb in the download cache (apt-get download on a miss).
-fetch_deb() {
-  local pkg=$1 ver=$2 dir=$VMCACHE/debs f
-  mkdir -p "$dir"
-  f=$(find "$dir" -maxdepth 1 -name "${pkg}_${ver//:/%3a}_*.deb" | head -1)
-  if [[ -z $f ]]; then
-    say "downloading $pkg $ver"
-    (cd "$dir" && apt-get download -q "$pkg=$ver" 2>&1 | grep -v -e unsandboxed -e '^Get:' >&2 || true)
-    f=$(find "$dir" -maxdepth 1 -name "${pkg}_${ver//:/%3a}_*.deb" | head -1)
-    [[ -n $f ]] || die "apt-get download $pkg=$ver failed"
-  fi
-  echo "$f"
-}
-
 # ---------------------------------------------------------------------------------------------
 # mkcpio DIR OUT [DEV...]: a gzip'd newc archive of DIR (sorted, owner 0:0, mtime 0, so the bytes
 # depend only on the content) plus device nodes DEV = PATH:c|b:MAJOR:MINOR, made without mknod
 # (no root needed). PAD=N pads the gzip member with zeros to a multiple of N bytes; GZIP=0 leaves
 # the archive uncompressed.
-mkcpio() {
-  python3 - "$@" <<'PY'
-import gzip, os, stat, sys
-src, out, devs = sys.argv[1], sys.argv[2], sys.argv[3:]
-pad, compress = int(os.environ.get("PAD", "0")), os.environ.get("GZIP", "1") != "0"
-chunks, ino = [], [1000]
-
-def add(name, mode, data=b"", rdev=(0, 0), nlink=1):
-    ino[0] += 1
-    fields = [ino[0], mode, 0, 0, nlink, 0, len(data), 0, 0, rdev[0], rdev[1], len(name) + 1, 0]
-    hdr = b"070701" + b"".join(b"%08X" % v for v in fields) + name.encode() + b"\0"
-    chunks.append(hdr + b"\0" * (-len(hdr) % 4))
-    chunks.append(data + b"\0" * (-len(data) % 4))
-
-entries = []
-for root, dirs, files in os.walk(src):
-    for n in dirs + files:
-        p = os.path.join(root, n)
-        entries.append(os.path.relpath(p, src))
-dev_entries = {}
-for d in devs:
-    path, kind, major, minor = d.split(":")
-    dev_entries[path.lstrip("/")] = (kind, int(major), int(minor))
-for rel in sorted(set(entries) | set(dev_entries)):
-    if rel in dev_entries:
-        kind, major, minor = dev_entries[rel]
-        add(rel, (stat.S_IFCHR if kind == "c" else stat.S_IFBLK) | 0o600, rdev=(major, minor))
-        continue
-    p = os.path.join(src, rel)
-    st = os.lstat(p)
-    perm = stat.S_IMODE(st.st_mode)
-    if stat.S_ISLNK(st.st_mode):
-        add(rel, stat.S_IFLNK | 0o777, os.readlink(p).encode())
-    elif stat.S_ISDIR(st.st_mode):
-        add(rel, stat.S_IFDIR | perm, nlink=2)
-    elif stat.S_ISREG(st.st_mode):
-        add(rel, stat.S_IFREG | perm, open(p, "rb").read())
-    else:
-        sys.exit("mkcpio: unsupported file type: " + p)
-add("TRAILER!!!", 0)
-raw = b"".join(chunks)
-data = gzip.compress(raw, compresslevel=9, mtime=0) if compress else raw
-if pad:
-    data += b"\0" * (-len(data) % pad)
-open(out, "wb").write(data)
-PY
-}
+mkcpio() { python3 "$LIB/mkcpio.py" "$@"; }
 
 # busybox_tree DIR: busybox-static at DIR/bin/busybox with every applet linked where it belongs.
 busybox_tree() {
@@ -193,77 +141,10 @@ busybox_tree() {
 # ---------------------------------------------------------------------------------------------
 # The host stand-in: what a cloud instance looks like to bootrino (a kernel with serial console,
 # virtio NIC, DHCP), minus systemd; booted from host-disk.img, with its root on a disk too.
+# (tests/vm/guest/host-init.sh says what it does.)
 write_host_init() {
-  cat >"$1/init" <<'EOF'
-#!/bin/sh
-# bootrino VM tests: the cloud host stand-in. Brings up the virtio NIC with DHCP, then runs
-# bootrino as the kernel command line asks:
-#   bootrino.ref=URL          the manifest reference (required to run anything)
-#   bootrino.cmd=run|dry-run|fetch|inspect|none   (default run: `bootrino run REF --yes`)
-#   bootrino.args=a,b,c       extra arguments, commas become spaces
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mkdir -p /dev/pts /dev/shm /sys/kernel/security
-mount -t devpts devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
-echo "host: kernel $(uname -r), $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo), lockdown: $(cat /sys/kernel/security/lockdown 2>/dev/null || echo unknown)"
-# Booted from host-disk.img, the disk's initramfs already loaded virtio_pci and friends.
-while read -r m; do
-  [ -d "/sys/module/$m" ] || insmod "/lib/modules/$m.ko" || echo "host: insmod $m failed"
-done </etc/modules.txt
-# What / is: rootfs (the initramfs) or, booted from host-disk.img, ext4 on the disk.
-echo "HOST-ROOT: $(awk '$5 == "/"' /proc/self/mountinfo | tail -n 1)"
-ip link set lo up
-ip link set eth0 up 2>/dev/null || echo "host: no eth0"
-udhcpc -i eth0 -n -q -t 10 -T 1 -s /etc/udhcpc.script >/dev/null 2>&1 || echo "host: DHCP failed"
-echo "host: eth0 $(ip -4 -o addr show dev eth0 2>/dev/null | awk '{print $4}')"
-echo "BOOTRINO-HOST-READY"
-
-ref= cmd=run args=
-for word in $(cat /proc/cmdline); do
-  case $word in
-    bootrino.ref=*) ref=${word#bootrino.ref=} ;;
-    bootrino.cmd=*) cmd=${word#bootrino.cmd=} ;;
-    bootrino.args=*) args=$(echo "${word#bootrino.args=}" | tr , ' ') ;;
-  esac
-done
-if [ -n "$ref" ] && [ "$cmd" != none ]; then
-  case $cmd in
-    run) set -- run "$ref" --yes ;;
-    dry-run) set -- run "$ref" --dry-run ;;
-    fetch) mkdir -p /run/stage; set -- fetch "$ref" --stage /run/stage ;;
-    inspect) set -- inspect "$ref" ;;
-    *) set -- "$cmd" "$ref" ;;
-  esac
-  echo "host: bootrino $* $args"
-  # Run from a short-lived shell, as cloud-init's runcmd script runs it: with
-  # --detach bootrino waits for this caller to exit before it reboots.
-  # shellcheck disable=SC2086,SC2016
-  sh -c '/bin/bootrino "$@"; echo "BOOTRINO-HOST-EXIT=$?"' bootrino-caller "$@" $args
-fi
-echo "BOOTRINO-HOST-ALIVE"
-while true; do setsid cttyhack sh; done
-EOF
-  chmod 755 "$1/init"
-  cat >"$1/etc/udhcpc.script" <<'EOF'
-#!/bin/sh
-case $1 in
-  deconfig) ip -4 addr flush dev "$interface" ;;
-  bound|renew)
-    ip -4 addr flush dev "$interface"
-    ip addr add "$ip/${mask:-24}" dev "$interface"
-    [ -n "$router" ] && ip route add default via "${router%% *}" dev "$interface" 2>/dev/null
-    : >/etc/resolv.conf
-    for s in $dns; do echo "nameserver $s" >>/etc/resolv.conf; done ;;
-esac
-exit 0
-EOF
-  chmod 755 "$1/etc/udhcpc.script"
+  install -m 755 "$GUEST/host-init.sh" "$1/init"
+  install -m 755 "$GUEST/udhcpc.script" "$1/etc/udhcpc.script"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -277,55 +158,8 @@ HOST_DISK_GUID=2F0C1E5A-6B7D-4E21-9C3A-8D4B5E6F7A01
 HOST_ROOT_PARTUUID=9A3B1C2D-4E5F-4061-8273-94A5B6C7D8E9
 HOST_ROOT_FSUUID=1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b
 
-write_disk_boot_init() {
-  cat >"$1/init" <<'EOF'
-#!/bin/sh
-# bootrino VM tests: the host disk's initramfs. Loads the storage drivers, waits for the root
-# device, mounts it and switch_roots into it, as a cloud image's initramfs does. Kernel parameters:
-#   root=LABEL=…|UUID=…|/dev/…   (required)   rootfstype=… (default ext4)   ro|rw (default rw)
-#   init=… (default /init)
-# Any failure ends this init: with panic=1 the harness sees "Kernel panic" at once.
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-root= fstype=ext4 mode=rw init=/init
-for w in $(cat /proc/cmdline); do
-  case $w in
-    root=*) root=${w#root=} ;;
-    rootfstype=*) fstype=${w#rootfstype=} ;;
-    ro|rw) mode=$w ;;
-    init=*) init=${w#init=} ;;
-  esac
-done
-[ -n "$root" ] || { echo "initramfs: ERROR: no root= on the kernel command line"; exit 1; }
-while read -r m; do
-  [ -d "/sys/module/$m" ] || insmod "/lib/modules/$m.ko" || echo "initramfs: insmod $m failed"
-done </etc/storage-modules.txt
-i=0
-while :; do
-  case $root in
-    LABEL=*|UUID=*) dev=$(findfs "$root" 2>/dev/null) ;;
-    *) dev=$root ;;
-  esac
-  [ -n "$dev" ] && [ -b "$dev" ] && break
-  i=$((i + 1))
-  if [ $i -gt 300 ]; then
-    echo "initramfs: ERROR: no root device $root after 30 s; block devices: $(ls /sys/class/block | tr '\n' ' ')"
-    exit 1
-  fi
-  sleep 0.1
-done
-mkdir -p /newroot
-mount -t "$fstype" -o "$mode" "$dev" /newroot || { echo "initramfs: ERROR: cannot mount $dev ($root)"; exit 1; }
-[ -x "/newroot$init" ] || { echo "initramfs: ERROR: $root has no $init"; exit 1; }
-echo "initramfs: root $root is $dev ($fstype, $mode)"
-mount --move /dev /newroot/dev
-umount /sys /proc
-exec switch_root /newroot "$init"
-EOF
-  chmod 755 "$1/init"
-}
+# (tests/vm/guest/disk-boot-init.sh says what it does.)
+write_disk_boot_init() { install -m 755 "$GUEST/disk-boot-init.sh" "$1/init"; }
 
 # build_host_disk TREE OUT: OUT/host-disk.img with TREE as its root file system, made without loop
 # devices or mounts (mkfs.ext4 -d at the partition's offset), OUT/host-disk-boot.cpio.gz and
@@ -408,82 +242,9 @@ disk_files() {
 # Printed when bootrino gave them: "RAMOS-SSH-KEY: <authorized_keys line>" (each), "RAMOS-HOSTNAME: NAME".
 # Always printed: "RAMOS-FIRMWARE: uefi|bios" (EFI runtime services present or not: a kexec from a
 # BIOS host says bios too).
+# write_ramos_init TREE NAME: tests/vm/guest/ramos-init.sh as TREE/init, reporting itself as NAME.
 write_ramos_init() {
-  sed "s/@NAME@/$2/" >"$1/init" <<'EOF'
-#!/bin/sh
-# Sample RAM OS for bootrino's VM tests: reports its cmdline and bootrino's overlay, optionally reads
-# and writes a marker on the data partition, then a shell.
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-# Kernel messages share the serial port and would split this report's lines
-# (seen: a late driver message inside "overlay-file: …"); keep them in dmesg.
-dmesg -n 1
-echo "BOOTRINO-RAMOS-UP name=@NAME@"
-echo "cmdline: $(cat /proc/cmdline)"
-if [ -d /etc/bootrino ]; then
-  for f in $(find /etc/bootrino -type f | sort); do
-    echo "overlay-file: $f ($(wc -c <"$f") bytes)"
-    cat "$f"
-    echo
-    echo "overlay-file-end: $f"
-  done
-else
-  echo "overlay: none"
-fi
-# What an operator would log in with: root's SSH keys and the hostname bootrino gave this OS.
-if [ -f /root/.ssh/authorized_keys ]; then
-  while read -r key; do [ -n "$key" ] && echo "RAMOS-SSH-KEY: $key"; done </root/.ssh/authorized_keys
-fi
-[ -f /etc/hostname ] && echo "RAMOS-HOSTNAME: $(cat /etc/hostname)"
-if [ -d /sys/firmware/efi ]; then echo "RAMOS-FIRMWARE: uefi"; else echo "RAMOS-FIRMWARE: bios"; fi
-
-persist= label=bootrino-data marker=
-for w in $(cat /proc/cmdline); do
-  case $w in
-    ramos.persist-test=1) persist=1 ;;
-    ramos.data-label=*) label=${w#ramos.data-label=}; persist=1 ;;
-    ramos.marker=*) marker=${w#ramos.marker=}; persist=1 ;;
-  esac
-done
-# data_partition: mounts the partition labelled $label on /mnt/data, else says why.
-data_partition() {
-  local m dev i=0
-  # NVMe and ext4 are built into the cloud kernel; virtio-blk and virtio-scsi are modules.
-  while read -r m; do
-    [ -d "/sys/module/$m" ] || insmod "/lib/modules/$m.ko" 2>/dev/null
-  done </etc/storage-modules.txt
-  while ! dev=$(findfs "LABEL=$label" 2>/dev/null); do
-    i=$((i + 1))
-    if [ $i -gt 100 ]; then
-      echo "RAMOS-DATA-ERROR: no partition labelled $label after 10 s (block devices: $(ls /sys/class/block | tr '\n' ' '))"
-      return 1
-    fi
-    sleep 0.1
-  done
-  mkdir -p /mnt/data
-  mount "$dev" /mnt/data || { echo "RAMOS-DATA-ERROR: cannot mount $dev (LABEL=$label)"; return 1; }
-  echo "RAMOS-DATA-DEVICE: $dev"
-}
-if [ -n "$persist" ] && data_partition; then
-  if [ -f /mnt/data/marker ]; then
-    echo "RAMOS-DATA: $(tr -d '\n' </mnt/data/marker)"
-  else
-    echo "RAMOS-DATA: NONE"
-  fi
-  if [ -n "$marker" ]; then
-    if echo "$marker" >/mnt/data/marker && sync; then
-      echo "RAMOS-DATA-WRITTEN: $marker"
-    else
-      echo "RAMOS-DATA-ERROR: cannot write /marker"
-    fi
-  fi
-  umount /mnt/data || echo "RAMOS-DATA-ERROR: cannot unmount the data partition"
-fi
-echo "BOOTRINO-RAMOS-SHELL"
-while true; do setsid cttyhack sh; done
-EOF
+  sed "s/@NAME@/$2/" "$GUEST/ramos-init.sh" >"$1/init"
   chmod 755 "$1/init"
 }
 
@@ -505,37 +266,25 @@ ramos_initrd() {
   done
 }
 
-# write_manifest OUT NAME PERSONALISATION MINRAM CMDLINE KERNEL INITRD [FILE:NAME...] [hook]
-# Every path is relative to OUT's directory; sizes and hashes are taken from the files.
+# write_manifest OUT NAME PERSONALISATION MINRAM CMDLINE KERNEL INITRD [FILE[:NAME]...] [hook]
+# A sample's bootrino.sh (tests/lib/manifest.py): every path is relative to OUT's directory; sizes and
+# hashes are taken from the files. hook: an afterStage hook that checks the staged boot/modloop-virt.
 write_manifest() {
-  python3 - "$@" <<'PY'
-import hashlib, json, os, sys
-out, name, pers, minram, cmdline, kernel, initrd, *rest = sys.argv[1:]
-base = os.path.dirname(out)
-hook = "hook" in rest
-rest = [r for r in rest if r != "hook"]
-def entry(url, target=None):
-    data = open(os.path.join(base, url), "rb")
-    h, size = hashlib.sha256(), 0
-    for chunk in iter(lambda: data.read(1 << 20), b""):
-        h.update(chunk)
-        size += len(chunk)
-    e = {"url": url, "size": size, "sha256": h.hexdigest()}
-    if target: e["name"] = target
-    return e
-arch = {"kernel": entry(kernel), "initrds": [entry(initrd)],
-        "files": [entry(*spec.split(":", 1)) for spec in rest], "cmdline": cmdline}
-boot = {"schema": 1, "minRamMiB": int(minram), "personalisation": pers, "architectures": {"x86_64": arch}}
-if hook:
-    boot["hooks"] = {"afterStage": {"function": "bootrino_after_stage", "timeoutSeconds": 30}}
-meta = {"name": name, "version": "1.0", "description": "bootrino VM test sample RAM OS (" + name + ")",
-        "tags": ["test", "runfromram"], "boot": boot}
-text = "#!/bin/sh\n# bootrino VM test sample: " + name + "\n"
-text += 'read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n' + json.dumps(meta, indent=2) + "\nBOOTRINOJSONMARKER\n"
-if hook:
-    text += '\nbootrino_after_stage() {\n    test -s "$BOOTRINO_STAGE_DIR/boot/modloop-virt"\n}\n'
-open(out, "w").write(text)
-PY
+  local out=$1 name=$2 pers=$3 minram=$4 cmdline=$5 kernel=$6 initrd=$7 spec hook=() files=()
+  shift 7
+  for spec in "$@"; do
+    if [[ $spec == hook ]]; then
+      hook=(--boot '{"hooks": {"afterStage": {"function": "bootrino_after_stage", "timeoutSeconds": 30}}}'
+        --tail $'\nbootrino_after_stage() {\n    test -s "$BOOTRINO_STAGE_DIR/boot/modloop-virt"\n}\n')
+    elif [[ $spec == *:* ]]; then
+      files+=("file:${spec%%:*}=${spec#*:}")
+    else
+      files+=("file:$spec")
+    fi
+  done
+  python3 "$LIB/manifest.py" write "$out" --header "bootrino VM test sample: $name" --name "$name" \
+    --description "bootrino VM test sample RAM OS ($name)" --tag test --tag runfromram --min-ram "$minram" \
+    --personalisation "$pers" --cmdline "$cmdline" "${hook[@]}" "kernel:$kernel" "initrd:$initrd" "${files[@]}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -581,54 +330,33 @@ collect_modules() {
 #                       status=503, drop=50%,rst (a TCP reset half way through what is asked),
 #                       stall=30@400000 (400000 bytes of what is asked, then 30 s of silence)
 fault_samples() {
-  local www=$1
+  local www=$1 initrd=boot.architectures.x86_64.initrds.0 size
+  local hooks='boot.hooks={"afterStage": {"function": "bootrino_after_stage", "timeoutSeconds": %d}}'
   mkdir -p "$www/faults"
   ln "$www"/alpine-like/{vmlinuz-virt,initramfs-virt,modloop-virt} "$www/faults/"
-  python3 - "$www/alpine-like/bootrino.sh" "$www/faults" <<'PY'
-import copy, json, os, sys
-src, out = sys.argv[1:]
-head, rest = open(src).read().split('read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n', 1)
-body, tail = rest.split("\nBOOTRINOJSONMARKER\n", 1)
-base = json.loads(body)
+  size=$(stat -c %s "$www/alpine-like/initramfs-virt")
+  # printf: the hooks' timeouts; $'…': the hooks' own shell functions, in place of alpine-like's.
+  # shellcheck disable=SC2059
+  fault_variant "$www" hook-fails --set "$(printf "$hooks" 30)" \
+    --tail $'\nbootrino_after_stage() {\n    echo "fault sample: the hook refuses this stage"\n    exit 3\n}\n'
+  # shellcheck disable=SC2059
+  fault_variant "$www" hook-hangs --set "$(printf "$hooks" 2)" --tail $'\nbootrino_after_stage() {\n    sleep 600\n}\n'
+  fault_variant "$www" min-ram --set boot.minRamMiB=4096
+  fault_variant "$www" disk-too-small --set 'boot.disk={"bootPartitionMiB": 4096}'
+  fault_variant "$www" wrong-length --set "$initrd.size=$((size + 1))"
+  fault_variant "$www" http-404 --set-string "$initrd.url=/_f/status=404/faults/initramfs-virt"
+  fault_variant "$www" http-503 --set-string "$initrd.url=/_f/status=503/faults/initramfs-virt"
+  fault_variant "$www" reset-mid-file --set-string "$initrd.url=/_f/drop=50%25,rst/faults/initramfs-virt"
+  fault_variant "$www" stall-mid-file --set-string "$initrd.url=/_f/stall=30@400000/faults/initramfs-virt"
+}
 
-def variant(name, change, hook_body=None):
-    meta = copy.deepcopy(base)
-    meta["name"] = "fault-" + name
-    boot = meta["boot"]
-    change(boot, boot["architectures"]["x86_64"])
-    text = "#!/bin/sh\n# bootrino VM test sample: fails before the commit point (" + name + ")\n"
-    text += 'read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n' + json.dumps(meta, indent=2) + "\nBOOTRINOJSONMARKER\n"
-    text += tail if hook_body is None else "\nbootrino_after_stage() {\n" + hook_body + "}\n"
-    open(os.path.join(out, name + ".sh"), "w").write(text)
-
-def hook(timeout):
-    def change(boot, arch):
-        boot["hooks"] = {"afterStage": {"function": "bootrino_after_stage", "timeoutSeconds": timeout}}
-    return change
-
-def initrd_url(url):
-    def change(boot, arch):
-        arch["initrds"][0]["url"] = url
-    return change
-
-def set_boot(key, value):
-    def change(boot, arch):
-        boot[key] = value
-    return change
-
-def longer(boot, arch):
-    arch["initrds"][0]["size"] += 1
-
-variant("hook-fails", hook(30), '    echo "fault sample: the hook refuses this stage"\n    exit 3\n')
-variant("hook-hangs", hook(2), "    sleep 600\n")
-variant("min-ram", set_boot("minRamMiB", 4096))
-variant("disk-too-small", set_boot("disk", {"bootPartitionMiB": 4096}))
-variant("wrong-length", longer)
-variant("http-404", initrd_url("/_f/status=404/faults/initramfs-virt"))
-variant("http-503", initrd_url("/_f/status=503/faults/initramfs-virt"))
-variant("reset-mid-file", initrd_url("/_f/drop=50%25,rst/faults/initramfs-virt"))
-variant("stall-mid-file", initrd_url("/_f/stall=30@400000/faults/initramfs-virt"))
-PY
+# fault_variant WWW NAME MANIFEST_OPTION...: WWW/faults/NAME.sh, alpine-like's manifest named
+# fault-NAME and changed by the options of tests/lib/manifest.py edit.
+fault_variant() {
+  local www=$1 name=$2
+  shift 2
+  python3 "$LIB/manifest.py" edit "$www/alpine-like/bootrino.sh" "$www/faults/$name.sh" \
+    --header "bootrino VM test sample: fails before the commit point ($name)" --set-string "name=fault-$name" "$@"
 }
 
 build_fixtures() {
@@ -636,12 +364,12 @@ build_fixtures() {
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-fixtures.XXXXXX")
   trap 'rm -rf "$WORK"' EXIT
   mkdir -p "$out"
-  kdeb=$(fetch_deb "$KPKG" "$KVER")
-  bbdeb=$(fetch_deb busybox-static "$BBVER")
+  kdeb=$(fetch_deb "$KPKG" "$KVER" "$VMCACHE/debs")
+  bbdeb=$(fetch_deb busybox-static "$BBVER" "$VMCACHE/debs")
   say "unpacking $(basename "$kdeb") and $(basename "$bbdeb")"
   dpkg-deb -x "$kdeb" "$WORK/kernel"
   if [[ -n $MPKG ]]; then
-    dpkg-deb -x "$(fetch_deb "$MPKG" "$MVER")" "$WORK/kernel"
+    dpkg-deb -x "$(fetch_deb "$MPKG" "$MVER" "$VMCACHE/debs")" "$WORK/kernel"
   fi
   dpkg-deb -x "$bbdeb" "$WORK/busybox"
   cp "$WORK/kernel/boot/vmlinuz-$KREL" "$out/vmlinuz"
@@ -708,7 +436,7 @@ PY
     echo "kernel $KPKG $KVER"
     [[ -z $MPKG ]] || echo "modules $MPKG $MVER"
     echo "busybox-static $BBVER"
-    echo "script $(sha256sum "$SELF" | cut -d' ' -f1)"
+    echo "script and recipe $(recipe_hash)"
     echo "built $(date -u +%FT%TZ)"
   } >"$out/versions.txt"
 }

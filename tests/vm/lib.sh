@@ -1,6 +1,7 @@
 # Shared by the VM tests (tests/vm/test_*.sh): cached fixtures, the host stand-in initrd with the
 # binary under test, a loopback file server the guest reaches through QEMU's guestfwd, QEMU itself
-# (software emulation, restricted networking), and waits on the serial console.
+# (software emulation, restricted networking), and waits on the serial console. The pieces the demo
+# and the integration tests share with it are in tests/lib/ (serve.sh, qemu.sh, manifest.py).
 #
 # A test sources this file, then typically:
 #   serve "$FIX/www"                           # the fixture samples over HTTP on 127.0.0.1
@@ -41,6 +42,8 @@ VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BOOTRINO_SOURCE=${BOOTRINO_SOURCE:-$(cd "$VM_DIR/../.." && pwd)}
 BOOTRINO=${BOOTRINO:-$BOOTRINO_SOURCE/build/agent/bootrino}
 TEST_NAME=$(basename "$0" .sh)
+source "$VM_DIR/../lib/serve.sh"
+source "$VM_DIR/../lib/qemu.sh"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-vm.XXXXXX")
 PIDS=()
@@ -108,14 +111,8 @@ fi
 # per request). The guest reaches it as http://10.0.2.100/.
 serve() {
   SERVER_DIR=$1
-  SERVER_LOG=$WORK/server.log
-  : >"$SERVER_LOG"
-  python3 "$BOOTRINO_SOURCE/tests/integration/fault_server.py" --root "$SERVER_DIR" --host 127.0.0.1 --port 0 \
-    --port-file "$WORK/server.port" --log "$SERVER_LOG" 2>"$WORK/server.err" &
-  PIDS+=($!)
-  for _ in $(seq 100); do [[ -s $WORK/server.port ]] && break; sleep 0.05; done
-  [[ -s $WORK/server.port ]] || fail "file server did not start: $(cat "$WORK/server.err")"
-  SERVER_PORT=$(cat "$WORK/server.port")
+  serve_start "$SERVER_DIR" "$WORK/server" || fail "file server did not start"
+  SERVER_PORT=$SERVE_PORT SERVER_LOG=$SERVE_LOG
 }
 
 # serve_imds DIR: tests/unit/fake_imds.py on 127.0.0.1 answering from DIR, the guest's
@@ -126,8 +123,7 @@ serve_imds() {
   exec {IMDS_STDIN}<>"$WORK/imds.in"
   python3 "$BOOTRINO_SOURCE/tests/unit/fake_imds.py" "$1" <"$WORK/imds.in" >"$WORK/imds.port" 2>"$WORK/imds.err" &
   PIDS+=($!)
-  for _ in $(seq 100); do [[ -s $WORK/imds.port ]] && break; sleep 0.05; done
-  [[ -s $WORK/imds.port ]] || fail "fake metadata service did not start: $(cat "$WORK/imds.err")"
+  wait_nonempty "$WORK/imds.port" || fail "fake metadata service did not start: $(cat "$WORK/imds.err")"
   IMDS_PORT=$(head -n 1 "$WORK/imds.port")
 }
 
@@ -146,22 +142,12 @@ sample_variant() {
   rm -rf "${WORK:?}/www/$dir"
   cp -al "$FIX/www/$base" "$WORK/www/$dir" 2>/dev/null || cp -a "$FIX/www/$base" "$WORK/www/$dir"
   rm -f "$WORK/www/$dir/bootrino.sh"
-  python3 - "$FIX/www/$base/bootrino.sh" "$WORK/www/$dir/bootrino.sh" "$cmdline" <<'PY' || fail "cannot rewrite the $base manifest"
-import json, sys
-src, out, cmdline = sys.argv[1:]
-text = open(src).read()
-head, rest = text.split('read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n', 1)
-body, tail = rest.split("\nBOOTRINOJSONMARKER\n", 1)
-meta = json.loads(body)
-for arch in meta["boot"]["architectures"].values():
-    arch["cmdline"] = cmdline
-open(out, "w").write(head + 'read BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n' + json.dumps(meta, indent=2) +
-                     "\nBOOTRINOJSONMARKER\n" + tail)
-PY
+  python3 "$TESTS_LIB/manifest.py" edit "$FIX/www/$base/bootrino.sh" "$WORK/www/$dir/bootrino.sh" \
+    --set-string "boot.architectures.*.cmdline=$cmdline" || fail "cannot rewrite the $base manifest"
 }
 
 # pinned PATH: the guest's reference to SERVER_DIR/PATH, pinned by the file's hash.
-pinned() { echo "http://10.0.2.100/$1#sha256=$(sha256sum <"$SERVER_DIR/$1" | cut -d' ' -f1)"; }
+pinned() { pinned_ref http://10.0.2.100 "$SERVER_DIR" "$1"; }
 
 # requests_for SUBSTRING: the server log lines whose request path contains SUBSTRING.
 requests_for() { grep -F -- "\"path\": \"$1" "$SERVER_LOG" 2>/dev/null || grep -F -- "$1" "$SERVER_LOG" || true; }
@@ -182,13 +168,12 @@ host_append() {
 # prefixed with the seconds since QEMU started, in $STAMPED; an earlier boot's console is moved to
 # $WORK/serial.N.log (N = 1, 2, … in boot order). Sets QEMU_PID and QEMU_T0.
 # Networking: restricted user-mode, the only way out being 10.0.2.100:80 → nc 127.0.0.1:$SERVER_PORT
-# (and 10.0.2.101:80 → the fake metadata service, after serve_imds).
+# (and 10.0.2.101:80 → the fake metadata service, after serve_imds): tests/lib/qemu.sh's qemu_net.
 start_qemu() {
-  local net=() fwd
+  local net=()
   if [[ -n ${SERVER_PORT:-} ]]; then
-    fwd="guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $SERVER_PORT"
-    [[ -z ${IMDS_PORT:-} ]] || fwd+=",guestfwd=tcp:10.0.2.101:80-cmd:nc 127.0.0.1 $IMDS_PORT"
-    net=(-netdev "user,id=n0,restrict=on,$fwd" -device virtio-net-pci,netdev=n0,romfile=)
+    qemu_net "$SERVER_PORT" "${IMDS_PORT:-}"
+    net=("${QEMU_NET[@]}")
   fi
   local extra=()
   [[ -n ${QEMU_EXTRA+x} ]] && extra=("${QEMU_EXTRA[@]}")
@@ -202,8 +187,8 @@ start_qemu() {
   : >"$SERIAL"
   : >"$STAMPED"
   QEMU_T0=$(date +%s.%N)
-  timeout -k 5 "${VM_TIMEOUT:-600}" qemu-system-x86_64 -machine "${VM_MACHINE:-pc}" -accel "${VM_ACCEL:-tcg}" \
-    -m "${MEM:-1024}" -smp 1 -nographic -no-reboot -nic none "$@" \
+  qemu_cmd "${VM_ACCEL:-tcg}" "${MEM:-1024}"
+  timeout -k 5 "${VM_TIMEOUT:-600}" "${QEMU_CMD[@]}" -machine "${VM_MACHINE:-pc}" -nographic "$@" \
     "${net[@]}" "${extra[@]}" </dev/null 2>"$WORK/qemu.err" > >(stamp_lines "$QEMU_T0" "$SERIAL" "$STAMPED") &
   QEMU_PID=$!
 }
@@ -271,28 +256,15 @@ boot_host_disk() {
 # (attached as in disk_args) by itself, as a real machine does after bootrino rewrote its disk.
 # bios = SeaBIOS (QEMU's default); uefi = OVMF from pflash, code read-only ($OVMF_CODE), NVRAM a
 # writable copy of $OVMF_VARS at $WORK/OVMF_VARS.fd, made on the first uefi boot and kept for the
-# next ones (reset_nvram starts afresh). Network (after serve) and console as boot_host's.
-# Asynchronous; wait_for the markers of what should come up.
+# next ones (reset_nvram starts afresh): tests/lib/qemu.sh's firmware_args. Network (after serve)
+# and console as boot_host's. Asynchronous; wait_for the markers of what should come up.
 boot_firmware() {
-  local fw=$1 img=$2 bus=${3:-${DISK_BUS:-virtio}} firmware=()
+  local fw=$1 img=$2 bus=${3:-${DISK_BUS:-virtio}}
   disk_args "$img" "$bus"
-  case $fw in
-    bios) ;;
-    uefi)
-      local code=${OVMF_CODE:-} vars=${OVMF_VARS:-}
-      if [[ -z $code ]]; then
-        code=/usr/share/OVMF/OVMF_CODE_4M.fd vars=${vars:-/usr/share/OVMF/OVMF_VARS_4M.fd}
-        [[ -f $code ]] || code=/usr/share/OVMF/OVMF_CODE.fd vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS.fd}
-      fi
-      [[ -f $code && -f $vars ]] || fail "no OVMF firmware at $code / $vars (tests/vm/fixtures.sh packages installs ovmf)"
-      [[ -f $WORK/OVMF_VARS.fd ]] || cp "$vars" "$WORK/OVMF_VARS.fd"
-      firmware=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code"
-        -drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.fd")
-      ;;
-    *) fail "boot_firmware: firmware must be bios or uefi, not '$fw'" ;;
-  esac
+  [[ $fw == bios || $fw == uefi ]] || fail "boot_firmware: firmware must be bios or uefi, not '$fw'"
+  firmware_args "$fw" "$WORK/OVMF_VARS.fd" || fail "no firmware to boot $fw"
   echo "# boot $fw firmware from disk ($bus): -m ${MEM:-1024}" >&2
-  start_qemu "${firmware[@]}" "${DISK_ARGS[@]}"
+  start_qemu "${FIRMWARE_ARGS[@]}" "${DISK_ARGS[@]}"
 }
 
 # reset_nvram: the next uefi boot starts from an empty NVRAM (a fresh copy of OVMF_VARS).
@@ -300,30 +272,7 @@ reset_nvram() { rm -f "$WORK/OVMF_VARS.fd"; }
 
 # stamp_lines T0 RAW STAMPED: copies stdin to RAW as it comes, and to STAMPED line by line,
 # each line prefixed with the seconds between T0 and its first byte.
-stamp_lines() {
-  python3 -u -c '
-import os, sys, time
-t0, raw, stamped = float(sys.argv[1]), open(sys.argv[2], "ab", 0), open(sys.argv[3], "a", buffering=1)
-at_start, line = True, ""
-while True:
-    data = os.read(0, 65536)
-    if not data:
-        break
-    raw.write(data)
-    for ch in data.decode("utf-8", "replace"):
-        if at_start:
-            line, at_start = "%8.3f " % (time.time() - t0), False
-        if ch == "\n":
-            stamped.write(line + "\n")
-            at_start = True
-        elif ch != "\r":
-            line += ch
-if not at_start:
-    stamped.write(line + "\n")
-' "$@"
-}
-
-qemu_running() { [[ -n $QEMU_PID ]] && kill -0 "$QEMU_PID" 2>/dev/null; }
+stamp_lines() { python3 -u "$TESTS_LIB/console.py" stamp "$@"; }
 
 # stop_vm: kills QEMU (by its pid) and waits for it.
 stop_vm() {
@@ -335,21 +284,10 @@ stop_vm() {
 }
 
 # seen REGEX: whether the serial console has shown a line matching REGEX (ERE) yet.
-# (grep reads to the end, not -q: under pipefail an early exit would SIGPIPE tr and read as no match.)
-seen() { tr -d '\r' <"$SERIAL" | grep -E -- "$1" >/dev/null; }
+seen() { console_seen "$SERIAL" "$1"; }
 
 # stamp_of REGEX: seconds after QEMU start at which a line matching REGEX first appeared.
-stamp_of() {
-  python3 - "$1" "$STAMPED" <<'PY'
-import re, sys
-pat = re.compile(sys.argv[1])
-for line in open(sys.argv[2], errors="replace"):
-    stamp, text = line[:8].strip(), line[9:].rstrip("\n")
-    if pat.search(text):
-        print(stamp)
-        break
-PY
-}
+stamp_of() { python3 "$TESTS_LIB/console.py" first-stamp "$1" "$STAMPED"; }
 
 # VM_FAIL_RE: console text that ends any wait at once: the firmware gave up (SeaBIOS tried every
 # device; OVMF fell back to its shell). Set it empty to wait for such a message yourself.
@@ -359,28 +297,30 @@ VM_FAIL_RE=${VM_FAIL_RE-'No bootable device\.|UEFI Interactive Shell'}
 # printed) after TIMEOUT seconds, on a kernel panic, on VM_FAIL_RE, or if QEMU exits first. With
 # LABEL, records "LABEL=Ns" (since QEMU start) in the timings printed at the end.
 wait_for() {
-  local re=$1 limit=$2 label=${3:-} deadline=$((SECONDS + $2))
-  while ! seen "$re"; do
-    if seen 'Kernel panic - not syncing'; then
-      sleep 0.5
-      fail "kernel panic while waiting for /$re/"
-    fi
-    if [[ -n $VM_FAIL_RE ]] && seen "$VM_FAIL_RE"; then
-      sleep 0.5
-      fail "the firmware found nothing to boot while waiting for /$re/: $(tr -d '\r' <"$SERIAL" | grep -Eom1 -- "$VM_FAIL_RE")"
-    fi
-    if ! qemu_running; then
-      sleep 0.5
-      seen "$re" && break
-      fail "QEMU exited before the console showed /$re/"
-    fi
-    ((SECONDS < deadline)) || fail "timed out after ${limit}s waiting for /$re/ on the console"
-    sleep 0.2
-  done
+  local re=$1 limit=$2 label=${3:-} rc=0
+  WAITING_FOR=$re
+  console_wait "$SERIAL" "$re" "$limit" "$QEMU_PID" console_went_wrong || rc=$?
+  case $rc in
+    1) fail "timed out after ${limit}s waiting for /$re/ on the console" ;;
+    2) fail "QEMU exited before the console showed /$re/" ;;
+  esac
   if [[ -n $label ]]; then
     sleep 0.1
     TIMINGS+=("$label=$(stamp_of "$re")s")
   fi
+}
+
+# console_went_wrong: wait_for's check each round: fails on a kernel panic or on VM_FAIL_RE.
+console_went_wrong() {
+  if seen 'Kernel panic - not syncing'; then
+    sleep 0.5
+    fail "kernel panic while waiting for /$WAITING_FOR/"
+  fi
+  if [[ -n $VM_FAIL_RE ]] && seen "$VM_FAIL_RE"; then
+    sleep 0.5
+    fail "the firmware found nothing to boot while waiting for /$WAITING_FOR/: $(tr -d '\r' <"$SERIAL" | grep -Eom1 -- "$VM_FAIL_RE")"
+  fi
+  return 1
 }
 
 # expect_seen REGEX / expect_not_seen REGEX: assertions on what the console has shown so far.

@@ -39,31 +39,16 @@ say() { echo "secure-boot-image: $*" >&2; }
 die() { echo "secure-boot-image: ERROR: $*" >&2; exit 1; }
 
 source "$VM_DIR/../../packaging/packages.sh"
+source "$VM_DIR/../lib/debs.sh"
 PACKAGES=(ovmf mtools dosfstools e2fsprogs fdisk cpio binutils)
-
-candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}' | grep -v '(none)' || true; }
-
-# fetch_deb PACKAGE VERSION: the .deb in the VM tier's download cache (apt-get download on a miss).
-fetch_deb() {
-  local pkg=$1 ver=$2 dir=$VMCACHE/debs f
-  mkdir -p "$dir"
-  f=$(find "$dir" -maxdepth 1 -name "${pkg}_${ver//:/%3a}_*.deb" | head -1)
-  if [[ -z $f ]]; then
-    say "downloading $pkg $ver"
-    (cd "$dir" && apt-get download -q "$pkg=$ver" 2>&1 | grep -v -e unsandboxed -e '^Get:' >&2 || true)
-    f=$(find "$dir" -maxdepth 1 -name "${pkg}_${ver//:/%3a}_*.deb" | head -1)
-    [[ -n $f ]] || die "apt-get download $pkg=$ver failed"
-  fi
-  echo "$f"
-}
 
 resolve() {
   ensure_packages "${PACKAGES[@]}"
   FIX=$("$VM_DIR/fixtures.sh" | tail -n 1)
   [[ -f $FIX/vmlinuz && -f $FIX/host-base.cpio.gz && -f $FIX/host-disk-boot.cpio.gz ]] ||
     die "fixtures.sh gave no fixture dir"
-  SHIM_VER=$(candidate shim-signed)
-  GRUB_VER=$(candidate grub-efi-amd64-signed)
+  SHIM_VER=$(apt_candidate shim-signed)
+  GRUB_VER=$(apt_candidate grub-efi-amd64-signed)
   [[ -n $SHIM_VER && -n $GRUB_VER ]] || die "apt knows no shim-signed or grub-efi-amd64-signed (Debian's signed boot chain)"
   local key
   key=$(echo "$(basename "$FIX")_shim${SHIM_VER}_grub${GRUB_VER}_$(sha256sum "$SELF" | cut -c1-12)" |
@@ -117,8 +102,8 @@ build() {
   local t0=$SECONDS shim grub
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-sbimage.XXXXXX")
   trap 'rm -rf "$WORK"' EXIT
-  shim=$(fetch_deb shim-signed "$SHIM_VER")
-  grub=$(fetch_deb grub-efi-amd64-signed "$GRUB_VER")
+  shim=$(fetch_deb shim-signed "$SHIM_VER" "$VMCACHE/debs")
+  grub=$(fetch_deb grub-efi-amd64-signed "$GRUB_VER" "$VMCACHE/debs")
   dpkg-deb -x "$shim" "$WORK/shim"
   dpkg-deb -x "$grub" "$WORK/grub"
   [[ -f $WORK/shim/usr/lib/shim/shimx64.efi.signed ]] || die "shim-signed has no shimx64.efi.signed"

@@ -28,7 +28,7 @@ stop_vm
 sfdisk -d "$HOST_DISK" >"$WORK/table"
 grep -q 'name="bootrino-boot", attrs="LegacyBIOSBootable"' "$WORK/table" &&
   grep -q 'name="bootrino-data"' "$WORK/table" || fail "unexpected partition table: $(cat "$WORK/table")"
-data=$(sfdisk -J "$HOST_DISK" | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"][1]["start"]*512)')
+data=$(sfdisk -J "$HOST_DISK" | python3 "$TESTS_LIB/jsonq.py" - 'd["partitiontable"]["partitions"][1]["start"]*512')
 e2fsck -fn "$HOST_DISK?offset=$data" >"$WORK/e2fsck" 2>&1 || { cat "$WORK/e2fsck"; fail "e2fsck on the data partition"; }
 ok "the image holds the new GPT; its data partition checks clean"
 

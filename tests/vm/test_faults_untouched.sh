@@ -12,7 +12,7 @@ untouched_setup
 # A manifest host name that does not resolve (.invalid, RFC 2606). QEMU's restricted network
 # answers and forwards no DNS query: the lookup fails inside the guest.
 CASE_ARGS=(--connect-timeout 3)
-REF="http://bootrino-fault.invalid/faults/hook-fails.sh#sha256=$(sha256sum <"$FIX/www/faults/hook-fails.sh" | cut -d' ' -f1)"
+REF=$(pinned_ref http://bootrino-fault.invalid "$FIX/www" faults/hook-fails.sh)
 untouched dns 4 'fetching the manifest: bootrino\.sh: http://bootrino-fault\.invalid/faults/hook-fails\.sh: Could not resolve host: bootrino-fault\.invalid after 2 tries$'
 [[ ! -s $SERVER_LOG ]] || fail "dns: the file server saw requests: $(head -n 3 "$SERVER_LOG")"
 CASE_ARGS=()

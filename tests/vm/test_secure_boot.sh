@@ -11,8 +11,8 @@ source "$(dirname "$0")/lib.sh"
 source "$VM_DIR/untouched.sh"  # image_digest
 SB=$("$VM_DIR/secure_boot_image.sh" | tail -n 1)
 [[ -f $SB/disk.img ]] || fail "secure_boot_image.sh gave no image"
-OVMF_SB_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd OVMF_MS_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
-[[ -f $OVMF_SB_CODE && -f $OVMF_MS_VARS ]] || fail "no Secure Boot OVMF at $OVMF_SB_CODE / $OVMF_MS_VARS (Debian's ovmf)"
+# OVMF enforcing Secure Boot, Microsoft's keys enrolled in a fresh NVRAM (q35 with SMM).
+firmware_args uefi-secure-boot "$WORK/OVMF_VARS.fd" || fail "no Secure Boot OVMF (Debian's ovmf)"
 DISK=$WORK/sb-disk.img
 "$VM_DIR/secure_boot_image.sh" disk "$BOOTRINO" "$DISK" >/dev/null || fail "could not make the private disk"
 serve "$FIX/www"
@@ -23,13 +23,8 @@ REF=$(pinned alpine-like/bootrino.sh)
 digest=$(image_digest "$DISK")
 [[ -n $digest ]] || fail "could not digest $DISK"
 
-cp "$OVMF_MS_VARS" "$WORK/OVMF_VARS.fd"
-# shellcheck disable=SC2034,SC2054  # lib.sh's start_qemu reads them; commas are QEMU's
-VM_MACHINE=q35,smm=on
-# shellcheck disable=SC2034,SC2054
-QEMU_EXTRA=(-global driver=cfi.pflash01,property=secure,value=on
-  -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_SB_CODE"
-  -drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.fd")
+# shellcheck disable=SC2034  # lib.sh's start_qemu reads them
+VM_MACHINE=$FIRMWARE_MACHINE QEMU_EXTRA=("${FIRMWARE_ARGS[@]}")
 disk_args "$DISK"
 echo "# boot OVMF (Secure Boot) → shim → GRUB → Debian's signed kernel, from $DISK" >&2
 start_qemu "${DISK_ARGS[@]}"

@@ -16,37 +16,10 @@
 #                                         image boots once more, normally (root rw), to
 #                                         BOOTRINO-HOST-READY and BOOTRINO-HOST-ALIVE
 
-# image_digest IMG: sha256 over IMG's size and each data extent (offset, length, bytes), found with
-# SEEK_DATA/SEEK_HOLE. Holes read as zeros, so an equal digest means equal bytes; and any write
-# (even of zeros into a hole) changes it. It reads only what is allocated: ~40 MiB of the 2 GiB
-# sparse host disk, where sha256sum reads all 2 GiB (~30 s on a busy CI machine, per hash).
-image_digest() {
-  python3 - "$1" <<'PY'
-import errno, hashlib, os, sys
-fd = os.open(sys.argv[1], os.O_RDONLY)
-size = os.fstat(fd).st_size
-h, pos = hashlib.sha256(b"size %d\n" % size), 0
-while pos < size:
-    try:
-        start = os.lseek(fd, pos, os.SEEK_DATA)
-    except OSError as e:
-        if e.errno != errno.ENXIO:
-            raise
-        break  # a hole from pos to the end
-    end = os.lseek(fd, start, os.SEEK_HOLE)
-    h.update(b"data %d %d\n" % (start, end - start))
-    os.lseek(fd, start, os.SEEK_SET)
-    left = end - start
-    while left:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            sys.exit("image_digest: %s shrank while being read" % sys.argv[1])
-        h.update(chunk)
-        left -= len(chunk)
-    pos = end
-print(h.hexdigest())
-PY
-}
+# image_digest IMG: sha256 over IMG's size and each data extent (tests/lib/image_digest.py): equal
+# digests mean equal bytes, and only the allocated ~40 MiB of the 2 GiB sparse host disk are read
+# (sha256sum reads all 2 GiB: ~30 s on a busy CI machine, per hash).
+image_digest() { python3 "$TESTS_LIB/image_digest.py" "$1"; }
 
 untouched_setup() {
   private_disk

@@ -1,0 +1,52 @@
+# shellcheck shell=bash disable=SC2034  # sets variables its callers read
+# Loopback servers for the integration and VM tests and the demo (source it; bash).
+#
+#   serve_start DIR STATE            tests/integration/fault_server.py serving DIR on 127.0.0.1 (so
+#                                    its /_f/SPEC/PATH fault URLs work too); STATE is a path prefix
+#                                    for its files: STATE.port, STATE.log (one JSON line per
+#                                    request, emptied first), STATE.err. Sets SERVE_PORT, SERVE_LOG
+#                                    and SERVE_PID, and appends the pid to the caller's PIDS array,
+#                                    which its cleanup kills. Returns 1, with the server's stderr
+#                                    on stderr, if it did not start.
+#   wait_nonempty FILE [TRIES]       waits (TRIES x 50 ms, default 100) for FILE to be non-empty:
+#                                    how each helper server tells its port
+#   sha256_of FILE                   FILE's SHA-256, hex
+#   pinned_ref BASE_URL DIR PATH     BASE_URL/PATH#sha256=<hash of DIR/PATH>: a reference pinned by
+#                                    the manifest's hash, as users write them
+#   free_port                        a TCP port on 127.0.0.1 that was free a moment ago (nothing
+#                                    listens on it: connections to it are refused)
+#
+# Nothing here listens beyond loopback: guests reach these servers only through QEMU's guestfwd
+# rules to 127.0.0.1 (qemu.sh).
+TESTS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+wait_nonempty() {
+  local i
+  for ((i = 0; i < ${2:-100}; i++)); do
+    [[ -s $1 ]] && return 0
+    sleep 0.05
+  done
+  [[ -s $1 ]]
+}
+
+serve_start() {
+  local dir=$1 state=$2
+  SERVE_LOG=$state.log
+  : >"$SERVE_LOG"
+  rm -f "$state.port"
+  python3 "$TESTS_LIB/../integration/fault_server.py" --root "$dir" --host 127.0.0.1 --port 0 \
+    --port-file "$state.port" --log "$SERVE_LOG" 2>"$state.err" &
+  SERVE_PID=$!
+  PIDS+=("$SERVE_PID")
+  if ! wait_nonempty "$state.port"; then
+    echo "the file server for $dir did not start: $(cat "$state.err")" >&2
+    return 1
+  fi
+  SERVE_PORT=$(cat "$state.port")
+}
+
+sha256_of() { sha256sum <"$1" | cut -d' ' -f1; }
+
+pinned_ref() { echo "$1/$3#sha256=$(sha256_of "$2/$3")"; }
+
+free_port() { python3 "$TESTS_LIB/free_port.py"; }

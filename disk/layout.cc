@@ -3,16 +3,16 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "base/disk_limits.h"
+
 namespace disk {
 namespace {
 
 using base::ErrorKind;
 
 constexpr std::uint64_t kMiB = 1 << 20;
-constexpr std::uint64_t kMinDataMiB = 64;  // room for an ext4 journal and a useful amount of data
-// FAT32 needs at least 65,525 clusters; with the 4 KiB clusters used from
-// 260 MiB up that is 256 MiB, and a margin keeps it valid for 512-byte clusters too.
-constexpr std::uint64_t kMinBootMiB = 260;
+constexpr std::uint64_t kMinDataMiB = base::kMinDataPartitionMiB;
+constexpr std::uint64_t kMinBootMiB = base::kMinBootPartitionMiB;
 
 /// splitmix64: a tiny, well-known generator; enough to spread one seed into GUIDs.
 class SeedStream {

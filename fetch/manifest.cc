@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/disk_limits.h"
+
 namespace fetch {
 namespace {
 
@@ -349,9 +351,11 @@ Result<BootSection> ParseBoot(const json& j) {
     ASSIGN_OR_RETURN(b.disk.boot_partition_mib, d.Unsigned("bootPartitionMiB", false, 512));
     ASSIGN_OR_RETURN(b.disk.data_label, d.String("dataLabel", false, "bootrino-data"));
     ASSIGN_OR_RETURN(b.disk.data_filesystem, d.String("dataFilesystem", false, "ext4"));
-    // FAT32 needs at least 65,525 clusters: about 300 MiB with 4 KiB clusters.
-    if (b.disk.boot_partition_mib < 300 || b.disk.boot_partition_mib > 65536) {
-      return Fail(ErrorKind::kManifest, "boot.disk.bootPartitionMiB must be 300 to 65536");
+    if (b.disk.boot_partition_mib < base::kMinBootPartitionMiB ||
+        b.disk.boot_partition_mib > base::kMaxBootPartitionMiB) {
+      return Fail(ErrorKind::kManifest, "boot.disk.bootPartitionMiB must be " +
+                                            std::to_string(base::kMinBootPartitionMiB) + " to " +
+                                            std::to_string(base::kMaxBootPartitionMiB));
     }
     if (b.disk.data_label.empty() || b.disk.data_label.size() > 16) {
       return Fail(ErrorKind::kManifest, "boot.disk.dataLabel must be 1 to 16 characters (an ext4 label)");

@@ -2,43 +2,21 @@
 
 #include <memory>
 
-#include <curl/curl.h>
-
-#include "fetch/ca_bundle.h"
-#include "fetch/transfer.h"
+#include "net/http.h"
 
 namespace agent {
 namespace {
 
 constexpr std::size_t kMaxQueued = 64;
 
-size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
-
 /// One POST with short timeouts; failures are ignored (best effort by design).
 void PostOnce(const std::string& url, const std::string& ca_file, const std::string& body) {
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) return;
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(headers, curl_slist_free_all);
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, 4000L);
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, Discard);
-  curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-  // The same trust as the downloads: --ca-file, else the system's bundle, else the built-in one.
-  if (!ca_file.empty()) {
-    curl_easy_setopt(curl.get(), CURLOPT_CAINFO, ca_file.c_str());
-  } else {
-    curl_blob blob{const_cast<char*>(fetch::EmbeddedCaBundle().data()), fetch::EmbeddedCaBundle().size(),
-                   CURL_BLOB_NOCOPY};
-    curl_easy_setopt(curl.get(), CURLOPT_CAINFO_BLOB, &blob);
-  }
-  curl_easy_setopt(curl.get(), CURLOPT_CAPATH, nullptr);
-  (void)curl_easy_perform(curl.get());
+  // The same trust as the downloads: --ca-file, else the CA bundle compiled in.
+  net::Policy policy;
+  policy.ca_file = ca_file;
+  policy.connect_timeout = std::chrono::milliseconds(2000);
+  policy.total_timeout = std::chrono::milliseconds(4000);
+  (void)net::Send({"POST", url, {"Content-Type: application/json"}, 64 * 1024, body}, policy);
 }
 
 }  // namespace

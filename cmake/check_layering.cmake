@@ -4,7 +4,7 @@
 cmake_minimum_required(VERSION 3.25)
 string(REPLACE "," ";" allowed "${ALLOWED}")
 list(APPEND allowed ${NAME})
-set(repository_folders agent base disk fetch kexec userdata tests bench packaging)
+set(repository_folders agent base disk fetch kexec net userdata tests bench packaging)
 file(GLOB sources ${FOLDER}/*.h ${FOLDER}/*.cc)
 set(violations "")
 foreach(source IN LISTS sources)

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 // The build passes each file's path (BOOTRINO_BOOTLOADER_<NAME>, from
-// packaging/bootloaders.sh); .incbin copies it into .rodata, as fetch/ca_bundle.cc does
+// packaging/bootloaders.sh); .incbin copies it into .rodata, as net/ca_bundle.cc does
 // (hidden symbols for the reason given there: aarch64 otherwise sees every file as empty).
 #define BOOTRINO_EMBED(symbol, path)   \
   __asm__(".section .rodata\n"         \

@@ -12,9 +12,9 @@
 
 #include "base/interrupt.h"
 #include "fetch/block_writer.h"
-#include "fetch/ca_bundle.h"
 #include "fetch/sha256.h"
 #include "fetch/url.h"
+#include "net/http.h"
 
 namespace fetch {
 namespace {
@@ -253,32 +253,20 @@ class Transfers {
     job.offset_at_start = job.offset;  // the writer is flushed: Finish ran after the last try
     ++job.tries_of_url;
     ++job.requests;
-    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+    net::Policy policy;
+    policy.ca_file = ca_file_;
+    policy.follow_redirects = true;
+    policy.connect_timeout = std::chrono::seconds(options_.connect_timeout_s);
+    net::Configure(e, url, policy);
     curl_easy_setopt(e, CURLOPT_PRIVATE, &job);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnBody);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &job);
     job.errbuf[0] = '\0';
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, job.errbuf);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    // Never follow a redirect from https down to plain http.
-    bool https = url.size() >= 8 && curl_strnequal(url.c_str(), "https://", 8);
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options_.stall_timeout_s);
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "bootrino/" BOOTRINO_VERSION);
-    if (!ca_file_.empty()) {
-      curl_easy_setopt(e, CURLOPT_CAINFO, ca_file_.c_str());
-    } else {
-      curl_blob blob{const_cast<char*>(EmbeddedCaBundle().data()), EmbeddedCaBundle().size(), CURL_BLOB_NOCOPY};
-      curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
-    }
-    curl_easy_setopt(e, CURLOPT_CAPATH, nullptr);
     std::string range;
     if (job.offset > 0) {
       range = std::to_string(job.offset) + "-";

@@ -49,7 +49,7 @@ class Service {
 
   base::Result<Http::Response> Send(std::string method, std::string_view path, std::vector<std::string> extra = {},
                                     std::size_t max_bytes = 1 << 20) {
-    Http::Request request{std::move(method), Url(path), headers_, max_bytes};
+    Http::Request request{std::move(method), Url(path), headers_, max_bytes, ""};
     request.headers.insert(request.headers.end(), extra.begin(), extra.end());
     return http_.Send(request);
   }

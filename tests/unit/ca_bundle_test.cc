@@ -1,4 +1,4 @@
-#include "fetch/ca_bundle.h"
+#include "net/ca_bundle.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-namespace fetch {
+namespace net {
 namespace {
 
 // The bundle is the build machine's file, byte for byte: an embedding that loses it (as the aarch64 cross
@@ -22,4 +22,4 @@ TEST(CaBundleTest, EmbedsTheBuildMachinesBundleWhole) {
 }
 
 }  // namespace
-}  // namespace fetch
+}  // namespace net

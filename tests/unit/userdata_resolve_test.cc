@@ -349,17 +349,17 @@ TEST_F(ResolveTest, TheFakeServerIsAsStrictAsTheRealOnes) {
   Serve("strict", "latest/user-data", "x");
   Serve("strict", "computeMetadata/v1/instance/hostname", "h");
   auto http = NewCurlHttp(std::chrono::milliseconds(1000), std::chrono::milliseconds(2000));
-  auto aws = http->Send({"GET", Url("strict") + "/latest/user-data", {}, 1024});
+  auto aws = http->Send({"GET", Url("strict") + "/latest/user-data", {}, 1024, ""});
   ASSERT_TRUE(aws) << aws.error().message();
   EXPECT_EQ(aws->status, 401);
-  auto token = http->Send({"PUT", Url("strict") + "/latest/api/token", {}, 1024});
+  auto token = http->Send({"PUT", Url("strict") + "/latest/api/token", {}, 1024, ""});
   ASSERT_TRUE(token);
   EXPECT_EQ(token->status, 400);  // no TTL header
-  auto gcp = http->Send({"GET", Url("strict") + "/computeMetadata/v1/instance/hostname", {}, 1024});
+  auto gcp = http->Send({"GET", Url("strict") + "/computeMetadata/v1/instance/hostname", {}, 1024, ""});
   ASSERT_TRUE(gcp);
   EXPECT_EQ(gcp->status, 403);
   auto small = http->Send({"GET", Url("strict") + "/computeMetadata/v1/instance/hostname",
-                           {"Metadata-Flavor: Google"}, 0});
+                           {"Metadata-Flavor: Google"}, 0, ""});
   ASSERT_FALSE(small);
   EXPECT_NE(small.error().message().find("the answer is longer than 0 bytes"), std::string::npos);
 }

@@ -1,4 +1,4 @@
-#include "fetch/ca_bundle.h"
+#include "net/ca_bundle.h"
 
 // The build passes BOOTRINO_CA_BUNDLE_PATH; .incbin copies that file into
 // .rodata so no generated source has to exist.
@@ -16,11 +16,11 @@ __asm__(".section .rodata\n"
 extern "C" __attribute__((visibility("hidden"))) const char bootrino_ca_bundle_start[];
 extern "C" __attribute__((visibility("hidden"))) const char bootrino_ca_bundle_end[];
 
-namespace fetch {
+namespace net {
 
 std::string_view EmbeddedCaBundle() {
   return std::string_view(bootrino_ca_bundle_start,
                           static_cast<std::size_t>(bootrino_ca_bundle_end - bootrino_ca_bundle_start));
 }
 
-}  // namespace fetch
+}  // namespace net

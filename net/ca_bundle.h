@@ -5,9 +5,9 @@
 
 #include <string_view>
 
-namespace fetch {
+namespace net {
 
 /// PEM text of the embedded CA bundle.
 std::string_view EmbeddedCaBundle();
 
-}  // namespace fetch
+}  // namespace net

@@ -52,7 +52,8 @@ bool IsInRam(const std::string& dir);
 [[nodiscard]] base::Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::string& dir,
                                                    Events& events);
 
-/// A fresh directory on a RAM filesystem (/run or /dev/shm): staged files never touch the disk.
+/// A fresh directory on a RAM filesystem (/run or /dev/shm), named bootrino-stage.PID.XXXXXX after this
+/// process: staged files never touch the disk.
 [[nodiscard]] base::Result<std::string> MakeRamStageDir();
 
 /// What `run` gives the RAM OS: the settings in `options` and, unless

@@ -12,17 +12,6 @@
 
 namespace disk {
 
-/// One line of /proc/self/mountinfo, the fields bootrino uses.
-struct MountEntry {
-  unsigned major = 0, minor = 0;
-  std::string mount_point;  ///< unescaped
-  std::string fstype;
-  std::string source;       ///< e.g. /dev/vda1, or "none"
-};
-
-/// Parses /proc/self/mountinfo text (proc(5)); malformed lines are skipped.
-std::vector<MountEntry> ParseMountinfo(std::string_view text);
-
 /// A disk bootrino may replace, and what the running system has mounted from it.
 struct TargetDisk {
   std::string name;          ///< kernel name: vda, nvme0n1, xvda, sda

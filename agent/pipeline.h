@@ -60,7 +60,9 @@ bool IsInRam(const std::string& dir);
 /// --no-instance-settings, this instance's SSH keys and hostname from its
 /// user-data and the metadata services options.metadata allows (by default,
 /// only that of the cloud this host is identified as). Best effort:
-/// unreadable user-data is a warning, not a reason to stop.
+/// unreadable user-data is a warning, not a reason to stop; an option user-data
+/// names but may not set (--insecure, --trust FILE) is a warning, and the keys
+/// and hostname are still taken.
 RamOsSettings InstanceSettings(const RunOptions& options, Events& events);
 
 }  // namespace agent

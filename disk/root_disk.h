@@ -8,9 +8,14 @@
 #include <string_view>
 #include <vector>
 
+#include "base/mountinfo.h"
 #include "base/result.h"
 
 namespace disk {
+
+// The one mountinfo parser is base's (userdata/ reads mountinfo too); disk/ names it as its own.
+using base::MountEntry;
+using base::ParseMountinfo;
 
 /// A disk bootrino may replace, and what the running system has mounted from it.
 struct TargetDisk {

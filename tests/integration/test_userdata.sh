@@ -175,9 +175,11 @@ ok "install.sh's own options in a one-liner are skipped, --insecure is still ref
 # that not even a regression could send an event to 192.0.2.1.
 printf '#cloud-config\nbootrino:\n  manifest: "%s"\n  status_url: http://192.0.2.1/events\n' "$ref" >"$WORK/status.yaml"
 rc=0
-unshare -n "$BOOTRINO" run --from-userdata --userdata-file "$WORK/status.yaml" --dry-run \
-  >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
+# (unshare execs bootrino in its own process: the pid the stage directory would be named after.)
+(echo "$BASHPID" >"$WORK/bootrino.pid" && exec unshare -n "$BOOTRINO" run --from-userdata \
+  --userdata-file "$WORK/status.yaml" --dry-run) >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
 [[ $rc == 2 ]] || fail "an http:// status URL to another machine from user-data exited $rc, expected 2"
+expect_no_stage_left "$(cat "$WORK/bootrino.pid")"
 expect_err "status_url is plain http:// to another machine \(192.0.2.1\)" && expect_err "--status-url-insecure"
 ok "an http:// status URL to another machine from user-data is refused"
 

@@ -9,6 +9,7 @@
 
 #include "fetch/transfer.h"
 #include "userdata/run_options.h"
+#include "userdata/userdata.h"
 
 namespace agent {
 
@@ -45,12 +46,12 @@ struct RunOptions {
   std::string network = "auto";       ///< --network: the RAM OS's network (auto, dhcp, static)
   bool instance_settings = true;      ///< also give the RAM OS this instance's SSH keys and hostname
   std::optional<std::uint64_t> seed;  ///< --seed: the disk's GUIDs from this number (a reproducible plan)
-  std::string metadata = "identified";  ///< --metadata: which metadata services may be asked (identified, any, never)
+  userdata::MetadataPolicy metadata = userdata::MetadataPolicy::kIdentified;  ///< --metadata: which services may be asked
 };
 
 struct UserdataOptions {
   std::string file;  ///< read this file instead of searching the host
-  std::string metadata = "identified";  ///< --metadata: which metadata services may be asked (identified, any, never)
+  userdata::MetadataPolicy metadata = userdata::MetadataPolicy::kIdentified;  ///< --metadata
 };
 
 struct ImageOptions {

@@ -17,6 +17,7 @@
 #include "agent/report.h"
 #include "agent/takeover.h"
 #include "base/fd.h"
+#include "base/interrupt.h"
 #include "disk/disk.h"
 
 namespace agent {
@@ -140,12 +141,15 @@ class ImageGuard {
  public:
   ImageGuard(std::string path, const ImageFile& image)
       : path_(std::move(path)), created_(image.created), dev_(image.dev), ino_(image.ino) {}
+  ImageGuard(const ImageGuard&) = delete;
+  ImageGuard& operator=(const ImageGuard&) = delete;
   ~ImageGuard() {
     struct stat st;
     if (done_ || !created_ || lstat(path_.c_str(), &st) != 0) return;
     if (S_ISREG(st.st_mode) && st.st_dev == dev_ && st.st_ino == ino_) unlink(path_.c_str());
   }
   void Done() { done_ = true; }
+  bool Created() const { return created_; }
 
  private:
   std::string path_;
@@ -158,6 +162,8 @@ class ImageGuard {
 }  // namespace
 
 int Image(const std::string& ref, const CommonOptions& common, const ImageOptions& options) {
+  // SIGTERM, SIGINT, SIGHUP: the transfers stop, and the stage and the image this run created are removed.
+  base::InstallInterruptHandlers();
   Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   const std::string arch = MachineArch(common);
@@ -175,6 +181,11 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   }
   auto stage_plan = PlanForHost(*vm, arch, 0, events);
   if (!stage_plan) return Report(stage_plan.error(), events, "plan-stage");
+  // OUTPUT before the payload: a name that cannot be written is refused before anything is fetched. An
+  // existing file (--force) is left as it is until the write.
+  auto image = OpenImage(options);
+  if (!image) return Report(image.error(), events, "image");
+  ImageGuard guard(options.output, *image);  // declared before the stage: removed after it, on every way out
   auto dir = MakeRamStageDir();
   if (!dir) return Report(dir.error(), events, "stage");
   struct DirGuard {
@@ -186,6 +197,7 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   } dir_guard{*dir};
   auto staged = StageInto(*vm, *stage_plan, *dir, common, events);
   if (!staged) return Report(staged.error(), events, "stage");
+  if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "stage");
   auto plans = PlanBoot(*vm, *staged, *dir, arch, HostConsoles::CloudDefault(), RamOsSettings{}, NewBootId());
   if (!plans) return Report(plans.error(), events, "plan");
   if (auto composed = ComposeInitrds(*plans); !composed) return Report(composed.error(), events, "plan");
@@ -194,20 +206,21 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
                            options.seed.value_or(RandomSeed()));
   if (!prepared) return Report(prepared.error(), events, "plan-disk");
   events.Emit("plan-disk", "ok", disk::ToJson(prepared->layout));
-  auto image = OpenImage(options);
-  if (!image) return Report(image.error(), events, "image");
-  ImageGuard guard(options.output, *image);
+  if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "plan");
   // An overwritten file that fails part way is left as it is, and says so.
   auto failed = [&](const base::Error& error) {
-    if (!image->created) events.Warn(options.output + " is half-written: remove it, or run again to overwrite it");
+    if (!guard.Created()) events.Warn(options.output + " is half-written: remove it, or run again to overwrite it");
     return Report(error, events, "image");
   };
   if (auto r = SizeImage(*image, options); !r) return failed(r.error());
   // From here on the file is reached through its descriptor only, not by its name.
   auto target = disk::Disk::Adopt(std::move(image->fd), options.output, options.sector_size);
   if (!target) return failed(target.error());
+  // The write is not cut short (it takes seconds, and disk/ knows no signals): a signal during it is
+  // acted on when it ends, and the image goes as after any failure.
   auto written = disk::WriteDisk(*target, *prepared);
   if (!written) return failed(written.error());
+  if (auto r = NotInterrupted(); !r) return failed(r.error());
   guard.Done();
   events.Emit("image", "ok", {{"path", options.output}, {"bytesWritten", written->bytes_written},
                               {"seconds", written->seconds}, {"layout", disk::ToJson(prepared->layout)}});

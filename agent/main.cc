@@ -89,7 +89,7 @@ int Main(int argc, char** argv) {
   }
   if (*preflight) return agent::Preflight(common);
   if (*userdata) {
-    userdata_options.metadata = values.Text("metadata");
+    userdata_options.metadata = agent::MetadataPolicyOf(values);
     return agent::Userdata(common, userdata_options);
   }
   agent::ApplyCommonOptions(values, common);

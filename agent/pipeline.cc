@@ -175,11 +175,13 @@ Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::str
   return {};
 }
 
-/// A fresh directory on a RAM filesystem for `run`: staged files never touch the disk.
+/// A fresh directory on a RAM filesystem for `run`: staged files never touch the disk. Its name
+/// carries this process's id, so that whoever started bootrino can tell its stage from any other's
+/// (the integration tests check that a failed run leaves none).
 Result<std::string> MakeRamStageDir() {
   for (const char* parent : {"/run", "/dev/shm"}) {
     if (!IsInRam(parent)) continue;
-    std::string templ = std::string(parent) + "/bootrino-stage.XXXXXX";
+    std::string templ = std::string(parent) + "/bootrino-stage." + std::to_string(getpid()) + ".XXXXXX";
     if (mkdtemp(templ.data())) return templ;
   }
   return base::Fail(base::Error(ErrorKind::kPreflight, "neither /run nor /dev/shm is a writable tmpfs")

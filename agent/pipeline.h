@@ -52,14 +52,17 @@ bool IsInRam(const std::string& dir);
 [[nodiscard]] base::Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::string& dir,
                                                    Events& events);
 
-/// A fresh directory on a RAM filesystem (/run or /dev/shm): staged files never touch the disk.
+/// A fresh directory on a RAM filesystem (/run or /dev/shm), named bootrino-stage.PID.XXXXXX after this
+/// process: staged files never touch the disk.
 [[nodiscard]] base::Result<std::string> MakeRamStageDir();
 
 /// What `run` gives the RAM OS: the settings in `options` and, unless
 /// --no-instance-settings, this instance's SSH keys and hostname from its
 /// user-data and the metadata services options.metadata allows (by default,
 /// only that of the cloud this host is identified as). Best effort:
-/// unreadable user-data is a warning, not a reason to stop.
+/// unreadable user-data is a warning, not a reason to stop; an option user-data
+/// names but may not set (--insecure, --trust FILE) is a warning, and the keys
+/// and hostname are still taken.
 RamOsSettings InstanceSettings(const RunOptions& options, Events& events);
 
 }  // namespace agent

@@ -67,6 +67,10 @@ void AddRunOption(CLI::App& app, userdata::RunValues& values, std::string_view n
   if (spec) AddOne(app, values, *spec);
 }
 
+userdata::MetadataPolicy MetadataPolicyOf(const userdata::RunValues& values) {
+  return userdata::MetadataPolicyFromName(values.Text("metadata")).value_or(userdata::MetadataPolicy::kIdentified);
+}
+
 void ApplyCommonOptions(const userdata::RunValues& values, CommonOptions& common) {
   common.trust_files = values.All("trust");
   common.transfer.ca_file = values.Text("ca_file");
@@ -96,7 +100,7 @@ void ApplyRunOptions(const userdata::RunValues& values, CommonOptions& common, R
   run.fallback_reboot = values.Text("fallback") == "reboot";
   run.detach = values.Flag("detach");
   run.detach_timeout_s = static_cast<int>(values.Int("detach_timeout"));
-  run.metadata = values.Text("metadata");
+  run.metadata = MetadataPolicyOf(values);
   run.seed = values.Has("seed") ? std::optional<std::uint64_t>(values.Unsigned("seed")) : std::nullopt;
 }
 

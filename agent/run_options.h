@@ -23,6 +23,9 @@ void AddRunOptions(CLI::App& app, userdata::RunValues& values, OptionSet set);
 /// Registers the one option of the table called `name` (`userdata` takes --metadata).
 void AddRunOption(CLI::App& app, userdata::RunValues& values, std::string_view name);
 
+/// --metadata's policy (the table's choices are its names, so any other text is the default's).
+userdata::MetadataPolicy MetadataPolicyOf(const userdata::RunValues& values);
+
 /// The options as the pipeline takes them; each one not given is the table's default.
 void ApplyCommonOptions(const userdata::RunValues& values, CommonOptions& common);
 void ApplyRunOptions(const userdata::RunValues& values, CommonOptions& common, RunOptions& run);

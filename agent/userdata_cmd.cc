@@ -13,17 +13,25 @@
 namespace agent {
 namespace {
 
-// The host's sources, with the metadata services --metadata allows (main.cc checks the word).
-userdata::Sources HostSources(const std::string& metadata) {
+// The host's sources, with the metadata services --metadata allows.
+userdata::Sources HostSources(userdata::MetadataPolicy metadata) {
   userdata::Sources sources = userdata::HostSources();
-  sources.metadata = userdata::MetadataPolicyFromName(metadata).value_or(userdata::MetadataPolicy::kIdentified);
+  sources.metadata = metadata;
   return sources;
 }
 
-base::Result<userdata::Config> ResolveUserdata(const std::string& file, const std::string& metadata) {
+base::Result<userdata::Config> ResolveUserdata(const std::string& file, userdata::MetadataPolicy metadata) {
   userdata::Sources sources = HostSources(metadata);
   if (!file.empty()) sources.file = file;
   return userdata::Resolve(sources);
+}
+
+// A warning for each option user-data names but may not set: it is ignored.
+void WarnRefused(const userdata::Config& config, Events& events) {
+  for (const userdata::RefusedOption& refused : config.refused) {
+    events.Warn("user-data" + (config.source.empty() ? std::string() : " from " + config.source) + ": " +
+                userdata::RefusedWarning(refused));
+  }
 }
 
 }  // namespace
@@ -33,6 +41,7 @@ int Userdata(const CommonOptions& common, const UserdataOptions& options) {
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   auto config = ResolveUserdata(options.file, options.metadata);
   if (!config) return Report(config.error(), events, "userdata");
+  WarnRefused(*config, events);
   // Shown, not used: credentials in its URLs stay out of the output, as from every other command.
   config->manifest = fetch::RedactUrl(config->manifest);
   if (config->options.Has("status_url")) {
@@ -60,6 +69,8 @@ int RunFromUserdata(const std::string& ref, const userdata::RunValues& command_l
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   auto config = ResolveUserdata(options.userdata_file, options.metadata);
   if (!config) return Report(config.error(), events, "userdata");
+  // User-data that says --insecure (or names a file of this host) is not run at all: only the command line may.
+  if (auto r = userdata::RefuseWhatUserdataMayNotSet(*config); !r) return Report(r.error(), events, "userdata");
   if (auto r = userdata::RequireManifest(*config); !r) return Report(r.error(), events, "userdata");
   if (!ref.empty() && ref != config->manifest) {
     return Report(base::Error(base::ErrorKind::kUsage, "the command line names " + ref + " but user-data (" +
@@ -98,6 +109,9 @@ RamOsSettings InstanceSettings(const RunOptions& options, Events& events) {
                 " (see `bootrino userdata`; --no-instance-settings skips it)");
     return settings;
   }
+  // Only the SSH keys and the hostname are taken here: what user-data may not say is ignored, not a reason
+  // to drop them.
+  WarnRefused(*config, events);
   std::size_t added = 0;
   for (const std::string& key : config->ssh_keys) {
     if (std::find(settings.ssh_keys.begin(), settings.ssh_keys.end(), key) != settings.ssh_keys.end()) continue;

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 
 #include "base/fd.h"
+#include "base/mountinfo.h"
 
 namespace disk {
 namespace {
@@ -21,34 +22,6 @@ namespace fs = std::filesystem;
 constexpr const char* kKeepDiskHint =
     "name the disk to replace with --disk /dev/NAME, or pass --keep-disk to boot the RAM OS with kexec only "
     "(it will not survive a reboot)";
-
-/// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string Unescape(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && s.size() - i >= 4 &&
-        std::all_of(s.begin() + i + 1, s.begin() + i + 4, [](char c) { return c >= '0' && c <= '7'; })) {
-      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::vector<std::string_view> Fields(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && line[i] == ' ') ++i;
-    std::size_t j = i;
-    while (j < line.size() && line[j] != ' ') ++j;
-    if (j > i) out.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -170,40 +143,17 @@ base::Result<void> FillMounts(const std::vector<MountEntry>& mounts, TargetDisk&
   return {};
 }
 
-base::Result<std::vector<MountEntry>> ReadMounts(const SystemRoot& root) {
+base::Result<std::vector<base::MountEntry>> ReadMounts(const SystemRoot& root) {
   auto text = base::ReadFile(root.prefix + "/proc/self/mountinfo", 1 << 22);
   if (!text) return base::Fail(std::move(text.error()).Context("reading /proc/self/mountinfo"));
-  return ParseMountinfo(*text);
+  return base::ParseMountinfo(*text);
 }
 
 }  // namespace
 
-std::vector<MountEntry> ParseMountinfo(std::string_view text) {
-  std::vector<MountEntry> out;
-  while (!text.empty()) {
-    std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    // id parent major:minor root mount-point options [optional…] - fstype source super-options
-    std::vector<std::string_view> f = Fields(line);
-    auto dash = std::find(f.begin(), f.end(), std::string_view("-"));
-    if (f.size() < 6 || dash == f.end() || f.end() - dash < 3 || dash - f.begin() < 6) continue;
-    std::string_view dev = f[2];
-    std::size_t colon = dev.find(':');
-    std::uint64_t major = 0, minor = 0;
-    if (colon == std::string_view::npos || !ParseUnsigned(dev.substr(0, colon), major) ||
-        !ParseUnsigned(dev.substr(colon + 1), minor)) {
-      continue;
-    }
-    out.push_back({static_cast<unsigned>(major), static_cast<unsigned>(minor), Unescape(f[4]),
-                   std::string(dash[1]), Unescape(dash[2])});
-  }
-  return out;
-}
-
 base::Result<TargetDisk> FindRootDisk(const SystemRoot& root) {
-  ASSIGN_OR_RETURN(std::vector<MountEntry> mounts, ReadMounts(root));
-  const MountEntry* rootfs = nullptr;
+  ASSIGN_OR_RETURN(std::vector<base::MountEntry> mounts, ReadMounts(root));
+  const base::MountEntry* rootfs = nullptr;
   for (const auto& m : mounts) {
     if (m.mount_point == "/") rootfs = &m;  // the last one is the visible one
   }

@@ -10,21 +10,15 @@
 
 #include <sys/types.h>
 
+#include "base/mountinfo.h"
 #include "base/result.h"
 #include "base/sys.h"
 
 namespace disk {
 
-/// One line of /proc/self/mountinfo, the fields bootrino uses.
-struct MountEntry {
-  unsigned major = 0, minor = 0;
-  std::string mount_point;  ///< unescaped
-  std::string fstype;
-  std::string source;       ///< e.g. /dev/vda1, or "none"
-};
-
-/// Parses /proc/self/mountinfo text (proc(5)); malformed lines are skipped.
-std::vector<MountEntry> ParseMountinfo(std::string_view text);
+// The one mountinfo parser is base's (userdata/ reads mountinfo too); disk/ names it as its own.
+using base::MountEntry;
+using base::ParseMountinfo;
 
 /// A disk bootrino may replace, and what the running system has mounted from it.
 struct TargetDisk {

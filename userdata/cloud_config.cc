@@ -97,9 +97,9 @@ base::Result<void> ReadRunOption(const RunOptionSpec& spec, const YamlNode& valu
   return {};
 }
 
-// An option user-data may not set is refused with the line at fault, and what to do instead.
-std::unexpected<base::Error> Refused(const RunOptionSpec& spec, const YamlNode& at, const std::string& path) {
-  return base::Fail(NotFromUserdata(spec, path).Context(at.Where()));
+// An option user-data may not set is noted with the line at fault, and never used.
+void Refused(const RunOptionSpec& spec, const YamlNode& at, const std::string& path, Directive& d) {
+  d.refused.push_back({std::string(spec.name), path, at.Where()});
 }
 
 base::Result<void> ReadOptions(const YamlNode& node, Directive& d) {
@@ -113,7 +113,10 @@ base::Result<void> ReadOptions(const YamlNode& node, Directive& d) {
                    "options are: " + UserdataKeyList(FromUserdata::kOption) + " (and bootrino: itself has " +
                        UserdataKeyList(FromUserdata::kKey) + ")");
     }
-    if (!UserdataMaySet(*spec)) return Refused(*spec, *key, path);
+    if (!UserdataMaySet(*spec)) {
+      Refused(*spec, *key, path, d);
+      continue;
+    }
     if (!seen.insert(key->value).second) return BadAt(*key, path, "is given twice", "keep one");
     RETURN_IF_ERROR(ReadRunOption(*spec, *value, path, d));
   }
@@ -169,7 +172,8 @@ base::Result<Directive> ReadBootrino(const YamlNode& node) {
   for (const auto& [key, value] : node.entries) {
     if (const RunOptionSpec* spec = key->kind == Kind::kScalar ? FindRunOption(key->value) : nullptr;
         spec && spec->name == key->value && !UserdataMaySet(*spec) && !IsOwnKey(key->value)) {
-      return Refused(*spec, *key, "bootrino." + key->value);
+      Refused(*spec, *key, "bootrino." + key->value, d);
+      continue;
     }
     if (key->kind != Kind::kScalar || !IsBootrinoKey(key->value)) {
       return BadAt(*key, "bootrino", "has no key " + KindName(*key), "its keys are: " + BootrinoKeyList());
@@ -219,6 +223,7 @@ base::Result<void> ReadRuncmd(const YamlNode& node, CloudConfig& out) {
         continue;
       }
       directive->where = "runcmd at " + item->Where();
+      for (RefusedOption& refused : directive->refused) refused.where = directive->where;
       out.runcmd.push_back(std::move(*directive));
     }
   }

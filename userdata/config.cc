@@ -85,6 +85,14 @@ nlohmann::ordered_json ToJson(const Config& config) {
   j["ssh_keys"] = Utf8(config.ssh_keys);
   j["hostname"] = Utf8(config.hostname);
   j["status_url"] = Utf8(config.options.Text("status_url"));
+  j["refused"] = nlohmann::ordered_json::array();
+  for (const RefusedOption& refused : config.refused) {
+    const RunOptionSpec* spec = FindRunOption(refused.name);
+    j["refused"].push_back({{"option", refused.name},
+                            {"flag", spec ? std::string(spec->flag) : std::string()},
+                            {"as_written", Utf8(refused.as_written)},
+                            {"where", Utf8(refused.where)}});
+  }
   j["notes"] = Utf8(config.notes);
   return j;
 }
@@ -103,8 +111,15 @@ std::string ToText(const Config& config) {
   for (const std::string& key : config.ssh_keys) out += "  " + ShortKey(key) + "\n";
   out += "hostname:   " + or_none(config.hostname) + "\n";
   out += "status url: " + or_none(config.options.Text("status_url")) + "\n";
+  for (const RefusedOption& refused : config.refused) out += "refused: " + RefusedWarning(refused) + "\n";
   for (const std::string& note : config.notes) out += "note: " + note + "\n";
   return out;
+}
+
+base::Result<void> RefuseWhatUserdataMayNotSet(const Config& config) {
+  if (config.refused.empty()) return {};
+  base::Error error = NotFromUserdata(config.refused.front());
+  return base::Fail(config.source.empty() ? std::move(error) : std::move(error).Context("user-data from " + config.source));
 }
 
 base::Result<void> RequireManifest(const Config& config) {

@@ -5,6 +5,7 @@
 
 #include <zlib.h>
 
+#include "userdata/reader_util.h"
 #include "userdata/userdata.h"
 
 namespace userdata {
@@ -19,10 +20,6 @@ struct InflateEnd {
     delete z;
   }
 };
-
-std::unexpected<base::Error> Bad(std::string message, std::string hint) {
-  return Fail(base::Error(ErrorKind::kUsage, std::move(message)).Hint(std::move(hint)));
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -3,15 +3,12 @@
 #include <algorithm>
 
 #include "userdata/decode.h"
+#include "userdata/reader_util.h"
 
 namespace userdata {
 namespace {
 
 using base::ErrorKind;
-
-std::unexpected<base::Error> Bad(std::string message, std::string hint) {
-  return base::Fail(base::Error(ErrorKind::kUsage, std::move(message)).Hint(std::move(hint)));
-}
 
 bool HasSpaceOrControl(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; });
@@ -231,7 +228,11 @@ base::Result<Directive> ParseRunArgs(const std::vector<std::string>& given, Args
                        (to == ArgsFor::kInstallSh ? " (and install.sh its own: see install.sh --help)" : ""),
                    "see `bootrino run --help` and docs/userdata.md");
       }
-      if (!UserdataMaySet(*spec)) return base::Fail(NotFromUserdata(*spec, "`bootrino run " + name + "`"));
+      if (!UserdataMaySet(*spec)) {  // noted, never used; its value (a file, a device) is skipped with it
+        d.refused.push_back({std::string(spec->name), "`bootrino run " + name + "`", ""});
+        if (spec->type != OptionType::kFlag && !has_value && i + 1 < args.size()) ++i;
+        continue;
+      }
     }
     if (is_bool) {
       if (has_value) return Bad(name + " takes no value (found \"" + arg + "\")", "write " + name + " alone");

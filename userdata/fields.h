@@ -36,6 +36,7 @@ struct Directive {
   std::vector<std::string> ssh_keys;
   std::string hostname;
   RunValues options;  ///< the options of `bootrino run` it sets (yes and status_url among them)
+  std::vector<RefusedOption> refused;  ///< options it names that user-data may not set: noted, never used
   bool from_userdata = false;  ///< `bootrino run --from-userdata`: names no manifest itself
   /// Non-empty when the line runs no bootrino at all (install.sh --install-only
   /// or --help): why, for a note; nothing else in it is set then.
@@ -66,7 +67,9 @@ enum class ArgsFor {
 /// reference and the flags of the options user-data may set (run_options.h), as
 /// `--flag value` or `--flag=value`, and --from-userdata. For install.sh, its own
 /// options (InstallShOptions) are skipped first, wherever they are, and a `--`
-/// hands the rest over as it is, as install.sh does. Anything else is a kUsage error.
+/// hands the rest over as it is, as install.sh does. A flag of the table that
+/// user-data may not set (--insecure, --trust FILE) is skipped with its value and
+/// listed in `refused` (its `where` left for the caller). Anything else is a kUsage error.
 [[nodiscard]] base::Result<Directive> ParseRunArgs(const std::vector<std::string>& args,
                                                    ArgsFor to = ArgsFor::kBootrinoRun);
 

@@ -5,15 +5,12 @@
 #include <utility>
 
 #include "userdata/decode.h"
+#include "userdata/reader_util.h"
 
 namespace userdata {
 namespace {
 
 using base::ErrorKind;
-
-std::unexpected<base::Error> Bad(std::string message, std::string hint) {
-  return base::Fail(base::Error(ErrorKind::kUsage, std::move(message)).Hint(std::move(hint)));
-}
 
 std::string Lower(std::string_view s) {
   std::string out(s);

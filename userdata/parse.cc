@@ -6,6 +6,7 @@
 #include "userdata/cloud_config.h"
 #include "userdata/decode.h"
 #include "userdata/mime.h"
+#include "userdata/reader_util.h"
 #include "userdata/shell.h"
 #include "userdata/userdata.h"
 
@@ -22,14 +23,11 @@ struct Collected {
   std::size_t inflate_budget = kMaxUserDataBytes;  // bytes every gunzip together may still produce
   std::vector<Directive> keys;         // `bootrino:` keys (more than one is an error)
   std::vector<Directive> invocations;  // `bootrino run`s in scripts and runcmd, in order
+  std::vector<RefusedOption> refused;  // what any of them names that user-data may not set
   std::vector<std::string> ssh_keys;
   std::string hostname;
   std::vector<std::string> notes;
 };
-
-std::unexpected<base::Error> Bad(std::string message, std::string hint) {
-  return base::Fail(base::Error(ErrorKind::kUsage, std::move(message)).Hint(std::move(hint)));
-}
 
 base::Error InPart(base::Error error, const std::string& label) {
   return label.empty() ? std::move(error) : std::move(error).Context(label);
@@ -87,10 +85,14 @@ base::Result<void> CloudConfigPart(std::string_view text, const std::string& lab
                  "keep one bootrino: key in the whole user-data");
     }
     parsed->bootrino->where = where(parsed->bootrino->where);
+    for (RefusedOption& refused : parsed->bootrino->refused) refused.where = where(refused.where);
+    out.refused.insert(out.refused.end(), parsed->bootrino->refused.begin(), parsed->bootrino->refused.end());
     out.keys.push_back(std::move(*parsed->bootrino));
   }
   for (Directive& d : parsed->runcmd) {
     d.where = where(d.where);
+    for (RefusedOption& refused : d.refused) refused.where = d.where;
+    out.refused.insert(out.refused.end(), d.refused.begin(), d.refused.end());
     out.invocations.push_back(std::move(d));
   }
   out.ssh_keys.insert(out.ssh_keys.end(), parsed->ssh_keys.begin(), parsed->ssh_keys.end());
@@ -112,6 +114,8 @@ base::Result<void> ScriptPart(std::string_view text, const std::string& label, C
       continue;
     }
     directive->where = where;
+    for (RefusedOption& refused : directive->refused) refused.where = where;
+    out.refused.insert(out.refused.end(), directive->refused.begin(), directive->refused.end());
     out.invocations.push_back(std::move(*directive));
   }
   if (found->empty()) out.notes.push_back(Named(label, "the script") + " runs no bootrino (see docs/userdata.md)");
@@ -249,16 +253,9 @@ base::Result<Config> Merge(Collected& in) {
   if (!chosen) {
     in.notes.push_back("user-data names no manifest: no bootrino: key with a manifest, no `bootrino run` or install.sh");
   }
+  c.refused = std::move(in.refused);
   c.notes = std::move(in.notes);
   return c;
-}
-
-void Dedupe(std::vector<std::string>& list) {
-  std::vector<std::string> unique;
-  for (std::string& s : list) {
-    if (std::find(unique.begin(), unique.end(), s) == unique.end()) unique.push_back(std::move(s));
-  }
-  list = std::move(unique);
 }
 
 }  // namespace

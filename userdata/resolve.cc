@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <memory>
 #include <sstream>
@@ -15,8 +14,10 @@
 #include <blkid/blkid.h>
 
 #include "base/fd.h"
+#include "base/mountinfo.h"
 #include "userdata/http.h"
 #include "userdata/metadata.h"
+#include "userdata/reader_util.h"
 #include "userdata/userdata.h"
 
 namespace userdata {
@@ -51,44 +52,23 @@ base::Result<std::optional<Found>> ReadCandidate(const fs::path& path, const std
   return Found{std::move(*bytes), shown};
 }
 
-// "\040" in /proc/self/mountinfo is a space (the kernel escapes space, tab, newline and backslash in octal).
-std::string Unescape(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto octal = [&](std::size_t k) { return s[k] >= '0' && s[k] <= '7'; };
-    if (s[i] == '\\' && i + 3 < s.size() && octal(i + 1) && octal(i + 2) && octal(i + 3)) {
-      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 struct BlockMount {
   dev_t device;
   std::string mount_point;
 };
 
-// The mounts of a whole block-device file system in mountinfo, in its order: field 3
-// is the device number the kernel mounted (0:N for tmpfs, FUSE, overlay and every
-// other file system with no block device), field 4 the directory of that file system
-// mounted ("/" unless a bind mount of a subdirectory), field 5 the mount point. The
-// "source" field is not read: whoever mounts a FUSE file system chooses it, "/dev/sr0" included.
+// The mounts of a whole block-device file system in mountinfo, in its order: the
+// device number the kernel mounted (0:N for tmpfs, FUSE, overlay and every other
+// file system with no block device), and the directory of that file system mounted
+// ("/" unless a bind mount of a subdirectory). The source is not read: whoever
+// mounts a FUSE file system chooses it, "/dev/sr0" included.
 std::vector<BlockMount> BlockMounts(const std::string& root) {
   std::vector<BlockMount> mounts;
-  std::ifstream mountinfo(Under(root, "/proc/self/mountinfo"));
-  std::string line;
-  while (std::getline(mountinfo, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, numbers, within, point;
-    if (!(fields >> id >> parent >> numbers >> within >> point)) continue;
-    unsigned major = 0, minor = 0;
-    char colon = 0;
-    std::istringstream pair(numbers);
-    if (!(pair >> major >> colon >> minor) || colon != ':' || major == 0 || within != "/") continue;
-    mounts.push_back({makedev(major, minor), Unescape(point)});
+  auto text = base::ReadFile(Under(root, "/proc/self/mountinfo").string(), 1 << 22);
+  if (!text) return mounts;
+  for (const base::MountEntry& m : base::ParseMountinfo(*text)) {
+    if (m.major == 0 || m.root != "/") continue;
+    mounts.push_back({makedev(m.major, m.minor), m.mount_point});
   }
   return mounts;
 }
@@ -228,14 +208,6 @@ base::Result<std::optional<Metadata>> AskServices(const Sources& sources, const 
   return chosen;
 }
 
-void Dedupe(std::vector<std::string>& list) {
-  std::vector<std::string> unique;
-  for (std::string& s : list) {
-    if (std::find(unique.begin(), unique.end(), s) == unique.end()) unique.push_back(std::move(s));
-  }
-  list = std::move(unique);
-}
-
 std::string Join(const std::vector<std::string>& parts, std::string_view separator) {
   std::string out;
   for (const std::string& p : parts) out += (out.empty() ? "" : std::string(separator)) + p;
@@ -244,18 +216,9 @@ std::string Join(const std::vector<std::string>& parts, std::string_view separat
 
 }  // namespace
 
-std::string_view MetadataPolicyName(MetadataPolicy policy) {
-  switch (policy) {
-    case MetadataPolicy::kNever: return "never";
-    case MetadataPolicy::kIdentified: return "identified";
-    case MetadataPolicy::kAny: return "any";
-  }
-  return "?";
-}
-
 std::optional<MetadataPolicy> MetadataPolicyFromName(std::string_view name) {
-  for (MetadataPolicy p : {MetadataPolicy::kNever, MetadataPolicy::kIdentified, MetadataPolicy::kAny}) {
-    if (MetadataPolicyName(p) == name) return p;
+  for (std::size_t i = 0; i < std::size(kMetadataPolicyNames); ++i) {
+    if (kMetadataPolicyNames[i] == name) return static_cast<MetadataPolicy>(i);
   }
   return std::nullopt;
 }

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "userdata/fields.h"
+#include "userdata/userdata.h"
 
 namespace userdata {
 namespace {
@@ -21,7 +22,6 @@ using U = FromUserdata;
 constexpr std::string_view kNetworks[] = {"auto", "dhcp", "static"};
 constexpr std::string_view kFallbacks[] = {"none", "reboot"};
 constexpr std::string_view kArchitectures[] = {"x86_64", "aarch64"};
-constexpr std::string_view kMetadataPolicies[] = {"identified", "any", "never"};
 
 constexpr std::string_view kOnThisHost = "it names a file on this host";
 
@@ -36,8 +36,8 @@ constexpr RunOptionSpec kTable[] = {
              "events then cross the network unencrypted)",
      .userdata = U::kRefused,
      .why_not = "user-data must not be able to send this machine's events in the clear"},
-    {.name = "metadata", .flag = "--metadata", .type = T::kChoice, .choices = kMetadataPolicies,
-     .default_value = "identified",
+    {.name = "metadata", .flag = "--metadata", .type = T::kChoice, .choices = kMetadataPolicyNames,
+     .default_value = MetadataPolicyName(MetadataPolicy::kIdentified),
      .help = "which cloud metadata services may give user-data, SSH keys and the hostname: 'identified' asks only "
              "the service of the cloud this host is shown to be by DMI, /sys/hypervisor/uuid or cloud-init's record "
              "(/run/cloud-init); 'any' also asks AWS, GCP and DigitalOcean on a host shown to be none of them, and "
@@ -217,6 +217,21 @@ base::Error NotFromUserdata(const RunOptionSpec& spec, std::string_view where) {
   return base::Error(ErrorKind::kUsage, std::move(message))
       .Hint("give " + std::string(spec.flag) + " on the command line; user-data may set " +
             UserdataKeyList(FromUserdata::kKey, true) + ", " + UserdataKeyList(FromUserdata::kOption, true));
+}
+
+base::Error NotFromUserdata(const RefusedOption& refused) {
+  const RunOptionSpec* spec = FindRunOption(refused.name);
+  if (!spec) return base::Error(ErrorKind::kInternal, "user-data named an option with no entry in the table: " + refused.name);
+  base::Error error = NotFromUserdata(*spec, refused.as_written);
+  return refused.where.empty() ? std::move(error) : std::move(error).Context(refused.where);
+}
+
+std::string RefusedWarning(const RefusedOption& refused) {
+  const RunOptionSpec* spec = FindRunOption(refused.name);
+  std::string line = refused.as_written + (refused.where.empty() ? "" : " (" + refused.where + ")") +
+                     " is ignored: only the command line may give " + std::string(spec ? spec->flag : refused.name);
+  if (spec && !spec->why_not.empty()) line += " (" + std::string(spec->why_not) + ")";
+  return line;
 }
 
 std::string UserdataKeyList(FromUserdata where, bool as_flags) {

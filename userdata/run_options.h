@@ -72,6 +72,23 @@ std::string CheckRunOptionValue(const RunOptionSpec& spec, std::string_view text
 /// "bootrino.options.insecure" or "--insecure"): kUsage, saying what to do instead.
 base::Error NotFromUserdata(const RunOptionSpec& spec, std::string_view where);
 
+/// An option user-data names that it may not set: `--insecure` or `--trust FILE`
+/// on a one-liner's own command line, `options: {insecure: true}`. The reader
+/// notes it and goes on, so that what else the user-data and the metadata service
+/// give (SSH keys, hostname) is not lost with it; it is never used, and
+/// `run --from-userdata` refuses to run while user-data names one.
+struct RefusedOption {
+  std::string name;        ///< its name in the table: "insecure"
+  std::string as_written;  ///< "`bootrino run --insecure`", "bootrino.options.insecure"
+  std::string where;       ///< "script, line 2", "line 4, column 5": where in the user-data
+};
+
+/// The refusal NotFromUserdata gives for `refused`, prefixed with where it is.
+base::Error NotFromUserdata(const RefusedOption& refused);
+
+/// One line for a warning: "`bootrino run --insecure` (script, line 2) is ignored: only the command line …".
+std::string RefusedWarning(const RefusedOption& refused);
+
 /// The user-data keys of `where` (kOption or kKey), or their flags, joined by ", ", for messages.
 std::string UserdataKeyList(FromUserdata where, bool as_flags = false);
 

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,8 @@ struct Config {
   std::string cloud;                    ///< "aws", "gcp", "digitalocean", or "" when no metadata service answered
   std::string source;                   ///< where the user-data came from (a path or a URL); empty: none found
   std::vector<std::string> notes;       ///< what was skipped or ignored, and why, for `bootrino userdata`
+  std::vector<RefusedOption> refused;   ///< options user-data names but may not set (--insecure, --trust FILE):
+                                        ///< never used; RefuseWhatUserdataMayNotSet stops `run --from-userdata`
 };
 
 /// Largest user-data accepted, before and after decompression (all layers together).
@@ -46,13 +50,19 @@ inline constexpr std::size_t kMaxGzipRatio = 1000;
 /// hypervisor that is not the cloud's) is believed: only the host's own platform is
 /// asked unless the user opts in (docs/userdata.md, SECURITY.md).
 enum class MetadataPolicy {
-  kNever,       ///< none
   kIdentified,  ///< the service of the cloud IdentifyCloud names; none on a host it names none (the default)
   kAny,         ///< that one when identified, else all three at once (`--metadata any`)
+  kNever,       ///< none
 };
 
-/// "never", "identified", "any": the words of `--metadata`.
-std::string_view MetadataPolicyName(MetadataPolicy policy);
+/// The words of `--metadata`, one per MetadataPolicy in its order: the one place they are spelled (the
+/// option's choices and default in run_options.cc, and the names below, are these).
+inline constexpr std::string_view kMetadataPolicyNames[] = {"identified", "any", "never"};
+
+/// "identified", "any", "never": the word of `--metadata` for `policy`.
+constexpr std::string_view MetadataPolicyName(MetadataPolicy policy) {
+  return kMetadataPolicyNames[static_cast<std::size_t>(policy)];
+}
 /// The policy a `--metadata` word names; nullopt for any other text.
 std::optional<MetadataPolicy> MetadataPolicyFromName(std::string_view name);
 
@@ -93,6 +103,11 @@ bool HasCidataLabel(const std::string& path);
 /// For `bootrino run --from-userdata`: a kUsage error, saying where bootrino
 /// looked and what to write, when `config` names no manifest.
 [[nodiscard]] base::Result<void> RequireManifest(const Config& config);
+
+/// For `bootrino run --from-userdata`: a kUsage error (NotFromUserdata) when
+/// user-data names an option it may not set, --insecure first among them. Only
+/// the command line may give those, and user-data that tries is not run at all.
+[[nodiscard]] base::Result<void> RefuseWhatUserdataMayNotSet(const Config& config);
 
 /// The Config as `bootrino userdata --json` prints it (unset options omitted).
 nlohmann::ordered_json ToJson(const Config& config);

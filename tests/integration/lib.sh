@@ -90,13 +90,24 @@ jsonq() { python3 "$TESTS_LIB/jsonq.py" "$@"; }
 # pinned PATH: the reference to $WWW/PATH on the fault server, pinned by its hash.
 pinned() { pinned_ref "$FS_URL" "$WWW" "$1"; }
 
-# run_bootrino EXPECTED_EXIT ARGS...: runs the binary with short retry delays;
-# stdout/stderr land in $WORK/out and $WORK/err.
+# run_bootrino EXPECTED_EXIT ARGS...: runs the binary; stdout/stderr land in $WORK/out and $WORK/err.
+# Every run, failed or not, is checked to have left no RAM stage directory (expect_no_stage_left); only a
+# --detach parent hands its stage to the child that goes on.
 run_bootrino() {
   local expected=$1 rc=0
   shift
-  "$BOOTRINO" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
+  # exec in a subshell: the subshell's pid is the binary's, the one its stage directory is named after.
+  (echo "$BASHPID" >"$WORK/bootrino.pid" && exec "$BOOTRINO" "$@") >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
   [[ $rc == "$expected" ]] || fail "bootrino $* exited $rc, expected $expected"
+  [[ " $* " == *" --detach "* ]] || expect_no_stage_left "$(cat "$WORK/bootrino.pid")"
+}
+
+# expect_no_stage_left PID: the bootrino process PID, now gone, left no RAM stage directory. Its name carries
+# the pid (agent/pipeline.cc MakeRamStageDir): only that run's directories are looked for, never another's.
+expect_no_stage_left() {
+  local left
+  left=$(compgen -G "/run/bootrino-stage.$1.*" || true)$(compgen -G "/dev/shm/bootrino-stage.$1.*" || true)
+  [[ -z $left ]] || fail "bootrino (pid $1) stopped and left its stage directory in RAM: $left"
 }
 
 expect_err() { grep -Eq -- "$1" "$WORK/err" || fail "stderr does not match /$1/"; }

@@ -63,6 +63,19 @@ make_manifest "$WWW/chain.sh" kernel:vmlinuz:/_f/redirectchain=3/vmlinuz
 run_bootrino 0 fetch "$(pinned chain.sh)" --stage "$WORK/s7" "${FAST[@]}"
 ok "3-hop redirect chain followed"
 
+# At most 10 redirects (SECURITY.md, fetch/transfer.cc): 10 are followed, an 11th is refused; and a redirect
+# to a scheme other than http or https is never followed.
+make_manifest "$WWW/chain10.sh" kernel:vmlinuz:/_f/redirectchain=10/vmlinuz
+run_bootrino 0 fetch "$(pinned chain10.sh)" --stage "$WORK/s10" "${FAST[@]}"
+make_manifest "$WWW/chain11.sh" kernel:vmlinuz:/_f/redirectchain=11/vmlinuz
+run_bootrino 4 fetch "$(pinned chain11.sh)" --stage "$WORK/s11" "${FAST[@]}" --retries 1
+expect_err "vmlinuz: .*redirect"
+expect_nothing_staged "$WORK/s11"
+make_manifest "$WWW/toftp.sh" kernel:vmlinuz:/_f/redirect=ftp%3A%2F%2F127.0.0.1%2Fvmlinuz/vmlinuz
+run_bootrino 4 fetch "$(pinned toftp.sh)" --stage "$WORK/s12" "${FAST[@]}" --retries 1
+expect_nothing_staged "$WORK/s12"
+ok "10 redirects are followed, an 11th is refused; a redirect to ftp:// is not followed (exit 4)"
+
 # A stalled transfer is abandoned after --stall-timeout and resumed.
 make_manifest "$WWW/stall.sh" kernel:vmlinuz:/_f/stall=20@100000,once/vmlinuz
 start=$(date +%s)

@@ -425,9 +425,9 @@ under_noexec_run 0 "$PATH_CURL" --install-only --base-url "$BASE"
 expect_err "does not allow programs to run \(noexec\): mounted a 64 MiB tmpfs on /run/bootrino"
 expect_err "installed /run/bootrino/bootrino \(verified: sha256 pinned by install.sh\)"
 expect_out "^bootrino "
-grep -E '^tmpfs .*size=65536k' "$WORK/out" | grep -v noexec >/dev/null ||
-  fail "/run/bootrino is not a 64 MiB tmpfs that allows programs: $(tail -n1 "$WORK/out")"
-ok "dash: under a noexec /run, the default directory gets its own tmpfs and the binary runs from it"
+grep -E '^tmpfs .*nosuid,nodev.*size=65536k.*mode=755' "$WORK/out" | grep -v noexec >/dev/null ||
+  fail "/run/bootrino is not a 64 MiB tmpfs, mode 0755, nosuid, nodev, that allows programs: $(tail -n1 "$WORK/out")"
+ok "dash: under a noexec /run, the default directory gets its own tmpfs (0755, nosuid, nodev) and the binary runs from it"
 
 PATH_NOMOUNT=$(tools bin-nomount curl openssl)
 rm "$PATH_NOMOUNT/mount"

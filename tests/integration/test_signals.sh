@@ -32,30 +32,53 @@ for line in open(sys.argv[1]):
 PY
 }
 
+image_exists() { [[ -f $1 ]] || fail "image did not create $1 before fetching"; }
+
 STAGE_DIRS=()  # the RAM stage directories these runs made: removed at the end even when a check fails
 trap 'for d in "${STAGE_DIRS[@]}"; do rm -rf "$d"; done; cleanup' EXIT
 
 declare -A NUMBER=([TERM]=15 [INT]=2 [HUP]=1)
-for sig in TERM INT HUP; do
-  events="$WORK/run-$sig.jsonl"
-  "$BOOTRINO" run "$(pinned slow.sh)" --dry-run --no-instance-settings --json-events "$events" "${FAST[@]}" \
-    >"$WORK/out" 2>"$WORK/err" </dev/null &
+
+# stop_mid_stage SIG WHAT ARGS...: starts `bootrino ARGS… --json-events EVENTS`, sends SIG once it is fetching
+# into its RAM stage directory (0700, root's, named after its pid), and checks that it stopped with 128 + SIG,
+# logged it, and removed that directory. Sets STOPPED_DIR; "$check_mid_stage", when set, runs mid-transfer.
+stop_mid_stage() {
+  local sig=$1 what=$2 events="$WORK/$2-$1.jsonl" pid dir rc=0
+  shift 2
+  "$BOOTRINO" "$@" --json-events "$events" "${FAST[@]}" >"$WORK/out" 2>"$WORK/err" </dev/null &
   pid=$!
   wait_for "$events" '"phase":"stage","status":"start"'
   dir=$(stage_dir "$events")
-  [[ $dir == /run/bootrino-stage.* || $dir == /dev/shm/bootrino-stage.* ]] || fail "stage dir is '$dir'"
+  [[ $dir == /run/bootrino-stage.$pid.* || $dir == /dev/shm/bootrino-stage.$pid.* ]] ||
+    fail "$what: the stage directory '$dir' is not in RAM, named after its run (pid $pid)"
   STAGE_DIRS+=("$dir")
-  [[ -d $dir ]] || fail "the RAM stage directory $dir does not exist mid-transfer"
+  [[ -d $dir ]] || fail "$what: the RAM stage directory $dir does not exist mid-transfer"
+  [[ $(stat -c '%a %u' "$dir") == "700 0" ]] || fail "$what: the stage directory is $(stat -c '%a %u' "$dir"), not 700, root's"
+  ${check_mid_stage:+$check_mid_stage}
   sleep 0.5  # into the transfer
   kill -"$sig" "$pid"
-  rc=0
   wait "$pid" || rc=$?
-  [[ $rc == $((128 + NUMBER[$sig])) ]] || fail "run --dry-run after SIG$sig exited $rc, expected $((128 + NUMBER[$sig]))"
+  [[ $rc == $((128 + NUMBER[$sig])) ]] || fail "$what after SIG$sig exited $rc, expected $((128 + NUMBER[$sig]))"
   expect_err "bootrino: stopped by SIG$sig during stage, before anything was changed"
   grep -q '"phase":"stage","status":"interrupted","signal":"SIG'"$sig"'"' "$events" ||
-    fail "the event log does not record SIG$sig: $(tail -3 "$events")"
-  [[ ! -e $dir ]] || fail "SIG$sig left the RAM stage directory $dir behind"
-  ok "run --dry-run: SIG$sig mid-transfer stops it, exit $rc, event logged, $dir removed"
+    fail "$what: the event log does not record SIG$sig: $(tail -3 "$events")"
+  [[ ! -e $dir ]] || fail "$what: SIG$sig left the RAM stage directory $dir behind"
+  expect_no_stage_left "$pid"
+  STOPPED_DIR=$dir
+}
+
+for sig in TERM INT HUP; do
+  stop_mid_stage "$sig" run run "$(pinned slow.sh)" --dry-run --no-instance-settings
+  ok "run --dry-run: SIG$sig mid-transfer stops it, exit $((128 + NUMBER[$sig])), event logged, $STOPPED_DIR removed"
+done
+
+# image: the same, and the image file it created (before fetching: a name it cannot write is refused first)
+# goes with the stage. The image is a file under $WORK only.
+for sig in TERM INT HUP; do
+  img="$WORK/image-$sig.img"
+  check_mid_stage="image_exists $img" stop_mid_stage "$sig" image image "$(pinned slow.sh)" "$img" --size 2G
+  [[ ! -e $img ]] || fail "SIG$sig left the partial image $img behind"
+  ok "image: SIG$sig mid-transfer stops it, exit $((128 + NUMBER[$sig])), event logged, the image and $STOPPED_DIR removed"
 done
 
 # fetch: the same, and nothing is left staged.

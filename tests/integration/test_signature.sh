@@ -46,3 +46,12 @@ rm "$WWW/bootrino.sh.sig"
 run_bootrino 4 inspect "$FS_URL/bootrino.sh" --trust key.pub.pem "${FAST[@]}"
 expect_err "bootrino.sh.sig: $FS_URL/bootrino.sh.sig: HTTP 404"
 ok "missing signature: the fetch of bootrino.sh.sig fails (exit 4)"
+
+# The signature is capped at 4 KiB while it streams: a 50 MB one is cut off, not read to its end.
+mkdir -p "$WWW/bigsig"
+cp "$WWW/bootrino.sh" "$WWW/bigsig/bootrino.sh"
+truncate -s 50000000 "$WWW/bigsig/bootrino.sh.sig"
+run_bootrino 3 inspect "$FS_URL/bigsig/bootrino.sh" --trust key.pub.pem "${FAST[@]}" --retries 1
+sent=$(requests_for '/bigsig/bootrino.sh.sig' | python3 -c 'import json,sys; print(max(json.loads(l)["bytes"] for l in sys.stdin))')
+((sent < 10000000)) || fail "the server sent $sent bytes of the signature before bootrino cut it off"
+ok "a signature over 4 KiB is refused while it streams (server sent $sent bytes)"

@@ -52,8 +52,37 @@ printf '#cloud-config\nbootrino:\n  manifest: [unclosed\n' >"$BOOTRINO_USERDATA_
 run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run
 expect_err "warning: this instance's user-data gives the RAM OS nothing: .*line 3"
 expect_out "kernel +vmlinuz .*verified"
-rm -r "$BOOTRINO_USERDATA_ROOT/var/lib/cloud"
 ok "run REF takes the instance's SSH keys and hostname; --no-instance-settings skips them; bad user-data only warns"
+
+# A one-liner whose own command line says --insecure and --trust FILE, options only the command line may give
+# (cloud-init runs that line as it is): the reader notes and ignores them, and keeps the rest, so `run REF` still
+# gives the RAM OS the instance's SSH key and hostname; `userdata --json` lists them; `run --from-userdata`
+# refuses to run such user-data at all.
+cat >"$BOOTRINO_USERDATA_ROOT/var/lib/cloud/instance/user-data.txt" <<EOF2
+#cloud-config
+hostname: ramos-2
+ssh_authorized_keys:
+  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheTest user@example
+runcmd:
+  - curl -fsSL https://example.com/install.sh | sh -s -- $ref --insecure --trust /etc/bootrino/key.pem --yes
+EOF2
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run
+expect_err "the RAM OS gets 1 SSH key and hostname ramos-2 from /var/lib/cloud/instance/user-data.txt"
+expect_err "warning: user-data from /var/lib/cloud/instance/user-data.txt: .bootrino run --insecure. \(runcmd at line 6, column 5\) is ignored"
+expect_err "warning: .*bootrino run --trust. \(runcmd at line 6, column 5\) is ignored: only the command line may give --trust"
+run_bootrino 0 userdata --json
+python3 - "$WORK/out" "$ref" <<'PY' || fail "userdata --json of a one-liner saying --insecure: $(cat "$WORK/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["hostname"] == "ramos-2" and len(d["ssh_keys"]) == 1 and d["manifest"] == sys.argv[2], d
+assert [(r["flag"], r["where"]) for r in d["refused"]] == [("--insecure", "runcmd at line 6, column 5"),
+                                                            ("--trust", "runcmd at line 6, column 5")], d["refused"]
+assert "insecure" not in d["options"], d
+PY
+run_bootrino 2 run --from-userdata --dry-run
+expect_err "runcmd at line 6, column 5: .bootrino run --insecure. cannot come from user-data"
+rm -r "$BOOTRINO_USERDATA_ROOT/var/lib/cloud"
+ok "a one-liner saying --insecure or --trust FILE loses the RAM OS nothing, is listed, and is never run from user-data"
 
 printf '#!/bin/sh\ncurl -fsSL https://example.com/install.sh | sh -s -- %s --yes\n' "$ref" >"$WORK/script.sh"
 run_bootrino 0 userdata --file "$WORK/script.sh"
@@ -105,8 +134,10 @@ before=$(others)
 run_bootrino 2 run --from-userdata --userdata-file "$WORK/insecure.yaml" --dry-run
 expect_err "bootrino.options.insecure cannot come from user-data: user-data must not be able to turn verification off"
 expect_err "what to do: the command line must say it"
-run_bootrino 2 userdata --file "$WORK/insecure.sh"
+run_bootrino 2 run --from-userdata --userdata-file "$WORK/insecure.sh" --dry-run
 expect_err "line 2: .bootrino run --insecure. cannot come from user-data"
+run_bootrino 0 userdata --file "$WORK/insecure.sh"
+expect_err "warning: user-data from .*insecure.sh: .bootrino run --insecure. \(script, line 2\) is ignored: only the command line may give --insecure"
 # Unpinned and unsigned: the same refusal as `run URL` (exit 3, verification), before any request.
 run_bootrino 3 run --from-userdata --userdata-file "$WORK/unpinned.yaml" --dry-run
 expect_err "neither pinned by hash nor signed, and user-data cannot say --insecure"
@@ -131,7 +162,7 @@ run_bootrino "$DRY_RUN_RC" run --from-userdata --userdata-file "$WORK/pinned.sh"
 expect_out "kernel +vmlinuz .*verified"
 printf '#!/bin/sh\ncurl -fsSL https://example.com/install.sh | sh -s -- --sha256 %s %s --insecure\n' \
   "$(printf 'b%.0s' {1..64})" "$ref" >"$WORK/pinned-insecure.sh"
-run_bootrino 2 userdata --file "$WORK/pinned-insecure.sh"
+run_bootrino 2 run --from-userdata --userdata-file "$WORK/pinned-insecure.sh" --dry-run
 expect_err "line 2: .bootrino run --insecure. cannot come from user-data"
 printf '#cloud-config\nruncmd:\n  - curl -fsSL https://example.com/install.sh | sh -s -- --install-only --dir /opt/b\n' \
   >"$WORK/install-only.yaml"
@@ -144,9 +175,11 @@ ok "install.sh's own options in a one-liner are skipped, --insecure is still ref
 # that not even a regression could send an event to 192.0.2.1.
 printf '#cloud-config\nbootrino:\n  manifest: "%s"\n  status_url: http://192.0.2.1/events\n' "$ref" >"$WORK/status.yaml"
 rc=0
-unshare -n "$BOOTRINO" run --from-userdata --userdata-file "$WORK/status.yaml" --dry-run \
-  >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
+# (unshare execs bootrino in its own process: the pid the stage directory would be named after.)
+(echo "$BASHPID" >"$WORK/bootrino.pid" && exec unshare -n "$BOOTRINO" run --from-userdata \
+  --userdata-file "$WORK/status.yaml" --dry-run) >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
 [[ $rc == 2 ]] || fail "an http:// status URL to another machine from user-data exited $rc, expected 2"
+expect_no_stage_left "$(cat "$WORK/bootrino.pid")"
 expect_err "status_url is plain http:// to another machine \(192.0.2.1\)" && expect_err "--status-url-insecure"
 ok "an http:// status URL to another machine from user-data is refused"
 

@@ -25,6 +25,21 @@ run_bootrino 3 fetch "$FS_URL/bootrino.sh#sha256=$(printf 'a%.0s' {1..64})" --st
 expect_nothing_staged "$WORK/stage"
 ok "wrong manifest pin: exit 3, nothing staged"
 
+# Verification comes before parsing: bytes that fail the pin are refused as unverified (exit 3), never read
+# as a manifest (which would be exit 7 for these).
+printf '#!/bin/sh\nread BOOTRINOJSON <<"BOOTRINOJSONMARKER"\n{ not json\nBOOTRINOJSONMARKER\n' >"$WWW/garbage.sh"
+run_bootrino 3 inspect "$FS_URL/garbage.sh#sha256=$(printf 'b%.0s' {1..64})" "${FAST[@]}"
+expect_err "the manifest does not match its pin"
+run_bootrino 7 inspect "$FS_URL/garbage.sh" --insecure "${FAST[@]}"
+ok "a manifest that fails its pin is refused unread (exit 3); the same bytes unverified are a manifest error (7)"
+
+# The manifest is capped at 1 MiB while it streams: a server sending more is cut off, not read to its end.
+run_bootrino 3 inspect "$FS_URL/_f/big=50000000/bootrino.sh#sha256=$(sha256sum <"$WWW/bootrino.sh" | cut -d' ' -f1)" \
+  "${FAST[@]}" --retries 1
+sent=$(requests_for '/_f/big=50000000/bootrino.sh' | python3 -c 'import json,sys; print(max(json.loads(l)["bytes"] for l in sys.stdin))')
+((sent < 10000000)) || fail "the server sent $sent bytes of the manifest before bootrino cut it off"
+ok "a manifest over 1 MiB is cut off while it streams (server sent $sent bytes)"
+
 # Unpinned and unsigned: refused before any request, unless --insecure.
 before=$(wc -l <"$FS_LOG")
 run_bootrino 3 inspect "$FS_URL/bootrino.sh"

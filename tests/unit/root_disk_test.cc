@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/mountinfo.h"
+
 namespace disk {
 namespace {
 
@@ -65,19 +67,25 @@ std::string Line(int id, const std::string& dev, const std::string& mp, const st
          " rw\n";
 }
 
+// base::ParseMountinfo, the one parser disk/ (the root disk) and userdata/ (a NoCloud seed volume) use.
 TEST(ParseMountinfo, ReadsFieldsAndUnescapes) {
-  auto m = ParseMountinfo(
+  auto m = base::ParseMountinfo(
       "22 1 252:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw,discard\n"
       "23 22 0:21 / /proc rw - proc proc rw\n"
       "24 22 252:15 / /boot/my\\040efi rw - vfat /dev/vda15 rw\n"
       "garbage line\n"
-      "25 22 x:y / /bad rw - ext4 /dev/x rw\n");
-  ASSERT_EQ(m.size(), 3u);
+      "25 22 x:y / /bad rw - ext4 /dev/x rw\n"
+      "26 22 252:1 /srv/a\\134b /mnt/bind rw - ext4 /dev/vda1 rw\n"
+      "27 22 252:99999999999 / /huge rw - ext4 /dev/x rw\n");
+  ASSERT_EQ(m.size(), 4u);
   EXPECT_EQ(m[0].major, 252u);
   EXPECT_EQ(m[0].minor, 1u);
+  EXPECT_EQ(m[0].root, "/");
   EXPECT_EQ(m[0].fstype, "ext4");
   EXPECT_EQ(m[0].source, "/dev/vda1");
   EXPECT_EQ(m[2].mount_point, "/boot/my efi");
+  EXPECT_EQ(m[3].root, "/srv/a\\b") << "a bind mount of a subdirectory, its backslash unescaped";
+  EXPECT_EQ(m[3].mount_point, "/mnt/bind");
 }
 
 TEST(FindRootDisk, VirtioPartitionIsTheWholeDisksChild) {
@@ -173,6 +181,18 @@ TEST(FindRootDisk, RefusesADiskWhosePartitionIsHeldByLvm) {
   auto d = FindRootDisk(sys.Root());
   ASSERT_FALSE(d);
   EXPECT_NE(d.error().message().find("in use by dm-0"), std::string::npos) << d.error().message();
+}
+
+TEST(FindRootDisk, RefusesAReadOnlyDisk) {
+  FakeSystem sys;
+  sys.AddDisk("vda", 252, 0, 4194304, {"vda1"});
+  sys.Write("sys/devices/pci0000:00/virtio/block/vda/ro", "1\n");
+  sys.Write("proc/self/mountinfo", Line(1, "252:1", "/", "ext4", "/dev/vda1"));
+  auto d = FindRootDisk(sys.Root());
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().kind(), base::ErrorKind::kDisk);
+  EXPECT_NE(d.error().message().find("/dev/vda is read-only"), std::string::npos) << d.error().message();
+  EXPECT_NE(d.error().hint().find("--keep-disk"), std::string::npos);
 }
 
 TEST(FindRootDisk, TheLastRootMountIsTheVisibleOne) {

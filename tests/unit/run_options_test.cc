@@ -36,7 +36,7 @@ std::string Fingerprint(const CommonOptions& c, const RunOptions& r) {
       << c.transfer.retry_delay_s << ';' << c.transfer.parallel << '|' << r.dry_run << ';' << r.yes << ';'
       << r.detach << ';' << r.detach_timeout_s << ';' << r.disk << ';' << r.keep_disk << ';' << r.fallback_reboot
       << ';' << r.from_userdata << ';' << r.userdata_file << ';' << r.status_url << ';' << r.status_url_insecure
-      << ';' << r.network << ';' << r.instance_settings << ';' << r.metadata << ';' << (r.seed ? std::to_string(*r.seed) : "-");
+      << ';' << r.network << ';' << r.instance_settings << ';' << userdata::MetadataPolicyName(r.metadata) << ';' << (r.seed ? std::to_string(*r.seed) : "-");
   return out.str();
 }
 
@@ -218,7 +218,13 @@ TEST(RunOptionUserdata, InsecureIsRefusedInEveryForm) {
                        "--insecure\n"),
            std::string("#cloud-config\nruncmd:\n  - [bootrino, run, https://example.com/b.sh, --insecure]\n"),
        }) {
-    auto c = userdata::Parse(text);
+    // The reader notes it (so the rest, SSH keys and hostname, is not lost); `run --from-userdata` refuses it.
+    auto parsed = userdata::Parse(text);
+    ASSERT_TRUE(parsed) << text << ": " << parsed.error().message();
+    EXPECT_FALSE(parsed->options.Has("insecure")) << text;
+    ASSERT_EQ(parsed->refused.size(), 1u) << text;
+    EXPECT_EQ(parsed->refused[0].name, "insecure");
+    auto c = userdata::RefuseWhatUserdataMayNotSet(*parsed);
     ASSERT_FALSE(c) << text;
     EXPECT_EQ(c.error().kind(), base::ErrorKind::kUsage);
     EXPECT_NE(c.error().message().find("insecure"), std::string::npos) << c.error().message();
@@ -234,15 +240,22 @@ TEST(RunOptionUserdata, EveryCommandLineOnlyOptionIsRefused) {
   for (const RunOptionSpec& spec : userdata::RunOptionTable()) {
     if (userdata::UserdataMaySet(spec)) continue;
     const std::string value = spec.type == OptionType::kFlag ? "true" : Sample(spec);
-    auto c = userdata::Parse(CloudConfig(spec, value));
+    auto parsed = userdata::Parse(CloudConfig(spec, value));
+    ASSERT_TRUE(parsed) << spec.name << ": " << parsed.error().message();
+    EXPECT_FALSE(parsed->options.Has(spec.name)) << spec.name;
+    auto c = userdata::RefuseWhatUserdataMayNotSet(*parsed);
     ASSERT_FALSE(c) << spec.name;
     EXPECT_NE(c.error().message().find("bootrino.options." + std::string(spec.name) + " cannot come from user-data"),
               std::string::npos)
         << c.error().message();
     std::string script = "#!/bin/sh\nbootrino run " + std::string(kPinned);
     for (const std::string& w : Words(spec, value)) script += " " + w;
-    auto s = userdata::Parse(script + "\n");
+    auto parsed_script = userdata::Parse(script + "\n");
     if (spec.name == "from_userdata") continue;  // `bootrino run --from-userdata` in a script is only noted
+    ASSERT_TRUE(parsed_script) << spec.name << ": " << parsed_script.error().message();
+    EXPECT_EQ(parsed_script->manifest, kPinned) << spec.name << "'s value was taken for the manifest";
+    EXPECT_FALSE(parsed_script->options.Has(spec.name)) << spec.name;
+    auto s = userdata::RefuseWhatUserdataMayNotSet(*parsed_script);
     ASSERT_FALSE(s) << spec.name;
     EXPECT_NE(s.error().message().find(std::string(spec.flag) + "` cannot come from user-data"), std::string::npos)
         << s.error().message();

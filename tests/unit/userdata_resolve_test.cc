@@ -462,6 +462,32 @@ TEST_F(ResolveTest, UserDataOnDiskGetsTheServicesKeys) {
   EXPECT_EQ(c->hostname, "mine");
 }
 
+// A one-liner that says --insecure or --trust FILE (only the command line may) is noted, not fatal:
+// the metadata service's SSH keys and hostname still reach the RAM OS.
+TEST_F(ResolveTest, WhatUserdataMayNotSetLosesNotTheServicesKeys) {
+  WriteFile(root_ / "var/lib/cloud/instance/user-data.txt",
+            "#!/bin/sh\ncurl -fsSL https://h/install.sh | sh -s -- " + S(kRef) + " --insecure --trust /k.pem\n");
+  WriteFile(root_ / "sys/class/dmi/id/sys_vendor", "DigitalOcean\n");
+  Serve("do3", "metadata/v1/id", "1");
+  Serve("do3", "metadata/v1/public-keys", S(kBob));
+  Serve("do3", "metadata/v1/hostname", "droplet-3");
+  Sources s = Nothing();
+  s.metadata = MetadataPolicy::kIdentified;
+  s.digitalocean_url = Url("do3");
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kBob)});
+  EXPECT_EQ(c->hostname, "droplet-3");
+  EXPECT_EQ(c->manifest, kRef);
+  ASSERT_EQ(c->refused.size(), 2u);
+  auto refusal = RefuseWhatUserdataMayNotSet(*c);
+  ASSERT_FALSE(refusal);
+  EXPECT_NE(refusal.error().message().find("user-data from /var/lib/cloud/instance/user-data.txt: script, line 2: "
+                                           "`bootrino run --insecure` cannot come from user-data"),
+            std::string::npos)
+      << refusal.error().message();
+}
+
 // Records every request and answers none: shows which services Resolve asks. Nothing is sent.
 class RecordingHttp : public Http {
  public:

@@ -135,7 +135,16 @@ TEST(UserdataRunArgs, TheStrictSetOfFlags) {
     auto r = ParseRunArgs(args);
     return r ? std::string("(ok)") : r.error().message();
   };
-  EXPECT_EQ(error({kRef, "--json"}), "`bootrino run --json` cannot come from user-data");
+  // What user-data may not set is skipped (with its value) and listed, for the caller to note.
+  auto refused = ParseRunArgs({"--json", kRef, "--trust", "/k.pem", "--yes", "--ca-file=/ca.pem"});
+  ASSERT_TRUE(refused) << refused.error().message();
+  EXPECT_EQ(refused->manifest, kRef);
+  EXPECT_TRUE(refused->options.Flag("yes"));
+  ASSERT_EQ(refused->refused.size(), 3u);
+  EXPECT_EQ(refused->refused[0].name, "json");
+  EXPECT_EQ(refused->refused[1].as_written, "`bootrino run --trust`");
+  EXPECT_EQ(refused->refused[2].name, "ca_file");
+  EXPECT_TRUE(refused->options.Given().size() == 1) << "only --yes is set";
   EXPECT_EQ(error({kRef, "--frobnicate"}),
             "`bootrino run --frobnicate` is not an option user-data may give; it may give --status-url, --yes, "
             "--network, --dry-run, --fallback, --detach, --detach-timeout, --arch, --retries");
@@ -194,7 +203,10 @@ TEST(UserdataRunArgs, InstallShOptionsAreSkipped) {
     return r ? std::string("(ok)") : r.error().message();
   };
   // What is not install.sh's is checked as for `bootrino run`.
-  EXPECT_TRUE(error({"--sha256", hex, kRef, "--insecure"}).starts_with("`bootrino run --insecure` cannot come from"));
+  auto insecure = install({"--sha256", hex, kRef, "--insecure"});
+  ASSERT_TRUE(insecure) << insecure.error().message();
+  ASSERT_EQ(insecure->refused.size(), 1u);
+  EXPECT_EQ(insecure->refused[0].name, "insecure");
   EXPECT_TRUE(error({"--key", "/k.pem", kRef, "--frobnicate"})
                   .starts_with("`bootrino run --frobnicate` is not an option user-data may give"));
   EXPECT_TRUE(error({kRef, "--trust-server=1"}).starts_with("`bootrino run --trust-server` is not an option"));

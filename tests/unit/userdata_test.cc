@@ -21,11 +21,13 @@ bool HasNote(const Config& c, std::string_view needle) {
   return std::any_of(c.notes.begin(), c.notes.end(), [&](const std::string& n) { return n.find(needle) != n.npos; });
 }
 
-// Parses, expecting an error, and returns its message (with the hint after " || ").
+// Parses, expecting an error, or an option user-data may not set (which the reader
+// notes and `run --from-userdata` refuses), and returns its message (with the hint after " || ").
 std::string ErrorOf(std::string_view bytes) {
   auto r = Parse(bytes);
-  if (r) return "(parsed: manifest=" + r->manifest + ")";
-  return r.error().message() + " || " + r.error().hint();
+  if (r && r->refused.empty()) return "(parsed: manifest=" + r->manifest + ")";
+  const base::Error error = r ? RefuseWhatUserdataMayNotSet(*r).error() : r.error();
+  return error.message() + " || " + error.hint();
 }
 
 // ---- cloud-config -------------------------------------------------------------------------------------------------
@@ -214,7 +216,7 @@ TEST(UserdataCloudConfig, RuncmdOneLinersAreFound) {
   EXPECT_EQ(c->manifest, kOtherRef);
   EXPECT_TRUE(c->options.Flag("yes"));
   std::string e = ErrorOf("#cloud-config\nruncmd:\n  - bootrino run " + S(kRef) + " --parallel 3\n");
-  EXPECT_NE(e.find("line 3, column 5: runcmd"), e.npos) << e;
+  EXPECT_NE(e.find("runcmd at line 3, column 5: "), e.npos) << e;
   EXPECT_NE(e.find("--parallel` cannot come from user-data"), e.npos) << e;
   EXPECT_NE(e.find("give --parallel on the command line"), e.npos) << e;
 }
@@ -228,7 +230,7 @@ TEST(UserdataCloudConfig, RuncmdOneLinerWithInstallShOptions) {
   EXPECT_TRUE(c->options.Flag("yes"));
   std::string e = ErrorOf("#cloud-config\nruncmd:\n  - curl -fsSL https://h/install.sh | sh -s -- --allow-http " +
                           S(kRef) + " --insecure\n");
-  EXPECT_NE(e.find("line 3, column 5: runcmd"), e.npos) << e;
+  EXPECT_NE(e.find("runcmd at line 3, column 5: "), e.npos) << e;
   EXPECT_NE(e.find("`bootrino run --insecure` cannot come from user-data"), e.npos) << e;
 }
 
@@ -253,6 +255,64 @@ TEST(UserdataCloudConfig, KeyWinsAndDisagreementIsAnError) {
   EXPECT_EQ(c->manifest, kOtherRef);
   EXPECT_TRUE(c->options.Flag("yes"));
   EXPECT_TRUE(HasNote(*c, "--from-userdata` takes the manifest from the bootrino: key"));
+}
+
+// What user-data may not set is noted and ignored, never a reason to drop the rest: a one-liner
+// that says --insecure or --trust FILE on its own command line (cloud-init runs it as it is) still
+// gives cloud-config's SSH keys and hostname, and its manifest and other flags are still read.
+TEST(UserdataCloudConfig, WhatUserdataMayNotSetIsNotedAndTheRestKept) {
+  auto c = Parse("#cloud-config\nhostname: ramos-7\nssh_authorized_keys:\n  - " + S(kAlice) +
+                 "\nruncmd:\n  - curl -fsSL https://h/install.sh | sh -s -- " + S(kRef) +
+                 " --insecure --trust /etc/bootrino/key.pem --yes\n");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
+  EXPECT_EQ(c->hostname, "ramos-7");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_TRUE(c->options.Flag("yes")) << "the flag after --trust FILE is still read";
+  EXPECT_FALSE(c->options.Has("insecure"));
+  EXPECT_FALSE(c->options.Has("trust"));
+  ASSERT_EQ(c->refused.size(), 2u);
+  EXPECT_EQ(c->refused[0].name, "insecure");
+  EXPECT_EQ(c->refused[0].where, "runcmd at line 6, column 5");
+  EXPECT_EQ(c->refused[1].name, "trust");
+  EXPECT_EQ(RefusedWarning(c->refused[1]),
+            "`bootrino run --trust` (runcmd at line 6, column 5) is ignored: only the command line may give --trust "
+            "(it names a file on this host; give trusted keys as PEM text under `bootrino: trust:`)");
+  const auto refusal = RefuseWhatUserdataMayNotSet(*c);
+  ASSERT_FALSE(refusal);
+  EXPECT_EQ(refusal.error().kind(), base::ErrorKind::kUsage);
+  EXPECT_NE(refusal.error().message().find("runcmd at line 6, column 5: `bootrino run --insecure` cannot come from "
+                                           "user-data"),
+            std::string::npos)
+      << refusal.error().message();
+  const auto json = ToJson(*c);
+  ASSERT_EQ(json["refused"].size(), 2u);
+  EXPECT_EQ(json["refused"][0]["flag"], "--insecure");
+  EXPECT_EQ(json["refused"][1]["where"], "runcmd at line 6, column 5");
+  EXPECT_NE(ToText(*c).find("refused: `bootrino run --insecure` (runcmd at line 6, column 5) is ignored"),
+            std::string::npos)
+      << ToText(*c);
+
+  // The same in the bootrino: key, and in a script; without any, nothing is refused.
+  c = Parse("#cloud-config\nbootrino:\n  manifest: " + S(kRef) + "\n  insecure: true\n  options: {disk: /dev/sdb, "
+            "detach: true}\n  hostname: ram-2\n");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->hostname, "ram-2");
+  ASSERT_EQ(c->refused.size(), 2u);
+  EXPECT_EQ(c->refused[0].as_written, "bootrino.insecure");
+  EXPECT_EQ(c->refused[1].as_written, "bootrino.options.disk");
+  EXPECT_FALSE(c->options.Has("disk"));
+  EXPECT_TRUE(c->options.Flag("detach")) << "the option after a refused one is still read";
+  c = Parse("#!/bin/sh\nbootrino run " + S(kRef) + " --disk=/dev/sdb --yes\n");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_TRUE(c->options.Flag("yes"));
+  ASSERT_EQ(c->refused.size(), 1u);
+  EXPECT_EQ(c->refused[0].where, "script, line 2");
+  c = Parse("#!/bin/sh\nbootrino run " + S(kRef) + " --yes\n");
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->refused.empty());
+  EXPECT_TRUE(RefuseWhatUserdataMayNotSet(*c));
+  EXPECT_TRUE(ToJson(*c)["refused"].empty());
 }
 
 // ---- scripts -------------------------------------------------------------------------------------------------------
@@ -563,7 +623,7 @@ TEST(UserdataOther, JsonAndTextShowEveryField) {
   auto j = ToJson(*c);
   EXPECT_EQ(j.dump(), "{\"source\":\"/var/lib/cloud/instance/user-data.txt\",\"cloud\":\"\",\"manifest\":\"" + S(kRef) +
                           "\",\"yes\":true,\"options\":{\"detach\":true},\"trust_keys\":[],\"ssh_keys\":[\"" +
-                          S(kAlice) + "\"],\"hostname\":\"\",\"status_url\":\"\",\"notes\":[]}");
+                          S(kAlice) + "\"],\"hostname\":\"\",\"status_url\":\"\",\"refused\":[],\"notes\":[]}");
   std::string text = ToText(*c);
   EXPECT_NE(text.find("manifest:   " + S(kRef) + "\n"), text.npos) << text;
   EXPECT_NE(text.find("options:    {\"detach\":true}\n"), text.npos) << text;

@@ -44,7 +44,7 @@ declare -A PARTS=(
   [gcc-runtime]="libstdc++.a, libgcc.a, libgcc_eh.a, linked in statically|GPL-3+ with the GCC Runtime Library Exception 3.1|GPL-3"
   [nlohmann-json]="header-only JSON library (nlohmann/json.hpp), compiled in|Expat (MIT)|"
   [cli11]="header-only command-line parser (CLI/CLI.hpp), compiled in|BSD-3-clause|"
-  [ca-certificates]="the Mozilla CA list, compiled in as the fallback CA bundle (fetch/ca_bundle.cc)|MPL-2.0|MPL-2.0"
+  [ca-certificates]="the Mozilla CA list, compiled in as the fallback CA bundle (net/ca_bundle.cc)|MPL-2.0|MPL-2.0"
 )
 
 ARCHES=() BASE_URL="" BOOTLOADERS=""

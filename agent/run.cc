@@ -11,15 +11,15 @@
 #include <unistd.h>
 
 #include "agent/boot_plan.h"
-#include "agent/execute.h"
-#include "agent/takeover_plan.h"
 #include "agent/commands.h"
 #include "agent/detach.h"
+#include "agent/execute.h"
 #include "agent/exit_codes.h"
 #include "agent/fallback.h"
 #include "agent/pipeline.h"
 #include "agent/report.h"
 #include "agent/takeover.h"
+#include "agent/takeover_plan.h"
 #include "base/fd.h"
 #include "base/interrupt.h"
 #include "base/sys.h"

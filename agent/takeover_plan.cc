@@ -131,6 +131,11 @@ base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in) {
                               plan.boot.disk, in.seed));
     plan.disk = DiskTakeover{*in.target, std::move(prepared)};
   }
+  if (plan.path == BootPath::kFirmware && !plan.disk) {
+    // The run options and the preflight never get here: a firmware boot boots the disk it writes.
+    return base::Fail(base::Error(base::ErrorKind::kInternal, "a boot through the firmware needs the disk it writes")
+                          .Hint("drop --keep-disk, or let kexec boot the RAM OS"));
+  }
   plan.steps = PlanSteps(plan.path, plan.disk.has_value(), plan.detach.has_value());
   return plan;
 }

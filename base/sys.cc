@@ -57,7 +57,8 @@ unsigned long KeptMountFlags(const std::string& mount_point) {
 
 class LinuxSys : public Sys {
  public:
-  Result<std::string> ReadText(const std::string& path) override { return ReadFile(path, 1 << 20); }
+  // 4 MiB: /proc/self/mountinfo on a host with thousands of mounts (container nodes) is megabytes.
+  Result<std::string> ReadText(const std::string& path) override { return ReadFile(path, 4 << 20); }
 
   int KexecFileLoad(int kernel_fd, int initrd_fd, const std::string& cmdline, unsigned long flags) override {
     // The length counts the trailing NUL (kexec_file_load(2)); an empty

@@ -46,7 +46,7 @@ class Sys {
  public:
   virtual ~Sys() = default;
 
-  /// Reads a small text file such as /proc/cmdline or /sys/kernel/security/lockdown.
+  /// Reads a text file of at most 4 MiB, such as /proc/cmdline or /proc/self/mountinfo.
   /// An absent file is an error with sys_errno() == ENOENT.
   [[nodiscard]] virtual Result<std::string> ReadText(const std::string& path) = 0;
 

@@ -2,7 +2,6 @@
 // docs/architecture.md, numbered as there.
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 
@@ -24,7 +23,6 @@
 #include "base/interrupt.h"
 #include "base/sys.h"
 #include "fetch/url.h"
-#include "kexec/load.h"
 #include "kexec/preflight.h"
 #include "userdata/userdata.h"
 

@@ -84,9 +84,10 @@ EOF
 }
 
 pid_alive() {  # a zombie (exited, not yet reaped by init) counts as gone
-  [[ -r /proc/$1/stat ]] && [[ $(awk '{print $3}' "/proc/$1/stat") != Z ]]
+  local state  # one read: the process may be reaped between two looks
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [[ -n $state && $state != Z ]]
 }
-is_nginx() { pid_alive "$1" && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q nginx; }
+is_nginx() { pid_alive "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q nginx; }
 
 stop() {
   local state=$1 pid i

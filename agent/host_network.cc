@@ -6,6 +6,8 @@
 
 #include <arpa/inet.h>
 
+#include "base/text.h"
+
 namespace agent {
 namespace {
 
@@ -14,12 +16,6 @@ using json = nlohmann::ordered_json;
 
 // linux/route.h and linux/ipv6_route.h flags, as /proc/net/route and ipv6_route print them.
 constexpr unsigned long kRouteUp = 0x1, kRouteGateway = 0x2, kRouteReject = 0x200;
-
-std::string Trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return "";
-  return std::string(s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1));
-}
 
 std::vector<std::string> Words(std::string_view line) {
   std::istringstream in{std::string(line)};
@@ -41,7 +37,7 @@ std::vector<std::string> DeviceNames(std::string_view proc_net_dev) {
   auto lines = Lines(proc_net_dev);
   for (std::size_t i = 2; i < lines.size(); ++i) {
     auto colon = lines[i].find(':');
-    if (colon != std::string::npos) names.push_back(Trim(std::string_view(lines[i]).substr(0, colon)));
+    if (colon != std::string::npos) names.emplace_back(base::Trim(std::string_view(lines[i]).substr(0, colon)));
   }
   return names;
 }
@@ -145,10 +141,10 @@ std::vector<HostInterface> PhysicalInterfaces(base::Sys& sys, const std::vector<
   std::vector<std::pair<long, HostInterface>> found;
   for (const std::string& name : names) {
     const std::string dir = "/sys/class/net/" + name + "/";
-    if (Trim(sys.ReadText(dir + "type").value_or("")) != "1") continue;  // ARPHRD_ETHER
+    if (base::Trim(sys.ReadText(dir + "type").value_or("")) != "1") continue;  // ARPHRD_ETHER
     if (!sys.ReadText(dir + "device/uevent")) continue;                  // bridges, veth, tun: no device
-    const long ifindex = std::strtol(Trim(sys.ReadText(dir + "ifindex").value_or("0")).c_str(), nullptr, 10);
-    found.push_back({ifindex, HostInterface{name, "", Trim(sys.ReadText(dir + "address").value_or("")), {}}});
+    const long ifindex = std::strtol(std::string(base::Trim(sys.ReadText(dir + "ifindex").value_or("0"))).c_str(), nullptr, 10);
+    found.push_back({ifindex, HostInterface{name, "", std::string(base::Trim(sys.ReadText(dir + "address").value_or(""))), {}}});
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<HostInterface> out;

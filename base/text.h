@@ -16,6 +16,9 @@ namespace base {
 /// A backslash stays as it is. Valid UTF-8 other than controls passes through.
 std::string PrintableText(std::string_view text, bool keep_newlines = true);
 
+/// `text` without the spaces, tabs, CRs and LFs around it (a view into `text`).
+std::string_view Trim(std::string_view text);
+
 /// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or
 /// code points past U+10FFFF).
 bool IsUtf8(std::string_view text);

@@ -12,6 +12,7 @@
 
 #include "base/fd.h"
 #include "base/mountinfo.h"
+#include "base/text.h"
 
 namespace disk {
 namespace {
@@ -23,12 +24,7 @@ constexpr const char* kKeepDiskHint =
     "name the disk to replace with --disk /dev/NAME, or pass --keep-disk to boot the RAM OS with kexec only "
     "(it will not survive a reboot)";
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-std::string ReadSys(const std::string& path) { return Trim(base::ReadFile(path, 4096).value_or("")); }
+std::string ReadSys(const std::string& path) { return std::string(base::Trim(base::ReadFile(path, 4096).value_or(""))); }
 
 bool ParseUnsigned(std::string_view s, std::uint64_t& out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/text.h"
 #include "kexec/cmdline.h"
 
 namespace kexec {
@@ -20,11 +21,6 @@ Check Refuse(std::string name, std::string detail, std::string advice) {
 }
 Check Warn(std::string name, std::string detail, std::string advice) {
   return Check{std::move(name), false, false, std::move(detail), std::move(advice)};
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
 }
 
 bool Locked(const std::string& lockdown) { return lockdown == "integrity" || lockdown == "confidentiality"; }
@@ -137,7 +133,7 @@ PreflightReport RunPreflight(base::Sys& sys) {
     r.checks.push_back(Ok("lockdown", r.lockdown + (r.secure_boot ? ", Secure Boot on" : "")));
   }
 
-  if (Trim(sys.ReadText("/proc/sys/kernel/kexec_load_disabled").value_or("0")) == "1") {
+  if (base::Trim(sys.ReadText("/proc/sys/kernel/kexec_load_disabled").value_or("0")) == "1") {
     r.checks.push_back(Refuse("kexec", "kexec is disabled until reboot (sysctl kernel.kexec_load_disabled = 1)",
                               "reboot the host without setting kernel.kexec_load_disabled"));
   } else {
@@ -168,7 +164,7 @@ PreflightReport RunPreflight(base::Sys& sys) {
     r.checks.push_back(Ok("secure-boot", "off"));
   }
 
-  std::string hypervisor = Trim(sys.ReadText("/sys/hypervisor/type").value_or(""));
+  std::string hypervisor(base::Trim(sys.ReadText("/sys/hypervisor/type").value_or("")));
   if (hypervisor == "xen") {
     r.checks.push_back(Warn("hypervisor", "Xen guest",
                             "kexec on Xen guests (older AWS instance types) is known to hang; prefer a Nitro "

@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 
+#include "base/text.h"
 #include "net/ca_bundle.h"
 
 namespace net {
@@ -36,12 +37,6 @@ size_t OnBody(char* data, size_t one, size_t count, void* user) {
 size_t OnHeader(char* data, size_t one, size_t count, void* user) {
   AddHeaderLine(std::string_view(data, one * count), static_cast<Transfer*>(user)->response);
   return one * count;
-}
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return std::string(s);
 }
 
 }  // namespace
@@ -128,7 +123,7 @@ void AddHeaderLine(std::string_view line, Response& response) {
   if (colon != std::string_view::npos) {
     std::string name(line.substr(0, colon));
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    response.headers.emplace_back(std::move(name), Trim(line.substr(colon + 1)));
+    response.headers.emplace_back(std::move(name), std::string(base::Trim(line.substr(colon + 1))));
   }
 }
 

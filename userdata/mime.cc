@@ -4,11 +4,14 @@
 #include <cctype>
 #include <utility>
 
+#include "base/text.h"
 #include "userdata/decode.h"
 #include "userdata/reader_util.h"
 
 namespace userdata {
 namespace {
+
+using base::Trim;
 
 using base::ErrorKind;
 
@@ -16,12 +19,6 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
   return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
 }
 
 // Cuts the next line off `text` (without its "\n" or "\r\n"); false at the end.

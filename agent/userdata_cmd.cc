@@ -103,25 +103,40 @@ RamOsSettings InstanceSettings(const RunOptions& options, Events& events) {
   settings.hostname = options.hostname;
   settings.status_url = options.status_url;
   if (!options.instance_settings) return settings;
-  auto config = userdata::Resolve(HostSources(options.metadata));
+  userdata::Sources sources = HostSources(options.metadata);
+  sources.strict = false;  // malformed user-data loses its own keys, not the platform's
+  auto config = userdata::Resolve(sources);
   if (!config) {
-    events.Warn("this instance's user-data gives the RAM OS nothing: " + config.error().message() +
+    events.Warn("this instance gives the RAM OS nothing: " + config.error().message() +
                 " (see `bootrino userdata`; --no-instance-settings skips it)");
     return settings;
+  }
+  if (config->user_data_error) {
+    events.Warn("this instance's user-data gives the RAM OS nothing: " + config->user_data_error->message() +
+                " (see `bootrino userdata`; --no-instance-settings skips it)");
   }
   // Only the SSH keys and the hostname are taken here: what user-data may not say is ignored, not a reason
   // to drop them.
   WarnRefused(*config, events);
   std::size_t added = 0;
-  for (const std::string& key : config->ssh_keys) {
+  std::vector<std::string> origins;  // where what the RAM OS gets came from, each once
+  auto add_origin = [&origins](const std::string& from) {
+    if (!from.empty() && std::find(origins.begin(), origins.end(), from) == origins.end()) origins.push_back(from);
+  };
+  for (std::size_t i = 0; i < config->ssh_keys.size(); ++i) {
+    const std::string& key = config->ssh_keys[i];
     if (std::find(settings.ssh_keys.begin(), settings.ssh_keys.end(), key) != settings.ssh_keys.end()) continue;
     settings.ssh_keys.push_back(key);
     ++added;
+    if (i < config->ssh_key_from.size()) add_origin(config->ssh_key_from[i]);
   }
-  if (settings.hostname.empty()) settings.hostname = config->hostname;
-  if (added > 0 || !config->hostname.empty()) {
-    std::string from = config->source;
-    if (!config->cloud.empty()) from += (from.empty() ? "" : " and ") + config->cloud + " metadata";
+  if (settings.hostname.empty() && !config->hostname.empty()) {
+    settings.hostname = config->hostname;
+    add_origin(config->hostname_from);
+  }
+  if (!origins.empty()) {
+    std::string from;
+    for (const std::string& origin : origins) from += (from.empty() ? "" : " and ") + origin;
     events.Emit("instance", "ok",
                 {{"from", from}, {"sshKeys", added}, {"hostname", settings.hostname}});
     events.Say("the RAM OS gets " + std::to_string(added) + " SSH key" + (added == 1 ? "" : "s") +

@@ -38,6 +38,10 @@ Result<void> WriteAllAt(const Fd& fd, std::span<const char> bytes, std::uint64_t
 
 Result<std::string> ReadFile(const std::string& path, std::size_t max_bytes) {
   ASSIGN_OR_RETURN(Fd fd, Open(path, O_RDONLY));
+  return ReadAll(fd, path, max_bytes);
+}
+
+Result<std::string> ReadAll(const Fd& fd, const std::string& path, std::size_t max_bytes) {
   std::string out;
   char buffer[65536];
   while (true) {

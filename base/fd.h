@@ -42,6 +42,9 @@ class Fd {
 /// Reads a whole file, refusing files larger than `max_bytes`.
 [[nodiscard]] Result<std::string> ReadFile(const std::string& path, std::size_t max_bytes);
 
+/// Reads what is left of the open file `fd` (named `shown` in errors), refusing more than `max_bytes`.
+[[nodiscard]] Result<std::string> ReadAll(const Fd& fd, const std::string& shown, std::size_t max_bytes);
+
 /// Writes `contents` to `path` through a temporary file and rename(2), so readers
 /// see either the old file or the whole new one.
 [[nodiscard]] Result<void> WriteFileAtomically(const std::string& path, std::string_view contents, unsigned mode);

@@ -84,6 +84,17 @@ nlohmann::ordered_json ToJson(const Config& config) {
   j["trust_keys"] = Utf8(config.trust_keys);
   j["ssh_keys"] = Utf8(config.ssh_keys);
   j["hostname"] = Utf8(config.hostname);
+  // Which source gave what: the user-data, cloud-init's record of the instance, a metadata service.
+  j["from"] = {{"hostname", Utf8(config.hostname_from)}, {"ssh_keys", Utf8(config.ssh_key_from)}};
+  if (config.instance_data.empty()) {
+    j["instance_data"] = nullptr;
+  } else {
+    j["instance_data"] = {{"path", config.instance_data},
+                          {"platform", Utf8(config.platform)},
+                          {"region", Utf8(config.region)},
+                          {"instance_id", Utf8(config.instance_id)}};
+  }
+  j["metadata_service"] = Utf8(config.metadata_url);
   j["status_url"] = Utf8(config.options.Text("status_url"));
   j["refused"] = nlohmann::ordered_json::array();
   for (const RefusedOption& refused : config.refused) {
@@ -108,8 +119,17 @@ std::string ToText(const Config& config) {
   out += "options:    " + (options == "{}" ? std::string("(none)") : options) + "\n";
   out += "trust keys: " + std::to_string(config.trust_keys.size()) + "\n";
   out += "ssh keys:   " + std::to_string(config.ssh_keys.size()) + "\n";
-  for (const std::string& key : config.ssh_keys) out += "  " + ShortKey(key) + "\n";
-  out += "hostname:   " + or_none(config.hostname) + "\n";
+  for (std::size_t i = 0; i < config.ssh_keys.size(); ++i) {
+    out += "  " + ShortKey(config.ssh_keys[i]) +
+           (i < config.ssh_key_from.size() ? "  (from " + config.ssh_key_from[i] + ")" : std::string()) + "\n";
+  }
+  out += "hostname:   " + or_none(config.hostname) +
+         (config.hostname_from.empty() ? std::string() : "  (from " + config.hostname_from + ")") + "\n";
+  if (!config.instance_data.empty()) {
+    out += "instance:   " + config.instance_data + ": platform " + or_none(config.platform) + ", region " +
+           or_none(config.region) + ", id " + or_none(config.instance_id) + "\n";
+  }
+  if (!config.metadata_url.empty()) out += "metadata:   " + config.metadata_url + "\n";
   out += "status url: " + or_none(config.options.Text("status_url")) + "\n";
   for (const RefusedOption& refused : config.refused) out += "refused: " + RefusedWarning(refused) + "\n";
   for (const std::string& note : config.notes) out += "note: " + note + "\n";

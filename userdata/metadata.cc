@@ -7,8 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "base/fd.h"
+#include "base/text.h"
 #include "userdata/decode.h"
 #include "userdata/fields.h"
+#include "userdata/instance_data.h"
 #include "userdata/userdata.h"
 
 namespace userdata {
@@ -16,11 +18,7 @@ namespace {
 
 using base::ErrorKind;
 
-std::string Trim(std::string_view s) {
-  while (!s.empty() && std::string_view(" \t\r\n").find(s.front()) != std::string_view::npos) s.remove_prefix(1);
-  while (!s.empty() && std::string_view(" \t\r\n").find(s.back()) != std::string_view::npos) s.remove_suffix(1);
-  return std::string(s);
-}
+std::string Trim(std::string_view s) { return std::string(base::Trim(s)); }
 
 bool IsDecimal(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -201,20 +199,12 @@ std::optional<Cloud> CloudInitCloud(const std::string& name) {
 // What cloud-init recorded of the datasource it used this boot (/run is a tmpfs: a
 // record is this boot's). cloud-init writes both files as root, after its own checks.
 std::optional<Identity> CloudInitRecord(const std::filesystem::path& base) {
-  const std::string data_path = "/run/cloud-init/instance-data.json";
-  if (auto text = base::ReadFile((base / data_path.substr(1)).string(), 1 << 20)) {
-    const auto json = nlohmann::json::parse(*text, nullptr, false);
-    if (json.is_object() && json.contains("v1") && json["v1"].is_object()) {
-      const auto& v1 = json["v1"];
-      auto text_of = [&](const char* key) {
-        return v1.contains(key) && v1[key].is_string() ? v1[key].get<std::string>() : std::string();
-      };
-      const std::string name = text_of("cloud_name");
-      if (auto cloud = CloudInitCloud(name)) {
-        return Identity{*cloud, "cloud-init's " + data_path + " has cloud_name \"" + name + "\""};
-      }
-      return std::nullopt;  // cloud-init's datasource is another (nocloud, openstack…): its record says so
+  std::vector<std::string> unused_notes;  // Resolve reads the record again, and notes what it skipped
+  if (auto data = ReadInstanceData(base.string(), unused_notes)) {
+    if (auto cloud = CloudInitCloud(data->cloud_name)) {
+      return Identity{*cloud, "cloud-init's " + data->path + " has cloud_name \"" + data->cloud_name + "\""};
     }
+    return std::nullopt;  // cloud-init's datasource is another (nocloud, openstack…): its record says so
   }
   // cloud-id is a link to cloud-id-ID, which holds "ID\n"; the link's target is
   // absolute, so it is followed here under `base`, not by the kernel.
@@ -252,7 +242,7 @@ std::vector<std::string> ParseAwsKeyIndexes(std::string_view listing) {
   return indexes;
 }
 
-void AddSshKeys(std::string_view body, KeyListFormat format, const std::string& from, Metadata& m) {
+void AddSshKeys(std::string_view body, KeyListFormat format, const std::string& from, InstanceFacts& m) {
   for (std::string line : Lines(body)) {
     // GCP writes "USER:ssh-ed25519 AAAA… comment".
     if (format == KeyListFormat::kGcp) {
@@ -267,7 +257,7 @@ void AddSshKeys(std::string_view body, KeyListFormat format, const std::string& 
   }
 }
 
-void AddHostname(std::string_view body, const std::string& from, Metadata& m) {
+void AddHostname(std::string_view body, const std::string& from, InstanceFacts& m) {
   const std::string name = Trim(body);
   if (name.empty()) return;
   if (std::string problem = CheckHostname(name); !problem.empty()) {

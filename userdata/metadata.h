@@ -45,13 +45,18 @@ std::optional<Identity> IdentifyCloud(const std::string& root);
 /// IdentifyCloud's cloud.
 std::optional<Cloud> DetectCloud(const std::string& root);
 
-struct Metadata {
+/// What a platform says of the instance, wherever bootrino read it (a metadata service, cloud-init's record).
+struct InstanceFacts {
+  std::vector<std::string> ssh_keys;  ///< valid authorized_keys lines only
+  std::string hostname;               ///< "" when absent or not a valid host name
+  std::vector<std::string> notes;     ///< keys and names skipped, and why
+};
+
+/// What a metadata service answered.
+struct Metadata : InstanceFacts {
   Cloud cloud = Cloud::kAws;
   std::optional<std::string> user_data;  ///< nullopt: the service has none
   std::string user_data_url;
-  std::vector<std::string> ssh_keys;     ///< valid authorized_keys lines only
-  std::string hostname;                  ///< "" when absent or not a valid host name
-  std::vector<std::string> notes;        ///< keys and names skipped, and why
 };
 
 // What the services answer, read without HTTP: the parsers QueryMetadata uses on
@@ -73,11 +78,11 @@ enum class KeyListFormat { kPlain, kGcp };
 
 /// Adds each valid authorized_keys line of the key list `body` to `m.ssh_keys`, and
 /// a note naming `from` for each non-empty line skipped.
-void AddSshKeys(std::string_view body, KeyListFormat format, const std::string& from, Metadata& m);
+void AddSshKeys(std::string_view body, KeyListFormat format, const std::string& from, InstanceFacts& m);
 
 /// Sets `m.hostname` to the host name in `body` (surrounding whitespace trimmed) when
 /// it is a valid one; a note naming `from` when it is not. An empty body changes nothing.
-void AddHostname(std::string_view body, const std::string& from, Metadata& m);
+void AddHostname(std::string_view body, const std::string& from, InstanceFacts& m);
 
 /// True when `body` (DigitalOcean's /metadata/v1/id) is a droplet id: decimal digits,
 /// surrounding whitespace trimmed.

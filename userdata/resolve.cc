@@ -16,6 +16,7 @@
 #include "base/fd.h"
 #include "base/mountinfo.h"
 #include "userdata/http.h"
+#include "userdata/instance_data.h"
 #include "userdata/metadata.h"
 #include "userdata/reader_util.h"
 #include "userdata/userdata.h"
@@ -208,6 +209,21 @@ base::Result<std::optional<Metadata>> AskServices(const Sources& sources, const 
   return chosen;
 }
 
+// Adds the keys `facts` gives that `config` has not yet (and the hostname, when `config` has none), each
+// with where it came from, and the notes of what was skipped.
+void AddFacts(const InstanceFacts& facts, const std::string& from, Config& config, std::vector<std::string>& notes) {
+  for (const std::string& key : facts.ssh_keys) {
+    if (std::find(config.ssh_keys.begin(), config.ssh_keys.end(), key) != config.ssh_keys.end()) continue;
+    config.ssh_keys.push_back(key);
+    config.ssh_key_from.push_back(from);
+  }
+  if (config.hostname.empty() && !facts.hostname.empty()) {
+    config.hostname = facts.hostname;
+    config.hostname_from = from;
+  }
+  notes.insert(notes.end(), facts.notes.begin(), facts.notes.end());
+}
+
 std::string Join(const std::vector<std::string>& parts, std::string_view separator) {
   std::string out;
   for (const std::string& p : parts) out += (out.empty() ? "" : std::string(separator)) + p;
@@ -247,16 +263,33 @@ base::Result<Config> Resolve(const Sources& sources) {
     ASSIGN_OR_RETURN(found, FindOnDisk(sources.root, looked, notes));
   }
 
-  std::unique_ptr<Http> own_http;
-  Http* http = sources.http;
-  if (!http) {
-    own_http = NewCurlHttp(sources.connect_timeout, sources.request_timeout);
-    http = own_http.get();
+  // When cloud-init ran, it has identified the platform and read its metadata already: its record is
+  // believed, and no service is asked. Otherwise (a golden image's unit), the identified cloud's service.
+  std::optional<InstanceData> instance = ReadInstanceData(sources.root, notes);
+  if (instance && instance->cloud_name == "none") {
+    notes.push_back("cloud-init found no datasource (" + instance->path + " has cloud_name \"none\"): its record "
+                    "says nothing of the platform");
+    instance.reset();
   }
-  const std::vector<Cloud> clouds = CloudsToAsk(sources, IdentifyCloud(sources.root), notes);
-  std::vector<std::string> why_not;
-  ASSIGN_OR_RETURN(std::optional<Metadata> metadata, AskServices(sources, clouds, *http, why_not));
-  if (!metadata && !clouds.empty()) notes.push_back("no metadata service answered (" + Join(why_not, "; ") + ")");
+  std::vector<Cloud> clouds;
+  if (instance) {
+    notes.push_back("cloud-init recorded this instance in " + instance->path + " (cloud_name \"" +
+                    instance->cloud_name + "\"): its SSH keys and hostname are used, no metadata service is asked");
+  } else {
+    clouds = CloudsToAsk(sources, IdentifyCloud(sources.root), notes);
+  }
+  std::optional<Metadata> metadata;
+  if (!clouds.empty()) {
+    std::unique_ptr<Http> own_http;
+    Http* http = sources.http;
+    if (!http) {
+      own_http = NewCurlHttp(sources.connect_timeout, sources.request_timeout);
+      http = own_http.get();
+    }
+    std::vector<std::string> why_not;
+    ASSIGN_OR_RETURN(metadata, AskServices(sources, clouds, *http, why_not));
+    if (!metadata) notes.push_back("no metadata service answered (" + Join(why_not, "; ") + ")");
+  }
   if (metadata && sources.file.empty()) {
     if (!found && metadata->user_data) found = Found{std::move(*metadata->user_data), metadata->user_data_url};
     if (!metadata->user_data) looked.push_back(metadata->user_data_url);
@@ -265,18 +298,30 @@ base::Result<Config> Resolve(const Sources& sources) {
   Config config;
   if (found) {
     auto parsed = Parse(found->bytes);
-    if (!parsed) return base::Fail(std::move(parsed).error().Context("user-data from " + found->source));
-    config = std::move(*parsed);
+    if (!parsed && sources.strict) return base::Fail(std::move(parsed).error().Context("user-data from " + found->source));
+    if (parsed) {
+      config = std::move(*parsed);
+      config.ssh_key_from.assign(config.ssh_keys.size(), found->source);
+      if (!config.hostname.empty()) config.hostname_from = found->source;
+    } else {
+      config.user_data_error = std::move(parsed).error().Context("user-data from " + found->source);
+    }
     config.source = found->source;
   } else {
     notes.push_back("no user-data in " + Join(looked, ", "));
   }
+  if (instance) {
+    config.cloud = CloudNameOfInstance(instance->cloud_name);
+    config.instance_data = instance->path;
+    config.platform = instance->platform;
+    config.region = instance->region;
+    config.instance_id = instance->instance_id;
+    AddFacts(*instance, "cloud-init's " + instance->path, config, notes);
+  }
   if (metadata) {
     config.cloud = std::string(CloudName(metadata->cloud));
-    config.ssh_keys.insert(config.ssh_keys.end(), metadata->ssh_keys.begin(), metadata->ssh_keys.end());
-    Dedupe(config.ssh_keys);
-    if (config.hostname.empty()) config.hostname = metadata->hostname;
-    notes.insert(notes.end(), metadata->notes.begin(), metadata->notes.end());
+    config.metadata_url = BaseUrl(sources, metadata->cloud);
+    AddFacts(*metadata, std::string(CloudName(metadata->cloud)) + " metadata service", config, notes);
   }
   config.notes.insert(config.notes.begin(), notes.begin(), notes.end());
   return config;

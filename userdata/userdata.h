@@ -29,11 +29,21 @@ struct Config {
   std::string hostname;                 ///< for the RAM OS; empty: none given
   RunValues options;                    ///< options of `bootrino run` it sets (yes, status_url, those under
                                         ///< options:), only those user-data may set (userdata/run_options.h)
-  std::string cloud;                    ///< "aws", "gcp", "digitalocean", or "" when no metadata service answered
+  std::string cloud;                    ///< the cloud cloud-init's record names ("aws", "gcp", "azure", "nocloud"…), else
+                                        ///< the metadata service's that answered ("aws", "gcp", "digitalocean"); "": neither
   std::string source;                   ///< where the user-data came from (a path or a URL); empty: none found
+  std::string instance_data;            ///< cloud-init's record read (/run/cloud-init/…json); empty: none
+  std::string platform;                 ///< from cloud-init's record: its platform, region and instance id
+  std::string region;
+  std::string instance_id;
+  std::string metadata_url;             ///< the metadata service that answered; empty: none asked or none answered
+  std::string hostname_from;            ///< where `hostname` came from (user-data, cloud-init's record, a service)
+  std::vector<std::string> ssh_key_from;  ///< where each of `ssh_keys` came from, in the same order
   std::vector<std::string> notes;       ///< what was skipped or ignored, and why, for `bootrino userdata`
   std::vector<RefusedOption> refused;   ///< options user-data names but may not set (--insecure, --trust FILE):
                                         ///< never used; RefuseWhatUserdataMayNotSet stops `run --from-userdata`
+  std::optional<base::Error> user_data_error;  ///< the user-data found is malformed (only with Sources::strict
+                                               ///< false): nothing of it is here, the platform's keys and name are
 };
 
 /// Largest user-data accepted, before and after decompression (all layers together).
@@ -79,6 +89,8 @@ struct Sources {
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds request_timeout{2000};  ///< a whole request, connection included
   Http* http = nullptr;  ///< nullptr: libcurl with the timeouts above, no proxies
+  bool strict = true;    ///< malformed user-data fails Resolve; false: Config::user_data_error says so, and the
+                         ///< platform's SSH keys and hostname are still given (what a plain `run` takes)
 };
 
 /// The host's sources: the defaults, with BOOTRINO_IMDS_URL (when set) as the base
@@ -91,9 +103,11 @@ Sources HostSources();
 /// (/var/lib/cloud/instance/user-data.txt); NoCloud seeds
 /// (/var/lib/cloud/seed/nocloud*/user-data, then `user-data` on a mounted block
 /// device whose file system libblkid finds labelled cidata or CIDATA); the metadata
-/// services `metadata` allows. Parses it and adds the metadata service's SSH keys and
-/// hostname. Finding nothing is not an error (see RequireManifest); unreadable
-/// or malformed user-data is.
+/// services `metadata` allows. Parses it and adds the platform's SSH keys and hostname:
+/// from cloud-init's record of this boot (userdata/instance_data.h) when cloud-init
+/// ran, and then no metadata service is asked; from the metadata service otherwise.
+/// Finding nothing is not an error (see RequireManifest); unreadable or malformed
+/// user-data is.
 [[nodiscard]] base::Result<Config> Resolve(const Sources& sources);
 
 /// True when libblkid finds, at `path` (a block device or an image file), a file system

@@ -16,6 +16,8 @@ mkdir -p "$WWW"
 # tests, never this machine's (a CI machine may be a cloud instance; tests stay on loopback).
 export BOOTRINO_USERDATA_ROOT="$WORK/no-instance"
 mkdir -p "$BOOTRINO_USERDATA_ROOT"
+# And should a test's fake root identify a cloud, its service is a closed loopback port unless the test serves one.
+export BOOTRINO_IMDS_URL="http://127.0.0.1:9/"
 PIDS=()
 MOUNTS=()  # file systems a test mounted under $WORK: unmounted before $WORK goes
 cleanup() {

@@ -54,6 +54,52 @@ expect_err "warning: this instance's user-data gives the RAM OS nothing: .*line 
 expect_out "kernel +vmlinuz .*verified"
 ok "run REF takes the instance's SSH keys and hostname; --no-instance-settings skips them; bad user-data only warns"
 
+# When cloud-init ran, its record of the instance (/run/cloud-init/instance-data.json) gives the platform's SSH keys
+# and hostname, and no metadata service is asked, even on a host whose DMI names AWS; without the record, AWS's is.
+rm -f "$BOOTRINO_USERDATA_ROOT/var/lib/cloud/instance/user-data.txt"
+export BOOTRINO_IMDS_URL="$FS_URL/imds"  # the fault server, which logs every request
+mkdir -p "$BOOTRINO_USERDATA_ROOT/sys/class/dmi/id" "$BOOTRINO_USERDATA_ROOT/run/cloud-init"
+echo "Amazon EC2" >"$BOOTRINO_USERDATA_ROOT/sys/class/dmi/id/sys_vendor"
+record_key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG2N9j80sbaY1nmljEToRcN55XktyW4TR4LTP2exYzpQ record@cloud-init"
+cat >"$BOOTRINO_USERDATA_ROOT/run/cloud-init/instance-data.json" <<EOF2
+{"v1": {"cloud_name": "aws", "platform": "ec2", "region": "eu-west-3", "instance_id": "i-0123456789abcdef0",
+        "local_hostname": "ip-172-31-5-9.eu-west-3.compute.internal", "public_ssh_keys": ["$record_key"]}}
+EOF2
+run_bootrino 0 userdata --json
+python3 - "$WORK/out" "$record_key" <<'PY' || fail "userdata --json with cloud-init's record: $(cat "$WORK/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+record = "cloud-init's /run/cloud-init/instance-data.json"
+assert d["cloud"] == "aws" and d["ssh_keys"] == [sys.argv[2]], d
+assert d["hostname"] == "ip-172-31-5-9.eu-west-3.compute.internal", d
+assert d["from"] == {"hostname": record, "ssh_keys": [record]}, d["from"]
+assert d["instance_data"]["region"] == "eu-west-3" and d["instance_data"]["instance_id"] == "i-0123456789abcdef0", d
+assert d["metadata_service"] == "", d
+assert not [n for n in d["notes"] if "metadata service answered" in n or n.startswith("this host is")], d["notes"]
+PY
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run
+expect_err "the RAM OS gets 1 SSH key and hostname ip-172-31-5-9.eu-west-3.compute.internal from cloud-init's /run/cloud-init/instance-data.json"
+mv "$BOOTRINO_USERDATA_ROOT/run/cloud-init/instance-data.json" "$WORK/record.json"
+run_bootrino 0 userdata --json
+python3 - "$WORK/out" "$FS_URL/imds/latest/api/token" <<'PY' || fail "without cloud-init's record: $(cat "$WORK/out")"
+import json, sys
+notes = json.load(open(sys.argv[1]))["notes"]
+# The fault server answers AWS's token PUT with 501: asked, and not believed.
+assert any(n.startswith("no metadata service answered (aws: PUT " + sys.argv[2]) for n in notes), notes
+PY
+# Malformed user-data loses its own keys, not the platform's: a plain run warns and still takes the record's.
+mkdir -p "$BOOTRINO_USERDATA_ROOT/var/lib/cloud/instance"
+printf '#cloud-config\nbootrino:\n  manifest: [unclosed\n' >"$BOOTRINO_USERDATA_ROOT/var/lib/cloud/instance/user-data.txt"
+mv "$WORK/record.json" "$BOOTRINO_USERDATA_ROOT/run/cloud-init/instance-data.json"
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run
+expect_err "warning: this instance's user-data gives the RAM OS nothing: .*line 3"
+expect_err "the RAM OS gets 1 SSH key and hostname ip-172-31-5-9.eu-west-3.compute.internal from cloud-init's"
+run_bootrino 2 userdata
+expect_err "line 3"
+rm -r "$BOOTRINO_USERDATA_ROOT/sys" "$BOOTRINO_USERDATA_ROOT/run" "$BOOTRINO_USERDATA_ROOT/var/lib/cloud/instance/user-data.txt"
+ok "cloud-init's record gives the keys and hostname and no service is asked; without it, the identified cloud's is"
+ok "malformed user-data loses its own keys only: a plain run still takes the platform's"
+
 # A one-liner whose own command line says --insecure and --trust FILE, options only the command line may give
 # (cloud-init runs that line as it is): the reader notes and ignores them, and keeps the rest, so `run REF` still
 # gives the RAM OS the instance's SSH key and hostname; `userdata --json` lists them; `run --from-userdata`

@@ -588,11 +588,138 @@ TEST_F(ResolveTest, AnIdentifiedHostAsksItsOwnServiceOnly) {
   WriteFile(root_ / "sys/hypervisor/uuid", "ec2e1916-9099-7caf-fd21-012345abcdef\n");
   ASSERT_TRUE(Resolve(s));
   EXPECT_EQ(http.urls, std::vector<std::string>{"PUT http://aws.test/latest/api/token"});
-  // cloud-init's record of its datasource comes before DMI.
+  // cloud-init's cloud-id comes before DMI (its instance-data.json, read first, means no service at all).
   http.urls.clear();
-  WriteFile(root_ / "run/cloud-init/instance-data.json", R"({"v1": {"cloud_name": "digitalocean"}})");
+  WriteFile(root_ / "run/cloud-init/cloud-id", "digitalocean\n");
   ASSERT_TRUE(Resolve(s));
   EXPECT_EQ(http.urls, std::vector<std::string>{"GET http://do.test/metadata/v1/id"});
+}
+
+// ---- cloud-init's record of the instance ------------------------------------------------------------------------
+
+// instance-data.json as cloud-init 22.4 writes it (sources/__init__.py, _get_standardized_metadata), trimmed.
+std::string InstanceJson(std::string_view cloud_name, std::string_view keys_json, std::string_view hostname) {
+  return "{\"v1\": {\"_beta_keys\": [\"subplatform\"], \"availability_zone\": null, \"cloud_name\": \"" +
+         S(cloud_name) + "\", \"cloud-name\": \"" + S(cloud_name) +
+         "\", \"platform\": \"nocloud\", \"public_ssh_keys\": " + S(keys_json) +
+         ", \"instance_id\": \"iid-test-1\", \"local_hostname\": \"" + S(hostname) +
+         "\", \"region\": \"eu-test-1\", \"subplatform\": \"seedfrom (/dev/vdb)\"}, \"ds\": {}}";
+}
+
+TEST_F(ResolveTest, CloudInitsRecordGivesKeysAndHostnameAndNoServiceIsAsked) {
+  RecordingHttp http;
+  Sources s = Recording(root_, http);
+  s.metadata = MetadataPolicy::kAny;
+  WriteFile(root_ / "sys/class/dmi/id/sys_vendor", "Amazon EC2\n");  // identified: AWS would be asked
+  WriteFile(root_ / "var/lib/cloud/instance/user-data.txt",
+            kCloudConfig + "ssh_authorized_keys:\n  - " + S(kAlice) + "\n");
+  WriteFile(root_ / "run/cloud-init/instance-data.json",
+            InstanceJson("aws", "[\"" + S(kAlice) + "\", \"" + S(kBob) + "\", \"ssh-rsa junk\"]", "ip-10-0-0-9"));
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_TRUE(http.urls.empty()) << "asked " << http.urls.front();
+  EXPECT_EQ(c->cloud, "aws");
+  EXPECT_EQ(c->instance_data, "/run/cloud-init/instance-data.json");
+  EXPECT_EQ(c->platform, "nocloud");
+  EXPECT_EQ(c->region, "eu-test-1");
+  EXPECT_EQ(c->instance_id, "iid-test-1");
+  EXPECT_EQ(c->metadata_url, "");
+  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
+  EXPECT_EQ(c->ssh_key_from, (std::vector<std::string>{"/var/lib/cloud/instance/user-data.txt",
+                                                       "cloud-init's /run/cloud-init/instance-data.json"}));
+  EXPECT_EQ(c->hostname, "ip-10-0-0-9");
+  EXPECT_EQ(c->hostname_from, "cloud-init's /run/cloud-init/instance-data.json");
+  EXPECT_TRUE(HasNote(*c, "no metadata service is asked")) << Notes(*c);
+  EXPECT_TRUE(HasNote(*c, "skipped a key from /run/cloud-init/instance-data.json")) << Notes(*c);
+  const auto j = ToJson(*c);
+  EXPECT_EQ(j["from"]["hostname"], "cloud-init's /run/cloud-init/instance-data.json");
+  EXPECT_EQ(j["from"]["ssh_keys"].size(), 2u);
+  EXPECT_EQ(j["instance_data"]["instance_id"], "iid-test-1");
+  EXPECT_NE(ToText(*c).find("(from cloud-init's /run/cloud-init/instance-data.json)"), std::string::npos);
+
+  // user-data's hostname comes first; cloud-init's "gce" is bootrino's "gcp"; a key list in one string is read
+  // line by line.
+  WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", kCloudConfig + "hostname: from-user-data\n");
+  WriteFile(root_ / "run/cloud-init/instance-data.json",
+            InstanceJson("gce", "\"" + S(kAlice) + "\\n" + S(kBob) + "\\n\"", "gce-host"));
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "gcp");
+  EXPECT_EQ(c->hostname, "from-user-data");
+  EXPECT_EQ(c->hostname_from, "/var/lib/cloud/instance/user-data.txt");
+  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
+  EXPECT_TRUE(http.urls.empty());
+
+  // Malformed user-data fails Resolve; not strict, it loses only its own part, and says why.
+  WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", "#cloud-config\nbootrino:\n  manifest: [unclosed\n");
+  EXPECT_FALSE(Resolve(s));
+  s.strict = false;
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  ASSERT_TRUE(c->user_data_error);
+  EXPECT_NE(c->user_data_error->message().find("line 3"), std::string::npos) << c->user_data_error->message();
+  EXPECT_EQ(c->manifest, "");
+  EXPECT_EQ(c->hostname, "gce-host");
+  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
+  EXPECT_EQ(c->ssh_key_from[0], "cloud-init's /run/cloud-init/instance-data.json");
+}
+
+TEST_F(ResolveTest, TheSensitiveRecordComesFirstAndPlaceholdersAreNotNames) {
+  RecordingHttp http;
+  Sources s = Recording(root_, http);
+  WriteFile(root_ / "run/cloud-init/instance-data.json", InstanceJson("nocloud", "[]", "redacted-copy"));
+  WriteFile(root_ / "run/cloud-init/instance-data-sensitive.json",
+            InstanceJson("nocloud", "[\"" + S(kBob) + "\"]", "localhost"));
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->instance_data, "/run/cloud-init/instance-data-sensitive.json");
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kBob)});
+  EXPECT_EQ(c->hostname, "");  // cloud-init's placeholder for a platform that names none
+  EXPECT_TRUE(HasNote(*c, "not the hostname \"localhost\"")) << Notes(*c);
+  EXPECT_EQ(c->cloud, "nocloud");
+}
+
+TEST_F(ResolveTest, ARecordOnlyCloudInitCouldHaveWrittenIsBelieved) {
+  RecordingHttp http;
+  Sources s = Recording(root_, http);
+  WriteFile(root_ / "sys/class/dmi/id/sys_vendor", "DigitalOcean\n");
+  const fs::path record = root_ / "run/cloud-init/instance-data.json";
+  WriteFile(record, InstanceJson("nocloud", "[\"" + S(kBob) + "\"]", "written-by-anyone"));
+  fs::permissions(record, fs::perms::others_write, fs::perm_options::add);
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->instance_data, "");
+  EXPECT_TRUE(c->ssh_keys.empty());
+  EXPECT_TRUE(HasNote(*c, "skipped /run/cloud-init/instance-data.json: owned by uid")) << Notes(*c);
+  EXPECT_EQ(http.urls, std::vector<std::string>{"GET http://do.test/metadata/v1/id"});  // as if cloud-init had not run
+
+  // A symbolic link is not followed, whoever could have made it.
+  fs::remove(record);
+  WriteFile(root_ / "elsewhere.json", InstanceJson("nocloud", "[\"" + S(kBob) + "\"]", "linked"));
+  fs::create_symlink(root_ / "elsewhere.json", record);
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->instance_data, "");
+  EXPECT_TRUE(HasNote(*c, "skipped /run/cloud-init/instance-data.json")) << Notes(*c);
+
+  // Not JSON, or no v1: not cloud-init's record either.
+  fs::remove(record);
+  WriteFile(record, "{\"v2\": {}}");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_TRUE(HasNote(*c, "skipped /run/cloud-init/instance-data.json has no v1 object")) << Notes(*c);
+  WriteFile(record, "not json");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_TRUE(HasNote(*c, "skipped /run/cloud-init/instance-data.json is not a JSON object")) << Notes(*c);
+
+  // cloud-init that found no datasource ("none") knows nothing of the platform: the services are asked as before.
+  http.urls.clear();
+  WriteFile(record, InstanceJson("none", "[]", "localhost"));
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(http.urls, std::vector<std::string>{"GET http://do.test/metadata/v1/id"});
+  EXPECT_TRUE(HasNote(*c, "found no datasource")) << Notes(*c);
 }
 
 TEST_F(ResolveTest, GcpIsAskedAtItsAddressNeverByDnsName) {

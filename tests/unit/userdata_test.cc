@@ -623,7 +623,8 @@ TEST(UserdataOther, JsonAndTextShowEveryField) {
   auto j = ToJson(*c);
   EXPECT_EQ(j.dump(), "{\"source\":\"/var/lib/cloud/instance/user-data.txt\",\"cloud\":\"\",\"manifest\":\"" + S(kRef) +
                           "\",\"yes\":true,\"options\":{\"detach\":true},\"trust_keys\":[],\"ssh_keys\":[\"" +
-                          S(kAlice) + "\"],\"hostname\":\"\",\"status_url\":\"\",\"refused\":[],\"notes\":[]}");
+                          S(kAlice) + "\"],\"hostname\":\"\",\"from\":{\"hostname\":\"\",\"ssh_keys\":[]},\"instance_data\":null,"
+                          "\"metadata_service\":\"\",\"status_url\":\"\",\"refused\":[],\"notes\":[]}");
   std::string text = ToText(*c);
   EXPECT_NE(text.find("manifest:   " + S(kRef) + "\n"), text.npos) << text;
   EXPECT_NE(text.find("options:    {\"detach\":true}\n"), text.npos) << text;

@@ -84,6 +84,14 @@ std::optional<InstanceData> ParseInstanceData(std::string_view text, const std::
     }
   }
   const std::string hostname = TextOf(*v1, "local_hostname");
+  // cloud-init's Ec2 datasource on a platform it could not identify (cloud_name "unknown") took its data from
+  // whoever answered 169.254.169.254: what bootrino will not believe from the network, it does not take here.
+  if (data.platform == "ec2" && !data.cloud_name.starts_with("aws")) {
+    data.ssh_keys.clear();
+    data.notes = {"not the SSH keys and hostname of " + shown + ": cloud-init's Ec2 datasource on a platform it did "
+                  "not identify (cloud_name \"" + data.cloud_name + "\") believed whoever answered 169.254.169.254"};
+    return data;
+  }
   if (IsPlaceholderName(hostname)) {
     data.notes.push_back("not the hostname \"" + hostname + "\" from " + shown + ": cloud-init's placeholder");
   } else {
@@ -105,8 +113,11 @@ std::optional<InstanceData> ReadInstanceData(const std::string& root, std::vecto
   return std::nullopt;
 }
 
-std::string CloudNameOfInstance(std::string_view cloud_name) {
-  return cloud_name == "gce" ? "gcp" : std::string(cloud_name);
+std::string CloudNameOfInstance(const InstanceData& data) {
+  if (data.cloud_name == "gce") return "gcp";
+  // A datasource without a cloud of its own (NoCloud, ConfigDrive) says "unknown": its platform says more.
+  if (data.cloud_name == "unknown" && !data.platform.empty()) return data.platform;
+  return data.cloud_name;
 }
 
 }  // namespace userdata

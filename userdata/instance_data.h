@@ -27,7 +27,8 @@ struct InstanceData : InstanceFacts {
 inline constexpr std::size_t kMaxInstanceDataBytes = 4 << 20;
 
 /// The record in `text` (the JSON cloud-init writes; `shown` names it in notes). SSH keys and the
-/// hostname pass the same checks as user-data's; what fails them is noted and skipped. nullopt (and
+/// hostname pass the same checks as user-data's; what fails them is noted and skipped. A record of
+/// cloud-init's Ec2 datasource on a platform it did not identify gives neither (noted). nullopt (and
 /// why, in `why_not`) when `text` is not a JSON object with a `v1` object: not cloud-init's record.
 std::optional<InstanceData> ParseInstanceData(std::string_view text, const std::string& shown, std::string& why_not);
 
@@ -36,7 +37,8 @@ std::optional<InstanceData> ParseInstanceData(std::string_view text, const std::
 /// others may write, is not cloud-init's and is skipped (a note says so). nullopt when there is none.
 std::optional<InstanceData> ReadInstanceData(const std::string& root, std::vector<std::string>& notes);
 
-/// The name bootrino gives cloud-init's `cloud_name`: "gcp" for "gce", the others as cloud-init spells them.
-std::string CloudNameOfInstance(std::string_view cloud_name);
+/// The name bootrino gives the record's cloud: "gcp" for cloud_name "gce"; the platform ("nocloud",
+/// "configdrive") for "unknown", which datasources without a cloud of their own say; else cloud_name.
+std::string CloudNameOfInstance(const InstanceData& data);
 
 }  // namespace userdata

@@ -11,6 +11,7 @@
 #include "userdata/decode.h"
 #include "userdata/fields.h"
 #include "userdata/instance_data.h"
+#include "userdata/metadata_service.h"
 #include "userdata/userdata.h"
 
 namespace userdata {
@@ -34,62 +35,6 @@ std::vector<std::string> Lines(std::string_view text) {
   }
   return lines;
 }
-
-// Requests to one service, with the headers it requires.
-class Service {
- public:
-  Service(Http& http, std::string base_url, std::vector<std::string> headers)
-      : http_(http), base_(std::move(base_url)), headers_(std::move(headers)) {
-    while (base_.ends_with("/")) base_.pop_back();
-  }
-
-  std::string Url(std::string_view path) const { return base_ + std::string(path); }
-
-  base::Result<Http::Response> Send(std::string method, std::string_view path, std::vector<std::string> extra = {},
-                                    std::size_t max_bytes = 1 << 20) {
-    Http::Request request{std::move(method), Url(path), headers_, max_bytes, ""};
-    request.headers.insert(request.headers.end(), extra.begin(), extra.end());
-    return http_.Send(request);
-  }
-  base::Result<Http::Response> Get(std::string_view path) { return Send("GET", path); }
-
-  void AddHeader(std::string header) { headers_.push_back(std::move(header)); }
-
-  // The user-data at `path`: 404 (or an empty body) means none; any other failure is an error.
-  base::Result<std::optional<std::string>> UserData(std::string_view path, Metadata& m) {
-    m.user_data_url = Url(path);
-    auto r = Send("GET", path, {}, kMaxUserDataBytes);
-    if (!r) return base::Fail(std::move(r).error().Context("reading user-data"));
-    if (r->status == 404 || (r->status == 200 && r->body.empty())) return std::optional<std::string>();
-    if (r->status != 200) {
-      return base::Fail(base::Error(ErrorKind::kNetwork, "GET " + Url(path) + " answered HTTP " +
-                                                             std::to_string(r->status))
-                            .Hint("the metadata service is failing: retry, or give the user-data as a file"));
-    }
-    return std::optional<std::string>(std::move(r->body));
-  }
-
-  // A small text value; "" when absent or unreadable (noted).
-  std::string Text(std::string_view path, Metadata& m) {
-    auto r = Get(path);
-    if (!r) {
-      m.notes.push_back(r.error().message());
-      return "";
-    }
-    if (r->status != 200) {
-      if (r->status != 404) m.notes.push_back("GET " + Url(path) + " answered HTTP " + std::to_string(r->status));
-      return "";
-    }
-    return r->body;
-  }
-
- private:
-  Http& http_;
-  std::string base_;
-  std::vector<std::string> headers_;
-};
-
-std::string Status(const Http::Response& r) { return "HTTP " + std::to_string(r.status); }
 
 // AWS IMDSv2: PUT a session token, then send it with every request.
 base::Result<std::optional<Metadata>> QueryAws(Service& s, std::string& why_not) {
@@ -193,6 +138,11 @@ std::optional<Cloud> CloudInitCloud(const std::string& name) {
   if (name == "aws" || name == "aws-china" || name == "aws-gov") return Cloud::kAws;
   if (name == "gce") return Cloud::kGcp;
   if (name == "digitalocean") return Cloud::kDigitalOcean;
+  if (name == "azure") return Cloud::kAzure;
+  if (name == "oracle") return Cloud::kOracle;
+  if (name == "hetzner") return Cloud::kHetzner;
+  if (name == "openstack") return Cloud::kOpenStack;
+  if (name == "vultr") return Cloud::kVultr;
   return std::nullopt;
 }
 
@@ -281,6 +231,11 @@ std::string_view CloudName(Cloud cloud) {
     case Cloud::kAws: return "aws";
     case Cloud::kGcp: return "gcp";
     case Cloud::kDigitalOcean: return "digitalocean";
+    case Cloud::kAzure: return "azure";
+    case Cloud::kOracle: return "oracle";
+    case Cloud::kHetzner: return "hetzner";
+    case Cloud::kOpenStack: return "openstack";
+    case Cloud::kVultr: return "vultr";
   }
   return "?";
 }
@@ -309,6 +264,15 @@ std::optional<Identity> IdentifyCloud(const std::string& root) {
   if (vendor == "Google") return Identity{Cloud::kGcp, says("DMI sys_vendor", vendor)};
   if (bios == "Google") return Identity{Cloud::kGcp, says("DMI bios_vendor", bios)};
   if (vendor == "DigitalOcean") return Identity{Cloud::kDigitalOcean, says("DMI sys_vendor", vendor)};
+  const std::string asset = field("chassis_asset_tag");
+  if (asset == "7783-7084-3265-9085-8269-3286-77") return Identity{Cloud::kAzure, says("DMI chassis_asset_tag", asset)};
+  if (asset == "OracleCloud.com") return Identity{Cloud::kOracle, says("DMI chassis_asset_tag", asset)};
+  if (vendor == "Hetzner") return Identity{Cloud::kHetzner, says("DMI sys_vendor", vendor)};
+  if (vendor == "Vultr") return Identity{Cloud::kVultr, says("DMI sys_vendor", vendor)};
+  if (product.starts_with("OpenStack Nova") || product.starts_with("OpenStack Compute")) {
+    return Identity{Cloud::kOpenStack, says("DMI product_name", product)};
+  }
+  if (asset == "OpenTelekomCloud") return Identity{Cloud::kOpenStack, says("DMI chassis_asset_tag", asset)};
   return std::nullopt;
 }
 
@@ -335,6 +299,31 @@ base::Result<std::optional<Metadata>> QueryMetadata(Cloud cloud, const std::stri
     case Cloud::kDigitalOcean: {
       Service s(http, base_url, {});
       result = QueryDigitalOcean(s, why_not);
+      break;
+    }
+    case Cloud::kAzure: {
+      Service s(http, base_url, {"Metadata: true"});
+      result = QueryAzure(s, why_not);
+      break;
+    }
+    case Cloud::kOracle: {
+      Service s(http, base_url, {"Authorization: Bearer Oracle"});
+      result = QueryOracle(s, why_not);
+      break;
+    }
+    case Cloud::kHetzner: {
+      Service s(http, base_url, {});
+      result = QueryHetzner(s, why_not);
+      break;
+    }
+    case Cloud::kOpenStack: {
+      Service s(http, base_url, {});
+      result = QueryOpenStack(s, why_not);
+      break;
+    }
+    case Cloud::kVultr: {
+      Service s(http, base_url, {"Metadata-Token: cloudinit"});
+      result = QueryVultr(s, why_not);
       break;
     }
   }

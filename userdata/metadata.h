@@ -1,6 +1,7 @@
 // The instance metadata services bootrino asks for user-data, SSH keys and the
-// hostname: AWS IMDSv2 (a session token first), GCP (Metadata-Flavor: Google)
-// and DigitalOcean. IdentifyCloud tells which cloud a host is on, from what only
+// hostname: AWS IMDSv2 (a session token first), GCP (Metadata-Flavor: Google),
+// DigitalOcean, Azure (Metadata: true), Oracle Cloud (Authorization: Bearer Oracle),
+// Hetzner Cloud, OpenStack and Vultr. IdentifyCloud tells which cloud a host is on, from what only
 // the platform or cloud-init can write (DMI, /sys/hypervisor, /run/cloud-init),
 // never from who answers on the network: an answer at 169.254.169.254 proves
 // nothing about who sent it.
@@ -16,9 +17,9 @@
 
 namespace userdata {
 
-enum class Cloud { kAws, kGcp, kDigitalOcean };
+enum class Cloud { kAws, kGcp, kDigitalOcean, kAzure, kOracle, kHetzner, kOpenStack, kVultr };
 
-/// "aws", "gcp", "digitalocean".
+/// "aws", "gcp", "digitalocean", "azure", "oracle", "hetzner", "openstack", "vultr".
 std::string_view CloudName(Cloud cloud);
 
 /// A cloud this host is positively identified as, and the evidence.
@@ -38,8 +39,13 @@ struct Identity {
 ///          sys_vendor or bios_vendor "Amazon EC2", or "amazon" in product_version;
 ///     GCP: product_name "Google Compute Engine" or "Google", product_serial
 ///          "GoogleCloud-…", or sys_vendor or bios_vendor "Google";
-///     DigitalOcean: sys_vendor "DigitalOcean".
-/// nullopt when none names one of the three.
+///     DigitalOcean: sys_vendor "DigitalOcean";
+///     Azure: chassis_asset_tag "7783-7084-3265-9085-8269-3286-77";
+///     Oracle: chassis_asset_tag "OracleCloud.com";
+///     Hetzner: sys_vendor "Hetzner"; Vultr: sys_vendor "Vultr";
+///     OpenStack: product_name "OpenStack Nova" or "OpenStack Compute", or chassis_asset_tag
+///     "OpenTelekomCloud".
+/// nullopt when none names a cloud bootrino knows.
 std::optional<Identity> IdentifyCloud(const std::string& root);
 
 /// IdentifyCloud's cloud.

@@ -147,8 +147,9 @@ base::Result<std::optional<Found>> FindOnDisk(const std::string& root, std::vect
   return std::nullopt;
 }
 
-// Which services to ask: the one of the cloud this host is identified as; with
-// kAny, all three on a host identified as none.
+// Which services to ask: the one of the cloud this host is identified as; with kAny, on a host identified
+// as none, AWS's, GCP's and DigitalOcean's at once: the ones look-alike clouds imitate. The services with a
+// protocol of their own (Azure, Oracle, Hetzner, OpenStack, Vultr) are asked only where identified.
 std::vector<Cloud> CloudsToAsk(const Sources& sources, const std::optional<Identity>& identity,
                                std::vector<std::string>& notes) {
   if (sources.metadata == MetadataPolicy::kNever) return {};
@@ -158,11 +159,11 @@ std::vector<Cloud> CloudsToAsk(const Sources& sources, const std::optional<Ident
     return {identity->cloud};
   }
   if (sources.metadata == MetadataPolicy::kAny) {
-    notes.push_back("this host is not identified as AWS, GCP or DigitalOcean: all three metadata services asked "
-                    "(--metadata any), and whoever answers 169.254.169.254 is believed");
+    notes.push_back("this host is not identified as a cloud bootrino knows: the AWS, GCP and DigitalOcean metadata "
+                    "services asked (--metadata any), and whoever answers 169.254.169.254 is believed");
     return {Cloud::kAws, Cloud::kGcp, Cloud::kDigitalOcean};
   }
-  notes.push_back("this host is not identified as AWS, GCP or DigitalOcean (by DMI, /sys/hypervisor/uuid or "
+  notes.push_back("this host is not identified as a cloud bootrino knows (by DMI, /sys/hypervisor/uuid or "
                   "cloud-init's /run/cloud-init): metadata services not asked (--metadata any asks them)");
   return {};
 }
@@ -172,6 +173,11 @@ const std::string& BaseUrl(const Sources& sources, Cloud cloud) {
     case Cloud::kAws: return sources.aws_url;
     case Cloud::kGcp: return sources.gcp_url;
     case Cloud::kDigitalOcean: return sources.digitalocean_url;
+    case Cloud::kAzure:
+    case Cloud::kOracle:
+    case Cloud::kHetzner:
+    case Cloud::kOpenStack:
+    case Cloud::kVultr: return sources.other_url;
   }
   return sources.aws_url;
 }
@@ -243,7 +249,7 @@ Sources HostSources() {
   Sources sources;
   // Only where the services are: whether they are asked stays `metadata`'s to say.
   if (const char* url = std::getenv("BOOTRINO_IMDS_URL"); url && *url) {
-    sources.aws_url = sources.gcp_url = sources.digitalocean_url = url;
+    sources.aws_url = sources.gcp_url = sources.digitalocean_url = sources.other_url = url;
   }
   if (const char* root = std::getenv("BOOTRINO_USERDATA_ROOT"); root && *root) sources.root = root;
   return sources;
@@ -311,7 +317,7 @@ base::Result<Config> Resolve(const Sources& sources) {
     notes.push_back("no user-data in " + Join(looked, ", "));
   }
   if (instance) {
-    config.cloud = CloudNameOfInstance(instance->cloud_name);
+    config.cloud = CloudNameOfInstance(*instance);
     config.instance_data = instance->path;
     config.platform = instance->platform;
     config.region = instance->region;

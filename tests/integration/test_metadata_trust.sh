@@ -55,7 +55,7 @@ PY
 no_attacker "userdata --json"
 asked && fail "the metadata service was asked on an unidentified host: $(cat "$IMDS_LOG")"
 run_bootrino 0 userdata
-expect_out "not identified as AWS, GCP or DigitalOcean"
+expect_out "not identified as a cloud bootrino knows"
 run_bootrino 2 run --from-userdata --dry-run
 expect_err "no user-data found"
 no_attacker "run --from-userdata"

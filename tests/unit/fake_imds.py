@@ -11,6 +11,9 @@ file. The rules each real service enforces are enforced here too:
     and returns a token; every GET needs X-aws-ec2-metadata-token with it (401 otherwise).
   - GCP (paths with /computeMetadata/): 403 without "Metadata-Flavor: Google";
     answers carry "Metadata-Flavor: Google".
+  - Azure (paths with /metadata/instance): 400 without "Metadata: true", or with
+    X-Forwarded-For (a request that came through a proxy); 400 without api-version.
+  - Oracle (paths with /opc/v2/): 401 without "Authorization: Bearer Oracle".
   - a file holding "!STATUS 500" is answered with that status and no body.
   - a scenario whose name starts with "silent" accepts the connection and never
     answers in time (it gives up after 5 s).
@@ -84,6 +87,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if self.headers.get("Metadata-Flavor") != "Google":
                 return self.answer(403, b"Missing Metadata-Flavor:Google header.")
             headers.append(("Metadata-Flavor", "Google"))
+        if rest.startswith("/metadata/instance"):
+            if self.headers.get("Metadata") != "true" or self.headers.get("X-Forwarded-For"):
+                return self.answer(400, b'{"error": "Bad request. Required metadata header not specified"}')
+            if "api-version=" not in self.path:
+                return self.answer(400, b'{"error": "Bad request. api-version was not specified in the request"}')
+        if rest.startswith("/opc/v2/") and self.headers.get("Authorization") != "Bearer Oracle":
+            return self.answer(401, b"Unauthorized")
         body = self.file(self.path.split("?")[0])
         if body is None:
             return self.answer(404, b"not found", headers)

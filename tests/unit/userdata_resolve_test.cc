@@ -442,6 +442,124 @@ TEST_F(ResolveTest, DigitalOcean) {
   EXPECT_EQ(c->hostname, "droplet-1");
 }
 
+// ---- the services with a protocol of their own, each asked only where DMI names its cloud ---------------------
+
+// Sources for a host whose DMI field `field` says `value`, with every service at `url`.
+Sources IdentifiedBy(const fs::path& root, const std::string& field, const std::string& value, const std::string& url) {
+  WriteFile(root / "sys/class/dmi/id" / field, value + "\n");
+  Sources s;
+  s.root = root.string();
+  s.aws_url = s.gcp_url = s.digitalocean_url = s.other_url = url;
+  return s;
+}
+
+TEST_F(ResolveTest, AzureWithItsHeaderKeysAndBase64UserData) {
+  Serve("azure1", "metadata/instance/.listing",
+        R"({"compute": {"osProfile": {"computerName": "azure-vm-1", "adminUsername": "azureuser"},)"
+        R"( "publicKeys": [{"keyData": ")" + S(kAlice) + R"(", "path": "/home/azureuser/.ssh/authorized_keys"},)"
+        R"( {"keyData": "ssh-rsa junk", "path": "/x"}], "vmId": "02aab8a4-74ef-476e-8182-f6d2ba4166a6"},)"
+        R"( "network": {}})");
+  Serve("azure1", "metadata/instance/compute/userData", Base64(kCloudConfig, 1 << 20));
+  Sources s = IdentifiedBy(root_, "chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77", Url("azure1"));
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "azure");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->source, Url("azure1") + "/metadata/instance/compute/userData?api-version=2021-01-01&format=text");
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
+  EXPECT_EQ(c->hostname, "azure-vm-1");
+  EXPECT_EQ(c->hostname_from, "azure metadata service");
+  EXPECT_TRUE(HasNote(*c, "skipped a key from Azure compute/publicKeys")) << Notes(*c);
+  EXPECT_TRUE(HasNote(*c, "this host is azure (DMI chassis_asset_tag")) << Notes(*c);
+  // No user-data: keys and name still.
+  Serve("azure2", "metadata/instance/.listing",
+        R"({"compute": {"osProfile": {"computerName": "azure-vm-2"}, "publicKeys": []}})");
+  Serve("azure2", "metadata/instance/compute/userData", "");
+  s.other_url = Url("azure2");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "");
+  EXPECT_EQ(c->hostname, "azure-vm-2");
+}
+
+TEST_F(ResolveTest, OracleWithItsBearerHeader) {
+  Serve("oci1", "opc/v2/instance/.listing",
+        R"({"id": "ocid1.instance.oc1.eu-frankfurt-1.abc", "hostname": "oci-1", "displayName": "x",)"
+        R"( "metadata": {"ssh_authorized_keys": ")" + S(kAlice) + R"(\n)" + S(kBob) + R"(\n",)"
+        R"( "user_data": ")" + Base64(kCloudConfig, 1 << 20) + R"("}})");
+  Sources s = IdentifiedBy(root_, "chassis_asset_tag", "OracleCloud.com", Url("oci1"));
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "oracle");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
+  EXPECT_EQ(c->hostname, "oci-1");
+  // user_data that is not base64 is an error: the service answered, and its user-data cannot be read.
+  Serve("oci2", "opc/v2/instance/.listing", R"({"id": "ocid1.instance.x", "metadata": {"user_data": "%%%"}})");
+  s.other_url = Url("oci2");
+  EXPECT_FALSE(Resolve(s));
+}
+
+TEST_F(ResolveTest, HetznerYamlMetadataAndUserData) {
+  Serve("hetzner1", "hetzner/v1/metadata",
+        "hostname: hetzner-1\ninstance-id: 42424242\npublic-ipv4: 203.0.113.5\npublic-keys:\n- " + S(kAlice) +
+            "\n- " + S(kBob) + "\nvendor_data: \"#cloud-config\\n\"\n");
+  Serve("hetzner1", "hetzner/v1/userdata", Base64(kCloudConfig, 1 << 20));  // base64'd by the user: decoded
+  Sources s = IdentifiedBy(root_, "sys_vendor", "Hetzner", Url("hetzner1"));
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "hetzner");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
+  EXPECT_EQ(c->hostname, "hetzner-1");
+  Serve("hetzner2", "hetzner/v1/metadata", "hostname: hetzner-2\ninstance-id: 7\n");
+  Serve("hetzner2", "hetzner/v1/userdata", kCloudConfig);  // as given
+  s.other_url = Url("hetzner2");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->manifest, kRef);
+  // Something else answering there (no instance-id) is not Hetzner's service.
+  Serve("hetzner3", "hetzner/v1/metadata", "<html>welcome</html>");
+  s.other_url = Url("hetzner3");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "");
+  EXPECT_TRUE(HasNote(*c, "not a document with an instance-id")) << Notes(*c);
+}
+
+TEST_F(ResolveTest, OpenStackMetadataService) {
+  Serve("os1", "openstack/latest/meta_data.json",
+        R"({"uuid": "d8e02d56-2648-49a3-bf97-6be8f1204f38", "hostname": "os-1.novalocal", "name": "os-1",)"
+        R"( "public_keys": {"mykey": ")" + S(kAlice) + R"(\n"}, "availability_zone": "nova"})");
+  Serve("os1", "openstack/latest/user_data", kCloudConfig);
+  Sources s = IdentifiedBy(root_, "product_name", "OpenStack Nova", Url("os1"));
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "openstack");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
+  EXPECT_EQ(c->hostname, "os-1.novalocal");
+  fs::remove(root_ / "sys/class/dmi/id/product_name");
+  s = IdentifiedBy(root_, "chassis_asset_tag", "OpenTelekomCloud", Url("os1"));
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "openstack");
+}
+
+TEST_F(ResolveTest, VultrV1Json) {
+  Serve("vultr1", "v1.json",
+        R"({"instance-v2-id": "a747bfz6-385d-4b87-8c2d-d3c0a6b0d5d9", "hostname": "vultr-guest",)"
+        R"( "public-keys": [")" + S(kBob) + R"("], "region": {"regioncode": "AMS"},)"
+        R"( "user-data": "#cloud-config\nbootrino: )" + S(kOtherRef) + R"(\n"})");
+  Sources s = IdentifiedBy(root_, "sys_vendor", "Vultr", Url("vultr1"));
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "vultr");
+  EXPECT_EQ(c->manifest, kOtherRef);
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kBob)});
+  EXPECT_EQ(c->hostname, "vultr-guest");
+}
+
 TEST_F(ResolveTest, UserDataOnDiskGetsTheServicesKeys) {
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", "#cloud-config\nbootrino:\n  manifest: " + S(kRef) +
                                                                 "\n  hostname: mine\n");
@@ -536,7 +654,7 @@ TEST_F(ResolveTest, AnUnidentifiedHostAsksNoServiceByDefault) {
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_TRUE(http.urls.empty());
   EXPECT_EQ(c->cloud, "");
-  EXPECT_TRUE(HasNote(*c, "this host is not identified as AWS, GCP or DigitalOcean")) << Notes(*c);
+  EXPECT_TRUE(HasNote(*c, "this host is not identified as a cloud bootrino knows")) << Notes(*c);
   EXPECT_TRUE(HasNote(*c, "--metadata any")) << Notes(*c);
   // Nor with user-data on disk, nor for SSH keys alone.
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", kCloudConfig);
@@ -551,7 +669,7 @@ TEST_F(ResolveTest, AnyIsTheOptInForAnUnidentifiedHost) {
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(Sorted(http.urls), kAllThree);
-  EXPECT_TRUE(HasNote(*c, "all three metadata services asked (--metadata any)")) << Notes(*c);
+  EXPECT_TRUE(HasNote(*c, "the AWS, GCP and DigitalOcean metadata services asked (--metadata any)")) << Notes(*c);
   // With user-data on disk too: the user asked for it.
   http.urls.clear();
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", kCloudConfig);
@@ -677,6 +795,23 @@ TEST_F(ResolveTest, TheSensitiveRecordComesFirstAndPlaceholdersAreNotNames) {
   EXPECT_EQ(c->hostname, "");  // cloud-init's placeholder for a platform that names none
   EXPECT_TRUE(HasNote(*c, "not the hostname \"localhost\"")) << Notes(*c);
   EXPECT_EQ(c->cloud, "nocloud");
+  // NoCloud's record says cloud_name "unknown" (it has no cloud of its own): the platform names it.
+  fs::remove(root_ / "run/cloud-init/instance-data-sensitive.json");
+  WriteFile(root_ / "run/cloud-init/instance-data.json", InstanceJson("unknown", "[\"" + S(kBob) + "\"]", "n1"));
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "nocloud");
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kBob)});
+  // cloud-init's Ec2 datasource on a platform it did not identify believed whoever answered: not taken.
+  std::string ec2 = InstanceJson("unknown", "[\"" + S(kBob) + "\"]", "spoofed");
+  ec2.replace(ec2.find("\"platform\": \"nocloud\""), 21, "\"platform\": \"ec2\"");
+  WriteFile(root_ / "run/cloud-init/instance-data.json", ec2);
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_TRUE(c->ssh_keys.empty());
+  EXPECT_EQ(c->hostname, "");
+  EXPECT_TRUE(HasNote(*c, "believed whoever answered 169.254.169.254")) << Notes(*c);
+  EXPECT_TRUE(http.urls.empty());
 }
 
 TEST_F(ResolveTest, ARecordOnlyCloudInitCouldHaveWrittenIsBelieved) {
@@ -720,6 +855,39 @@ TEST_F(ResolveTest, ARecordOnlyCloudInitCouldHaveWrittenIsBelieved) {
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(http.urls, std::vector<std::string>{"GET http://do.test/metadata/v1/id"});
   EXPECT_TRUE(HasNote(*c, "found no datasource")) << Notes(*c);
+}
+
+TEST_F(ResolveTest, TheNewServicesAreAskedOnlyWhereIdentified) {
+  RecordingHttp http;
+  Sources s = Recording(root_, http);
+  s.other_url = "http://other.test";
+  s.metadata = MetadataPolicy::kAny;  // even the opt-in asks only AWS, GCP and DigitalOcean on an unknown host
+  ASSERT_TRUE(Resolve(s));
+  for (const std::string& url : http.urls) EXPECT_EQ(url.find("other.test"), std::string::npos) << url;
+  const std::vector<std::pair<std::string, std::string>> hosts = {
+      {"chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77"}, {"chassis_asset_tag", "OracleCloud.com"},
+      {"sys_vendor", "Hetzner"}, {"product_name", "OpenStack Compute"}, {"sys_vendor", "Vultr"}};
+  const std::vector<std::string> first = {"GET http://other.test/metadata/instance?api-version=2021-02-01",
+                                          "GET http://other.test/opc/v2/instance/",
+                                          "GET http://other.test/hetzner/v1/metadata",
+                                          "GET http://other.test/openstack/latest/meta_data.json",
+                                          "GET http://other.test/v1.json"};
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    fs::remove_all(root_ / "sys");
+    WriteFile(root_ / "sys/class/dmi/id" / hosts[i].first, hosts[i].second + "\n");
+    http.urls.clear();
+    http.headers.clear();
+    ASSERT_TRUE(Resolve(s));
+    EXPECT_EQ(http.urls, std::vector<std::string>{first[i]}) << hosts[i].second;
+  }
+  // The headers each service requires: Azure's and Oracle's.
+  fs::remove_all(root_ / "sys");
+  WriteFile(root_ / "sys/class/dmi/id/chassis_asset_tag", "OracleCloud.com\n");
+  http.headers.clear();
+  ASSERT_TRUE(Resolve(s));
+  EXPECT_NE(std::find(http.headers.begin(), http.headers.end(),
+                      "http://other.test/opc/v2/instance/ Authorization: Bearer Oracle"),
+            http.headers.end());
 }
 
 TEST_F(ResolveTest, GcpIsAskedAtItsAddressNeverByDnsName) {

@@ -4,10 +4,12 @@
 # README.md itself. cloud-init runs install.sh from the loopback server; install.sh fetches and checks
 # the binary under test and runs `bootrino run REF --yes`, which detaches because cloud-init is its
 # caller. cloud-init reports done, then bootrino writes the disk and kexecs. The RAM OS shows the SSH
-# keys that came from user-data and from a fake AWS metadata service, the hostname from user-data,
-# and writes a marker on its new data partition. The guest's DMI says "Amazon EC2" (QEMU -smbios), as
-# an EC2 instance's does: bootrino asks a metadata service only on a host identified as its cloud, and
-# BOOTRINO_IMDS_URL only moves where that service is.
+# keys that came from user-data and from the seed's meta-data (through cloud-init's record of the
+# instance, /run/cloud-init/instance-data*.json), the hostname from that record, and writes a marker on
+# its new data partition. The guest's DMI says "Amazon EC2" (QEMU -smbios), as an EC2 instance's does, and a
+# fake AWS metadata service answers with a key of its own: since cloud-init ran and recorded the instance,
+# bootrino asks no service, and that key must not reach the RAM OS. `bootrino userdata --json`, run by
+# user-data after the one-liner, says which source gave what.
 source "$(dirname "$0")/lib.sh"
 CLOUD=$("$VM_DIR/cloud_image.sh" | tail -n 1)
 [[ -f $CLOUD/disk.img ]] || fail "cloud_image.sh gave no image directory"
@@ -20,10 +22,11 @@ sample_variant cloud "quiet ramos.marker=from-cloud-init"
 serve "$WORK/www"
 REF=$(pinned cloud/bootrino.sh)
 
-# The fake AWS metadata service (IMDSv2): one more key and a hostname that user-data's overrides,
-# asked because the guest's DMI names AWS (below), not because BOOTRINO_IMDS_URL is set.
+# The fake AWS metadata service (IMDSv2), which the guest's DMI (below) would have bootrino ask if
+# cloud-init had not recorded the instance: its key and hostname must not reach the RAM OS.
 USERDATA_KEY="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICvYBsl/DgCvGh/DMo+nY6kmlyPI24+sT5OvcdsYbW6Q alice@user-data"
-IMDS_KEY="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIG2N9j80sbaY1nmljEToRcN55XktyW4TR4LTP2exYzp bob@imds"
+RECORD_KEY="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIG2N9j80sbaY1nmljEToRcN55XktyW4TR4LTP2exYzp bob@meta-data"
+IMDS_KEY="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG2N9j80sbaY1nmljEToRcN55XktyW4TR4LTP2exYzpQ carol@imds"
 imds=$WORK/imds/aws/latest/meta-data
 mkdir -p "$imds/public-keys/0"
 echo "0=bob" >"$imds/public-keys/.listing"
@@ -34,16 +37,18 @@ serve_imds "$WORK/imds"
 
 # The README's #cloud-config runcmd line, with this test's release URL and reference.
 line=$("$VM_DIR/cloud_image.sh" runcmd "$REF") || fail "could not take the one-liner from README.md"
+# After it, what bootrino makes of this instance, on one console line.
 cat >"$WORK/user-data" <<EOF
 #cloud-config
-hostname: ram-cloud-test
 ssh_authorized_keys:
   - $USERDATA_KEY
 runcmd:
   - export BOOTRINO_IMDS_URL=http://10.0.2.101/aws
 $line
+  - /run/bootrino/bootrino userdata --json | tr -d '\n' | sed 's/^/BOOTRINO-USERDATA-JSON=/' >/dev/console; echo >/dev/console
 EOF
-printf 'instance-id: iid-bootrino-cloud-init-test\nlocal-hostname: debian-instance\n' >"$WORK/meta-data"
+printf 'instance-id: iid-bootrino-cloud-init-test\nlocal-hostname: ram-cloud-test\npublic-keys:\n  - %s\n' \
+  "$RECORD_KEY" >"$WORK/meta-data"
 "$VM_DIR/cloud_image.sh" seed "$WORK/seed.img" "$WORK/user-data" "$WORK/meta-data"
 echo "# user-data runcmd: $line" >&2
 
@@ -65,6 +70,21 @@ wait_for 'bootrino: the disk takeover and the reboot into .* happen in the backg
 # network: the pin, not the transport, authenticates it).
 expect_seen 'bootrino-install: installed /run/bootrino/bootrino \(verified: sha256 pinned by install\.sh\)'
 ok "install.sh ran the binary under test; bootrino loaded the kernel and detached from cloud-init"
+wait_for '^BOOTRINO-USERDATA-JSON=' 120 userdata-json
+tr -d '\r' <"$SERIAL" | sed -n 's/^BOOTRINO-USERDATA-JSON=//p' | head -n 1 >"$WORK/userdata.json"
+python3 - "$WORK/userdata.json" "$USERDATA_KEY" "$RECORD_KEY" <<'PY' || fail "bootrino userdata --json: $(cat "$WORK/userdata.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+record = "cloud-init's /run/cloud-init/instance-data-sensitive.json"  # bootrino runs as root
+assert d["source"] == "/var/lib/cloud/instance/user-data.txt", d["source"]
+assert d["ssh_keys"] == [sys.argv[2], sys.argv[3]], d["ssh_keys"]
+assert d["from"] == {"hostname": record, "ssh_keys": ["/var/lib/cloud/instance/user-data.txt", record]}, d["from"]
+assert d["hostname"] == "ram-cloud-test", d["hostname"]
+assert d["cloud"] == "nocloud" and d["instance_data"]["platform"] == "nocloud", d  # cloud_name "unknown"
+assert d["instance_data"]["instance_id"] == "iid-bootrino-cloud-init-test", d["instance_data"]
+assert d["metadata_service"] == "", d["metadata_service"]
+PY
+ok "bootrino userdata --json: keys and hostname from cloud-init's record of the instance; no metadata service asked"
 wait_for 'Cloud-init v\. [0-9.]+ finished at ' 300 cloud-init-finished
 wait_for "^BOOTRINO-RAMOS-UP name=alpine-like" 300 ramos-up
 wait_for '^BOOTRINO-RAMOS-SHELL' 60
@@ -77,10 +97,11 @@ check_ramos alpine-like "ramos.marker=from-cloud-init"
 # has_key KEY: the RAM OS printed KEY as one of root's authorized keys (a fixed string: keys hold + and /).
 has_key() { tr -d '\r' <"$SERIAL" | grep -Fx -- "RAMOS-SSH-KEY: $1" >/dev/null; }
 has_key "$USERDATA_KEY" || fail "the RAM OS does not have the SSH key from user-data"
-has_key "$IMDS_KEY" || fail "the RAM OS does not have the SSH key from the metadata service"
-ok "the RAM OS has root's SSH keys from user-data and from the metadata service"
+has_key "$RECORD_KEY" || fail "the RAM OS does not have the SSH key from the seed's meta-data (cloud-init's record)"
+! has_key "$IMDS_KEY" || fail "the RAM OS has the metadata service's key: a service was asked although cloud-init ran"
+ok "the RAM OS has root's SSH keys from user-data and cloud-init's record, none from the metadata service"
 expect_seen '^RAMOS-HOSTNAME: ram-cloud-test$'
-ok "the RAM OS has the hostname from user-data"
+ok "the RAM OS has the hostname from cloud-init's record"
 expect_not_seen 'failed part way'
 expect_seen '^bootrino: wrote [0-9.]+ MiB to /dev/vda in '
 expect_seen '^RAMOS-DATA-WRITTEN: from-cloud-init$'

@@ -1,0 +1,190 @@
+// The metadata services of Azure, Oracle Cloud, Hetzner Cloud, OpenStack and Vultr, for hosts where
+// cloud-init did not run (a golden image's unit). Each is asked only on a host identified as that cloud
+// (IdentifyCloud), with the header its service requires, and answers with one document (JSON, or YAML on
+// Hetzner) that holds the SSH keys and the hostname; the formats are the providers' documented ones, as
+// cloud-init's datasources read them.
+#include <nlohmann/json.hpp>
+
+#include "userdata/decode.h"
+#include "userdata/metadata_service.h"
+#include "userdata/yaml_tree.h"
+
+namespace userdata {
+namespace {
+
+using json = nlohmann::json;
+
+// The JSON object a service answered at `path`; nullopt (and why, in `why_not`) when it did not answer as
+// that service would: no connection, a status other than 200, or a body that is not a JSON object.
+std::optional<json> JsonDocument(Service& s, const std::string& path, std::string& why_not) {
+  auto r = s.Get(path);
+  if (!r) {
+    why_not = r.error().message();
+    return std::nullopt;
+  }
+  if (r->status != 200) {
+    why_not = "GET " + s.Url(path) + " answered " + Status(*r);
+    return std::nullopt;
+  }
+  json document = json::parse(r->body, nullptr, false);
+  if (document.is_discarded() || !document.is_object()) {
+    why_not = "GET " + s.Url(path) + " answered with something other than a JSON object";
+    return std::nullopt;
+  }
+  return document;
+}
+
+// The string at `pointer` in `document`; "" when absent or not a string.
+std::string TextAt(const json& document, const char* pointer) {
+  const json::json_pointer at(pointer);
+  return document.contains(at) && document[at].is_string() ? document[at].get<std::string>() : std::string();
+}
+
+// Base64 user-data as the services give it (empty: none); a value that is not base64 is an error, since the
+// service did answer and its user-data cannot be read.
+base::Result<std::optional<std::string>> Base64UserData(const std::string& text, const std::string& from) {
+  if (text.empty()) return std::optional<std::string>();
+  auto bytes = DecodeBase64(text);
+  if (!bytes) return base::Fail(std::move(bytes).error().Context("user-data from " + from));
+  if (bytes->empty()) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(*bytes));
+}
+
+// The value of the mapping `node` at `key`, or nullptr.
+YamlRef Entry(const YamlRef& node, std::string_view key) {
+  if (!node || node->kind != YamlNode::Kind::kMapping) return nullptr;
+  for (const auto& [k, v] : node->entries) {
+    if (k->kind == YamlNode::Kind::kScalar && k->value == key) return v;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+// Azure IMDS: every request carries "Metadata: true" (the service refuses requests without it, and
+// requests that came through a proxy). The instance document holds the admin's keys and the computer name;
+// user-data (not custom data, which only reaches the VM on its provisioning media) is base64 text.
+base::Result<std::optional<Metadata>> QueryAzure(Service& s, std::string& why_not) {
+  const std::string path = "/metadata/instance?api-version=2021-02-01";
+  std::optional<json> instance = JsonDocument(s, path, why_not);
+  if (!instance) return std::nullopt;
+  if (!instance->contains("compute") || !(*instance)["compute"].is_object()) {
+    why_not = "GET " + s.Url(path) + " answered without a compute object";
+    return std::nullopt;
+  }
+  Metadata m;
+  m.cloud = Cloud::kAzure;
+  const json& compute = (*instance)["compute"];
+  if (compute.contains("publicKeys") && compute["publicKeys"].is_array()) {
+    for (const json& key : compute["publicKeys"]) {
+      if (key.is_object() && key.contains("keyData") && key["keyData"].is_string()) {
+        AddSshKeys(key["keyData"].get<std::string>(), KeyListFormat::kPlain, "Azure compute/publicKeys", m);
+      }
+    }
+  }
+  AddHostname(TextAt(compute, "/osProfile/computerName"), "Azure compute/osProfile/computerName", m);
+  const std::string user_data_path = "/metadata/instance/compute/userData?api-version=2021-01-01&format=text";
+  ASSIGN_OR_RETURN(std::optional<std::string> text, s.UserData(user_data_path, m));
+  ASSIGN_OR_RETURN(m.user_data, Base64UserData(text.value_or(""), m.user_data_url));
+  return m;
+}
+
+// Oracle Cloud's v2 service: "Authorization: Bearer Oracle" on every request. One instance document:
+// the hostname, and under metadata the keys (one string, a key per line) and base64 user-data.
+base::Result<std::optional<Metadata>> QueryOracle(Service& s, std::string& why_not) {
+  const std::string path = "/opc/v2/instance/";
+  std::optional<json> instance = JsonDocument(s, path, why_not);
+  if (!instance) return std::nullopt;
+  if (TextAt(*instance, "/id").empty()) {
+    why_not = "GET " + s.Url(path) + " answered without an instance id";
+    return std::nullopt;
+  }
+  Metadata m;
+  m.cloud = Cloud::kOracle;
+  m.user_data_url = s.Url(path) + " (metadata.user_data)";
+  AddSshKeys(TextAt(*instance, "/metadata/ssh_authorized_keys"), KeyListFormat::kPlain,
+             "Oracle metadata/ssh_authorized_keys", m);
+  AddHostname(TextAt(*instance, "/hostname"), "Oracle hostname", m);
+  ASSIGN_OR_RETURN(m.user_data, Base64UserData(TextAt(*instance, "/metadata/user_data"), m.user_data_url));
+  return m;
+}
+
+// Hetzner Cloud: /hetzner/v1/metadata is a YAML document (hostname, instance-id, public-keys), and
+// /hetzner/v1/userdata the user-data as given, which Hetzner keeps as text: people base64 it to pass
+// binary, so text that decodes as base64 is decoded, as cloud-init does.
+base::Result<std::optional<Metadata>> QueryHetzner(Service& s, std::string& why_not) {
+  const std::string path = "/hetzner/v1/metadata";
+  auto r = s.Get(path);
+  if (!r) {
+    why_not = r.error().message();
+    return std::nullopt;
+  }
+  auto document = r->status == 200 ? LoadYaml(r->body) : base::Result<YamlRef>(nullptr);
+  const YamlRef id = document ? Entry(*document, "instance-id") : nullptr;
+  if (!id || id->kind != YamlNode::Kind::kScalar || id->value.empty()) {
+    why_not = "GET " + s.Url(path) + " answered " + Status(*r) + ", not a document with an instance-id";
+    return std::nullopt;
+  }
+  Metadata m;
+  m.cloud = Cloud::kHetzner;
+  if (const YamlRef keys = Entry(*document, "public-keys"); keys && keys->kind == YamlNode::Kind::kSequence) {
+    for (const YamlRef& key : keys->items) {
+      if (key->kind == YamlNode::Kind::kScalar) AddSshKeys(key->value, KeyListFormat::kPlain, "Hetzner public-keys", m);
+    }
+  }
+  if (const YamlRef name = Entry(*document, "hostname"); name && name->kind == YamlNode::Kind::kScalar) {
+    AddHostname(name->value, "Hetzner hostname", m);
+  }
+  ASSIGN_OR_RETURN(m.user_data, s.UserData("/hetzner/v1/userdata", m));
+  if (m.user_data) {
+    if (auto decoded = DecodeBase64(*m.user_data); decoded && !decoded->empty()) m.user_data = std::move(*decoded);
+  }
+  return m;
+}
+
+// OpenStack's metadata service (Nova): meta_data.json holds the instance's uuid, hostname and its key pair
+// ({"name": "ssh-… key"}); user_data is the user-data as given (404 when there is none).
+base::Result<std::optional<Metadata>> QueryOpenStack(Service& s, std::string& why_not) {
+  const std::string path = "/openstack/latest/meta_data.json";
+  std::optional<json> meta = JsonDocument(s, path, why_not);
+  if (!meta) return std::nullopt;
+  if (TextAt(*meta, "/uuid").empty()) {
+    why_not = "GET " + s.Url(path) + " answered without an instance uuid";
+    return std::nullopt;
+  }
+  Metadata m;
+  m.cloud = Cloud::kOpenStack;
+  if (meta->contains("public_keys") && (*meta)["public_keys"].is_object()) {
+    for (const auto& [name, key] : (*meta)["public_keys"].items()) {
+      if (key.is_string()) AddSshKeys(key.get<std::string>(), KeyListFormat::kPlain, "OpenStack public_keys/" + name, m);
+    }
+  }
+  AddHostname(TextAt(*meta, "/hostname"), "OpenStack hostname", m);
+  ASSIGN_OR_RETURN(m.user_data, s.UserData("/openstack/latest/user_data", m));
+  return m;
+}
+
+// Vultr: /v1.json, asked with a "Metadata-Token" header as cloud-init asks it, holds the hostname, the
+// public-keys list and the user-data as given.
+base::Result<std::optional<Metadata>> QueryVultr(Service& s, std::string& why_not) {
+  const std::string path = "/v1.json";
+  std::optional<json> document = JsonDocument(s, path, why_not);
+  if (!document) return std::nullopt;
+  if (TextAt(*document, "/instance-v2-id").empty() && TextAt(*document, "/instanceid").empty()) {
+    why_not = "GET " + s.Url(path) + " answered without an instance id";
+    return std::nullopt;
+  }
+  Metadata m;
+  m.cloud = Cloud::kVultr;
+  if (document->contains("public-keys") && (*document)["public-keys"].is_array()) {
+    for (const json& key : (*document)["public-keys"]) {
+      if (key.is_string()) AddSshKeys(key.get<std::string>(), KeyListFormat::kPlain, "Vultr public-keys", m);
+    }
+  }
+  AddHostname(TextAt(*document, "/hostname"), "Vultr hostname", m);
+  m.user_data_url = s.Url(path) + " (user-data)";
+  if (std::string text = TextAt(*document, "/user-data"); !text.empty()) m.user_data = std::move(text);
+  return m;
+}
+
+}  // namespace userdata

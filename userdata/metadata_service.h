@@ -1,0 +1,82 @@
+// What the metadata service clients share (metadata.cc, metadata_clouds.cc): requests to one service with
+// the headers it requires, and the readers of its answers. Private to userdata/.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "userdata/http.h"
+#include "userdata/metadata.h"
+#include "userdata/userdata.h"
+
+namespace userdata {
+
+/// Requests to one service, with the headers it requires.
+class Service {
+ public:
+  Service(Http& http, std::string base_url, std::vector<std::string> headers)
+      : http_(http), base_(std::move(base_url)), headers_(std::move(headers)) {
+    while (base_.ends_with("/")) base_.pop_back();
+  }
+
+  std::string Url(std::string_view path) const { return base_ + std::string(path); }
+
+  base::Result<Http::Response> Send(std::string method, std::string_view path, std::vector<std::string> extra = {},
+                                    std::size_t max_bytes = 1 << 20) {
+    Http::Request request{std::move(method), Url(path), headers_, max_bytes, ""};
+    request.headers.insert(request.headers.end(), extra.begin(), extra.end());
+    return http_.Send(request);
+  }
+  base::Result<Http::Response> Get(std::string_view path) { return Send("GET", path); }
+
+  void AddHeader(std::string header) { headers_.push_back(std::move(header)); }
+
+  // The user-data at `path`: 404 (or an empty body) means none; any other failure is an error.
+  base::Result<std::optional<std::string>> UserData(std::string_view path, Metadata& m) {
+    m.user_data_url = Url(path);
+    auto r = Send("GET", path, {}, kMaxUserDataBytes);
+    if (!r) return base::Fail(std::move(r).error().Context("reading user-data"));
+    if (r->status == 404 || (r->status == 200 && r->body.empty())) return std::optional<std::string>();
+    if (r->status != 200) {
+      return base::Fail(base::Error(base::ErrorKind::kNetwork, "GET " + Url(path) + " answered HTTP " +
+                                                             std::to_string(r->status))
+                            .Hint("the metadata service is failing: retry, or give the user-data as a file"));
+    }
+    return std::optional<std::string>(std::move(r->body));
+  }
+
+  // A small text value; "" when absent or unreadable (noted).
+  std::string Text(std::string_view path, Metadata& m) {
+    auto r = Get(path);
+    if (!r) {
+      m.notes.push_back(r.error().message());
+      return "";
+    }
+    if (r->status != 200) {
+      if (r->status != 404) m.notes.push_back("GET " + Url(path) + " answered HTTP " + std::to_string(r->status));
+      return "";
+    }
+    return r->body;
+  }
+
+ private:
+  Http& http_;
+  std::string base_;
+  std::vector<std::string> headers_;
+};
+
+// The clients of metadata_clouds.cc: nullopt (and why, in `why_not`) when nothing answers as that service.
+base::Result<std::optional<Metadata>> QueryAzure(Service& s, std::string& why_not);
+base::Result<std::optional<Metadata>> QueryOracle(Service& s, std::string& why_not);
+base::Result<std::optional<Metadata>> QueryHetzner(Service& s, std::string& why_not);
+base::Result<std::optional<Metadata>> QueryOpenStack(Service& s, std::string& why_not);
+base::Result<std::optional<Metadata>> QueryVultr(Service& s, std::string& why_not);
+
+/// "HTTP 404".
+inline std::string Status(const Http::Response& r) { return "HTTP " + std::to_string(r.status); }
+
+}  // namespace userdata

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include <sys/random.h>
 
@@ -103,7 +104,15 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
 
 base::Result<void> ComposeInitrds(const BootPlans& plans) {
   for (const InitrdPlan* initrd : {&plans.kexec_initrd, &plans.disk_initrd}) {
-    ASSIGN_OR_RETURN(std::uint64_t bytes, kexec::ComposeInitrd(initrd->parts, initrd->overlay, initrd->path));
+    auto composed = kexec::ComposeInitrd(initrd->parts, initrd->overlay, initrd->path);
+    if (!composed) {
+      // The stage holds the payload already: what is short is room for these two.
+      return base::Fail(fetch::ExplainNoSpace(std::move(composed).error(),
+                                              std::filesystem::path(initrd->path).parent_path().string(),
+                                              plans.kexec_initrd.bytes + plans.disk_initrd.bytes,
+                                              "composing the two initrds"));
+    }
+    const std::uint64_t bytes = *composed;
     if (bytes != initrd->bytes) {
       return base::Fail(base::ErrorKind::kInternal, "composed " + initrd->path + " holds " + std::to_string(bytes) +
                                                         " bytes, planned " + std::to_string(initrd->bytes));

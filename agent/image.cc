@@ -179,26 +179,27 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
     events.Warn("the manifest's after-stage hook (" + vm->manifest.boot->after_stage->function +
                 ") is for the host being replaced; an image build does not run it");
   }
-  auto stage_plan = PlanForHost(*vm, arch, 0, events);
+  // The initrds are composed in the stage, in RAM: they count.
+  auto payload = vm->manifest.PayloadFor(arch);
+  if (!payload) return Report(payload.error(), events, "plan-stage");
+  auto stage_plan = PlanForHost(*vm, arch, ComposedInitrdsBytes(**payload), events);
   if (!stage_plan) return Report(stage_plan.error(), events, "plan-stage");
   // OUTPUT before the payload: a name that cannot be written is refused before anything is fetched. An
   // existing file (--force) is left as it is until the write.
   auto image = OpenImage(options);
   if (!image) return Report(image.error(), events, "image");
   ImageGuard guard(options.output, *image);  // declared before the stage: removed after it, on every way out
-  auto dir = MakeRamStageDir();
-  if (!dir) return Report(dir.error(), events, "stage");
-  struct DirGuard {
-    std::string dir;
-    ~DirGuard() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } dir_guard{*dir};
-  auto staged = StageInto(*vm, *stage_plan, *dir, common, events);
+  auto stage = MakeRamStage(StageTmpfsBytes(*stage_plan, **payload), base::RealSys(), events);
+  if (!stage) return Report(stage.error(), events, "stage");
+  struct StageGuard {
+    RamStage stage;
+    ~StageGuard() { RemoveRamStage(stage, base::RealSys()); }
+  } stage_guard{*stage};
+  const std::string& dir = stage_guard.stage.dir;
+  auto staged = StageInto(*vm, *stage_plan, dir, common, events);
   if (!staged) return Report(staged.error(), events, "stage");
   if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "stage");
-  auto plans = PlanBoot(*vm, *staged, *dir, arch, HostConsoles::CloudDefault(), RamOsSettings{}, NewBootId());
+  auto plans = PlanBoot(*vm, *staged, dir, arch, HostConsoles::CloudDefault(), RamOsSettings{}, NewBootId());
   if (!plans) return Report(plans.error(), events, "plan");
   if (auto composed = ComposeInitrds(*plans); !composed) return Report(composed.error(), events, "plan");
   events.Emit("plan", "ok", BootJson(*plans));

@@ -1,6 +1,8 @@
 #include "agent/pipeline.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include <sys/statfs.h>
@@ -159,8 +161,14 @@ Result<std::vector<fetch::StagedFile>> StageInto(const fetch::VerifiedManifest& 
   }
   std::error_code ec;
   fs::create_directories(fs::path(dir) / fetch::kStageMetaDir, ec);
-  RETURN_IF_ERROR(base::WriteFileAtomically(fetch::StageMetaPath(dir, "bootrino.sh"), vm.text, 0644));
-  RETURN_IF_ERROR(base::WriteFileAtomically(fetch::StageMetaPath(dir, "stage.json"), index.dump(2) + "\n", 0644));
+  const std::string index_text = index.dump(2) + "\n";
+  for (const auto& [name, text] : {std::pair{"bootrino.sh", std::string_view(vm.text)},
+                                   std::pair{"stage.json", std::string_view(index_text)}}) {
+    if (auto r = base::WriteFileAtomically(fetch::StageMetaPath(dir, name), text, 0644); !r) {
+      return base::Fail(fetch::ExplainNoSpace(std::move(r).error(), dir,
+                                              plan.total_bytes + vm.text.size() + index_text.size()));
+    }
+  }
   events.Emit("stage", "ok", {{"dir", dir}, {"files", staged.size()}});
   return staged;
 }
@@ -175,9 +183,20 @@ Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::str
   return {};
 }
 
-/// A fresh directory on a RAM filesystem for `run`: staged files never touch the disk. Its name
-/// carries this process's id, so that whoever started bootrino can tell its stage from any other's
-/// (the integration tests check that a failed run leaves none).
+std::uint64_t ComposedInitrdsBytes(const fetch::ArchPayload& payload) {
+  std::uint64_t initrds = 0;
+  for (const auto& f : payload.initrds) initrds += f.size;
+  return 2 * initrds;
+}
+
+std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload) {
+  return std::min(plan.total_bytes + ComposedInitrdsBytes(payload) + kStageMarginBytes, plan.ram_needed);
+}
+
+namespace {
+
+/// A fresh directory on a RAM filesystem. Its name carries this process's id, so that whoever started
+/// bootrino can tell its stage from any other's (the integration tests check that a failed run leaves none).
 Result<std::string> MakeRamStageDir() {
   for (const char* parent : {"/run", "/dev/shm"}) {
     if (!IsInRam(parent)) continue;
@@ -186,6 +205,50 @@ Result<std::string> MakeRamStageDir() {
   }
   return base::Fail(base::Error(ErrorKind::kPreflight, "neither /run nor /dev/shm is a writable tmpfs")
                         .Hint("bootrino stages the new OS in RAM: mount a tmpfs on /run (mount -t tmpfs tmpfs /run)"));
+}
+
+/// What statfs(2) says `dir` is now: its type's name and its size in bytes.
+std::pair<std::string, std::uint64_t> MountedAt(const std::string& dir) {
+  struct statfs s {};
+  if (statfs(dir.c_str(), &s) != 0) return {"unknown", 0};
+  const std::uint64_t bytes = static_cast<std::uint64_t>(s.f_blocks) * static_cast<std::uint64_t>(s.f_bsize);
+  return {s.f_type == TMPFS_MAGIC ? "tmpfs" : s.f_type == RAMFS_MAGIC ? "ramfs" : "other", bytes};
+}
+
+}  // namespace
+
+std::uint64_t MountRamStage(const std::string& dir, std::uint64_t bytes, base::Sys& sys, Events& events) {
+  const char* step = "make a mount namespace of its own";
+  int err = sys.PrivateMounts();
+  if (err == 0) {
+    step = "mount a tmpfs";
+    err = sys.MountTmpfs(dir, bytes);
+  }
+  if (err == 0) return bytes;
+  const auto [type, size] = MountedAt(dir);
+  events.Warn("cannot " + std::string(step) + " for the stage (" + std::strerror(err) +
+              "): staging in " + dir + ", on the host's " + type + " of " + MiB(size) + " (bootrino's own would hold " +
+              MiB(bytes) + "); run bootrino with CAP_SYS_ADMIN to stage in a tmpfs sized for the payload");
+  events.Emit("stage", "shared", {{"dir", dir}, {"reason", std::strerror(err)}, {"fsType", type}, {"fsBytes", size}});
+  return 0;
+}
+
+Result<RamStage> MakeRamStage(std::uint64_t tmpfs_bytes, base::Sys& sys, Events& events) {
+  ASSIGN_OR_RETURN(std::string dir, MakeRamStageDir());
+  RamStage stage{dir, MountRamStage(dir, tmpfs_bytes, sys, events)};
+  if (stage.tmpfs_bytes) {
+    // What the kernel made of it, for whoever checks the stage is where it was meant to be.
+    const auto [type, size] = MountedAt(dir);
+    events.Emit("stage", "mounted", {{"dir", dir}, {"bytes", stage.tmpfs_bytes}, {"fsType", type}, {"fsBytes", size}});
+  }
+  return stage;
+}
+
+void RemoveRamStage(const RamStage& stage, base::Sys& sys) {
+  if (stage.dir.empty()) return;
+  if (stage.tmpfs_bytes) (void)sys.Unmount(stage.dir);  // a failure leaves the files to remove_all
+  std::error_code ec;
+  fs::remove_all(stage.dir, ec);
 }
 
 }  // namespace agent

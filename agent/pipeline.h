@@ -10,6 +10,7 @@
 #include "agent/commands.h"
 #include "agent/events.h"
 #include "base/result.h"
+#include "base/sys.h"
 #include "fetch/stage.h"
 #include "fetch/trust.h"
 
@@ -52,9 +53,39 @@ bool IsInRam(const std::string& dir);
 [[nodiscard]] base::Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::string& dir,
                                                    Events& events);
 
-/// A fresh directory on a RAM filesystem (/run or /dev/shm), named bootrino-stage.PID.XXXXXX after this
-/// process: staged files never touch the disk.
-[[nodiscard]] base::Result<std::string> MakeRamStageDir();
+/// Where `run` and `image` stage: a fresh directory on /run or /dev/shm, named bootrino-stage.PID.XXXXXX
+/// after this process, and on it, when bootrino may mount, a tmpfs of its own sized for the stage. /run is
+/// often a tmpfs of a tenth of the RAM (initramfs-tools' default): the RAM check says the payload fits in
+/// memory, not in /run.
+struct RamStage {
+  std::string dir;
+  std::uint64_t tmpfs_bytes = 0;  ///< the size of bootrino's own tmpfs on `dir`; 0: `dir` is on the host's tmpfs
+};
+
+/// Room kept in bootrino's tmpfs beyond the files and the composed initrds: the manifest's copy, the
+/// stage index, the overlays and each file's last partial page.
+inline constexpr std::uint64_t kStageMarginBytes = 16ull << 20;
+
+/// What composing the initrds adds to a stage of `payload`: the manifest's initrds twice (the kexec
+/// boot's initrd and the disk's), the overlays being in kStageMarginBytes.
+std::uint64_t ComposedInitrdsBytes(const fetch::ArchPayload& payload);
+
+/// The size of bootrino's tmpfs for `plan` of `payload`: the files, the composed initrds and the margin,
+/// never more than the RAM check allowed (plan.ram_needed; PlanForHost's callers count the composed
+/// initrds in it, so the cap only guards that rule).
+std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload);
+
+/// The RAM stage: the directory, then MountRamStage on it.
+[[nodiscard]] base::Result<RamStage> MakeRamStage(std::uint64_t tmpfs_bytes, base::Sys& sys, Events& events);
+
+/// Mounts a tmpfs of `bytes` on `dir` in a mount namespace of bootrino's own (base::Sys::PrivateMounts),
+/// so that nothing but bootrino and its children see it and it goes with them, SIGKILL included. Returns
+/// `bytes`, or 0 after a warning when it cannot (no CAP_SYS_ADMIN, as in a container): `dir` is then used
+/// as it is.
+std::uint64_t MountRamStage(const std::string& dir, std::uint64_t bytes, base::Sys& sys, Events& events);
+
+/// Unmounts bootrino's tmpfs, if it has one, and removes the directory: no way out leaves either behind.
+void RemoveRamStage(const RamStage& stage, base::Sys& sys);
 
 /// What `run` gives the RAM OS: the settings in `options` and, unless
 /// --no-instance-settings, this instance's SSH keys and hostname from its

@@ -80,19 +80,18 @@ Result<base::Fd> LockRun() {
   return fd;
 }
 
-/// Removes the RAM stage directory, unless another process now owns it.
-class StageDirGuard {
+/// Unmounts and removes the RAM stage, unless another process now owns it.
+class StageGuard {
  public:
-  void Own(std::string dir) { dir_ = std::move(dir); }
-  ~StageDirGuard() {
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
-  }
+  explicit StageGuard(base::Sys& sys) : sys_(sys) {}
+  void Own(RamStage stage) { stage_ = std::move(stage); }
+  ~StageGuard() { RemoveRamStage(stage_, sys_); }
   /// The detached child writes the disk from the staged files: the parent leaves them.
-  void HandOver() { dir_.clear(); }
+  void HandOver() { stage_ = RamStage{}; }
 
  private:
-  std::string dir_;
+  base::Sys& sys_;
+  RamStage stage_;
 };
 
 }  // namespace
@@ -129,7 +128,7 @@ struct RunState {
   std::optional<disk::TargetDisk> target;
   std::optional<fetch::VerifiedManifest> vm;
   std::optional<fetch::StagePlan> stage_plan;
-  std::string dir;  ///< the RAM stage directory
+  RamStage stage;  ///< the RAM stage directory, and bootrino's tmpfs on it
   std::vector<fetch::StagedFile> staged;
   double fetch_s = 0;
 };
@@ -213,16 +212,16 @@ Stop FetchIntoRam(const std::string& ref, const CommonOptions& common, const Run
   auto stage_plan = PlanForHost(*state.vm, state.arch, LoadMemory(**payload), events);
   if (!stage_plan) return Report(stage_plan.error(), events, "plan-stage");
   state.stage_plan = std::move(*stage_plan);
-  auto dir = MakeRamStageDir();
-  if (!dir) return Report(dir.error(), events, "stage");
-  state.dir = *dir;
+  auto stage = MakeRamStage(StageTmpfsBytes(*state.stage_plan, **payload), base::RealSys(), events);
+  if (!stage) return Report(stage.error(), events, "stage");
+  state.stage = std::move(*stage);
   const auto fetch_start = std::chrono::steady_clock::now();
-  auto staged = StageInto(*state.vm, *state.stage_plan, state.dir, common, events);
+  auto staged = StageInto(*state.vm, *state.stage_plan, state.stage.dir, common, events);
   if (!staged) return Report(staged.error(), events, "stage");
   state.staged = std::move(*staged);
   state.fetch_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - fetch_start).count();
   if (!options.dry_run) {
-    if (auto r = RunAfterStageHook(*state.vm, state.dir, events); !r) return Report(r.error(), events, "hook");
+    if (auto r = RunAfterStageHook(*state.vm, state.stage.dir, events); !r) return Report(r.error(), events, "hook");
   }
   return std::nullopt;
 }
@@ -232,7 +231,8 @@ base::Result<TakeoverPlan> Plan(const RunOptions& options, const RunState& state
   TakeoverInputs in;
   in.manifest = &*state.vm;
   in.staged = state.staged;
-  in.stage_dir = state.dir;
+  in.stage_dir = state.stage.dir;
+  in.stage_tmpfs_bytes = state.stage.tmpfs_bytes;
   in.arch = state.arch;
   in.host = state.host;
   in.path = state.path;
@@ -268,9 +268,9 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   if (Stop stop = ExamineHost(common, options, state, events)) return *stop;
   if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "preflight");
   // 2 and 3: the verified manifest, and every file in RAM, verified.
-  StageDirGuard guard;  // the RAM stage directory goes on every way out, unless handed over
+  StageGuard guard(base::RealSys());  // the RAM stage goes on every way out, unless handed over
   const Stop fetched = FetchIntoRam(ref, common, options, state, events);
-  guard.Own(state.dir);
+  guard.Own(state.stage);
   if (fetched) return *fetched;
   // 4: the plan.
   auto plan = Plan(options, state);

@@ -116,6 +116,7 @@ base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in) {
   plan.name = in.manifest->manifest.meta.name;
   plan.staged = in.staged;
   plan.stage_dir = in.stage_dir;
+  plan.stage_tmpfs_bytes = in.stage_tmpfs_bytes;
   plan.settings = in.settings;
   plan.host = in.host;
   plan.path = in.path;
@@ -143,7 +144,9 @@ base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in) {
 json PlanJson(const TakeoverPlan& plan, const RunOptions& options) {
   json out = {{"dryRun", true}, {"arch", plan.arch}, {"manifest", ManifestJson(*plan.manifest)},
               {"files", json::array()}, {"cmdline", plan.boot.kexec.cmdline}, {"diskCmdline", plan.boot.disk.cmdline},
-              {"stagedIn", plan.stage_dir}, {"personalisation", plan.boot.personal},
+              {"stagedIn", plan.stage_dir},
+              {"stageTmpfsBytes", plan.stage_tmpfs_bytes ? json(plan.stage_tmpfs_bytes) : json(nullptr)},
+              {"personalisation", plan.boot.personal},
               {"network", NetworkJson(plan.settings.network, plan.settings.network_mode)},
               {"fallback", options.fallback_reboot ? "reboot" : "none"}};
   for (const auto& s : plan.staged) out["files"].push_back(FileJson(*s.item));
@@ -164,6 +167,12 @@ void PrintPlan(const TakeoverPlan& plan) {
   for (const auto& s : plan.staged) {
     std::printf("  %-7s %-28s %10s  verified\n", s.item->role.c_str(), Shown(s.item->file->name).c_str(),
                 MiB(s.download.bytes).c_str());
+  }
+  if (plan.stage_tmpfs_bytes) {
+    std::printf("  stage   staged in %s (a tmpfs of %s of bootrino's own)\n", Shown(plan.stage_dir).c_str(),
+                MiB(plan.stage_tmpfs_bytes).c_str());
+  } else {
+    std::printf("  stage   staged in %s (on the host's tmpfs)\n", Shown(plan.stage_dir).c_str());
   }
   std::printf("  initrd  the manifest's initrds in order + a bootrino overlay (/etc/bootrino)\n");
   std::printf("  cmdline %s\n", Shown(plan.boot.kexec.cmdline).c_str());

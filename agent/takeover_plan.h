@@ -61,6 +61,7 @@ struct TakeoverPlan {
   const fetch::VerifiedManifest* manifest = nullptr;  ///< the run's, which outlives the plan
   std::vector<fetch::StagedFile> staged;
   std::string stage_dir;
+  std::uint64_t stage_tmpfs_bytes = 0;  ///< bootrino's own tmpfs on stage_dir; 0: the host's tmpfs
   RamOsSettings settings;
   kexec::PreflightReport host;
   BootPath path = BootPath::kKexec;  ///< as the preflight allows; a refused load may still turn to the firmware
@@ -78,6 +79,7 @@ struct TakeoverInputs {
   const fetch::VerifiedManifest* manifest = nullptr;
   std::vector<fetch::StagedFile> staged;
   std::string stage_dir;
+  std::uint64_t stage_tmpfs_bytes = 0;
   std::string arch;
   kexec::PreflightReport host;
   BootPath path = BootPath::kKexec;

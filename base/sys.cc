@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include <arpa/inet.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <linux/fs.h>
@@ -105,6 +106,18 @@ class LinuxSys : public Sys {
     const unsigned long flags = MS_REMOUNT | KeptMountFlags(mount_point) | (read_only ? MS_RDONLY : 0);
     return ErrnoOf(mount(nullptr, mount_point.c_str(), nullptr, flags, nullptr));
   }
+
+  int PrivateMounts() override {
+    if (unshare(CLONE_NEWNS) != 0) return errno;
+    return ErrnoOf(mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr));
+  }
+
+  int MountTmpfs(const std::string& dir, std::uint64_t bytes) override {
+    const std::string options = "mode=0700,size=" + std::to_string(bytes);
+    return ErrnoOf(mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()));
+  }
+
+  int Unmount(const std::string& dir) override { return ErrnoOf(umount2(dir.c_str(), MNT_DETACH)); }
 
   Result<PathInfo> Stat(const std::string& path) override {
     struct stat st {};

@@ -3,7 +3,7 @@
 // so every plan's side effects can be asserted exactly (docs/architecture.md,
 // rule 6). Every step of the commit goes through here: the commit point, mlockall, sync,
 // swapoff/swapon, freeze/thaw, remount, opening, locking and flushing the
-// disk, kexec_file_load and reboot. The disk's bytes are written through the
+// disk, kexec_file_load and reboot; and so do the mounts of the RAM stage. The disk's bytes are written through the
 // descriptor OpenForWriting returned.
 #pragma once
 
@@ -88,6 +88,21 @@ class Sys {
   /// mount(2) with MS_REMOUNT: read-only, or back to read-write, keeping the
   /// mount's other flags (nosuid, nodev, noexec, the atime mode). Returns 0, or errno.
   virtual int Remount(const std::string& mount_point, bool read_only) = 0;
+
+  /// unshare(CLONE_NEWNS), then every mount made a slave of the host's (MS_REC | MS_SLAVE on /): from
+  /// now on this process and its children see the host's mounts and the host's later changes, but the
+  /// host never sees a mount they make, and such a mount goes with the last process that sees it, even
+  /// one killed by SIGKILL. Only the calling thread and the processes and threads it starts afterwards
+  /// enter the new namespace. Superblock-wide operations (freeze, a read-only remount) still act on the
+  /// host's filesystems. Returns 0, or errno (EPERM without CAP_SYS_ADMIN, as in most containers).
+  virtual int PrivateMounts() = 0;
+
+  /// mount(2) a tmpfs of at most `bytes` (mode 0700, nosuid, nodev) on the directory `dir`. Returns 0, or errno.
+  virtual int MountTmpfs(const std::string& dir, std::uint64_t bytes) = 0;
+
+  /// umount2(MNT_DETACH): `dir`'s mount goes now, its memory once nothing holds a file of it open.
+  /// Returns 0, or errno.
+  virtual int Unmount(const std::string& dir) = 0;
 
   /// stat(2). An absent path is an error with sys_errno() == ENOENT.
   [[nodiscard]] virtual Result<PathInfo> Stat(const std::string& path) = 0;

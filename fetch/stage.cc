@@ -8,7 +8,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "base/fd.h"
 #include "fetch/url.h"
@@ -147,6 +150,34 @@ base::Result<std::string> MakePrivateDir(const std::string& dir) {
   return full.string();
 }
 
+bool IsNoSpace(const base::Error& error) { return error.sys_errno() == ENOSPC || error.sys_errno() == EDQUOT; }
+
+base::Error ExplainNoSpace(base::Error error, const std::string& dir, std::uint64_t needed_bytes,
+                           std::string_view what_needs) {
+  if (!IsNoSpace(error)) return error;
+  struct statfs s {};
+  const bool known = statfs(dir.c_str(), &s) == 0;
+  const bool in_ram = known && (s.f_type == TMPFS_MAGIC || s.f_type == RAMFS_MAGIC);
+  const std::uint64_t block = known ? static_cast<std::uint64_t>(s.f_bsize) : 0;
+  const char* kind = !known                        ? "a filesystem"
+                     : s.f_type == TMPFS_MAGIC       ? "a tmpfs"
+                     : s.f_type == RAMFS_MAGIC       ? "a ramfs"
+                                                     : "a filesystem";
+  std::string what = error.sys_errno() == EDQUOT ? "the disk quota of the filesystem holding " + dir + " is spent"
+                                                 : "the filesystem holding " + dir + " is full";
+  if (known) what += std::string(" (") + kind + " of " + MiB(s.f_blocks * block) + ", " + MiB(s.f_bavail * block) + " free now)";
+  what += "; " + std::string(what_needs) + " needs " + MiB(needed_bytes);
+  const std::string hint =
+      in_ram ? "give the tmpfs holding " + dir + " at least " + MiB(needed_bytes) +
+                   " (mount -o remount,size=… on its mount point) or use an instance with more memory; nothing was "
+                   "changed"
+             : "free " + MiB(needed_bytes) + " on that filesystem, or name a stage directory on one with room (a "
+                   "tmpfs keeps the files in RAM); nothing was changed";
+  return base::Error(in_ram ? ErrorKind::kNotEnoughRam : ErrorKind::kUsage, error.message() + ": " + what,
+                     error.sys_errno())
+      .Hint(hint);
+}
+
 base::Result<StagePlan> PlanStage(const ArchPayload& payload, std::string_view manifest_url) {
   StagePlan plan;
   auto add = [&](const PayloadFile& file, const char* role) -> base::Result<void> {
@@ -233,7 +264,9 @@ base::Result<std::vector<StagedFile>> StageFiles(const StagePlan& plan, const st
     downloads.push_back(Download{item.file->name, item.urls, item.file->size, item.file->size, item.file->sha256,
                                  sinks.back().get()});
   }
-  ASSIGN_OR_RETURN(std::vector<DownloadResult> results, DownloadAll(downloads, options, observer));
+  auto downloaded = DownloadAll(downloads, options, observer);
+  if (!downloaded) return base::Fail(ExplainNoSpace(std::move(downloaded).error(), dir, plan.total_bytes));
+  std::vector<DownloadResult> results = std::move(*downloaded);
   sinks.clear();  // close every file before it moves
 
   std::vector<StagedFile> staged;

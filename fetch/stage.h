@@ -67,6 +67,17 @@ inline std::string StageMetaPath(const std::string& dir, std::string_view name) 
 /// Errors are kUsage and say what to do.
 [[nodiscard]] base::Result<std::string> MakePrivateDir(const std::string& dir);
 
+/// True when `error` is a write that found its filesystem full (ENOSPC) or its owner's quota spent (EDQUOT).
+bool IsNoSpace(const base::Error& error);
+
+/// A write into `dir` that found its filesystem full, said as what it is rather than as a failure of
+/// bootrino: which filesystem (its type, size and free space, as statfs(2) sees it now) and how much
+/// what was being written needs (`needed_bytes`, said as "`what` needs N MiB"). kNotEnoughRam when that
+/// filesystem is in RAM (tmpfs, ramfs), else kUsage (the directory named cannot hold it). Any error but
+/// IsNoSpace's is returned unchanged.
+base::Error ExplainNoSpace(base::Error error, const std::string& dir, std::uint64_t needed_bytes,
+                           std::string_view what = "the stage");
+
 /// Fetches the plan into `dir` (created if missing; must be empty or hold only
 /// an interrupted stage). Files land in a hidden partial directory and move
 /// into place only when every one is verified; on any failure the partial

@@ -118,6 +118,11 @@ class FakeSys : public base::Sys {
   int Remount(const std::string& mount_point, bool read_only) override {
     return Record(std::string(read_only ? "remount-ro " : "remount-rw ") + mount_point);
   }
+  int PrivateMounts() override { return Record("private mounts"); }
+  int MountTmpfs(const std::string& dir, std::uint64_t bytes) override {
+    return Record("mount tmpfs " + dir + " " + std::to_string(bytes));
+  }
+  int Unmount(const std::string& dir) override { return Record("unmount " + dir); }
   base::Result<base::PathInfo> Stat(const std::string& path) override {
     auto it = paths.find(path);
     if (it == paths.end()) return base::Fail(base::ErrorKind::kInternal, "stat " + path + ": ENOENT", ENOENT);

@@ -1,6 +1,16 @@
 #include "fetch/stage.h"
 
+#include <cerrno>
+
+#include <fcntl.h>
+#include <sys/statfs.h>
+
+#include <linux/magic.h>
+
 #include <gtest/gtest.h>
+
+#include "base/fd.h"
+#include "fetch/block_writer.h"
 
 namespace fetch {
 namespace {
@@ -76,6 +86,75 @@ TEST(MemAvailable, FitOrRefuseWithNumbers) {
   EXPECT_NE(r.error().message().find("needs 576 MiB"), std::string::npos) << r.error().message();
   EXPECT_NE(r.error().message().find("only 576 MiB is available"), std::string::npos) << r.error().message();
   EXPECT_NE(r.error().hint().find("nothing was fetched"), std::string::npos);
+}
+
+// Writes like the stage's own sink: pwrite(2) at the offset, through base::WriteAllAt.
+class FdSink : public Sink {
+ public:
+  explicit FdSink(base::Fd fd) : fd_(std::move(fd)) {}
+  base::Result<void> Write(std::uint64_t offset, std::span<const char> bytes) override {
+    return base::WriteAllAt(fd_, bytes, offset);
+  }
+  base::Result<void> Truncate(std::uint64_t) override { return {}; }
+
+ private:
+  base::Fd fd_;
+};
+
+// What a download into a full filesystem gives: /dev/full answers every write with ENOSPC, as a full
+// tmpfs does.
+base::Error FullFilesystemError() {
+  auto fd = base::Open("/dev/full", O_WRONLY);
+  EXPECT_TRUE(fd) << fd.error().message();
+  FdSink sink(std::move(*fd));
+  BlockWriter writer(&sink, 4096, 2);
+  const std::string bytes(3 * 4096 + 1, 'x');
+  (void)writer.Append(std::span<const char>(bytes.data(), bytes.size()));
+  auto flushed = writer.Flush();
+  EXPECT_FALSE(flushed);
+  return flushed ? base::Error(base::ErrorKind::kInternal, "the write did not fail") : flushed.error();
+}
+
+bool OnTmpfs(const char* dir) {
+  struct statfs s {};
+  return statfs(dir, &s) == 0 && s.f_type == TMPFS_MAGIC;
+}
+
+// The bug this guards against: a full /run during `run` came out as "pwrite: No space left on device"
+// and "a bug in bootrino". A full RAM stage is a lack of RAM, said with the numbers.
+TEST(NoSpace, AFullTmpfsIsNotEnoughRamWithTheNumbers) {
+  const base::Error error = FullFilesystemError();
+  ASSERT_EQ(error.sys_errno(), ENOSPC) << error.message();
+  ASSERT_TRUE(IsNoSpace(error));
+  ASSERT_TRUE(OnTmpfs("/dev/shm")) << "this test needs /dev/shm to be a tmpfs, as on every systemd host";
+  const base::Error e = ExplainNoSpace(error, "/dev/shm", 335ull << 20);
+  EXPECT_EQ(e.kind(), base::ErrorKind::kNotEnoughRam);
+  EXPECT_EQ(e.sys_errno(), ENOSPC);
+  EXPECT_NE(e.message().find("No space left on device"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("the filesystem holding /dev/shm is full (a tmpfs of "), std::string::npos)
+      << e.message();
+  EXPECT_NE(e.message().find("; the stage needs 335 MiB"), std::string::npos) << e.message();
+  EXPECT_NE(e.hint().find("give the tmpfs holding /dev/shm at least 335 MiB"), std::string::npos) << e.hint();
+  EXPECT_NE(e.hint().find("nothing was changed"), std::string::npos) << e.hint();
+}
+
+TEST(NoSpace, AFullDirectoryElsewhereIsTheDirectoryNamed) {
+  base::Error quota(base::ErrorKind::kInternal, "pwrite fd 5: Disk quota exceeded", EDQUOT);
+  const base::Error e = ExplainNoSpace(quota, "/proc", 2ull << 20, "composing the two initrds");
+  EXPECT_EQ(e.kind(), base::ErrorKind::kUsage);
+  EXPECT_NE(e.message().find("the disk quota of the filesystem holding /proc is spent"), std::string::npos)
+      << e.message();
+  EXPECT_NE(e.message().find("composing the two initrds needs 2 MiB"), std::string::npos) << e.message();
+  EXPECT_NE(e.hint().find("name a stage directory on one with room"), std::string::npos) << e.hint();
+}
+
+TEST(NoSpace, OtherErrorsPassUnchanged) {
+  base::Error io(base::ErrorKind::kInternal, "pwrite fd 5: Input/output error", EIO);
+  EXPECT_FALSE(IsNoSpace(io));
+  const base::Error e = ExplainNoSpace(io, "/dev/shm", 1);
+  EXPECT_EQ(e.kind(), base::ErrorKind::kInternal);
+  EXPECT_EQ(e.message(), "pwrite fd 5: Input/output error");
+  EXPECT_EQ(e.hint(), "");
 }
 
 }  // namespace

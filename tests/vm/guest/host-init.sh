@@ -4,6 +4,7 @@
 #   bootrino.ref=URL          the manifest reference (required to run anything)
 #   bootrino.cmd=run|dry-run|fetch|inspect|none   (default run: `bootrino run REF --yes`)
 #   bootrino.args=a,b,c       extra arguments, commas become spaces
+#   bootrino.run-size=SIZE    /run's size (tmpfs size=, e.g. 10% as initramfs-tools mounts it)
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -11,7 +12,12 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm /sys/kernel/security
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t tmpfs -o mode=0755 tmpfs /run
+run_size=
+for word in $(cat /proc/cmdline); do
+  case $word in bootrino.run-size=*) run_size=${word#bootrino.run-size=} ;; esac
+done
+mount -t tmpfs -o "mode=0755${run_size:+,size=$run_size}" tmpfs /run
+echo "host: /run is a tmpfs of $(df -k /run | awk 'NR == 2 {print $2}') kB"
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 echo "host: kernel $(uname -r), $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo), lockdown: $(cat /sys/kernel/security/lockdown 2>/dev/null || echo unknown)"

@@ -282,51 +282,35 @@ std::optional<Cloud> DetectCloud(const std::string& root) {
   return identity->cloud;
 }
 
+namespace {
+
+// How to ask each cloud's service: the headers it requires on every request, and the client.
+struct ServiceSpec {
+  std::vector<std::string> headers;
+  base::Result<std::optional<Metadata>> (*query)(Service&, std::string& why_not);
+};
+
+ServiceSpec SpecOf(Cloud cloud) {
+  switch (cloud) {
+    case Cloud::kAws: return {{}, QueryAws};
+    case Cloud::kGcp: return {{"Metadata-Flavor: Google"}, QueryGcp};
+    case Cloud::kDigitalOcean: return {{}, QueryDigitalOcean};
+    case Cloud::kAzure: return {{"Metadata: true"}, QueryAzure};
+    case Cloud::kOracle: return {{"Authorization: Bearer Oracle"}, QueryOracle};
+    case Cloud::kHetzner: return {{}, QueryHetzner};
+    case Cloud::kOpenStack: return {{}, QueryOpenStack};
+    case Cloud::kVultr: return {{"Metadata-Token: cloudinit"}, QueryVultr};
+  }
+  return {{}, QueryAws};
+}
+
+}  // namespace
+
 base::Result<std::optional<Metadata>> QueryMetadata(Cloud cloud, const std::string& base_url, Http& http,
                                                     std::string& why_not) {
-  base::Result<std::optional<Metadata>> result = std::nullopt;
-  switch (cloud) {
-    case Cloud::kAws: {
-      Service s(http, base_url, {});
-      result = QueryAws(s, why_not);
-      break;
-    }
-    case Cloud::kGcp: {
-      Service s(http, base_url, {"Metadata-Flavor: Google"});
-      result = QueryGcp(s, why_not);
-      break;
-    }
-    case Cloud::kDigitalOcean: {
-      Service s(http, base_url, {});
-      result = QueryDigitalOcean(s, why_not);
-      break;
-    }
-    case Cloud::kAzure: {
-      Service s(http, base_url, {"Metadata: true"});
-      result = QueryAzure(s, why_not);
-      break;
-    }
-    case Cloud::kOracle: {
-      Service s(http, base_url, {"Authorization: Bearer Oracle"});
-      result = QueryOracle(s, why_not);
-      break;
-    }
-    case Cloud::kHetzner: {
-      Service s(http, base_url, {});
-      result = QueryHetzner(s, why_not);
-      break;
-    }
-    case Cloud::kOpenStack: {
-      Service s(http, base_url, {});
-      result = QueryOpenStack(s, why_not);
-      break;
-    }
-    case Cloud::kVultr: {
-      Service s(http, base_url, {"Metadata-Token: cloudinit"});
-      result = QueryVultr(s, why_not);
-      break;
-    }
-  }
+  ServiceSpec spec = SpecOf(cloud);
+  Service s(http, base_url, std::move(spec.headers));
+  auto result = spec.query(s, why_not);
   if (!result) return base::Fail(std::move(result).error().Context(std::string(CloudName(cloud)) + " metadata"));
   return result;
 }

@@ -40,6 +40,19 @@ std::string TextAt(const json& document, const char* pointer) {
   return document.contains(at) && document[at].is_string() ? document[at].get<std::string>() : std::string();
 }
 
+// The instance document at `path`: a JSON object holding a string at one of `id_pointers`, which is what
+// tells the service from something else answering there.
+std::optional<json> InstanceDocument(Service& s, const std::string& path, std::initializer_list<const char*> id_pointers,
+                                     std::string& why_not) {
+  std::optional<json> document = JsonDocument(s, path, why_not);
+  if (!document) return std::nullopt;
+  for (const char* pointer : id_pointers) {
+    if (!TextAt(*document, pointer).empty()) return document;
+  }
+  why_not = "GET " + s.Url(path) + " answered without an instance id";
+  return std::nullopt;
+}
+
 // Base64 user-data as the services give it (empty: none); a value that is not base64 is an error, since the
 // service did answer and its user-data cannot be read.
 base::Result<std::optional<std::string>> Base64UserData(const std::string& text, const std::string& from) {
@@ -93,12 +106,8 @@ base::Result<std::optional<Metadata>> QueryAzure(Service& s, std::string& why_no
 // the hostname, and under metadata the keys (one string, a key per line) and base64 user-data.
 base::Result<std::optional<Metadata>> QueryOracle(Service& s, std::string& why_not) {
   const std::string path = "/opc/v2/instance/";
-  std::optional<json> instance = JsonDocument(s, path, why_not);
+  std::optional<json> instance = InstanceDocument(s, path, {"/id"}, why_not);
   if (!instance) return std::nullopt;
-  if (TextAt(*instance, "/id").empty()) {
-    why_not = "GET " + s.Url(path) + " answered without an instance id";
-    return std::nullopt;
-  }
   Metadata m;
   m.cloud = Cloud::kOracle;
   m.user_data_url = s.Url(path) + " (metadata.user_data)";
@@ -145,13 +154,8 @@ base::Result<std::optional<Metadata>> QueryHetzner(Service& s, std::string& why_
 // OpenStack's metadata service (Nova): meta_data.json holds the instance's uuid, hostname and its key pair
 // ({"name": "ssh-… key"}); user_data is the user-data as given (404 when there is none).
 base::Result<std::optional<Metadata>> QueryOpenStack(Service& s, std::string& why_not) {
-  const std::string path = "/openstack/latest/meta_data.json";
-  std::optional<json> meta = JsonDocument(s, path, why_not);
+  std::optional<json> meta = InstanceDocument(s, "/openstack/latest/meta_data.json", {"/uuid"}, why_not);
   if (!meta) return std::nullopt;
-  if (TextAt(*meta, "/uuid").empty()) {
-    why_not = "GET " + s.Url(path) + " answered without an instance uuid";
-    return std::nullopt;
-  }
   Metadata m;
   m.cloud = Cloud::kOpenStack;
   if (meta->contains("public_keys") && (*meta)["public_keys"].is_object()) {
@@ -168,12 +172,8 @@ base::Result<std::optional<Metadata>> QueryOpenStack(Service& s, std::string& wh
 // public-keys list and the user-data as given.
 base::Result<std::optional<Metadata>> QueryVultr(Service& s, std::string& why_not) {
   const std::string path = "/v1.json";
-  std::optional<json> document = JsonDocument(s, path, why_not);
+  std::optional<json> document = InstanceDocument(s, path, {"/instance-v2-id", "/instanceid"}, why_not);
   if (!document) return std::nullopt;
-  if (TextAt(*document, "/instance-v2-id").empty() && TextAt(*document, "/instanceid").empty()) {
-    why_not = "GET " + s.Url(path) + " answered without an instance id";
-    return std::nullopt;
-  }
   Metadata m;
   m.cloud = Cloud::kVultr;
   if (document->contains("public-keys") && (*document)["public-keys"].is_array()) {

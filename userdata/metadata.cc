@@ -312,6 +312,7 @@ base::Result<std::optional<Metadata>> QueryMetadata(Cloud cloud, const std::stri
   Service s(http, base_url, std::move(spec.headers));
   auto result = spec.query(s, why_not);
   if (!result) return base::Fail(std::move(result).error().Context(std::string(CloudName(cloud)) + " metadata"));
+  if (*result) (*result)->service_url = base_url;
   return result;
 }
 

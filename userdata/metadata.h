@@ -61,6 +61,7 @@ struct InstanceFacts {
 /// What a metadata service answered.
 struct Metadata : InstanceFacts {
   Cloud cloud = Cloud::kAws;
+  std::string service_url;               ///< the base URL that answered
   std::optional<std::string> user_data;  ///< nullopt: the service has none
   std::string user_data_url;
 };

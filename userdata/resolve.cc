@@ -196,6 +196,12 @@ base::Result<std::optional<Metadata>> AskServices(const Sources& sources, const 
     answers.push_back(std::async(std::launch::async, [&sources, &http, cloud] {
       Answer a;
       a.result = QueryMetadata(cloud, BaseUrl(sources, cloud), http, a.why_not);
+      // An IPv6-only instance reaches IMDS at its IPv6 address only (on Nitro, where it is enabled).
+      if (cloud == Cloud::kAws && a.result && !*a.result && !sources.aws_ipv6_url.empty()) {
+        std::string why_not_v6;
+        a.result = QueryMetadata(cloud, sources.aws_ipv6_url, http, why_not_v6);
+        if (a.result && !*a.result) a.why_not += "; " + why_not_v6;
+      }
       return a;
     }));
   }
@@ -249,7 +255,7 @@ Sources HostSources() {
   Sources sources;
   // Only where the services are: whether they are asked stays `metadata`'s to say.
   if (const char* url = std::getenv("BOOTRINO_IMDS_URL"); url && *url) {
-    sources.aws_url = sources.gcp_url = sources.digitalocean_url = sources.other_url = url;
+    sources.aws_url = sources.aws_ipv6_url = sources.gcp_url = sources.digitalocean_url = sources.other_url = url;
   }
   if (const char* root = std::getenv("BOOTRINO_USERDATA_ROOT"); root && *root) sources.root = root;
   return sources;
@@ -326,7 +332,7 @@ base::Result<Config> Resolve(const Sources& sources) {
   }
   if (metadata) {
     config.cloud = std::string(CloudName(metadata->cloud));
-    config.metadata_url = BaseUrl(sources, metadata->cloud);
+    config.metadata_url = metadata->service_url;
     AddFacts(*metadata, std::string(CloudName(metadata->cloud)) + " metadata service", config, notes);
   }
   config.notes.insert(config.notes.begin(), notes.begin(), notes.end());

@@ -83,6 +83,7 @@ struct Sources {
   std::string root = "/";  ///< prefix of every host path read (/var/lib/cloud, /run/cloud-init, /proc, /dev, /sys)
   MetadataPolicy metadata = MetadataPolicy::kIdentified;
   std::string aws_url = "http://169.254.169.254";             ///< IMDSv2; paths /latest/…
+  std::string aws_ipv6_url = "http://[fd00:ec2::254]";        ///< asked when aws_url does not answer; "": never
   std::string gcp_url = "http://169.254.169.254";             ///< paths /computeMetadata/v1/…; never by DNS name,
                                                               ///< which whoever answers DNS could point anywhere
   std::string digitalocean_url = "http://169.254.169.254";    ///< paths /metadata/v1/…

@@ -114,7 +114,7 @@ class ResolveTest : public ::testing::Test {
     Sources s;
     s.root = root_.string();
     s.metadata = MetadataPolicy::kAny;
-    s.aws_url = s.gcp_url = s.digitalocean_url = closed_;
+    s.aws_url = s.aws_ipv6_url = s.gcp_url = s.digitalocean_url = s.other_url = closed_;
     return s;
   }
   // Writes a file the fake metadata server serves at /<scenario>/<path>.
@@ -344,6 +344,28 @@ TEST_F(ResolveTest, AwsImdsV2WithTokenKeysAndHostname) {
       << Notes(*c);
 }
 
+TEST_F(ResolveTest, AwsOverIpv6WhenItsIpv4AddressDoesNotAnswer) {
+  // An IPv6-only instance: 169.254.169.254 is unreachable, fd00:ec2::254 answers.
+  Serve("aws6", "latest/user-data", kCloudConfig);
+  Serve("aws6", "latest/meta-data/public-keys/.listing", "0=alice\n");
+  Serve("aws6", "latest/meta-data/public-keys/0/openssh-key", S(kAlice));
+  Sources s = Nothing();
+  s.aws_ipv6_url = Url("aws6");
+  WriteFile(root_ / "sys/class/dmi/id/sys_vendor", "Amazon EC2\n");
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "aws");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->metadata_url, Url("aws6"));
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
+  // Neither answers: both are named.
+  s.aws_ipv6_url = closed_;
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_TRUE(HasNote(*c, "no metadata service answered (aws: ")) << Notes(*c);
+  EXPECT_EQ(c->metadata_url, "");
+}
+
 TEST_F(ResolveTest, TheFakeServerIsAsStrictAsTheRealOnes) {
   // Without these refusals the tests above could not tell a client that skips the token or the header.
   Serve("strict", "latest/user-data", "x");
@@ -449,7 +471,7 @@ Sources IdentifiedBy(const fs::path& root, const std::string& field, const std::
   WriteFile(root / "sys/class/dmi/id" / field, value + "\n");
   Sources s;
   s.root = root.string();
-  s.aws_url = s.gcp_url = s.digitalocean_url = s.other_url = url;
+  s.aws_url = s.aws_ipv6_url = s.gcp_url = s.digitalocean_url = s.other_url = url;
   return s;
 }
 
@@ -622,9 +644,11 @@ class RecordingHttp : public Http {
   std::mutex mutex_;
 };
 
+// (AWS twice: its IPv4 address, then its IPv6 one when the first does not answer.)
 const std::vector<std::string> kAllThree = {"GET http://do.test/metadata/v1/id",
                                             "GET http://gcp.test/computeMetadata/v1/instance/hostname",
-                                            "PUT http://aws.test/latest/api/token"};
+                                            "PUT http://aws.test/latest/api/token",
+                                            "PUT http://aws6.test/latest/api/token"};
 
 // Sources that record each request: aws.test, gcp.test and do.test.
 Sources Recording(const fs::path& root, RecordingHttp& http) {
@@ -632,8 +656,10 @@ Sources Recording(const fs::path& root, RecordingHttp& http) {
   s.root = root.string();
   s.http = &http;
   s.aws_url = "http://aws.test";
+  s.aws_ipv6_url = "http://aws6.test";
   s.gcp_url = "http://gcp.test";
   s.digitalocean_url = "http://do.test";
+  s.other_url = "http://other.test";
   return s;
 }
 
@@ -705,7 +731,8 @@ TEST_F(ResolveTest, AnIdentifiedHostAsksItsOwnServiceOnly) {
   fs::remove(root_ / "sys/class/dmi/id/product_name");
   WriteFile(root_ / "sys/hypervisor/uuid", "ec2e1916-9099-7caf-fd21-012345abcdef\n");
   ASSERT_TRUE(Resolve(s));
-  EXPECT_EQ(http.urls, std::vector<std::string>{"PUT http://aws.test/latest/api/token"});
+  EXPECT_EQ(http.urls, (std::vector<std::string>{"PUT http://aws.test/latest/api/token",
+                                                  "PUT http://aws6.test/latest/api/token"}));
   // cloud-init's cloud-id comes before DMI (its instance-data.json, read first, means no service at all).
   http.urls.clear();
   WriteFile(root_ / "run/cloud-init/cloud-id", "digitalocean\n");

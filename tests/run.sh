@@ -3,8 +3,11 @@
 # On a fresh Debian/Ubuntu machine it installs what it needs, builds the
 # static binary (dependencies cached in ~/.cache/bootrino), then runs every
 # ctest tier. A tier that cannot run fails loudly; nothing is skipped silently.
-#   tests/run.sh              every tier
-#   tests/run.sh unit         one tier (unit, integration, vm, memcheck)
+#   tests/run.sh              every tier but release
+#   tests/run.sh unit         one tier (unit, integration, vm, memcheck, aarch64)
+#   tests/run.sh aarch64      packaging/release.sh --arch aarch64: the cross build, its --version and unit
+#                             tests under qemu-aarch64-static (aarch64 libraries cached apart from the native ones)
+#   tests/run.sh release      packaging/release.sh end to end, both architectures (slow: not in the full run)
 #   tests/run.sh sanitize     unit and integration in the checked build (ASan+UBSan)
 #   tests/run.sh fuzz         a short run of every fuzz target (tests/fuzz/README.md)
 set -euo pipefail
@@ -57,13 +60,19 @@ if [[ -z $tier || $tier == vm ]]; then
     sudo env "BOOTRINO_CACHE=${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}" tests/vm/cloud_image.sh >/dev/null
   fi
 fi
+if [[ -z $tier || $tier == aarch64 ]]; then
+  # Built here, with progress, rather than inside the aarch64 test's time limit (cached afterwards).
+  echo "tests: the aarch64 libraries (minutes the first time, then cached)"
+  BOOTRINO_TARGET=aarch64-linux-gnu packaging/deps.sh >/dev/null
+fi
 echo "tests: running ${tier:-every} tier"
 if [[ -n $tier ]]; then
   cd "$BUILD_DIR"
   exec ctest --output-on-failure --no-tests=error -L "^${tier}\$"
 fi
 rc=0
-# release (packaging/release.sh, tens of minutes the first time) runs only as `tests/run.sh release`.
+# release (packaging/release.sh for both architectures) runs only as `tests/run.sh release`; its aarch64 half
+# is the aarch64 tier, which runs here.
 (cd "$BUILD_DIR" && ctest --output-on-failure --no-tests=error -LE '^release$') || rc=1
 sanitize_tier || rc=1
 fuzz_tier || rc=1

@@ -109,7 +109,9 @@ class LinuxSys : public Sys {
 
   int PrivateMounts() override {
     if (unshare(CLONE_NEWNS) != 0) return errno;
-    return ErrnoOf(mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr));
+    // A change of propagation ignores the source and the type; named all the same, as mount(8) does, since
+    // tools that check mount(2)'s arguments (valgrind) read them.
+    return ErrnoOf(mount("none", "/", "none", MS_REC | MS_SLAVE, nullptr));
   }
 
   int MountTmpfs(const std::string& dir, std::uint64_t bytes) override {

@@ -5,18 +5,13 @@
 #include "agent/host_network.h"
 #include "agent/report.h"
 #include "agent/takeover.h"
+#include "base/text.h"
 #include "disk/layout.h"
 
 namespace agent {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
-  return out;
-}
 
 // What the RAM OS gets from this instance, and where it goes.
 void PrintPersonal(const TakeoverPlan& plan) {
@@ -37,7 +32,7 @@ void PrintPersonal(const TakeoverPlan& plan) {
   auto join = [](const json& params) {
     std::vector<std::string> parts;
     for (const auto& x : params) parts.push_back(x.get<std::string>());
-    return parts.empty() ? std::string("nothing") : Join(parts, " ");
+    return parts.empty() ? std::string("nothing") : base::Join(parts, " ");
   };
   if (!p["kexecParams"].empty() || !p["diskParams"].empty()) {
     std::printf("           the kexec boot adds %s; firmware boots add %s\n", Shown(join(p["kexecParams"])).c_str(),
@@ -93,7 +88,7 @@ std::string DescribeStep(const TakeoverPlan& plan, Step step) {
     case Step::kStopOldSystem: {
       const auto& mounts = plan.disk->target.mounts;
       return "lock bootrino in RAM (mlockall), sync, turn off swap on " + device + " and freeze what is mounted "
-             "from it, deepest first (now: " + (mounts.empty() ? std::string("nothing") : Join(mounts, ", ")) +
+             "from it, deepest first (now: " + (mounts.empty() ? std::string("nothing") : base::Join(mounts, ", ")) +
              "); on a failure from here to the first write, all of it is undone";
     }
     case Step::kOpenDisk:

@@ -7,6 +7,7 @@
 #include "agent/exit_codes.h"
 #include "agent/pipeline.h"
 #include "agent/run_options.h"
+#include "base/text.h"
 #include "fetch/url.h"
 #include "userdata/userdata.h"
 
@@ -135,8 +136,7 @@ RamOsSettings InstanceSettings(const RunOptions& options, Events& events) {
     add_origin(config->hostname_from);
   }
   if (!origins.empty()) {
-    std::string from;
-    for (const std::string& origin : origins) from += (from.empty() ? "" : " and ") + origin;
+    const std::string from = base::Join(origins, " and ");
     events.Emit("instance", "ok",
                 {{"from", from}, {"sshKeys", added}, {"hostname", settings.hostname}});
     events.Say("the RAM OS gets " + std::to_string(added) + " SSH key" + (added == 1 ? "" : "s") +

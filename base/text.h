@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace base {
 
@@ -18,6 +19,9 @@ std::string PrintableText(std::string_view text, bool keep_newlines = true);
 
 /// `text` without the spaces, tabs, CRs and LFs around it (a view into `text`).
 std::string_view Trim(std::string_view text);
+
+/// `parts` with `separator` between them (a separator follows only text: an empty first part adds none).
+std::string Join(const std::vector<std::string>& parts, std::string_view separator);
 
 /// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or
 /// code points past U+10FFFF).

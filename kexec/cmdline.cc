@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/text.h"
+
 namespace kexec {
 namespace {
 
@@ -18,12 +20,6 @@ std::string_view KernelName(std::string_view p) {
 /// An odd number of quotes makes the kernel read the rest of the line as
 /// this parameter's value, bootrino's own parameters included.
 bool HasUnbalancedQuote(std::string_view p) { return std::count(p.begin(), p.end(), '"') % 2 != 0; }
-
-std::string Join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
-  return out;
-}
 
 /// /proc/consoles lines start with the device name: "ttyS0  -W- (EC p a) 4:64".
 std::vector<std::string> ConsolesFromProc(std::string_view text) {
@@ -112,7 +108,7 @@ base::Result<std::string> ComposeCmdline(const CmdlineInputs& in, std::string_vi
   params.insert(params.end(), consoles.begin(), consoles.end());
   params.insert(params.end(), in.bootrino_params.begin(), in.bootrino_params.end());
   params.insert(params.end(), init_args.begin(), init_args.end());
-  std::string cmdline = Join(params);
+  std::string cmdline = base::Join(params, " ");
   if (cmdline.size() + 1 > MaxCmdlineBytes(arch)) {
     return base::Fail(base::Error(base::ErrorKind::kManifest,
                                   "the kernel command line would be " + std::to_string(cmdline.size() + 1) +

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -41,9 +42,10 @@ std::optional<std::string> ReadTrusted(const std::filesystem::path& path, const 
     return std::nullopt;
   }
   if ((st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    notes.push_back("skipped " + shown + ": owned by uid " + std::to_string(st.st_uid) +
-                    " with mode " + std::to_string((st.st_mode >> 6) & 7) + std::to_string((st.st_mode >> 3) & 7) +
-                    std::to_string(st.st_mode & 7) + ", so not only cloud-init could have written it");
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%03o", static_cast<unsigned>(st.st_mode & 0777));
+    notes.push_back("skipped " + shown + ": owned by uid " + std::to_string(st.st_uid) + " with mode " + mode +
+                    ", so not only cloud-init could have written it");
     return std::nullopt;
   }
   auto text = base::ReadAll(fd, shown, kMaxInstanceDataBytes);

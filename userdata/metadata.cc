@@ -62,11 +62,8 @@ base::Result<std::optional<Metadata>> QueryAws(Service& s, std::string& why_not)
 
 base::Result<std::optional<Metadata>> QueryGcp(Service& s, std::string& why_not) {
   const std::string probe = "/computeMetadata/v1/instance/hostname";
-  auto hostname = s.Get(probe);
-  if (!hostname) {
-    why_not = hostname.error().message();
-    return std::nullopt;
-  }
+  auto hostname = s.Probe(probe, why_not);
+  if (!hostname) return std::nullopt;
   if (hostname->status != 200 || hostname->Header("metadata-flavor") != "Google") {
     why_not = "GET " + s.Url(probe) + " answered " + Status(*hostname) + " without Metadata-Flavor: Google";
     return std::nullopt;
@@ -90,11 +87,8 @@ base::Result<std::optional<Metadata>> QueryGcp(Service& s, std::string& why_not)
 }
 
 base::Result<std::optional<Metadata>> QueryDigitalOcean(Service& s, std::string& why_not) {
-  auto id = s.Get("/metadata/v1/id");
-  if (!id) {
-    why_not = id.error().message();
-    return std::nullopt;
-  }
+  auto id = s.Probe("/metadata/v1/id", why_not);
+  if (!id) return std::nullopt;
   if (id->status != 200 || !IsDropletId(id->body)) {
     why_not = "GET " + s.Url("/metadata/v1/id") + " answered " + Status(*id) + ", not a droplet id";
     return std::nullopt;

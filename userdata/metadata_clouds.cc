@@ -17,11 +17,8 @@ using json = nlohmann::json;
 // The JSON object a service answered at `path`; nullopt (and why, in `why_not`) when it did not answer as
 // that service would: no connection, a status other than 200, or a body that is not a JSON object.
 std::optional<json> JsonDocument(Service& s, const std::string& path, std::string& why_not) {
-  auto r = s.Get(path);
-  if (!r) {
-    why_not = r.error().message();
-    return std::nullopt;
-  }
+  auto r = s.Probe(path, why_not);
+  if (!r) return std::nullopt;
   if (r->status != 200) {
     why_not = "GET " + s.Url(path) + " answered " + Status(*r);
     return std::nullopt;
@@ -123,11 +120,8 @@ base::Result<std::optional<Metadata>> QueryOracle(Service& s, std::string& why_n
 // binary, so text that decodes as base64 is decoded, as cloud-init does.
 base::Result<std::optional<Metadata>> QueryHetzner(Service& s, std::string& why_not) {
   const std::string path = "/hetzner/v1/metadata";
-  auto r = s.Get(path);
-  if (!r) {
-    why_not = r.error().message();
-    return std::nullopt;
-  }
+  auto r = s.Probe(path, why_not);
+  if (!r) return std::nullopt;
   auto document = r->status == 200 ? LoadYaml(r->body) : base::Result<YamlRef>(nullptr);
   const YamlRef id = document ? Entry(*document, "instance-id") : nullptr;
   if (!id || id->kind != YamlNode::Kind::kScalar || id->value.empty()) {

@@ -33,6 +33,17 @@ class Service {
   }
   base::Result<Http::Response> Get(std::string_view path) { return Send("GET", path); }
 
+  /// GET `path` to learn whether this service is there at all: nullopt, with why in `why_not`, when nothing
+  /// answered (no connection, a timeout); the answer, whatever its status, otherwise.
+  std::optional<Http::Response> Probe(std::string_view path, std::string& why_not) {
+    auto r = Get(path);
+    if (!r) {
+      why_not = r.error().message();
+      return std::nullopt;
+    }
+    return std::move(*r);
+  }
+
   void AddHeader(std::string header) { headers_.push_back(std::move(header)); }
 
   // The user-data at `path`: 404 (or an empty body) means none; any other failure is an error.

@@ -15,6 +15,7 @@
 
 #include "base/fd.h"
 #include "base/mountinfo.h"
+#include "base/text.h"
 #include "userdata/http.h"
 #include "userdata/instance_data.h"
 #include "userdata/metadata.h"
@@ -236,12 +237,6 @@ void AddFacts(const InstanceFacts& facts, const std::string& from, Config& confi
   notes.insert(notes.end(), facts.notes.begin(), facts.notes.end());
 }
 
-std::string Join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : std::string(separator)) + p;
-  return out;
-}
-
 }  // namespace
 
 std::optional<MetadataPolicy> MetadataPolicyFromName(std::string_view name) {
@@ -300,7 +295,7 @@ base::Result<Config> Resolve(const Sources& sources) {
     }
     std::vector<std::string> why_not;
     ASSIGN_OR_RETURN(metadata, AskServices(sources, clouds, *http, why_not));
-    if (!metadata) notes.push_back("no metadata service answered (" + Join(why_not, "; ") + ")");
+    if (!metadata) notes.push_back("no metadata service answered (" + base::Join(why_not, "; ") + ")");
   }
   if (metadata && sources.file.empty()) {
     if (!found && metadata->user_data) found = Found{std::move(*metadata->user_data), metadata->user_data_url};
@@ -320,7 +315,7 @@ base::Result<Config> Resolve(const Sources& sources) {
     }
     config.source = found->source;
   } else {
-    notes.push_back("no user-data in " + Join(looked, ", "));
+    notes.push_back("no user-data in " + base::Join(looked, ", "));
   }
   if (instance) {
     config.cloud = CloudNameOfInstance(*instance);

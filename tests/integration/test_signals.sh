@@ -118,3 +118,34 @@ expect_nothing_staged "$WORK/s2"
 left=$(pids_with_token "$TOKEN")
 [[ -z $left ]] || fail "processes of the hook outlived SIGTERM: $left"
 ok "fetch: SIGTERM during the hook kills it and all it started, exit 143, nothing staged"
+
+# image: a signal while the disk image is being written does not cut the write short (disk/ knows no
+# signals), but is acted on when it ends: exit 128 + SIG, and the image this run created goes. The run is
+# stopped (SIGSTOP) as soon as the image has data blocks, so that the signal lands inside the write.
+make_payload big 150000000
+make_manifest "$WWW/big.sh" kernel:big
+img="$WORK/image-mid-write.img"
+events="$WORK/image-mid-write.jsonl"
+"$BOOTRINO" image "$(pinned big.sh)" "$img" --size 1G --json-events "$events" "${FAST[@]}" \
+  >"$WORK/out" 2>"$WORK/err" </dev/null &
+pid=$!
+wait_for "$events" '"phase":"plan-disk","status":"ok"'
+for i in $(seq 2000); do
+  (($(stat -c %b "$img" 2>/dev/null || echo 0) > 0)) && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.005
+done
+kill -STOP "$pid" 2>/dev/null || fail "image ended before its disk write could be caught (exit: see $WORK/err)"
+grep -q '"phase":"image","status":"ok"' "$events" && fail "image finished its write before the signal"
+(($(stat -c %b "$img") > 0)) || fail "image has not started writing $img"
+kill -TERM "$pid"
+kill -CONT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[[ $rc == 143 ]] || fail "image after SIGTERM mid-write exited $rc, expected 143"
+expect_err "stopped by SIGTERM during image"
+grep -q '"phase":"image","status":"interrupted","signal":"SIGTERM"' "$events" ||
+  fail "image: the event log does not record SIGTERM: $(tail -3 "$events")"
+[[ ! -e $img ]] || fail "SIGTERM during the write left the partial image $img behind"
+expect_no_stage_left "$pid"
+ok "image: SIGTERM during the disk write lets the write end, then exits 143 and removes the image and its stage"

@@ -6,11 +6,11 @@
 
 #include <sys/random.h>
 
-#include "agent/report.h"
 #include "base/sys.h"
 #include "kexec/archive.h"
 #include "kexec/cmdline.h"
 #include "kexec/initrd.h"
+#include "observe/report.h"
 
 namespace agent {
 namespace {
@@ -74,8 +74,9 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
   // What every boot of this install shares, and what only the kexec boot has.
   std::vector<std::string> payload_names = {plans.disk.kernel.name};
   for (const auto& f : plans.disk.files) payload_names.push_back(f.name);
-  ASSIGN_OR_RETURN(PersonalFiles personal, Personalise(vm.manifest.boot->personalisation, settings,
-                                                       ManifestJson(vm).dump(2) + "\n", plans.boot_id, payload_names));
+  const std::string manifest_json = observe::ManifestJson(vm).dump(2) + "\n";
+  ASSIGN_OR_RETURN(PersonalFiles personal, Personalise(vm.manifest.boot->personalisation, settings, manifest_json,
+                                                       plans.boot_id, payload_names));
   std::vector<kexec::OverlayFile> first_boot = personal.overlay;
   first_boot.push_back({"etc/bootrino/boot-id", plans.boot_id + "\n", 0644});
   ASSIGN_OR_RETURN(std::string once, kexec::BuildOverlay(first_boot));

@@ -10,13 +10,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/events.h"
 #include "agent/personalise.h"
 #include "base/result.h"
 #include "disk/write.h"
 #include "fetch/stage.h"
 #include "fetch/trust.h"
 #include "kexec/load.h"
+#include "observe/events.h"
 
 namespace agent {
 

@@ -6,30 +6,31 @@
 
 #include "agent/exit_codes.h"
 #include "agent/pipeline.h"
-#include "agent/report.h"
 #include "base/fd.h"
 #include "base/interrupt.h"
+#include "base/text.h"
+#include "observe/report.h"
 
 namespace agent {
 
 namespace fs = std::filesystem;
 
 int Inspect(const std::string& ref, const CommonOptions& common) {
-  Events events;
+  observe::Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   auto vm = ResolveManifest(ref, common, events);
   if (!vm) return Report(vm.error(), events, "manifest");
   if (common.json) {
-    std::printf("%s\n", ManifestJson(*vm).dump(2).c_str());
+    std::printf("%s\n", observe::ManifestJson(*vm).dump(2).c_str());
   } else {
-    PrintManifest(*vm);
+    observe::PrintManifest(*vm);
   }
   return kExitOk;
 }
 
 int Fetch(const std::string& ref, const CommonOptions& common, const FetchOptions& options) {
   base::InstallInterruptHandlers();  // SIGTERM, SIGINT, SIGHUP: transfers and the hook stop, nothing is left staged
-  Events events;
+  observe::Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   // The hook runs as root on what is in the directory: nobody else may be able to change it.
   // The directory as checked, symbolic links resolved: the one used from here on, whatever a link is made to say.
@@ -62,11 +63,11 @@ int Fetch(const std::string& ref, const CommonOptions& common, const FetchOption
     std::printf("%s", index ? index->c_str() : "{}\n");
   } else {
     for (const auto& s : *staged) {
-      std::printf("%-7s %-28s %10s  %s\n", s.item->role.c_str(), Shown(s.path).c_str(), MiB(s.download.bytes).c_str(),
-                  s.download.sha256.c_str());
+      std::printf("%-7s %-28s %10s  %s\n", s.item->role.c_str(), observe::Shown(s.path).c_str(),
+                  base::MiB(s.download.bytes).c_str(), s.download.sha256.c_str());
     }
     std::printf("staged %zu files, every one verified (manifest verified by %s)\n", staged->size(),
-                Shown(vm->verified_by).c_str());
+                observe::Shown(vm->verified_by).c_str());
   }
   return kExitOk;
 }

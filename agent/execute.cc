@@ -10,10 +10,11 @@
 #include "agent/exit_codes.h"
 #include "agent/fallback.h"
 #include "agent/pipeline.h"
-#include "agent/report.h"
 #include "agent/takeover.h"
 #include "base/interrupt.h"
+#include "base/text.h"
 #include "kexec/load.h"
+#include "observe/report.h"
 
 namespace agent {
 namespace {
@@ -27,7 +28,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 /// What Execute has done so far; its guards undo it on the way out.
 class Execution {
  public:
-  Execution(const TakeoverPlan& plan, base::Sys& sys, Events& events)
+  Execution(const TakeoverPlan& plan, base::Sys& sys, observe::Events& events)
       : plan_(plan), sys_(sys), events_(events), loaded_(sys, events), path_(plan.path) {}
 
   /// One step; an Outcome when bootrino stops there.
@@ -69,7 +70,7 @@ class Execution {
     }
     char took[128];
     snprintf(took, sizeof took, " (fetching %s took %.2f s, the kernel's load %.2f s)",
-             MiB(plan_.fetched_bytes).c_str(), plan_.fetch_seconds, SecondsSince(start));
+             base::MiB(plan_.fetched_bytes).c_str(), plan_.fetch_seconds, SecondsSince(start));
     events_.Say((path_ == BootPath::kKexec ? "loaded " : "verified ") + plan_.name + " in " + events_.Elapsed() +
                 " s" + took);
     return std::nullopt;
@@ -92,7 +93,7 @@ class Execution {
 
   std::optional<Outcome> StopOldSystem() {
     const disk::TargetDisk& target = plan_.disk->target;
-    events_.Say("replacing " + target.device + " (" + MiB(target.bytes) + ")");
+    events_.Say("replacing " + target.device + " (" + base::MiB(target.bytes) + ")");
     auto quiesced = agent::StopOldSystem(target, sys_, events_);
     if (!quiesced) return Stop(quiesced.error(), "commit");
     quiesced_.emplace(std::move(*quiesced));
@@ -119,7 +120,7 @@ class Execution {
       return std::nullopt;
     }
     char took[128];
-    snprintf(took, sizeof took, "wrote %s to %s in %.2f s", MiB(written->bytes_written).c_str(),
+    snprintf(took, sizeof took, "wrote %s to %s in %.2f s", base::MiB(written->bytes_written).c_str(),
              plan_.disk->target.device.c_str(), written->seconds);
     events_.Say(took);
     return std::nullopt;
@@ -148,7 +149,7 @@ class Execution {
 
   const TakeoverPlan& plan_;
   base::Sys& sys_;
-  Events& events_;
+  observe::Events& events_;
   // Destroyed in reverse: the disk closed, the old system thawed, then the kernel unloaded.
   LoadedKernelGuard loaded_;  ///< from a successful load to the first write, every way out unloads it
   std::optional<disk::Quiesced> quiesced_;
@@ -159,7 +160,7 @@ class Execution {
 
 }  // namespace
 
-Outcome Execute(const TakeoverPlan& plan, base::Sys& sys, Events& events) {
+Outcome Execute(const TakeoverPlan& plan, base::Sys& sys, observe::Events& events) {
   Execution execution(plan, sys, events);
   for (Step step : plan.steps) {
     if (auto outcome = execution.Perform(step)) return *outcome;

@@ -8,9 +8,9 @@
 // - past the first write there is no way back: a failure boots the loaded kernel anyway.
 #pragma once
 
-#include "agent/events.h"
 #include "agent/takeover_plan.h"
 #include "base/sys.h"
+#include "observe/events.h"
 
 namespace agent {
 
@@ -24,6 +24,6 @@ struct Outcome {
 /// Performs `plan.steps` in order. Returns only when bootrino stops: an
 /// error (reported, with its exit code), the detached parent, or a reboot
 /// that failed.
-Outcome Execute(const TakeoverPlan& plan, base::Sys& sys, Events& events);
+Outcome Execute(const TakeoverPlan& plan, base::Sys& sys, observe::Events& events);
 
 }  // namespace agent

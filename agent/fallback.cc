@@ -11,7 +11,7 @@ base::Result<BootPath> PathAfterPreflight(const kexec::PreflightReport& host, bo
 }
 
 base::Result<BootPath> LoadOrFallBack(base::Sys& sys, const kexec::PreflightReport& host, const kexec::BootPlan& plan,
-                                      bool fallback_reboot, Events& events) {
+                                      bool fallback_reboot, observe::Events& events) {
   auto loaded = kexec::Load(sys, plan);
   if (loaded) return BootPath::kKexec;
   if (!fallback_reboot) return base::Fail(std::move(loaded).error());

@@ -4,11 +4,11 @@
 // the kernel's load.
 #pragma once
 
-#include "agent/events.h"
 #include "base/result.h"
 #include "base/sys.h"
 #include "kexec/load.h"
 #include "kexec/preflight.h"
+#include "observe/events.h"
 
 namespace agent {
 
@@ -25,7 +25,7 @@ enum class BootPath { kKexec, kFirmware };
 /// condition; otherwise its error, or the fallback's refusal.
 [[nodiscard]] base::Result<BootPath> LoadOrFallBack(base::Sys& sys, const kexec::PreflightReport& host,
                                                     const kexec::BootPlan& plan, bool fallback_reboot,
-                                                    Events& events);
+                                                    observe::Events& events);
 
 /// 4a, with the preflight: whether `run` may rewrite the disk. The disk
 /// bootrino writes boots through syslinux or systemd-boot into the manifest's
@@ -45,7 +45,7 @@ enum class BootPath { kKexec, kFirmware };
 /// HandOver() (a detached child boots it: the parent leaves it) was called.
 class LoadedKernelGuard {
  public:
-  LoadedKernelGuard(base::Sys& sys, Events& events) : sys_(sys), events_(events) {}
+  LoadedKernelGuard(base::Sys& sys, observe::Events& events) : sys_(sys), events_(events) {}
   LoadedKernelGuard(const LoadedKernelGuard&) = delete;
   LoadedKernelGuard& operator=(const LoadedKernelGuard&) = delete;
   ~LoadedKernelGuard();
@@ -60,7 +60,7 @@ class LoadedKernelGuard {
 
  private:
   base::Sys& sys_;
-  Events& events_;
+  observe::Events& events_;
   bool loaded_ = false;
 };
 

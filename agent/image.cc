@@ -14,11 +14,11 @@
 #include "agent/commands.h"
 #include "agent/exit_codes.h"
 #include "agent/pipeline.h"
-#include "agent/report.h"
 #include "agent/takeover.h"
 #include "base/fd.h"
 #include "base/interrupt.h"
 #include "disk/disk.h"
+#include "observe/report.h"
 
 namespace agent {
 namespace {
@@ -164,7 +164,7 @@ class ImageGuard {
 int Image(const std::string& ref, const CommonOptions& common, const ImageOptions& options) {
   // SIGTERM, SIGINT, SIGHUP: the transfers stop, and the stage and the image this run created are removed.
   base::InstallInterruptHandlers();
-  Events events;
+  observe::Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   const std::string arch = MachineArch(common);
   if (arch != "x86_64") {
@@ -226,17 +226,18 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   events.Emit("image", "ok", {{"path", options.output}, {"bytesWritten", written->bytes_written},
                               {"seconds", written->seconds}, {"layout", disk::ToJson(prepared->layout)}});
   if (common.json) {
-    nlohmann::ordered_json out = {{"image", options.output}, {"manifest", ManifestJson(*vm)},
+    nlohmann::ordered_json out = {{"image", options.output}, {"manifest", observe::ManifestJson(*vm)},
                                   {"cmdline", plans->disk.cmdline}, {"layout", disk::ToJson(prepared->layout)},
                                   {"bytesWritten", written->bytes_written}, {"bytesMeasured", written->measured},
                                   {"seconds", written->seconds}};
     std::printf("%s\n", out.dump(2).c_str());
   } else {
-    std::printf("%s: %s %s for %s, %s\n%s  cmdline %s\n", Shown(options.output).c_str(),
-                Shown(vm->manifest.meta.name).c_str(), Shown(vm->manifest.meta.version).c_str(), arch.c_str(),
+    std::printf("%s: %s %s for %s, %s\n%s  cmdline %s\n", observe::Shown(options.output).c_str(),
+                observe::Shown(vm->manifest.meta.name).c_str(), observe::Shown(vm->manifest.meta.version).c_str(),
+                arch.c_str(),
                 prepared->layout.bios ? "bootable from BIOS and UEFI"
                                       : "bootable from UEFI only (BIOS boot needs 512-byte sectors)",
-                disk::Describe(prepared->layout).c_str(), Shown(plans->disk.cmdline).c_str());
+                disk::Describe(prepared->layout).c_str(), observe::Shown(plans->disk.cmdline).c_str());
   }
   return kExitOk;
 }

@@ -213,7 +213,7 @@ json Summary(fetch::Personalisation style, const PersonalFiles& out) {
 }  // namespace
 
 base::Result<void> AddHostNetwork(std::string_view option, base::Sys& sys, const std::string& dmi_root,
-                                  RamOsSettings& settings, Events& events) {
+                                  RamOsSettings& settings, observe::Events& events) {
   const bool on_digitalocean = userdata::DetectCloud(dmi_root) == userdata::Cloud::kDigitalOcean;
   ASSIGN_OR_RETURN(settings.network_mode, ChooseNetworkMode(option, on_digitalocean));
   auto net = CaptureHostNetwork(sys);

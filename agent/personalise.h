@@ -10,7 +10,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/events.h"
 #include "agent/host_network.h"
 #include "base/result.h"
 #include "base/sys.h"
@@ -18,6 +17,7 @@
 #include "fetch/manifest.h"
 #include "kexec/archive.h"
 #include "kexec/initrd.h"
+#include "observe/events.h"
 
 namespace agent {
 
@@ -45,7 +45,7 @@ struct PersonalFiles {
 /// static network is wanted and the host has no address to give. In dhcp mode
 /// a host that cannot be read is only a warning (network.json stays empty).
 [[nodiscard]] base::Result<void> AddHostNetwork(std::string_view option, base::Sys& sys, const std::string& dmi_root,
-                                                RamOsSettings& settings, Events& events);
+                                                RamOsSettings& settings, observe::Events& events);
 
 /// Generated names on the boot partition.
 inline constexpr const char* kApkovlName = "bootrino.apkovl.tar.gz";

@@ -13,10 +13,11 @@
 
 #include "agent/exit_codes.h"
 #include "agent/hook.h"
-#include "agent/report.h"
 #include "base/fd.h"
 #include "base/interrupt.h"
+#include "base/text.h"
 #include "fetch/url.h"
+#include "observe/report.h"
 
 namespace agent {
 
@@ -50,19 +51,19 @@ std::string WhatToDo(const base::Error& error) {
 }
 
 /// Prints an error for a person, records it as an event, and picks the exit code.
-int Report(const base::Error& error, Events& events, const std::string& phase) {
+int Report(const base::Error& error, observe::Events& events, const std::string& phase) {
   // A signal makes the step under way fail (a transfer aborts, a hook is
   // killed): what is reported is the signal, not that failure.
   if (int sig = base::InterruptSignal()) return ReportInterrupted(sig, events, phase);
   const std::string what_to_do = WhatToDo(error);
-  std::fprintf(stderr, "bootrino: error: %s\n", Shown(error.message()).c_str());
-  std::fprintf(stderr, "bootrino: what to do: %s\n", Shown(what_to_do).c_str());
+  std::fprintf(stderr, "bootrino: error: %s\n", observe::Shown(error.message()).c_str());
+  std::fprintf(stderr, "bootrino: what to do: %s\n", observe::Shown(what_to_do).c_str());
   int code = ExitCodeFor(error.kind());
   events.Emit(phase, "error", {{"message", error.message()}, {"hint", what_to_do}, {"exitCode", code}});
   return code;
 }
 
-int ReportInterrupted(int sig, Events& events, const std::string& phase) {
+int ReportInterrupted(int sig, observe::Events& events, const std::string& phase) {
   const std::string name = base::SignalName(sig);
   const std::string message = "stopped by " + name + " during " + phase + ", before anything was changed";
   const std::string what_to_do = "the staged files are removed; run bootrino again when you are ready";
@@ -89,7 +90,7 @@ std::string MachineArch(const CommonOptions& common) {
 
 /// Phase 2–3a: the reference, the trust configuration, the verified manifest.
 Result<fetch::VerifiedManifest> ResolveManifest(const std::string& ref_text, const CommonOptions& common,
-                                                Events& events) {
+                                                observe::Events& events) {
   ASSIGN_OR_RETURN(fetch::ManifestRef ref, fetch::ParseReference(ref_text));
   fetch::TrustConfig trust;
   trust.insecure = common.insecure;
@@ -118,7 +119,7 @@ Result<fetch::VerifiedManifest> ResolveManifest(const std::string& ref_text, con
 
 /// Phase 3b, first half: what to fetch for this machine, and whether it fits.
 Result<fetch::StagePlan> PlanForHost(const fetch::VerifiedManifest& vm, const std::string& arch,
-                                     std::uint64_t extra_ram, Events& events) {
+                                     std::uint64_t extra_ram, observe::Events& events) {
   ASSIGN_OR_RETURN(const fetch::ArchPayload* payload, vm.manifest.PayloadFor(arch));
   ASSIGN_OR_RETURN(fetch::StagePlan plan, fetch::PlanStage(*payload, vm.url));
   plan.ram_needed += extra_ram;
@@ -141,19 +142,20 @@ bool IsInRam(const std::string& dir) {
 /// Phase 3b, second half: fetch everything into `dir`, verify it, record what is there.
 Result<std::vector<fetch::StagedFile>> StageInto(const fetch::VerifiedManifest& vm, const fetch::StagePlan& plan,
                                                  const std::string& dir, const CommonOptions& common,
-                                                 Events& events) {
+                                                 observe::Events& events) {
   std::vector<std::pair<std::string, std::uint64_t>> names;
   for (const auto& item : plan.items) names.emplace_back(item.file->name, item.file->size);
-  Progress progress(events, names, isatty(STDERR_FILENO) && !common.json);
-  events.Say("fetching " + std::to_string(plan.items.size()) + " files (" + MiB(plan.total_bytes) + ") into " + dir);
+  observe::Progress progress(events, names, isatty(STDERR_FILENO) && !common.json);
+  events.Say("fetching " + std::to_string(plan.items.size()) + " files (" + base::MiB(plan.total_bytes) + ") into " +
+             dir);
   events.Emit("stage", "start", {{"dir", dir}, {"totalBytes", plan.total_bytes}});
   ASSIGN_OR_RETURN(auto staged, fetch::StageFiles(plan, dir, common.transfer, progress));
   progress.Finish();
   // Beside the payload: the verified manifest and an index, for people and tools (the hook gets the
   // verified text itself, not this copy).
-  json index = {{"manifest", ManifestJson(vm)}, {"files", json::array()}};
+  json index = {{"manifest", observe::ManifestJson(vm)}, {"files", json::array()}};
   for (const auto& s : staged) {
-    json f = FileJson(*s.item);
+    json f = observe::FileJson(*s.item);
     f["path"] = s.path;
     f["url"] = fetch::RedactUrl(s.download.url);
     f["requests"] = s.download.requests;
@@ -173,7 +175,7 @@ Result<std::vector<fetch::StagedFile>> StageInto(const fetch::VerifiedManifest& 
   return staged;
 }
 
-Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::string& dir, Events& events) {
+Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::string& dir, observe::Events& events) {
   if (!vm.manifest.boot || !vm.manifest.boot->after_stage) return {};
   const fetch::HookSpec& hook = *vm.manifest.boot->after_stage;
   events.Say("running hook " + hook.function + " (limit " + std::to_string(hook.timeout_seconds) + " s)");
@@ -217,7 +219,7 @@ std::pair<std::string, std::uint64_t> MountedAt(const std::string& dir) {
 
 }  // namespace
 
-std::uint64_t MountRamStage(const std::string& dir, std::uint64_t bytes, base::Sys& sys, Events& events) {
+std::uint64_t MountRamStage(const std::string& dir, std::uint64_t bytes, base::Sys& sys, observe::Events& events) {
   const char* step = "make a mount namespace of its own";
   int err = sys.PrivateMounts();
   if (err == 0) {
@@ -227,13 +229,14 @@ std::uint64_t MountRamStage(const std::string& dir, std::uint64_t bytes, base::S
   if (err == 0) return bytes;
   const auto [type, size] = MountedAt(dir);
   events.Warn("cannot " + std::string(step) + " for the stage (" + std::strerror(err) +
-              "): staging in " + dir + ", on the host's " + type + " of " + MiB(size) + " (bootrino's own would hold " +
-              MiB(bytes) + "); run bootrino with CAP_SYS_ADMIN to stage in a tmpfs sized for the payload");
+              "): staging in " + dir + ", on the host's " + type + " of " + base::MiB(size) +
+              " (bootrino's own would hold " +
+              base::MiB(bytes) + "); run bootrino with CAP_SYS_ADMIN to stage in a tmpfs sized for the payload");
   events.Emit("stage", "shared", {{"dir", dir}, {"reason", std::strerror(err)}, {"fsType", type}, {"fsBytes", size}});
   return 0;
 }
 
-Result<RamStage> MakeRamStage(std::uint64_t tmpfs_bytes, base::Sys& sys, Events& events) {
+Result<RamStage> MakeRamStage(std::uint64_t tmpfs_bytes, base::Sys& sys, observe::Events& events) {
   ASSIGN_OR_RETURN(std::string dir, MakeRamStageDir());
   RamStage stage{dir, MountRamStage(dir, tmpfs_bytes, sys, events)};
   if (stage.tmpfs_bytes) {

@@ -8,19 +8,19 @@
 
 #include "agent/boot_plan.h"
 #include "agent/commands.h"
-#include "agent/events.h"
 #include "base/result.h"
 #include "base/sys.h"
 #include "fetch/stage.h"
 #include "fetch/trust.h"
+#include "observe/events.h"
 
 namespace agent {
 
 /// Prints an error with its advice, records it as an event, and returns the exit code.
-int Report(const base::Error& error, Events& events, const std::string& phase);
+int Report(const base::Error& error, observe::Events& events, const std::string& phase);
 
 /// Reports that signal `sig` stopped bootrino in `phase` and returns 128 + `sig`.
-int ReportInterrupted(int sig, Events& events, const std::string& phase);
+int ReportInterrupted(int sig, observe::Events& events, const std::string& phase);
 
 /// Fails (as Report then reports the signal) once SIGTERM, SIGINT or SIGHUP asked bootrino to stop.
 [[nodiscard]] base::Result<void> NotInterrupted();
@@ -34,11 +34,12 @@ std::string MachineArch(const CommonOptions& common);
 
 /// 2: the reference and trust configuration → the verified manifest.
 [[nodiscard]] base::Result<fetch::VerifiedManifest> ResolveManifest(const std::string& ref_text,
-                                                                    const CommonOptions& common, Events& events);
+                                                                    const CommonOptions& common,
+                                                                    observe::Events& events);
 
 /// 3a: what to fetch for `arch`, refused when it (plus `extra_ram` bytes) cannot fit in memory.
 [[nodiscard]] base::Result<fetch::StagePlan> PlanForHost(const fetch::VerifiedManifest& vm, const std::string& arch,
-                                                         std::uint64_t extra_ram, Events& events);
+                                                         std::uint64_t extra_ram, observe::Events& events);
 
 /// True when `dir` is on tmpfs or ramfs.
 bool IsInRam(const std::string& dir);
@@ -47,11 +48,12 @@ bool IsInRam(const std::string& dir);
 [[nodiscard]] base::Result<std::vector<fetch::StagedFile>> StageInto(const fetch::VerifiedManifest& vm,
                                                                      const fetch::StagePlan& plan,
                                                                      const std::string& dir,
-                                                                     const CommonOptions& common, Events& events);
+                                                                     const CommonOptions& common,
+                                                                     observe::Events& events);
 
 /// 3c: the manifest's after-stage hook, if it has one.
 [[nodiscard]] base::Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::string& dir,
-                                                   Events& events);
+                                                   observe::Events& events);
 
 /// Where `run` and `image` stage: a fresh directory on /run or /dev/shm, named bootrino-stage.PID.XXXXXX
 /// after this process, and on it, when bootrino may mount, a tmpfs of its own sized for the stage. /run is
@@ -76,13 +78,13 @@ std::uint64_t ComposedInitrdsBytes(const fetch::ArchPayload& payload);
 std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload);
 
 /// The RAM stage: the directory, then MountRamStage on it.
-[[nodiscard]] base::Result<RamStage> MakeRamStage(std::uint64_t tmpfs_bytes, base::Sys& sys, Events& events);
+[[nodiscard]] base::Result<RamStage> MakeRamStage(std::uint64_t tmpfs_bytes, base::Sys& sys, observe::Events& events);
 
 /// Mounts a tmpfs of `bytes` on `dir` in a mount namespace of bootrino's own (base::Sys::PrivateMounts),
 /// so that nothing but bootrino and its children see it and it goes with them, SIGKILL included. Returns
 /// `bytes`, or 0 after a warning when it cannot (no CAP_SYS_ADMIN, as in a container): `dir` is then used
 /// as it is.
-std::uint64_t MountRamStage(const std::string& dir, std::uint64_t bytes, base::Sys& sys, Events& events);
+std::uint64_t MountRamStage(const std::string& dir, std::uint64_t bytes, base::Sys& sys, observe::Events& events);
 
 /// Unmounts bootrino's tmpfs, if it has one, and removes the directory: no way out leaves either behind.
 void RemoveRamStage(const RamStage& stage, base::Sys& sys);
@@ -94,6 +96,6 @@ void RemoveRamStage(const RamStage& stage, base::Sys& sys);
 /// unreadable user-data is a warning, not a reason to stop; an option user-data
 /// names but may not set (--insecure, --trust FILE) is a warning, and the keys
 /// and hostname are still taken.
-RamOsSettings InstanceSettings(const RunOptions& options, Events& events);
+RamOsSettings InstanceSettings(const RunOptions& options, observe::Events& events);
 
 }  // namespace agent

@@ -16,7 +16,6 @@
 #include "agent/exit_codes.h"
 #include "agent/fallback.h"
 #include "agent/pipeline.h"
-#include "agent/report.h"
 #include "agent/takeover.h"
 #include "agent/takeover_plan.h"
 #include "base/fd.h"
@@ -24,6 +23,7 @@
 #include "base/sys.h"
 #include "fetch/url.h"
 #include "kexec/preflight.h"
+#include "observe/report.h"
 #include "userdata/userdata.h"
 
 namespace agent {
@@ -44,7 +44,7 @@ json PreflightJson(const kexec::PreflightReport& r) {
 }
 
 /// 1: preflight. Warnings are said; the caller decides what a refusal means.
-kexec::PreflightReport Preflight(Events& events) {
+kexec::PreflightReport Preflight(observe::Events& events) {
   kexec::PreflightReport report = kexec::RunPreflight(base::RealSys());
   for (const auto& c : report.checks) {
     if (!c.ok && !c.fatal) events.Warn(c.name + ": " + c.detail + " (" + c.advice + ")");
@@ -97,7 +97,7 @@ class StageGuard {
 }  // namespace
 
 int Preflight(const CommonOptions& common) {
-  Events events;
+  observe::Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   kexec::PreflightReport report = kexec::RunPreflight(base::RealSys());
   if (common.json) {
@@ -166,7 +166,7 @@ base::Result<void> CheckRunOptions(const RunOptions& options) {
 /// --fallback=reboot goes on without kexec when only kexec is refused and the
 /// firmware can boot the disk (PathAfterPreflight). Under UEFI Secure Boot the
 /// disk takeover is refused unless --keep-disk (DiskTakeoverAllowed).
-Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunState& state, Events& events) {
+Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunState& state, observe::Events& events) {
   state.host = Preflight(events);
   auto path = PathAfterPreflight(state.host, options.fallback_reboot);
   if (!path && !options.dry_run) return Report(path.error(), events, "preflight");
@@ -203,7 +203,7 @@ Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunStat
 
 /// 2 and 3: the verified manifest, and every file in RAM, verified, or nothing.
 Stop FetchIntoRam(const std::string& ref, const CommonOptions& common, const RunOptions& options, RunState& state,
-                  Events& events) {
+                  observe::Events& events) {
   auto vm = ResolveManifest(ref, common, events);
   if (!vm) return Report(vm.error(), events, "manifest");
   state.vm = std::move(*vm);
@@ -256,7 +256,7 @@ base::Result<TakeoverPlan> Plan(const RunOptions& options, const RunState& state
 
 int Run(const std::string& ref, const CommonOptions& common, const RunOptions& options) {
   base::InstallInterruptHandlers();  // SIGTERM, SIGINT, SIGHUP: stop cleanly until the commit point
-  Events events;
+  observe::Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   if (auto r = CheckStatusUrl(options); !r) return Report(r.error(), events, "start");
   events.ReportTo(options.status_url, common.transfer.ca_file);

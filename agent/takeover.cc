@@ -11,10 +11,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "agent/report.h"
 #include "disk/disk.h"
 #include "disk/layout.h"
 #include "disk/quiesce.h"
+#include "observe/report.h"
 
 namespace agent {
 namespace {
@@ -38,7 +38,7 @@ void MoveStdioOff(const std::vector<dev_t>& devices) {
 }  // namespace
 
 base::Result<std::optional<disk::TargetDisk>> ChooseDisk(const RunOptions& options, const std::string& arch,
-                                                         Events& events) {
+                                                         observe::Events& events) {
   if (options.keep_disk) return std::nullopt;
   // The embedded bootloaders are syslinux and systemd-bootx64.efi: a disk
   // written for another architecture would not boot from its firmware.
@@ -81,7 +81,7 @@ base::Result<disk::PreparedDisk> PlanDisk(std::uint64_t bytes, std::uint32_t sec
 }
 
 base::Result<void> LockInMemory(base::Sys& sys, const disk::TargetDisk& target, const std::vector<dev_t>& devices,
-                                std::optional<dev_t> self_device, Events& events) {
+                                std::optional<dev_t> self_device, observe::Events& events) {
   const int err = sys.LockMemory();
   if (err == 0) return {};
   const std::string what = base::SysMessage("mlockall", "bootrino's memory", err);
@@ -96,7 +96,7 @@ base::Result<void> LockInMemory(base::Sys& sys, const disk::TargetDisk& target, 
                               "install.sh does; nothing was changed"));
 }
 
-base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& target, base::Sys& sys, Events& events) {
+base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& target, base::Sys& sys, observe::Events& events) {
   auto mounted = disk::MountedNow(target, sys);
   if (!mounted) return base::Fail(std::move(mounted.error()).Context("stopping writes to " + target.device));
   std::vector<dev_t> devices;
@@ -135,7 +135,7 @@ base::Result<void> CheckOpened(const disk::TargetDisk& target, const disk::Disk&
 
 }  // namespace
 
-base::Result<disk::Disk> OpenTargetDisk(const disk::TargetDisk& target, base::Sys& sys, Events& events) {
+base::Result<disk::Disk> OpenTargetDisk(const disk::TargetDisk& target, base::Sys& sys, observe::Events& events) {
   auto handle = disk::Disk::Open(target.device, target.sector_size, disk::kRescanPatience, disk::kProbePatience, sys);
   if (handle) {
     if (auto same = CheckOpened(target, *handle); !same) handle = base::Fail(std::move(same.error()));
@@ -150,7 +150,7 @@ base::Result<disk::Disk> OpenTargetDisk(const disk::TargetDisk& target, base::Sy
 }
 
 base::Result<disk::WriteReport> WriteNewDisk(const disk::TargetDisk& target, const disk::PreparedDisk& prepared,
-                                             const disk::Disk& handle, Events& events) {
+                                             const disk::Disk& handle, observe::Events& events) {
   auto written = disk::WriteDisk(handle, prepared);
   if (!written) {
     events.Emit("commit", "failed", {{"device", target.device}, {"error", written.error().message()}});

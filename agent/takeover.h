@@ -11,21 +11,22 @@
 #include <sys/types.h>
 
 #include "agent/commands.h"
-#include "agent/events.h"
 #include "base/result.h"
 #include "base/sys.h"
+#include "disk/disk.h"
 #include "disk/quiesce.h"
 #include "disk/root_disk.h"
-#include "disk/disk.h"
 #include "disk/write.h"
 #include "fetch/manifest.h"
+#include "observe/events.h"
 
 namespace agent {
 
 /// The disk `run` replaces: --disk, else the one holding /; none with --keep-disk.
 /// Refused on architectures bootrino has no bootloaders for (`arch` is the payload's).
 [[nodiscard]] base::Result<std::optional<disk::TargetDisk>> ChooseDisk(const RunOptions& options,
-                                                                       const std::string& arch, Events& events);
+                                                                       const std::string& arch,
+                                                                       observe::Events& events);
 
 /// The layout of a `bytes`-sized disk and its prepared boot partition, from
 /// the manifest's disk settings. Pure: equal inputs give equal plans.
@@ -42,23 +43,24 @@ std::uint64_t RandomSeed();
 /// layout's bytes once it is written: that is an error. Otherwise a warning.
 [[nodiscard]] base::Result<void> LockInMemory(base::Sys& sys, const disk::TargetDisk& target,
                                               const std::vector<dev_t>& devices, std::optional<dev_t> self_device,
-                                              Events& events);
+                                              observe::Events& events);
 
 /// 6a: this process runs from RAM from now on, and the old system stops
 /// writing to `target` (swap off, filesystems frozen). An error leaves the host
 /// as it was; the returned handle thaws it again unless Keep() is called.
 [[nodiscard]] base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& target, base::Sys& sys,
-                                                        Events& events);
+                                                        observe::Events& events);
 
 /// 6b: opens the disk once through `sys` (waiting out udev, taking its lock)
 /// and refuses it unless it is still the device chosen (a node replaced at
 /// that name since is not written). An error leaves the disk untouched.
-[[nodiscard]] base::Result<disk::Disk> OpenTargetDisk(const disk::TargetDisk& target, base::Sys& sys, Events& events);
+[[nodiscard]] base::Result<disk::Disk> OpenTargetDisk(const disk::TargetDisk& target, base::Sys& sys,
+                                                      observe::Events& events);
 
 /// 6c: the first write: the new disk through `handle`, flushed. An error
 /// means the disk is partly written and no longer bootable, and says so.
 [[nodiscard]] base::Result<disk::WriteReport> WriteNewDisk(const disk::TargetDisk& target,
                                                            const disk::PreparedDisk& prepared,
-                                                           const disk::Disk& handle, Events& events);
+                                                           const disk::Disk& handle, observe::Events& events);
 
 }  // namespace agent

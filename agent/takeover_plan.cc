@@ -3,10 +3,10 @@
 #include <cstdio>
 
 #include "agent/host_network.h"
-#include "agent/report.h"
 #include "agent/takeover.h"
 #include "base/text.h"
 #include "disk/layout.h"
+#include "observe/report.h"
 
 namespace agent {
 namespace {
@@ -26,8 +26,8 @@ void PrintPersonal(const TakeoverPlan& plan) {
                (plan.disk ? " on the boot partition" : " for a boot partition not written");
     }
     std::printf("  personal %s: %zu SSH key(s)%s in %s\n", style.c_str(), plan.settings.ssh_keys.size(),
-                plan.settings.hostname.empty() ? "" : (", hostname " + Shown(plan.settings.hostname)).c_str(),
-                Shown(where).c_str());
+                plan.settings.hostname.empty() ? "" : (", hostname " + observe::Shown(plan.settings.hostname)).c_str(),
+                observe::Shown(where).c_str());
   }
   auto join = [](const json& params) {
     std::vector<std::string> parts;
@@ -35,8 +35,8 @@ void PrintPersonal(const TakeoverPlan& plan) {
     return parts.empty() ? std::string("nothing") : base::Join(parts, " ");
   };
   if (!p["kexecParams"].empty() || !p["diskParams"].empty()) {
-    std::printf("           the kexec boot adds %s; firmware boots add %s\n", Shown(join(p["kexecParams"])).c_str(),
-                Shown(join(p["diskParams"])).c_str());
+    std::printf("           the kexec boot adds %s; firmware boots add %s\n",
+                observe::Shown(join(p["kexecParams"])).c_str(), observe::Shown(join(p["diskParams"])).c_str());
   }
   std::printf("  network  %s\n", DescribeNetwork(plan.settings.network, plan.settings.network_mode).c_str());
 }
@@ -74,8 +74,8 @@ std::string DescribeStep(const TakeoverPlan& plan, Step step) {
   const std::string device = plan.disk ? plan.disk->target.device : "";
   switch (step) {
     case Step::kComposeInitrds:
-      return "compose the kexec initrd (" + MiB(plan.boot.kexec_initrd.bytes) + ")" +
-             (plan.disk ? " and the disk's (" + MiB(plan.boot.disk_initrd.bytes) + ")" : "") + " in RAM";
+      return "compose the kexec initrd (" + base::MiB(plan.boot.kexec_initrd.bytes) + ")" +
+             (plan.disk ? " and the disk's (" + base::MiB(plan.boot.disk_initrd.bytes) + ")" : "") + " in RAM";
     case Step::kLoadKernel:
       return "kexec_file_load the kernel, " + std::to_string(plan.boot.kexec_initrd.parts.size() + 1) +
              " initrd part(s) and the command line" +
@@ -137,14 +137,14 @@ base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in) {
 }
 
 json PlanJson(const TakeoverPlan& plan, const RunOptions& options) {
-  json out = {{"dryRun", true}, {"arch", plan.arch}, {"manifest", ManifestJson(*plan.manifest)},
+  json out = {{"dryRun", true}, {"arch", plan.arch}, {"manifest", observe::ManifestJson(*plan.manifest)},
               {"files", json::array()}, {"cmdline", plan.boot.kexec.cmdline}, {"diskCmdline", plan.boot.disk.cmdline},
               {"stagedIn", plan.stage_dir},
               {"stageTmpfsBytes", plan.stage_tmpfs_bytes ? json(plan.stage_tmpfs_bytes) : json(nullptr)},
               {"personalisation", plan.boot.personal},
               {"network", NetworkJson(plan.settings.network, plan.settings.network_mode)},
               {"fallback", options.fallback_reboot ? "reboot" : "none"}};
-  for (const auto& s : plan.staged) out["files"].push_back(FileJson(*s.item));
+  for (const auto& s : plan.staged) out["files"].push_back(observe::FileJson(*s.item));
   out["initrd"] = {{"parts", plan.boot.kexec_initrd.parts.size() + 1}, {"bytes", plan.boot.kexec_initrd.bytes}};
   out["disk"] = plan.disk ? json{{"device", plan.disk->target.device}, {"layout", disk::ToJson(plan.disk->prepared.layout)}}
                           : json(nullptr);
@@ -156,28 +156,28 @@ json PlanJson(const TakeoverPlan& plan, const RunOptions& options) {
 void PrintPlan(const TakeoverPlan& plan) {
   const fetch::VerifiedManifest& vm = *plan.manifest;
   // Names, versions, file names and the command line come from the manifest: Shown() escapes their controls.
-  std::printf("plan for %s (%s): %s %s, manifest verified by %s\n", plan.arch.c_str(), Shown(vm.url).c_str(),
-              Shown(vm.manifest.meta.name).c_str(), Shown(vm.manifest.meta.version).c_str(),
-              Shown(vm.verified_by).c_str());
+  std::printf("plan for %s (%s): %s %s, manifest verified by %s\n", plan.arch.c_str(), observe::Shown(vm.url).c_str(),
+              observe::Shown(vm.manifest.meta.name).c_str(), observe::Shown(vm.manifest.meta.version).c_str(),
+              observe::Shown(vm.verified_by).c_str());
   for (const auto& s : plan.staged) {
-    std::printf("  %-7s %-28s %10s  verified\n", s.item->role.c_str(), Shown(s.item->file->name).c_str(),
-                MiB(s.download.bytes).c_str());
+    std::printf("  %-7s %-28s %10s  verified\n", s.item->role.c_str(), observe::Shown(s.item->file->name).c_str(),
+                base::MiB(s.download.bytes).c_str());
   }
   if (plan.stage_tmpfs_bytes) {
-    std::printf("  stage   staged in %s (a tmpfs of %s of bootrino's own)\n", Shown(plan.stage_dir).c_str(),
-                MiB(plan.stage_tmpfs_bytes).c_str());
+    std::printf("  stage   staged in %s (a tmpfs of %s of bootrino's own)\n", observe::Shown(plan.stage_dir).c_str(),
+                base::MiB(plan.stage_tmpfs_bytes).c_str());
   } else {
-    std::printf("  stage   staged in %s (on the host's tmpfs)\n", Shown(plan.stage_dir).c_str());
+    std::printf("  stage   staged in %s (on the host's tmpfs)\n", observe::Shown(plan.stage_dir).c_str());
   }
   std::printf("  initrd  the manifest's initrds in order + a bootrino overlay (/etc/bootrino)\n");
-  std::printf("  cmdline %s\n", Shown(plan.boot.kexec.cmdline).c_str());
+  std::printf("  cmdline %s\n", observe::Shown(plan.boot.kexec.cmdline).c_str());
   PrintPersonal(plan);
   if (vm.manifest.boot->after_stage) {
-    std::printf("  hook    %s runs after staging\n", Shown(vm.manifest.boot->after_stage->function).c_str());
+    std::printf("  hook    %s runs after staging\n", observe::Shown(vm.manifest.boot->after_stage->function).c_str());
   }
   if (plan.disk) {
     const auto& target = plan.disk->target;
-    std::printf("  disk    replace %s (%s%s):\n", target.device.c_str(), MiB(target.bytes).c_str(),
+    std::printf("  disk    replace %s (%s%s):\n", target.device.c_str(), base::MiB(target.bytes).c_str(),
                 target.holds_root ? ", holds /" : "");
     std::string layout = disk::Describe(plan.disk->prepared.layout);
     for (std::size_t pos = 0; pos < layout.size();) {
@@ -189,7 +189,7 @@ void PrintPlan(const TakeoverPlan& plan) {
     std::printf("  disk    not touched: the RAM OS will not survive a reboot\n");
   }
   int n = 0;
-  for (Step step : plan.steps) std::printf("  %d. %s\n", ++n, Shown(DescribeStep(plan, step)).c_str());
+  for (Step step : plan.steps) std::printf("  %d. %s\n", ++n, observe::Shown(DescribeStep(plan, step)).c_str());
 }
 
 }  // namespace agent

@@ -28,7 +28,7 @@ base::Result<userdata::Config> ResolveUserdata(const std::string& file, userdata
 }
 
 // A warning for each option user-data names but may not set: it is ignored.
-void WarnRefused(const userdata::Config& config, Events& events) {
+void WarnRefused(const userdata::Config& config, observe::Events& events) {
   for (const userdata::RefusedOption& refused : config.refused) {
     events.Warn("user-data" + (config.source.empty() ? std::string() : " from " + config.source) + ": " +
                 userdata::RefusedWarning(refused));
@@ -38,7 +38,7 @@ void WarnRefused(const userdata::Config& config, Events& events) {
 }  // namespace
 
 int Userdata(const CommonOptions& common, const UserdataOptions& options) {
-  Events events;
+  observe::Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   auto config = ResolveUserdata(options.file, options.metadata);
   if (!config) return Report(config.error(), events, "userdata");
@@ -55,7 +55,7 @@ int Userdata(const CommonOptions& common, const UserdataOptions& options) {
     const std::string text = userdata::ToText(*config);
     for (std::size_t pos = 0; pos < text.size();) {
       const std::size_t nl = std::min(text.find('\n', pos), text.size());
-      std::printf("%s\n", Shown(std::string_view(text).substr(pos, nl - pos)).c_str());
+      std::printf("%s\n", observe::Shown(std::string_view(text).substr(pos, nl - pos)).c_str());
       pos = nl + 1;
     }
   }
@@ -63,7 +63,7 @@ int Userdata(const CommonOptions& common, const UserdataOptions& options) {
 }
 
 int RunFromUserdata(const std::string& ref, const userdata::RunValues& command_line) {
-  Events events;
+  observe::Events events;
   CommonOptions common;
   RunOptions options;
   ApplyRunOptions(command_line, common, options);
@@ -98,7 +98,7 @@ int RunFromUserdata(const std::string& ref, const userdata::RunValues& command_l
   return Run(config->manifest, common, options);
 }
 
-RamOsSettings InstanceSettings(const RunOptions& options, Events& events) {
+RamOsSettings InstanceSettings(const RunOptions& options, observe::Events& events) {
   RamOsSettings settings;
   settings.ssh_keys = options.ssh_keys;
   settings.hostname = options.hostname;

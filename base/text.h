@@ -2,6 +2,7 @@
 // person's terminal.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,12 @@ std::string_view Trim(std::string_view text);
 
 /// `parts` with `separator` between them (a separator follows only text: an empty first part adds none).
 std::string Join(const std::vector<std::string>& parts, std::string_view separator);
+
+/// A size for a person: "12.3 MiB".
+std::string MiB(std::uint64_t bytes);
+
+/// In whole MiB, rounded up ("7 MiB"): what something needs, so that giving that much is always enough.
+std::string WholeMiB(std::uint64_t bytes);
 
 /// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or
 /// code points past U+10FFFF).

@@ -14,6 +14,7 @@
 #include <linux/magic.h>
 
 #include "base/fd.h"
+#include "base/text.h"
 #include "fetch/url.h"
 
 namespace fetch {
@@ -24,7 +25,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* kPartialDir = ".bootrino-partial";
 
-std::string MiB(std::uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
 
 /// Writes a download straight into its staged file.
 class FileSink : public Sink {
@@ -165,14 +165,18 @@ base::Error ExplainNoSpace(base::Error error, const std::string& dir, std::uint6
                                                      : "a filesystem";
   std::string what = error.sys_errno() == EDQUOT ? "the disk quota of the filesystem holding " + dir + " is spent"
                                                  : "the filesystem holding " + dir + " is full";
-  if (known) what += std::string(" (") + kind + " of " + MiB(s.f_blocks * block) + ", " + MiB(s.f_bavail * block) + " free now)";
-  what += "; " + std::string(what_needs) + " needs " + MiB(needed_bytes);
+  if (known) {
+    what += std::string(" (") + kind + " of " + base::WholeMiB(s.f_blocks * block) + ", " +
+            base::WholeMiB(s.f_bavail * block) + " free now)";
+  }
+  what += "; " + std::string(what_needs) + " needs " + base::WholeMiB(needed_bytes);
   const std::string hint =
-      in_ram ? "give the tmpfs holding " + dir + " at least " + MiB(needed_bytes) +
+      in_ram ? "give the tmpfs holding " + dir + " at least " + base::WholeMiB(needed_bytes) +
                    " (mount -o remount,size=… on its mount point) or use an instance with more memory; nothing was "
                    "changed"
-             : "free " + MiB(needed_bytes) + " on that filesystem, or name a stage directory on one with room (a "
-                   "tmpfs keeps the files in RAM); nothing was changed";
+             : "free " + base::WholeMiB(needed_bytes) +
+                   " on that filesystem, or name a stage directory on one with room (a tmpfs keeps the files in RAM); "
+                   "nothing was changed";
   return base::Error(in_ram ? ErrorKind::kNotEnoughRam : ErrorKind::kUsage, error.message() + ": " + what,
                      error.sys_errno())
       .Hint(hint);
@@ -226,16 +230,17 @@ base::Result<std::uint64_t> ParseMeminfo(std::string_view meminfo, std::string_v
 base::Result<void> CheckMinRam(std::uint64_t min_ram_mib, std::uint64_t mem_total) {
   if (mem_total >= (min_ram_mib << 20)) return {};
   return base::Fail(base::Error(ErrorKind::kNotEnoughRam, "this OS needs at least " + std::to_string(min_ram_mib) +
-                                                              " MiB of RAM; this machine has " + MiB(mem_total))
+                                                              " MiB of RAM; this machine has " +
+                                                              base::WholeMiB(mem_total))
                         .Hint("use an instance type with more memory; nothing was fetched or changed"));
 }
 
 base::Result<void> CheckFitsInRam(const StagePlan& plan, std::uint64_t mem_available) {
   if (plan.ram_needed <= mem_available) return {};
   return base::Fail(base::Error(ErrorKind::kNotEnoughRam,
-                                "the payload needs " + MiB(plan.ram_needed) + " of RAM (" + MiB(plan.total_bytes) +
-                                    " of files + " + MiB(kRamHeadroomBytes) + " headroom) but only " +
-                                    MiB(mem_available) + " is available")
+                                "the payload needs " + base::WholeMiB(plan.ram_needed) + " of RAM (" + base::WholeMiB(plan.total_bytes) +
+                                    " of files + " + base::WholeMiB(kRamHeadroomBytes) + " headroom) but only " +
+                                    base::WholeMiB(mem_available) + " is available")
                         .Hint("use an instance type with more memory, or stop services that hold memory; "
                               "nothing was fetched or changed"));
 }

@@ -98,7 +98,7 @@ class ExecuteTest : public ::testing::Test {
   }
 
   FakeSys sys_;
-  Events events_;
+  observe::Events events_;
   fs::path dir_;
 };
 

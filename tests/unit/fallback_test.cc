@@ -47,7 +47,7 @@ class Staged : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string dir_;
   kexec::BootPlan plan_;
-  Events events_;
+  observe::Events events_;
 };
 
 TEST_F(Staged, SecureBootAndLockdownStopAtThePreflightBeforeAnyLoad) {

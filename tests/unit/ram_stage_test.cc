@@ -56,7 +56,7 @@ TEST(RamStage, SizedForTheFilesAndTheComposedInitrds) {
 
 TEST(RamStage, MountsItsOwnTmpfsInItsOwnMountNamespace) {
   testing_support::FakeSys sys;
-  Events events;
+  observe::Events events;
   EXPECT_EQ(MountRamStage("/run/bootrino-stage.1.abc", 123 << 20, sys, events), 123u << 20);
   EXPECT_EQ(sys.log, (std::vector<std::string>{"private mounts",
                                                "mount tmpfs /run/bootrino-stage.1.abc " + std::to_string(123 << 20)}));
@@ -67,7 +67,7 @@ TEST(RamStage, WithoutTheRightToMountStagesOnTheHostsTmpfsAndSaysSo) {
     ScratchDir scratch;
     testing_support::FakeSys sys;
     sys.fail[refused] = EPERM;
-    Events events;
+    observe::Events events;
     ASSERT_TRUE(events.Open((scratch.path / "events.json").string()));
     EXPECT_EQ(MountRamStage("/dev/shm", 4096, sys, events), 0u) << refused;
     const std::string logged = Slurp(scratch.path / "events.json");

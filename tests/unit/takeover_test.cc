@@ -23,14 +23,14 @@ disk::TargetDisk Vda() {
 
 TEST(LockInMemory, LockedIsFine) {
   testing_support::FakeSys sys;
-  Events events;
+  observe::Events events;
   EXPECT_TRUE(LockInMemory(sys, Vda(), {10, 11}, dev_t{10}, events));
 }
 
 TEST(LockInMemory, UnlockedWhileRunningFromTheTargetStopsBeforeAnythingChanges) {
   testing_support::FakeSys sys;
   sys.lock_memory_errno = ENOMEM;
-  Events events;
+  observe::Events events;
   auto r = LockInMemory(sys, Vda(), {10, 11}, dev_t{11}, events);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind(), base::ErrorKind::kDisk);
@@ -44,14 +44,14 @@ TEST(LockInMemory, UnlockedWhileRunningFromTheTargetStopsBeforeAnythingChanges) 
 TEST(LockInMemory, UnlockedAndUnsureWhereItRunsFromStopsToo) {
   testing_support::FakeSys sys;
   sys.lock_memory_errno = EPERM;
-  Events events;
+  observe::Events events;
   EXPECT_FALSE(LockInMemory(sys, Vda(), {10}, std::nullopt, events));
 }
 
 TEST(LockInMemory, UnlockedWhileRunningFromRamGoesOnWithAWarning) {
   testing_support::FakeSys sys;
   sys.lock_memory_errno = ENOMEM;
-  Events events;
+  observe::Events events;
   testing::internal::CaptureStderr();
   auto r = LockInMemory(sys, Vda(), {10, 11}, dev_t{42}, events);  // 42: the tmpfs under /run
   std::string said = testing::internal::GetCapturedStderr();
@@ -75,7 +75,7 @@ TEST(WhatToDo, AdviceForEveryKindWithoutAHint) {
 }
 
 TEST(Report, AlwaysPrintsAWhatToDoLine) {
-  Events events;
+  observe::Events events;
   testing::internal::CaptureStderr();
   int code = Report(base::Error(base::ErrorKind::kDisk, "the disk is odd"), events, "disk");
   std::string said = testing::internal::GetCapturedStderr();

@@ -1,10 +1,10 @@
-#include "agent/status.h"
+#include "observe/status.h"
 
 #include <memory>
 
 #include "net/http.h"
 
-namespace agent {
+namespace observe {
 namespace {
 
 constexpr std::size_t kMaxQueued = 64;
@@ -68,4 +68,4 @@ void StatusPoster::Flush(std::chrono::milliseconds deadline) {
   thread_.join();  // at most one request's timeout after the queue emptied
 }
 
-}  // namespace agent
+}  // namespace observe

@@ -1,4 +1,4 @@
-#include "agent/events.h"
+#include "observe/events.h"
 
 #include <algorithm>
 #include <ctime>
@@ -8,7 +8,7 @@
 #include "base/text.h"
 #include "fetch/url.h"
 
-namespace agent {
+namespace observe {
 namespace {
 
 std::string Now() {
@@ -159,4 +159,4 @@ void Progress::Finish() {
   if (tty_) Draw(true);
 }
 
-}  // namespace agent
+}  // namespace observe

@@ -1,19 +1,14 @@
-#include "agent/report.h"
+#include "observe/report.h"
 
 #include <cstdio>
 
-#include "agent/events.h"
+#include "base/text.h"
 #include "fetch/url.h"
+#include "observe/events.h"
 
-namespace agent {
+namespace observe {
 
 using json = nlohmann::ordered_json;
-
-std::string MiB(std::uint64_t bytes) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
-  return buf;
-}
 
 json FileJson(const fetch::StageItem& item) {
   std::vector<std::string> urls;
@@ -97,13 +92,13 @@ void PrintManifest(const fetch::VerifiedManifest& vm) {
     }
     for (const auto& item : plan->items) {
       std::printf("    %-7s %-26s %10s  sha256 %.16s…  %s\n", item.role.c_str(), Shown(item.file->name).c_str(),
-                  MiB(item.file->size).c_str(), item.file->sha256.c_str(), Shown(item.urls[0]).c_str());
+                  base::MiB(item.file->size).c_str(), item.file->sha256.c_str(), Shown(item.urls[0]).c_str());
       for (std::size_t i = 1; i < item.urls.size(); ++i) {
         std::printf("    %-7s %-26s %10s  mirror %s\n", "", "", "", Shown(item.urls[i]).c_str());
       }
     }
-    std::printf("    total   %s\n", MiB(plan->total_bytes).c_str());
+    std::printf("    total   %s\n", base::MiB(plan->total_bytes).c_str());
   }
 }
 
-}  // namespace agent
+}  // namespace observe

@@ -9,7 +9,7 @@
 #include "fetch/stage.h"
 #include "fetch/trust.h"
 
-namespace agent {
+namespace observe {
 
 /// One payload file: role, name, size, sha256 and URLs (credentials removed).
 nlohmann::ordered_json FileJson(const fetch::StageItem& item);
@@ -20,7 +20,5 @@ nlohmann::ordered_json ManifestJson(const fetch::VerifiedManifest& vm);
 /// The same for a person, on stdout.
 void PrintManifest(const fetch::VerifiedManifest& vm);
 
-/// "12.3 MiB".
-std::string MiB(std::uint64_t bytes);
 
-}  // namespace agent
+}  // namespace observe

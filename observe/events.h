@@ -12,10 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/status.h"
 #include "fetch/transfer.h"
+#include "observe/status.h"
 
-namespace agent {
+namespace observe {
 
 /// `text` as bootrino shows it to a person: URL credentials redacted, then
 /// control characters and bytes that are not UTF-8 escaped (base::PrintableText),
@@ -79,4 +79,4 @@ class Progress : public fetch::TransferObserver {
   std::chrono::steady_clock::time_point start_, last_draw_{}, last_line_{};
 };
 
-}  // namespace agent
+}  // namespace observe

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <thread>
 
-namespace agent {
+namespace observe {
 
 class StatusPoster {
  public:
@@ -42,4 +42,4 @@ class StatusPoster {
   std::thread thread_;
 };
 
-}  // namespace agent
+}  // namespace observe

@@ -1,0 +1,251 @@
+#include "kexec/kernel_image.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "base/fd.h"
+
+namespace kexec {
+namespace {
+
+using base::ErrorKind;
+
+std::uint32_t Le32(std::string_view s, std::size_t at) {
+  std::uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(s[at + i]);
+  return v;
+}
+
+std::uint64_t Le64(std::string_view s, std::size_t at) {
+  return static_cast<std::uint64_t>(Le32(s, at + 4)) << 32 | Le32(s, at);
+}
+
+constexpr std::size_t kHeaderBytes = 64;    // the arm64 Image header
+constexpr std::size_t kProbeBytes = 0x206;  // through a bzImage's "HdrS": enough to name any format here
+
+// The EFI zboot header (Linux drivers/firmware/efi/libstub/zboot-header.S): "MZ", two bytes, "zimg", the
+// payload's offset and size (LE32), two zero words, then the compression's name, NUL-terminated, in 8 bytes.
+KernelHeader ParseZboot(std::string_view head) {
+  KernelHeader h;
+  h.format = KernelFormat::kZboot;
+  h.payload_offset = Le32(head, 8);
+  h.payload_size = Le32(head, 12);
+  std::string_view name = head.substr(24, 8);
+  h.compression = std::string(name.substr(0, std::min(name.find('\0'), name.size())));
+  return h;
+}
+
+base::Error NotForArch(std::string_view arch, const KernelHeader& h, const std::string& path) {
+  const std::string what = std::string(KernelFormatName(h.format));
+  const std::string needs = arch == "aarch64" ? "an arm64 Image, or one compressed with gzip or zstd, or an EFI zboot "
+                                                "vmlinuz with a gzip or zstd payload"
+                                              : "a bzImage";
+  return base::Error(ErrorKind::kManifest, "the manifest's kernel " + path + " is " +
+                                               (h.format == KernelFormat::kUnknown ? "not a kernel bootrino knows"
+                                                                                   : "a " + what + " file") +
+                                               ", and kexec on " + std::string(arch) + " needs " + needs)
+      .Hint("point the manifest's " + std::string(arch) + " payload at the kernel built for " + std::string(arch) +
+            " (for xz or lzma: decompress it, e.g. `unxz`, and publish the Image)");
+}
+
+// libarchive reads the compressed bytes through this: `remaining` bytes of `fd` from `offset`.
+struct RangeReader {
+  int fd;
+  std::uint64_t offset;
+  std::uint64_t remaining;
+  std::vector<char> buffer = std::vector<char>(1 << 16);
+};
+
+la_ssize_t ReadRange(archive* a, void* data, const void** out) {
+  auto* r = static_cast<RangeReader*>(data);
+  const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(r->buffer.size(), r->remaining));
+  if (want == 0) return 0;
+  ssize_t n;
+  do n = pread(r->fd, r->buffer.data(), want, static_cast<off_t>(r->offset));
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    archive_set_error(a, errno, "%s", std::strerror(errno));
+    return -1;
+  }
+  r->offset += static_cast<std::uint64_t>(n);
+  r->remaining -= static_cast<std::uint64_t>(n);
+  *out = r->buffer.data();
+  return n;
+}
+
+// The check of what a compressed kernel held, made on its first bytes, before the rest is decompressed.
+base::Result<void> IsArm64Image(std::string_view head, const std::string& what) {
+  KernelHeader inner = ParseKernelHeader(head);
+  if (inner.format == KernelFormat::kArm64Image) return {};
+  return base::Fail(base::Error(ErrorKind::kManifest, what + " decompresses to " +
+                                                          (inner.format == KernelFormat::kUnknown
+                                                               ? std::string("something that is not a kernel")
+                                                               : "a " + std::string(KernelFormatName(inner.format)) +
+                                                                     " file") +
+                                                          ", not an arm64 Image")
+                        .Hint("point the manifest's aarch64 payload at an arm64 kernel"));
+}
+
+// Decompresses `size` bytes of `in` from `offset` (gzip or zstd, nothing else: libarchive would run an
+// external program for the others) into `out_path`, refusing more than `limit` bytes and anything that does
+// not start as an arm64 Image.
+base::Result<std::uint64_t> Decompress(const base::Fd& in, std::uint64_t offset, std::uint64_t size,
+                                       const std::string& what, const std::string& out_path, std::uint64_t limit) {
+  std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
+  if (!a) return base::Fail(ErrorKind::kInternal, "archive_read_new failed");
+  archive_read_support_filter_gzip(a.get());
+  archive_read_support_filter_zstd(a.get());
+  archive_read_support_format_raw(a.get());
+  RangeReader reader{in.get(), offset, size};
+  if (archive_read_open(a.get(), &reader, nullptr, ReadRange, nullptr) != ARCHIVE_OK) {
+    return base::Fail(ErrorKind::kManifest, "cannot read " + what + ": " + archive_error_string(a.get()));
+  }
+  archive_entry* entry = nullptr;
+  if (archive_read_next_header(a.get(), &entry) != ARCHIVE_OK) {
+    return base::Fail(ErrorKind::kManifest, "cannot decompress " + what + ": " + archive_error_string(a.get()));
+  }
+  ASSIGN_OR_RETURN(base::Fd out, base::Open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
+  // Created here (O_EXCL), so removed here when it is not finished.
+  struct Partial {
+    const std::string& path;
+    bool done = false;
+    ~Partial() {
+      if (!done) unlink(path.c_str());
+    }
+  } partial{out_path};
+  std::vector<char> block(1 << 20);
+  std::uint64_t written = 0;
+  std::string head;  // the first bytes, until they say what was compressed
+  bool checked = false;
+  for (;;) {
+    la_ssize_t n = archive_read_data(a.get(), block.data(), block.size());
+    if (n == 0) break;
+    if (n > 0 && !checked) {
+      head.append(block.data(), std::min<std::size_t>(static_cast<std::size_t>(n), kProbeBytes - head.size()));
+      if (head.size() == kProbeBytes) {
+        RETURN_IF_ERROR(IsArm64Image(head, what));
+        checked = true;
+      }
+    }
+    if (n < 0) {
+      return base::Fail(ErrorKind::kManifest, "cannot decompress " + what + ": " + archive_error_string(a.get()));
+    }
+    if (written + static_cast<std::uint64_t>(n) > limit) {
+      return base::Fail(base::Error(ErrorKind::kManifest, what + " decompresses to more than " +
+                                                              std::to_string(limit) + " bytes, " +
+                                                              std::to_string(kKernelExpansionLimit) +
+                                                              " times its size: not a kernel")
+                            .Hint("check the manifest's kernel"));
+    }
+    if (auto r = base::WriteAllAt(out, {block.data(), static_cast<std::size_t>(n)}, written); !r) {
+      if (r.error().sys_errno() == ENOSPC || r.error().sys_errno() == EDQUOT) {
+        return base::Fail(base::Error(ErrorKind::kNotEnoughRam, "no room in RAM for the decompressed kernel (" +
+                                                                    r.error().message() + ")")
+                              .Hint("use an instance with more memory; nothing was changed"));
+      }
+      return base::Fail(r.error());
+    }
+    written += static_cast<std::uint64_t>(n);
+  }
+  if (!checked) RETURN_IF_ERROR(IsArm64Image(head, what));
+  partial.done = true;
+  return written;
+}
+
+}  // namespace
+
+std::string_view KernelFormatName(KernelFormat format) {
+  switch (format) {
+    case KernelFormat::kBzImage: return "bzImage";
+    case KernelFormat::kArm64Image: return "arm64 Image";
+    case KernelFormat::kGzip: return "gzip";
+    case KernelFormat::kZstd: return "zstd";
+    case KernelFormat::kXz: return "xz";
+    case KernelFormat::kLzma: return "lzma";
+    case KernelFormat::kZboot: return "EFI zboot";
+    case KernelFormat::kUnknown: break;
+  }
+  return "unknown";
+}
+
+KernelHeader ParseKernelHeader(std::string_view head) {
+  KernelHeader h;
+  if (head.size() >= kHeaderBytes) {
+    if (head.substr(0, 2) == "MZ" && head.substr(4, 4) == "zimg") return ParseZboot(head);
+    if (Le32(head, 56) == 0x644d5241) {  // "ARM\x64"; an Image with an EFI stub also starts with "MZ"
+      h.format = KernelFormat::kArm64Image;
+      h.image_size = Le64(head, 16);
+      return h;
+    }
+  }
+  if (head.size() >= 0x206 && head.substr(0x202, 4) == "HdrS") {
+    h.format = KernelFormat::kBzImage;
+  } else if (head.substr(0, 2) == "\x1f\x8b") {
+    h.format = KernelFormat::kGzip;
+  } else if (head.substr(0, 4) == "\x28\xb5\x2f\xfd") {
+    h.format = KernelFormat::kZstd;
+  } else if (head.substr(0, 6) == std::string_view("\xfd" "7zXZ\0", 6)) {
+    h.format = KernelFormat::kXz;
+  } else if (head.substr(0, 3) == std::string_view("\x5d\x00\x00", 3)) {
+    h.format = KernelFormat::kLzma;
+  }
+  return h;
+}
+
+std::uint64_t KernelDecompressionReserve(std::string_view arch, std::uint64_t compressed_bytes) {
+  return arch == "aarch64" ? compressed_bytes * kKernelExpansionLimit : 0;
+}
+
+base::Result<PreparedKernel> PrepareKernel(std::string_view arch, const std::string& kernel_path,
+                                           const std::string& out_path) {
+  ASSIGN_OR_RETURN(base::Fd in, base::Open(kernel_path, O_RDONLY));
+  struct stat st{};
+  if (fstat(in.get(), &st) != 0) return base::Fail(ErrorKind::kInternal, base::SysMessage("fstat", kernel_path, errno));
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  std::string head(kProbeBytes, '\0');
+  ssize_t n = pread(in.get(), head.data(), head.size(), 0);
+  if (n < 0) return base::Fail(ErrorKind::kInternal, base::SysMessage("read", kernel_path, errno));
+  head.resize(static_cast<std::size_t>(n));
+  PreparedKernel prepared{kernel_path, ParseKernelHeader(head), size, false};
+  const KernelHeader& h = prepared.source;
+  if (arch != "aarch64") {
+    if (h.format != KernelFormat::kBzImage) return base::Fail(NotForArch(arch, h, kernel_path));
+    return prepared;
+  }
+  if (h.format == KernelFormat::kArm64Image) return prepared;
+  std::uint64_t offset = 0, length = size;
+  std::string what = "the " + std::string(KernelFormatName(h.format)) + " kernel " + kernel_path;
+  if (h.format == KernelFormat::kZboot) {
+    if (h.compression != "gzip" && !h.compression.starts_with("zstd")) {
+      return base::Fail(NotForArch(arch, h, kernel_path));
+    }
+    if (h.payload_offset > size || h.payload_size > size - h.payload_offset) {
+      return base::Fail(ErrorKind::kManifest, "the EFI zboot kernel " + kernel_path + " says its payload is at " +
+                                                  std::to_string(h.payload_offset) + "+" +
+                                                  std::to_string(h.payload_size) + ", past its end (" +
+                                                  std::to_string(size) + " bytes)");
+    }
+    offset = h.payload_offset;
+    length = h.payload_size;
+    what = "the " + h.compression + " payload of the EFI zboot kernel " + kernel_path;
+  } else if (h.format != KernelFormat::kGzip && h.format != KernelFormat::kZstd) {
+    return base::Fail(NotForArch(arch, h, kernel_path));
+  }
+  ASSIGN_OR_RETURN(std::uint64_t bytes, Decompress(in, offset, length, what, out_path,
+                                                   std::max<std::uint64_t>(size, 1) * kKernelExpansionLimit));
+  prepared.path = out_path;
+  prepared.bytes = bytes;
+  prepared.decompressed = true;
+  return prepared;
+}
+
+}  // namespace kexec

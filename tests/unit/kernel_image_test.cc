@@ -1,0 +1,234 @@
+#include "kexec/kernel_image.h"
+
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace kexec {
+namespace {
+
+namespace fs = std::filesystem;
+using base::ErrorKind;
+
+void PutLe32(std::string& s, std::size_t at, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) s[at + i] = static_cast<char>(v >> (8 * i));
+}
+
+// An arm64 Image as the boot protocol describes its 64-byte header: image_size at 16, "ARM\x64" at 56; the body
+// is a pattern that compresses the way code does, not to nothing.
+std::string Arm64Image(std::size_t bytes = 300000) {
+  std::string s(bytes, '\0');
+  s[0] = 'M';
+  s[1] = 'Z';
+  PutLe32(s, 16, static_cast<std::uint32_t>(bytes + 65536));
+  std::memcpy(&s[56], "ARM\x64", 4);
+  std::uint32_t x = 12345;
+  for (std::size_t i = 64; i < bytes; ++i) {
+    x = x * 1103515245 + 12345;
+    s[i] = static_cast<char>((x >> 16) % 24);
+  }
+  return s;
+}
+
+std::string BzImage() {
+  std::string s(0x2000, '\x90');
+  std::memcpy(&s[0x202], "HdrS", 4);
+  return s;
+}
+
+std::string Gzip(const std::string& data) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, data.size()) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+std::string Zstd(const std::string& data) {
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  std::size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 19);
+  EXPECT_FALSE(ZSTD_isError(n));
+  out.resize(n);
+  return out;
+}
+
+// An EFI zboot file: the header Linux's zboot-header.S writes, then the payload at 0x400, then the rest of a PE.
+std::string Zboot(const std::string& payload, const char* compression) {
+  std::string s(0x400, '\0');
+  std::memcpy(&s[0], "MZ", 2);
+  std::memcpy(&s[4], "zimg", 4);
+  PutLe32(s, 8, 0x400);
+  PutLe32(s, 12, static_cast<std::uint32_t>(payload.size()));
+  std::strncpy(&s[24], compression, 8);
+  return s + payload + std::string(4096, '\xcc');
+}
+
+class KernelImageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("bootrino-kernel-image-" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& data) {
+    std::ofstream(dir_ / name, std::ios::binary) << data;
+    return (dir_ / name).string();
+  }
+  std::string Read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  std::string Out() const { return (dir_ / "Image").string(); }
+  fs::path dir_;
+};
+
+TEST(KernelHeaderTest, NamesEveryFormatByItsMagic) {
+  EXPECT_EQ(ParseKernelHeader(Arm64Image()).format, KernelFormat::kArm64Image);
+  EXPECT_EQ(ParseKernelHeader(Arm64Image()).image_size, 300000u + 65536);
+  EXPECT_EQ(ParseKernelHeader(BzImage()).format, KernelFormat::kBzImage);
+  EXPECT_EQ(ParseKernelHeader(Gzip(Arm64Image())).format, KernelFormat::kGzip);
+  EXPECT_EQ(ParseKernelHeader(Zstd(Arm64Image())).format, KernelFormat::kZstd);
+  EXPECT_EQ(ParseKernelHeader(std::string("\xfd" "7zXZ\0", 6) + std::string(100, 'x')).format, KernelFormat::kXz);
+  EXPECT_EQ(ParseKernelHeader(std::string("\x5d\0\0\x80\0", 5) + std::string(100, 'x')).format, KernelFormat::kLzma);
+  KernelHeader z = ParseKernelHeader(Zboot("payload", "zstd22"));
+  EXPECT_EQ(z.format, KernelFormat::kZboot);
+  EXPECT_EQ(z.payload_offset, 0x400u);
+  EXPECT_EQ(z.payload_size, 7u);
+  EXPECT_EQ(z.compression, "zstd22");
+  EXPECT_EQ(ParseKernelHeader(std::string(100, 'x')).format, KernelFormat::kUnknown);
+  EXPECT_EQ(ParseKernelHeader(Arm64Image().substr(0, 63)).format, KernelFormat::kUnknown);  // too short to say
+  EXPECT_EQ(ParseKernelHeader(Gzip("tiny")).format, KernelFormat::kGzip);  // a magic needs no more than itself
+}
+
+TEST_F(KernelImageTest, X86TakesABzImageAsItIs) {
+  auto k = PrepareKernel("x86_64", Write("vmlinuz", BzImage()), Out());
+  ASSERT_TRUE(k.has_value()) << k.error().message();
+  EXPECT_EQ(k->path, (dir_ / "vmlinuz").string());
+  EXPECT_FALSE(k->decompressed);
+  EXPECT_FALSE(fs::exists(Out()));
+}
+
+TEST_F(KernelImageTest, X86RefusesAnArm64KernelSayingWhatItIs) {
+  auto k = PrepareKernel("x86_64", Write("vmlinuz", Gzip(Arm64Image())), Out());
+  ASSERT_FALSE(k.has_value());
+  EXPECT_EQ(k.error().kind(), ErrorKind::kManifest);
+  EXPECT_NE(k.error().message().find("is a gzip file, and kexec on x86_64 needs a bzImage"), std::string::npos)
+      << k.error().message();
+}
+
+TEST_F(KernelImageTest, Arm64TakesAnImageAsItIs) {
+  auto k = PrepareKernel("aarch64", Write("Image", Arm64Image()), (dir_ / "out").string());
+  ASSERT_TRUE(k.has_value()) << k.error().message();
+  EXPECT_FALSE(k->decompressed);
+  EXPECT_EQ(k->source.format, KernelFormat::kArm64Image);
+}
+
+TEST_F(KernelImageTest, Arm64DecompressesGzipAndZstdImages) {
+  const std::string image = Arm64Image();
+  for (const auto& [name, data] : {std::pair{"vmlinuz.gz", Gzip(image)}, std::pair{"vmlinuz.zst", Zstd(image)}}) {
+    fs::remove(Out());
+    auto k = PrepareKernel("aarch64", Write(name, data), Out());
+    ASSERT_TRUE(k.has_value()) << name << ": " << k.error().message();
+    EXPECT_TRUE(k->decompressed);
+    EXPECT_EQ(k->path, Out());
+    EXPECT_EQ(k->bytes, image.size());
+    EXPECT_EQ(Read(Out()), image) << name;
+    EXPECT_EQ(fs::status(Out()).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  }
+}
+
+TEST_F(KernelImageTest, Arm64DecompressesTheZbootPayloadOnly) {
+  const std::string image = Arm64Image();
+  for (const char* compression : {"gzip", "zstd22"}) {
+    fs::remove(Out());
+    const std::string payload = std::string(compression) == "gzip" ? Gzip(image) : Zstd(image);
+    auto k = PrepareKernel("aarch64", Write("vmlinuz.efi", Zboot(payload, compression)), Out());
+    ASSERT_TRUE(k.has_value()) << compression << ": " << k.error().message();
+    EXPECT_EQ(k->source.format, KernelFormat::kZboot);
+    EXPECT_EQ(Read(Out()), image) << compression;
+  }
+}
+
+TEST_F(KernelImageTest, Arm64RefusesXzAndLzmaWithWhatToDo) {
+  auto k = PrepareKernel("aarch64", Write("vmlinuz.xz", std::string("\xfd" "7zXZ\0", 6) + std::string(100, 'x')), Out());
+  ASSERT_FALSE(k.has_value());
+  EXPECT_EQ(k.error().kind(), ErrorKind::kManifest);
+  EXPECT_NE(k.error().message().find("is a xz file"), std::string::npos) << k.error().message();
+  EXPECT_NE(k.error().hint().find("unxz"), std::string::npos) << k.error().hint();
+  auto z = PrepareKernel("aarch64", Write("vmlinuz.efi", Zboot("whatever", "lzma")), Out());
+  ASSERT_FALSE(z.has_value());
+  EXPECT_EQ(z.error().kind(), ErrorKind::kManifest);
+  EXPECT_FALSE(fs::exists(Out()));
+}
+
+TEST_F(KernelImageTest, Arm64RefusesAnX86KernelAndCompressedNonKernels) {
+  auto x86 = PrepareKernel("aarch64", Write("bz", BzImage()), Out());
+  ASSERT_FALSE(x86.has_value());
+  EXPECT_NE(x86.error().message().find("is a bzImage file, and kexec on aarch64 needs an arm64 Image"),
+            std::string::npos)
+      << x86.error().message();
+  auto notkernel = PrepareKernel("aarch64", Write("x.gz", Gzip(std::string(5000, 'a') + "text")), Out());
+  ASSERT_FALSE(notkernel.has_value());
+  EXPECT_NE(notkernel.error().message().find("decompresses to something that is not a kernel, not an arm64 Image"),
+            std::string::npos)
+      << notkernel.error().message();
+  EXPECT_FALSE(fs::exists(Out())) << "the decompressed non-kernel was left behind";
+  auto wrong_inside = PrepareKernel("aarch64", Write("bz.gz", Gzip(BzImage())), Out());
+  ASSERT_FALSE(wrong_inside.has_value());
+  EXPECT_NE(wrong_inside.error().message().find("decompresses to a bzImage file"), std::string::npos)
+      << wrong_inside.error().message();
+}
+
+TEST_F(KernelImageTest, Arm64StopsADecompressionBombAndRemovesWhatItWrote) {
+  std::string bomb = Arm64Image(64) + std::string(20 << 20, '\0');  // 20 MiB of zeros: ~20 KiB gzip'd
+  const std::string gz = Gzip(bomb);
+  ASSERT_LT(gz.size() * kKernelExpansionLimit, bomb.size());
+  auto k = PrepareKernel("aarch64", Write("bomb.gz", gz), Out());
+  ASSERT_FALSE(k.has_value());
+  EXPECT_EQ(k.error().kind(), ErrorKind::kManifest);
+  EXPECT_NE(k.error().message().find("times its size: not a kernel"), std::string::npos) << k.error().message();
+  EXPECT_FALSE(fs::exists(Out()));
+}
+
+TEST_F(KernelImageTest, Arm64RefusesTruncatedAndLyingFiles) {
+  std::string gz = Gzip(Arm64Image());
+  auto cut = PrepareKernel("aarch64", Write("cut.gz", gz.substr(0, gz.size() / 2)), Out());
+  ASSERT_FALSE(cut.has_value());
+  EXPECT_EQ(cut.error().kind(), ErrorKind::kManifest);
+  EXPECT_FALSE(fs::exists(Out())) << "a half-decompressed kernel was left behind";
+  std::string lying = Zboot(gz, "gzip");
+  PutLe32(lying, 12, static_cast<std::uint32_t>(lying.size()));  // a payload running past the end of the file
+  auto past = PrepareKernel("aarch64", Write("lying.efi", lying), Out());
+  ASSERT_FALSE(past.has_value());
+  EXPECT_NE(past.error().message().find("past its end"), std::string::npos) << past.error().message();
+}
+
+TEST_F(KernelImageTest, NeverWritesOverAnExistingFile) {
+  Write("Image", "someone else's");
+  auto k = PrepareKernel("aarch64", Write("vmlinuz.gz", Gzip(Arm64Image())), Out());
+  ASSERT_FALSE(k.has_value());
+  EXPECT_EQ(Read(Out()), "someone else's");
+}
+
+TEST(KernelReserveTest, OnlyArm64ReservesRoomForDecompression) {
+  EXPECT_EQ(KernelDecompressionReserve("x86_64", 10 << 20), 0u);
+  EXPECT_EQ(KernelDecompressionReserve("aarch64", 10 << 20), (10u << 20) * kKernelExpansionLimit);
+}
+
+}  // namespace
+}  // namespace kexec

@@ -54,7 +54,8 @@ std::string NewBootId() {
 
 base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::vector<fetch::StagedFile>& staged,
                                  const std::string& dir, const std::string& arch, const HostConsoles& host,
-                                 const RamOsSettings& settings, const std::string& boot_id) {
+                                 const RamOsSettings& settings, const std::string& boot_id,
+                                 const kexec::KernelHeader& kernel) {
   const fetch::ArchPayload& payload = **vm.manifest.PayloadFor(arch);
   BootPlans plans;
   plans.boot_id = boot_id;
@@ -64,6 +65,11 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
     if (s.item->role == "kernel") {
       plans.kexec.kernel_path = s.path;
       plans.disk.kernel = FromStaged(s);
+      ASSIGN_OR_RETURN(bool decompress, kexec::NeedsDecompression(arch, kernel, s.path));
+      if (decompress) {
+        plans.kernel_source = s.path;
+        plans.kexec.kernel_path = dir + "/kernel.Image";
+      }
     } else if (s.item->role == "initrd") {
       initrds.push_back(s.path);
       initrd_sizes.push_back(s.download.bytes);

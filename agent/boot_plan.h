@@ -15,6 +15,7 @@
 #include "disk/write.h"
 #include "fetch/stage.h"
 #include "fetch/trust.h"
+#include "kexec/kernel_image.h"
 #include "kexec/load.h"
 #include "observe/events.h"
 
@@ -31,6 +32,9 @@ struct InitrdPlan {
 
 struct BootPlans {
   kexec::BootPlan kexec;
+  /// Set on arm64 when the manifest's kernel is compressed: that staged file, decompressed into
+  /// kexec.kernel_path before the load (kexec::DecompressKernel).
+  std::string kernel_source;
   disk::BootFiles disk;
   std::string boot_id;
   nlohmann::ordered_json personal;  ///< what Personalise generated, for the plan report
@@ -50,11 +54,14 @@ struct HostConsoles {
 /// Plans both boots, purely: their initrds (each the manifest's initrds + an
 /// overlay) are to be composed in the stage directory `dir` (ComposeInitrds).
 /// `settings` reach the RAM OS as the manifest's personalisation style says
-/// (agent/personalise.h); `boot_id` tells this boot apart (NewBootId).
+/// (agent/personalise.h); `boot_id` tells this boot apart (NewBootId). `kernel` is what the staged kernel
+/// file is: on arm64 a compressed one is to be decompressed into the stage first (BootPlans::kernel_source),
+/// and one kexec cannot take is refused here (kManifest).
 [[nodiscard]] base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm,
                                                const std::vector<fetch::StagedFile>& staged, const std::string& dir,
                                                const std::string& arch, const HostConsoles& host,
-                                               const RamOsSettings& settings, const std::string& boot_id);
+                                               const RamOsSettings& settings, const std::string& boot_id,
+                                               const kexec::KernelHeader& kernel);
 
 /// Writes both planned initrds into the stage directory (RAM only); a size
 /// other than the planned one is an internal error.

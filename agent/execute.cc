@@ -13,6 +13,7 @@
 #include "agent/takeover.h"
 #include "base/interrupt.h"
 #include "base/text.h"
+#include "kexec/kernel_image.h"
 #include "kexec/load.h"
 #include "observe/report.h"
 
@@ -34,6 +35,7 @@ class Execution {
   /// One step; an Outcome when bootrino stops there.
   std::optional<Outcome> Perform(Step step) {
     switch (step) {
+      case Step::kDecompressKernel: return DecompressKernel();
       case Step::kComposeInitrds: return ComposeInitrds();
       case Step::kLoadKernel: return LoadKernel();
       case Step::kDetach: return Detach();
@@ -50,6 +52,13 @@ class Execution {
 
  private:
   Outcome Stop(const base::Error& error, const std::string& phase) { return {Report(error, events_, phase)}; }
+
+  std::optional<Outcome> DecompressKernel() {
+    auto bytes = kexec::DecompressKernel(plan_.boot.kernel_source, plan_.boot.kexec.kernel_path);
+    if (!bytes) return Stop(bytes.error(), "plan");
+    events_.Say("decompressed the kernel: " + base::MiB(*bytes) + " arm64 Image");
+    return std::nullopt;
+  }
 
   std::optional<Outcome> ComposeInitrds() {
     if (auto r = agent::ComposeInitrds(plan_.boot); !r) return Stop(r.error(), "plan");

@@ -182,14 +182,14 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   // The initrds are composed in the stage, in RAM: they count.
   auto payload = vm->manifest.PayloadFor(arch);
   if (!payload) return Report(payload.error(), events, "plan-stage");
-  auto stage_plan = PlanForHost(*vm, arch, ComposedInitrdsBytes(**payload), events);
+  auto stage_plan = PlanForHost(*vm, arch, StageWorkBytes(**payload, arch), events);
   if (!stage_plan) return Report(stage_plan.error(), events, "plan-stage");
   // OUTPUT before the payload: a name that cannot be written is refused before anything is fetched. An
   // existing file (--force) is left as it is until the write.
   auto image = OpenImage(options);
   if (!image) return Report(image.error(), events, "image");
   ImageGuard guard(options.output, *image);  // declared before the stage: removed after it, on every way out
-  auto stage = MakeRamStage(StageTmpfsBytes(*stage_plan, **payload), base::RealSys(), events);
+  auto stage = MakeRamStage(StageTmpfsBytes(*stage_plan, **payload, arch), base::RealSys(), events);
   if (!stage) return Report(stage.error(), events, "stage");
   struct StageGuard {
     RamStage stage;
@@ -199,7 +199,9 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   auto staged = StageInto(*vm, *stage_plan, dir, common, events);
   if (!staged) return Report(staged.error(), events, "stage");
   if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "stage");
-  auto plans = PlanBoot(*vm, *staged, dir, arch, HostConsoles::CloudDefault(), RamOsSettings{}, NewBootId());
+  // x86_64 only (above): its kexec_file_load checks the bzImage itself, and nothing is decompressed.
+  auto plans = PlanBoot(*vm, *staged, dir, arch, HostConsoles::CloudDefault(), RamOsSettings{}, NewBootId(),
+                        kexec::KernelHeader{});
   if (!plans) return Report(plans.error(), events, "plan");
   if (auto composed = ComposeInitrds(*plans); !composed) return Report(composed.error(), events, "plan");
   events.Emit("plan", "ok", BootJson(*plans));

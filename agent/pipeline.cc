@@ -17,6 +17,7 @@
 #include "base/interrupt.h"
 #include "base/text.h"
 #include "fetch/url.h"
+#include "kexec/kernel_image.h"
 #include "observe/report.h"
 
 namespace agent {
@@ -185,14 +186,15 @@ Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::str
   return {};
 }
 
-std::uint64_t ComposedInitrdsBytes(const fetch::ArchPayload& payload) {
+std::uint64_t StageWorkBytes(const fetch::ArchPayload& payload, const std::string& arch) {
   std::uint64_t initrds = 0;
   for (const auto& f : payload.initrds) initrds += f.size;
-  return 2 * initrds;
+  return 2 * initrds + kexec::KernelDecompressionReserve(arch, payload.kernel.size);
 }
 
-std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload) {
-  return std::min(plan.total_bytes + ComposedInitrdsBytes(payload) + kStageMarginBytes, plan.ram_needed);
+std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload,
+                              const std::string& arch) {
+  return std::min(plan.total_bytes + StageWorkBytes(payload, arch) + kStageMarginBytes, plan.ram_needed);
 }
 
 namespace {

@@ -68,14 +68,16 @@ struct RamStage {
 /// stage index, the overlays and each file's last partial page.
 inline constexpr std::uint64_t kStageMarginBytes = 16ull << 20;
 
-/// What composing the initrds adds to a stage of `payload`: the manifest's initrds twice (the kexec
-/// boot's initrd and the disk's), the overlays being in kStageMarginBytes.
-std::uint64_t ComposedInitrdsBytes(const fetch::ArchPayload& payload);
+/// What the stage holds for `payload` beyond the fetched files: the manifest's initrds twice (composed
+/// into the kexec boot's initrd and the disk's; the overlays are in kStageMarginBytes) and, on aarch64, the
+/// decompressed kernel (kexec::KernelDecompressionReserve).
+std::uint64_t StageWorkBytes(const fetch::ArchPayload& payload, const std::string& arch);
 
-/// The size of bootrino's tmpfs for `plan` of `payload`: the files, the composed initrds and the margin,
+/// The size of bootrino's tmpfs for `plan` of `payload`: the files, StageWorkBytes and the margin,
 /// never more than the RAM check allowed (plan.ram_needed; PlanForHost's callers count the composed
 /// initrds in it, so the cap only guards that rule).
-std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload);
+std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload,
+                              const std::string& arch);
 
 /// The RAM stage: the directory, then MountRamStage on it.
 [[nodiscard]] base::Result<RamStage> MakeRamStage(std::uint64_t tmpfs_bytes, base::Sys& sys, observe::Events& events);

@@ -22,6 +22,7 @@
 #include "base/interrupt.h"
 #include "base/sys.h"
 #include "fetch/url.h"
+#include "kexec/kernel_image.h"
 #include "kexec/preflight.h"
 #include "observe/report.h"
 #include "userdata/userdata.h"
@@ -53,13 +54,13 @@ kexec::PreflightReport Preflight(observe::Events& events) {
   return report;
 }
 
-/// The kexec load copies kernel and initrd into kernel memory, and the two
-/// composed initrds (kexec's, the disk's) are two more copies of the initrds
-/// in the stage directory.
-std::uint64_t LoadMemory(const fetch::ArchPayload& payload) {
+/// The kexec load copies kernel and initrd into kernel memory, and the stage holds the two composed initrds
+/// (kexec's, the disk's) and, on aarch64, the decompressed kernel, which is also the kernel the load copies.
+std::uint64_t LoadMemory(const fetch::ArchPayload& payload, const std::string& arch) {
   std::uint64_t initrds = 0;
   for (const auto& f : payload.initrds) initrds += f.size;
-  return payload.kernel.size + 3 * initrds;
+  const std::uint64_t decompressed = kexec::KernelDecompressionReserve(arch, payload.kernel.size);
+  return (decompressed ? decompressed : payload.kernel.size) + initrds + StageWorkBytes(payload, arch);
 }
 
 /// One run at a time: a second one would race the first for the kernel's
@@ -209,10 +210,10 @@ Stop FetchIntoRam(const std::string& ref, const CommonOptions& common, const Run
   state.vm = std::move(*vm);
   auto payload = state.vm->manifest.PayloadFor(state.arch);
   if (!payload) return Report(payload.error(), events, "plan-stage");
-  auto stage_plan = PlanForHost(*state.vm, state.arch, LoadMemory(**payload), events);
+  auto stage_plan = PlanForHost(*state.vm, state.arch, LoadMemory(**payload, state.arch), events);
   if (!stage_plan) return Report(stage_plan.error(), events, "plan-stage");
   state.stage_plan = std::move(*stage_plan);
-  auto stage = MakeRamStage(StageTmpfsBytes(*state.stage_plan, **payload), base::RealSys(), events);
+  auto stage = MakeRamStage(StageTmpfsBytes(*state.stage_plan, **payload, state.arch), base::RealSys(), events);
   if (!stage) return Report(stage.error(), events, "stage");
   state.stage = std::move(*stage);
   const auto fetch_start = std::chrono::steady_clock::now();
@@ -242,6 +243,11 @@ base::Result<TakeoverPlan> Plan(const RunOptions& options, const RunState& state
   in.options = &options;
   in.seed = options.seed.value_or(RandomSeed());
   in.boot_id = NewBootId();
+  for (const auto& s : state.staged) {
+    if (s.item->role == "kernel") {
+      ASSIGN_OR_RETURN(in.kernel, kexec::ReadKernelHeader(s.path));
+    }
+  }
   in.fetched_bytes = state.stage_plan->total_bytes;
   in.fetch_seconds = state.fetch_s;
   // After the load, the caller finishes first when asked (or when cloud-init is the caller).

@@ -45,6 +45,7 @@ void PrintPersonal(const TakeoverPlan& plan) {
 
 std::string StepName(Step step) {
   switch (step) {
+    case Step::kDecompressKernel: return "decompress-kernel";
     case Step::kComposeInitrds: return "compose-initrds";
     case Step::kLoadKernel: return "load-kernel";
     case Step::kDetach: return "detach";
@@ -57,8 +58,10 @@ std::string StepName(Step step) {
   return "?";
 }
 
-std::vector<Step> PlanSteps(BootPath path, bool disk, bool detach) {
-  std::vector<Step> steps = {Step::kComposeInitrds};
+std::vector<Step> PlanSteps(BootPath path, bool decompress_kernel, bool disk, bool detach) {
+  std::vector<Step> steps;
+  if (decompress_kernel) steps.push_back(Step::kDecompressKernel);
+  steps.push_back(Step::kComposeInitrds);
   if (path == BootPath::kKexec) steps.push_back(Step::kLoadKernel);  // rule 2: loaded before anything is written
   if (detach) steps.push_back(Step::kDetach);
   steps.push_back(Step::kCommitPoint);
@@ -73,6 +76,10 @@ std::vector<Step> PlanSteps(BootPath path, bool disk, bool detach) {
 std::string DescribeStep(const TakeoverPlan& plan, Step step) {
   const std::string device = plan.disk ? plan.disk->target.device : "";
   switch (step) {
+    case Step::kDecompressKernel:
+      return "decompress the " + std::string(kexec::KernelFormatName(plan.kernel.format)) +
+             " kernel into the arm64 Image kexec_file_load takes, in RAM (room for " +
+             base::MiB(kexec::KernelDecompressionReserve(plan.arch, plan.kernel_bytes)) + ")";
     case Step::kComposeInitrds:
       return "compose the kexec initrd (" + base::MiB(plan.boot.kexec_initrd.bytes) + ")" +
              (plan.disk ? " and the disk's (" + base::MiB(plan.boot.disk_initrd.bytes) + ")" : "") + " in RAM";
@@ -120,7 +127,11 @@ base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in) {
   plan.fetched_bytes = in.fetched_bytes;
   plan.fetch_seconds = in.fetch_seconds;
   ASSIGN_OR_RETURN(plan.boot, PlanBoot(*in.manifest, in.staged, in.stage_dir, in.arch, in.consoles, in.settings,
-                                       in.boot_id));
+                                       in.boot_id, in.kernel));
+  plan.kernel = in.kernel;
+  for (const auto& s : in.staged) {
+    if (s.item->role == "kernel") plan.kernel_bytes = s.download.bytes;
+  }
   if (in.target) {
     ASSIGN_OR_RETURN(disk::PreparedDisk prepared,
                      PlanDisk(in.target->bytes, in.target->sector_size, in.manifest->manifest.boot->disk,
@@ -132,7 +143,7 @@ base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in) {
     return base::Fail(base::Error(base::ErrorKind::kInternal, "a boot through the firmware needs the disk it writes")
                           .Hint("drop --keep-disk, or let kexec boot the RAM OS"));
   }
-  plan.steps = PlanSteps(plan.path, plan.disk.has_value(), plan.detach.has_value());
+  plan.steps = PlanSteps(plan.path, !plan.boot.kernel_source.empty(), plan.disk.has_value(), plan.detach.has_value());
   return plan;
 }
 
@@ -145,6 +156,9 @@ json PlanJson(const TakeoverPlan& plan, const RunOptions& options) {
               {"network", NetworkJson(plan.settings.network, plan.settings.network_mode)},
               {"fallback", options.fallback_reboot ? "reboot" : "none"}};
   for (const auto& s : plan.staged) out["files"].push_back(observe::FileJson(*s.item));
+  out["kernel"] = {{"path", plan.boot.kexec.kernel_path},
+                   {"format", kexec::KernelFormatName(plan.kernel.format)},
+                   {"decompressedFrom", plan.boot.kernel_source.empty() ? json(nullptr) : json(plan.boot.kernel_source)}};
   out["initrd"] = {{"parts", plan.boot.kexec_initrd.parts.size() + 1}, {"bytes", plan.boot.kexec_initrd.bytes}};
   out["disk"] = plan.disk ? json{{"device", plan.disk->target.device}, {"layout", disk::ToJson(plan.disk->prepared.layout)}}
                           : json(nullptr);

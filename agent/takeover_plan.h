@@ -29,6 +29,7 @@ namespace agent {
 
 /// One step of Execute, in the order the plan lists them.
 enum class Step {
+  kDecompressKernel,  ///< arm64: the Image decompressed from the manifest's kernel, in the RAM stage
   kComposeInitrds,  ///< the kexec and the disk initrds, written in the RAM stage
   kLoadKernel,      ///< kexec_file_load: the host accepts or refuses the kernel, nothing changed yet
   kDetach,          ///< the caller (cloud-init) finishes first; a child goes on
@@ -67,6 +68,8 @@ struct TakeoverPlan {
   BootPath path = BootPath::kKexec;  ///< as the preflight allows; a refused load may still turn to the firmware
   bool fallback_reboot = false;      ///< a refused load boots through the firmware from the disk
   BootPlans boot;
+  kexec::KernelHeader kernel;     ///< what the manifest's kernel file is
+  std::uint64_t kernel_bytes = 0;  ///< its size
   std::optional<DiskTakeover> disk;  ///< none with --keep-disk
   std::optional<DetachPlan> detach;
   std::vector<Step> steps;
@@ -90,6 +93,7 @@ struct TakeoverInputs {
   const RunOptions* options = nullptr;
   std::uint64_t seed = 0;  ///< the disk's GUIDs
   std::string boot_id;
+  kexec::KernelHeader kernel;  ///< what the staged kernel file is (kexec::ReadKernelHeader)
   std::uint64_t fetched_bytes = 0;
   double fetch_seconds = 0;
 };
@@ -98,7 +102,7 @@ struct TakeoverInputs {
 [[nodiscard]] base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in);
 
 /// The steps Execute takes for a plan of this shape, in order.
-std::vector<Step> PlanSteps(BootPath path, bool disk, bool detach);
+std::vector<Step> PlanSteps(BootPath path, bool decompress_kernel, bool disk, bool detach);
 
 /// What the step does for this plan, in a sentence for the dry run.
 std::string DescribeStep(const TakeoverPlan& plan, Step step);

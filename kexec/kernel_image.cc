@@ -202,11 +202,33 @@ KernelHeader ParseKernelHeader(std::string_view head) {
 }
 
 std::uint64_t KernelDecompressionReserve(std::string_view arch, std::uint64_t compressed_bytes) {
-  return arch == "aarch64" ? compressed_bytes * kKernelExpansionLimit : 0;
+  return arch == "aarch64" ? compressed_bytes * kKernelExpansionBudget : 0;
 }
 
-base::Result<PreparedKernel> PrepareKernel(std::string_view arch, const std::string& kernel_path,
-                                           const std::string& out_path) {
+base::Result<KernelHeader> ReadKernelHeader(const std::string& path) {
+  ASSIGN_OR_RETURN(base::Fd in, base::Open(path, O_RDONLY));
+  std::string head(kProbeBytes, '\0');
+  ssize_t n = pread(in.get(), head.data(), head.size(), 0);
+  if (n < 0) return base::Fail(ErrorKind::kInternal, base::SysMessage("read", path, errno));
+  head.resize(static_cast<std::size_t>(n));
+  return ParseKernelHeader(head);
+}
+
+base::Result<bool> NeedsDecompression(std::string_view arch, const KernelHeader& header, const std::string& path) {
+  if (arch != "aarch64") return false;
+  switch (header.format) {
+    case KernelFormat::kArm64Image: return false;
+    case KernelFormat::kGzip:
+    case KernelFormat::kZstd: return true;
+    case KernelFormat::kZboot:
+      if (header.compression == "gzip" || header.compression.starts_with("zstd")) return true;
+      break;
+    default: break;
+  }
+  return base::Fail(NotForArch(arch, header, path));
+}
+
+base::Result<std::uint64_t> DecompressKernel(const std::string& kernel_path, const std::string& out_path) {
   ASSIGN_OR_RETURN(base::Fd in, base::Open(kernel_path, O_RDONLY));
   struct stat st{};
   if (fstat(in.get(), &st) != 0) return base::Fail(ErrorKind::kInternal, base::SysMessage("fstat", kernel_path, errno));
@@ -215,19 +237,14 @@ base::Result<PreparedKernel> PrepareKernel(std::string_view arch, const std::str
   ssize_t n = pread(in.get(), head.data(), head.size(), 0);
   if (n < 0) return base::Fail(ErrorKind::kInternal, base::SysMessage("read", kernel_path, errno));
   head.resize(static_cast<std::size_t>(n));
-  PreparedKernel prepared{kernel_path, ParseKernelHeader(head), size, false};
-  const KernelHeader& h = prepared.source;
-  if (arch != "aarch64") {
-    if (h.format != KernelFormat::kBzImage) return base::Fail(NotForArch(arch, h, kernel_path));
-    return prepared;
+  const KernelHeader h = ParseKernelHeader(head);
+  ASSIGN_OR_RETURN(bool compressed, NeedsDecompression("aarch64", h, kernel_path));
+  if (!compressed) {
+    return base::Fail(ErrorKind::kInternal, kernel_path + " is an arm64 Image already: nothing to decompress");
   }
-  if (h.format == KernelFormat::kArm64Image) return prepared;
   std::uint64_t offset = 0, length = size;
   std::string what = "the " + std::string(KernelFormatName(h.format)) + " kernel " + kernel_path;
   if (h.format == KernelFormat::kZboot) {
-    if (h.compression != "gzip" && !h.compression.starts_with("zstd")) {
-      return base::Fail(NotForArch(arch, h, kernel_path));
-    }
     if (h.payload_offset > size || h.payload_size > size - h.payload_offset) {
       return base::Fail(ErrorKind::kManifest, "the EFI zboot kernel " + kernel_path + " says its payload is at " +
                                                   std::to_string(h.payload_offset) + "+" +
@@ -237,15 +254,8 @@ base::Result<PreparedKernel> PrepareKernel(std::string_view arch, const std::str
     offset = h.payload_offset;
     length = h.payload_size;
     what = "the " + h.compression + " payload of the EFI zboot kernel " + kernel_path;
-  } else if (h.format != KernelFormat::kGzip && h.format != KernelFormat::kZstd) {
-    return base::Fail(NotForArch(arch, h, kernel_path));
   }
-  ASSIGN_OR_RETURN(std::uint64_t bytes, Decompress(in, offset, length, what, out_path,
-                                                   std::max<std::uint64_t>(size, 1) * kKernelExpansionLimit));
-  prepared.path = out_path;
-  prepared.bytes = bytes;
-  prepared.decompressed = true;
-  return prepared;
+  return Decompress(in, offset, length, what, out_path, std::max<std::uint64_t>(size, 1) * kKernelExpansionLimit);
 }
 
 }  // namespace kexec

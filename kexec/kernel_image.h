@@ -45,26 +45,35 @@ struct KernelHeader {
 /// 0x206, a compressed file's only its magic.
 KernelHeader ParseKernelHeader(std::string_view head);
 
-/// The file to hand kexec_file_load on `arch`.
-struct PreparedKernel {
-  std::string path;        ///< `kernel_path` itself, or `out_path` when it was decompressed there
-  KernelHeader source;     ///< what the manifest's file was
-  std::uint64_t bytes = 0; ///< the size of `path`
-  bool decompressed = false;
-};
-
-/// The most a decompressed arm64 Image may take, as a multiple of the compressed file (kernels compress 3-5x):
-/// what the RAM stage reserves for it (see KernelDecompressionReserve), and past which decompression stops.
+/// The most a decompressed arm64 Image may take, as a multiple of the compressed file: past it decompression
+/// stops (a decompression bomb, not a kernel).
 inline constexpr std::uint64_t kKernelExpansionLimit = 8;
 
-/// The bytes the stage must hold for decompressing a kernel of `compressed_bytes` on `arch`: 0 on x86_64.
+/// What the RAM check and the stage count for an arm64 kernel once decompressed, as a multiple of the file:
+/// gzip'd and zstd'd arm64 Images are 2.5 to 4 times smaller than the Image. An Image that needs more room
+/// than the stage has stops with kNotEnoughRam.
+inline constexpr std::uint64_t kKernelExpansionBudget = 4;
+
+/// The bytes the stage must hold for decompressing a kernel file of `compressed_bytes` on `arch`: none on
+/// x86_64, kKernelExpansionBudget times the file on aarch64 (whether or not it turns out to be compressed:
+/// the RAM check is made before the file is fetched).
 std::uint64_t KernelDecompressionReserve(std::string_view arch, std::uint64_t compressed_bytes);
 
-/// x86_64: checks that `kernel_path` is a bzImage. aarch64: an Image is used as it is; a gzip or zstd Image, or an
-/// EFI zboot file with one inside, is decompressed into `out_path` (at most kKernelExpansionLimit times the
-/// file's size) and must then be an arm64 Image. kManifest, saying what the file is and what the architecture
-/// needs, for anything else (xz and lzma too: this build decompresses gzip and zstd only).
-[[nodiscard]] base::Result<PreparedKernel> PrepareKernel(std::string_view arch, const std::string& kernel_path,
-                                                         const std::string& out_path);
+/// Reads the start of the file at `path` and what it says.
+[[nodiscard]] base::Result<KernelHeader> ReadKernelHeader(const std::string& path);
+
+/// Whether kexec on `arch` needs the kernel file whose start is `header` (at `path`, for messages)
+/// decompressed first. false: it takes the file as it is (an arm64 Image; on x86_64 any file, its
+/// kexec_file_load checking the bzImage itself). true: a gzip or zstd file, or an EFI zboot file with a gzip or
+/// zstd payload, on aarch64 (DecompressKernel). kManifest, saying what the file is and what the architecture
+/// needs, for anything else on aarch64 (xz and lzma too: this build decompresses gzip and zstd only).
+[[nodiscard]] base::Result<bool> NeedsDecompression(std::string_view arch, const KernelHeader& header,
+                                                    const std::string& path);
+
+/// Decompresses the arm64 kernel at `kernel_path` (or the payload of an EFI zboot file) into `out_path`, a
+/// new file (0600), and returns its size. It stops at kKernelExpansionLimit times the file's size, and as soon
+/// as the first bytes are not an arm64 Image (kManifest, saying what they are); no room for it is
+/// kNotEnoughRam. Nothing is left at `out_path` on a failure.
+[[nodiscard]] base::Result<std::uint64_t> DecompressKernel(const std::string& kernel_path, const std::string& out_path);
 
 }  // namespace kexec

@@ -84,7 +84,7 @@ class ExecuteTest : public ::testing::Test {
       EXPECT_TRUE(prepared) << prepared.error().message();
       plan.disk = DiskTakeover{target, std::move(*prepared)};
     }
-    plan.steps = PlanSteps(plan.path, with_disk, false);
+    plan.steps = PlanSteps(plan.path, false, with_disk, false);
     return plan;
   }
 
@@ -235,14 +235,18 @@ TEST_F(ExecuteTest, WithoutTheDiskOnlyTheKernelIsLoadedAndBooted) {
 }
 
 TEST(PlanSteps, LoadBeforeAnyChangeAndTheDiskBeforeTheBoot) {
-  EXPECT_EQ(PlanSteps(BootPath::kKexec, true, true),
+  EXPECT_EQ(PlanSteps(BootPath::kKexec, false, true, true),
             (std::vector<Step>{Step::kComposeInitrds, Step::kLoadKernel, Step::kDetach, Step::kCommitPoint,
                                Step::kStopOldSystem, Step::kOpenDisk, Step::kWriteDisk, Step::kBoot}));
-  EXPECT_EQ(PlanSteps(BootPath::kFirmware, true, false),
+  EXPECT_EQ(PlanSteps(BootPath::kFirmware, false, true, false),
             (std::vector<Step>{Step::kComposeInitrds, Step::kCommitPoint, Step::kStopOldSystem, Step::kOpenDisk,
                                Step::kWriteDisk, Step::kBoot}));
-  EXPECT_EQ(PlanSteps(BootPath::kKexec, false, false),
+  EXPECT_EQ(PlanSteps(BootPath::kKexec, false, false, false),
             (std::vector<Step>{Step::kComposeInitrds, Step::kLoadKernel, Step::kCommitPoint, Step::kBoot}));
+  // arm64 with a compressed kernel: the Image is made in RAM first, like the initrds, before the load.
+  EXPECT_EQ(PlanSteps(BootPath::kKexec, true, false, false),
+            (std::vector<Step>{Step::kDecompressKernel, Step::kComposeInitrds, Step::kLoadKernel, Step::kCommitPoint,
+                               Step::kBoot}));
 }
 
 }  // namespace

@@ -47,11 +47,13 @@ TEST(RamStage, SizedForTheFilesAndTheComposedInitrds) {
   fetch::StagePlan plan;
   plan.total_bytes = 335ull << 20;
   plan.ram_needed = 1ull << 40;
-  EXPECT_EQ(ComposedInitrdsBytes(payload), 240ull << 20);
-  EXPECT_EQ(StageTmpfsBytes(plan, payload), (335ull + 240) * (1 << 20) + kStageMarginBytes);
+  EXPECT_EQ(StageWorkBytes(payload, "x86_64"), 240ull << 20);
+  EXPECT_EQ(StageTmpfsBytes(plan, payload, "x86_64"), (335ull + 240) * (1 << 20) + kStageMarginBytes);
+  // arm64 decompresses its kernel in the stage: room for kKernelExpansionBudget times the file.
+  EXPECT_EQ(StageWorkBytes(payload, "aarch64"), (240ull + 40) << 20);
   // Never more than the RAM check allowed.
   plan.ram_needed = 400ull << 20;
-  EXPECT_EQ(StageTmpfsBytes(plan, payload), 400ull << 20);
+  EXPECT_EQ(StageTmpfsBytes(plan, payload, "x86_64"), 400ull << 20);
 }
 
 TEST(RamStage, MountsItsOwnTmpfsInItsOwnMountNamespace) {

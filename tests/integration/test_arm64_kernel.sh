@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# arm64's kexec_file_load takes only an uncompressed Image: a dry run for aarch64 (--arch, on this x86_64
+# machine: the plan is made, nothing is loaded) plans to decompress a gzip'd or zboot kernel in RAM first,
+# takes an Image as it is, and refuses what it cannot load with what the file is. The decompression itself
+# is tested in tests/unit/kernel_image_test.cc; here, the plan and the refusal through the real pipeline.
+source "$(dirname "$0")/lib.sh"
+start_fault_server
+export BOOTRINO_IMDS_URL="http://127.0.0.1:9/"
+
+# An arm64 Image as the boot protocol describes its header ("ARM\x64" at 56), and the same Image gzip'd.
+python3 - "$WWW" <<'PY'
+import gzip, os, struct, sys
+body = bytearray(os.urandom(400000))
+body[0:2] = b"MZ"
+body[16:24] = struct.pack("<Q", len(body) + 65536)
+body[56:60] = b"ARM\x64"
+open(os.path.join(sys.argv[1], "Image"), "wb").write(body)
+open(os.path.join(sys.argv[1], "vmlinuz.gz"), "wb").write(gzip.compress(bytes(body)))
+open(os.path.join(sys.argv[1], "vmlinuz.xz"), "wb").write(b"\xfd7zXZ\x00" + os.urandom(1000))
+PY
+make_payload initrd.gz 30000
+
+# arm64_manifest OUT KERNEL: a manifest whose only architecture is aarch64.
+arm64_manifest() {
+  make_manifest "$WWW/$1" "kernel:$2" initrd:initrd.gz
+  python3 - "$WWW/$1" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+open(sys.argv[1], "w").write(text.replace('"x86_64"', '"aarch64"'))
+PY
+}
+
+arm64_manifest gz.sh vmlinuz.gz
+run_bootrino "$DRY_RUN_RC" run "$(pinned gz.sh)" --dry-run --arch aarch64 --keep-disk --no-instance-settings
+expect_out "^  1\. decompress the gzip kernel into the arm64 Image kexec_file_load takes, in RAM"
+expect_out "^  2\. compose the kexec initrd"
+run_bootrino "$DRY_RUN_RC" run "$(pinned gz.sh)" --dry-run --arch aarch64 --keep-disk --no-instance-settings --json
+jsonq --check "$WORK/out" 'd["steps"][0]["step"]=="decompress-kernel" and d["kernel"]["path"].endswith("/kernel.Image") and d["kernel"]["format"]=="gzip"' ||
+  fail "--json: no decompress-kernel step first, or the load is not of the decompressed Image"
+ok "aarch64, gzip'd kernel: the plan decompresses it in RAM before anything else, and loads the Image"
+
+arm64_manifest image.sh Image
+run_bootrino "$DRY_RUN_RC" run "$(pinned image.sh)" --dry-run --arch aarch64 --keep-disk --no-instance-settings --json
+jsonq --check "$WORK/out" 'd["steps"][0]["step"]=="compose-initrds" and d["kernel"]["path"].endswith("/Image") and d["kernel"]["decompressedFrom"] is None' ||
+  fail "--json: an Image was planned for decompression"
+ok "aarch64, Image: loaded as it is"
+
+arm64_manifest xz.sh vmlinuz.xz
+run_bootrino 7 run "$(pinned xz.sh)" --dry-run --arch aarch64 --keep-disk --no-instance-settings
+expect_err "is a xz file, and kexec on aarch64 needs an arm64 Image, or one compressed with gzip or zstd"
+expect_err "unxz"
+ok "aarch64, xz kernel: refused before anything (exit 7), saying what the file is and what to do"
+
+# x86_64 is unchanged: the same gzip'd arm64 kernel is handed to kexec_file_load as it is, which says what is wrong.
+make_manifest "$WWW/x86.sh" kernel:vmlinuz.gz initrd:initrd.gz
+run_bootrino "$DRY_RUN_RC" run "$(pinned x86.sh)" --dry-run --keep-disk --no-instance-settings --json
+jsonq --check "$WORK/out" 'd["steps"][0]["step"]=="compose-initrds"' || fail "x86_64 planned a decompression"
+ok "x86_64: no decompression step"

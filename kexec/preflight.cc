@@ -14,6 +14,9 @@ constexpr const char* kLockdownAdvice =
     "the kernel only kexecs kernels signed by a key it trusts: turn off Secure Boot for this instance "
     "(or boot the host without lockdown), or pass --fallback=reboot to write the disk and reboot through the "
     "firmware into the new OS";
+// What the firmware can still do when this kernel cannot kexec at all.
+constexpr const char* kFirmwareInstead =
+    ", or pass --fallback=reboot to write the disk and reboot through the firmware into the new OS";
 
 Check Ok(std::string name, std::string detail) { return Check{std::move(name), true, true, std::move(detail), ""}; }
 Check Refuse(std::string name, std::string detail, std::string advice) {
@@ -135,14 +138,22 @@ PreflightReport RunPreflight(base::Sys& sys) {
 
   if (base::Trim(sys.ReadText("/proc/sys/kernel/kexec_load_disabled").value_or("0")) == "1") {
     r.checks.push_back(Refuse("kexec", "kexec is disabled until reboot (sysctl kernel.kexec_load_disabled = 1)",
-                              "reboot the host without setting kernel.kexec_load_disabled"));
+                              std::string("reboot the host without setting kernel.kexec_load_disabled") +
+                                  kFirmwareInstead));
   } else {
     int err = sys.KexecFileLoad(-1, -1, "", 0);
     if (err == EBADF) {
       r.checks.push_back(Ok("kexec", "kexec_file_load available"));
     } else if (err == ENOSYS) {
-      r.checks.push_back(Refuse("kexec", "this kernel has no kexec_file_load (CONFIG_KEXEC_FILE is off)",
-                                "use a distribution kernel (Ubuntu, Debian, Fedora and Amazon Linux have it)"));
+      // arm64 kernels before 5.0 have no kexec_file_load at all, whatever their configuration.
+      r.checks.push_back(Refuse("kexec",
+                                r.arch == "aarch64"
+                                    ? "this kernel has no kexec_file_load (arm64 kernels before 5.0 have none, later "
+                                      "ones need CONFIG_KEXEC_FILE)"
+                                    : "this kernel has no kexec_file_load (CONFIG_KEXEC_FILE is off)",
+                                std::string("use a distribution kernel 5.0 or later (Ubuntu, Debian, Fedora and Amazon "
+                                            "Linux have it)") +
+                                    kFirmwareInstead));
     } else if (err == EPERM) {
       r.checks.push_back(Refuse("kexec", "kexec_file_load is not permitted (EPERM)",
                                 "run as root outside a container; check kernel.kexec_load_disabled"));

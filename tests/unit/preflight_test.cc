@@ -85,6 +85,27 @@ TEST(Preflight, EachRefusalNamesItsCause) {
   }
 }
 
+// A kernel that cannot kexec at all still lets the firmware boot the disk: the advice says so, and on arm64
+// names the kernels that have no kexec_file_load.
+TEST(Preflight, NoKexecOffersTheFirmwareInstead) {
+  for (const char* machine : {"x86_64", "aarch64"}) {
+    FakeSys nokexec = HealthyHost();
+    nokexec.machine = machine;
+    nokexec.probe_errno = ENOSYS;
+    auto verdict = RunPreflight(nokexec).Verdict();
+    ASSERT_FALSE(verdict);
+    EXPECT_NE(verdict.error().hint().find("--fallback=reboot"), std::string::npos) << verdict.error().hint();
+    EXPECT_EQ(verdict.error().message().find("arm64 kernels before 5.0") != std::string::npos,
+              std::string(machine) == "aarch64")
+        << verdict.error().message();
+  }
+  FakeSys disabled = HealthyHost();
+  disabled.files["/proc/sys/kernel/kexec_load_disabled"] = "1\n";
+  auto verdict = RunPreflight(disabled).Verdict();
+  ASSERT_FALSE(verdict);
+  EXPECT_NE(verdict.error().hint().find("--fallback=reboot"), std::string::npos) << verdict.error().hint();
+}
+
 // --fallback=reboot goes on only when the firmware can still do what kexec cannot.
 TEST(Preflight, OnlyKexecRefusalsLeaveTheFirmwareReboot) {
   FakeSys healthy = HealthyHost();

@@ -94,10 +94,16 @@ base::Result<std::string> ComposeCmdline(const CmdlineInputs& in, std::string_vi
     return std::any_of(consoles.begin(), consoles.end(),
                        [&](const std::string& c) { return ConsoleDevice(c) == device; });
   };
+  // The host's earlycon (arm64 instances often boot with one: it shows the boot before the console driver is up)
+  // goes too, unless the manifest sets its own.
+  const bool manifest_earlycon =
+      std::any_of(params.begin(), params.end(), [](const std::string& p) { return KernelName(p) == "earlycon"; });
   for (auto& p : SplitCmdline(in.host_cmdline)) {
     if (p == "--") break;
     // A quote in a host parameter is carried over nowhere: it could swallow ours.
-    if (IsConsoleParam(p) && p.find('"') == std::string::npos && !have(ConsoleDevice(p))) consoles.push_back(p);
+    if (p.find('"') != std::string::npos) continue;
+    if (IsConsoleParam(p) && !have(ConsoleDevice(p))) consoles.push_back(p);
+    if (KernelName(p) == "earlycon" && !manifest_earlycon) params.push_back(p);
   }
   for (auto& device : ConsolesFromProc(in.host_consoles)) {
     if (!have(device)) consoles.push_back("console=" + device);

@@ -31,7 +31,8 @@ std::string ConsoleDevice(std::string_view param);
 /// Serial-like consoles (ttyS, ttyAMA, hvc …) are what cloud consoles show.
 bool IsSerialConsole(std::string_view device);
 
-/// Manifest parameters (console= and bootrino.* taken out), then every console
+/// Manifest parameters (console= and bootrino.* taken out), the host's
+/// earlycon unless the manifest has one, then every console
 /// from the manifest and the host (/proc/cmdline first for its options, then
 /// /proc/consoles), non-serial before serial so a serial one is last and
 /// becomes /dev/console, then `bootrino_params`, then the manifest's init

@@ -46,6 +46,17 @@ TEST(Cmdline, ManifestConsolesWinOverTheHostsForTheSameDevice) {
             "x console=ttyS0,38400 console=ttyAMA0 bootrino.id=abc");
 }
 
+// arm64 instances boot with earlycon (the PL011 or 8250 of the platform): the RAM OS keeps the host's unless
+// the manifest names its own; serial consoles still come last.
+TEST(Cmdline, TheHostsEarlyconIsCarriedOver) {
+  EXPECT_EQ(Compose("quiet", "earlycon=pl011,0x9000000 console=ttyAMA0 console=tty1"),
+            "quiet earlycon=pl011,0x9000000 console=tty1 console=ttyAMA0 bootrino.id=abc");
+  EXPECT_EQ(Compose("", "earlycon console=ttyS0"), "earlycon console=ttyS0 bootrino.id=abc");
+  EXPECT_EQ(Compose("earlycon=uart8250,mmio32,0x1c28000", "earlycon=pl011,0x9000000"),
+            "earlycon=uart8250,mmio32,0x1c28000 bootrino.id=abc");
+  EXPECT_EQ(Compose("", "root=/dev/vda1 console=ttyAMA0"), "console=ttyAMA0 bootrino.id=abc");
+}
+
 TEST(Cmdline, InitArgumentsStayAfterTheDoubleDash) {
   EXPECT_EQ(Compose("quiet -- single console=x", "console=ttyS0 -- --init-flag console=tty9"),
             "quiet console=ttyS0 bootrino.id=abc -- single console=x");

@@ -95,6 +95,12 @@ base::Result<void> IsArm64Image(std::string_view head, const std::string& what) 
                         .Hint("point the manifest's aarch64 payload at an arm64 kernel"));
 }
 
+// libarchive's message for its last error; it has none for some failures (an empty input ends at once).
+std::string ArchiveMessage(archive* a) {
+  const char* message = archive_error_string(a);
+  return message ? message : "nothing to decompress, or a truncated file";
+}
+
 // Decompresses `size` bytes of `in` from `offset` (gzip or zstd, nothing else: libarchive would run an
 // external program for the others) into `out_path`, refusing more than `limit` bytes and anything that does
 // not start as an arm64 Image.
@@ -107,11 +113,11 @@ base::Result<std::uint64_t> Decompress(const base::Fd& in, std::uint64_t offset,
   archive_read_support_format_raw(a.get());
   RangeReader reader{in.get(), offset, size};
   if (archive_read_open(a.get(), &reader, nullptr, ReadRange, nullptr) != ARCHIVE_OK) {
-    return base::Fail(ErrorKind::kManifest, "cannot read " + what + ": " + archive_error_string(a.get()));
+    return base::Fail(ErrorKind::kManifest, "cannot read " + what + ": " + ArchiveMessage(a.get()));
   }
   archive_entry* entry = nullptr;
   if (archive_read_next_header(a.get(), &entry) != ARCHIVE_OK) {
-    return base::Fail(ErrorKind::kManifest, "cannot decompress " + what + ": " + archive_error_string(a.get()));
+    return base::Fail(ErrorKind::kManifest, "cannot decompress " + what + ": " + ArchiveMessage(a.get()));
   }
   ASSIGN_OR_RETURN(base::Fd out, base::Open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
   // Created here (O_EXCL), so removed here when it is not finished.
@@ -137,7 +143,7 @@ base::Result<std::uint64_t> Decompress(const base::Fd& in, std::uint64_t offset,
       }
     }
     if (n < 0) {
-      return base::Fail(ErrorKind::kManifest, "cannot decompress " + what + ": " + archive_error_string(a.get()));
+      return base::Fail(ErrorKind::kManifest, "cannot decompress " + what + ": " + ArchiveMessage(a.get()));
     }
     if (written + static_cast<std::uint64_t>(n) > limit) {
       return base::Fail(base::Error(ErrorKind::kManifest, what + " decompresses to more than " +

@@ -8,29 +8,16 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/scratch_dir.h"
+
 namespace kexec {
 namespace {
 
 namespace fs = std::filesystem;
 
-class InitrdTest : public ::testing::Test {
+class InitrdTest : public testing_support::ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("bootrino-initrd-" + std::to_string(getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Write(const std::string& name, const std::string& data) {
-    std::ofstream(dir_ / name, std::ios::binary) << data;
-    return (dir_ / name).string();
-  }
-  std::string Read(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  fs::path dir_;
+  InitrdTest() : ScratchDirTest("initrd") {}
 };
 
 // GNU cpio, the reference tool, must list and extract what BuildOverlay wrote.

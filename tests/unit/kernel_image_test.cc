@@ -6,10 +6,10 @@
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
+
+#include "tests/unit/scratch_dir.h"
 
 namespace kexec {
 namespace {
@@ -76,25 +76,10 @@ std::string Zboot(const std::string& payload, const char* compression) {
   return s + payload + std::string(4096, '\xcc');
 }
 
-class KernelImageTest : public ::testing::Test {
+class KernelImageTest : public testing_support::ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("bootrino-kernel-image-" + std::to_string(getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Write(const std::string& name, const std::string& data) {
-    std::ofstream(dir_ / name, std::ios::binary) << data;
-    return (dir_ / name).string();
-  }
-  std::string Read(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  KernelImageTest() : ScratchDirTest("kernel-image") {}
   std::string Out() const { return (dir_ / "Image").string(); }
-  fs::path dir_;
 };
 
 TEST(KernelHeaderTest, NamesEveryFormatByItsMagic) {
@@ -213,6 +198,14 @@ TEST_F(KernelImageTest, RefusesTruncatedAndLyingFiles) {
   auto past = DecompressKernel(Write("lying.efi", lying), Out());
   ASSERT_FALSE(past.has_value());
   EXPECT_NE(past.error().message().find("past its end"), std::string::npos) << past.error().message();
+}
+
+// Found by the fuzz target's first run: an empty payload makes libarchive fail with no message at all.
+TEST_F(KernelImageTest, AnEmptyPayloadIsAnErrorNotACrash) {
+  auto bytes = DecompressKernel(Write("empty.efi", Zboot("", "gzip")), Out());
+  ASSERT_FALSE(bytes.has_value());
+  EXPECT_EQ(bytes.error().kind(), ErrorKind::kManifest);
+  EXPECT_FALSE(fs::exists(Out()));
 }
 
 TEST_F(KernelImageTest, NeverWritesOverAnExistingFile) {

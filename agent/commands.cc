@@ -40,7 +40,7 @@ int Fetch(const std::string& ref, const CommonOptions& common, const FetchOption
   auto vm = ResolveManifest(ref, common, events);
   if (!vm) return Report(vm.error(), events, "manifest");
   std::string arch = MachineArch(common);
-  auto plan = PlanForHost(*vm, arch, 0, events);
+  auto plan = PlanForHost(*vm, arch, {}, events);
   if (!plan) return Report(plan.error(), events, "plan-stage");
   std::error_code ec;
   if (!IsInRam(dir)) {

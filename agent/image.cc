@@ -182,7 +182,7 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   // The initrds are composed in the stage, in RAM: they count.
   auto payload = vm->manifest.PayloadFor(arch);
   if (!payload) return Report(payload.error(), events, "plan-stage");
-  auto stage_plan = PlanForHost(*vm, arch, StageWorkBytes(**payload, arch), events);
+  auto stage_plan = PlanForHost(*vm, arch, StageWorkLines(**payload, arch), events);
   if (!stage_plan) return Report(stage_plan.error(), events, "plan-stage");
   // OUTPUT before the payload: a name that cannot be written is refused before anything is fetched. An
   // existing file (--force) is left as it is until the write.

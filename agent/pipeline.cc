@@ -120,15 +120,16 @@ Result<fetch::VerifiedManifest> ResolveManifest(const std::string& ref_text, con
 
 /// Phase 3b, first half: what to fetch for this machine, and whether it fits.
 Result<fetch::StagePlan> PlanForHost(const fetch::VerifiedManifest& vm, const std::string& arch,
-                                     std::uint64_t extra_ram, observe::Events& events) {
+                                     const std::vector<fetch::RamLine>& extra, observe::Events& events) {
   ASSIGN_OR_RETURN(const fetch::ArchPayload* payload, vm.manifest.PayloadFor(arch));
   ASSIGN_OR_RETURN(fetch::StagePlan plan, fetch::PlanStage(*payload, vm.url));
-  plan.ram_needed += extra_ram;
+  for (const auto& line : extra) fetch::AddToBudget(plan, line.what, line.bytes);
   ASSIGN_OR_RETURN(std::string meminfo, base::ReadFile("/proc/meminfo", 1 << 20));
   ASSIGN_OR_RETURN(std::uint64_t available, fetch::ParseMeminfo(meminfo, "MemAvailable"));
   ASSIGN_OR_RETURN(std::uint64_t total, fetch::ParseMeminfo(meminfo, "MemTotal"));
   RETURN_IF_ERROR(fetch::CheckMinRam(vm.manifest.boot->min_ram_mib, total));
   RETURN_IF_ERROR(fetch::CheckFitsInRam(plan, available));
+  plan.mem_available = available;
   events.Emit("plan-stage", "ok", {{"arch", arch}, {"files", plan.items.size()}, {"totalBytes", plan.total_bytes},
                                    {"memAvailable", available}});
   return plan;
@@ -186,10 +187,33 @@ Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::str
   return {};
 }
 
-std::uint64_t StageWorkBytes(const fetch::ArchPayload& payload, const std::string& arch) {
+namespace {
+std::uint64_t InitrdsBytes(const fetch::ArchPayload& payload) {
   std::uint64_t initrds = 0;
   for (const auto& f : payload.initrds) initrds += f.size;
-  return 2 * initrds + kexec::KernelDecompressionReserve(arch, payload.kernel.size);
+  return initrds;
+}
+}  // namespace
+
+std::vector<fetch::RamLine> StageWorkLines(const fetch::ArchPayload& payload, const std::string& arch) {
+  return {{"the two composed initrds (the kexec boot's, the disk's)", 2 * InitrdsBytes(payload)},
+          {"the decompressed arm64 kernel (room for " + std::to_string(kexec::kKernelExpansionBudget) +
+               " times the file)",
+           kexec::KernelDecompressionReserve(arch, payload.kernel.size)}};
+}
+
+std::vector<fetch::RamLine> RunRamLines(const fetch::ArchPayload& payload, const std::string& arch) {
+  std::vector<fetch::RamLine> lines = StageWorkLines(payload, arch);
+  const std::uint64_t decompressed = kexec::KernelDecompressionReserve(arch, payload.kernel.size);
+  lines.push_back({"the kernel's copy made by kexec_file_load", decompressed ? decompressed : payload.kernel.size});
+  lines.push_back({"the initrd's copy made by kexec_file_load", InitrdsBytes(payload)});
+  return lines;
+}
+
+std::uint64_t StageWorkBytes(const fetch::ArchPayload& payload, const std::string& arch) {
+  std::uint64_t bytes = 0;
+  for (const auto& line : StageWorkLines(payload, arch)) bytes += line.bytes;
+  return bytes;
 }
 
 std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload,

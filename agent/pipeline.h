@@ -37,9 +37,18 @@ std::string MachineArch(const CommonOptions& common);
                                                                     const CommonOptions& common,
                                                                     observe::Events& events);
 
-/// 3a: what to fetch for `arch`, refused when it (plus `extra_ram` bytes) cannot fit in memory.
+/// 3a: what to fetch for `arch`, refused when it, with `extra` (what the caller holds in RAM beyond the staged
+/// files), cannot fit in memory.
 [[nodiscard]] base::Result<fetch::StagePlan> PlanForHost(const fetch::VerifiedManifest& vm, const std::string& arch,
-                                                         std::uint64_t extra_ram, observe::Events& events);
+                                                         const std::vector<fetch::RamLine>& extra,
+                                                         observe::Events& events);
+
+/// What `run` holds in RAM at once beyond the staged files, line by line: the composed initrds, on aarch64 the
+/// decompressed kernel, and the copies kexec_file_load makes of the kernel and the initrd.
+std::vector<fetch::RamLine> RunRamLines(const fetch::ArchPayload& payload, const std::string& arch);
+
+/// The same for `image`, which composes but does not load.
+std::vector<fetch::RamLine> StageWorkLines(const fetch::ArchPayload& payload, const std::string& arch);
 
 /// True when `dir` is on tmpfs or ramfs.
 bool IsInRam(const std::string& dir);

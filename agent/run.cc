@@ -54,15 +54,6 @@ kexec::PreflightReport Preflight(observe::Events& events) {
   return report;
 }
 
-/// The kexec load copies kernel and initrd into kernel memory, and the stage holds the two composed initrds
-/// (kexec's, the disk's) and, on aarch64, the decompressed kernel, which is also the kernel the load copies.
-std::uint64_t LoadMemory(const fetch::ArchPayload& payload, const std::string& arch) {
-  std::uint64_t initrds = 0;
-  for (const auto& f : payload.initrds) initrds += f.size;
-  const std::uint64_t decompressed = kexec::KernelDecompressionReserve(arch, payload.kernel.size);
-  return (decompressed ? decompressed : payload.kernel.size) + initrds + StageWorkBytes(payload, arch);
-}
-
 /// One run at a time: a second one would race the first for the kernel's
 /// single kexec image (and later the disk). The lock is an flock on
 /// /run/bootrino.lock, released when the holder exits; a detached child
@@ -210,7 +201,7 @@ Stop FetchIntoRam(const std::string& ref, const CommonOptions& common, const Run
   state.vm = std::move(*vm);
   auto payload = state.vm->manifest.PayloadFor(state.arch);
   if (!payload) return Report(payload.error(), events, "plan-stage");
-  auto stage_plan = PlanForHost(*state.vm, state.arch, LoadMemory(**payload, state.arch), events);
+  auto stage_plan = PlanForHost(*state.vm, state.arch, RunRamLines(**payload, state.arch), events);
   if (!stage_plan) return Report(stage_plan.error(), events, "plan-stage");
   state.stage_plan = std::move(*stage_plan);
   auto stage = MakeRamStage(StageTmpfsBytes(*state.stage_plan, **payload, state.arch), base::RealSys(), events);
@@ -248,6 +239,7 @@ base::Result<TakeoverPlan> Plan(const RunOptions& options, const RunState& state
       ASSIGN_OR_RETURN(in.kernel, kexec::ReadKernelHeader(s.path));
     }
   }
+  in.stage_plan = &*state.stage_plan;
   in.fetched_bytes = state.stage_plan->total_bytes;
   in.fetch_seconds = state.fetch_s;
   // After the load, the caller finishes first when asked (or when cloud-init is the caller).

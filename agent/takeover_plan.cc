@@ -129,6 +129,10 @@ base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in) {
   ASSIGN_OR_RETURN(plan.boot, PlanBoot(*in.manifest, in.staged, in.stage_dir, in.arch, in.consoles, in.settings,
                                        in.boot_id, in.kernel));
   plan.kernel = in.kernel;
+  if (in.stage_plan) {
+    plan.ram_budget = in.stage_plan->budget;
+    plan.mem_available = in.stage_plan->mem_available;
+  }
   for (const auto& s : in.staged) {
     if (s.item->role == "kernel") plan.kernel_bytes = s.download.bytes;
   }
@@ -156,6 +160,8 @@ json PlanJson(const TakeoverPlan& plan, const RunOptions& options) {
               {"network", NetworkJson(plan.settings.network, plan.settings.network_mode)},
               {"fallback", options.fallback_reboot ? "reboot" : "none"}};
   for (const auto& s : plan.staged) out["files"].push_back(observe::FileJson(*s.item));
+  out["ram"] = {{"budget", json::array()}, {"memAvailable", plan.mem_available}};
+  for (const auto& line : plan.ram_budget) out["ram"]["budget"].push_back({{"what", line.what}, {"bytes", line.bytes}});
   out["kernel"] = {{"path", plan.boot.kexec.kernel_path},
                    {"format", kexec::KernelFormatName(plan.kernel.format)},
                    {"decompressedFrom", plan.boot.kernel_source.empty() ? json(nullptr) : json(plan.boot.kernel_source)}};
@@ -184,6 +190,15 @@ void PrintPlan(const TakeoverPlan& plan) {
     std::printf("  stage   staged in %s (on the host's tmpfs)\n", observe::Shown(plan.stage_dir).c_str());
   }
   std::printf("  initrd  the manifest's initrds in order + a bootrino overlay (/etc/bootrino)\n");
+  if (!plan.ram_budget.empty()) {
+    std::uint64_t total = 0;
+    for (const auto& line : plan.ram_budget) total += line.bytes;
+    std::printf("  RAM     %s at once, of %s available (checked before the fetch):\n", base::MiB(total).c_str(),
+                base::MiB(plan.mem_available).c_str());
+    for (const auto& line : plan.ram_budget) {
+      std::printf("          %10s  %s\n", base::MiB(line.bytes).c_str(), line.what.c_str());
+    }
+  }
   std::printf("  cmdline %s\n", observe::Shown(plan.boot.kexec.cmdline).c_str());
   PrintPersonal(plan);
   if (vm.manifest.boot->after_stage) {

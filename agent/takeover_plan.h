@@ -70,6 +70,8 @@ struct TakeoverPlan {
   BootPlans boot;
   kexec::KernelHeader kernel;     ///< what the manifest's kernel file is
   std::uint64_t kernel_bytes = 0;  ///< its size
+  std::vector<fetch::RamLine> ram_budget;  ///< what the run holds in RAM at once, as the RAM check counted it
+  std::uint64_t mem_available = 0;         ///< MemAvailable at that check
   std::optional<DiskTakeover> disk;  ///< none with --keep-disk
   std::optional<DetachPlan> detach;
   std::vector<Step> steps;
@@ -94,6 +96,7 @@ struct TakeoverInputs {
   std::uint64_t seed = 0;  ///< the disk's GUIDs
   std::string boot_id;
   kexec::KernelHeader kernel;  ///< what the staged kernel file is (kexec::ReadKernelHeader)
+  const fetch::StagePlan* stage_plan = nullptr;  ///< its RAM budget, as checked before the fetch
   std::uint64_t fetched_bytes = 0;
   double fetch_seconds = 0;
 };

@@ -200,7 +200,14 @@ base::Result<StagePlan> PlanStage(const ArchPayload& payload, std::string_view m
   for (const auto& f : payload.initrds) RETURN_IF_ERROR(add(f, "initrd"));
   for (const auto& f : payload.files) RETURN_IF_ERROR(add(f, "file"));
   plan.ram_needed = plan.total_bytes + kRamHeadroomBytes;
+  plan.budget = {{"the staged files", plan.total_bytes}, {"bootrino itself and working headroom", kRamHeadroomBytes}};
   return plan;
+}
+
+void AddToBudget(StagePlan& plan, std::string what, std::uint64_t bytes) {
+  if (bytes == 0) return;
+  plan.budget.insert(plan.budget.empty() ? plan.budget.end() : plan.budget.end() - 1, {std::move(what), bytes});
+  plan.ram_needed += bytes;
 }
 
 base::Result<std::uint64_t> ParseMeminfo(std::string_view meminfo, std::string_view field) {
@@ -237,10 +244,12 @@ base::Result<void> CheckMinRam(std::uint64_t min_ram_mib, std::uint64_t mem_tota
 
 base::Result<void> CheckFitsInRam(const StagePlan& plan, std::uint64_t mem_available) {
   if (plan.ram_needed <= mem_available) return {};
-  return base::Fail(base::Error(ErrorKind::kNotEnoughRam,
-                                "the payload needs " + base::WholeMiB(plan.ram_needed) + " of RAM (" + base::WholeMiB(plan.total_bytes) +
-                                    " of files + " + base::WholeMiB(kRamHeadroomBytes) + " headroom) but only " +
-                                    base::WholeMiB(mem_available) + " is available")
+  std::vector<std::string> lines;
+  for (const auto& line : plan.budget) lines.push_back(base::WholeMiB(line.bytes) + " " + line.what);
+  const std::string parts = lines.empty() ? "" : " (" + base::Join(lines, " + ") + ")";
+  return base::Fail(base::Error(ErrorKind::kNotEnoughRam, "the takeover needs " + base::WholeMiB(plan.ram_needed) +
+                                                              " of RAM at once" + parts + " but only " +
+                                                              base::WholeMiB(mem_available) + " is available")
                         .Hint("use an instance type with more memory, or stop services that hold memory; "
                               "nothing was fetched or changed"));
 }

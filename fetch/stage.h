@@ -20,11 +20,24 @@ struct StageItem {
   std::vector<std::string> urls;  ///< absolute: primary, then mirrors
 };
 
+/// One line of what a run holds in RAM at once: "the staged files", "the kernel's copy made by kexec_file_load".
+struct RamLine {
+  std::string what;
+  std::uint64_t bytes = 0;
+};
+
 struct StagePlan {
   std::vector<StageItem> items;  ///< kernel, initrds in order, files
   std::uint64_t total_bytes = 0;
-  std::uint64_t ram_needed = 0;  ///< total_bytes plus working headroom
+  std::uint64_t ram_needed = 0;  ///< the sum of `budget`
+  /// What ram_needed counts, line by line: the staged files, what the caller adds (AddToBudget), and
+  /// bootrino's own headroom last.
+  std::vector<RamLine> budget;
+  std::uint64_t mem_available = 0;  ///< MemAvailable when the plan was checked (0: not checked)
 };
+
+/// Counts `bytes` more in the plan's RAM budget, as `what`, before the headroom line.
+void AddToBudget(StagePlan& plan, std::string what, std::uint64_t bytes);
 
 /// Memory kept free beyond the payload for bootrino itself and the page cache.
 inline constexpr std::uint64_t kRamHeadroomBytes = 64ull << 20;

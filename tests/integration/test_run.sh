@@ -24,6 +24,20 @@ if [[ $DRY_RUN_RC == 6 ]]; then
 fi
 ok "dry run stages in RAM, verifies, prints the plan, leaves nothing (exit $DRY_RUN_RC here)"
 
+# The RAM budget the check counted before the fetch, line by line: the files (500000 bytes), the two composed
+# initrds, kexec_file_load's copies of kernel and initrd, and bootrino's headroom.
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run
+expect_out "^  RAM     [0-9.]+ MiB at once, of [0-9.]+ MiB available \(checked before the fetch\):$"
+expect_out "^ +0\.5 MiB  the staged files$"
+expect_out "^ +0\.6 MiB  the two composed initrds \(the kexec boot's, the disk's\)$"
+expect_out "^ +0\.2 MiB  the kernel's copy made by kexec_file_load$"
+expect_out "^ +0\.3 MiB  the initrd's copy made by kexec_file_load$"
+expect_out "^ +64\.0 MiB  bootrino itself and working headroom$"
+run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --json
+jsonq --check "$WORK/out" 'sum(l["bytes"] for l in d["ram"]["budget"]) == 500000 + 600000 + 200000 + 300000 + (64 << 20)
+  and d["ram"]["memAvailable"] > 0' || fail "--json: the RAM budget does not add up"
+ok "dry run: the RAM budget, line by line, as the check counted it"
+
 run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --json
 jsonq --check "$WORK/out" 'd["dryRun"] and [f["name"] for f in d["files"]]==["vmlinuz","initrd.gz"]' || fail "--json plan"
 ok "--json plan"
@@ -63,7 +77,7 @@ make_manifest "$WWW/huge.sh" kernel:vmlinuz --set "boot.architectures.x86_64.ker
   --set-string "boot.architectures.x86_64.kernel.sha256=$(printf 'a%.0s' {1..64})"
 before=$(requests_for '"/vmlinuz"' | wc -l)
 run_bootrino 5 run "$(pinned huge.sh)" --dry-run
-expect_err "the payload needs .* MiB of RAM .* but only .* MiB is available"
+expect_err "the takeover needs .* MiB of RAM at once .* but only .* MiB is available"
 [[ $(requests_for '"/vmlinuz"' | wc -l) == "$before" ]] || fail "fetched although it cannot fit"
 run_bootrino 5 fetch "$(pinned huge.sh)" --stage "$WORK/s"
 expect_nothing_staged "$WORK/s"

@@ -88,6 +88,29 @@ TEST(MemAvailable, FitOrRefuseWithNumbers) {
   EXPECT_NE(r.error().hint().find("nothing was fetched"), std::string::npos);
 }
 
+// The budget says what the RAM check counts, line by line, and the refusal names every line.
+TEST(MemAvailable, TheBudgetIsWhatIsChecked) {
+  PayloadFile kernel{"k", "k", {}, 100ull << 20, std::string(64, 'a')};
+  ArchPayload payload;
+  payload.kernel = kernel;
+  auto plan = PlanStage(payload, "https://example.com/bootrino.sh");
+  ASSERT_TRUE(plan.has_value()) << plan.error().message();
+  AddToBudget(*plan, "the kernel's copy made by kexec_file_load", 100ull << 20);
+  AddToBudget(*plan, "nothing", 0);
+  ASSERT_EQ(plan->budget.size(), 3u);
+  EXPECT_EQ(plan->budget[0].what, "the staged files");
+  EXPECT_EQ(plan->budget[1].what, "the kernel's copy made by kexec_file_load");
+  EXPECT_EQ(plan->budget[2].what, "bootrino itself and working headroom");
+  EXPECT_EQ(plan->ram_needed, (200ull << 20) + kRamHeadroomBytes);
+  auto r = CheckFitsInRam(*plan, 250ull << 20);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("needs 264 MiB of RAM at once (100 MiB the staged files + 100 MiB the "
+                                     "kernel's copy made by kexec_file_load + 64 MiB bootrino itself and working "
+                                     "headroom) but only 250 MiB is available"),
+            std::string::npos)
+      << r.error().message();
+}
+
 // Writes like the stage's own sink: pwrite(2) at the offset, through base::WriteAllAt.
 class FdSink : public Sink {
  public:

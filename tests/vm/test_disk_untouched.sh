@@ -33,7 +33,7 @@ untouched hook-hangs 8 'hook bootrino_after_stage did not finish within its 2 s 
 REF=$(pinned faults/min-ram.sh)
 MEM=256 untouched min-ram 5 'this OS needs at least 4096 MiB of RAM; this machine has [0-9]+ MiB'
 REF=$(pinned huge/bootrino.sh)
-MEM=256 untouched too-big-for-ram 5 'the payload needs [0-9]+ MiB of RAM .* but only [0-9]+ MiB is available'
+MEM=256 untouched too-big-for-ram 5 'the takeover needs [0-9]+ MiB of RAM at once .* but only [0-9]+ MiB is available'
 payload=$(grep -v -e '/faults/min-ram.sh"' -e '/huge/bootrino.sh"' "$SERVER_LOG" || true)
 [[ -z $payload ]] || fail "bootrino fetched payload files although they cannot fit: $payload"
 ok "min-ram, too-big-for-ram: only the manifests were fetched"

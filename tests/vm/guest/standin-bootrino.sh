@@ -23,7 +23,7 @@ awk '
 cmdline=$(sed -n 's/^ *"cmdline": "\(.*\)",\{0,1\}$/\1/p' $st/bootrino.sh)
 total=$(awk '{ t += $3 } END { print t }' $st/files)
 avail=$(awk '/MemAvailable/ { print $2 * 1024 }' /proc/meminfo)
-[ "$total" -lt "$avail" ] || die 5 "the payload needs $total bytes of RAM but only $avail are available"
+[ "$total" -lt "$avail" ] || die 5 "the takeover needs $total bytes of RAM at once (the staged files) but only $avail are available"
 while read -r role u size sha; do
   timeout 120 wget -q -O "$st/$u" "$base/$u" || die 4 "cannot fetch $u"
   echo "$sha  $st/$u" | sha256sum -c -s || die 3 "$u: sha256 does not match the manifest"

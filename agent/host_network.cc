@@ -67,6 +67,22 @@ bool IsLinkLocal(const base::InterfaceAddress& a) {
   return a.address.starts_with("169.254.");
 }
 
+// Whether `ip` is inside `cidr` ("10.128.0.0/20"); false when either is not an address of the same family.
+bool Contains(const std::string& cidr, const std::string& ip) {
+  const auto slash = cidr.find('/');
+  if (slash == std::string::npos) return false;
+  const int family = ip.find(':') == std::string::npos ? AF_INET : AF_INET6;
+  unsigned char net[16] = {}, host[16] = {};
+  if (inet_pton(family, cidr.substr(0, slash).c_str(), net) != 1 || inet_pton(family, ip.c_str(), host) != 1) return false;
+  unsigned bits = static_cast<unsigned>(std::strtoul(cidr.c_str() + slash + 1, nullptr, 10));
+  bits = std::min(bits, family == AF_INET ? 32u : 128u);
+  for (unsigned i = 0; i < bits; ++i) {
+    const unsigned char mask = static_cast<unsigned char>(0x80 >> (i % 8));
+    if ((net[i / 8] & mask) != (host[i / 8] & mask)) return false;
+  }
+  return true;
+}
+
 bool IsLoopback(const std::string& address) { return address.starts_with("127.") || address == "::1"; }
 
 std::vector<HostRoute> Ipv4Routes(std::string_view table) {
@@ -144,7 +160,9 @@ std::vector<HostInterface> PhysicalInterfaces(base::Sys& sys, const std::vector<
     if (base::Trim(sys.ReadText(dir + "type").value_or("")) != "1") continue;  // ARPHRD_ETHER
     if (!sys.ReadText(dir + "device/uevent")) continue;                  // bridges, veth, tun: no device
     const long ifindex = std::strtol(std::string(base::Trim(sys.ReadText(dir + "ifindex").value_or("0"))).c_str(), nullptr, 10);
-    found.push_back({ifindex, HostInterface{name, "", std::string(base::Trim(sys.ReadText(dir + "address").value_or(""))), {}}});
+    const unsigned long mtu = std::strtoul(std::string(base::Trim(sys.ReadText(dir + "mtu").value_or("0"))).c_str(), nullptr, 10);
+    found.push_back({ifindex, HostInterface{name, "", std::string(base::Trim(sys.ReadText(dir + "address").value_or(""))), {},
+                                            static_cast<unsigned>(mtu)}});
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<HostInterface> out;
@@ -162,6 +180,14 @@ const HostInterface* HostNetwork::Find(std::string_view host_name) const {
     if (i.name == host_name) return &i;
   }
   return nullptr;
+}
+
+bool HostNetwork::GatewayOffSubnet(const HostRoute& route) const {
+  if (route.ipv6 && IsLinkLocal({route.interface, route.gateway, 64, true})) return false;
+  const HostInterface* iface = Find(route.interface);
+  if (!iface) return false;
+  return std::none_of(iface->addresses.begin(), iface->addresses.end(),
+                      [&](const std::string& a) { return Contains(a, route.gateway); });
 }
 
 std::string_view NetworkModeName(NetworkMode mode) { return mode == NetworkMode::kStatic ? "static" : "dhcp"; }
@@ -207,8 +233,9 @@ json NetworkJson(const HostNetwork& net, NetworkMode mode) {
   json out = {{"mode", NetworkModeName(mode)}, {"interfaces", json::array()}, {"routes", json::array()},
               {"nameservers", net.nameservers}, {"search", net.search}};
   for (const auto& i : net.interfaces) {
-    out["interfaces"].push_back(
-        {{"name", i.ramos_name}, {"hostName", i.name}, {"mac", i.mac}, {"addresses", i.addresses}});
+    json entry = {{"name", i.ramos_name}, {"hostName", i.name}, {"mac", i.mac}, {"addresses", i.addresses}};
+    if (i.mtu != 0) entry["mtu"] = i.mtu;
+    out["interfaces"].push_back(std::move(entry));
   }
   for (const auto& r : net.routes) {
     const HostInterface* via = net.Find(r.interface);
@@ -225,8 +252,11 @@ std::string DescribeNetwork(const HostNetwork& net, NetworkMode mode) {
   for (const auto& i : net.interfaces) {
     out += " " + i.ramos_name + " (" + i.mac + ", " + i.name + " here)";
     for (const auto& a : i.addresses) out += " " + a;
+    if (i.CarriesMtu()) out += " mtu " + std::to_string(i.mtu);
     for (const auto& r : net.routes) {
-      if (r.interface == i.name) out += (r.destination.ends_with("/0") ? ", via " : ", " + r.destination + " via ") + r.gateway;
+      if (r.interface != i.name) continue;
+      out += (r.destination.ends_with("/0") ? ", via " : ", " + r.destination + " via ") + r.gateway;
+      if (net.GatewayOffSubnet(r)) out += " (on-link, outside the subnet)";
     }
     out += ";";
   }

@@ -21,6 +21,10 @@ struct HostInterface {
   std::string ramos_name;  ///< what a kernel without udev renaming calls it: "eth0", "eth1" … in ifindex order
   std::string mac;         ///< "52:54:00:12:34:56": the one name that holds in any OS
   std::vector<std::string> addresses;  ///< "203.0.113.5/20", "2001:db8::5/64"; link-local ones left out
+  unsigned mtu = 0;        ///< /sys/class/net/NAME/mtu (GCP's 1460); 0 when unreadable
+
+  /// The MTU the RAM OS must set: one that is not Ethernet's default 1500, which every OS starts with.
+  bool CarriesMtu() const { return mtu != 0 && mtu != 1500; }
 };
 
 /// A route through a gateway (the default routes, and any other via a router).
@@ -39,6 +43,13 @@ struct HostNetwork {
 
   /// The interface named `host_name` on this host; nullptr when not captured.
   const HostInterface* Find(std::string_view host_name) const;
+
+  /// Whether `route`'s gateway lies outside every prefix of its family on its
+  /// interface (GCP's 10.128.0.5/32 via 10.128.0.1, Hetzner's /32 via
+  /// 172.31.1.1): the RAM OS must then add a host route to it first and the
+  /// route itself `onlink`, or the kernel refuses the route. An IPv6
+  /// link-local gateway (fe80::1) is on the link by definition: false.
+  bool GatewayOffSubnet(const HostRoute& route) const;
 };
 
 /// How the RAM OS configures its network: by DHCP (its own default), or with
@@ -53,7 +64,7 @@ std::string_view NetworkModeName(NetworkMode mode);
 
 /// Reads the network: devices from /proc/net/dev that are Ethernet (type 1)
 /// with a device behind them (/sys/class/net/NAME/device/uevent), their MAC and
-/// ifindex from /sys/class/net/NAME, addresses from getifaddrs, routes through
+/// ifindex and MTU from /sys/class/net/NAME, addresses from getifaddrs, routes through
 /// a gateway from /proc/net/route and /proc/net/ipv6_route, DNS from
 /// /etc/resolv.conf, or /run/systemd/resolve/resolv.conf when that names only
 /// systemd-resolved's stub. An unreadable /proc/net/dev is an error; a missing

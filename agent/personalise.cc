@@ -64,6 +64,7 @@ void OverlayStyle(const RamOsSettings& s, PersonalFiles& out) {
   if (!s.hostname.empty()) out.overlay.push_back({"etc/hostname", s.hostname + "\n", 0644});
   if (s.network_mode == NetworkMode::kStatic) {
     out.overlay.push_back({"etc/network/interfaces", InterfacesFile(s.network, s.network_mode), 0644});
+    out.overlay.push_back({kInterfaceNamesPath, InterfaceNamesScript(s.network), 0755});
     if (std::string resolv = ResolvConf(s.network); !resolv.empty()) out.overlay.push_back({"etc/resolv.conf", resolv, 0644});
   }
 }
@@ -78,6 +79,7 @@ std::vector<Entry> ApkovlEntries(const RamOsSettings& s, const std::vector<kexec
   e.push_back({"etc/runlevels/boot/networking", Type::kSymlink, 0755, "/etc/init.d/networking"});
   if (!s.hostname.empty()) e.push_back({"etc/hostname", Type::kFile, 0644, s.hostname + "\n"});
   if (s.network_mode == NetworkMode::kStatic) {
+    e.push_back({kInterfaceNamesPath, Type::kFile, 0755, InterfaceNamesScript(s.network)});
     if (std::string resolv = ResolvConf(s.network); !resolv.empty()) e.push_back({"etc/resolv.conf", Type::kFile, 0644, resolv});
   }
   if (!s.ssh_keys.empty()) {

@@ -27,6 +27,7 @@ testing_support::FakeSys Droplet() {
     sys.files["/sys/class/net/" + name + "/type"] = std::string(type) + "\n";
     sys.files["/sys/class/net/" + name + "/ifindex"] = std::string(index) + "\n";
     sys.files["/sys/class/net/" + name + "/address"] = std::string(mac) + "\n";
+    sys.files["/sys/class/net/" + name + "/mtu"] = name == "lo" ? "65536\n" : "1500\n";
     if (device) sys.files["/sys/class/net/" + name + "/device/uevent"] = "DRIVER=virtio_net\n";
   };
   dev("lo", "772", "1", "00:00:00:00:00:00", false);
@@ -53,6 +54,30 @@ testing_support::FakeSys Droplet() {
       "ffffffff 00000001 00000000 00200200       lo\n";
   sys.files["/etc/resolv.conf"] = "# stub\nnameserver 127.0.0.53\noptions edns0 trust-ad\nsearch example.internal\n";
   sys.files["/run/systemd/resolve/resolv.conf"] = "nameserver 67.207.67.2\nnameserver 67.207.67.3\n";
+  return sys;
+}
+
+// A GCP-like instance: one /32 whose gateway is outside it, reached through a
+// host route the guest agent adds (no gateway: not captured), and an MTU of 1460.
+testing_support::FakeSys Gcp() {
+  testing_support::FakeSys sys;
+  sys.files["/proc/net/dev"] =
+      "Inter-|   Receive                            |  Transmit\n"
+      " face |bytes    packets errs drop fifo frame|bytes\n"
+      "    lo: 1 2 0 0 0 0 0 0 1 2 0 0 0 0 0 0\n"
+      "  ens4: 3 4 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n";
+  sys.files["/sys/class/net/ens4/type"] = "1\n";
+  sys.files["/sys/class/net/ens4/ifindex"] = "2\n";
+  sys.files["/sys/class/net/ens4/address"] = "42:01:0a:80:00:05\n";
+  sys.files["/sys/class/net/ens4/mtu"] = "1460\n";
+  sys.files["/sys/class/net/ens4/device/uevent"] = "DRIVER=virtio_net\n";
+  sys.addresses = {{"lo", "127.0.0.1", 8, false}, {"ens4", "10.128.0.5", 32, false}};
+  // 10.128.0.1 is 0A 80 00 01 in memory: 0100800A.
+  sys.files["/proc/net/route"] =
+      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+      "ens4\t00000000\t0100800A\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+      "ens4\t0100800A\t00000000\t0005\t0\t0\t100\tFFFFFFFF\t0\t0\t0\n";
+  sys.files["/etc/resolv.conf"] = "nameserver 169.254.169.254\nsearch c.project.internal google.internal\n";
   return sys;
 }
 
@@ -127,11 +152,13 @@ TEST(HostNetworkTest, InterfacesFileStatic) {
             "iface eth0 inet static\n"
             "\taddress 203.0.113.5\n"
             "\tnetmask 255.255.240.0\n"
+            "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n"
             "\tgateway 203.0.113.1\n"
             "\tup ip addr add 10.17.0.5/16 dev eth0\n"
             "iface eth0 inet6 static\n"
             "\taddress 2001:db8::5\n"
             "\tnetmask 64\n"
+            "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n"
             "\tgateway 2001:db8::1\n"
             "\n"
             "# aa:bb:cc:00:00:04 (ens4 on the host)\n"
@@ -139,6 +166,7 @@ TEST(HostNetworkTest, InterfacesFileStatic) {
             "iface eth1 inet static\n"
             "\taddress 10.136.0.9\n"
             "\tnetmask 255.255.0.0\n"
+            "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n"
             "\tup ip route add 10.0.0.0/8 via 10.136.0.1 dev eth1\n");
 }
 
@@ -197,6 +225,101 @@ TEST(HostNetworkTest, JsonNamesBothInterfaceNames) {
   EXPECT_NE(DescribeNetwork(*CaptureHostNetwork(sys), NetworkMode::kStatic).find("eth0 (aa:bb:cc:00:00:03, ens3 here) "
                                                                                   "203.0.113.5/20"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace agent
+
+namespace agent {
+namespace {
+
+TEST(HostNetworkTest, MtuIsCapturedAndWrittenOnlyWhenNot1500) {
+  auto gcp_sys = Gcp();
+  auto gcp = *CaptureHostNetwork(gcp_sys);
+  ASSERT_EQ(gcp.interfaces.size(), 1u);
+  EXPECT_EQ(gcp.interfaces[0].mtu, 1460u);
+  const std::string file = InterfacesFile(gcp, NetworkMode::kStatic);
+  EXPECT_NE(file.find("iface eth0 inet static\n\taddress 10.128.0.5\n\tnetmask 255.255.255.255\n"
+                      "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n\tmtu 1460\n"),
+            std::string::npos) << file;
+  EXPECT_NE(InterfacesFile(gcp, NetworkMode::kDhcp).find("iface eth0 inet dhcp\n\tup ip link set dev eth0 mtu 1460\n"),
+            std::string::npos);
+  EXPECT_NE(TinyCoreNetworkScript(gcp).find("\tifconfig \"$IF\" mtu 1460\n"), std::string::npos);
+  EXPECT_EQ(NetworkJson(gcp, NetworkMode::kStatic)["interfaces"][0]["mtu"], 1460);
+  EXPECT_NE(DescribeNetwork(gcp, NetworkMode::kStatic).find("10.128.0.5/32 mtu 1460"), std::string::npos);
+  // IPv6 only: the inet6 stanza carries it.
+  gcp.interfaces[0].addresses = {"2001:db8::5/64"};
+  EXPECT_NE(InterfacesFile(gcp, NetworkMode::kStatic).find("\tnetmask 64\n\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n\tmtu 1460\n"), std::string::npos);
+
+  auto droplet_sys = Droplet();
+  auto droplet = *CaptureHostNetwork(droplet_sys);
+  EXPECT_EQ(droplet.interfaces[0].mtu, 1500u);
+  EXPECT_EQ(InterfacesFile(droplet, NetworkMode::kStatic).find("mtu"), std::string::npos);
+  EXPECT_EQ(InterfacesFile(droplet, NetworkMode::kDhcp).find("mtu"), std::string::npos);
+  EXPECT_EQ(TinyCoreNetworkScript(droplet).find("mtu"), std::string::npos);
+  EXPECT_EQ(DescribeNetwork(droplet, NetworkMode::kStatic).find("mtu"), std::string::npos);
+}
+
+// GCP's /32: the gateway is reached by a host route, then an onlink default route, in every style.
+TEST(HostNetworkTest, GatewayOutsideTheSubnetGetsAHostRouteFirst) {
+  auto sys = Gcp();
+  auto net = *CaptureHostNetwork(sys);
+  ASSERT_EQ(net.routes.size(), 1u);
+  EXPECT_TRUE(net.GatewayOffSubnet(net.routes[0]));
+  net.routes.push_back({"192.168.0.0/16", "10.128.0.1", "ens4", false});
+  EXPECT_EQ(InterfacesFile(net, NetworkMode::kStatic),
+            "# Written by bootrino (network: static). Interfaces are named as a kernel without udev renaming names them;\n"
+            "# the comment above each names its MAC address on the host that installed this OS.\n"
+            "\n"
+            "auto lo\n"
+            "iface lo inet loopback\n"
+            "\n"
+            "# 42:01:0a:80:00:05 (ens4 on the host)\n"
+            "auto eth0\n"
+            "iface eth0 inet static\n"
+            "\taddress 10.128.0.5\n"
+            "\tnetmask 255.255.255.255\n"
+            "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n"
+            "\tmtu 1460\n"
+            "\tup ip route add 10.128.0.1 dev eth0\n"
+            "\tup ip route add default via 10.128.0.1 dev eth0 onlink\n"
+            "\tup ip route add 192.168.0.0/16 via 10.128.0.1 dev eth0 onlink\n");
+  const std::string script = TinyCoreNetworkScript(net);
+  const auto host = script.find("\troute add -host 10.128.0.1 dev \"$IF\"\n");
+  ASSERT_NE(host, std::string::npos) << script;
+  EXPECT_LT(host, script.find("\troute add default gw 10.128.0.1 dev \"$IF\"\n"));
+  // ip= cannot say onlink: the initramfs gets the address alone.
+  EXPECT_EQ(AlpineIpParam(net), "ip=10.128.0.5:::255.255.255.255::eth0:none:169.254.169.254");
+  EXPECT_NE(DescribeNetwork(net, NetworkMode::kStatic).find("via 10.128.0.1 (on-link, outside the subnet)"),
+            std::string::npos);
+}
+
+// Hetzner-like IPv6: a /64 whose default route goes through fe80::1, and a /128 whose gateway is off it.
+TEST(HostNetworkTest, Ipv6GatewaysLinkLocalAndOffSubnet) {
+  HostNetwork net;
+  net.interfaces = {{"eth0", "eth0", "96:00:00:00:00:01", {"2a01:4f8::5/64"}, 1500}};
+  net.routes = {{"::/0", "fe80::1", "eth0", true}};
+  EXPECT_FALSE(net.GatewayOffSubnet(net.routes[0]));
+  std::string file = InterfacesFile(net, NetworkMode::kStatic);
+  EXPECT_NE(file.find("iface eth0 inet6 static\n\taddress 2a01:4f8::5\n\tnetmask 64\n"
+                      "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n\tgateway fe80::1\n"),
+            std::string::npos) << file;
+  EXPECT_NE(TinyCoreNetworkScript(net).find("\troute -A inet6 add ::/0 gw fe80::1 dev \"$IF\"\n"), std::string::npos);
+  net.interfaces[0].addresses = {"2001:db8:5::5/128"};
+  net.routes = {{"::/0", "2001:db8::1", "eth0", true}};
+  EXPECT_TRUE(net.GatewayOffSubnet(net.routes[0]));
+  file = InterfacesFile(net, NetworkMode::kStatic);
+  EXPECT_NE(file.find("\tnetmask 128\n\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n\tup ip -6 route add 2001:db8::1 dev eth0\n"
+                      "\tup ip -6 route add default via 2001:db8::1 dev eth0 onlink\n"),
+            std::string::npos) << file;
+  EXPECT_EQ(file.find("gateway"), std::string::npos);
+  EXPECT_NE(TinyCoreNetworkScript(net).find("\troute -A inet6 add 2001:db8::1/128 dev \"$IF\"\n"), std::string::npos);
+  // Inside the subnet, for both families, nothing changes.
+  net.interfaces[0].addresses = {"203.0.113.5/20", "2001:db8::5/64"};
+  net.routes = {{"0.0.0.0/0", "203.0.113.1", "eth0", false}, {"::/0", "2001:db8::1", "eth0", true}};
+  EXPECT_FALSE(net.GatewayOffSubnet(net.routes[0]));
+  EXPECT_FALSE(net.GatewayOffSubnet(net.routes[1]));
+  EXPECT_EQ(InterfacesFile(net, NetworkMode::kStatic).find("onlink"), std::string::npos);
 }
 
 }  // namespace

@@ -46,7 +46,7 @@ base::Result<void> CheckSettings(const RamOsSettings& s) {
 std::vector<kexec::OverlayFile> BootrinoFiles(const RamOsSettings& s, const std::string& manifest_json) {
   std::vector<kexec::OverlayFile> files = {
       {"etc/bootrino/manifest.json", manifest_json, 0644},
-      {"etc/bootrino/network.json", NetworkJson(s.network, s.network_mode).dump(2) + "\n", 0644}};
+      {"etc/bootrino/network.json", NetworkJson(s.network, s.network_mode, s.network_reason).dump(2) + "\n", 0644}};
   // The status URL may carry a token (user:password@ or a query string): root's only.
   if (!s.status_url.empty()) files.push_back({"etc/bootrino/status-url", s.status_url + "\n", 0600});
   return files;
@@ -217,8 +217,16 @@ json Summary(fetch::Personalisation style, const PersonalFiles& out) {
 base::Result<void> AddHostNetwork(std::string_view option, base::Sys& sys, const std::string& dmi_root,
                                   RamOsSettings& settings, Events& events) {
   const bool on_digitalocean = userdata::DetectCloud(dmi_root) == userdata::Cloud::kDigitalOcean;
-  ASSIGN_OR_RETURN(settings.network_mode, ChooseNetworkMode(option, on_digitalocean));
+  ASSIGN_OR_RETURN(settings.network_mode, ChooseNetworkMode(option, on_digitalocean));  // a usage error first
+  const bool is_auto = option == "auto" || option.empty();
   auto net = CaptureHostNetwork(sys);
+  if (is_auto) {
+    const AutoMode chosen = net ? ChooseAutoMode(*net, on_digitalocean)
+                                : AutoMode{settings.network_mode, on_digitalocean ? "DigitalOcean gives no DHCP"
+                                                                                  : "this host's network cannot be read"};
+    settings.network_mode = chosen.mode;
+    settings.network_reason = chosen.reason;
+  }
   const bool is_static = settings.network_mode == NetworkMode::kStatic;
   if (!net && is_static) return base::Fail(net.error());
   if (!net) {
@@ -233,11 +241,9 @@ base::Result<void> AddHostNetwork(std::string_view option, base::Sys& sys, const
                                                              "the RAM OS")
                           .Hint("use --network dhcp, or configure the network before running bootrino"));
   }
-  const std::string why = option == "auto" || option.empty() ? (on_digitalocean ? " (auto: DigitalOcean gives no DHCP)"
-                                                                                : " (auto)")
-                                                             : "";
-  events.Emit("network", "ok", {{"mode", NetworkModeName(settings.network_mode)}, {"auto", option == "auto"},
-                                {"network", NetworkJson(settings.network, settings.network_mode)}});
+  const std::string why = is_auto ? " (auto: " + settings.network_reason + ")" : "";
+  events.Emit("network", "ok", {{"mode", NetworkModeName(settings.network_mode)}, {"auto", is_auto},
+                                {"network", NetworkJson(settings.network, settings.network_mode, settings.network_reason)}});
   events.Say("the RAM OS's network: " + DescribeNetwork(settings.network, settings.network_mode) + why);
   return {};
 }

@@ -297,7 +297,7 @@ TEST(HostNetworkTest, GatewayOutsideTheSubnetGetsAHostRouteFirst) {
 // Hetzner-like IPv6: a /64 whose default route goes through fe80::1, and a /128 whose gateway is off it.
 TEST(HostNetworkTest, Ipv6GatewaysLinkLocalAndOffSubnet) {
   HostNetwork net;
-  net.interfaces = {{"eth0", "eth0", "96:00:00:00:00:01", {"2a01:4f8::5/64"}, 1500}};
+  net.interfaces = {{"eth0", "eth0", "96:00:00:00:00:01", {"2a01:4f8::5/64"}, 1500, 2, {}}};
   net.routes = {{"::/0", "fe80::1", "eth0", true}};
   EXPECT_FALSE(net.GatewayOffSubnet(net.routes[0]));
   std::string file = InterfacesFile(net, NetworkMode::kStatic);
@@ -320,6 +320,95 @@ TEST(HostNetworkTest, Ipv6GatewaysLinkLocalAndOffSubnet) {
   EXPECT_FALSE(net.GatewayOffSubnet(net.routes[0]));
   EXPECT_FALSE(net.GatewayOffSubnet(net.routes[1]));
   EXPECT_EQ(InterfacesFile(net, NetworkMode::kStatic).find("onlink"), std::string::npos);
+}
+
+// --- Where the host's IPv4 came from, and what auto makes of it.
+
+AddressOrigin OriginOf(testing_support::FakeSys& sys) {
+  auto net = CaptureHostNetwork(sys);
+  EXPECT_TRUE(net && net->interfaces.size() == 1u);
+  return net && !net->interfaces.empty() ? net->interfaces[0].origin : AddressOrigin{};
+}
+
+TEST(HostNetworkTest, OriginFromSystemdNetworkd) {
+  auto sys = Gcp();
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown);
+  sys.files["/run/systemd/netif/leases/2"] = "# This is private data. Do not parse.\nADDRESS=10.128.0.5\nNETMASK=255.255.255.255\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(sys).evidence, "systemd-networkd's lease /run/systemd/netif/leases/2");
+  // A lease for another address is not this address's origin.
+  sys.files["/run/systemd/netif/leases/2"] = "ADDRESS=10.128.0.51\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown);
+  sys.files["/run/systemd/netif/links/2"] = "ADMIN_STATE=configured\nOPER_STATE=routable\nNETWORK_FILE=/etc/systemd/network/10-ens4.network\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kStatic);
+  sys.files["/run/systemd/netif/links/2"] = "ADMIN_STATE=configured\nDHCP4_ADDRESS=10.128.0.5\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kDhcp);
+  sys.files["/run/systemd/netif/links/2"] = "ADMIN_STATE=unmanaged\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown);
+}
+
+TEST(HostNetworkTest, OriginFromNetworkManager) {
+  auto sys = Gcp();
+  sys.files["/run/NetworkManager/devices/2"] = "[device]\nmanaged=true\nconnection-uuid=5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kStatic);
+  const std::string lease = "/var/lib/NetworkManager/internal-5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03-ens4.lease";
+  sys.files[lease] = "# This is private data. Do not parse.\nADDRESS=10.128.0.5\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(sys).evidence, "NetworkManager's lease " + lease);
+  sys.files["/run/NetworkManager/devices/2"] = "[device]\nmanaged=false\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown);
+}
+
+TEST(HostNetworkTest, OriginFromIfupdownAndDhclient) {
+  auto sys = Gcp();
+  sys.files["/etc/network/interfaces.d/50-cloud-init"] = "auto lo\niface lo inet loopback\n\nauto ens4\niface ens4 inet dhcp\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown) << "ifupdown did not bring it up";
+  sys.files["/run/network/ifstate"] = "lo=lo\nens4=ens4\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(sys).evidence, "ifupdown: iface ens4 inet dhcp in /etc/network/interfaces.d/50-cloud-init");
+  sys.files["/etc/network/interfaces"] = "source /etc/network/interfaces.d/*\niface ens4 inet static\n\taddress 10.128.0.5/32\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kStatic);
+
+  auto dhclient = Gcp();
+  dhclient.files["/var/lib/dhcp/dhclient.leases"] = "lease {\n  interface \"ens4\";\n  fixed-address 10.128.0.51;\n}\n";
+  EXPECT_EQ(OriginOf(dhclient).kind, AddressOrigin::Kind::kUnknown) << "a lease of another address";
+  dhclient.files["/var/lib/dhcp/dhclient.leases"] = "lease {\n  interface \"ens4\";\n  fixed-address 10.128.0.5;\n}\n";
+  EXPECT_EQ(OriginOf(dhclient).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(dhclient).evidence, "dhclient's lease /var/lib/dhcp/dhclient.leases");
+}
+
+TEST(HostNetworkTest, AutoIsDhcpOnlyWhenEveryCarriedIpv4CameFromDhcp) {
+  auto sys = Gcp();
+  sys.files["/run/systemd/netif/leases/2"] = "ADDRESS=10.128.0.5\n";
+  auto net = *CaptureHostNetwork(sys);
+  AutoMode dhcp = ChooseAutoMode(net, false);
+  EXPECT_EQ(dhcp.mode, NetworkMode::kDhcp);
+  EXPECT_EQ(dhcp.reason, "every interface's IPv4 address came from DHCP: eth0 (ens4 here) from systemd-networkd's lease "
+                         "/run/systemd/netif/leases/2");
+  EXPECT_EQ(ChooseAutoMode(net, true).mode, NetworkMode::kStatic);
+  EXPECT_EQ(ChooseAutoMode(net, true).reason, "DigitalOcean gives no DHCP");
+  auto j = NetworkJson(net, dhcp.mode, dhcp.reason);
+  EXPECT_EQ(j["reason"], dhcp.reason);
+  EXPECT_EQ(j["interfaces"][0]["ipv4Origin"], "dhcp");
+  EXPECT_EQ(j["interfaces"][0]["ipv4Evidence"], "systemd-networkd's lease /run/systemd/netif/leases/2");
+
+  // The droplet: ens3 from DHCP, ens4 unknown: static, and the reason names ens4.
+  auto droplet_sys = Droplet();
+  droplet_sys.files["/run/systemd/netif/leases/2"] = "ADDRESS=203.0.113.5\n";
+  auto droplet = *CaptureHostNetwork(droplet_sys);
+  EXPECT_EQ(droplet.interfaces[0].origin.kind, AddressOrigin::Kind::kDhcp);
+  AutoMode mixed = ChooseAutoMode(droplet, false);
+  EXPECT_EQ(mixed.mode, NetworkMode::kStatic);
+  EXPECT_EQ(mixed.reason, "eth1 (ens4 here): no DHCP lease found for its IPv4 address, so its configuration is carried");
+  droplet_sys.files["/run/systemd/netif/links/3"] = "ADMIN_STATE=configured\n";
+  EXPECT_EQ(ChooseAutoMode(*CaptureHostNetwork(droplet_sys), false).reason,
+            "eth1 (ens4 here) is not from DHCP: systemd-networkd configured it without DHCPv4 (/run/systemd/netif/links/3)");
+
+  // IPv6 only: no DHCPv4 to ask. Nothing at all: nothing to carry.
+  HostNetwork v6;
+  v6.interfaces = {{"eth0", "eth0", "96:00:00:00:00:01", {"2a01:4f8::5/64"}, 1500, 2, {}}};
+  EXPECT_EQ(ChooseAutoMode(v6, false).mode, NetworkMode::kStatic);
+  EXPECT_EQ(ChooseAutoMode(HostNetwork{}, false).mode, NetworkMode::kDhcp);
 }
 
 }  // namespace

@@ -54,8 +54,8 @@ class NetnsTest : public testing::Test {
 // the RAM OS's kernel has named the two devices the other way round.
 TEST_F(NetnsTest, BusyboxIfupBringsUpTheStaticNetworkOnTheDevicesWithTheHostsMacs) {
   HostNetwork net;
-  net.interfaces = {{"ens4", "eth0", "02:00:5e:00:00:0a", {"10.128.0.5/32", "2001:db8::5/64"}, 1460},
-                    {"ens5", "eth1", "02:00:5e:00:00:0b", {"192.168.10.5/24"}, 1500}};
+  net.interfaces = {{"ens4", "eth0", "02:00:5e:00:00:0a", {"10.128.0.5/32", "2001:db8::5/64"}, 1460, 2, {}},
+                    {"ens5", "eth1", "02:00:5e:00:00:0b", {"192.168.10.5/24"}, 1500, 3, {}}};
   net.routes = {{"0.0.0.0/0", "10.128.0.1", "ens4", false},
                 {"::/0", "fe80::1", "ens4", true},
                 {"10.0.0.0/8", "192.168.10.1", "ens5", false}};

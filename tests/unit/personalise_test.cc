@@ -20,7 +20,7 @@ RamOsSettings Settings(NetworkMode mode = NetworkMode::kDhcp) {
   s.hostname = "ram-01";
   s.status_url = "https://ops.example.com/events";
   s.network_mode = mode;
-  s.network.interfaces = {{"ens3", "eth0", "aa:bb:cc:00:00:03", {"203.0.113.5/20", "2001:db8::5/64"}, 1500}};
+  s.network.interfaces = {{"ens3", "eth0", "aa:bb:cc:00:00:03", {"203.0.113.5/20", "2001:db8::5/64"}, 1500, 2, {}}};
   s.network.routes = {{"0.0.0.0/0", "203.0.113.1", "ens3", false}, {"::/0", "2001:db8::1", "ens3", true}};
   s.network.nameservers = {"67.207.67.2"};
   return s;

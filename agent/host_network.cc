@@ -280,6 +280,27 @@ AddressOrigin FromDhclient(base::Sys& sys, const HostInterface& iface, const std
   return {};
 }
 
+// dhcpcd keeps each lease as the DHCP message itself (RFC 2131): the address it gives, yiaddr, is the 4
+// bytes at offset 16. Its file is NAME.lease (dhcpcd 9 and later) or dhcpcd-NAME.lease (older, and
+// Raspberry Pi OS's dhcpcd5).
+AddressOrigin FromDhcpcd(base::Sys& sys, const HostInterface& iface, const std::vector<std::string>& v4) {
+  for (const std::string& path : {"/var/lib/dhcpcd/" + iface.name + ".lease",
+                                  "/var/lib/dhcpcd/dhcpcd-" + iface.name + ".lease",
+                                  "/var/lib/dhcpcd5/dhcpcd-" + iface.name + ".lease"}) {
+    auto message = sys.ReadText(path);
+    if (!message || message->size() < 20) continue;
+    for (const auto& ip : v4) {
+      unsigned char bytes[4];
+      const bool given = inet_pton(AF_INET, ip.c_str(), bytes) == 1 &&
+                         message->compare(16, 4, reinterpret_cast<const char*>(bytes), 4) == 0;
+      if (given) {
+        return {Kind::kDhcp, "dhcpcd's lease " + path};
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string_view OriginName(AddressOrigin::Kind kind) {
@@ -295,7 +316,7 @@ AddressOrigin Ipv4Origin(base::Sys& sys, const HostInterface& iface) {
   const auto v4 = Ipv4Addresses(iface);
   if (v4.empty()) return {};
   for (AddressOrigin o : {FromNetworkd(sys, iface, v4), FromNetworkManager(sys, iface, v4), FromIfupdown(sys, iface),
-                          FromDhclient(sys, iface, v4)}) {
+                          FromDhclient(sys, iface, v4), FromDhcpcd(sys, iface, v4)}) {
     if (o.kind != Kind::kUnknown) return o;
   }
   return {};

@@ -85,7 +85,9 @@ std::string_view NetworkModeName(NetworkMode mode);
 ///    method in /etc/network/interfaces or interfaces.d/50-cloud-init(.cfg);
 ///  - dhclient's lease files (/var/lib/dhcp/dhclient.NAME.leases,
 ///    /var/lib/dhcp/dhclient.leases, /var/lib/dhclient/dhclient--NAME.lease)
-///    naming the interface and one of its addresses → DHCP.
+///    naming the interface and one of its addresses → DHCP;
+///  - dhcpcd's lease (/var/lib/dhcpcd/NAME.lease, dhcpcd-NAME.lease, or
+///    /var/lib/dhcpcd5/), a DHCP message whose yiaddr is one of its addresses → DHCP.
 /// A lease counts only when it names an address the interface has now: lease
 /// files outlive a switch to a static configuration. Anything else is kUnknown.
 AddressOrigin Ipv4Origin(base::Sys& sys, const HostInterface& iface);
@@ -105,7 +107,8 @@ AutoMode ChooseAutoMode(const HostNetwork& net, bool on_digitalocean);
 
 /// Reads the network: devices from /proc/net/dev that are Ethernet (type 1)
 /// with a device behind them (/sys/class/net/NAME/device/uevent), their MAC and
-/// ifindex and MTU from /sys/class/net/NAME, the origin of its IPv4 (Ipv4Origin), addresses from getifaddrs, routes through
+/// ifindex and MTU from /sys/class/net/NAME, the origin of its IPv4
+/// (Ipv4Origin), addresses from getifaddrs, routes through
 /// a gateway from /proc/net/route and /proc/net/ipv6_route, DNS from
 /// /etc/resolv.conf, or /run/systemd/resolve/resolv.conf when that names only
 /// systemd-resolved's stub. An unreadable /proc/net/dev is an error; a missing

@@ -143,7 +143,9 @@ std::string InterfaceNamesScript(const HostNetwork& net) {
       "\tfi\n"
       "\tip link set dev \"$cur\" down && ip link set dev \"$cur\" name \"$2\"\n"
       "}\n";
-  for (const auto& iface : net.interfaces) out += "name " + iface.mac + " " + iface.ramos_name + "  # " + iface.name + " on the host\n";
+  for (const auto& iface : net.interfaces) {
+    out += "name " + iface.mac + " " + iface.ramos_name + "  # " + iface.name + " on the host\n";
+  }
   return out + "exit 0\n";
 }
 

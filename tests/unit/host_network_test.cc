@@ -249,7 +249,9 @@ TEST(HostNetworkTest, MtuIsCapturedAndWrittenOnlyWhenNot1500) {
   EXPECT_NE(DescribeNetwork(gcp, NetworkMode::kStatic).find("10.128.0.5/32 mtu 1460"), std::string::npos);
   // IPv6 only: the inet6 stanza carries it.
   gcp.interfaces[0].addresses = {"2001:db8::5/64"};
-  EXPECT_NE(InterfacesFile(gcp, NetworkMode::kStatic).find("\tnetmask 64\n\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n\tmtu 1460\n"), std::string::npos);
+  EXPECT_NE(InterfacesFile(gcp, NetworkMode::kStatic).find("\tnetmask 64\n\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n"
+                                                           "\tmtu 1460\n"),
+            std::string::npos);
 
   auto droplet_sys = Droplet();
   auto droplet = *CaptureHostNetwork(droplet_sys);
@@ -359,7 +361,7 @@ TEST(HostNetworkTest, OriginFromNetworkManager) {
   EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown);
 }
 
-TEST(HostNetworkTest, OriginFromIfupdownAndDhclient) {
+TEST(HostNetworkTest, OriginFromIfupdownDhclientAndDhcpcd) {
   auto sys = Gcp();
   sys.files["/etc/network/interfaces.d/50-cloud-init"] = "auto lo\niface lo inet loopback\n\nauto ens4\niface ens4 inet dhcp\n";
   EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown) << "ifupdown did not bring it up";
@@ -375,6 +377,17 @@ TEST(HostNetworkTest, OriginFromIfupdownAndDhclient) {
   dhclient.files["/var/lib/dhcp/dhclient.leases"] = "lease {\n  interface \"ens4\";\n  fixed-address 10.128.0.5;\n}\n";
   EXPECT_EQ(OriginOf(dhclient).kind, AddressOrigin::Kind::kDhcp);
   EXPECT_EQ(OriginOf(dhclient).evidence, "dhclient's lease /var/lib/dhcp/dhclient.leases");
+
+  // dhcpcd's lease is the DHCP message: op, htype, hlen, hops, xid, secs, flags, ciaddr, then yiaddr.
+  auto dhcpcd = Gcp();
+  std::string message = std::string("\x02\x01\x06\x00", 4) + "XIDX" + std::string(8, '\0') +
+                        std::string("\x0a\x80\x00\x33", 4) + std::string(220, '\0');
+  dhcpcd.files["/var/lib/dhcpcd/ens4.lease"] = message;
+  EXPECT_EQ(OriginOf(dhcpcd).kind, AddressOrigin::Kind::kUnknown) << "a lease of 10.128.0.51";
+  message[19] = '\x05';
+  dhcpcd.files["/var/lib/dhcpcd/ens4.lease"] = message;
+  EXPECT_EQ(OriginOf(dhcpcd).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(dhcpcd).evidence, "dhcpcd's lease /var/lib/dhcpcd/ens4.lease");
 }
 
 TEST(HostNetworkTest, AutoIsDhcpOnlyWhenEveryCarriedIpv4CameFromDhcp) {

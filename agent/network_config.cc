@@ -58,8 +58,9 @@ std::string StaticStanzas(const HostNetwork& net, const HostInterface& iface) {
              " dev " + dev + "\n";
     }
   };
-  // `gateway` in busybox's ifupdown and ifupdown-ng is a plain `ip route add default via GW dev X`, which the
-  // kernel refuses for a gateway outside the subnet: such a gateway gets a host route, then `onlink` routes.
+  // `gateway` in busybox's ifupdown is a plain `ip route add default via GW dev X`, which the kernel refuses
+  // for a gateway outside the subnet (Debian's ifupdown and ifupdown-ng add `onlink`, busybox does not): such
+  // a gateway gets a host route, then `onlink` routes, as `up` lines that all three run alike.
   auto routes = [&](bool v6) {
     const std::string ip = v6 ? "ip -6" : "ip";
     for (const auto& gw : p.off_subnet) {

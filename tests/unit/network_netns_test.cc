@@ -3,8 +3,8 @@
 // script with busybox's ifconfig and route, inside a network
 // and mount namespace of the test's own (unshare -n -m: only veth pairs the
 // test makes; this machine's network is never touched). Skipped where
-// namespaces cannot be made (not root, or a container without them) or busybox
-// is missing.
+// namespaces or veth pairs cannot be made (not root, a container without them)
+// or busybox is missing.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -44,7 +44,9 @@ class NetnsTest : public testing::Test {
     dir_ = fs::temp_directory_path() / ("bootrino-netns-" + std::to_string(getpid()));
     fs::create_directories(dir_ / "bin");
     if (std::system("command -v busybox >/dev/null 2>&1") != 0) GTEST_SKIP() << "no busybox";
-    if (std::system("unshare -n -m true >/dev/null 2>&1") != 0) GTEST_SKIP() << "cannot make a network namespace";
+    if (std::system("unshare -n -m ip link add probe0 type veth peer name probe1 >/dev/null 2>&1") != 0) {
+      GTEST_SKIP() << "cannot make a network namespace with a veth pair in it";
+    }
   }
   void TearDown() override { fs::remove_all(dir_); }
 

@@ -67,6 +67,22 @@ bool IsLinkLocal(const base::InterfaceAddress& a) {
   return a.address.starts_with("169.254.");
 }
 
+// Whether `ip` is inside `cidr` ("10.128.0.0/20"); false when either is not an address of the same family.
+bool Contains(const std::string& cidr, const std::string& ip) {
+  const auto slash = cidr.find('/');
+  if (slash == std::string::npos) return false;
+  const int family = ip.find(':') == std::string::npos ? AF_INET : AF_INET6;
+  unsigned char net[16] = {}, host[16] = {};
+  if (inet_pton(family, cidr.substr(0, slash).c_str(), net) != 1 || inet_pton(family, ip.c_str(), host) != 1) return false;
+  unsigned bits = static_cast<unsigned>(std::strtoul(cidr.c_str() + slash + 1, nullptr, 10));
+  bits = std::min(bits, family == AF_INET ? 32u : 128u);
+  for (unsigned i = 0; i < bits; ++i) {
+    const unsigned char mask = static_cast<unsigned char>(0x80 >> (i % 8));
+    if ((net[i / 8] & mask) != (host[i / 8] & mask)) return false;
+  }
+  return true;
+}
+
 bool IsLoopback(const std::string& address) { return address.starts_with("127.") || address == "::1"; }
 
 std::vector<HostRoute> Ipv4Routes(std::string_view table) {
@@ -144,7 +160,9 @@ std::vector<HostInterface> PhysicalInterfaces(base::Sys& sys, const std::vector<
     if (base::Trim(sys.ReadText(dir + "type").value_or("")) != "1") continue;  // ARPHRD_ETHER
     if (!sys.ReadText(dir + "device/uevent")) continue;                  // bridges, veth, tun: no device
     const long ifindex = std::strtol(std::string(base::Trim(sys.ReadText(dir + "ifindex").value_or("0"))).c_str(), nullptr, 10);
-    found.push_back({ifindex, HostInterface{name, "", std::string(base::Trim(sys.ReadText(dir + "address").value_or(""))), {}}});
+    const unsigned long mtu = std::strtoul(std::string(base::Trim(sys.ReadText(dir + "mtu").value_or("0"))).c_str(), nullptr, 10);
+    found.push_back({ifindex, HostInterface{name, "", std::string(base::Trim(sys.ReadText(dir + "address").value_or(""))), {},
+                                            static_cast<unsigned>(mtu), ifindex, {}}});
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<HostInterface> out;
@@ -155,13 +173,185 @@ std::vector<HostInterface> PhysicalInterfaces(base::Sys& sys, const std::vector<
   return out;
 }
 
+// The IPv4 addresses of `iface`, without their prefix length.
+std::vector<std::string> Ipv4Addresses(const HostInterface& iface) {
+  std::vector<std::string> out;
+  for (const auto& a : iface.addresses) {
+    if (a.find(':') == std::string::npos) out.push_back(a.substr(0, a.find('/')));
+  }
+  return out;
+}
+
+// Whether `text` names `ip` as a whole address (10.0.0.5, not 10.0.0.51 or 110.0.0.5).
+bool NamesAddress(std::string_view text, const std::string& ip) {
+  auto part = [](char c) { return (c >= '0' && c <= '9') || c == '.'; };
+  for (auto at = text.find(ip); at != std::string_view::npos; at = text.find(ip, at + 1)) {
+    const bool start = at == 0 || !part(text[at - 1]);
+    const bool end = at + ip.size() == text.size() || !part(text[at + ip.size()]);
+    if (start && end) return true;
+  }
+  return false;
+}
+
+// The value of the first KEY=value line of a systemd or NetworkManager state file; "" when absent.
+std::string KeyValue(std::string_view text, const std::string& key) {
+  for (const std::string& line : Lines(text)) {
+    if (line.starts_with(key + "=")) return std::string(base::Trim(std::string_view(line).substr(key.size() + 1)));
+  }
+  return "";
+}
+
+// The method of `iface NAME inet METHOD` in an ifupdown interfaces file; "" when there is no such stanza.
+std::string InetMethod(std::string_view text, const std::string& name) {
+  for (const std::string& line : Lines(text)) {
+    auto w = Words(line);
+    if (w.size() >= 4 && w[0] == "iface" && w[1] == name && w[2] == "inet") return w[3];
+  }
+  return "";
+}
+
+using Kind = AddressOrigin::Kind;
+
+AddressOrigin FromNetworkd(base::Sys& sys, const HostInterface& iface, const std::vector<std::string>& v4) {
+  const std::string index = std::to_string(iface.ifindex);
+  const std::string lease = "/run/systemd/netif/leases/" + index;
+  if (auto text = sys.ReadText(lease)) {
+    for (const auto& ip : v4) {
+      if (NamesAddress(*text, ip)) return {Kind::kDhcp, "systemd-networkd's lease " + lease};
+    }
+  }
+  const std::string link = "/run/systemd/netif/links/" + index;
+  auto text = sys.ReadText(link);
+  if (!text) return {};
+  if (!KeyValue(*text, "DHCP4_ADDRESS").empty() || !KeyValue(*text, "DHCP_LEASE").empty()) {
+    return {Kind::kDhcp, "systemd-networkd's " + link + " (a DHCPv4 lease)"};
+  }
+  if (KeyValue(*text, "ADMIN_STATE") == "configured") {
+    return {Kind::kStatic, "systemd-networkd configured it without DHCPv4 (" + link + ")"};
+  }
+  return {};  // unmanaged: someone else's
+}
+
+AddressOrigin FromNetworkManager(base::Sys& sys, const HostInterface& iface, const std::vector<std::string>& v4) {
+  const std::string device = "/run/NetworkManager/devices/" + std::to_string(iface.ifindex);
+  auto text = sys.ReadText(device);
+  if (!text || KeyValue(*text, "managed") == "false") return {};
+  const std::string uuid = KeyValue(*text, "connection-uuid");
+  if (uuid.empty()) return {};
+  for (const char* client : {"internal-", "dhclient-"}) {  // its own DHCP client's leases, and dhclient's
+    const std::string lease = "/var/lib/NetworkManager/" + std::string(client) + uuid + "-" + iface.name + ".lease";
+    if (auto l = sys.ReadText(lease)) {
+      for (const auto& ip : v4) {
+        if (NamesAddress(*l, ip)) return {Kind::kDhcp, "NetworkManager's lease " + lease};
+      }
+    }
+  }
+  return {Kind::kStatic, "NetworkManager's connection " + uuid + " has no DHCP lease for it"};
+}
+
+AddressOrigin FromIfupdown(base::Sys& sys, const HostInterface& iface) {
+  auto state = sys.ReadText("/run/network/ifstate");
+  if (!state) return {};
+  const auto lines = Lines(*state);
+  if (std::none_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.starts_with(iface.name + "="); })) {
+    return {};  // not brought up by ifupdown
+  }
+  // Debian's own file, and the one cloud-init writes on Debian and Ubuntu before netplan.
+  for (const std::string& path : {std::string("/etc/network/interfaces"), std::string("/etc/network/interfaces.d/50-cloud-init"),
+                                 std::string("/etc/network/interfaces.d/50-cloud-init.cfg"),
+                                 "/etc/network/interfaces.d/" + iface.name}) {
+    const std::string method = InetMethod(sys.ReadText(path).value_or(""), iface.name);
+    if (method == "dhcp") return {Kind::kDhcp, "ifupdown: iface " + iface.name + " inet dhcp in " + path};
+    if (!method.empty()) return {Kind::kStatic, "ifupdown: iface " + iface.name + " inet " + method + " in " + path};
+  }
+  return {};
+}
+
+AddressOrigin FromDhclient(base::Sys& sys, const HostInterface& iface, const std::vector<std::string>& v4) {
+  for (const std::string& path : {"/var/lib/dhcp/dhclient." + iface.name + ".leases", std::string("/var/lib/dhcp/dhclient.leases"),
+                                  "/var/lib/dhclient/dhclient--" + iface.name + ".lease",
+                                  "/var/lib/dhclient/dhclient-" + iface.name + ".leases"}) {
+    auto text = sys.ReadText(path);
+    if (!text || text->find("interface \"" + iface.name + "\"") == std::string::npos) continue;
+    for (const auto& ip : v4) {
+      if (NamesAddress(*text, ip)) return {Kind::kDhcp, "dhclient's lease " + path};
+    }
+  }
+  return {};
+}
+
+// dhcpcd keeps each lease as the DHCP message itself (RFC 2131): the address it gives, yiaddr, is the 4
+// bytes at offset 16. Its file is NAME.lease (dhcpcd 9 and later) or dhcpcd-NAME.lease (older, and
+// Raspberry Pi OS's dhcpcd5).
+AddressOrigin FromDhcpcd(base::Sys& sys, const HostInterface& iface, const std::vector<std::string>& v4) {
+  for (const std::string& path : {"/var/lib/dhcpcd/" + iface.name + ".lease",
+                                  "/var/lib/dhcpcd/dhcpcd-" + iface.name + ".lease",
+                                  "/var/lib/dhcpcd5/dhcpcd-" + iface.name + ".lease"}) {
+    auto message = sys.ReadText(path);
+    if (!message || message->size() < 20) continue;
+    for (const auto& ip : v4) {
+      unsigned char bytes[4];
+      const bool given = inet_pton(AF_INET, ip.c_str(), bytes) == 1 &&
+                         message->compare(16, 4, reinterpret_cast<const char*>(bytes), 4) == 0;
+      if (given) {
+        return {Kind::kDhcp, "dhcpcd's lease " + path};
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+std::string_view OriginName(AddressOrigin::Kind kind) {
+  switch (kind) {
+    case Kind::kDhcp: return "dhcp";
+    case Kind::kStatic: return "static";
+    case Kind::kUnknown: break;
+  }
+  return "unknown";
+}
+
+AddressOrigin Ipv4Origin(base::Sys& sys, const HostInterface& iface) {
+  const auto v4 = Ipv4Addresses(iface);
+  if (v4.empty()) return {};
+  for (AddressOrigin o : {FromNetworkd(sys, iface, v4), FromNetworkManager(sys, iface, v4), FromIfupdown(sys, iface),
+                          FromDhclient(sys, iface, v4), FromDhcpcd(sys, iface, v4)}) {
+    if (o.kind != Kind::kUnknown) return o;
+  }
+  return {};
+}
+
+AutoMode ChooseAutoMode(const HostNetwork& net, bool on_digitalocean) {
+  if (on_digitalocean) return {NetworkMode::kStatic, "DigitalOcean gives no DHCP"};
+  if (net.interfaces.empty()) return {NetworkMode::kDhcp, "this host has no address to carry"};
+  std::string from_dhcp;
+  for (const auto& i : net.interfaces) {
+    if (Ipv4Addresses(i).empty()) continue;
+    const std::string who = i.ramos_name + " (" + i.name + " here)";
+    if (i.origin.kind == Kind::kStatic) return {NetworkMode::kStatic, who + " is not from DHCP: " + i.origin.evidence};
+    if (i.origin.kind == Kind::kUnknown) {
+      return {NetworkMode::kStatic, who + ": no DHCP lease found for its IPv4 address, so its configuration is carried"};
+    }
+    from_dhcp += (from_dhcp.empty() ? "" : ", ") + who + " from " + i.origin.evidence;
+  }
+  if (from_dhcp.empty()) return {NetworkMode::kStatic, "no interface has an IPv4 address, so none from DHCP"};
+  return {NetworkMode::kDhcp, "every interface's IPv4 address came from DHCP: " + from_dhcp};
+}
 
 const HostInterface* HostNetwork::Find(std::string_view host_name) const {
   for (const auto& i : interfaces) {
     if (i.name == host_name) return &i;
   }
   return nullptr;
+}
+
+bool HostNetwork::GatewayOffSubnet(const HostRoute& route) const {
+  if (route.ipv6 && IsLinkLocal({route.interface, route.gateway, 64, true})) return false;
+  const HostInterface* iface = Find(route.interface);
+  if (!iface) return false;
+  return std::none_of(iface->addresses.begin(), iface->addresses.end(),
+                      [&](const std::string& a) { return Contains(a, route.gateway); });
 }
 
 std::string_view NetworkModeName(NetworkMode mode) { return mode == NetworkMode::kStatic ? "static" : "dhcp"; }
@@ -186,7 +376,9 @@ base::Result<HostNetwork> CaptureHostNetwork(base::Sys& sys) {
     for (const auto& a : addresses) {
       if (a.interface == iface.name && !IsLinkLocal(a)) iface.addresses.push_back(a.address + "/" + std::to_string(a.prefix));
     }
-    if (!iface.addresses.empty()) net.interfaces.push_back(std::move(iface));
+    if (iface.addresses.empty()) continue;
+    iface.origin = Ipv4Origin(sys, iface);
+    net.interfaces.push_back(std::move(iface));
   }
   auto routes = Ipv4Routes(sys.ReadText("/proc/net/route").value_or(""));
   auto v6 = Ipv6Routes(sys.ReadText("/proc/net/ipv6_route").value_or(""));
@@ -203,12 +395,17 @@ base::Result<HostNetwork> CaptureHostNetwork(base::Sys& sys) {
   return net;
 }
 
-json NetworkJson(const HostNetwork& net, NetworkMode mode) {
-  json out = {{"mode", NetworkModeName(mode)}, {"interfaces", json::array()}, {"routes", json::array()},
-              {"nameservers", net.nameservers}, {"search", net.search}};
+json NetworkJson(const HostNetwork& net, NetworkMode mode, const std::string& reason) {
+  json out = {{"mode", NetworkModeName(mode)}};
+  if (!reason.empty()) out["reason"] = reason;
+  out.update(json{{"interfaces", json::array()}, {"routes", json::array()}, {"nameservers", net.nameservers},
+                  {"search", net.search}});
   for (const auto& i : net.interfaces) {
-    out["interfaces"].push_back(
-        {{"name", i.ramos_name}, {"hostName", i.name}, {"mac", i.mac}, {"addresses", i.addresses}});
+    json entry = {{"name", i.ramos_name}, {"hostName", i.name}, {"mac", i.mac}, {"addresses", i.addresses}};
+    if (i.mtu != 0) entry["mtu"] = i.mtu;
+    entry["ipv4Origin"] = OriginName(i.origin.kind);
+    if (!i.origin.evidence.empty()) entry["ipv4Evidence"] = i.origin.evidence;
+    out["interfaces"].push_back(std::move(entry));
   }
   for (const auto& r : net.routes) {
     const HostInterface* via = net.Find(r.interface);
@@ -225,8 +422,11 @@ std::string DescribeNetwork(const HostNetwork& net, NetworkMode mode) {
   for (const auto& i : net.interfaces) {
     out += " " + i.ramos_name + " (" + i.mac + ", " + i.name + " here)";
     for (const auto& a : i.addresses) out += " " + a;
+    if (i.CarriesMtu()) out += " mtu " + std::to_string(i.mtu);
     for (const auto& r : net.routes) {
-      if (r.interface == i.name) out += (r.destination.ends_with("/0") ? ", via " : ", " + r.destination + " via ") + r.gateway;
+      if (r.interface != i.name) continue;
+      out += (r.destination.ends_with("/0") ? ", via " : ", " + r.destination + " via ") + r.gateway;
+      if (net.GatewayOffSubnet(r)) out += " (on-link, outside the subnet)";
     }
     out += ";";
   }

@@ -46,7 +46,7 @@ base::Result<void> CheckSettings(const RamOsSettings& s) {
 std::vector<kexec::OverlayFile> BootrinoFiles(const RamOsSettings& s, const std::string& manifest_json) {
   std::vector<kexec::OverlayFile> files = {
       {"etc/bootrino/manifest.json", manifest_json, 0644},
-      {"etc/bootrino/network.json", NetworkJson(s.network, s.network_mode).dump(2) + "\n", 0644}};
+      {"etc/bootrino/network.json", NetworkJson(s.network, s.network_mode, s.network_reason).dump(2) + "\n", 0644}};
   // The status URL may carry a token (user:password@ or a query string): root's only.
   if (!s.status_url.empty()) files.push_back({"etc/bootrino/status-url", s.status_url + "\n", 0600});
   return files;
@@ -64,6 +64,7 @@ void OverlayStyle(const RamOsSettings& s, PersonalFiles& out) {
   if (!s.hostname.empty()) out.overlay.push_back({"etc/hostname", s.hostname + "\n", 0644});
   if (s.network_mode == NetworkMode::kStatic) {
     out.overlay.push_back({"etc/network/interfaces", InterfacesFile(s.network, s.network_mode), 0644});
+    out.overlay.push_back({kInterfaceNamesPath, InterfaceNamesScript(s.network), 0755});
     if (std::string resolv = ResolvConf(s.network); !resolv.empty()) out.overlay.push_back({"etc/resolv.conf", resolv, 0644});
   }
 }
@@ -78,6 +79,7 @@ std::vector<Entry> ApkovlEntries(const RamOsSettings& s, const std::vector<kexec
   e.push_back({"etc/runlevels/boot/networking", Type::kSymlink, 0755, "/etc/init.d/networking"});
   if (!s.hostname.empty()) e.push_back({"etc/hostname", Type::kFile, 0644, s.hostname + "\n"});
   if (s.network_mode == NetworkMode::kStatic) {
+    e.push_back({kInterfaceNamesPath, Type::kFile, 0755, InterfaceNamesScript(s.network)});
     if (std::string resolv = ResolvConf(s.network); !resolv.empty()) e.push_back({"etc/resolv.conf", Type::kFile, 0644, resolv});
   }
   if (!s.ssh_keys.empty()) {
@@ -215,8 +217,16 @@ json Summary(fetch::Personalisation style, const PersonalFiles& out) {
 base::Result<void> AddHostNetwork(std::string_view option, base::Sys& sys, const std::string& dmi_root,
                                   RamOsSettings& settings, observe::Events& events) {
   const bool on_digitalocean = userdata::DetectCloud(dmi_root) == userdata::Cloud::kDigitalOcean;
-  ASSIGN_OR_RETURN(settings.network_mode, ChooseNetworkMode(option, on_digitalocean));
+  ASSIGN_OR_RETURN(settings.network_mode, ChooseNetworkMode(option, on_digitalocean));  // a usage error first
+  const bool is_auto = option == "auto" || option.empty();
   auto net = CaptureHostNetwork(sys);
+  if (is_auto) {
+    const AutoMode chosen = net ? ChooseAutoMode(*net, on_digitalocean)
+                                : AutoMode{settings.network_mode, on_digitalocean ? "DigitalOcean gives no DHCP"
+                                                                                  : "this host's network cannot be read"};
+    settings.network_mode = chosen.mode;
+    settings.network_reason = chosen.reason;
+  }
   const bool is_static = settings.network_mode == NetworkMode::kStatic;
   if (!net && is_static) return base::Fail(net.error());
   if (!net) {
@@ -231,11 +241,9 @@ base::Result<void> AddHostNetwork(std::string_view option, base::Sys& sys, const
                                                              "the RAM OS")
                           .Hint("use --network dhcp, or configure the network before running bootrino"));
   }
-  const std::string why = option == "auto" || option.empty() ? (on_digitalocean ? " (auto: DigitalOcean gives no DHCP)"
-                                                                                : " (auto)")
-                                                             : "";
-  events.Emit("network", "ok", {{"mode", NetworkModeName(settings.network_mode)}, {"auto", option == "auto"},
-                                {"network", NetworkJson(settings.network, settings.network_mode)}});
+  const std::string why = is_auto ? " (auto: " + settings.network_reason + ")" : "";
+  events.Emit("network", "ok", {{"mode", NetworkModeName(settings.network_mode)}, {"auto", is_auto},
+                                {"network", NetworkJson(settings.network, settings.network_mode, settings.network_reason)}});
   events.Say("the RAM OS's network: " + DescribeNetwork(settings.network, settings.network_mode) + why);
   return {};
 }

@@ -28,6 +28,7 @@ struct RamOsSettings {
   std::string status_url;  ///< where the RAM OS may report "booted"
   HostNetwork network;     ///< empty for an image made elsewhere
   NetworkMode network_mode = NetworkMode::kDhcp;
+  std::string network_reason;  ///< why auto chose network_mode; "" when the mode was asked for
 };
 
 /// Where the personalisation goes, for both ways the RAM OS boots.
@@ -39,9 +40,10 @@ struct PersonalFiles {
   nlohmann::ordered_json summary;                   ///< for the plan report: style, files, parameters
 };
 
-/// Fills `settings.network_mode` from --network `option` ("auto" is static on
-/// DigitalOcean, which DMI under `dmi_root` names) and `settings.network` from
-/// this host through `sys`. kUsage for an unknown option; kPreflight when a
+/// Fills `settings.network` from this host through `sys`, and
+/// `settings.network_mode` from --network `option` ("auto": ChooseAutoMode,
+/// with DigitalOcean told by DMI under `dmi_root`; its reason in
+/// `settings.network_reason`). kUsage for an unknown option; kPreflight when a
 /// static network is wanted and the host has no address to give. In dhcp mode
 /// a host that cannot be read is only a warning (network.json stays empty).
 [[nodiscard]] base::Result<void> AddHostNetwork(std::string_view option, base::Sys& sys, const std::string& dmi_root,

@@ -38,7 +38,8 @@ void PrintPersonal(const TakeoverPlan& plan) {
     std::printf("           the kexec boot adds %s; firmware boots add %s\n",
                 observe::Shown(join(p["kexecParams"])).c_str(), observe::Shown(join(p["diskParams"])).c_str());
   }
-  std::printf("  network  %s\n", DescribeNetwork(plan.settings.network, plan.settings.network_mode).c_str());
+  std::printf("  network  %s%s\n", DescribeNetwork(plan.settings.network, plan.settings.network_mode).c_str(),
+              plan.settings.network_reason.empty() ? "" : (" (auto: " + plan.settings.network_reason + ")").c_str());
 }
 
 }  // namespace
@@ -157,7 +158,7 @@ json PlanJson(const TakeoverPlan& plan, const RunOptions& options) {
               {"stagedIn", plan.stage_dir},
               {"stageTmpfsBytes", plan.stage_tmpfs_bytes ? json(plan.stage_tmpfs_bytes) : json(nullptr)},
               {"personalisation", plan.boot.personal},
-              {"network", NetworkJson(plan.settings.network, plan.settings.network_mode)},
+              {"network", NetworkJson(plan.settings.network, plan.settings.network_mode, plan.settings.network_reason)},
               {"fallback", options.fallback_reboot ? "reboot" : "none"}};
   for (const auto& s : plan.staged) out["files"].push_back(observe::FileJson(*s.item));
   out["ram"] = {{"budget", json::array()}, {"memAvailable", plan.mem_available}};

@@ -49,7 +49,7 @@ constexpr RunOptionSpec kTable[] = {
              "service)"},
     {.name = "network", .flag = "--network", .type = T::kChoice, .choices = kNetworks, .default_value = "auto",
      .help = "the RAM OS's network: 'dhcp' (its own), 'static' (this host's addresses, routes and DNS written into "
-             "it), 'auto' (static on DigitalOcean, which has no DHCP; else dhcp)",
+             "it), 'auto' (dhcp only when this host's own IPv4 came from DHCP, never on DigitalOcean; else static)",
      .userdata = U::kOption},
     {.name = "from_userdata", .flag = "--from-userdata", .type = T::kFlag, .default_value = "false",
      .help = "take the reference and settings from this instance's user-data (see `bootrino userdata`)",

@@ -94,7 +94,7 @@ else
   ok "static without a network is refused before anything is fetched"
 fi
 
-# auto: static on DigitalOcean (DMI says so), dhcp elsewhere.
+# auto: static on DigitalOcean (DMI says so); elsewhere dhcp only when the host's IPv4 came from DHCP.
 mkdir -p "$WORK/do/sys/class/dmi/id"
 echo DigitalOcean >"$WORK/do/sys/class/dmi/id/sys_vendor"
 if ip -4 route show default 2>/dev/null | grep -q .; then
@@ -103,10 +103,19 @@ if ip -4 route show default 2>/dev/null | grep -q .; then
   [[ $(field 'd["network"]["mode"]') == '"static"' ]] || fail "auto on DigitalOcean is not static"
   expect_err "auto: DigitalOcean gives no DHCP"
 fi
+# Off DigitalOcean, auto follows where this machine's IPv4 came from (a DHCP lease, or not): whichever it is,
+# the plan says why, and only a static network gives Alpine's initramfs an ip=.
 run_bootrino "$DRY_RUN_RC" run "$(pinned alpine.sh)" --dry-run --keep-disk --no-instance-settings --json
-[[ $(field 'd["network"]["mode"]') == '"dhcp"' ]] || fail "auto off DigitalOcean is not dhcp"
-[[ $(field 'any(p.startswith("ip=") for p in d["personalisation"]["kexecParams"])') == false ]] || fail "ip= without a static network"
-ok "auto: static on DigitalOcean, dhcp here"
+reason=$(field 'd["network"]["reason"]')
+[[ $reason == '"'* && $reason != '"DigitalOcean gives no DHCP"' ]] || fail "auto's reason is missing: $reason"
+expect_err "the RAM OS's network: .* \\(auto: "
+if [[ $reason == '"every interface'* || $reason == '"this host has no address to carry"' ]]; then
+  [[ $(field 'd["network"]["mode"]') == '"dhcp"' ]] || fail "auto with DHCP leases is not dhcp: $reason"
+  [[ $(field 'any(p.startswith("ip=") for p in d["personalisation"]["kexecParams"])') == false ]] || fail "ip= without a static network"
+else
+  [[ $(field 'd["network"]["mode"]') == '"static"' ]] || fail "auto without DHCP leases is not static: $reason"
+fi
+ok "auto: static on DigitalOcean; here $(field 'd["network"]["mode"]') because $reason"
 
 run_bootrino 2 run "$(pinned alpine.sh)" --dry-run --network manual
 printf '#cloud-config\nbootrino:\n  manifest: %s\n  options:\n    network: manual\n' "$(pinned alpine.sh)" >"$WORK/bad.yaml"

@@ -27,6 +27,7 @@ testing_support::FakeSys Droplet() {
     sys.files["/sys/class/net/" + name + "/type"] = std::string(type) + "\n";
     sys.files["/sys/class/net/" + name + "/ifindex"] = std::string(index) + "\n";
     sys.files["/sys/class/net/" + name + "/address"] = std::string(mac) + "\n";
+    sys.files["/sys/class/net/" + name + "/mtu"] = name == "lo" ? "65536\n" : "1500\n";
     if (device) sys.files["/sys/class/net/" + name + "/device/uevent"] = "DRIVER=virtio_net\n";
   };
   dev("lo", "772", "1", "00:00:00:00:00:00", false);
@@ -53,6 +54,30 @@ testing_support::FakeSys Droplet() {
       "ffffffff 00000001 00000000 00200200       lo\n";
   sys.files["/etc/resolv.conf"] = "# stub\nnameserver 127.0.0.53\noptions edns0 trust-ad\nsearch example.internal\n";
   sys.files["/run/systemd/resolve/resolv.conf"] = "nameserver 67.207.67.2\nnameserver 67.207.67.3\n";
+  return sys;
+}
+
+// A GCP-like instance: one /32 whose gateway is outside it, reached through a
+// host route the guest agent adds (no gateway: not captured), and an MTU of 1460.
+testing_support::FakeSys Gcp() {
+  testing_support::FakeSys sys;
+  sys.files["/proc/net/dev"] =
+      "Inter-|   Receive                            |  Transmit\n"
+      " face |bytes    packets errs drop fifo frame|bytes\n"
+      "    lo: 1 2 0 0 0 0 0 0 1 2 0 0 0 0 0 0\n"
+      "  ens4: 3 4 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n";
+  sys.files["/sys/class/net/ens4/type"] = "1\n";
+  sys.files["/sys/class/net/ens4/ifindex"] = "2\n";
+  sys.files["/sys/class/net/ens4/address"] = "42:01:0a:80:00:05\n";
+  sys.files["/sys/class/net/ens4/mtu"] = "1460\n";
+  sys.files["/sys/class/net/ens4/device/uevent"] = "DRIVER=virtio_net\n";
+  sys.addresses = {{"lo", "127.0.0.1", 8, false}, {"ens4", "10.128.0.5", 32, false}};
+  // 10.128.0.1 is 0A 80 00 01 in memory: 0100800A.
+  sys.files["/proc/net/route"] =
+      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+      "ens4\t00000000\t0100800A\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+      "ens4\t0100800A\t00000000\t0005\t0\t0\t100\tFFFFFFFF\t0\t0\t0\n";
+  sys.files["/etc/resolv.conf"] = "nameserver 169.254.169.254\nsearch c.project.internal google.internal\n";
   return sys;
 }
 
@@ -127,11 +152,13 @@ TEST(HostNetworkTest, InterfacesFileStatic) {
             "iface eth0 inet static\n"
             "\taddress 203.0.113.5\n"
             "\tnetmask 255.255.240.0\n"
+            "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n"
             "\tgateway 203.0.113.1\n"
             "\tup ip addr add 10.17.0.5/16 dev eth0\n"
             "iface eth0 inet6 static\n"
             "\taddress 2001:db8::5\n"
             "\tnetmask 64\n"
+            "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n"
             "\tgateway 2001:db8::1\n"
             "\n"
             "# aa:bb:cc:00:00:04 (ens4 on the host)\n"
@@ -139,6 +166,7 @@ TEST(HostNetworkTest, InterfacesFileStatic) {
             "iface eth1 inet static\n"
             "\taddress 10.136.0.9\n"
             "\tnetmask 255.255.0.0\n"
+            "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n"
             "\tup ip route add 10.0.0.0/8 via 10.136.0.1 dev eth1\n");
 }
 
@@ -197,6 +225,203 @@ TEST(HostNetworkTest, JsonNamesBothInterfaceNames) {
   EXPECT_NE(DescribeNetwork(*CaptureHostNetwork(sys), NetworkMode::kStatic).find("eth0 (aa:bb:cc:00:00:03, ens3 here) "
                                                                                   "203.0.113.5/20"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace agent
+
+namespace agent {
+namespace {
+
+TEST(HostNetworkTest, MtuIsCapturedAndWrittenOnlyWhenNot1500) {
+  auto gcp_sys = Gcp();
+  auto gcp = *CaptureHostNetwork(gcp_sys);
+  ASSERT_EQ(gcp.interfaces.size(), 1u);
+  EXPECT_EQ(gcp.interfaces[0].mtu, 1460u);
+  const std::string file = InterfacesFile(gcp, NetworkMode::kStatic);
+  EXPECT_NE(file.find("iface eth0 inet static\n\taddress 10.128.0.5\n\tnetmask 255.255.255.255\n"
+                      "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n\tmtu 1460\n"),
+            std::string::npos) << file;
+  EXPECT_NE(InterfacesFile(gcp, NetworkMode::kDhcp).find("iface eth0 inet dhcp\n\tup ip link set dev eth0 mtu 1460\n"),
+            std::string::npos);
+  EXPECT_NE(TinyCoreNetworkScript(gcp).find("\tifconfig \"$IF\" mtu 1460\n"), std::string::npos);
+  EXPECT_EQ(NetworkJson(gcp, NetworkMode::kStatic)["interfaces"][0]["mtu"], 1460);
+  EXPECT_NE(DescribeNetwork(gcp, NetworkMode::kStatic).find("10.128.0.5/32 mtu 1460"), std::string::npos);
+  // IPv6 only: the inet6 stanza carries it.
+  gcp.interfaces[0].addresses = {"2001:db8::5/64"};
+  EXPECT_NE(InterfacesFile(gcp, NetworkMode::kStatic).find("\tnetmask 64\n\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n"
+                                                           "\tmtu 1460\n"),
+            std::string::npos);
+
+  auto droplet_sys = Droplet();
+  auto droplet = *CaptureHostNetwork(droplet_sys);
+  EXPECT_EQ(droplet.interfaces[0].mtu, 1500u);
+  EXPECT_EQ(InterfacesFile(droplet, NetworkMode::kStatic).find("mtu"), std::string::npos);
+  EXPECT_EQ(InterfacesFile(droplet, NetworkMode::kDhcp).find("mtu"), std::string::npos);
+  EXPECT_EQ(TinyCoreNetworkScript(droplet).find("mtu"), std::string::npos);
+  EXPECT_EQ(DescribeNetwork(droplet, NetworkMode::kStatic).find("mtu"), std::string::npos);
+}
+
+// GCP's /32: the gateway is reached by a host route, then an onlink default route, in every style.
+TEST(HostNetworkTest, GatewayOutsideTheSubnetGetsAHostRouteFirst) {
+  auto sys = Gcp();
+  auto net = *CaptureHostNetwork(sys);
+  ASSERT_EQ(net.routes.size(), 1u);
+  EXPECT_TRUE(net.GatewayOffSubnet(net.routes[0]));
+  net.routes.push_back({"192.168.0.0/16", "10.128.0.1", "ens4", false});
+  EXPECT_EQ(InterfacesFile(net, NetworkMode::kStatic),
+            "# Written by bootrino (network: static). Interfaces are named as a kernel without udev renaming names them;\n"
+            "# the comment above each names its MAC address on the host that installed this OS.\n"
+            "\n"
+            "auto lo\n"
+            "iface lo inet loopback\n"
+            "\n"
+            "# 42:01:0a:80:00:05 (ens4 on the host)\n"
+            "auto eth0\n"
+            "iface eth0 inet static\n"
+            "\taddress 10.128.0.5\n"
+            "\tnetmask 255.255.255.255\n"
+            "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n"
+            "\tmtu 1460\n"
+            "\tup ip route add 10.128.0.1 dev eth0\n"
+            "\tup ip route add default via 10.128.0.1 dev eth0 onlink\n"
+            "\tup ip route add 192.168.0.0/16 via 10.128.0.1 dev eth0 onlink\n");
+  const std::string script = TinyCoreNetworkScript(net);
+  const auto host = script.find("\troute add -host 10.128.0.1 dev \"$IF\"\n");
+  ASSERT_NE(host, std::string::npos) << script;
+  EXPECT_LT(host, script.find("\troute add default gw 10.128.0.1 dev \"$IF\"\n"));
+  // ip= cannot say onlink: the initramfs gets the address alone.
+  EXPECT_EQ(AlpineIpParam(net), "ip=10.128.0.5:::255.255.255.255::eth0:none:169.254.169.254");
+  EXPECT_NE(DescribeNetwork(net, NetworkMode::kStatic).find("via 10.128.0.1 (on-link, outside the subnet)"),
+            std::string::npos);
+}
+
+// Hetzner-like IPv6: a /64 whose default route goes through fe80::1, and a /128 whose gateway is off it.
+TEST(HostNetworkTest, Ipv6GatewaysLinkLocalAndOffSubnet) {
+  HostNetwork net;
+  net.interfaces = {{"eth0", "eth0", "96:00:00:00:00:01", {"2a01:4f8::5/64"}, 1500, 2, {}}};
+  net.routes = {{"::/0", "fe80::1", "eth0", true}};
+  EXPECT_FALSE(net.GatewayOffSubnet(net.routes[0]));
+  std::string file = InterfacesFile(net, NetworkMode::kStatic);
+  EXPECT_NE(file.find("iface eth0 inet6 static\n\taddress 2a01:4f8::5\n\tnetmask 64\n"
+                      "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n\tgateway fe80::1\n"),
+            std::string::npos) << file;
+  EXPECT_NE(TinyCoreNetworkScript(net).find("\troute -A inet6 add ::/0 gw fe80::1 dev \"$IF\"\n"), std::string::npos);
+  net.interfaces[0].addresses = {"2001:db8:5::5/128"};
+  net.routes = {{"::/0", "2001:db8::1", "eth0", true}};
+  EXPECT_TRUE(net.GatewayOffSubnet(net.routes[0]));
+  file = InterfacesFile(net, NetworkMode::kStatic);
+  EXPECT_NE(file.find("\tnetmask 128\n\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n\tup ip -6 route add 2001:db8::1 dev eth0\n"
+                      "\tup ip -6 route add default via 2001:db8::1 dev eth0 onlink\n"),
+            std::string::npos) << file;
+  EXPECT_EQ(file.find("gateway"), std::string::npos);
+  EXPECT_NE(TinyCoreNetworkScript(net).find("\troute -A inet6 add 2001:db8::1/128 dev \"$IF\"\n"), std::string::npos);
+  // Inside the subnet, for both families, nothing changes.
+  net.interfaces[0].addresses = {"203.0.113.5/20", "2001:db8::5/64"};
+  net.routes = {{"0.0.0.0/0", "203.0.113.1", "eth0", false}, {"::/0", "2001:db8::1", "eth0", true}};
+  EXPECT_FALSE(net.GatewayOffSubnet(net.routes[0]));
+  EXPECT_FALSE(net.GatewayOffSubnet(net.routes[1]));
+  EXPECT_EQ(InterfacesFile(net, NetworkMode::kStatic).find("onlink"), std::string::npos);
+}
+
+// --- Where the host's IPv4 came from, and what auto makes of it.
+
+AddressOrigin OriginOf(testing_support::FakeSys& sys) {
+  auto net = CaptureHostNetwork(sys);
+  EXPECT_TRUE(net && net->interfaces.size() == 1u);
+  return net && !net->interfaces.empty() ? net->interfaces[0].origin : AddressOrigin{};
+}
+
+TEST(HostNetworkTest, OriginFromSystemdNetworkd) {
+  auto sys = Gcp();
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown);
+  sys.files["/run/systemd/netif/leases/2"] = "# This is private data. Do not parse.\nADDRESS=10.128.0.5\nNETMASK=255.255.255.255\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(sys).evidence, "systemd-networkd's lease /run/systemd/netif/leases/2");
+  // A lease for another address is not this address's origin.
+  sys.files["/run/systemd/netif/leases/2"] = "ADDRESS=10.128.0.51\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown);
+  sys.files["/run/systemd/netif/links/2"] = "ADMIN_STATE=configured\nOPER_STATE=routable\nNETWORK_FILE=/etc/systemd/network/10-ens4.network\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kStatic);
+  sys.files["/run/systemd/netif/links/2"] = "ADMIN_STATE=configured\nDHCP4_ADDRESS=10.128.0.5\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kDhcp);
+  sys.files["/run/systemd/netif/links/2"] = "ADMIN_STATE=unmanaged\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown);
+}
+
+TEST(HostNetworkTest, OriginFromNetworkManager) {
+  auto sys = Gcp();
+  sys.files["/run/NetworkManager/devices/2"] = "[device]\nmanaged=true\nconnection-uuid=5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kStatic);
+  const std::string lease = "/var/lib/NetworkManager/internal-5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03-ens4.lease";
+  sys.files[lease] = "# This is private data. Do not parse.\nADDRESS=10.128.0.5\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(sys).evidence, "NetworkManager's lease " + lease);
+  sys.files["/run/NetworkManager/devices/2"] = "[device]\nmanaged=false\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown);
+}
+
+TEST(HostNetworkTest, OriginFromIfupdownDhclientAndDhcpcd) {
+  auto sys = Gcp();
+  sys.files["/etc/network/interfaces.d/50-cloud-init"] = "auto lo\niface lo inet loopback\n\nauto ens4\niface ens4 inet dhcp\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown) << "ifupdown did not bring it up";
+  sys.files["/run/network/ifstate"] = "lo=lo\nens4=ens4\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(sys).evidence, "ifupdown: iface ens4 inet dhcp in /etc/network/interfaces.d/50-cloud-init");
+  sys.files["/etc/network/interfaces"] = "source /etc/network/interfaces.d/*\niface ens4 inet static\n\taddress 10.128.0.5/32\n";
+  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kStatic);
+
+  auto dhclient = Gcp();
+  dhclient.files["/var/lib/dhcp/dhclient.leases"] = "lease {\n  interface \"ens4\";\n  fixed-address 10.128.0.51;\n}\n";
+  EXPECT_EQ(OriginOf(dhclient).kind, AddressOrigin::Kind::kUnknown) << "a lease of another address";
+  dhclient.files["/var/lib/dhcp/dhclient.leases"] = "lease {\n  interface \"ens4\";\n  fixed-address 10.128.0.5;\n}\n";
+  EXPECT_EQ(OriginOf(dhclient).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(dhclient).evidence, "dhclient's lease /var/lib/dhcp/dhclient.leases");
+
+  // dhcpcd's lease is the DHCP message: op, htype, hlen, hops, xid, secs, flags, ciaddr, then yiaddr.
+  auto dhcpcd = Gcp();
+  std::string message = std::string("\x02\x01\x06\x00", 4) + "XIDX" + std::string(8, '\0') +
+                        std::string("\x0a\x80\x00\x33", 4) + std::string(220, '\0');
+  dhcpcd.files["/var/lib/dhcpcd/ens4.lease"] = message;
+  EXPECT_EQ(OriginOf(dhcpcd).kind, AddressOrigin::Kind::kUnknown) << "a lease of 10.128.0.51";
+  message[19] = '\x05';
+  dhcpcd.files["/var/lib/dhcpcd/ens4.lease"] = message;
+  EXPECT_EQ(OriginOf(dhcpcd).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(dhcpcd).evidence, "dhcpcd's lease /var/lib/dhcpcd/ens4.lease");
+}
+
+TEST(HostNetworkTest, AutoIsDhcpOnlyWhenEveryCarriedIpv4CameFromDhcp) {
+  auto sys = Gcp();
+  sys.files["/run/systemd/netif/leases/2"] = "ADDRESS=10.128.0.5\n";
+  auto net = *CaptureHostNetwork(sys);
+  AutoMode dhcp = ChooseAutoMode(net, false);
+  EXPECT_EQ(dhcp.mode, NetworkMode::kDhcp);
+  EXPECT_EQ(dhcp.reason, "every interface's IPv4 address came from DHCP: eth0 (ens4 here) from systemd-networkd's lease "
+                         "/run/systemd/netif/leases/2");
+  EXPECT_EQ(ChooseAutoMode(net, true).mode, NetworkMode::kStatic);
+  EXPECT_EQ(ChooseAutoMode(net, true).reason, "DigitalOcean gives no DHCP");
+  auto j = NetworkJson(net, dhcp.mode, dhcp.reason);
+  EXPECT_EQ(j["reason"], dhcp.reason);
+  EXPECT_EQ(j["interfaces"][0]["ipv4Origin"], "dhcp");
+  EXPECT_EQ(j["interfaces"][0]["ipv4Evidence"], "systemd-networkd's lease /run/systemd/netif/leases/2");
+
+  // The droplet: ens3 from DHCP, ens4 unknown: static, and the reason names ens4.
+  auto droplet_sys = Droplet();
+  droplet_sys.files["/run/systemd/netif/leases/2"] = "ADDRESS=203.0.113.5\n";
+  auto droplet = *CaptureHostNetwork(droplet_sys);
+  EXPECT_EQ(droplet.interfaces[0].origin.kind, AddressOrigin::Kind::kDhcp);
+  AutoMode mixed = ChooseAutoMode(droplet, false);
+  EXPECT_EQ(mixed.mode, NetworkMode::kStatic);
+  EXPECT_EQ(mixed.reason, "eth1 (ens4 here): no DHCP lease found for its IPv4 address, so its configuration is carried");
+  droplet_sys.files["/run/systemd/netif/links/3"] = "ADMIN_STATE=configured\n";
+  EXPECT_EQ(ChooseAutoMode(*CaptureHostNetwork(droplet_sys), false).reason,
+            "eth1 (ens4 here) is not from DHCP: systemd-networkd configured it without DHCPv4 (/run/systemd/netif/links/3)");
+
+  // IPv6 only: no DHCPv4 to ask. Nothing at all: nothing to carry.
+  HostNetwork v6;
+  v6.interfaces = {{"eth0", "eth0", "96:00:00:00:00:01", {"2a01:4f8::5/64"}, 1500, 2, {}}};
+  EXPECT_EQ(ChooseAutoMode(v6, false).mode, NetworkMode::kStatic);
+  EXPECT_EQ(ChooseAutoMode(HostNetwork{}, false).mode, NetworkMode::kDhcp);
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ RamOsSettings Settings(NetworkMode mode = NetworkMode::kDhcp) {
   s.hostname = "ram-01";
   s.status_url = "https://ops.example.com/events";
   s.network_mode = mode;
-  s.network.interfaces = {{"ens3", "eth0", "aa:bb:cc:00:00:03", {"203.0.113.5/20", "2001:db8::5/64"}}};
+  s.network.interfaces = {{"ens3", "eth0", "aa:bb:cc:00:00:03", {"203.0.113.5/20", "2001:db8::5/64"}, 1500, 2, {}}};
   s.network.routes = {{"0.0.0.0/0", "203.0.113.1", "ens3", false}, {"::/0", "2001:db8::1", "ens3", true}};
   s.network.nameservers = {"67.207.67.2"};
   return s;
@@ -67,10 +67,15 @@ TEST(PersonaliseTest, OverlayWritesKeysHostnameAndOnlyAStaticNetwork) {
   EXPECT_NE(dhcp.overlay[1].contents.find("\"mode\": \"dhcp\""), std::string::npos);
   auto fixed = Make(Personalisation::kInitramfsOverlay, Settings(NetworkMode::kStatic));
   auto paths = OverlayPaths(fixed);
-  ASSERT_EQ(paths.size(), 7u);
+  ASSERT_EQ(paths.size(), 8u);
   EXPECT_EQ(paths[5], "etc/network/interfaces");
-  EXPECT_EQ(paths[6], "etc/resolv.conf");
+  EXPECT_EQ(paths[6], "etc/bootrino/ifnames.sh");
+  EXPECT_EQ(paths[7], "etc/resolv.conf");
   EXPECT_NE(fixed.overlay[5].contents.find("iface eth0 inet static\n\taddress 203.0.113.5\n"), std::string::npos);
+  // The stanzas' pre-up renames the device with the host's MAC to eth0: the script goes with them.
+  EXPECT_NE(fixed.overlay[5].contents.find("\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n"), std::string::npos);
+  EXPECT_EQ(fixed.overlay[6].mode, 0755u);
+  EXPECT_NE(fixed.overlay[6].contents.find("\nname aa:bb:cc:00:00:03 eth0  # ens3 on the host\n"), std::string::npos);
   EXPECT_TRUE(fixed.boot_partition.empty() && fixed.kexec_params.empty());
 }
 
@@ -118,6 +123,8 @@ TEST(PersonaliseTest, ApkovlWithoutKeysInstallsNothingAndStaticAddsIp) {
   EXPECT_EQ(FindMember(members, "root"), nullptr);
   ASSERT_NE(FindMember(members, "etc/resolv.conf"), nullptr);
   EXPECT_NE(FindMember(members, "etc/network/interfaces")->data.find("gateway 203.0.113.1"), std::string::npos);
+  ASSERT_NE(FindMember(members, "etc/bootrino/ifnames.sh"), nullptr);
+  EXPECT_EQ(FindMember(members, "etc/bootrino/ifnames.sh")->mode, 0755u);
   const std::string ip = "ip=203.0.113.5::203.0.113.1:255.255.240.0::eth0:none:67.207.67.2";
   EXPECT_EQ(p.kexec_params, (std::vector<std::string>{"apkovl=/bootrino.apkovl.tar.gz", ip}));
   EXPECT_EQ(p.disk_params, (std::vector<std::string>{ip}));

@@ -32,12 +32,13 @@ tests=("$@")
 # nor a release that install.sh runs under cloud-init (test_cloud_init, and the
 # demo that does the same, test_demo), nor the Secure Boot refusal, whose disk
 # it would have to put itself on (test_secure_boot), nor the stage in a tmpfs of its own that a /run too small
-# for the payload needs (test_small_run): those are bootrino's own to pass.
+# for the payload needs (test_small_run), nor the RAM budget's lines beyond the files (test_ram_budget): those
+# are bootrino's own to pass.
 if ((${#tests[@]} == 0)); then
   for t in "$VM_DIR"/test_*.sh; do
     case $(basename "$t") in
       test_detach.sh | test_disk_*.sh | test_fallback_reboot.sh | test_faults_untouched.sh | test_cloud_init.sh | \
-        test_demo.sh | test_secure_boot.sh | test_small_run.sh) ;;
+        test_demo.sh | test_secure_boot.sh | test_small_run.sh | test_ram_budget.sh) ;;
       *) tests+=("$t") ;;
     esac
   done

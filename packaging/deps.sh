@@ -9,20 +9,21 @@
 # packaging/aarch64-linux-gnu.cmake into a prefix of its own (packaging/release.sh uses it).
 # Adding a library: one line in LIBS plus one build_<name> function (cwd = unpacked source, install into $STAGE).
 # Static link against the prefix: -DCURL_STATICLIB -DCARES_STATICLIB -I$PREFIX/include ... -L$PREFIX/lib
-#   -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -larchive -lzstd -lz -lfdisk -lblkid -luuid -lext2fs -le2p
+#   -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -lnettle -larchive -lzstd -lz -lfdisk -lblkid -luuid -lext2fs -le2p
 #   -lcom_err -lyaml   (libarchive and libyaml need no define on Linux; keep -L$PREFIX/lib ahead of system paths:
 #   uuid-dev ships its own libuuid.a)
 set -euo pipefail
 
 # Pinned Debian source versions, in build (= dependency) order: "name source-package version".
-# zlib/mbedtls/curl/zstd/libarchive/util-linux/e2fsprogs/libyaml come from trixie; c-ares from bookworm because the local mirror has no trixie
+# zlib/nettle/mbedtls/curl/zstd/libarchive/util-linux/e2fsprogs/libyaml come from trixie; c-ares from bookworm because the local mirror has no trixie
 # c-ares files (switch to 1.34.x when it does: build_cares works with both). zstd is trixie's 1.5.7+dfsg-1 because
 # the mirror's debian-security pool has no files for 1.5.7+dfsg-1+deb13u1 (switch when they download).
 # Debian drops superseded versions from its pool, so a pin may stop downloading after a point release: the script
 # then fails and lists what apt can see. util-linux gives libuuid, libblkid and libfdisk; e2fsprogs (built against
-# those) gives libext2fs, libe2p and libcom_err.
+# those) gives libext2fs, libe2p and libcom_err. Nettle gives mbedTLS its AES-GCM (build_mbedtls), so it comes first.
 LIBS=(
   "zlib       zlib       1:1.3.dfsg+really1.3.1-1"
+  "nettle     nettle     3.10.1-1"
   "mbedtls    mbedtls    3.6.6-0.1~deb13u1"
   "cares      c-ares     1.18.1-3"
   "curl       curl       8.14.1-2+deb13u5"
@@ -39,7 +40,7 @@ CC="${TARGET}-gcc"
 CXX="${TARGET}-g++"
 export CC CXX CFLAGS="-O2 -fPIC -ffunction-sections -fdata-sections" CXXFLAGS="-O2 -fPIC -ffunction-sections -fdata-sections"
 JOBS="$(nproc)"
-TOOLS=(build-essential cmake dpkg-dev autoconf automake libtool pkg-config file bzip2 xz-utils)
+TOOLS=(build-essential cmake dpkg-dev autoconf automake libtool pkg-config file bzip2 xz-utils m4)
 
 HERE="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 CACHE="${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}"
@@ -61,7 +62,8 @@ if [[ $TARGET != "$(uname -m)"-* ]]; then
   RUN=("qemu-${TARGET%%-*}-static")
 fi
 
-# Cache key: the script and its helpers (so pins and flags are included), compiler, C library and target.
+# Cache key: the script and its helpers (so pins, flags and the GCM code built into mbedTLS are included),
+# compiler, C library and target.
 compute_prefix() {
   local key
   key=$( { cat "$HERE/deps.sh" "$HERE"/deps/* ${TOOLCHAIN:+"$TOOLCHAIN"}; "$CC" --version; getconf GNU_LIBC_VERSION; echo "$TARGET"; } \
@@ -152,21 +154,41 @@ build_zlib() {
   make install
 }
 
+build_nettle() {
+  # libnettle only, for AES-GCM (build_mbedtls): no public-key half (libhogweed needs GMP), no documentation, no
+  # OpenSSL glue (only its benchmark uses it). "Fat": AES-NI + PCLMULQDQ (x86_64) or ARMv8 AES + PMULL
+  # (aarch64) chosen at run time, portable C on CPUs without them. Its assembly goes through m4.
+  ./configure --prefix="$STAGE" --libdir="$STAGE/lib" --host="$TARGET" --build="$(gcc -dumpmachine)" \
+    --disable-shared --enable-static --enable-fat --disable-public-key --disable-documentation --disable-openssl \
+    --disable-gcov --disable-dependency-tracking
+  grep -q '^OPT_NETTLE_SOURCES = fat-' Makefile \
+    || die "nettle: configure did not make the fat build (run-time CPU dispatch) for $TARGET"
+  make -j"$JOBS" libnettle.a
+  make install-static install-headers
+}
+
 build_mbedtls() {
   # Default config plus thread safety, as Debian's own package does: PSA's global state (used by TLS and by
   # bootrino's signature checks) is only safe across threads with MBEDTLS_THREADING_C. And SHA-256 on
   # ARMv8 crypto extensions when the CPU has them (TLS hashes every record); mbedTLS ignores the option
   # when building for other architectures. Edited in the header itself so the installed
   # mbedtls_config.h matches the library.
+  # MBEDTLS_GCM_ALT: AES-GCM on Nettle (deps/gcm_alt.h and gcm_alt.c say why), compiled into libmbedcrypto
+  # so TLS and PSA use it; link -lmbedcrypto before -lnettle.
   sed -i -e 's|^//#define MBEDTLS_THREADING_C$|#define MBEDTLS_THREADING_C|' \
          -e 's|^//#define MBEDTLS_THREADING_PTHREAD$|#define MBEDTLS_THREADING_PTHREAD|' \
          -e 's|^//#define MBEDTLS_SHA256_USE_ARMV8_A_CRYPTO_IF_PRESENT$|#define MBEDTLS_SHA256_USE_ARMV8_A_CRYPTO_IF_PRESENT|' \
+         -e 's|^//#define MBEDTLS_GCM_ALT$|#define MBEDTLS_GCM_ALT|' \
          include/mbedtls/mbedtls_config.h
-  [[ $(grep -c '^#define MBEDTLS_\(THREADING_C\|THREADING_PTHREAD\|SHA256_USE_ARMV8_A_CRYPTO_IF_PRESENT\)$' \
-       include/mbedtls/mbedtls_config.h) == 3 ]] \
-    || die "could not enable threading and ARMv8 SHA-256 in mbedtls_config.h"
-  cmake_install -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DGEN_FILES=OFF -DMBEDTLS_FATAL_WARNINGS=OFF \
-    -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF
+  [[ $(grep -c '^#define MBEDTLS_\(THREADING_C\|THREADING_PTHREAD\|SHA256_USE_ARMV8_A_CRYPTO_IF_PRESENT\|GCM_ALT\)$' \
+       include/mbedtls/mbedtls_config.h) == 4 ]] \
+    || die "could not enable threading, ARMv8 SHA-256 and GCM_ALT in mbedtls_config.h"
+  cp "$HERE/deps/gcm_alt.h" include/mbedtls/gcm_alt.h  # installed with the headers (a glob)
+  cp "$HERE/deps/gcm_alt.c" library/gcm_alt.c
+  sed -i 's|^    gcm\.c$|    gcm.c\n    gcm_alt.c|' library/CMakeLists.txt
+  grep -q '^    gcm_alt\.c$' library/CMakeLists.txt || die "could not add gcm_alt.c to mbedTLS's library sources"
+  CFLAGS="$CFLAGS -I$STAGE/include" cmake_install -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DGEN_FILES=OFF \
+    -DMBEDTLS_FATAL_WARNINGS=OFF -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF
 }
 
 build_cares() {  # CMake: configures in seconds; its autotools configure takes ~3 min here
@@ -176,8 +198,10 @@ build_cares() {  # CMake: configures in seconds; its autotools configure takes ~
 
 build_curl() {
   autoreconf -fi  # Debian's patches touch configure.ac and Makefile.am (debian/rules does the same)
+  # LIBS: libmbedcrypto's AES-GCM needs libnettle in configure's link tests.
   PKG_CONFIG_LIBDIR="$STAGE/lib/pkgconfig" PKG_CONFIG_PATH="" ./configure --prefix="$STAGE" \
     --host="$TARGET" --build="$(gcc -dumpmachine)" CPPFLAGS="-DCARES_STATICLIB" \
+    LDFLAGS="-L$STAGE/lib" LIBS="-lnettle" \
     --disable-shared --enable-static --with-pic --disable-dependency-tracking --enable-unity \
     --with-mbedtls="$STAGE" --enable-ares="$STAGE" --with-zlib="$STAGE" \
     --enable-http --disable-ftp --disable-file --disable-ipfs --disable-ldap --disable-ldaps --disable-rtsp \
@@ -265,8 +289,8 @@ selfcheck() {
   local out="$BUILD/selfcheck" warn
   # shellcheck disable=SC2054  # -Wl,--gc-sections is one argument
   local cc=("$CC" -static -O2 -DCURL_STATICLIB -DCARES_STATICLIB -I"$STAGE/include" "$HERE/deps/selfcheck.c"
-            -o "$out" -L"$STAGE/lib" -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -larchive -lzstd -lz
-            -lfdisk -lblkid -luuid -lext2fs -le2p -lcom_err -lyaml -Wl,--gc-sections)
+            -o "$out" -L"$STAGE/lib" -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -lnettle -larchive -lzstd
+            -lz -lfdisk -lblkid -luuid -lext2fs -le2p -lcom_err -lyaml -Wl,--gc-sections)
   warn=$("${cc[@]}" 2>&1) || die "self-check link failed: $warn"
   [[ -z $warn ]] || say "note: static link without NSS stubs warns (bootrino must define the stubs):"$'\n'"$warn"
   warn=$("${cc[@]}" -DNSS_STUBS 2>&1) || die "self-check link (with stubs) failed: $warn"

@@ -29,6 +29,7 @@ die() { echo "third-party: ERROR: $*" >&2; exit 1; }
 # packages in bootloaders.sh's DEBS, and the build machine's components.
 declare -A PARTS=(
   [zlib]="libz.a|Zlib|"
+  [nettle]="libnettle.a (AES and GCM, under mbedTLS's AES-GCM)|LGPL-3+ or GPL-2+|LGPL-3 GPL-3 GPL-2"
   [mbedtls]="libmbedtls.a, libmbedx509.a, libmbedcrypto.a|Apache-2.0 or GPL-2+|Apache-2.0 GPL-2"
   [cares]="libcares.a|MIT|"
   [curl]="libcurl.a|curl (MIT/X derivative)|"
@@ -241,8 +242,8 @@ ${BASE_URL:+(the release published at $BASE_URL) }gives anyone who asks, for no 
 performing the distribution, a complete machine-readable copy of the corresponding source of every component
 listed here, together with the bootrino source the binaries were built from.
 
-Relinking the LGPL libraries: libblkid, libfdisk (util-linux), libext2fs, libe2p (e2fsprogs) and the GNU C
-Library are linked statically into bootrino. bootrino's source together with its build scripts reproduces the
+Relinking the LGPL libraries: libnettle, libblkid, libfdisk (util-linux), libext2fs, libe2p (e2fsprogs) and the
+GNU C Library are linked statically into bootrino. bootrino's source together with its build scripts reproduces the
 binaries: packaging/deps.sh builds each library from its Debian source package (change its pin in LIBS or its
 build_NAME function there, or pass your own prefix with -DBOOTRINO_DEPS=PREFIX), and packaging/build.sh (one
 architecture) or packaging/release.sh (the release files) links bootrino against them, so a modified library

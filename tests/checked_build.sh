@@ -17,9 +17,10 @@ opt=${CHECKED_BUILD_OPT:--O0}
 source packaging/packages.sh
 # clang 16: the oldest Debian 12 clang that compiles libstdc++ 12's <expected>
 # (cmake/checked_builds.cmake); libclang-rt-16-dev holds ASan, UBSan and libFuzzer;
-# llvm-16 the llvm-symbolizer that puts function names and lines in their reports.
+# llvm-16 the llvm-symbolizer that puts function names and lines in their reports; libssl-dev the OpenSSL
+# libcrypto the gcm fuzz target checks mbedTLS's AES-GCM against.
 ensure_packages build-essential cmake ninja-build libgtest-dev nlohmann-json3-dev libcli11-dev ca-certificates \
-  clang-16 libclang-rt-16-dev llvm-16
+  clang-16 libclang-rt-16-dev llvm-16 libssl-dev
 for tool in clang-16 clang++-16; do
   command -v $tool >/dev/null || { echo "checked build: ERROR: $tool is missing after install" >&2; exit 1; }
 done

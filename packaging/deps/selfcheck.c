@@ -1,7 +1,7 @@
 /* Self-check run by packaging/deps.sh once after a build: links every library with -static and checks that the
  * features bootrino relies on are really there. Not part of bootrino itself.
- * Link order: -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -larchive -lzstd -lz -lfdisk -lblkid -luuid -lext2fs
- * -le2p -lcom_err -lyaml */
+ * Link order: -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -lnettle -larchive -lzstd -lz -lfdisk -lblkid -luuid
+ * -lext2fs -le2p -lcom_err -lyaml */
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -15,6 +15,7 @@
 #include <ares.h>
 #include <curl/curl.h>
 #include <mbedtls/build_info.h>
+#include <mbedtls/gcm.h>
 #include <mbedtls/version.h>
 #include <psa/crypto.h>
 #include <blkid/blkid.h>
@@ -30,6 +31,9 @@
     !defined(MBEDTLS_SSL_PROTO_TLS1_2) || !defined(MBEDTLS_SSL_PROTO_TLS1_3) ||                             \
     !defined(MBEDTLS_X509_CRT_PARSE_C) || !defined(MBEDTLS_PSA_CRYPTO_C) || !defined(MBEDTLS_THREADING_PTHREAD)
 #error "mbedTLS configuration lacks a feature bootrino needs"
+#endif
+#if !defined(MBEDTLS_GCM_ALT) || !defined(MBEDTLS_SELF_TEST)
+#error "mbedTLS is not built with bootrino's AES-GCM on Nettle (MBEDTLS_GCM_ALT) and its self-test"
 #endif
 
 #ifdef NSS_STUBS
@@ -186,6 +190,8 @@ int main(void)
     if (psa_hash_compute(PSA_ALG_SHA_256, (const unsigned char *)"abc", 3, hash, sizeof hash, &hash_len) !=
             PSA_SUCCESS || hash_len != 32 || memcmp(hash, abc_sha256, 32))
         return fprintf(stderr, "SHA-256 known-answer test failed\n"), 1;
+    if (mbedtls_gcm_self_test(0) != 0)  /* mbedTLS's AES-GCM vectors through gcm_alt.c and Nettle */
+        return fprintf(stderr, "mbedtls_gcm_self_test failed: AES-GCM on Nettle (gcm_alt.c) is wrong\n"), 1;
     mbedtls_version_get_string(mbedtls_ver);
     printf("mbedtls %s, c-ares %s, zlib %s, zstd %s\n", mbedtls_ver, ares_version(NULL), zlibVersion(),
            ZSTD_versionString());

@@ -17,7 +17,8 @@
 # Every port listens on 127.0.0.1, and also on [::1] when IPV6=1. HTTP/1.1 only (no h2).
 # When nginx is up it writes STATEDIR/ports.env (sourceable KEY=VALUE lines: the five ports,
 # CA_FILE, CERT_DIR, HOST=127.0.0.1, IPV6=0|1, NGINX_PID) and prints its path.
-# Access log (with the Range header): STATEDIR/access.log; errors: STATEDIR/error.log.
+# Access log (with the Range header and the TLS version and cipher suite, "tls=-/-" for plain HTTP):
+# STATEDIR/access.log; errors: STATEDIR/error.log.
 # stop: stops that nginx (SIGTERM, then SIGKILL after 5 s) and removes ports.env.
 set -euo pipefail
 
@@ -119,7 +120,7 @@ events { worker_connections 1024; }
 http {
   default_type application/octet-stream;
   log_format bootrino '\$remote_addr:\$server_port [\$time_local] "\$request" \$status '
-                      '\$body_bytes_sent range="\$http_range" \$request_time';
+                      '\$body_bytes_sent range="\$http_range" \$request_time tls=\$ssl_protocol/\$ssl_cipher';
   access_log "$state/access.log" bootrino;
   client_body_temp_path "$state/tmp/client_body";
   proxy_temp_path "$state/tmp/proxy";

@@ -17,6 +17,18 @@ cmp "$WWW/initrd.gz" "$WORK/s1/initrd.gz" || fail "HTTPS copy differs"
 run_bootrino 0 inspect "https://127.0.0.1:$HTTPS_PORT/bootrino.sh$pin" --ca-file "$CA_FILE"
 ok "HTTPS with the test CA: fetched and verified (by name and by IP)"
 
+# The suite nginx negotiated for the payloads (its access log): TLS 1.3 with AES-128-GCM where the CPU has AES and
+# carry-less multiply instructions (net::Tls13Ciphers; mbedTLS's AES-GCM then runs on Nettle's accelerated code),
+# ChaCha20-Poly1305 elsewhere.
+if grep -qw aes /proc/cpuinfo && grep -Eqw 'pclmulqdq|pmull' /proc/cpuinfo; then
+  want=TLSv1.3/TLS_AES_128_GCM_SHA256
+else
+  want=TLSv1.3/TLS_CHACHA20_POLY1305_SHA256
+fi
+got=$(grep -E ":$HTTPS_PORT .*\"GET /(vmlinuz|initrd\.gz) " "$WORK/nginx/access.log" | sed -n 's/.* tls=//p' | sort -u)
+[[ $got == "$want" ]] || fail "negotiated '${got//$'\n'/ }' for the payloads, expected $want"
+ok "TLS suite negotiated: $want"
+
 run_bootrino 4 inspect "https://localhost:$HTTPS_PORT/bootrino.sh$pin" "${FAST[@]}"
 expect_err "TLS certificate not trusted"
 expect_err "what to do: .*pass --ca-file"

@@ -1,0 +1,473 @@
+// mbedTLS's GCM API as bootrino builds it: on Nettle (packaging/deps/gcm_alt.c,
+// MBEDTLS_GCM_ALT), which TLS uses for every AES-GCM record. Known answers from
+// McGrew and Viega's GCM specification (test cases 1-18: AES-128/192/256,
+// 96-bit, 64-bit and 480-bit IVs, empty input, AD only), Camellia-GCM ones for
+// the non-AES path, the edge cases Wycheproof checks (wrong and truncated tags,
+// tag lengths), streaming in odd chunk sizes, and the same through PSA, which
+// TLS 1.3 calls. tests/unit/nettle_portable.sh runs these again with Nettle's
+// AES-NI/PCLMUL (ARMv8 AES/PMULL) code switched off.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <mbedtls/gcm.h>
+#include <psa/crypto.h>
+
+namespace {
+
+using Bytes = std::vector<unsigned char>;
+
+Bytes Hex(std::string_view hex) {
+  Bytes out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<unsigned char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+struct Vector {
+  int number;  // the test case's number in the specification (Nettle's numbering for Camellia)
+  mbedtls_cipher_id_t cipher;
+  const char* key;
+  const char* iv;
+  const char* ad;
+  const char* plaintext;
+  const char* ciphertext;
+  const char* tag;
+};
+
+const Vector kVectors[] = {
+    {1, MBEDTLS_CIPHER_ID_AES, "00000000000000000000000000000000",
+     "000000000000000000000000",
+     "",
+     "",
+     "",
+     "58e2fccefa7e3061367f1d57a4e7455a"},
+    {2, MBEDTLS_CIPHER_ID_AES, "00000000000000000000000000000000",
+     "000000000000000000000000",
+     "",
+     "00000000000000000000000000000000",
+     "0388dace60b6a392f328c2b971b2fe78",
+     "ab6e47d42cec13bdf53a67b21257bddf"},
+    {3, MBEDTLS_CIPHER_ID_AES, "feffe9928665731c6d6a8f9467308308",
+     "cafebabefacedbaddecaf888",
+     "",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255",
+     "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
+     "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091473f5985",
+     "4d5c2af327cd64a62cf35abd2ba6fab4"},
+    {4, MBEDTLS_CIPHER_ID_AES, "feffe9928665731c6d6a8f9467308308",
+     "cafebabefacedbaddecaf888",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
+     "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091",
+     "5bc94fbc3221a5db94fae95ae7121a47"},
+    {5, MBEDTLS_CIPHER_ID_AES, "feffe9928665731c6d6a8f9467308308",
+     "cafebabefacedbad",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "61353b4c2806934a777ff51fa22a4755699b2a714fcdc6f83766e5f97b6c7423"
+     "73806900e49f24b22b097544d4896b424989b5e1ebac0f07c23f4598",
+     "3612d2e79e3b0785561be14aaca2fccb"},
+    {6, MBEDTLS_CIPHER_ID_AES, "feffe9928665731c6d6a8f9467308308",
+     "9313225df88406e555909c5aff5269aa6a7a9538534f7da1e4c303d2a318a728"
+     "c3c0c95156809539fcf0e2429a6b525416aedbf5a0de6a57a637b39b",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "8ce24998625615b603a033aca13fb894be9112a5c3a211a8ba262a3cca7e2ca7"
+     "01e4a9a4fba43c90ccdcb281d48c7c6fd62875d2aca417034c34aee5",
+     "619cc5aefffe0bfa462af43c1699d050"},
+    {7, MBEDTLS_CIPHER_ID_AES, "000000000000000000000000000000000000000000000000",
+     "000000000000000000000000",
+     "",
+     "",
+     "",
+     "cd33b28ac773f74ba00ed1f312572435"},
+    {8, MBEDTLS_CIPHER_ID_AES, "000000000000000000000000000000000000000000000000",
+     "000000000000000000000000",
+     "",
+     "00000000000000000000000000000000",
+     "98e7247c07f0fe411c267e4384b0f600",
+     "2ff58d80033927ab8ef4d4587514f0fb"},
+    {9, MBEDTLS_CIPHER_ID_AES, "feffe9928665731c6d6a8f9467308308feffe9928665731c",
+     "cafebabefacedbaddecaf888",
+     "",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255",
+     "3980ca0b3c00e841eb06fac4872a2757859e1ceaa6efd984628593b40ca1e19c"
+     "7d773d00c144c525ac619d18c84a3f4718e2448b2fe324d9ccda2710acade256",
+     "9924a7c8587336bfb118024db8674a14"},
+    {10, MBEDTLS_CIPHER_ID_AES, "feffe9928665731c6d6a8f9467308308feffe9928665731c",
+     "cafebabefacedbaddecaf888",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "3980ca0b3c00e841eb06fac4872a2757859e1ceaa6efd984628593b40ca1e19c"
+     "7d773d00c144c525ac619d18c84a3f4718e2448b2fe324d9ccda2710",
+     "2519498e80f1478f37ba55bd6d27618c"},
+    {11, MBEDTLS_CIPHER_ID_AES, "feffe9928665731c6d6a8f9467308308feffe9928665731c",
+     "cafebabefacedbad",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "0f10f599ae14a154ed24b36e25324db8c566632ef2bbb34f8347280fc4507057"
+     "fddc29df9a471f75c66541d4d4dad1c9e93a19a58e8b473fa0f062f7",
+     "65dcc57fcf623a24094fcca40d3533f8"},
+    {12, MBEDTLS_CIPHER_ID_AES, "feffe9928665731c6d6a8f9467308308feffe9928665731c",
+     "9313225df88406e555909c5aff5269aa6a7a9538534f7da1e4c303d2a318a728"
+     "c3c0c95156809539fcf0e2429a6b525416aedbf5a0de6a57a637b39b",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "d27e88681ce3243c4830165a8fdcf9ff1de9a1d8e6b447ef6ef7b79828666e45"
+     "81e79012af34ddd9e2f037589b292db3e67c036745fa22e7e9b7373b",
+     "dcf566ff291c25bbb8568fc3d376a6d9"},
+    {13, MBEDTLS_CIPHER_ID_AES, "0000000000000000000000000000000000000000000000000000000000000000",
+     "000000000000000000000000",
+     "",
+     "",
+     "",
+     "530f8afbc74536b9a963b4f1c4cb738b"},
+    {14, MBEDTLS_CIPHER_ID_AES, "0000000000000000000000000000000000000000000000000000000000000000",
+     "000000000000000000000000",
+     "",
+     "00000000000000000000000000000000",
+     "cea7403d4d606b6e074ec5d3baf39d18",
+     "d0d1c8a799996bf0265b98b5d48ab919"},
+    {15, MBEDTLS_CIPHER_ID_AES, "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+     "cafebabefacedbaddecaf888",
+     "",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255",
+     "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+     "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad",
+     "b094dac5d93471bdec1a502270e3cc6c"},
+    {16, MBEDTLS_CIPHER_ID_AES, "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+     "cafebabefacedbaddecaf888",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+     "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
+     "76fc6ece0f4e1768cddf8853bb2d551b"},
+    {17, MBEDTLS_CIPHER_ID_AES, "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+     "cafebabefacedbad",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "c3762df1ca787d32ae47c13bf19844cbaf1ae14d0b976afac52ff7d79bba9de0"
+     "feb582d33934a4f0954cc2363bc73f7862ac430e64abe499f47c9b1f",
+     "3a337dbf46a792c45e454913fe2ea8f2"},
+    {18, MBEDTLS_CIPHER_ID_AES, "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+     "9313225df88406e555909c5aff5269aa6a7a9538534f7da1e4c303d2a318a728"
+     "c3c0c95156809539fcf0e2429a6b525416aedbf5a0de6a57a637b39b",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "5a8def2f0c9e53f1f75d7853659e2a20eeb2b22aafde6419a058ab4f6f746bf4"
+     "0fc0c3b780f244452da3ebf1c5d82cdea2418997200ef82e44ae7e3f",
+     "a44a8266ee1c8eb0c8b5d4cf5ae9f19a"},
+    {4, MBEDTLS_CIPHER_ID_CAMELLIA, "feffe9928665731c6d6a8f9467308308",
+     "cafebabefacedbaddecaf888",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "d0d94a13b632f337a0cc9955b94fa020c815f903aab12f1efaf2fe9d90f729a6"
+     "cccbfa986ef2ff2c33de418d9a2529091cf18fe652c1cfde13f82606",
+     "9f458869431576ea6a095456ec6b8101"},
+    {6, MBEDTLS_CIPHER_ID_CAMELLIA, "feffe9928665731c6d6a8f9467308308",
+     "9313225df88406e555909c5aff5269aa6a7a9538534f7da1e4c303d2a318a728"
+     "c3c0c95156809539fcf0e2429a6b525416aedbf5a0de6a57a637b39b",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "2e582b8417c93f2ff4f6f7ee3c361e4496e710ee12433baa964987d02f42953e"
+     "402e6f4af407fe08cd2f35123696014c34db19128df4056faebcd647",
+     "ceae5569b2af8641572622731aed3e53"},
+    {16, MBEDTLS_CIPHER_ID_CAMELLIA, "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+     "cafebabefacedbaddecaf888",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "ad142c11579dd95e41f3c1f324dabc255864d920f1b65759d8f560d4948d4477"
+     "58dfdcf77aa9f62581c7ff572a037f810cb1a9c4b3ca6ed638179b77",
+     "4e4b178d8fe26fdc95e2e7246dd94bec"},
+};
+
+std::string Name(const Vector& v) {
+  return std::string(v.cipher == MBEDTLS_CIPHER_ID_AES ? "AES" : "Camellia") + " test case " +
+         std::to_string(v.number);
+}
+
+// A context with the vector's key, freed with the test.
+class Gcm {
+ public:
+  explicit Gcm(const Vector& v) {
+    mbedtls_gcm_init(&ctx_);
+    const Bytes key = Hex(v.key);
+    setkey_ = mbedtls_gcm_setkey(&ctx_, v.cipher, key.data(), static_cast<unsigned>(key.size() * 8));
+  }
+  ~Gcm() { mbedtls_gcm_free(&ctx_); }
+  Gcm(const Gcm&) = delete;
+  Gcm& operator=(const Gcm&) = delete;
+  mbedtls_gcm_context* get() { return &ctx_; }
+  int setkey_result() const { return setkey_; }
+
+ private:
+  mbedtls_gcm_context ctx_;
+  int setkey_ = -1;
+};
+
+// Runs a whole message through starts/update_ad/update/finish, feeding AD and
+// input in pieces of `chunk` bytes; the output of each update must be immediate
+// (as long as its input), which callers passing output_size == input_length need.
+int Stream(mbedtls_gcm_context* ctx, int mode, const Bytes& iv, const Bytes& ad, const Bytes& in, std::size_t chunk,
+           Bytes& out, Bytes& tag) {
+  out.assign(in.size(), 0xee);
+  if (int ret = mbedtls_gcm_starts(ctx, mode, iv.data(), iv.size())) return ret;
+  for (std::size_t i = 0; i < ad.size(); i += chunk) {
+    if (int ret = mbedtls_gcm_update_ad(ctx, ad.data() + i, std::min(chunk, ad.size() - i))) return ret;
+  }
+  for (std::size_t i = 0; i < in.size(); i += chunk) {
+    const std::size_t n = std::min(chunk, in.size() - i);
+    std::size_t olen = 0;
+    if (int ret = mbedtls_gcm_update(ctx, in.data() + i, n, out.data() + i, n, &olen)) return ret;
+    if (olen != n) return -1;
+  }
+  std::size_t olen = 1;
+  if (int ret = mbedtls_gcm_finish(ctx, nullptr, 0, &olen, tag.data(), tag.size())) return ret;
+  return olen == 0 ? 0 : -1;
+}
+
+TEST(GcmVectors, EncryptAndDecryptOneShot) {
+  for (const Vector& v : kVectors) {
+    SCOPED_TRACE(Name(v));
+    Gcm gcm(v);
+    ASSERT_EQ(gcm.setkey_result(), 0);
+    const Bytes iv = Hex(v.iv), ad = Hex(v.ad), pt = Hex(v.plaintext), ct = Hex(v.ciphertext), tag = Hex(v.tag);
+    Bytes out(pt.size()), got_tag(16);
+    ASSERT_EQ(mbedtls_gcm_crypt_and_tag(gcm.get(), MBEDTLS_GCM_ENCRYPT, pt.size(), iv.data(), iv.size(), ad.data(),
+                                        ad.size(), pt.data(), out.data(), got_tag.size(), got_tag.data()),
+              0);
+    EXPECT_EQ(out, ct);
+    EXPECT_EQ(got_tag, tag);
+    Bytes back(ct.size());
+    ASSERT_EQ(mbedtls_gcm_auth_decrypt(gcm.get(), ct.size(), iv.data(), iv.size(), ad.data(), ad.size(), tag.data(),
+                                       tag.size(), ct.data(), back.data()),
+              0);
+    EXPECT_EQ(back, pt);
+  }
+}
+
+TEST(GcmVectors, InPlace) {
+  for (const Vector& v : kVectors) {
+    SCOPED_TRACE(Name(v));
+    Gcm gcm(v);
+    const Bytes iv = Hex(v.iv), ad = Hex(v.ad), ct = Hex(v.ciphertext), tag = Hex(v.tag);
+    Bytes buf = Hex(v.plaintext), got_tag(16);
+    ASSERT_EQ(mbedtls_gcm_crypt_and_tag(gcm.get(), MBEDTLS_GCM_ENCRYPT, buf.size(), iv.data(), iv.size(), ad.data(),
+                                        ad.size(), buf.data(), buf.data(), got_tag.size(), got_tag.data()),
+              0);
+    EXPECT_EQ(buf, ct);
+    ASSERT_EQ(mbedtls_gcm_auth_decrypt(gcm.get(), buf.size(), iv.data(), iv.size(), ad.data(), ad.size(), tag.data(),
+                                       tag.size(), buf.data(), buf.data()),
+              0);
+    EXPECT_EQ(buf, Hex(v.plaintext));
+  }
+}
+
+TEST(GcmVectors, StreamingInOddChunksEqualsOneShot) {
+  for (const Vector& v : kVectors) {
+    for (std::size_t chunk : {1, 15, 16, 17, 33}) {
+      SCOPED_TRACE(Name(v) + ", chunks of " + std::to_string(chunk));
+      Gcm gcm(v);
+      const Bytes iv = Hex(v.iv), ad = Hex(v.ad), pt = Hex(v.plaintext), ct = Hex(v.ciphertext);
+      Bytes out, tag(16);
+      ASSERT_EQ(Stream(gcm.get(), MBEDTLS_GCM_ENCRYPT, iv, ad, pt, chunk, out, tag), 0);
+      EXPECT_EQ(out, ct);
+      EXPECT_EQ(tag, Hex(v.tag));
+      ASSERT_EQ(Stream(gcm.get(), MBEDTLS_GCM_DECRYPT, iv, ad, ct, chunk, out, tag), 0);
+      EXPECT_EQ(out, pt);
+      EXPECT_EQ(tag, Hex(v.tag));
+    }
+  }
+}
+
+TEST(GcmVectors, MbedtlsSelfTest) { EXPECT_EQ(mbedtls_gcm_self_test(0), 0); }
+
+// What TLS 1.3 calls for each record: PSA's one-shot AEAD, and its multi-part
+// form with update sizes that split blocks.
+TEST(GcmVectors, ThroughPsa) {
+  ASSERT_EQ(psa_crypto_init(), PSA_SUCCESS);
+  for (const Vector& v : kVectors) {
+    if (v.cipher != MBEDTLS_CIPHER_ID_AES || Hex(v.iv).size() != 12) continue;
+    SCOPED_TRACE(Name(v));
+    const Bytes key = Hex(v.key), iv = Hex(v.iv), ad = Hex(v.ad), pt = Hex(v.plaintext);
+    Bytes expected = Hex(v.ciphertext);
+    const Bytes tag = Hex(v.tag);
+    expected.insert(expected.end(), tag.begin(), tag.end());
+    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+    psa_set_key_type(&attr, PSA_KEY_TYPE_AES);
+    psa_set_key_algorithm(&attr, PSA_ALG_GCM);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT);
+    psa_key_id_t id = 0;
+    ASSERT_EQ(psa_import_key(&attr, key.data(), key.size(), &id), PSA_SUCCESS);
+    Bytes out(pt.size() + 16);
+    std::size_t olen = 0;
+    EXPECT_EQ(psa_aead_encrypt(id, PSA_ALG_GCM, iv.data(), iv.size(), ad.data(), ad.size(), pt.data(), pt.size(),
+                               out.data(), out.size(), &olen),
+              PSA_SUCCESS);
+    out.resize(olen);
+    EXPECT_EQ(out, expected);
+    Bytes back(pt.size() + 1);
+    EXPECT_EQ(psa_aead_decrypt(id, PSA_ALG_GCM, iv.data(), iv.size(), ad.data(), ad.size(), expected.data(),
+                               expected.size(), back.data(), back.size(), &olen),
+              PSA_SUCCESS);
+    back.resize(olen);
+    EXPECT_EQ(back, pt);
+
+    psa_aead_operation_t op = PSA_AEAD_OPERATION_INIT;
+    ASSERT_EQ(psa_aead_encrypt_setup(&op, id, PSA_ALG_GCM), PSA_SUCCESS);
+    ASSERT_EQ(psa_aead_set_nonce(&op, iv.data(), iv.size()), PSA_SUCCESS);
+    ASSERT_EQ(psa_aead_update_ad(&op, ad.data(), ad.size()), PSA_SUCCESS);
+    Bytes multi(pt.size() + 32);
+    std::size_t done = 0;
+    for (std::size_t i = 0; i < pt.size(); i += 7) {
+      const std::size_t n = std::min<std::size_t>(7, pt.size() - i);
+      ASSERT_EQ(psa_aead_update(&op, pt.data() + i, n, multi.data() + done, multi.size() - done, &olen), PSA_SUCCESS);
+      done += olen;
+    }
+    Bytes multi_tag(16);
+    std::size_t tag_len = 0;
+    ASSERT_EQ(psa_aead_finish(&op, multi.data() + done, multi.size() - done, &olen, multi_tag.data(),
+                              multi_tag.size(), &tag_len),
+              PSA_SUCCESS);
+    done += olen;
+    multi.resize(done);
+    EXPECT_EQ(multi, Hex(v.ciphertext));
+    EXPECT_EQ(multi_tag, tag);
+    psa_destroy_key(id);
+  }
+}
+
+// The vector with the most of everything (AD, 60 bytes of input, a 96-bit IV).
+const Vector& Rich() { return kVectors[3]; }
+
+TEST(GcmEdges, WrongTagFailsAndWipesThePlaintext) {
+  const Vector& v = Rich();
+  ASSERT_EQ(v.number, 4);
+  Gcm gcm(v);
+  const Bytes iv = Hex(v.iv), ad = Hex(v.ad), ct = Hex(v.ciphertext), good = Hex(v.tag);
+  for (std::size_t bit = 0; bit < good.size() * 8; ++bit) {
+    Bytes tag = good;
+    tag[bit / 8] ^= static_cast<unsigned char>(1u << (bit % 8));
+    Bytes out(ct.size(), 0xee);
+    ASSERT_EQ(mbedtls_gcm_auth_decrypt(gcm.get(), ct.size(), iv.data(), iv.size(), ad.data(), ad.size(), tag.data(),
+                                       tag.size(), ct.data(), out.data()),
+              MBEDTLS_ERR_GCM_AUTH_FAILED)
+        << "bit " << bit;
+    EXPECT_EQ(out, Bytes(ct.size(), 0)) << "unauthenticated plaintext was left in the output";
+  }
+  // A changed ciphertext, AD or IV fails the same way.
+  Bytes bad_ct = ct, bad_ad = ad, bad_iv = iv, out(ct.size());
+  bad_ct[59] ^= 1;
+  bad_ad[0] ^= 0x80;
+  bad_iv[11] ^= 1;
+  EXPECT_EQ(mbedtls_gcm_auth_decrypt(gcm.get(), ct.size(), iv.data(), iv.size(), ad.data(), ad.size(), good.data(),
+                                     good.size(), bad_ct.data(), out.data()),
+            MBEDTLS_ERR_GCM_AUTH_FAILED);
+  EXPECT_EQ(mbedtls_gcm_auth_decrypt(gcm.get(), ct.size(), iv.data(), iv.size(), bad_ad.data(), bad_ad.size(),
+                                     good.data(), good.size(), ct.data(), out.data()),
+            MBEDTLS_ERR_GCM_AUTH_FAILED);
+  EXPECT_EQ(mbedtls_gcm_auth_decrypt(gcm.get(), ct.size(), bad_iv.data(), bad_iv.size(), ad.data(), ad.size(),
+                                     good.data(), good.size(), ct.data(), out.data()),
+            MBEDTLS_ERR_GCM_AUTH_FAILED);
+}
+
+TEST(GcmEdges, TagLengthsFourToSixteen) {
+  const Vector& v = Rich();
+  Gcm gcm(v);
+  const Bytes iv = Hex(v.iv), ad = Hex(v.ad), pt = Hex(v.plaintext), ct = Hex(v.ciphertext), full = Hex(v.tag);
+  for (std::size_t len = 4; len <= 16; ++len) {
+    SCOPED_TRACE("tag length " + std::to_string(len));
+    Bytes out(pt.size()), tag(len);
+    ASSERT_EQ(mbedtls_gcm_crypt_and_tag(gcm.get(), MBEDTLS_GCM_ENCRYPT, pt.size(), iv.data(), iv.size(), ad.data(),
+                                        ad.size(), pt.data(), out.data(), len, tag.data()),
+              0);
+    EXPECT_EQ(tag, Bytes(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(len)));  // a prefix of the tag
+    ASSERT_EQ(mbedtls_gcm_auth_decrypt(gcm.get(), ct.size(), iv.data(), iv.size(), ad.data(), ad.size(), tag.data(),
+                                       len, ct.data(), out.data()),
+              0);
+    EXPECT_EQ(out, pt);
+  }
+  // 0..3 and 17 bytes are refused, before any output is written.
+  for (std::size_t len : {0, 1, 3, 17}) {
+    SCOPED_TRACE("tag length " + std::to_string(len));
+    Bytes out(pt.size(), 0xee), tag(32);
+    EXPECT_EQ(mbedtls_gcm_crypt_and_tag(gcm.get(), MBEDTLS_GCM_ENCRYPT, pt.size(), iv.data(), iv.size(), ad.data(),
+                                        ad.size(), pt.data(), out.data(), len, tag.data()),
+              MBEDTLS_ERR_GCM_BAD_INPUT);
+    out.assign(pt.size(), 0xee);
+    EXPECT_EQ(mbedtls_gcm_auth_decrypt(gcm.get(), ct.size(), iv.data(), iv.size(), ad.data(), ad.size(), full.data(),
+                                       len, ct.data(), out.data()),
+              MBEDTLS_ERR_GCM_BAD_INPUT);
+    EXPECT_EQ(out, Bytes(pt.size(), 0xee)) << "plaintext was written before the tag length was checked";
+  }
+}
+
+TEST(GcmEdges, RefusedArguments) {
+  const Vector& v = Rich();
+  Gcm gcm(v);
+  mbedtls_gcm_context* ctx = gcm.get();
+  const Bytes iv = Hex(v.iv), key = Hex(v.key);
+  unsigned char buf[64] = {};
+  std::size_t olen = 0;
+  EXPECT_EQ(mbedtls_gcm_setkey(ctx, MBEDTLS_CIPHER_ID_AES, key.data(), 64), MBEDTLS_ERR_GCM_BAD_INPUT);
+  EXPECT_EQ(mbedtls_gcm_setkey(ctx, MBEDTLS_CIPHER_ID_DES, key.data(), 128), MBEDTLS_ERR_GCM_BAD_INPUT);
+  ASSERT_EQ(mbedtls_gcm_setkey(ctx, MBEDTLS_CIPHER_ID_AES, key.data(), 128), 0);
+  EXPECT_EQ(mbedtls_gcm_starts(ctx, MBEDTLS_GCM_ENCRYPT, iv.data(), 0), MBEDTLS_ERR_GCM_BAD_INPUT);
+  ASSERT_EQ(mbedtls_gcm_starts(ctx, MBEDTLS_GCM_ENCRYPT, iv.data(), iv.size()), 0);
+  EXPECT_EQ(mbedtls_gcm_update(ctx, buf, 16, buf + 32, 15, &olen), MBEDTLS_ERR_GCM_BUFFER_TOO_SMALL);
+  EXPECT_EQ(mbedtls_gcm_update(ctx, buf, 32, buf + 8, 32, &olen), MBEDTLS_ERR_GCM_BAD_INPUT);  // output overlaps
+  ASSERT_EQ(mbedtls_gcm_update(ctx, buf, 5, buf + 32, 5, &olen), 0);
+  EXPECT_EQ(olen, 5u);
+  // AD after input: mbedTLS's own gcm.c would accept it and compute a wrong tag.
+  EXPECT_EQ(mbedtls_gcm_update_ad(ctx, buf, 1), MBEDTLS_ERR_GCM_BAD_INPUT);
+  EXPECT_EQ(mbedtls_gcm_finish(ctx, nullptr, 0, &olen, buf, 3), MBEDTLS_ERR_GCM_BAD_INPUT);
+  EXPECT_EQ(mbedtls_gcm_finish(ctx, nullptr, 0, &olen, buf, 16), 0);
+  EXPECT_EQ(olen, 0u);
+}
+
+// IV lengths other than 96 bits go through GHASH (spec test cases 5, 6 use 64
+// and 480 bits); lengths between and beyond must still round-trip and differ.
+TEST(GcmEdges, AnyIvLengthRoundTrips) {
+  const Vector& v = Rich();
+  Gcm gcm(v);
+  const Bytes pt = Hex(v.plaintext);
+  Bytes previous;
+  for (std::size_t iv_len : {1, 11, 13, 16, 17, 64, 200}) {
+    SCOPED_TRACE("IV length " + std::to_string(iv_len));
+    Bytes iv(iv_len, 0x5a), ct(pt.size()), tag(16), back(pt.size());
+    ASSERT_EQ(mbedtls_gcm_crypt_and_tag(gcm.get(), MBEDTLS_GCM_ENCRYPT, pt.size(), iv.data(), iv.size(), nullptr, 0,
+                                        pt.data(), ct.data(), tag.size(), tag.data()),
+              0);
+    EXPECT_NE(ct, previous);
+    previous = ct;
+    ASSERT_EQ(mbedtls_gcm_auth_decrypt(gcm.get(), ct.size(), iv.data(), iv.size(), nullptr, 0, tag.data(), tag.size(),
+                                       ct.data(), back.data()),
+              0);
+    EXPECT_EQ(back, pt);
+  }
+}
+
+}  // namespace

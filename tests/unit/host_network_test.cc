@@ -137,16 +137,20 @@ TEST(HostNetworkTest, AutoIsStaticOnlyOnDigitalOcean) {
   EXPECT_EQ(bad.error().kind(), base::ErrorKind::kUsage);
 }
 
+// What every static interfaces file starts with.
+const std::string kStaticHeader =
+    "# Written by bootrino (network: static). Interfaces are named as a kernel without udev renaming names them;\n"
+    "# the comment above each names its MAC address on the host that installed this OS.\n"
+    "\n"
+    "auto lo\n"
+    "iface lo inet loopback\n"
+    "\n";
+
 TEST(HostNetworkTest, InterfacesFileStatic) {
   auto sys = Droplet();
   auto net = *CaptureHostNetwork(sys);
   EXPECT_EQ(InterfacesFile(net, NetworkMode::kStatic),
-            "# Written by bootrino (network: static). Interfaces are named as a kernel without udev renaming names them;\n"
-            "# the comment above each names its MAC address on the host that installed this OS.\n"
-            "\n"
-            "auto lo\n"
-            "iface lo inet loopback\n"
-            "\n"
+            kStaticHeader +
             "# aa:bb:cc:00:00:03 (ens3 on the host)\n"
             "auto eth0\n"
             "iface eth0 inet static\n"
@@ -270,12 +274,7 @@ TEST(HostNetworkTest, GatewayOutsideTheSubnetGetsAHostRouteFirst) {
   EXPECT_TRUE(net.GatewayOffSubnet(net.routes[0]));
   net.routes.push_back({"192.168.0.0/16", "10.128.0.1", "ens4", false});
   EXPECT_EQ(InterfacesFile(net, NetworkMode::kStatic),
-            "# Written by bootrino (network: static). Interfaces are named as a kernel without udev renaming names them;\n"
-            "# the comment above each names its MAC address on the host that installed this OS.\n"
-            "\n"
-            "auto lo\n"
-            "iface lo inet loopback\n"
-            "\n"
+            kStaticHeader +
             "# 42:01:0a:80:00:05 (ens4 on the host)\n"
             "auto eth0\n"
             "iface eth0 inet static\n"

@@ -211,13 +211,20 @@ std::uint64_t KernelDecompressionReserve(std::string_view arch, std::uint64_t co
   return arch == "aarch64" ? compressed_bytes * kKernelExpansionBudget : 0;
 }
 
-base::Result<KernelHeader> ReadKernelHeader(const std::string& path) {
-  ASSIGN_OR_RETURN(base::Fd in, base::Open(path, O_RDONLY));
+namespace {
+// What the first kProbeBytes of the open file `in` (named `path` in errors) say it is.
+base::Result<KernelHeader> ReadHeader(const base::Fd& in, const std::string& path) {
   std::string head(kProbeBytes, '\0');
   ssize_t n = pread(in.get(), head.data(), head.size(), 0);
   if (n < 0) return base::Fail(ErrorKind::kInternal, base::SysMessage("read", path, errno));
   head.resize(static_cast<std::size_t>(n));
   return ParseKernelHeader(head);
+}
+}  // namespace
+
+base::Result<KernelHeader> ReadKernelHeader(const std::string& path) {
+  ASSIGN_OR_RETURN(base::Fd in, base::Open(path, O_RDONLY));
+  return ReadHeader(in, path);
 }
 
 base::Result<bool> NeedsDecompression(std::string_view arch, const KernelHeader& header, const std::string& path) {
@@ -239,11 +246,7 @@ base::Result<std::uint64_t> DecompressKernel(const std::string& kernel_path, con
   struct stat st{};
   if (fstat(in.get(), &st) != 0) return base::Fail(ErrorKind::kInternal, base::SysMessage("fstat", kernel_path, errno));
   const auto size = static_cast<std::uint64_t>(st.st_size);
-  std::string head(kProbeBytes, '\0');
-  ssize_t n = pread(in.get(), head.data(), head.size(), 0);
-  if (n < 0) return base::Fail(ErrorKind::kInternal, base::SysMessage("read", kernel_path, errno));
-  head.resize(static_cast<std::size_t>(n));
-  const KernelHeader h = ParseKernelHeader(head);
+  ASSIGN_OR_RETURN(const KernelHeader h, ReadHeader(in, kernel_path));
   ASSIGN_OR_RETURN(bool compressed, NeedsDecompression("aarch64", h, kernel_path));
   if (!compressed) {
     return base::Fail(ErrorKind::kInternal, kernel_path + " is an arm64 Image already: nothing to decompress");

@@ -69,6 +69,11 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
       if (decompress) {
         plans.kernel_source = s.path;
         plans.kexec.kernel_path = dir + "/kernel.Image";
+        // The firmware cannot start a gzip'd or zstd'd Image: the disk gets the decompressed one, of the size
+        // the file records (checked when it is decompressed). An EFI zboot file is a PE the firmware starts.
+        if (kernel.format != kexec::KernelFormat::kZboot) {
+          plans.disk.kernel = {s.item->file->name, plans.kexec.kernel_path, "", kernel.decompressed_size};
+        }
       }
     } else if (s.item->role == "initrd") {
       initrds.push_back(s.path);
@@ -107,6 +112,25 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
   plans.personal = personal.summary;
   plans.disk.title = vm.manifest.meta.name + (vm.manifest.meta.version.empty() ? "" : " " + vm.manifest.meta.version);
   return plans;
+}
+
+base::Result<void> DiskCanBoot(std::string_view arch, const kexec::KernelHeader& kernel, const BootPlans& plans) {
+  if (arch != "aarch64") return {};
+  const std::string what = "the manifest's kernel " + plans.disk.kernel.name;
+  const char* keep = "or pass --keep-disk to boot the RAM OS with kexec only (it will not survive a reboot)";
+  if (!kernel.efi_stub) {
+    return base::Fail(base::Error(base::ErrorKind::kManifest, what + " has no EFI stub, so the firmware could not "
+                                                                    "start it from the disk")
+                          .Hint(std::string("use a kernel built with CONFIG_EFI_STUB (every distribution's is), ") +
+                                keep));
+  }
+  if (plans.disk.kernel.size == 0) {
+    return base::Fail(base::Error(base::ErrorKind::kManifest, what + " does not record its decompressed size (a zstd "
+                                                                    "frame without its content size), which the "
+                                                                    "disk's layout needs before it is decompressed")
+                          .Hint(std::string("publish it gzip'd, as an EFI zboot vmlinuz, or uncompressed, ") + keep));
+  }
+  return {};
 }
 
 base::Result<void> ComposeInitrds(const BootPlans& plans) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -62,6 +63,12 @@ struct HostConsoles {
                                                const std::string& arch, const HostConsoles& host,
                                                const RamOsSettings& settings, const std::string& boot_id,
                                                const kexec::KernelHeader& kernel);
+
+/// Refuses (kManifest) a disk whose firmware could not start the planned kernel: on aarch64 it must be a PE
+/// (an Image with an EFI stub, an EFI zboot file) for systemd-boot, and a decompressed one must record its size.
+/// x86_64 kernels are started by syslinux or the firmware as they are.
+[[nodiscard]] base::Result<void> DiskCanBoot(std::string_view arch, const kexec::KernelHeader& kernel,
+                                             const BootPlans& plans);
 
 /// Writes both planned initrds into the stage directory (RAM only); a size
 /// other than the planned one is an internal error.

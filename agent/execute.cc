@@ -54,7 +54,8 @@ class Execution {
   Outcome Stop(const base::Error& error, const std::string& phase) { return {Report(error, events_, phase)}; }
 
   std::optional<Outcome> DecompressKernel() {
-    auto bytes = kexec::DecompressKernel(plan_.boot.kernel_source, plan_.boot.kexec.kernel_path);
+    auto bytes = kexec::DecompressKernel(plan_.boot.kernel_source, plan_.boot.kexec.kernel_path,
+                                         plan_.kernel.decompressed_size);
     if (!bytes) return Stop(bytes.error(), "plan");
     events_.Say("decompressed the kernel: " + base::MiB(*bytes) + " arm64 Image");
     return std::nullopt;

@@ -18,6 +18,7 @@
 #include "base/fd.h"
 #include "base/interrupt.h"
 #include "disk/disk.h"
+#include "kexec/kernel_image.h"
 #include "observe/report.h"
 
 namespace agent {
@@ -167,12 +168,7 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   observe::Events events;
   if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
   const std::string arch = MachineArch(common);
-  if (arch != "x86_64") {
-    return Report(base::Error(ErrorKind::kDisk, "image writes x86_64 bootloaders only; this release cannot make a " +
-                                                    arch + " disk bootable")
-                      .Hint("build x86_64 images (--arch x86_64)"),
-                  events, "image");
-  }
+  if (auto r = BootloadersFor(arch); !r) return Report(r.error(), events, "image");
   auto vm = ResolveManifest(ref, common, events);
   if (!vm) return Report(vm.error(), events, "manifest");
   if (vm->manifest.boot && vm->manifest.boot->after_stage) {
@@ -199,10 +195,20 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   auto staged = StageInto(*vm, *stage_plan, dir, common, events);
   if (!staged) return Report(staged.error(), events, "stage");
   if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "stage");
-  // x86_64 only (above): its kexec_file_load checks the bzImage itself, and nothing is decompressed.
-  auto plans = PlanBoot(*vm, *staged, dir, arch, HostConsoles::CloudDefault(), RamOsSettings{}, NewBootId(),
-                        kexec::KernelHeader{});
+  kexec::KernelHeader kernel;
+  for (const auto& s : *staged) {
+    if (s.item->role != "kernel") continue;
+    auto header = kexec::ReadKernelHeader(s.path);
+    if (!header) return Report(header.error(), events, "plan");
+    kernel = *header;
+  }
+  auto plans = PlanBoot(*vm, *staged, dir, arch, HostConsoles::CloudDefault(), RamOsSettings{}, NewBootId(), kernel);
   if (!plans) return Report(plans.error(), events, "plan");
+  if (auto r = DiskCanBoot(arch, kernel, *plans); !r) return Report(r.error(), events, "plan");
+  if (!plans->kernel_source.empty()) {  // aarch64: the firmware starts the decompressed Image
+    auto bytes = kexec::DecompressKernel(plans->kernel_source, plans->kexec.kernel_path, kernel.decompressed_size);
+    if (!bytes) return Report(bytes.error(), events, "plan");
+  }
   if (auto composed = ComposeInitrds(*plans); !composed) return Report(composed.error(), events, "plan");
   events.Emit("plan", "ok", BootJson(*plans));
   auto prepared = PlanDisk(options.size, options.sector_size, vm->manifest.boot->disk, plans->disk,
@@ -238,7 +244,7 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
                 observe::Shown(vm->manifest.meta.name).c_str(), observe::Shown(vm->manifest.meta.version).c_str(),
                 arch.c_str(),
                 prepared->layout.bios ? "bootable from BIOS and UEFI"
-                                      : "bootable from UEFI only (BIOS boot needs 512-byte sectors)",
+                                      : ("bootable from UEFI only (" + prepared->layout.no_bios + ")").c_str(),
                 disk::Describe(prepared->layout).c_str(), observe::Shown(plans->disk.cmdline).c_str());
   }
   return kExitOk;

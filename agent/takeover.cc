@@ -37,16 +37,22 @@ void MoveStdioOff(const std::vector<dev_t>& devices) {
 
 }  // namespace
 
+base::Result<void> BootloadersFor(const std::string& arch) {
+  // Each build embeds its own architecture's bootloaders only: a disk written for another would not boot
+  // from that machine's firmware.
+  if (arch == disk::BootloaderArch()) return {};
+  return base::Fail(base::Error(base::ErrorKind::kDisk, "this bootrino carries the " +
+                                                            std::string(disk::BootloaderArch()) +
+                                                            " bootloaders only: it cannot make a disk bootable on " +
+                                                            arch)
+                        .Hint("use the bootrino-" + arch + " release on " + arch + " machines, or pass --keep-disk "
+                              "to boot the RAM OS with kexec only (it will not survive a reboot)"));
+}
+
 base::Result<std::optional<disk::TargetDisk>> ChooseDisk(const RunOptions& options, const std::string& arch,
                                                          observe::Events& events) {
   if (options.keep_disk) return std::nullopt;
-  // The embedded bootloaders are syslinux and systemd-bootx64.efi: a disk
-  // written for another architecture would not boot from its firmware.
-  if (arch != "x86_64") {
-    return base::Fail(base::Error(base::ErrorKind::kDisk, "the disk takeover installs x86_64 bootloaders only; this "
-                                                          "release cannot make a " + arch + " disk bootable")
-                          .Hint("pass --keep-disk to boot the RAM OS with kexec only (it will not survive a reboot)"));
-  }
+  RETURN_IF_ERROR(BootloadersFor(arch));
   base::Result<disk::TargetDisk> target =
       options.disk.empty() ? disk::FindRootDisk() : disk::DescribeDisk(options.disk);
   if (!target) return base::Fail(std::move(target.error()));
@@ -74,8 +80,8 @@ base::Result<disk::PreparedDisk> PlanDisk(std::uint64_t bytes, std::uint32_t sec
   in.data_label = spec.data_label;
   in.data_filesystem = spec.data_filesystem;
   in.seed = seed;
-  // BIOS boot is possible only with 512-byte sectors; count its files only then.
-  in.boot_payload_bytes = disk::BootPartitionBytes(files, sector_size == 512, true);
+  // Count syslinux's files only where it will be installed.
+  in.boot_payload_bytes = disk::BootPartitionBytes(files, disk::NoBiosReason(sector_size, in.bios_loader).empty(), true);
   ASSIGN_OR_RETURN(disk::Layout layout, disk::PlanLayout(in));
   return disk::PrepareDisk(layout, std::move(files));
 }

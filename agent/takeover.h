@@ -22,8 +22,11 @@
 
 namespace agent {
 
+/// Refuses (kDisk) a disk for `arch` when this build's bootloaders are another architecture's.
+[[nodiscard]] base::Result<void> BootloadersFor(const std::string& arch);
+
 /// The disk `run` replaces: --disk, else the one holding /; none with --keep-disk.
-/// Refused on architectures bootrino has no bootloaders for (`arch` is the payload's).
+/// Refused on architectures this build has no bootloaders for (`arch` is the payload's).
 [[nodiscard]] base::Result<std::optional<disk::TargetDisk>> ChooseDisk(const RunOptions& options,
                                                                        const std::string& arch,
                                                                        observe::Events& events);

@@ -138,6 +138,7 @@ base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in) {
     if (s.item->role == "kernel") plan.kernel_bytes = s.download.bytes;
   }
   if (in.target) {
+    RETURN_IF_ERROR(DiskCanBoot(in.arch, in.kernel, plan.boot));
     ASSIGN_OR_RETURN(disk::PreparedDisk prepared,
                      PlanDisk(in.target->bytes, in.target->sector_size, in.manifest->manifest.boot->disk,
                               plan.boot.disk, in.seed));

@@ -15,10 +15,16 @@
   extern "C" __attribute__((visibility("hidden"))) const char symbol##_start[]; \
   extern "C" __attribute__((visibility("hidden"))) const char symbol##_end[];
 
+// syslinux only where there is a BIOS (x86_64 builds; disk/CMakeLists.txt).
+#ifdef BOOTRINO_BOOTLOADER_GPTMBR
 BOOTRINO_EMBED(bootrino_gptmbr, BOOTRINO_BOOTLOADER_GPTMBR)
 BOOTRINO_EMBED(bootrino_ldlinux_sys, BOOTRINO_BOOTLOADER_LDLINUX_SYS)
 BOOTRINO_EMBED(bootrino_ldlinux_bss, BOOTRINO_BOOTLOADER_LDLINUX_BSS)
 BOOTRINO_EMBED(bootrino_ldlinux_c32, BOOTRINO_BOOTLOADER_LDLINUX_C32)
+#define BOOTRINO_HAS_SYSLINUX 1
+#else
+#define BOOTRINO_HAS_SYSLINUX 0
+#endif
 BOOTRINO_EMBED(bootrino_systemd_boot, BOOTRINO_BOOTLOADER_SYSTEMD_BOOT)
 
 namespace disk {
@@ -162,13 +168,26 @@ base::Result<void> CheckBootFiles(std::string_view kernel, const std::vector<std
 
 }  // namespace
 
+#if BOOTRINO_HAS_SYSLINUX
+std::string_view BootloaderArch() { return "x86_64"; }
+bool HasBiosLoader() { return true; }
+std::string_view EfiLoaderPath() { return "EFI/BOOT/BOOTX64.EFI"; }
 std::string_view GptMbr() { return Embedded(bootrino_gptmbr_start, bootrino_gptmbr_end); }
 std::string_view SyslinuxCore() { return Embedded(bootrino_ldlinux_sys_start, bootrino_ldlinux_sys_end); }
 std::string_view SyslinuxBootSectorTemplate() {
   return Embedded(bootrino_ldlinux_bss_start, bootrino_ldlinux_bss_end);
 }
 std::string_view SyslinuxC32() { return Embedded(bootrino_ldlinux_c32_start, bootrino_ldlinux_c32_end); }
-std::string_view SystemdBootX64() { return Embedded(bootrino_systemd_boot_start, bootrino_systemd_boot_end); }
+#else
+std::string_view BootloaderArch() { return "aarch64"; }
+bool HasBiosLoader() { return false; }
+std::string_view EfiLoaderPath() { return "EFI/BOOT/BOOTAA64.EFI"; }
+std::string_view GptMbr() { return {}; }
+std::string_view SyslinuxCore() { return {}; }
+std::string_view SyslinuxBootSectorTemplate() { return {}; }
+std::string_view SyslinuxC32() { return {}; }
+#endif
+std::string_view SystemdBoot() { return Embedded(bootrino_systemd_boot_start, bootrino_systemd_boot_end); }
 
 std::uint64_t LdlinuxSysSize(std::string_view core) { return core.size() + 2 * kAdvSize; }
 

@@ -1,10 +1,11 @@
 // The bootloaders bootrino installs itself, as byte patches and text, so no
 // installer binary has to exist on the host: syslinux for BIOS (gptmbr in the
 // MBR, a patched FAT boot sector, ldlinux.sys + ldlinux.c32 on the FAT
-// partition) and systemd-boot for UEFI (\EFI\BOOT\BOOTX64.EFI, loader.conf and
-// one Boot Loader Specification entry). The files are Debian 12's, embedded at
-// build time by packaging/bootloaders.sh (docs/bootloaders.md: versions,
-// licences, sources). What syslinux's installer writes, and so what this file
+// partition) and systemd-boot for UEFI (\EFI\BOOT\BOOTX64.EFI or BOOTAA64.EFI,
+// loader.conf and one Boot Loader Specification entry). The files are Debian
+// 12's, embedded at build time by packaging/bootloaders.sh (docs/bootloaders.md:
+// versions, licences, sources), each build only its own architecture's: an
+// aarch64 binary has systemd-bootaa64.efi and no syslinux (arm64 firmware is UEFI). What syslinux's installer writes, and so what this file
 // writes in its place, is syslinux's libinstaller/syslxint.h and syslxmod.c,
 // reimplemented here.
 //
@@ -26,12 +27,21 @@ namespace disk {
 /// syslinux reads its disk in 512-byte sectors only: no 4Kn disks.
 inline constexpr std::uint32_t kSyslinuxSectorSize = 512;
 
-/// The embedded files; each is the exact bytes pinned in packaging/bootloaders.sh.
+/// The architecture whose firmware this binary's bootloaders serve ("x86_64" or "aarch64"): the only one it
+/// can make a bootable disk for.
+std::string_view BootloaderArch();
+/// Whether this binary carries syslinux (x86_64): a disk it writes can boot from BIOS as well as UEFI.
+bool HasBiosLoader();
+/// Where the firmware looks for the removable-media loader: "EFI/BOOT/BOOTX64.EFI" or "EFI/BOOT/BOOTAA64.EFI".
+std::string_view EfiLoaderPath();
+
+/// The embedded files; each is the exact bytes pinned in packaging/bootloaders.sh. Without
+/// HasBiosLoader() the syslinux ones are empty.
 std::string_view GptMbr();            ///< 440 bytes of MBR code (syslinux-common: mbr/gptmbr.bin)
 std::string_view SyslinuxCore();      ///< ldlinux.sys core image, unpatched, without the ADV
 std::string_view SyslinuxBootSectorTemplate();  ///< 512-byte FAT boot-sector template (ldlinux.bss)
 std::string_view SyslinuxC32();       ///< ldlinux.c32 from the same build as the core
-std::string_view SystemdBootX64();    ///< systemd-bootx64.efi, to be copied to \EFI\BOOT\BOOTX64.EFI
+std::string_view SystemdBoot();       ///< systemd-boot for BootloaderArch(), to be copied to EfiLoaderPath()
 
 /// Size of the ldlinux.sys file for `core`: the core plus the 1,024-byte ADV.
 std::uint64_t LdlinuxSysSize(std::string_view core);

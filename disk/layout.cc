@@ -94,8 +94,8 @@ base::Result<Layout> PlanLayout(const LayoutInput& in) {
   out.sector_size = in.sector_size;
   out.disk_guid = seed.Guid(true);
   out.boot = {1, "bootrino-boot", kEspTypeGuid, seed.Guid(true), align, align + in.boot_mib * align - 1, 0};
-  // syslinux (the BIOS loader) reads 512-byte sectors only.
-  out.bios = in.sector_size == 512;
+  out.no_bios = NoBiosReason(in.sector_size, in.bios_loader);
+  out.bios = out.no_bios.empty();
   out.uefi = true;
   if (out.bios) out.boot.attributes = kLegacyBiosBootable;
   const std::uint64_t data_first = out.boot.last_lba + 1;
@@ -118,7 +118,14 @@ nlohmann::ordered_json ToJson(const Layout& l) {
   return {{"diskBytes", l.disk_bytes}, {"sectorSize", l.sector_size}, {"diskGuid", l.disk_guid},
           {"boot", part(l.boot)},      {"bootLabel", l.boot_label},   {"bootVolumeId", l.boot_volume_id},
           {"data", part(l.data)},      {"dataLabel", l.data_label},   {"dataFilesystem", l.data_filesystem},
-          {"dataUuid", l.data_uuid},   {"bios", l.bios},              {"uefi", l.uefi}};
+          {"dataUuid", l.data_uuid},   {"bios", l.bios},              {"uefi", l.uefi},
+          {"noBios", l.bios ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(l.no_bios)}};
+}
+
+std::string NoBiosReason(std::uint32_t sector_size, bool bios_loader) {
+  if (!bios_loader) return "no BIOS boot on " + std::string(BootloaderArch()) + ": its firmware is UEFI";
+  if (sector_size != 512) return "no BIOS boot: syslinux reads 512-byte sectors only";
+  return "";
 }
 
 std::string Describe(const Layout& l) {
@@ -127,9 +134,12 @@ std::string Describe(const Layout& l) {
   std::snprintf(line, sizeof line, "GPT, %u-byte sectors, %s, disk %s\n", l.sector_size,
                 Mib(l.disk_bytes).c_str(), l.disk_guid.c_str());
   out += line;
+  const std::string loaders = l.bios && l.uefi ? "BIOS (syslinux) + UEFI (systemd-boot)"
+                              : l.uefi       ? "UEFI (systemd-boot); " + l.no_bios
+                                             : "";
   std::snprintf(line, sizeof line, "  1 boot  FAT32 %-16s %10s  sectors %" PRIu64 "-%" PRIu64 "  %s\n",
                 l.boot_label.c_str(), Mib(l.Bytes(l.boot)).c_str(), l.boot.first_lba, l.boot.last_lba,
-                l.bios && l.uefi ? "BIOS (syslinux) + UEFI (systemd-boot)" : l.uefi ? "UEFI (systemd-boot)" : "");
+                loaders.c_str());
   out += line;
   std::snprintf(line, sizeof line, "  2 data  %-5s %-16s %10s  sectors %" PRIu64 "-%" PRIu64 "\n",
                 l.data_filesystem.c_str(), l.data_label.c_str(), Mib(l.Bytes(l.data)).c_str(), l.data.first_lba,

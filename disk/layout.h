@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "disk/bootloader.h"
 
 namespace disk {
 
@@ -39,6 +40,7 @@ struct LayoutInput {
   std::string data_label = "bootrino-data";
   std::string data_filesystem = "ext4";
   std::uint64_t seed = 0;              ///< every GUID, UUID and serial is derived from it
+  bool bios_loader = HasBiosLoader();  ///< syslinux can be installed (this build carries it)
 };
 
 /// A complete, printable plan. Equal inputs give equal plans.
@@ -54,6 +56,7 @@ struct Layout {
   std::string data_filesystem;
   std::string data_uuid;           ///< filesystem UUID of the data partition, lower-case text
   bool bios = true;                ///< BIOS boot (syslinux) is installed; syslinux needs 512-byte sectors
+  std::string no_bios;             ///< why not, when it is not (NoBiosReason)
   bool uefi = true;                ///< UEFI boot (systemd-boot) is installed
 
   std::uint64_t Offset(const Partition& p) const { return p.first_lba * sector_size; }
@@ -67,6 +70,10 @@ struct Layout {
 
 /// The plan as `--json` prints it.
 nlohmann::ordered_json ToJson(const Layout& layout);
+
+/// Whether a disk of `sector_size` planned by this build boots from BIOS too, and if not, why not ("" when it
+/// does): syslinux reads 512-byte sectors only, and aarch64 builds carry no syslinux.
+std::string NoBiosReason(std::uint32_t sector_size, bool bios_loader);
 
 /// The plan as `--dry-run` prints it: three lines.
 std::string Describe(const Layout& layout);

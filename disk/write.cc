@@ -20,7 +20,6 @@ namespace {
 using base::ErrorKind;
 
 constexpr const char* kLdlinuxSys = "ldlinux.sys";
-constexpr const char* kEfiLoader = "EFI/BOOT/BOOTX64.EFI";
 
 // The names bootrino's own files take on the boot partition.
 bool IsReservedName(const std::string& name) {
@@ -49,7 +48,7 @@ base::Result<std::vector<FatFile>> BootPartitionFiles(const BootFiles& files, bo
   }
   if (uefi) {
     ASSIGN_OR_RETURN(std::string entry, BootEntry(files.title, kernel, initrds, files.cmdline));
-    out.push_back({kEfiLoader, std::string(SystemdBootX64()), "", 0});
+    out.push_back({std::string(EfiLoaderPath()), std::string(SystemdBoot()), "", 0});
     out.push_back({"loader/loader.conf", LoaderConf(), "", 0});
     out.push_back({"loader/entries/bootrino.conf", entry, "", 0});
   }
@@ -108,7 +107,7 @@ std::uint64_t BootPartitionBytes(const BootFiles& files, bool bios, bool uefi) {
   for (const auto& f : files.initrds) total += f.source.empty() ? f.data.size() : f.size;
   for (const auto& f : files.files) total += f.source.empty() ? f.data.size() : f.size;
   if (bios) total += LdlinuxSysSize(SyslinuxCore()) + SyslinuxC32().size();
-  if (uefi) total += SystemdBootX64().size();
+  if (uefi) total += SystemdBoot().size();
   return total;
 }
 

@@ -37,6 +37,7 @@ constexpr std::size_t kProbeBytes = 0x206;  // through a bzImage's "HdrS": enoug
 KernelHeader ParseZboot(std::string_view head) {
   KernelHeader h;
   h.format = KernelFormat::kZboot;
+  h.efi_stub = true;
   h.payload_offset = Le32(head, 8);
   h.payload_size = Le32(head, 12);
   std::string_view name = head.substr(24, 8);
@@ -101,17 +102,16 @@ std::string ArchiveMessage(archive* a) {
   return message ? message : "nothing to decompress, or a truncated file";
 }
 
-// Decompresses `size` bytes of `in` from `offset` (gzip or zstd, nothing else: libarchive would run an
-// external program for the others) into `out_path`, refusing more than `limit` bytes and anything that does
-// not start as an arm64 Image.
-base::Result<std::uint64_t> Decompress(const base::Fd& in, std::uint64_t offset, std::uint64_t size,
-                                       const std::string& what, const std::string& out_path, std::uint64_t limit) {
-  std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
+using ArchivePtr = std::unique_ptr<archive, decltype(&archive_read_free)>;
+
+// An archive reading the gzip or zstd stream in `reader`'s range (nothing else: libarchive would run an
+// external program for the other compressions), positioned at its data.
+base::Result<ArchivePtr> OpenCompressed(RangeReader& reader, const std::string& what) {
+  ArchivePtr a(archive_read_new(), archive_read_free);
   if (!a) return base::Fail(ErrorKind::kInternal, "archive_read_new failed");
   archive_read_support_filter_gzip(a.get());
   archive_read_support_filter_zstd(a.get());
   archive_read_support_format_raw(a.get());
-  RangeReader reader{in.get(), offset, size};
   if (archive_read_open(a.get(), &reader, nullptr, ReadRange, nullptr) != ARCHIVE_OK) {
     return base::Fail(ErrorKind::kManifest, "cannot read " + what + ": " + ArchiveMessage(a.get()));
   }
@@ -119,6 +119,54 @@ base::Result<std::uint64_t> Decompress(const base::Fd& in, std::uint64_t offset,
   if (archive_read_next_header(a.get(), &entry) != ARCHIVE_OK) {
     return base::Fail(ErrorKind::kManifest, "cannot decompress " + what + ": " + ArchiveMessage(a.get()));
   }
+  return a;
+}
+
+// The first kProbeBytes (fewer for a shorter content) of the compressed stream in `size` bytes of `in`.
+base::Result<std::string> DecompressedHead(const base::Fd& in, std::uint64_t size, const std::string& what) {
+  RangeReader reader{in.get(), 0, size};
+  ASSIGN_OR_RETURN(ArchivePtr a, OpenCompressed(reader, what));
+  std::string head(kProbeBytes, '\0');
+  std::size_t got = 0;
+  while (got < head.size()) {
+    la_ssize_t n = archive_read_data(a.get(), head.data() + got, head.size() - got);
+    if (n < 0) return base::Fail(ErrorKind::kManifest, "cannot decompress " + what + ": " + ArchiveMessage(a.get()));
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  head.resize(got);
+  return head;
+}
+
+// The decompressed size a gzip file's trailer (ISIZE: the size modulo 2^32, of its last member) or a zstd
+// frame header (Frame_Content_Size, when the compressor wrote it) records; 0 when there is none.
+std::uint64_t RecordedSize(const base::Fd& in, std::uint64_t size, KernelFormat format, std::string_view head) {
+  if (format == KernelFormat::kGzip) {
+    char tail[4];
+    if (size < 18 || pread(in.get(), tail, 4, static_cast<off_t>(size - 4)) != 4) return 0;
+    return Le32(std::string_view(tail, 4), 0);
+  }
+  if (format != KernelFormat::kZstd || head.size() < 6) return 0;
+  // RFC 8878 3.1.1.1: the descriptor byte after the magic says which fields follow and how wide they are.
+  const auto descriptor = static_cast<unsigned char>(head[4]);
+  const int fcs_flag = descriptor >> 6;
+  const bool single_segment = descriptor & 0x20;
+  static constexpr int kDictIdBytes[] = {0, 1, 2, 4};
+  static constexpr int kFcsBytes[] = {0, 2, 4, 8};
+  const std::size_t at = 5 + (single_segment ? 0 : 1) + kDictIdBytes[descriptor & 3];
+  const int bytes = fcs_flag == 0 ? (single_segment ? 1 : 0) : kFcsBytes[fcs_flag];
+  if (bytes == 0 || at + bytes > head.size()) return 0;
+  std::uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(head[at + i]);
+  return bytes == 2 ? v + 256 : v;
+}
+
+// Decompresses `size` bytes of `in` from `offset` (gzip or zstd) into `out_path`, refusing more than `limit`
+// bytes and anything that does not start as an arm64 Image.
+base::Result<std::uint64_t> Decompress(const base::Fd& in, std::uint64_t offset, std::uint64_t size,
+                                       const std::string& what, const std::string& out_path, std::uint64_t limit) {
+  RangeReader reader{in.get(), offset, size};
+  ASSIGN_OR_RETURN(ArchivePtr a, OpenCompressed(reader, what));
   ASSIGN_OR_RETURN(base::Fd out, base::Open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
   // Created here (O_EXCL), so removed here when it is not finished.
   struct Partial {
@@ -190,6 +238,7 @@ KernelHeader ParseKernelHeader(std::string_view head) {
     if (Le32(head, 56) == 0x644d5241) {  // "ARM\x64"; an Image with an EFI stub also starts with "MZ"
       h.format = KernelFormat::kArm64Image;
       h.image_size = Le64(head, 16);
+      h.efi_stub = head.substr(0, 2) == "MZ";
       return h;
     }
   }
@@ -224,7 +273,22 @@ base::Result<KernelHeader> ReadHeader(const base::Fd& in, const std::string& pat
 
 base::Result<KernelHeader> ReadKernelHeader(const std::string& path) {
   ASSIGN_OR_RETURN(base::Fd in, base::Open(path, O_RDONLY));
-  return ReadHeader(in, path);
+  ASSIGN_OR_RETURN(KernelHeader h, ReadHeader(in, path));
+  if (h.format != KernelFormat::kGzip && h.format != KernelFormat::kZstd) return h;
+  struct stat st{};
+  if (fstat(in.get(), &st) != 0) return base::Fail(ErrorKind::kInternal, base::SysMessage("fstat", path, errno));
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  std::string head(kProbeBytes, '\0');
+  ssize_t n = pread(in.get(), head.data(), head.size(), 0);
+  head.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  h.decompressed_size = RecordedSize(in, size, h.format, head);
+  // A file that does not decompress keeps content kUnknown: DecompressKernel says what is wrong with it.
+  if (auto inner = DecompressedHead(in, size, std::string(path)); inner) {
+    const KernelHeader content = ParseKernelHeader(*inner);
+    h.content = content.format;
+    h.efi_stub = content.efi_stub;
+  }
+  return h;
 }
 
 base::Result<bool> NeedsDecompression(std::string_view arch, const KernelHeader& header, const std::string& path) {
@@ -241,7 +305,8 @@ base::Result<bool> NeedsDecompression(std::string_view arch, const KernelHeader&
   return base::Fail(NotForArch(arch, header, path));
 }
 
-base::Result<std::uint64_t> DecompressKernel(const std::string& kernel_path, const std::string& out_path) {
+base::Result<std::uint64_t> DecompressKernel(const std::string& kernel_path, const std::string& out_path,
+                                             std::uint64_t expected_size) {
   ASSIGN_OR_RETURN(base::Fd in, base::Open(kernel_path, O_RDONLY));
   struct stat st{};
   if (fstat(in.get(), &st) != 0) return base::Fail(ErrorKind::kInternal, base::SysMessage("fstat", kernel_path, errno));
@@ -264,7 +329,16 @@ base::Result<std::uint64_t> DecompressKernel(const std::string& kernel_path, con
     length = h.payload_size;
     what = "the " + h.compression + " payload of the EFI zboot kernel " + kernel_path;
   }
-  return Decompress(in, offset, length, what, out_path, std::max<std::uint64_t>(size, 1) * kKernelExpansionLimit);
+  ASSIGN_OR_RETURN(std::uint64_t bytes, Decompress(in, offset, length, what, out_path,
+                                                   std::max<std::uint64_t>(size, 1) * kKernelExpansionLimit));
+  if (expected_size != 0 && bytes != expected_size) {
+    unlink(out_path.c_str());
+    return base::Fail(base::Error(ErrorKind::kManifest, what + " decompresses to " + std::to_string(bytes) +
+                                                            " bytes, but records " + std::to_string(expected_size))
+                          .Hint("publish the kernel as one gzip or zstd stream (as `gzip` and `zstd` write it), or "
+                                "uncompressed; nothing was changed"));
+  }
+  return bytes;
 }
 
 }  // namespace kexec

@@ -39,6 +39,14 @@ struct KernelHeader {
   /// kArm64Image: the memory the kernel needs once running (header field image_size; 0 when the header is older
   /// than Linux 3.17, which did not set it).
   std::uint64_t image_size = 0;
+  /// Whether UEFI firmware (systemd-boot) can start the kernel from a disk: it is a PE file ("MZ"), as an arm64
+  /// Image with an EFI stub and every EFI zboot file are. For a gzip or zstd file, read by ReadKernelHeader:
+  /// whether the Image inside is.
+  bool efi_stub = false;
+  /// A gzip or zstd file, read by ReadKernelHeader: the format of what it decompresses to (kUnknown when it
+  /// could not be read), and the size its gzip trailer or zstd frame header records (0: none recorded).
+  KernelFormat content = KernelFormat::kUnknown;
+  std::uint64_t decompressed_size = 0;
 };
 
 /// What the start of a file says it is: the arm64 and zboot headers need its first 64 bytes, a bzImage's
@@ -59,7 +67,8 @@ inline constexpr std::uint64_t kKernelExpansionBudget = 4;
 /// the RAM check is made before the file is fetched).
 std::uint64_t KernelDecompressionReserve(std::string_view arch, std::uint64_t compressed_bytes);
 
-/// Reads the start of the file at `path` and what it says.
+/// Reads the start of the file at `path` and what it says; for a gzip or zstd file also what the start of its
+/// content is (decompressing only that much) and the decompressed size it records.
 [[nodiscard]] base::Result<KernelHeader> ReadKernelHeader(const std::string& path);
 
 /// Whether kexec on `arch` needs the kernel file whose start is `header` (at `path`, for messages)
@@ -73,7 +82,9 @@ std::uint64_t KernelDecompressionReserve(std::string_view arch, std::uint64_t co
 /// Decompresses the arm64 kernel at `kernel_path` (or the payload of an EFI zboot file) into `out_path`, a
 /// new file (0600), and returns its size. It stops at kKernelExpansionLimit times the file's size, and as soon
 /// as the first bytes are not an arm64 Image (kManifest, saying what they are); no room for it is
-/// kNotEnoughRam. Nothing is left at `out_path` on a failure.
-[[nodiscard]] base::Result<std::uint64_t> DecompressKernel(const std::string& kernel_path, const std::string& out_path);
+/// kNotEnoughRam. With `expected_size` (not 0: the size planned from the file's own record of it), any other
+/// size is kManifest. Nothing is left at `out_path` on a failure.
+[[nodiscard]] base::Result<std::uint64_t> DecompressKernel(const std::string& kernel_path, const std::string& out_path,
+                                                           std::uint64_t expected_size = 0);
 
 }  // namespace kexec

@@ -2,16 +2,18 @@
 # Fetches the bootloader files bootrino writes to a disk (docs/bootloaders.md) from pinned Debian 12 packages into
 # a cache outside the repo; CMake embeds them (disk/bootloader.cc). The LAST line on stdout is the absolute directory
 # holding them; progress goes to stderr. A rerun with everything cached only re-checks the hashes (well under a
-# second).
-#   packaging/bootloaders.sh      fetch what is missing, print the directory
+# second). Each architecture's binary carries only its own firmware's files.
+#   packaging/bootloaders.sh [--arch x86_64|aarch64]   fetch what is missing, print the directory (default x86_64)
 # Environment: BOOTRINO_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/bootrino).
 #
-# The directory holds:
+# The x86_64 directory holds:
 #   gptmbr.bin           440 bytes of MBR code that boots the GPT partition marked LegacyBIOSBootable
 #   ldlinux.sys          syslinux's core image, unpatched, without the ADV (bootrino patches it per disk)
 #   ldlinux.bss          syslinux's FAT boot-sector template (bootrino copies its code into the FAT boot sector)
 #   ldlinux.c32          syslinux's second stage, from the same build as ldlinux.sys
 #   systemd-bootx64.efi  systemd-boot for x86_64 UEFI
+# The aarch64 directory holds systemd-bootaa64.efi (arm64 instances boot from UEFI only) and licences/.
+# In both:
 #   reference/syslinux   Debian's installer, kept only so the tests can compare bootrino's patching with it
 #   licences/PKG.copyright  each .deb's /usr/share/doc/PKG/copyright, and licences/sources: a line per .deb,
 #                        "package version source-package source-version" (from its Source field); what
@@ -23,32 +25,48 @@
 # it comes from a different build (syslinux is a binNMU, +b1) and differs in 448 bytes.
 set -euo pipefail
 
-# Pinned Debian 12 (bookworm) binary packages: "package version sha256-of-the-.deb". Debian drops superseded
-# versions from its pool (systemd-boot-efi follows bookworm's point releases): when a pin stops downloading the
-# script fails and lists the versions apt can see; update the version, the .deb hash and the file hashes below.
-DEBS=(
-  "syslinux         3:6.04~git20190206.bf6db5b4+dfsg1-3+b1 07a34a8b09e19ef44285d45c24aefd1119cf3c1580223cbca0dc58f8dd33ee33"
-  "syslinux-common  3:6.04~git20190206.bf6db5b4+dfsg1-3    f7e4ead7fdfe5cb6117d8d2485d75e53570a8cf680c81a432f92c1774f878875"
-  "systemd-boot-efi 252.39-1~deb12u2                       8f2b81bdcfafc466882a0cae460272dbf10d8d97c6a3c1c6ea33038c155a2f5e"
+# Pinned Debian 12 (bookworm) binary packages: "package version sha256-of-the-.deb source-package", one array per
+# architecture bootrino is built for. Debian drops superseded versions from its pool (systemd-boot-efi follows
+# bookworm's point releases): when a pin stops downloading the script fails and lists the versions apt can see;
+# update the version, the .deb hash and the file hashes below.
+DEBS_x86_64=(
+  "syslinux         3:6.04~git20190206.bf6db5b4+dfsg1-3+b1 07a34a8b09e19ef44285d45c24aefd1119cf3c1580223cbca0dc58f8dd33ee33 syslinux"
+  "syslinux-common  3:6.04~git20190206.bf6db5b4+dfsg1-3    f7e4ead7fdfe5cb6117d8d2485d75e53570a8cf680c81a432f92c1774f878875 syslinux"
+  "systemd-boot-efi 252.39-1~deb12u2                       8f2b81bdcfafc466882a0cae460272dbf10d8d97c6a3c1c6ea33038c155a2f5e systemd"
+)
+DEBS_aarch64=(
+  "systemd-boot-efi 252.39-1~deb12u2                       d75fbbfa90d37d409e7e65f1149afd770bc17daa3f15f49ef651f608fe7e1dbc systemd"
 )
 # The extracted files: "name size sha256".
-FILES=(
+FILES_x86_64=(
   "gptmbr.bin            440 d2a9081727f91f4c38494e52cdeb86ebd9009fead17a739effbad4011c581d1f"
   "ldlinux.sys         58368 266813dd25bc548da86ac6552cb055e7e1d4a46c3727ed34f3d80cdcb4ecb3d8"
   "ldlinux.bss           512 94bb10108daeb9cc3f65141d8d1e87994f504c701e3936030e1663c01781f5a5"
   "ldlinux.c32        119532 087ab8d6fba4beb6ff0043b66c7199f31f2e4080e0ebd487798f9f5395c7794e"
   "systemd-bootx64.efi 140891 10288fece5e90ce3ba3e7160f49695b022d648f7ef41774678db8c77774db167"
 )
-TOOLS=(dpkg-dev mtools dosfstools python3)  # dpkg-deb, mcopy, mkfs.fat, the byte search below
+FILES_aarch64=(
+  "systemd-bootaa64.efi 123434 e11ba35ebe4f4b78d4569a63fe30b4a9d033ab92b83cda375e645ac76330b49f"
+)
+TOOLS=(dpkg-dev mtools dosfstools python3 curl)  # dpkg-deb, mcopy, mkfs.fat, the byte search below, other arches' .debs
 
 HERE="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 CACHE="${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}"
-KEY=$(sha256sum <"$HERE/bootloaders.sh" | cut -c1-16)  # the pins are in this script
-OUT="$CACHE/bootloaders/$KEY"
 exec 3>&1 1>&2  # everything but the final directory line goes to stderr
 
 say() { echo "bootloaders: $*"; }
 die() { echo "bootloaders: ERROR: $*"; exit 1; }
+
+ARCH=x86_64
+case "${1:-}" in
+  "") ;;
+  --arch) case ${2:-} in x86_64 | aarch64) ARCH=$2 ;; *) die "--arch takes x86_64 or aarch64, not '${2:-}'" ;; esac ;;
+  *) die "unknown argument '$1'; usage: packaging/bootloaders.sh [--arch x86_64|aarch64]" ;;
+esac
+declare -n DEBS=DEBS_$ARCH FILES=FILES_$ARCH
+DEB_ARCH=$([[ $ARCH == aarch64 ]] && echo arm64 || echo amd64)
+KEY=$(sha256sum <"$HERE/bootloaders.sh" | cut -c1-16)  # the pins are in this script
+OUT="$CACHE/bootloaders/$KEY-$ARCH"
 
 # Checks every file in $1 against FILES; prints each mismatch (with the file's actual size and hash, to pin
 # after an update) and fails if there was one.
@@ -71,9 +89,27 @@ verify_files() {
   return $bad
 }
 
-# Downloads the pinned .debs into $1 and checks their hashes; refreshes the package lists once if apt cannot.
-download() {
-  local dir=$1 entry pkg ver sum deb specs=()
+# Downloads the pinned .debs of another architecture than this machine's into $1: apt knows only its own
+# architecture's packages (without dpkg --add-architecture, which this script does not do to the machine), so
+# each comes from the pool of the Debian mirrors apt uses, by the name Debian gives it there.
+download_foreign() {
+  local dir=$1 entry pkg ver src mirror url mirrors
+  mirrors=$(awk '$1 == "URIs:" {for (i = 2; i <= NF; i++) print $i} $1 == "deb" {print $2}' \
+    /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | sort -u || true)
+  for entry in "${DEBS[@]}"; do
+    read -r pkg ver _ src <<<"$entry"
+    for mirror in ${mirrors:-http://deb.debian.org/debian}; do
+      url="${mirror%/}/pool/main/${src:0:1}/$src/${pkg}_${ver#*:}_${DEB_ARCH}.deb"
+      curl -fsSL --retry 3 -o "$dir/${pkg}_${ver#*:}_${DEB_ARCH}.deb" "$url" 2>>"$dir/apt.log" && continue 2
+    done
+    die "$pkg=$ver ($DEB_ARCH) is on none of the mirrors apt uses (${mirrors//$'\n'/ }); Debian may have dropped it: pick the version bookworm has now (https://packages.debian.org/bookworm/$pkg) and update DEBS_$ARCH and FILES_$ARCH in $HERE/bootloaders.sh"
+  done
+}
+
+# Downloads this machine's architecture's pinned .debs into $1 with apt; refreshes the package lists once if apt
+# cannot.
+download_native() {
+  local dir=$1 entry pkg ver specs=()
   for entry in "${DEBS[@]}"; do read -r pkg ver _ <<<"$entry"; specs+=("$pkg=$ver"); done
   # apt-get download needs no root; as root it warns that _apt cannot write here, which is harmless.
   (cd "$dir" && apt-get download -q "${specs[@]}") >"$dir/apt.log" 2>&1 || {
@@ -87,10 +123,16 @@ download() {
       read -r pkg _ <<<"$entry"
       known+=" $pkg: $(apt-cache madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); printf "%s ", $2}')"
     done
-    die "the pinned packages cannot be downloaded ($(tail -n 3 "$dir/apt.log" | tr '\n' ' ')). Versions apt knows:$known- update DEBS and FILES in $HERE/bootloaders.sh"
+    die "the pinned packages cannot be downloaded ($(tail -n 3 "$dir/apt.log" | tr '\n' ' ')). Versions apt knows:$known- update DEBS_$ARCH and FILES_$ARCH in $HERE/bootloaders.sh"
   }
+}
+
+# Downloads the pinned .debs into $1 and checks their hashes.
+download() {
+  local dir=$1 entry pkg ver sum deb
+  if [[ $DEB_ARCH == "$(dpkg --print-architecture)" ]]; then download_native "$dir"; else download_foreign "$dir"; fi
   for entry in "${DEBS[@]}"; do
-    read -r pkg ver sum <<<"$entry"
+    read -r pkg ver sum _ <<<"$entry"
     deb=$(ls "$dir/${pkg}_"*.deb)
     [[ $(sha256sum <"$deb" | cut -d' ' -f1) == "$sum" ]] ||
       die "$deb does not match its pinned sha256 $sum: the mirror serves different bytes for $pkg=$ver; do not trust it"
@@ -153,11 +195,15 @@ PY
 build() {
   local work=$1
   download "$work"
-  cp "$work/deb/syslinux-common/usr/lib/syslinux/mbr/gptmbr.bin" "$work/"
-  cp "$work/deb/systemd-boot-efi/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$work/"
-  extract_syslinux "$work"
-  mkdir -p "$work/reference"
-  cp "$work/deb/syslinux/usr/bin/syslinux" "$work/reference/syslinux"
+  if [[ $ARCH == x86_64 ]]; then
+    cp "$work/deb/syslinux-common/usr/lib/syslinux/mbr/gptmbr.bin" "$work/"
+    cp "$work/deb/systemd-boot-efi/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$work/"
+    extract_syslinux "$work"
+    mkdir -p "$work/reference"
+    cp "$work/deb/syslinux/usr/bin/syslinux" "$work/reference/syslinux"
+  else
+    cp "$work/deb/systemd-boot-efi/usr/lib/systemd/boot/efi/systemd-bootaa64.efi" "$work/"
+  fi
   local why
   why=$(verify_files "$work") || die "extracted files do not match their pins: $why"
   rm -rf "$work/deb" "$work"/*.deb "$work/scratch.img" "$work"/readback.* "$work/apt.log"
@@ -173,9 +219,8 @@ main() {
     flock 4  # parallel configures share the cache: one builds, the others wait and reuse
     if ! verify_files "$OUT" >/dev/null 2>&1; then
       [[ -d $OUT ]] && say "rebuilding $OUT: $why"
-      say "fetching syslinux and systemd-boot (Debian 12) into $OUT"
-      local work
-      work=$(mktemp -d "$CACHE/bootloaders/.work.XXXXXX")
+      say "fetching the $ARCH bootloaders (Debian 12) into $OUT"
+      work=$(mktemp -d "$CACHE/bootloaders/.work.XXXXXX")  # global: the EXIT trap reads it
       trap 'rm -rf "$work"' EXIT  # a failed attempt leaves nothing behind
       chmod 755 "$work"
       build "$work"

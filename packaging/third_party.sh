@@ -3,14 +3,15 @@
 # the bootrino binaries contain, with its exact version, licence, Debian source package and where that source
 # is, the full copyright and licence text of each, the licence texts they refer to, and the offer of the
 # corresponding source (with how to relink the statically linked LGPL libraries). packaging/release.sh runs it.
-#   packaging/third_party.sh [--arch x86_64|aarch64]... [--base-url URL] [--bootloaders DIR]
+#   packaging/third_party.sh [--arch x86_64|aarch64]... [--base-url URL] [--bootloaders [ARCH=]DIR]...
 # --arch      a binary the notices cover (repeatable; default this machine's): adds that toolchain's C library
-#             and C++ runtime, which are linked in statically
+#             and C++ runtime, which are linked in statically, and that architecture's bootloaders
 # --base-url  where the release is published, named in the source offer
-# --bootloaders  the directory packaging/bootloaders.sh printed (default: run it; a cache hit is instant)
+# --bootloaders  the directory `packaging/bootloaders.sh --arch ARCH` printed (ARCH: default this machine's;
+#             default: run it, and a cache hit is instant)
 # No version is written in this file. They come from the pins: LIBS in deps.sh (the copyright text is
 # debian/copyright in the source package deps.sh downloaded into $BOOTRINO_CACHE/sources; a missing one is
-# downloaded the way deps.sh does, with deps.sh's own functions), DEBS in bootloaders.sh (and the copyright
+# downloaded the way deps.sh does, with deps.sh's own functions), DEBS_ARCH in bootloaders.sh (and the copyright
 # files and source names it keeps), and for what the build machine supplies (the toolchain's static runtime,
 # the header-only libraries, the CA list) from dpkg. What this file adds is which parts of each component
 # bootrino contains and under which licence (PARTS below); a pin without an entry there is an error.
@@ -26,7 +27,7 @@ die() { echo "third-party: ERROR: $*" >&2; exit 1; }
 
 # What bootrino contains of each component and under which licence: "parts|licence|texts", where texts are the
 # files of /usr/share/common-licenses the notices append in full. Keys: the names in deps.sh's LIBS, the
-# packages in bootloaders.sh's DEBS, and the build machine's components.
+# packages in bootloaders.sh's DEBS_ARCH, and the build machine's components.
 declare -A PARTS=(
   [zlib]="libz.a|Zlib|"
   [nettle]="libnettle.a (AES and GCM, under mbedTLS's AES-GCM)|LGPL-3+ or GPL-2+|LGPL-3 GPL-3 GPL-2"
@@ -40,7 +41,7 @@ declare -A PARTS=(
   [yaml]="libyaml.a|Expat (MIT)|"
   [syslinux]="ldlinux.sys, ldlinux.bss, ldlinux.c32, written by bootrino to the disk it takes over|GPL-2+|GPL-2"
   [syslinux-common]="gptmbr.bin, written by bootrino to the disk's MBR|Expat (MIT), header of mbr/gptmbr.S|"
-  [systemd-boot-efi]="systemd-bootx64.efi, written by bootrino to the disk's EFI system partition|LGPL-2.1+|LGPL-2.1"
+  [systemd-boot-efi]="systemd-bootx64.efi (x86_64) or systemd-bootaa64.efi (aarch64), written by bootrino to the disk's EFI system partition|LGPL-2.1+|LGPL-2.1"
   [glibc]="the GNU C Library, linked in statically (libc.a and the libraries it pulls in)|LGPL-2.1+ (some parts: other free licences, listed in its copyright file)|LGPL-2.1 GPL-2"
   [gcc-runtime]="libstdc++.a, libgcc.a, libgcc_eh.a, linked in statically|GPL-3+ with the GCC Runtime Library Exception 3.1|GPL-3"
   [nlohmann-json]="header-only JSON library (nlohmann/json.hpp), compiled in|Expat (MIT)|"
@@ -48,14 +49,17 @@ declare -A PARTS=(
   [ca-certificates]="the Mozilla CA list, compiled in as the fallback CA bundle (net/ca_bundle.cc)|MPL-2.0|MPL-2.0"
 )
 
-ARCHES=() BASE_URL="" BOOTLOADERS=""
+ARCHES=() BASE_URL=""
+declare -A BOOTLOADERS=()
 while (($#)); do
   case $1 in
     --arch) case ${2:-} in x86_64 | aarch64) ARCHES+=("$2") ;; *) die "--arch takes x86_64 or aarch64" ;; esac
             shift 2 ;;
     --base-url) BASE_URL=${2:?--base-url needs a URL}; shift 2 ;;
-    --bootloaders) BOOTLOADERS=${2:?--bootloaders needs a directory}; shift 2 ;;
-    -h | --help) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    --bootloaders)
+      [[ ${2:-} == *=* ]] && BOOTLOADERS[${2%%=*}]=${2#*=} || BOOTLOADERS[$(uname -m)]=${2:?--bootloaders needs a directory}
+      shift 2 ;;
+    -h | --help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -153,12 +157,17 @@ header_pkg() {
 }
 
 main() {
-  local LIBS=() DEBS=() line name pkg ver entry all arch cxx
+  local LIBS=() line name pkg ver entry all arch cxx
   pins "$HERE/deps.sh" LIBS
-  pins "$HERE/bootloaders.sh" DEBS
-  ((${#LIBS[@]} && ${#DEBS[@]})) || die "no pins read from deps.sh or bootloaders.sh"
-  for line in "${LIBS[@]}" "${DEBS[@]}"; do  # before any download: a new pin needs its PARTS entry
-    read -r name _ <<<"$line"
+  for arch in "${ARCHES[@]}"; do pins "$HERE/bootloaders.sh" "DEBS_$arch"; done
+  local names=()
+  for line in "${LIBS[@]}"; do read -r name _ <<<"$line"; names+=("$name"); done
+  for arch in "${ARCHES[@]}"; do
+    local -n debs=DEBS_$arch
+    for line in "${debs[@]}"; do read -r name _ <<<"$line"; names+=("$name"); done
+  done
+  ((${#LIBS[@]} && ${#names[@]} > ${#LIBS[@]})) || die "no pins read from deps.sh or bootloaders.sh"
+  for name in "${names[@]}"; do  # before any download: a new pin needs its PARTS entry
     [[ -n ${PARTS[$name]:-} ]] || die "$name is pinned but has no entry in PARTS in $0: say what bootrino contains of it and its licence"
   done
   all=$(printf 'bootrino-%s, ' "${ARCHES[@]}"); all=${all%, }
@@ -173,18 +182,32 @@ main() {
       "$TMP/in.copyright"
   done
 
-  [[ -n $BOOTLOADERS ]] || BOOTLOADERS=$(bash "$HERE/bootloaders.sh" | tail -n 1) ||
-    die "packaging/bootloaders.sh failed (its messages are above)"
-  say "the bootloader files of packaging/bootloaders.sh ($BOOTLOADERS)"
-  local srcpkg srcver bver
-  for entry in "${DEBS[@]}"; do
-    read -r pkg ver _ <<<"$entry"
-    read -r _ bver srcpkg srcver < <(grep "^$pkg " "$BOOTLOADERS/licences/sources" 2>/dev/null) ||
-      die "$BOOTLOADERS/licences/sources does not name $pkg: run packaging/bootloaders.sh"
-    [[ $bver == "$ver" ]] || die "$BOOTLOADERS holds $pkg $bver, not the pinned $ver: run packaging/bootloaders.sh"
-    add "$pkg" "$ver" "$pkg" "$all" "$srcpkg" "$srcver" \
-      "taken unmodified from the Debian package $pkg $ver by packaging/bootloaders.sh; text: its /usr/share/doc/$pkg/copyright" \
-      "$BOOTLOADERS/licences/$pkg.copyright"
+  # Each binary carries its own architecture's bootloaders; a package pinned at one version for several
+  # architectures is one entry that names each binary.
+  local srcpkg srcver bver dir i
+  declare -A entry_of=()
+  for arch in "${ARCHES[@]}"; do
+    dir=${BOOTLOADERS[$arch]:-}
+    [[ -n $dir ]] || dir=$(bash "$HERE/bootloaders.sh" --arch "$arch" | tail -n 1) ||
+      die "packaging/bootloaders.sh --arch $arch failed (its messages are above)"
+    say "the $arch bootloader files of packaging/bootloaders.sh ($dir)"
+    local -n debs=DEBS_$arch
+    for entry in "${debs[@]}"; do
+      read -r pkg ver _ <<<"$entry"
+      read -r _ bver srcpkg srcver < <(grep "^$pkg " "$dir/licences/sources" 2>/dev/null) ||
+        die "$dir/licences/sources does not name $pkg: run packaging/bootloaders.sh --arch $arch"
+      [[ $bver == "$ver" ]] ||
+        die "$dir holds $pkg $bver, not the pinned $ver: run packaging/bootloaders.sh --arch $arch"
+      if [[ -n ${entry_of["$pkg $ver"]:-} ]]; then
+        i=${entry_of["$pkg $ver"]}
+        IN[i]+=", bootrino-$arch"
+        continue
+      fi
+      entry_of["$pkg $ver"]=${#NAMES[@]}
+      add "$pkg" "$ver" "$pkg" "bootrino-$arch" "$srcpkg" "$srcver" \
+        "taken unmodified from the Debian package $pkg $ver by packaging/bootloaders.sh; text: its /usr/share/doc/$pkg/copyright" \
+        "$dir/licences/$pkg.copyright"
+    done
   done
 
   say "the toolchain's static runtime and the build machine's packages (dpkg)"

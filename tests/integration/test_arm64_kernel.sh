@@ -51,6 +51,17 @@ expect_err "is a xz file, and kexec on aarch64 needs an arm64 Image, or one comp
 expect_err "unxz"
 ok "aarch64, xz kernel: refused before anything (exit 7), saying what the file is and what to do"
 
+# The disk: this x86_64 build carries x86_64 bootloaders only, so without --keep-disk an aarch64 plan is refused
+# (the aarch64 build's disks are tested in the aarch64 tier). The dry run says so and goes on; it exits with
+# the first refusal: preflight's where this machine refuses kexec, else the disk's (9), with what to do.
+run_bootrino "$((DRY_RUN_RC ? DRY_RUN_RC : 9))" run "$(pinned gz.sh)" --dry-run --arch aarch64 --no-instance-settings
+refused="this bootrino carries the x86_64 bootloaders only: it cannot make a disk bootable on aarch64"
+expect_err "the disk takeover would be refused \\($refused\\)"
+if ((DRY_RUN_RC == 0)); then
+  expect_err "what to do: use the bootrino-aarch64 release on aarch64 machines, or pass --keep-disk"
+fi
+ok "aarch64 without --keep-disk on an x86_64 build: the disk takeover is refused, naming the release to use"
+
 # x86_64 is unchanged: the same gzip'd arm64 kernel is handed to kexec_file_load as it is, which says what is wrong.
 make_manifest "$WWW/x86.sh" kernel:vmlinuz.gz initrd:initrd.gz
 run_bootrino "$DRY_RUN_RC" run "$(pinned x86.sh)" --dry-run --keep-disk --no-instance-settings --json

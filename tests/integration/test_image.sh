@@ -99,7 +99,8 @@ run_bootrino 9 image "$ref" "$WORK/small.img" --size 300M
 expect_err "the layout needs 578 MiB"
 [[ ! -e $WORK/small.img ]] || fail "a refused image left a file behind"
 run_bootrino 9 image "$ref" "$WORK/arm.img" --arch aarch64
-expect_err "x86_64 bootloaders only"
+expect_err "carries the x86_64 bootloaders only: it cannot make a disk bootable on aarch64"
+expect_err "what to do: use the bootrino-aarch64 release on aarch64 machines"
 [[ ! -e $WORK/arm.img ]] || fail "a refused image left a file behind"
 ok "existing files, devices, small sizes and other architectures are refused; nothing is left behind"
 

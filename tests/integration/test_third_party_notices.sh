@@ -18,8 +18,9 @@ rc=0
 
 # The pins, read as third_party.sh reads them (from the scripts themselves), and each one's entry.
 eval "$(sed -n '/^LIBS=($/,/^)$/p' "$PKG/deps.sh")"
-eval "$(sed -n '/^DEBS=($/,/^)$/p' "$PKG/bootloaders.sh")"
-((${#LIBS[@]} >= 9 && ${#DEBS[@]} >= 3)) || fail "read ${#LIBS[@]} LIBS and ${#DEBS[@]} DEBS pins"
+eval "$(sed -n "/^DEBS_$arch=(\$/,/^)\$/p" "$PKG/bootloaders.sh")"
+declare -n DEBS=DEBS_$arch
+((${#LIBS[@]} >= 9 && ${#DEBS[@]} >= 3)) || fail "read ${#LIBS[@]} LIBS and ${#DEBS[@]} DEBS_$arch pins"
 sed -n 's/^\[[0-9]*\] //p' "$notices" >"$WORK/entries"
 expected=()
 for line in "${LIBS[@]}"; do read -r _ pkg ver <<<"$line"; expected+=("$pkg $ver"); done

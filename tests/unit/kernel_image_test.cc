@@ -65,6 +65,19 @@ std::string Zstd(const std::string& data) {
   return out;
 }
 
+// A zstd frame whose header does not record the content size, as a streaming compressor that was not told it
+// writes one.
+std::string ZstdWithoutSize(const std::string& data) {
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  EXPECT_FALSE(ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 0)));
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  std::size_t n = ZSTD_compress2(c, out.data(), out.size(), data.data(), data.size());
+  EXPECT_FALSE(ZSTD_isError(n));
+  ZSTD_freeCCtx(c);
+  out.resize(n);
+  return out;
+}
+
 // An EFI zboot file: the header Linux's zboot-header.S writes, then the payload at 0x400, then the rest of a PE.
 std::string Zboot(const std::string& payload, const char* compression) {
   std::string s(0x400, '\0');
@@ -135,6 +148,59 @@ TEST_F(KernelImageTest, Arm64RefusesWhatItCannotLoadSayingWhatItIs) {
     EXPECT_NE(r.error().message().find(c.says), std::string::npos) << r.error().message();
     EXPECT_NE(r.error().hint().find("unxz"), std::string::npos) << r.error().hint();
   }
+}
+
+// What the disk's plan needs before anything is decompressed: what is inside, whether the firmware can start
+// it, and how big it will be. zstd records sizes in fields of 1, 2 (biased by 256) and 4 bytes.
+TEST_F(KernelImageTest, ReadsWhatACompressedKernelHoldsAndHowBigItIs) {
+  for (std::size_t bytes : {std::size_t{200}, std::size_t{1000}, std::size_t{300000}}) {
+    const std::string image = Arm64Image(bytes);
+    for (const auto& [name, data] : {std::pair{"gzip", Gzip(image)}, std::pair{"zstd", Zstd(image)}}) {
+      auto h = ReadKernelHeader(Write("k", data));
+      ASSERT_TRUE(h.has_value()) << name << " " << bytes;
+      EXPECT_EQ(h->content, KernelFormat::kArm64Image) << name << " " << bytes;
+      EXPECT_TRUE(h->efi_stub) << name << " " << bytes;
+      EXPECT_EQ(h->decompressed_size, bytes) << name << " " << bytes;
+    }
+  }
+  auto unsized = ReadKernelHeader(Write("k", ZstdWithoutSize(Arm64Image())));
+  ASSERT_TRUE(unsized.has_value());
+  EXPECT_EQ(unsized->content, KernelFormat::kArm64Image);
+  EXPECT_EQ(unsized->decompressed_size, 0u) << "a frame without Frame_Content_Size records nothing";
+  std::string no_stub = Arm64Image();
+  no_stub[0] = no_stub[1] = '\0';  // an Image built without CONFIG_EFI_STUB
+  auto plain = ReadKernelHeader(Write("k", Gzip(no_stub)));
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->content, KernelFormat::kArm64Image);
+  EXPECT_FALSE(plain->efi_stub);
+  EXPECT_FALSE(ParseKernelHeader(no_stub).efi_stub);
+  EXPECT_TRUE(ParseKernelHeader(Arm64Image()).efi_stub);
+  EXPECT_TRUE(ParseKernelHeader(Zboot("payload", "gzip")).efi_stub) << "every zboot file is a PE";
+  EXPECT_FALSE(ParseKernelHeader(BzImage()).efi_stub) << "only arm64 looks at it";
+  auto text = ReadKernelHeader(Write("k", Gzip(std::string(5000, 'a'))));
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(text->content, KernelFormat::kUnknown);
+  const std::string gz = Gzip(Arm64Image());
+  auto cut = ReadKernelHeader(Write("k", gz.substr(0, 10)));
+  ASSERT_TRUE(cut.has_value()) << "reading the header is not where a broken stream is refused";
+  EXPECT_EQ(cut->format, KernelFormat::kGzip);
+  EXPECT_EQ(cut->content, KernelFormat::kUnknown);
+}
+
+TEST_F(KernelImageTest, ASizeOtherThanTheRecordedOneIsRefusedAndRemoved) {
+  const std::string image = Arm64Image();
+  auto right = DecompressKernel(Write("vmlinuz.gz", Gzip(image)), Out(), image.size());
+  ASSERT_TRUE(right.has_value()) << right.error().message();
+  EXPECT_EQ(*right, image.size());
+  fs::remove(Out());
+  auto wrong = DecompressKernel(Write("vmlinuz.gz", Gzip(image)), Out(), image.size() + 4096);
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_EQ(wrong.error().kind(), ErrorKind::kManifest);
+  EXPECT_NE(wrong.error().message().find("decompresses to " + std::to_string(image.size()) + " bytes, but records " +
+                                         std::to_string(image.size() + 4096)),
+            std::string::npos)
+      << wrong.error().message();
+  EXPECT_FALSE(fs::exists(Out())) << "a kernel of the wrong size was left for the disk";
 }
 
 TEST_F(KernelImageTest, DecompressesGzipAndZstdImages) {

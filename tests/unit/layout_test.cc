@@ -12,6 +12,7 @@ LayoutInput Input(std::uint64_t bytes, std::uint32_t sector = 512) {
   in.disk_bytes = bytes;
   in.sector_size = sector;
   in.seed = 42;
+  in.bios_loader = true;  // the x86_64 builds' case; every build plans the same way
   return in;
 }
 
@@ -41,6 +42,29 @@ TEST(PlanLayout, FourKiBSectorsHaveNoBiosBoot) {
   EXPECT_EQ(l->boot.attributes, 0u);
   EXPECT_EQ((l->data.last_lba + 1) * 4096 % kMiB, 0u);
   EXPECT_LT(l->data.last_lba, 8 * kGiB / 4096 - 6);
+  EXPECT_EQ(l->no_bios, "no BIOS boot: syslinux reads 512-byte sectors only");
+  EXPECT_EQ(ToJson(*l)["noBios"], l->no_bios);
+  EXPECT_NE(Describe(*l).find("UEFI (systemd-boot); no BIOS boot: syslinux reads 512-byte sectors only"),
+            std::string::npos)
+      << Describe(*l);
+}
+
+// An aarch64 build carries no syslinux: its disks boot from UEFI only, and say why.
+TEST(PlanLayout, ABuildWithoutABiosLoaderPlansUefiOnly) {
+  LayoutInput in = Input(8 * kGiB);
+  in.bios_loader = false;
+  auto l = PlanLayout(in);
+  ASSERT_TRUE(l) << l.error().message();
+  EXPECT_FALSE(l->bios);
+  EXPECT_TRUE(l->uefi);
+  EXPECT_EQ(l->boot.attributes, 0u) << "no legacy-BIOS-bootable flag without a BIOS loader";
+  EXPECT_EQ(l->no_bios, "no BIOS boot on " + std::string(BootloaderArch()) + ": its firmware is UEFI");
+  EXPECT_EQ(ToJson(*l)["noBios"], l->no_bios);
+  EXPECT_NE(Describe(*l).find("UEFI (systemd-boot); no BIOS boot on"), std::string::npos) << Describe(*l);
+  auto with_bios = PlanLayout(Input(8 * kGiB));
+  ASSERT_TRUE(with_bios);
+  EXPECT_TRUE(ToJson(*with_bios)["noBios"].is_null());
+  EXPECT_EQ(with_bios->no_bios, "");
 }
 
 TEST(PlanLayout, OneTiBDiskAndOddSizesEndOnWholeMiB) {

@@ -1,13 +1,16 @@
 // The takeover's decisions that can be checked without a disk: whether a
 // failed mlockall stops the commit (only when bootrino runs from the disk it
-// is about to rewrite, or may), and the "what to do" line every error gets.
+// is about to rewrite, or may), whether the disk it would write could boot,
+// and the "what to do" line every error gets.
 #include "agent/takeover.h"
 
 #include <cerrno>
 
 #include <gtest/gtest.h>
 
+#include "agent/boot_plan.h"
 #include "agent/pipeline.h"
+#include "disk/bootloader.h"
 #include "tests/unit/fake_sys.h"
 
 namespace agent {
@@ -82,6 +85,53 @@ TEST(Report, AlwaysPrintsAWhatToDoLine) {
   EXPECT_EQ(code, 9);
   EXPECT_NE(said.find("bootrino: error: the disk is odd\n"), std::string::npos) << said;
   EXPECT_NE(said.find("bootrino: what to do: name the disk to replace with --disk"), std::string::npos) << said;
+}
+
+// Each build writes its own architecture's bootloaders: a disk for another would never boot again.
+TEST(BootloadersFor, OnlyThisBuildsArchitecture) {
+  const std::string mine(disk::BootloaderArch());
+  EXPECT_TRUE(BootloadersFor(mine).has_value());
+  const std::string other = mine == "x86_64" ? "aarch64" : "x86_64";
+  auto r = BootloadersFor(other);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().kind(), base::ErrorKind::kDisk);
+  const std::string says = "carries the " + mine + " bootloaders only: it cannot make a disk bootable on " + other;
+  EXPECT_NE(r.error().message().find(says), std::string::npos)
+      << r.error().message();
+  EXPECT_NE(r.error().hint().find("bootrino-" + other + " release"), std::string::npos) << r.error().hint();
+  EXPECT_NE(r.error().hint().find("--keep-disk"), std::string::npos) << r.error().hint();
+}
+
+// On aarch64 the firmware starts the kernel from the disk through systemd-boot: a PE, of a size known before
+// the layout is planned. x86_64 kernels go to the disk as they are.
+TEST(DiskCanBoot, Arm64NeedsAnEfiStubAndAKnownSize) {
+  BootPlans plans;
+  plans.disk.kernel = {"vmlinuz", "/stage/kernel.Image", "", 30 << 20};
+  kexec::KernelHeader gz;
+  gz.format = kexec::KernelFormat::kGzip;
+  gz.content = kexec::KernelFormat::kArm64Image;
+  gz.efi_stub = true;
+  gz.decompressed_size = 30 << 20;
+  EXPECT_TRUE(DiskCanBoot("aarch64", gz, plans).has_value());
+
+  kexec::KernelHeader no_stub = gz;
+  no_stub.efi_stub = false;
+  auto stub = DiskCanBoot("aarch64", no_stub, plans);
+  ASSERT_FALSE(stub.has_value());
+  EXPECT_EQ(stub.error().kind(), base::ErrorKind::kManifest);
+  EXPECT_NE(stub.error().message().find("vmlinuz has no EFI stub"), std::string::npos) << stub.error().message();
+  EXPECT_NE(stub.error().hint().find("CONFIG_EFI_STUB"), std::string::npos) << stub.error().hint();
+  EXPECT_NE(stub.error().hint().find("--keep-disk"), std::string::npos) << stub.error().hint();
+  EXPECT_TRUE(DiskCanBoot("x86_64", no_stub, plans).has_value()) << "x86_64 does not look at it";
+
+  BootPlans unsized = plans;
+  unsized.disk.kernel.size = 0;  // a zstd frame that does not record its content size
+  auto size = DiskCanBoot("aarch64", gz, unsized);
+  ASSERT_FALSE(size.has_value());
+  EXPECT_EQ(size.error().kind(), base::ErrorKind::kManifest);
+  EXPECT_NE(size.error().message().find("does not record its decompressed size"), std::string::npos)
+      << size.error().message();
+  EXPECT_NE(size.error().hint().find("gzip'd"), std::string::npos) << size.error().hint();
 }
 
 }  // namespace

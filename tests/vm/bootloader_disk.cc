@@ -50,7 +50,7 @@ int Files(const fs::path& dir, const std::string& kernel, const std::string& cmd
   if (!entry) return Die(entry.error().message());
   bool ok = WriteFile(dir / "ldlinux.sys", std::string(disk::LdlinuxSysSize(disk::SyslinuxCore()), '\0')) &&
             WriteFile(dir / "ldlinux.c32", disk::SyslinuxC32()) && WriteFile(dir / "syslinux.cfg", *cfg) &&
-            WriteFile(dir / "EFI/BOOT/BOOTX64.EFI", disk::SystemdBootX64()) &&
+            WriteFile(dir / "EFI/BOOT/BOOTX64.EFI", disk::SystemdBoot()) &&
             WriteFile(dir / "loader/loader.conf", disk::LoaderConf()) &&
             WriteFile(dir / "loader/entries/bootrino.conf", *entry);
   return ok ? 0 : Die("cannot write into " + dir.string());

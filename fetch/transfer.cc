@@ -402,13 +402,26 @@ class Transfers {
 }  // namespace
 
 base::Result<void> MemorySink::Write(std::uint64_t offset, std::span<const char> bytes) {
-  if (offset != data_.size()) data_.resize(offset);
-  data_.append(bytes.data(), bytes.size());
+  std::lock_guard lock(mu_);
+  if (data_.size() < offset + bytes.size()) data_.resize(offset + bytes.size());
+  data_.replace(offset, bytes.size(), bytes.data(), bytes.size());
   return {};
 }
 
 base::Result<void> MemorySink::Truncate(std::uint64_t size) {
+  std::lock_guard lock(mu_);
   data_.resize(std::min<std::uint64_t>(size, data_.size()));
+  return {};
+}
+
+base::Result<void> MemorySink::Read(std::uint64_t offset, std::span<char> bytes) {
+  std::lock_guard lock(mu_);
+  if (offset > data_.size() || data_.size() - offset < bytes.size()) {
+    return base::Fail(ErrorKind::kInternal, "reading " + std::to_string(bytes.size()) + " bytes at " +
+                                                std::to_string(offset) + " of a download that has " +
+                                                std::to_string(data_.size()));
+  }
+  std::copy_n(data_.data() + offset, bytes.size(), bytes.data());
   return {};
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include <curl/curl.h>
 #include <unistd.h>
@@ -83,6 +84,7 @@ struct FileJob {
   std::size_t index = 0;
   std::size_t url_index = 0;  // the URL new tries use: the first one not given up on
   int requests = 0;
+  int running = 0;            // its transfers in the multi handle
   std::uint64_t done = 0;     // bytes accepted, each counted once whichever transfer brought it
   bool one_stream = false;    // a server ignored Range: never split this file again
   bool complete = false;
@@ -101,7 +103,7 @@ class SegmentSink : public Sink {
   SegmentSink(Sink* file, std::uint64_t start, OrderedHasher* hasher) : file_(file), start_(start), hasher_(hasher) {}
   base::Result<void> Write(std::uint64_t offset, std::span<const char> bytes) override {
     RETURN_IF_ERROR(file_->Write(start_ + offset, bytes));
-    hasher_->Written(start_ + offset, bytes.size());
+    hasher_->Written(start_ + offset, bytes);
     return {};
   }
   base::Result<void> Truncate(std::uint64_t) override {
@@ -318,6 +320,7 @@ class Transfers {
         curl_multi_remove_handle(multi_.get(), msg->easy_handle);
         job->easy.reset();
         --running_;
+        --file.running;
         switch (job->end ? FinishSegment(*job, code, status) : FinishStream(*job, code, status)) {
           case Outcome::kDone:
             if (file.complete) --remaining;
@@ -351,7 +354,7 @@ class Transfers {
   void Plan(FileJob& file) {
     const Download& d = *file.download;
     std::vector<ByteRange> ranges;
-    if (!file.one_stream) ranges = PlanSegments(d.size, options_.segments_max, options_.parallel);
+    if (!file.one_stream) ranges = PlanSegments(d.size, SegmentsAtOnce());
     if (ranges.size() <= 1) {
       file.jobs.push_back(std::make_unique<Job>());
       file.jobs.back()->file = &file;
@@ -368,18 +371,34 @@ class Transfers {
     for (auto& job : file.jobs) waiting_.push_back(job.get());
   }
 
-  // Starts the waiting transfers whose backoff is over, in order, while fewer
-  // than `parallel` run: each segment of a split file counts as one.
+  // How many segments of one file may be fetched at once.
+  int SegmentsAtOnce() const { return std::max(1, std::min(options_.segments_max, options_.parallel)); }
+
+  // Starts waiting transfers whose backoff is over while fewer than `parallel`
+  // run; each segment of a split file counts as one. A free slot goes to the
+  // file with the fewest transfers running (then the earliest file), and
+  // within it to the lowest range: a file gets a second connection only when
+  // no other file waits for its first, and its bytes arrive from the front,
+  // where its hash is computed as they come (OrderedHasher) instead of being
+  // read back. At most SegmentsAtOnce of a file's transfers run together.
   base::Result<void> StartWaiting() {
     const auto now = Clock::now();
-    for (auto it = waiting_.begin(); it != waiting_.end() && running_ < options_.parallel;) {
-      if ((*it)->not_before > now) {
-        ++it;
-        continue;
+    while (running_ < options_.parallel) {
+      auto next = waiting_.end();
+      for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
+        const Job& job = **it;
+        if (job.not_before > now || job.file->running >= SegmentsAtOnce()) continue;
+        if (next == waiting_.end() || std::tuple(job.file->running, job.file->index, job.start) <
+                                          std::tuple((*next)->file->running, (*next)->file->index, (*next)->start)) {
+          next = it;
+        }
       }
-      RETURN_IF_ERROR(Start(**it));
+      if (next == waiting_.end()) break;
+      Job& job = **next;
+      waiting_.erase(next);
+      RETURN_IF_ERROR(Start(job));
       ++running_;
-      it = waiting_.erase(it);
+      ++job.file->running;
     }
     return {};
   }
@@ -625,6 +644,7 @@ class Transfers {
         curl_multi_remove_handle(multi_.get(), job->easy.get());
         job->easy.reset();
         --running_;
+        --file.running;
       }
       job->writer.reset();  // joins its thread: nothing writes the file after this
     }
@@ -694,7 +714,7 @@ class Transfers {
   TransferObserver& observer_;
   std::string ca_file_;
   std::vector<FileJob> files_;
-  std::vector<Job*> waiting_;  // transfers to start, in order
+  std::vector<Job*> waiting_;  // transfers to start (StartWaiting picks which first)
   int running_ = 0;            // transfers in the multi handle
   std::vector<DownloadResult> results_;
   CurlMulti multi_;

@@ -21,9 +21,9 @@ struct TransferOptions {
   int tries = 5;                 ///< tries of one URL before the next mirror
   double retry_delay_s = 1.0;    ///< wait before the 2nd try; doubles each try, at most 30 s
   int parallel = 4;              ///< transfers at once; each segment of a split file is one
-  /// A file with a known size of 32 MiB or more is fetched in up to this many byte ranges at
-  /// once (fetch/segments.h PlanSegments: at least 16 MiB each, never more than `parallel`);
-  /// 1 fetches every file in one stream.
+  /// A file with a known size of 32 MiB or more is fetched in byte ranges of 16 MiB or more
+  /// (fetch/segments.h PlanSegments), up to this many at once (and never more than `parallel`),
+  /// lowest first; 1 fetches every file in one stream.
   int segments_max = 4;
 };
 

@@ -19,25 +19,33 @@ constexpr std::uint64_t kMiB = 1 << 20;
 
 // --- PlanSegments ------------------------------------------------------------
 
-TEST(PlanSegments, UnknownSizeIsNotSplit) { EXPECT_TRUE(PlanSegments(std::nullopt, 4, 4).empty()); }
+TEST(PlanSegments, UnknownSizeIsNotSplit) { EXPECT_TRUE(PlanSegments(std::nullopt, 4).empty()); }
 
 TEST(PlanSegments, UnderTwiceTheMinimumIsOneRange) {
-  EXPECT_EQ(PlanSegments(0, 4, 4), (std::vector<ByteRange>{{0, 0}}));
-  EXPECT_EQ(PlanSegments(32 * kMiB - 1, 4, 4), (std::vector<ByteRange>{{0, 32 * kMiB - 1}}));
+  EXPECT_EQ(PlanSegments(0, 4), (std::vector<ByteRange>{{0, 0}}));
+  EXPECT_EQ(PlanSegments(32 * kMiB - 1, 4), (std::vector<ByteRange>{{0, 32 * kMiB - 1}}));
+}
+
+TEST(PlanSegments, OneConnectionIsOneRange) {
+  EXPECT_EQ(PlanSegments(256 * kMiB, 1), (std::vector<ByteRange>{{0, 256 * kMiB}}));
+  EXPECT_EQ(PlanSegments(256 * kMiB, 0).size(), 1u);  // nonsense limits mean "do not split"
 }
 
 TEST(PlanSegments, SegmentsOfAtLeastTheMinimum) {
-  EXPECT_EQ(PlanSegments(32 * kMiB, 4, 4), (std::vector<ByteRange>{{0, 16 * kMiB}, {16 * kMiB, 32 * kMiB}}));
-  EXPECT_EQ(PlanSegments(63 * kMiB, 8, 8).size(), 3u);
-  EXPECT_EQ(PlanSegments(256 * kMiB, 16, 16).size(), 16u);
-  EXPECT_EQ(PlanSegments(1024 * kMiB, 16, 16).size(), 16u);
+  EXPECT_EQ(PlanSegments(32 * kMiB, 4), (std::vector<ByteRange>{{0, 16 * kMiB}, {16 * kMiB, 32 * kMiB}}));
+  EXPECT_EQ(PlanSegments(63 * kMiB, 8).size(), 3u);
+  EXPECT_EQ(PlanSegments(64 * kMiB + 4321, 4),
+            (std::vector<ByteRange>{{0, 16 * kMiB}, {16 * kMiB, 32 * kMiB}, {32 * kMiB, 48 * kMiB},
+                                    {48 * kMiB, 64 * kMiB + 4321}}));
 }
 
-TEST(PlanSegments, CappedBySegmentsMaxAndParallel) {
-  EXPECT_EQ(PlanSegments(256 * kMiB, 4, 16).size(), 4u);
-  EXPECT_EQ(PlanSegments(256 * kMiB, 16, 3).size(), 3u);
-  EXPECT_EQ(PlanSegments(256 * kMiB, 1, 4).size(), 1u);
-  EXPECT_EQ(PlanSegments(256 * kMiB, 0, 4).size(), 1u);  // nonsense limits mean "do not split"
+// Up to 4 ranges per connection: the file arrives in waves from its front.
+TEST(PlanSegments, AtMostFourPerConnection) {
+  EXPECT_EQ(PlanSegments(256 * kMiB, 4).size(), 16u);
+  EXPECT_EQ(PlanSegments(1024 * kMiB, 4).size(), 16u);
+  EXPECT_EQ(PlanSegments(1024 * kMiB, 2).size(), 8u);
+  EXPECT_EQ(PlanSegments(100 * kMiB, 2).size(), 6u);
+  EXPECT_EQ(PlanSegments(4096 * kMiB, 16).size(), 64u);
 }
 
 // Whatever the size: the ranges cover [0, size) exactly, in order, starts aligned, lengths within 2 alignments.
@@ -45,9 +53,9 @@ TEST(PlanSegments, CoversTheFileExactlyWithAlignedStarts) {
   std::mt19937_64 rng(7);
   for (int i = 0; i < 2000; ++i) {
     const std::uint64_t size = 32 * kMiB + rng() % (64ull << 30);
-    const int max = 2 + static_cast<int>(rng() % 15);
-    const auto ranges = PlanSegments(size, max, 16);
-    ASSERT_EQ(ranges.size(), std::min<std::uint64_t>(max, size / kMinSegmentBytes)) << size;
+    const int connections = 2 + static_cast<int>(rng() % 15);
+    const auto ranges = PlanSegments(size, connections);
+    ASSERT_EQ(ranges.size(), std::min<std::uint64_t>(4 * connections, size / kMinSegmentBytes)) << size;
     std::uint64_t at = 0, shortest = UINT64_MAX, longest = 0;
     for (const ByteRange& r : ranges) {
       ASSERT_EQ(r.start, at) << size;
@@ -70,6 +78,10 @@ std::string RandomBytes(std::size_t size, std::uint64_t seed) {
   std::string bytes(size, '\0');
   for (char& c : bytes) c = static_cast<char>(rng() & 0xff);
   return bytes;
+}
+
+std::span<const char> Part(const std::string& data, std::size_t offset, std::size_t size) {
+  return std::span<const char>(data.data() + offset, size);
 }
 
 std::string HexOf(std::string_view data) {
@@ -115,7 +127,7 @@ struct Hashing {
 };
 
 // Writes `data` into `sink` in blocks reported in a shuffled order: the digest is still the whole file's,
-// and the bytes were read back strictly front to back, each once.
+// and what was read back was read strictly front to back, each byte at most once.
 TEST(OrderedHasher, HashesInOrderWhateverOrderBlocksArrive) {
   const std::size_t size = 5 * OrderedHasher::kReadBytes + 12345;
   const std::string data = RandomBytes(size, 1);
@@ -125,8 +137,9 @@ TEST(OrderedHasher, HashesInOrderWhateverOrderBlocksArrive) {
   for (std::uint64_t at = 0; at < size; at += 100000) blocks.push_back({at, std::min<std::uint64_t>(size, at + 100000)});
   std::shuffle(blocks.begin(), blocks.end(), std::mt19937_64(2));
   for (const ByteRange& b : blocks) {
-    ASSERT_TRUE(sink.Write(b.start, std::span<const char>(data.data() + b.start, b.end - b.start)));
-    h.hasher.Written(b.start, b.end - b.start);
+    const std::span<const char> block(data.data() + b.start, b.end - b.start);
+    ASSERT_TRUE(sink.Write(b.start, block));
+    h.hasher.Written(b.start, block);
   }
   ASSERT_TRUE(h.WaitFinished());
   ASSERT_TRUE(h.hasher.Finished());
@@ -134,13 +147,56 @@ TEST(OrderedHasher, HashesInOrderWhateverOrderBlocksArrive) {
   ASSERT_TRUE(digest) << digest.error().message();
   EXPECT_EQ(Sha256::Hex(*digest), HexOf(data));
   std::lock_guard lock(sink.mu);
+  EXPECT_FALSE(sink.reads.empty());  // the shuffle put blocks ahead of the hashed run
   std::uint64_t at = 0;
   for (const ByteRange& r : sink.reads) {
-    EXPECT_EQ(r.start, at);
+    EXPECT_GE(r.start, at);
     EXPECT_LE(r.end - r.start, OrderedHasher::kReadBytes);
     at = r.end;
   }
-  EXPECT_EQ(at, size);
+  EXPECT_LE(at, size);
+}
+
+// Blocks reported in order are hashed from the writer's memory as they come: nothing is read back.
+TEST(OrderedHasher, InOrderBlocksAreNotReadBack) {
+  const std::size_t size = 3 * OrderedHasher::kReadBytes + 7;
+  const std::string data = RandomBytes(size, 6);
+  ReadRecordingSink sink(size);
+  Hashing h(&sink, size);
+  for (std::uint64_t at = 0; at < size; at += 65536) {
+    const std::span<const char> block(data.data() + at, std::min<std::uint64_t>(65536, size - at));
+    ASSERT_TRUE(sink.Write(at, block));
+    h.hasher.Written(at, block);
+  }
+  ASSERT_TRUE(h.WaitFinished());
+  auto digest = h.hasher.Digest();
+  ASSERT_TRUE(digest);
+  EXPECT_EQ(Sha256::Hex(*digest), HexOf(data));
+  std::lock_guard lock(sink.mu);
+  EXPECT_TRUE(sink.reads.empty()) << sink.reads.size() << " reads";
+}
+
+// Two writers at once, each with every other block (two segments' worth of interleaving): still the whole
+// file's digest.
+TEST(OrderedHasher, ConcurrentWriters) {
+  const std::size_t size = 8 * OrderedHasher::kReadBytes + 99;
+  const std::string data = RandomBytes(size, 8);
+  ReadRecordingSink sink(size);
+  Hashing h(&sink, size);
+  auto writer = [&](std::uint64_t first) {
+    for (std::uint64_t at = first * 262144; at < size; at += 2 * 262144) {
+      const std::span<const char> block(data.data() + at, std::min<std::uint64_t>(262144, size - at));
+      ASSERT_TRUE(sink.Write(at, block));
+      h.hasher.Written(at, block);
+    }
+  };
+  std::thread a(writer, 0), b(writer, 1);
+  a.join();
+  b.join();
+  ASSERT_TRUE(h.WaitFinished());
+  auto digest = h.hasher.Digest();
+  ASSERT_TRUE(digest);
+  EXPECT_EQ(Sha256::Hex(*digest), HexOf(data));
 }
 
 // Bytes reported ahead of the hashed prefix wait; nothing past a gap is read until the gap is filled.
@@ -150,8 +206,8 @@ TEST(OrderedHasher, WaitsForTheGapBeforeReadingAhead) {
   ReadRecordingSink sink(size);
   ASSERT_TRUE(sink.Write(0, std::span<const char>(data.data(), size)));
   Hashing h(&sink, size);
-  h.hasher.Written(2000, 1000);  // the last third, as a segment ahead of the others
-  h.hasher.Written(0, 1000);     // the first third
+  h.hasher.Written(2000, Part(data, 2000, 1000));  // the last third, as a segment ahead of the others
+  h.hasher.Written(0, Part(data, 0, 1000));        // the first third
   // The hasher gets through the first third and stops at the gap.
   for (int i = 0; i < 500 && h.hasher.hashed() < 1000; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(h.hasher.hashed(), 1000u);
@@ -161,9 +217,9 @@ TEST(OrderedHasher, WaitsForTheGapBeforeReadingAhead) {
   EXPECT_FALSE(h.hasher.Digest());
   {
     std::lock_guard lock(sink.mu);
-    for (const ByteRange& r : sink.reads) EXPECT_LE(r.end, 1000u);
+    EXPECT_TRUE(sink.reads.empty());  // the first third was hashed as it was reported, the last waits
   }
-  h.hasher.Written(1000, 1000);
+  h.hasher.Written(1000, Part(data, 1000, 1000));
   ASSERT_TRUE(h.WaitFinished());
   auto digest = h.hasher.Digest();
   ASSERT_TRUE(digest);
@@ -178,8 +234,8 @@ TEST(OrderedHasher, DigestIsOfTheBytesInTheSink) {
   ASSERT_TRUE(sink.Write(0, std::span<const char>(data.data(), size)));
   sink.file[3000] ^= 1;
   Hashing h(&sink, size);
-  h.hasher.Written(2048, 2048);
-  h.hasher.Written(0, 2048);
+  h.hasher.Written(2048, Part(data, 2048, 2048));  // ahead of the run: read back from the sink
+  h.hasher.Written(0, Part(data, 0, 2048));
   ASSERT_TRUE(h.WaitFinished());
   auto digest = h.hasher.Digest();
   ASSERT_TRUE(digest);
@@ -194,11 +250,11 @@ TEST(OrderedHasher, OverlappingAndRepeatedReportsHashEachByteOnce) {
   ReadRecordingSink sink(size);
   ASSERT_TRUE(sink.Write(0, std::span<const char>(data.data(), size)));
   Hashing h(&sink, size);
-  h.hasher.Written(5000, 3000);
-  h.hasher.Written(6000, 4000);
-  h.hasher.Written(4000, 2000);
-  h.hasher.Written(0, 4500);
-  h.hasher.Written(0, 100);  // already covered
+  h.hasher.Written(5000, Part(data, 5000, 3000));
+  h.hasher.Written(6000, Part(data, 6000, 4000));
+  h.hasher.Written(4000, Part(data, 4000, 2000));
+  h.hasher.Written(0, Part(data, 0, 4500));
+  h.hasher.Written(0, Part(data, 0, 100));  // already covered
   ASSERT_TRUE(h.WaitFinished());
   auto digest = h.hasher.Digest();
   ASSERT_TRUE(digest);
@@ -218,8 +274,10 @@ TEST(OrderedHasher, ReadErrorIsTheDigestsError) {
   const std::size_t size = 3 * OrderedHasher::kReadBytes;
   ReadRecordingSink sink(size);
   sink.fail_at = OrderedHasher::kReadBytes + 1;
+  const std::string data(size, 'x');
   Hashing h(&sink, size);
-  h.hasher.Written(0, size);
+  h.hasher.Written(1, Part(data, 1, size - 1));  // ahead of the run: read back
+  h.hasher.Written(0, Part(data, 0, 1));
   ASSERT_TRUE(h.WaitFinished());
   EXPECT_TRUE(h.hasher.Finished());
   auto digest = h.hasher.Digest();
@@ -231,8 +289,9 @@ TEST(OrderedHasher, ReadErrorIsTheDigestsError) {
 // Destroyed mid-file (a file that starts over): the thread stops, nothing hangs.
 TEST(OrderedHasher, DestroyedBeforeFinishing) {
   ReadRecordingSink sink(1000);
+  const std::string data(1000, 'x');
   auto h = std::make_unique<OrderedHasher>(&sink, 1000);
-  h->Written(500, 500);
+  h->Written(500, Part(data, 500, 500));
   h.reset();
   SUCCEED();
 }

@@ -23,7 +23,7 @@ struct TransferOptions {
   int parallel = 4;              ///< transfers at once; each segment of a split file is one
   /// A file with a known size of 32 MiB or more is fetched in byte ranges of 16 MiB or more
   /// (fetch/segments.h PlanSegments), up to this many at once (and never more than `parallel`),
-  /// lowest first; 1 fetches every file in one stream.
+  /// lowest first; 1 fetches every file in one stream. --segments.
   int segments_max = 4;
 };
 

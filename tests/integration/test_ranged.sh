@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Large files fetched in byte ranges over parallel connections (fetch/segments.h), against a real nginx and
 # the fault server: staged byte for byte with the whole file's SHA-256 checked; never more ranges at once
-# than --parallel; a server that ignores Range gets one stream and no byte twice; a range cut short resumes from
+# than --parallel or --segments; a server that ignores Range gets one stream and no byte twice; a range cut short resumes from
 # where it stopped; a corrupted byte in one range fails the whole file (exit 3) or moves to a good mirror; a
 # server whose file is shorter than the manifest's is named as such (exit 3).
 source "$(dirname "$0")/lib.sh"
@@ -50,11 +50,14 @@ cmp "$WWW/big.bin" "$WORK/n2/big.bin" || fail "the split file differs over HTTPS
 [[ $(nginx_gets "$HTTPS_PORT" | grep -c ' 206 ') == 4 ]] || fail "want 4 ranged GETs over HTTPS"
 ok "HTTPS: the same in 4 ranges"
 
-# With --parallel 1 there is nothing to split over: one stream.
-run_bootrino 0 fetch "http://127.0.0.1:$HTTP_PORT/big.sh$pin" --stage "$WORK/n4" --parallel 1
-gets=$(nginx_gets "$HTTP_PORT")
-[[ $(wc -l <<<"$gets") == 1 && $gets == *' 200 '*'range="-"'* ]] || fail "--parallel 1: want one GET without Range: $gets"
-ok "--parallel 1 fetches one stream"
+# With --parallel 1 or --segments 1 there is nothing to split over: one stream.
+for one in --parallel --segments; do
+  run_bootrino 0 fetch "http://127.0.0.1:$HTTP_PORT/big.sh$pin" --stage "$WORK/n4$one" "$one" 1
+  cmp "$WWW/big.bin" "$WORK/n4$one/big.bin" || fail "$one 1: the file differs"
+  gets=$(nginx_gets "$HTTP_PORT")
+  [[ $(wc -l <<<"$gets") == 1 && $gets == *' 200 '*'range="-"'* ]] || fail "$one 1: want one GET without Range: $gets"
+done
+ok "--parallel 1 and --segments 1 fetch one stream"
 
 # --- a corrupted byte in the third range: the whole-file hash catches it ------------------------------------
 cp "$WWW/big.bin" "$WWW/bad.bin"
@@ -106,12 +109,16 @@ assert max(r["ts"] for r in ranged) <= whole[0]["ts"], reqs
 PY
 ok "a server ignoring Range: one stream from the same URL, verified, no byte twice"
 
-# Each range is a transfer counted against --parallel: with 2, the same 4 ranges, never more than 2 at once
-# (the fault server logs when each request started and how long it took).
+# Each range is a transfer counted against --parallel, and a file uses at most --segments connections: with
+# either at 2, the same 4 ranges, never more than 2 at once (the fault server logs when each request started
+# and how long it took).
 make_manifest "$WWW/plain.sh" kernel:big.bin
-run_bootrino 0 fetch "$(pinned plain.sh)" --stage "$WORK/f0" --parallel 2 "${FAST[@]}"
-cmp "$WWW/big.bin" "$WORK/f0/big.bin" || fail "the file fetched 2 ranges at a time differs"
-python3 - "$FS_LOG" <<'PY' || fail "--parallel 2: want 4 ranges, 2 at once: $(requests_for '"/big.bin"')"
+for two in "--parallel 2" "--segments 2"; do
+  : >"$FS_LOG"
+  # shellcheck disable=SC2086  # the option and its value
+  run_bootrino 0 fetch "$(pinned plain.sh)" --stage "$WORK/f0${two// /}" $two "${FAST[@]}"
+  cmp "$WWW/big.bin" "$WORK/f0${two// /}/big.bin" || fail "$two: the file differs"
+  python3 - "$FS_LOG" <<'PY' || fail "$two: want 4 ranges, 2 at once: $(requests_for '"/big.bin"')"
 import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1]) if '"path": "/big.bin"' in l]
 assert len(reqs) == 4 and all(r["status"] == 206 for r in reqs), reqs
@@ -123,7 +130,8 @@ for _, step in edges:
     most = max(most, at_once)
 assert most == 2, (most, reqs)
 PY
-ok "--parallel 2: 4 ranges, 2 at a time"
+done
+ok "--parallel 2 and --segments 2: 4 ranges, 2 at a time"
 
 make_manifest "$WWW/drop.sh" kernel:big.bin:/_f/drop=50%25,once/big.bin
 run_bootrino 0 fetch "$(pinned drop.sh)" --stage "$WORK/f2" "${FAST[@]}"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Large files fetched in byte ranges over parallel connections (fetch/segments.h), against a real nginx and
-# the fault server: staged byte for byte with the whole file's SHA-256 checked; never more ranges at once
-# than --parallel or --segments; a server that ignores Range gets one stream and no byte twice; a range cut short resumes from
-# where it stopped; a corrupted byte in one range fails the whole file (exit 3) or moves to a good mirror; a
-# server whose file is shorter than the manifest's is named as such (exit 3).
+# Large files fetched in byte ranges over parallel connections (fetch/segments.h), against a real nginx
+# and the fault server: staged byte for byte with the whole file's SHA-256 checked; never more ranges at
+# once than --parallel or --segments; a server that ignores Range gets one stream and no byte twice; a range
+# cut short resumes from where it stopped; a corrupted byte in one range fails the whole file (exit 3) or
+# moves to a good mirror; a server whose file is shorter than the manifest's is named as such (exit 3); a
+# range answered 503 is retried alone; a 404 moves every range to the mirror.
 source "$(dirname "$0")/lib.sh"
 MIB=$((1 << 20))
 SIZE=$((64 * MIB + 4321))  # 4 segments (PlanSegments): starts at 0, 16, 32 and 48 MiB
@@ -150,3 +151,26 @@ assert [r["status"] for r in reqs if r["range"] == resumed] == [206], (resumed, 
 assert len(reqs) == 5, reqs
 PY
 ok "a range cut at 50 %: resumed with Range from where it stopped, the whole file verified"
+
+# A range answered 503 once is retried alone; the others are not asked again.
+make_manifest "$WWW/503.sh" kernel:big.bin:/_f/status=503x1/big.bin
+run_bootrino 0 fetch "$(pinned 503.sh)" --stage "$WORK/f3" "${FAST[@]}"
+cmp "$WWW/big.bin" "$WORK/f3/big.bin" || fail "the file with a retried range differs"
+python3 - "$FS_LOG" <<'PY' || fail "want 4 ranges and one retry: $(requests_for /_f/status=503x1)"
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1]) if "/_f/status=503x1/big.bin" in l]
+failed = [r for r in reqs if r["status"] == 503]
+served = [r["range"] for r in reqs if r["status"] == 206]
+# Each range served once, the one that failed among them.
+assert len(failed) == 1 and len(reqs) == 5 and len(set(served)) == 4 and failed[0]["range"] in served, reqs
+PY
+ok "a range answered 503: retried alone, the file verified"
+
+# 404 on the primary: every range moves to the mirror, which is named once.
+make_manifest "$WWW/404.sh" kernel:big.bin:missing/big.bin --set 'boot.architectures.x86_64.kernel.mirrors=["big.bin"]'
+: >"$FS_LOG"
+run_bootrino 0 fetch "$(pinned 404.sh)" --stage "$WORK/f4" "${FAST[@]}"
+cmp "$WWW/big.bin" "$WORK/f4/big.bin" || fail "the file from the mirror differs"
+[[ $(grep -c "HTTP 404; trying the next mirror" "$WORK/err") == 1 ]] || fail "want the move to the mirror said once"
+[[ $(requests_for '"path": "/big.bin"' | grep -c '"status": 206') == 4 ]] || fail "the mirror was not fetched in 4 ranges"
+ok "404 on the primary: the 4 ranges fetched from the mirror"

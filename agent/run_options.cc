@@ -82,6 +82,7 @@ void ApplyCommonOptions(const userdata::RunValues& values, CommonOptions& common
   common.transfer.connect_timeout_s = static_cast<long>(values.Int("connect_timeout"));
   common.transfer.stall_timeout_s = static_cast<long>(values.Int("stall_timeout"));
   common.transfer.parallel = static_cast<int>(values.Int("parallel"));
+  common.transfer.segments_max = static_cast<int>(values.Int("segments"));
 }
 
 void ApplyRunOptions(const userdata::RunValues& values, CommonOptions& common, RunOptions& run) {

@@ -36,6 +36,23 @@ Result<void> WriteAllAt(const Fd& fd, std::span<const char> bytes, std::uint64_t
   return {};
 }
 
+Result<void> ReadExactlyAt(const Fd& fd, std::span<char> bytes, std::uint64_t offset) {
+  while (!bytes.empty()) {
+    ssize_t n = ::pread(fd.get(), bytes.data(), bytes.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Fail(ErrorKind::kInternal, SysMessage("pread", "fd " + std::to_string(fd.get()), errno), errno);
+    }
+    if (n == 0) {
+      return Fail(ErrorKind::kInternal, "pread: fd " + std::to_string(fd.get()) + " ends at byte " +
+                                            std::to_string(offset) + ", before what was written there");
+    }
+    bytes = bytes.subspan(static_cast<std::size_t>(n));
+    offset += static_cast<std::uint64_t>(n);
+  }
+  return {};
+}
+
 Result<std::string> ReadFile(const std::string& path, std::size_t max_bytes) {
   ASSIGN_OR_RETURN(Fd fd, Open(path, O_RDONLY));
   return ReadAll(fd, path, max_bytes);

@@ -39,6 +39,9 @@ class Fd {
 /// pwrite(2) until every byte is written, retrying short writes and EINTR.
 [[nodiscard]] Result<void> WriteAllAt(const Fd& fd, std::span<const char> bytes, std::uint64_t offset);
 
+/// pread(2) until `bytes` is full, retrying short reads and EINTR; end of file first is an error.
+[[nodiscard]] Result<void> ReadExactlyAt(const Fd& fd, std::span<char> bytes, std::uint64_t offset);
+
 /// Reads a whole file, refusing files larger than `max_bytes`.
 [[nodiscard]] Result<std::string> ReadFile(const std::string& path, std::size_t max_bytes);
 

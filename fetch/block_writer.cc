@@ -9,11 +9,13 @@
 
 namespace fetch {
 
-BlockWriter::BlockWriter(Sink* sink, std::size_t block_bytes, int max_queued, std::function<void()> on_room)
+BlockWriter::BlockWriter(Sink* sink, std::size_t block_bytes, int max_queued, std::function<void()> on_room,
+                         Hashing hashing)
     : sink_(sink),
       block_bytes_(std::max<std::size_t>(block_bytes, 1)),
       max_queued_(static_cast<std::size_t>(std::max(max_queued, 1))),
-      on_room_(std::move(on_room)) {}
+      on_room_(std::move(on_room)),
+      hashing_(hashing == Hashing::kOn) {}
 
 BlockWriter::~BlockWriter() {
   {
@@ -131,7 +133,7 @@ void BlockWriter::Run() {
     lock.unlock();
     base::Result<void> written;
     if (!skip) {
-      hasher_.Update(std::string_view(block.data.get(), block.size));
+      if (hashing_) hasher_.Update(std::string_view(block.data.get(), block.size));
       written = sink_->Write(block.offset, std::span<const char>(block.data.get(), block.size));
     }
     lock.lock();

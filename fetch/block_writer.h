@@ -35,8 +35,12 @@ namespace fetch {
 inline constexpr std::size_t kWriteBlockBytes = 256 * 1024;
 inline constexpr int kWriteBlocksQueued = 2;
 
+/// Whether a BlockWriter hashes what it writes: a segment of a split file does
+/// not, since its file is hashed in order by an OrderedHasher (fetch/segments.h).
+enum class Hashing { kOn, kOff };
+
 /// Streams appended bytes, in order and at consecutive offsets from 0, into a
-/// Sink and a Sha256, on a worker thread. One thread at a time calls the
+/// Sink and (Hashing::kOn) a Sha256, on a worker thread. One thread at a time calls the
 /// public methods. The worker calls Sink::Write, one block at a time; Restart
 /// calls Sink::Truncate once the worker is idle; after Flush or Restart has
 /// returned, nothing touches the Sink until the next Append.
@@ -47,7 +51,7 @@ class BlockWriter {
   /// `on_room`, if set, is called from the worker when it finishes a block
   /// after WouldWait said yes; it must be safe to call from any thread.
   explicit BlockWriter(Sink* sink, std::size_t block_bytes = kWriteBlockBytes, int max_queued = kWriteBlocksQueued,
-                       std::function<void()> on_room = {});
+                       std::function<void()> on_room = {}, Hashing hashing = Hashing::kOn);
   /// Stops the worker after the block it is writing, if any; blocks not yet
   /// written are dropped (a caller that wants them calls Flush first).
   ~BlockWriter();
@@ -75,7 +79,7 @@ class BlockWriter {
   [[nodiscard]] base::Result<void> Restart();
 
   /// SHA-256 of every byte since construction or Restart. Only meaningful right
-  /// after a successful Flush; does not reset anything.
+  /// after a successful Flush, with Hashing::kOn; does not reset anything.
   Sha256Digest Digest() const;
 
   /// Bytes accepted since construction or Restart; the Sink may be up to
@@ -100,6 +104,7 @@ class BlockWriter {
   const std::size_t block_bytes_;
   const std::size_t max_queued_;
   const std::function<void()> on_room_;
+  const bool hashing_;
 
   // Owned by the appending thread.
   Block current_;

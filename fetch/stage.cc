@@ -39,6 +39,9 @@ class FileSink : public Sink {
     }
     return {};
   }
+  base::Result<void> Read(std::uint64_t offset, std::span<char> bytes) override {
+    return base::ReadExactlyAt(fd_, bytes, offset);
+  }
 
  private:
   base::Fd fd_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,18 +20,29 @@ struct TransferOptions {
   long stall_timeout_s = 30;     ///< a try moving under 1 KiB/s for this long is retried
   int tries = 5;                 ///< tries of one URL before the next mirror
   double retry_delay_s = 1.0;    ///< wait before the 2nd try; doubles each try, at most 30 s
-  int parallel = 4;              ///< transfers at once
+  int parallel = 4;              ///< transfers at once; each segment of a split file is one
+  /// A file with a known size of 32 MiB or more is fetched in byte ranges of 16 MiB or more
+  /// (fetch/segments.h PlanSegments), up to this many at once (and never more than `parallel`),
+  /// lowest first; 1 fetches every file in one stream. --segments.
+  int segments_max = 4;
 };
 
 /// Where a download's bytes go; offsets are absolute positions in the file.
-/// DownloadAll calls a Sink from a thread of the download's own (see
-/// fetch/block_writer.h), one call at a time, and not after it returns.
+/// DownloadAll calls a Sink from threads of the download's own (see
+/// fetch/block_writer.h), and not after it returns. A file fetched in one
+/// stream gets one call at a time. A file split into segments
+/// (fetch/segments.h) gets Writes of distinct ranges from several threads at
+/// once, and Reads of ranges already written from yet another; Truncate is
+/// then called only while no other call runs.
 class Sink {
  public:
   virtual ~Sink() = default;
   [[nodiscard]] virtual base::Result<void> Write(std::uint64_t offset, std::span<const char> bytes) = 0;
   /// Drops everything at and after `size` (a server ignored Range: start over).
   [[nodiscard]] virtual base::Result<void> Truncate(std::uint64_t size) = 0;
+  /// Fills `bytes` from `offset`, all of it or an error: a split file is hashed
+  /// by reading back what its segments wrote.
+  [[nodiscard]] virtual base::Result<void> Read(std::uint64_t offset, std::span<char> bytes) = 0;
 };
 
 /// Collects a small download (a manifest, a signature) in memory.
@@ -38,9 +50,12 @@ class MemorySink : public Sink {
  public:
   base::Result<void> Write(std::uint64_t offset, std::span<const char> bytes) override;
   base::Result<void> Truncate(std::uint64_t size) override;
+  base::Result<void> Read(std::uint64_t offset, std::span<char> bytes) override;
+  /// Only once the download is over.
   const std::string& data() const { return data_; }
 
  private:
+  std::mutex mu_;  // segments write from several threads
   std::string data_;
 };
 

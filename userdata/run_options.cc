@@ -106,7 +106,11 @@ constexpr RunOptionSpec kTable[] = {
     {.name = "stall_timeout", .flag = "--stall-timeout", .type = T::kInt, .min = 1, .max = 3600,
      .default_value = "30", .help = "retry a transfer slower than 1 KiB/s for this long", .every_subcommand = true},
     {.name = "parallel", .flag = "--parallel", .type = T::kInt, .min = 1, .max = 16, .default_value = "4",
-     .help = "files fetched at once", .every_subcommand = true},
+     .help = "transfers at once: files, and byte ranges of large files (--segments)", .every_subcommand = true},
+    {.name = "segments", .flag = "--segments", .type = T::kInt, .min = 1, .max = 16, .default_value = "4",
+     .help = "connections one file of 32 MiB or more may use at once, each fetching byte ranges of it, for servers "
+             "that cap each connection's rate (at most --parallel); 1 fetches every file in one stream",
+     .every_subcommand = true},
 };
 
 

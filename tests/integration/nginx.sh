@@ -20,6 +20,8 @@
 # Access log (with the Range header and the TLS version and cipher suite, "tls=-/-" for plain HTTP):
 # STATEDIR/access.log; errors: STATEDIR/error.log.
 # stop: stops that nginx (SIGTERM, then SIGKILL after 5 s) and removes ports.env.
+# Environment for start: LIMIT_RATE (e.g. 50m), nginx's limit_rate: the most one connection may
+# be sent per second, as CDNs and object stores cap it (bench/fetch_capped.sh); unset: no limit.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -135,6 +137,7 @@ http {
   ssl_protocols TLSv1.2 TLSv1.3;
   ssl_session_cache shared:bootrino_ssl:1m;
 EOF
+    if [[ -n ${LIMIT_RATE:-} ]]; then echo "  limit_rate $LIMIT_RATE;"; fi
     local ports=("$@") ssl
     for i in 0 1 2 3 4; do
       ssl=""

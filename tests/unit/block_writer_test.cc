@@ -65,6 +65,11 @@ class RecordingSink : public Sink {
     file.resize(std::min<std::uint64_t>(size, file.size()));
     return {};
   }
+  base::Result<void> Read(std::uint64_t offset, std::span<char> bytes) override {
+    if (offset + bytes.size() > file.size()) return base::Fail(base::ErrorKind::kInternal, "read past the end");
+    std::copy_n(file.data() + offset, bytes.size(), bytes.data());
+    return {};
+  }
 
   std::string file;
   std::vector<Call> writes;

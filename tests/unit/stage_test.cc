@@ -119,6 +119,9 @@ class FdSink : public Sink {
     return base::WriteAllAt(fd_, bytes, offset);
   }
   base::Result<void> Truncate(std::uint64_t) override { return {}; }
+  base::Result<void> Read(std::uint64_t offset, std::span<char> bytes) override {
+    return base::ReadExactlyAt(fd_, bytes, offset);
+  }
 
  private:
   base::Fd fd_;

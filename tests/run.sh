@@ -57,9 +57,10 @@ aarch64_prerequisites() {  # built outside the aarch64 tests' time limits (cache
 }
 aarch64_job=
 if [[ -z $tier ]]; then
-  # The aarch64 tier is mostly compiling, and the VM fixtures and tests keep one core busy with one QEMU at
-  # a time: run them side by side, the cross build niced so the VM tests keep their pace. Its output is
-  # printed when it is done; its result counts like every other tier's.
+  # The aarch64 tier is mostly compiling (its one QEMU test takes under a minute; its fixtures' kernel is
+  # compiled too, once), and the VM fixtures and tests keep one core busy with one QEMU at a time: run them
+  # side by side, the cross build niced so the VM tests keep their pace. Its output is printed when it is
+  # done; its result counts like every other tier's.
   aarch64_log=$(mktemp "${TMPDIR:-/tmp}/bootrino-aarch64-tier.XXXXXX")
   echo "tests: the aarch64 tier runs in the background (log: $aarch64_log)"
   # A process group of its own (set -m), so that the suite stopping for any reason stops all of it.

@@ -1,7 +1,7 @@
 // What kind of kernel file a manifest delivered, and the file kexec_file_load
 // is given for it. x86_64's kexec_file_load takes a bzImage as it is. arm64's
 // takes only an uncompressed Image, while distributions ship `vmlinuz` as a
-// gzip'd Image (Debian, Ubuntu), a zstd one, or an EFI "zboot" application
+// gzip'd Image (Ubuntu, Alpine), a zstd one, or an EFI "zboot" application
 // whose payload is a compressed Image (CONFIG_EFI_ZBOOT): those are
 // decompressed into the RAM stage first, with limits, and the result is
 // checked to be an arm64 Image before the kernel ever sees it.

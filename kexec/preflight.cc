@@ -145,14 +145,18 @@ PreflightReport RunPreflight(base::Sys& sys) {
     if (err == EBADF) {
       r.checks.push_back(Ok("kexec", "kexec_file_load available"));
     } else if (err == ENOSYS) {
-      // arm64 kernels before 5.0 have no kexec_file_load at all, whatever their configuration.
+      // arm64 kernels before 5.0 have no kexec_file_load at all, whatever their configuration; and Debian builds
+      // none of its arm64 kernels (bookworm, trixie, cloud or not) with CONFIG_KEXEC_FILE, while its amd64 ones
+      // have it: a Debian arm64 host is the common case here, and the advice must not send it to Debian.
+      const bool arm64 = r.arch == "aarch64";
       r.checks.push_back(Refuse("kexec",
-                                r.arch == "aarch64"
-                                    ? "this kernel has no kexec_file_load (arm64 kernels before 5.0 have none, later "
-                                      "ones need CONFIG_KEXEC_FILE)"
-                                    : "this kernel has no kexec_file_load (CONFIG_KEXEC_FILE is off)",
-                                std::string("use a distribution kernel 5.0 or later (Ubuntu, Debian, Fedora and Amazon "
-                                            "Linux have it)") +
+                                arm64 ? "this kernel has no kexec_file_load (arm64 kernels before 5.0 have none, later "
+                                        "ones need CONFIG_KEXEC_FILE, which Debian's arm64 kernels are built without)"
+                                      : "this kernel has no kexec_file_load (CONFIG_KEXEC_FILE is off)",
+                                std::string(arm64 ? "boot the host on an arm64 kernel 5.0 or later built with "
+                                                    "CONFIG_KEXEC_FILE (Ubuntu's, Fedora's and Amazon Linux's are)"
+                                                  : "use a distribution kernel 5.0 or later (Ubuntu, Debian, Fedora "
+                                                    "and Amazon Linux have it)") +
                                     kFirmwareInstead));
     } else if (err == EPERM) {
       r.checks.push_back(Refuse("kexec", "kexec_file_load is not permitted (EPERM)",

@@ -6,7 +6,8 @@
 #   tests/run.sh              every tier but release
 #   tests/run.sh unit         one tier (unit, integration, vm, memcheck, aarch64)
 #   tests/run.sh aarch64      packaging/release.sh --arch aarch64: the cross build, its --version and unit
-#                             tests under qemu-aarch64-static (aarch64 libraries cached apart from the native ones)
+#                             tests under qemu-aarch64-static (aarch64 libraries cached apart from the native ones),
+#                             then that binary's kexec in an emulated arm64 machine (tests/vm/test_*_arm64.sh)
 #   tests/run.sh release      packaging/release.sh end to end, both architectures (slow: not in the full run)
 #   tests/run.sh sanitize     unit and integration in the checked build (ASan+UBSan)
 #   tests/run.sh fuzz         a short run of every fuzz target (tests/fuzz/README.md)
@@ -23,6 +24,7 @@ ensure_packages dosfstools mtools fdisk ovmf  # bootloader tests: FAT images, GP
 ensure_packages e2fsprogs util-linux  # ext4 tests: e2fsck, dumpe2fs, debugfs, mke2fs, blkid
 ensure_packages iproute2  # the metadata trust test: ip, in a network namespace of its own (unshare is util-linux)
 tests/vm/fixtures.sh packages  # QEMU and the tools that build VM fixtures
+VM_ARCH=aarch64 tests/vm/fixtures.sh packages  # the same for the arm64 guests (and their host kernel's build)
 ensure_packages valgrind  # the memcheck tier
 command -v valgrind >/dev/null || { echo "tests: ERROR: valgrind is missing after install" >&2; exit 1; }
 
@@ -48,27 +50,29 @@ esac
 
 echo "tests: building"
 packaging/build.sh >/dev/null
-aarch64_libraries() {  # built outside the aarch64 test's time limit (cached afterwards)
-  echo "tests: the aarch64 libraries (minutes the first time, then cached)"
+aarch64_prerequisites() {  # built outside the aarch64 tests' time limits (cached afterwards)
+  echo "tests: the aarch64 libraries and VM fixtures (minutes the first time, then cached)"
   BOOTRINO_TARGET=aarch64-linux-gnu packaging/deps.sh >/dev/null
+  VM_ARCH=aarch64 tests/vm/fixtures.sh >/dev/null
 }
 aarch64_job=
 if [[ -z $tier ]]; then
-  # The aarch64 tier is mostly compiling, and the VM fixtures and tests keep one core busy with one QEMU at
-  # a time: run them side by side, the cross build niced so the VM tests keep their pace. Its output is
-  # printed when it is done; its result counts like every other tier's.
+  # The aarch64 tier is mostly compiling (its one QEMU test takes under a minute; its fixtures' kernel is
+  # compiled too, once), and the VM fixtures and tests keep one core busy with one QEMU at a time: run them
+  # side by side, the cross build niced so the VM tests keep their pace. Its output is printed when it is
+  # done; its result counts like every other tier's.
   aarch64_log=$(mktemp "${TMPDIR:-/tmp}/bootrino-aarch64-tier.XXXXXX")
   echo "tests: the aarch64 tier runs in the background (log: $aarch64_log)"
   # A process group of its own (set -m), so that the suite stopping for any reason stops all of it.
   set -m
   ( renice -n 10 -p "$BASHPID" >/dev/null
-    aarch64_libraries && cd "$BUILD_DIR" && ctest --output-on-failure --no-tests=error -L '^aarch64$' ) \
+    aarch64_prerequisites && cd "$BUILD_DIR" && ctest --output-on-failure --no-tests=error -L '^aarch64$' ) \
     >"$aarch64_log" 2>&1 &
   aarch64_job=$!
   set +m
   trap 'kill -- -"$aarch64_job" 2>/dev/null || true; rm -f "$aarch64_log"' EXIT
 elif [[ $tier == aarch64 ]]; then
-  aarch64_libraries
+  aarch64_prerequisites
 fi
 if [[ -z $tier || $tier == vm ]]; then
   # Built here, with progress, so that no vm test spends its time limit on them (cached afterwards).

@@ -13,7 +13,7 @@ A manifest is a shell script whose metadata is JSON between two markers:
 Commands:
 
   manifest.py write OUT [OPTION...] [ENTRY...]
-      a v1 manifest for x86_64 whose payload files are on disk. ENTRY is ROLE:FILE[=NAME][:URL]:
+      a v1 manifest for one architecture (--arch, default x86_64) whose payload files are on disk. ENTRY is ROLE:FILE[=NAME][:URL]:
       ROLE kernel, initrd or file; FILE a path under --root (default: OUT's directory), whose size
       and SHA-256 are taken from it; the entry's url is URL (anything after the second colon, so a
       full URL too) or FILE; its name is NAME, else FILE with --name-entries, else left out.
@@ -21,7 +21,8 @@ Commands:
         --name-entries          name every entry after its FILE
         --name NAME             the OS's name (default "test OS"); --version V (default 1.0)
         --description TEXT, --tag TAG (repeatable)
-        --cmdline TEXT          the x86_64 command line
+        --arch ARCH             the architecture the payload is for: x86_64 (default) or aarch64
+        --cmdline TEXT          that architecture's command line
         --min-ram MIB, --personalisation NAME
         --boot JSON             more members of "boot" (a JSON object), e.g. disk, hooks
   manifest.py edit IN OUT [OPTION...]
@@ -82,7 +83,7 @@ def build(args):
         boot["minRamMiB"] = args.min_ram
     if args.personalisation is not None:
         boot["personalisation"] = args.personalisation
-    boot["architectures"] = {"x86_64": arch}
+    boot["architectures"] = {args.arch: arch}
     boot.update(json.loads(args.boot) if args.boot else {})
     meta = {"name": args.name, "version": args.version}
     if args.description is not None:
@@ -155,6 +156,7 @@ def main():
         ap.add_argument("--version", default="1.0")
         ap.add_argument("--description")
         ap.add_argument("--tag", action="append")
+        ap.add_argument("--arch", choices=("x86_64", "aarch64"), default="x86_64")
         ap.add_argument("--cmdline")
         ap.add_argument("--min-ram", type=int)
         ap.add_argument("--personalisation")

@@ -5,6 +5,8 @@
 #   qemu_cmd ACCEL MIB               sets QEMU_CMD: qemu-system-x86_64 with ACCEL (tcg, kvm), MIB of
 #                                    memory, one CPU, no default NIC and -no-reboot (a reboot ends
 #                                    QEMU: tests see it). The caller adds the console and devices.
+#                                    VM_ARCH=aarch64: qemu-system-aarch64 with -cpu $VM_CPU (default
+#                                    cortex-a72; the caller adds -machine virt).
 #   qemu_net PORT [IMDS_PORT]        sets QEMU_NET: user-mode networking with restrict=on, whose only
 #                                    ways out are guestfwd rules to 127.0.0.1: the guest's
 #                                    http://10.0.2.100/ is 127.0.0.1:PORT (serve.sh's file server)
@@ -19,7 +21,8 @@
 #                                    uefi-secure-boot is OVMF that enforces Secure Boot with
 #                                    Microsoft's keys enrolled (q35 with SMM). OVMF_CODE and
 #                                    OVMF_VARS name other uefi files. Returns 1, saying what is
-#                                    missing, when the firmware is not installed.
+#                                    missing, when the firmware is not installed. VM_ARCH=aarch64:
+#                                    uefi only, AAVMF (Debian's qemu-efi-aarch64) on the virt machine.
 #   console_seen LOG REGEX           whether the console log LOG has a line matching REGEX (ERE;
 #                                    carriage returns dropped first)
 #   console_wait LOG REGEX SECONDS PID [CHECK]
@@ -29,7 +32,11 @@
 #                                    may still be flushing). SECONDS passed: 1.
 
 qemu_cmd() {
-  QEMU_CMD=(qemu-system-x86_64 -accel "$1" -m "$2" -smp 1 -no-reboot -nic none)
+  case ${VM_ARCH:-x86_64} in
+    x86_64) QEMU_CMD=(qemu-system-x86_64 -accel "$1" -m "$2" -smp 1 -no-reboot -nic none) ;;
+    aarch64) QEMU_CMD=(qemu-system-aarch64 -accel "$1" -cpu "${VM_CPU:-cortex-a72}" -m "$2" -smp 1 -no-reboot -nic none) ;;
+    *) echo "qemu_cmd: VM_ARCH must be x86_64 or aarch64, not '$VM_ARCH'" >&2; return 1 ;;
+  esac
 }
 
 qemu_net() {
@@ -43,7 +50,9 @@ qemu_net() {
 # the NVRAM template with Microsoft's keys).
 ovmf_files() {
   local d=/usr/share/OVMF
-  if [[ ${1:-} == secure-boot ]]; then
+  if [[ ${VM_ARCH:-x86_64} == aarch64 ]]; then
+    OVMF_CODE_FILE=${OVMF_CODE:-/usr/share/AAVMF/AAVMF_CODE.fd} OVMF_VARS_FILE=${OVMF_VARS:-/usr/share/AAVMF/AAVMF_VARS.fd}
+  elif [[ ${1:-} == secure-boot ]]; then
     OVMF_CODE_FILE=$d/OVMF_CODE_4M.secboot.fd OVMF_VARS_FILE=$d/OVMF_VARS_4M.ms.fd
   elif [[ -n ${OVMF_CODE:-} ]]; then
     OVMF_CODE_FILE=$OVMF_CODE OVMF_VARS_FILE=${OVMF_VARS:-$d/OVMF_VARS_4M.fd}
@@ -53,13 +62,18 @@ ovmf_files() {
     OVMF_CODE_FILE=$d/OVMF_CODE.fd OVMF_VARS_FILE=${OVMF_VARS:-$d/OVMF_VARS.fd}
   fi
   [[ -f $OVMF_CODE_FILE && -f $OVMF_VARS_FILE ]] && return 0
-  echo "no OVMF firmware at $OVMF_CODE_FILE / $OVMF_VARS_FILE (install Debian's ovmf: tests/vm/fixtures.sh packages)" >&2
+  echo "no OVMF firmware at $OVMF_CODE_FILE / $OVMF_VARS_FILE (install Debian's ovmf, or qemu-efi-aarch64 for" \
+    "aarch64: tests/vm/fixtures.sh packages)" >&2
   return 1
 }
 
 firmware_args() {
   local fw=$1 vars=$2
   FIRMWARE_ARGS=() FIRMWARE_MACHINE=pc
+  if [[ ${VM_ARCH:-x86_64} == aarch64 ]]; then
+    FIRMWARE_MACHINE=virt
+    [[ $fw == uefi ]] || { echo "firmware_args: an aarch64 guest boots through uefi (AAVMF) only, not '$fw'" >&2; return 1; }
+  fi
   case $fw in
     bios) return 0 ;;
     uefi) ovmf_files || return 1 ;;

@@ -86,7 +86,7 @@ TEST(Preflight, EachRefusalNamesItsCause) {
 }
 
 // A kernel that cannot kexec at all still lets the firmware boot the disk: the advice says so, and on arm64
-// names the kernels that have no kexec_file_load.
+// names the kernels that have no kexec_file_load (Debian's among them).
 TEST(Preflight, NoKexecOffersTheFirmwareInstead) {
   for (const char* machine : {"x86_64", "aarch64"}) {
     FakeSys nokexec = HealthyHost();
@@ -98,6 +98,10 @@ TEST(Preflight, NoKexecOffersTheFirmwareInstead) {
     EXPECT_EQ(verdict.error().message().find("arm64 kernels before 5.0") != std::string::npos,
               std::string(machine) == "aarch64")
         << verdict.error().message();
+    // Debian's amd64 kernels have kexec_file_load, its arm64 ones do not: the advice must not send an arm64
+    // host to the distribution it is most likely running.
+    EXPECT_EQ(verdict.error().hint().find("Debian") != std::string::npos, std::string(machine) == "x86_64")
+        << verdict.error().hint();
   }
   FakeSys disabled = HealthyHost();
   disabled.files["/proc/sys/kernel/kexec_load_disabled"] = "1\n";

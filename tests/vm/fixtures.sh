@@ -13,8 +13,14 @@
 #                                                 file system, plus any more FILEs (- : none)
 #   tests/vm/fixtures.sh packages                 only install the host packages the VM tier needs
 #
+# VM_ARCH=aarch64 (default x86_64) makes the arm64 set instead, for tests/vm/test_*_arm64.sh: Debian's
+# arm64 packages (read from a private copy of this machine's package lists for arm64: no foreign
+# architecture is added to dpkg), a host stand-in kernel built from Debian's linux-source (see
+# tests/vm/arm64-host-kernel.config for why), the host stand-in initrd and the alpine-like sample only.
+#
 # The fixture directory, ${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}/vm/KEY, holds
-#   vmlinuz              Debian's cloud kernel (LZ4 bzImage: boots fast under QEMU TCG)
+#   vmlinuz              Debian's cloud kernel (LZ4 bzImage: boots fast under QEMU TCG); on aarch64 the
+#                        host stand-in's own kernel (an arm64 Image with kexec_file_load)
 #   host-base.cpio.gz    the host stand-in initramfs, without bootrino (gzip member padded to 512)
 #   modules.txt          the virtio modules it loads, in order
 #   host-disk.img        the host stand-in as a cloud image: a 2 GiB sparse raw disk, GPT, partition 1
@@ -25,12 +31,16 @@
 #   storage-modules.txt  the modules that initramfs loads, in order (virtio-blk, virtio-scsi; NVMe
 #                        and ext4 are built into the cloud kernel)
 #   host-disk.txt        the disk's layout facts (sizes, offsets, label and UUIDs) as shell variables
-#   www/alpine-like/     a sample RAM OS shaped like Alpine's netboot files + bootrino.sh
+#   www/alpine-like/     a sample RAM OS shaped like Alpine's netboot files + bootrino.sh; on aarch64
+#                        its vmlinuz-virt is Debian's arm64 cloud Image gzip'd, as Alpine's and Ubuntu's
+#                        arm64 kernels are (Debian's own is not compressed)
 #   www/tinycore-like/   a sample RAM OS shaped like Tiny Core + bootrino.sh
 #   www/broken/          alpine-like with one flipped byte in initramfs-virt (size unchanged)
 #   www/huge/            a manifest whose 1 GiB initrd (a sparse file of zeros) fits in no small VM
 #   www/faults/          alpine-like's files with manifests that each fail before the disk commit
 #   versions.txt         what the fixtures were built from
+# (on aarch64 only vmlinuz, host-base.cpio.gz, modules.txt, storage-modules.txt, www/alpine-like and
+# versions.txt.)
 # KEY names the kernel and busybox-static package versions plus a hash of this script and the files
 # it builds from (RECIPE below: the guests' scripts in tests/vm/guest/, the tools in tests/lib/), so
 # an apt-get update that brings a new kernel, or an edit to any of them, builds a fresh set.
@@ -45,6 +55,7 @@ RECIPE=("$GUEST/host-init.sh" "$GUEST/udhcpc.script" "$GUEST/disk-boot-init.sh" 
   "$LIB/mkcpio.py" "$LIB/manifest.py" "$LIB/debs.sh")
 CACHE=${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}
 VMCACHE=$CACHE/vm
+VM_ARCH=${VM_ARCH:-x86_64}
 
 say() { echo "fixtures: $*" >&2; }
 die() { echo "fixtures: ERROR: $*" >&2; exit 1; }
@@ -55,6 +66,29 @@ die() { echo "fixtures: ERROR: $*" >&2; exit 1; }
 # the firmware boots (lib.sh boot_firmware, test_firmware_harness.sh).
 PACKAGES=(qemu-system-x86 busybox-static cpio netcat-openbsd python3 kmod zstd xz-utils binutils util-linux
   e2fsprogs fdisk ovmf dosfstools mtools syslinux syslinux-common systemd-boot-efi)
+# Per guest architecture: the kernel packages to look for, Debian's name for the architecture, and for
+# aarch64 the emulators (qemu-aarch64-static lists the arm64 busybox's applets), AAVMF and what builds the
+# host stand-in's kernel.
+case $VM_ARCH in
+  x86_64)
+    DEB_ARCH=$(dpkg --print-architecture)
+    STRIP="strip"
+    # Debian's cloud kernel (LZ4, virtio as modules); on Ubuntu, which has no cloud-amd64 flavour, the
+    # kvm flavour, else the virtual one.
+    KERNEL_METAPACKAGES=(linux-image-cloud-amd64 linux-image-kvm linux-image-virtual)
+    BUSYBOX_RUN=()
+    ;;
+  aarch64)
+    DEB_ARCH=arm64
+    KERNEL_METAPACKAGES=(linux-image-cloud-arm64)
+    BUSYBOX_RUN=(qemu-aarch64-static)
+    STRIP=aarch64-linux-gnu-strip
+    PACKAGES=(qemu-system-arm qemu-efi-aarch64 qemu-user-static busybox-static cpio netcat-openbsd python3 kmod
+      zstd xz-utils binutils binutils-aarch64-linux-gnu util-linux gcc-aarch64-linux-gnu make flex bison bc)
+    RECIPE+=("$VM_DIR/arm64-host-kernel.config")
+    ;;
+  *) die "VM_ARCH must be x86_64 or aarch64, not '$VM_ARCH'" ;;
+esac
 SUDO=()
 [[ $(id -u) == 0 ]] || SUDO=(sudo)
 source "$VM_DIR/../../packaging/packages.sh"
@@ -64,27 +98,55 @@ install_packages() { ensure_packages "${PACKAGES[@]}"; }
 # recipe_hash: 12 hex digits of SHA-256 over this script and RECIPE, in that order.
 recipe_hash() { cat "$SELF" "${RECIPE[@]}" | sha256sum | cut -c1-12; }
 
-# The versioned kernel image package: Debian's cloud kernel (LZ4, virtio as modules); on Ubuntu,
-# which has no cloud-amd64 flavour, the kvm flavour, else the virtual one. BOOTRINO_VM_KERNEL_PACKAGE
-# names one directly (e.g. linux-image-6.1.0-56-cloud-amd64).
-KERNEL_METAPACKAGES=(linux-image-cloud-amd64 linux-image-kvm linux-image-virtual)
+# APT_OPTS: apt-get's and apt-cache's options for the guest architecture's packages (debs.sh's fetch_deb
+# reads it too): none for x86_64, which is this machine's; for aarch64 a private copy of this machine's
+# package lists for arm64 (its sources and keys), refreshed when missing or older than the machine's own
+# (after an apt-get update), so that dpkg never gets a foreign architecture.
+APT_OPTS=()
+foreign_apt() {
+  [[ $VM_ARCH != x86_64 ]] || return 0
+  local dir=$VMCACHE/apt-$DEB_ARCH
+  APT_OPTS=(-o "APT::Architecture=$DEB_ARCH" -o "APT::Architectures::=$DEB_ARCH" -o "Dir::State=$dir/state"
+    -o "Dir::State::status=$dir/status" -o "Dir::Cache=$dir/cache"
+    -o Acquire::IndexTargets::deb-src::Sources::DefaultEnabled=false)
+  [[ ! -f $dir/updated || /var/lib/apt/lists -nt $dir/updated ]] || return 0
+  mkdir -p "$dir/state/lists/partial" "$dir/cache/archives/partial"
+  exec 8>"$dir/.lock"
+  flock 8
+  if [[ ! -f $dir/updated || /var/lib/apt/lists -nt $dir/updated ]]; then
+    say "reading the $DEB_ARCH package lists of this machine's sources into $dir"
+    [[ -f $dir/status ]] || : >"$dir/status"
+    apt-get "${APT_OPTS[@]}" update -q >"$dir/update.log" 2>&1 ||
+      die "apt-get update for $DEB_ARCH failed: $(tail -n 5 "$dir/update.log")"
+    touch "$dir/updated"
+  fi
+  flock -u 8
+}
+
+# The versioned kernel image package behind KERNEL_METAPACKAGES. BOOTRINO_VM_KERNEL_PACKAGE names one
+# directly (e.g. linux-image-6.1.0-56-cloud-amd64).
 kernel_package() {
   if [[ -n ${BOOTRINO_VM_KERNEL_PACKAGE:-} ]]; then echo "$BOOTRINO_VM_KERNEL_PACKAGE"; return; fi
   # apt-cache prints "Depends: PKG" lines per metapackage in the order asked; take the first flavour's.
-  apt-cache depends "${KERNEL_METAPACKAGES[@]}" 2>/dev/null |
+  apt-cache "${APT_OPTS[@]}" depends "${KERNEL_METAPACKAGES[@]}" 2>/dev/null |
     awk '$1 == "Depends:" && $2 ~ /^linux-image-(unsigned-)?[0-9]/ {print $2; exit}'
 }
 
 # candidates PACKAGE...: "PACKAGE VERSION" for each package apt knows (one apt-cache call).
 candidates() {
-  apt-cache policy "$@" 2>/dev/null |
+  apt-cache "${APT_OPTS[@]}" policy "$@" 2>/dev/null |
     awk '/^[^ ].*:$/ {pkg = substr($1, 1, length($1) - 1)} $1 == "Candidate:" && $2 != "(none)" {print pkg, $2}'
 }
 
-# resolve_versions: sets KPKG KVER KREL MPKG MVER BBVER KEY FIX. apt-cache takes seconds here, so the
-# answer is remembered until the package lists change (apt-get update) or this script does.
+# resolve_versions: sets KPKG KVER KREL MPKG MVER BBVER KEY FIX, and on aarch64 SRCPKG SRCVER (the
+# linux-source package of the same kernel series, for the host stand-in's kernel). apt-cache takes
+# seconds here, so the answer is remembered until the package lists change (apt-get update) or this
+# script does.
 resolve_versions() {
-  local script_hash stamp memo=$VMCACHE/.resolved
+  local script_hash stamp memo=$VMCACHE/.resolved vars=(KPKG KVER KREL MPKG MVER BBVER KEY FIX)
+  [[ $VM_ARCH == x86_64 ]] || memo+=-$VM_ARCH vars+=(SRCPKG SRCVER)
+  mkdir -p "$VMCACHE"
+  foreign_apt
   script_hash=$(recipe_hash)
   stamp="$script_hash $({ stat -c %Y /var/lib/apt/lists /etc/apt/sources.list /etc/apt/sources.list.d \
     /etc/apt/preferences.d 2>/dev/null || true; } | tr '\n' .) ${BOOTRINO_VM_KERNEL_PACKAGE:-}"
@@ -96,6 +158,7 @@ resolve_versions() {
   if [[ -z $KPKG ]]; then
     say "apt knows none of ${KERNEL_METAPACKAGES[*]}; running apt-get update"
     "${SUDO[@]}" apt-get update -q >&2
+    foreign_apt
     KPKG=$(kernel_package)
   fi
   [[ -n $KPKG ]] || die "cannot find a kernel package behind ${KERNEL_METAPACKAGES[*]}"
@@ -111,10 +174,16 @@ resolve_versions() {
   MPKG=""
   [[ -z $MVER ]] || MPKG=linux-modules-$KREL
   [[ -n $KVER && -n $BBVER ]] || die "no candidate version for $KPKG or busybox-static"
-  KEY=$(echo "k${KVER}${MVER:+_m$MVER}_bb${BBVER}_${script_hash}" | tr ':~/' '_-_')
+  KEY=k${KVER}${MVER:+_m$MVER}_bb${BBVER}
+  if [[ $VM_ARCH == aarch64 ]]; then
+    SRCPKG=linux-source-$(cut -d. -f1,2 <<<"$KREL")
+    SRCVER=$(candidates "$SRCPKG" | awk '{print $2}')
+    [[ -n $SRCVER ]] || die "no candidate version for $SRCPKG (the source of the $KPKG series)"
+    KEY="aarch64_${KEY}_src$SRCVER"
+  fi
+  KEY=$(echo "${KEY}_${script_hash}" | tr ':~/' '_-_')
   FIX=$VMCACHE/$KEY
-  mkdir -p "$VMCACHE"
-  { echo "$stamp"; for v in KPKG KVER KREL MPKG MVER BBVER KEY FIX; do printf '%s=%q\n' "$v" "${!v}"; done; } >"$memo.$$"
+  { echo "$stamp"; for v in "${vars[@]}"; do printf '%s=%q\n' "$v" "${!v}"; done; } >"$memo.$$"
   mv "$memo.$$" "$memo"
 }
 
@@ -125,12 +194,13 @@ resolve_versions() {
 # the archive uncompressed.
 mkcpio() { python3 "$LIB/mkcpio.py" "$@"; }
 
-# busybox_tree DIR: busybox-static at DIR/bin/busybox with every applet linked where it belongs.
+# busybox_tree DIR: busybox-static at DIR/bin/busybox with every applet linked where it belongs (the
+# list from the binary itself: under BUSYBOX_RUN, an emulator, for another architecture's).
 busybox_tree() {
   local dir=$1 applet
   mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,run,tmp,etc,root}
   cp "$WORK/busybox/bin/busybox" "$dir/bin/busybox"
-  for applet in $("$dir/bin/busybox" --list-full); do
+  for applet in $("${BUSYBOX_RUN[@]}" "$dir/bin/busybox" --list-full); do
     [[ $applet == bin/busybox ]] && continue
     mkdir -p "$dir/$(dirname "$applet")"
     ln -sf "/bin/busybox" "$dir/$applet"
@@ -240,7 +310,7 @@ disk_files() {
 #                            "RAMOS-DATA-WRITTEN: TEXT"
 # Either of the last two implies the first. Failures print "RAMOS-DATA-ERROR: …" and the OS goes on.
 # Printed when bootrino gave them: "RAMOS-SSH-KEY: <authorized_keys line>" (each), "RAMOS-HOSTNAME: NAME".
-# Always printed: "RAMOS-FIRMWARE: uefi|bios" (EFI runtime services present or not: a kexec from a
+# Always printed: "RAMOS-KERNEL: <uname -r> <uname -m>", "RAMOS-FIRMWARE: uefi|bios" (EFI runtime services present or not: a kexec from a
 # BIOS host says bios too).
 # write_ramos_init TREE NAME: tests/vm/guest/ramos-init.sh as TREE/init, reporting itself as NAME.
 write_ramos_init() {
@@ -282,7 +352,7 @@ write_manifest() {
       files+=("file:$spec")
     fi
   done
-  python3 "$LIB/manifest.py" write "$out" --header "bootrino VM test sample: $name" --name "$name" \
+  python3 "$LIB/manifest.py" write "$out" --arch "$VM_ARCH" --header "bootrino VM test sample: $name" --name "$name" \
     --description "bootrino VM test sample RAM OS ($name)" --tag test --tag runfromram --min-ram "$minram" \
     --personalisation "$pers" --cmdline "$cmdline" "${hook[@]}" "kernel:$kernel" "initrd:$initrd" "${files[@]}"
 }
@@ -359,11 +429,10 @@ fault_variant() {
     --header "bootrino VM test sample: fails before the commit point ($name)" --set-string "name=fault-$name" "$@"
 }
 
-build_fixtures() {
-  local out=$1 kdeb bbdeb
-  WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-fixtures.XXXXXX")
-  trap 'rm -rf "$WORK"' EXIT
-  mkdir -p "$out"
+# unpack_packages: the kernel package (and its modules) into $WORK/kernel, with the modules' modules.dep,
+# and busybox-static into $WORK/busybox.
+unpack_packages() {
+  local kdeb bbdeb
   kdeb=$(fetch_deb "$KPKG" "$KVER" "$VMCACHE/debs")
   bbdeb=$(fetch_deb busybox-static "$BBVER" "$VMCACHE/debs")
   say "unpacking $(basename "$kdeb") and $(basename "$bbdeb")"
@@ -372,19 +441,17 @@ build_fixtures() {
     dpkg-deb -x "$(fetch_deb "$MPKG" "$MVER" "$VMCACHE/debs")" "$WORK/kernel"
   fi
   dpkg-deb -x "$bbdeb" "$WORK/busybox"
-  cp "$WORK/kernel/boot/vmlinuz-$KREL" "$out/vmlinuz"
-  chmod 644 "$out/vmlinuz"
-
-  # virtio NIC (and disk, for the disk tiers and the demo's --disk-image) with their dependencies.
   if [[ ! -d $WORK/kernel/lib/modules && -d $WORK/kernel/usr/lib/modules ]]; then
     ln -s usr/lib "$WORK/kernel/lib"  # merged-/usr packages (newer Ubuntu and Debian)
   fi
   depmod -b "$WORK/kernel" "$KREL"
-  collect_modules "$WORK/host" "$out/modules.txt" virtio_pci virtio_net virtio_blk
-  say "host modules: $(tr '\n' ' ' <"$out/modules.txt")"
-  # The disks' drivers, for the host disk's initramfs and the sample RAM OSes: virtio-blk,
-  # virtio-scsi (+ sd). NVMe and ext4 are built into Debian's cloud kernel, modules elsewhere.
-  local storage=(virtio_pci virtio_blk virtio_scsi sd_mod) m
+}
+
+# storage_modules OUT: the disks' drivers, for the host disk's initramfs and the sample RAM OSes:
+# virtio-blk, virtio-scsi (+ sd), into $WORK/storage and listed in OUT/storage-modules.txt. NVMe and
+# ext4 are built into Debian's cloud kernels, modules elsewhere.
+storage_modules() {
+  local out=$1 storage=(virtio_pci virtio_blk virtio_scsi sd_mod) m
   for m in nvme ext4; do
     if grep -q "/$m\.ko" "$WORK/kernel/lib/modules/$KREL/modules.dep"; then storage+=("$m"); fi
   done
@@ -392,12 +459,57 @@ build_fixtures() {
   collect_modules "$WORK/storage" "$WORK/storage/etc/storage-modules.txt" "${storage[@]}"
   cp "$WORK/storage/etc/storage-modules.txt" "$out/storage-modules.txt"
   say "storage modules: $(tr '\n' ' ' <"$out/storage-modules.txt")"
+}
 
+# host_base OUT: OUT/host-base.cpio.gz, the host stand-in's tree ($WORK/host, where the modules of
+# OUT/modules.txt already are) with busybox and its init.
+host_base() {
+  local out=$1
   busybox_tree "$WORK/host"
   cp "$out/modules.txt" "$WORK/host/etc/modules.txt"
   write_host_init "$WORK/host"
   printf 'NAME="bootrino VM host stand-in"\nID=bootrino-host\n' >"$WORK/host/etc/os-release"
   PAD=512 mkcpio "$WORK/host" "$out/host-base.cpio.gz" /dev/console:c:5:1
+}
+
+# alpine_like DIR: the alpine-like sample in DIR around the kernel already at DIR/vmlinuz-virt.
+alpine_like() {
+  local a=$1
+  ramos_initrd alpine-like "$a/initramfs-virt"
+  python3 -c 'import hashlib,sys; sys.stdout.buffer.write(b"".join(hashlib.sha256(b"modloop%d" % i).digest() for i in range(8192)))' \
+    >"$a/modloop-virt"
+  write_manifest "$a/bootrino.sh" alpine-like overlay 128 "modules=loop,squashfs modloop=/boot/modloop-virt quiet" \
+    vmlinuz-virt initramfs-virt modloop-virt:boot/modloop-virt hook
+}
+
+build_fixtures() {
+  local out=$1
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-fixtures.XXXXXX")
+  trap 'rm -rf "$WORK"' EXIT
+  mkdir -p "$out"
+  unpack_packages
+  storage_modules "$out"
+  "build_$VM_ARCH" "$out"
+  {
+    echo "kernel $KPKG $KVER"
+    [[ -z $MPKG ]] || echo "modules $MPKG $MVER"
+    [[ -z ${HOST_KERNEL:-} ]] || echo "host kernel $HOST_KERNEL"
+    echo "busybox-static $BBVER"
+    echo "script and recipe $(recipe_hash)"
+    echo "built $(date -u +%FT%TZ)"
+  } >"$out/versions.txt"
+}
+
+# build_x86_64 OUT: the x86_64 set: the cloud kernel boots both the host stand-in and the samples.
+build_x86_64() {
+  local out=$1
+  cp "$WORK/kernel/boot/vmlinuz-$KREL" "$out/vmlinuz"
+  chmod 644 "$out/vmlinuz"
+
+  # virtio NIC (and disk, for the disk tiers and the demo's --disk-image) with their dependencies.
+  collect_modules "$WORK/host" "$out/modules.txt" virtio_pci virtio_net virtio_blk
+  say "host modules: $(tr '\n' ' ' <"$out/modules.txt")"
+  host_base "$out"
 
   say "building the host disk"
   build_host_disk "$WORK/host" "$out"
@@ -406,11 +518,7 @@ build_fixtures() {
   local a=$out/www/alpine-like t=$out/www/tinycore-like b=$out/www/broken h=$out/www/huge
   mkdir -p "$a" "$t" "$b" "$h"
   ln "$out/vmlinuz" "$a/vmlinuz-virt"
-  ramos_initrd alpine-like "$a/initramfs-virt"
-  python3 -c 'import hashlib,sys; sys.stdout.buffer.write(b"".join(hashlib.sha256(b"modloop%d" % i).digest() for i in range(8192)))' \
-    >"$a/modloop-virt"
-  write_manifest "$a/bootrino.sh" alpine-like overlay 128 "modules=loop,squashfs modloop=/boot/modloop-virt quiet" \
-    vmlinuz-virt initramfs-virt modloop-virt:boot/modloop-virt hook
+  alpine_like "$a"
 
   ln "$out/vmlinuz" "$t/vmlinuz64"
   ramos_initrd tinycore-like "$t/core.gz"
@@ -431,14 +539,72 @@ PY
   write_manifest "$h/bootrino.sh" huge overlay 64 "quiet" vmlinuz initrd.img
 
   fault_samples "$out/www"
+}
 
-  {
-    echo "kernel $KPKG $KVER"
-    [[ -z $MPKG ]] || echo "modules $MPKG $MVER"
-    echo "busybox-static $BBVER"
-    echo "script and recipe $(recipe_hash)"
-    echo "built $(date -u +%FT%TZ)"
-  } >"$out/versions.txt"
+# build_aarch64 OUT: the arm64 set: the host stand-in on a kernel of its own (host_kernel_aarch64), with
+# everything it needs built in; the alpine-like sample on Debian's arm64 cloud kernel, gzip'd.
+build_aarch64() {
+  local out=$1 image a=$1/www/alpine-like
+  image=$(host_kernel_aarch64)
+  HOST_KERNEL="$SRCPKG $SRCVER with arm64-host-kernel.config ($(dirname "$image"))"
+  cp "$image" "$out/vmlinuz"
+  dirname "$image" >"$out/host-kernel-dir"
+  : >"$out/modules.txt"
+  host_base "$out"
+
+  say "building the alpine-like sample"
+  mkdir -p "$a"
+  image=$WORK/kernel/boot/vmlinuz-$KREL
+  # An arm64 Image has "ARM\x64" at 56. Debian's is not compressed; should it come gzip'd one day, as it is.
+  if [[ $(od -An -c -j56 -N4 "$image" | tr -d ' ') == ARMd ]]; then
+    gzip -9n <"$image" >"$a/vmlinuz-virt"
+  elif [[ $(od -An -tx1 -N2 "$image" | tr -d ' ') == 1f8b ]]; then
+    cp "$image" "$a/vmlinuz-virt"
+  else
+    die "$image is neither an arm64 Image nor gzip'd: $(file -b "$image" 2>/dev/null)"
+  fi
+  alpine_like "$a"
+}
+
+# host_kernel_aarch64: prints the path of the arm64 host stand-in's kernel Image, built by
+# build_host_kernel on the first call and cached apart from the fixture sets (an edit of this script
+# need not rebuild it): $VMCACHE/aarch64-host-kernel_SRCVER_HASH/Image, HASH over the configuration's options
+# (not its comments) and build_host_kernel itself.
+host_kernel_aarch64() {
+  local cfg=$VM_DIR/arm64-host-kernel.config hash dir t0=$SECONDS
+  hash=$({ grep '^CONFIG_' "$cfg"; declare -f build_host_kernel; } | sha256sum | cut -c1-12)
+  dir=$VMCACHE/aarch64-host-kernel_$(tr ':~' '_-' <<<"$SRCVER")_$hash
+  if [[ ! -f $dir/Image ]]; then
+    rm -rf "$dir.tmp"
+    mkdir -p "$dir.tmp"
+    build_host_kernel "$cfg" "$dir.tmp"
+    rm -rf "$dir"
+    mv "$dir.tmp" "$dir"
+    say "host kernel built in $((SECONDS - t0)) s"
+  fi
+  touch "$dir/.used"
+  echo "$dir/Image"
+}
+
+# build_host_kernel CONFIG OUT: OUT/Image, OUT/config and OUT/build.log: the arm64 kernel of $SRCPKG
+# $SRCVER, allnoconfig plus CONFIG (tests/vm/arm64-host-kernel.config), cross-compiled. Fails when an
+# option of CONFIG does not hold in the result (a dependency missing from CONFIG).
+build_host_kernel() {
+  local cfg=$1 out=$2 deb src=$WORK/linux obj=$WORK/linux-obj log=$2/build.log opt
+  deb=$(fetch_deb "$SRCPKG" "$SRCVER" "$VMCACHE/debs")
+  say "building the arm64 host stand-in's kernel from $SRCPKG $SRCVER (minutes; cached afterwards)"
+  mkdir -p "$src" "$obj"
+  dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/src/linux-source-*.tar.xz' | xz -dc |
+    tar -x -C "$src" --strip-components=1 || die "cannot unpack the kernel source of $deb"
+  local make=(nice -n 5 make -C "$src" O="$obj" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- -j"$(nproc)")
+  "${make[@]}" KCONFIG_ALLCONFIG="$cfg" allnoconfig >"$log" 2>&1 || die "allnoconfig failed: $(tail -n 20 "$log")"
+  while read -r opt; do
+    grep -qxF -- "$opt" "$obj/.config" || die "$opt (in $cfg) does not hold in the kernel's configuration: an option it depends on is missing there"
+  done < <(grep '^CONFIG_' "$cfg")
+  "${make[@]}" Image >>"$log" 2>&1 || die "the arm64 host kernel did not build: $(tail -n 20 "$log")"
+  cp "$obj/arch/arm64/boot/Image" "$out/Image"
+  cp "$obj/.config" "$out/config"
+  rm -rf "$src" "$obj"
 }
 
 ensure_fixtures() {
@@ -446,7 +612,9 @@ ensure_fixtures() {
   resolve_versions
   if [[ ! -f $FIX/versions.txt ]]; then
     mkdir -p "$VMCACHE"
-    exec 9>"$VMCACHE/.lock"
+    # One lock per architecture: the arm64 set's kernel build takes minutes, and tests/run.sh builds it
+    # beside the x86_64 set.
+    if [[ $VM_ARCH == x86_64 ]]; then exec 9>"$VMCACHE/.lock"; else exec 9>"$VMCACHE/.lock-$VM_ARCH"; fi
     flock 9
     if [[ ! -f $FIX/versions.txt ]]; then
       local t0=$SECONDS tmp=$FIX.tmp.$$
@@ -464,6 +632,19 @@ ensure_fixtures() {
     flock -u 9
   fi
   touch "$FIX/.used"
+  # The host kernel the arm64 set was made with stays as long as the set does.
+  [[ ! -f $FIX/host-kernel-dir ]] || touch "$(cat "$FIX/host-kernel-dir")/.used" 2>/dev/null || true
+}
+
+# check_binary_arch BIN: an ELF file for another architecture than VM_ARCH's would only fail inside the
+# guest ("Exec format error" on its console): say so here.
+check_binary_arch() {
+  local what want=x86-64
+  command -v file >/dev/null || return 0
+  what=$(file -bL "$1")
+  [[ $what == ELF* ]] || return 0
+  [[ $VM_ARCH == x86_64 ]] || want="ARM aarch64"
+  [[ $what == *"$want"* ]] || die "$1 is not built for $VM_ARCH ($what): VM_ARCH=$VM_ARCH guests need a $VM_ARCH binary (for aarch64: packaging/release.sh --arch aarch64)"
 }
 
 # host_initrd BOOTRINO OUT: host-base (already padded to 512) + a gzip'd cpio with /bin/bootrino.
@@ -473,9 +654,10 @@ host_initrd() {
   if command -v file >/dev/null && file -L "$bin" | grep -q ELF && ! file -L "$bin" | grep -q 'statically linked'; then
     say "warning: $bin does not look statically linked"
   fi
+  check_binary_arch "$bin"
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-hostinitrd.XXXXXX")
   mkdir -p "$tmp/tree/bin"
-  strip -o "$tmp/tree/bin/bootrino" "$bin" 2>/dev/null || cp "$bin" "$tmp/tree/bin/bootrino"
+  "$STRIP" -o "$tmp/tree/bin/bootrino" "$bin" 2>/dev/null || cp "$bin" "$tmp/tree/bin/bootrino"
   chmod 755 "$tmp/tree/bin/bootrino"
   local spec
   for spec in "${@:3}"; do
@@ -496,7 +678,7 @@ host_disk() {
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-hostdisk.XXXXXX")
   if [[ $bin != - ]]; then
     [[ -f $bin ]] || die "no such binary: $bin"
-    strip -o "$tmp/bootrino" "$bin" 2>/dev/null || cp "$bin" "$tmp/bootrino"
+    "$STRIP" -o "$tmp/bootrino" "$bin" 2>/dev/null || cp "$bin" "$tmp/bootrino"
     chmod 755 "$tmp/bootrino"
     files+=("$tmp/bootrino:bin/bootrino")
   fi
@@ -525,6 +707,7 @@ case ${1:-} in
     ;;
   host-disk)
     [[ $# -ge 3 ]] || die "usage: $0 host-disk BOOTRINO_BIN|- OUT [FILE:GUEST_PATH...]"
+    [[ $VM_ARCH == x86_64 ]] || die "the $VM_ARCH fixtures have no host disk (yet): boot the host stand-in from its initrd"
     if [[ -f ${BOOTRINO_VM_FIXTURES:-}/host-disk.img ]]; then
       FIX=$BOOTRINO_VM_FIXTURES
     else

@@ -25,7 +25,10 @@
 #   stop_vm; boot_firmware uefi "$HOST_DISK"   # OVMF (NVRAM: $WORK/OVMF_VARS.fd); or bios (SeaBIOS)
 #   wait_for '^BOOTRINO-RAMOS-UP' 120 ramos-up # the previous boot's console is in serial.1.log
 #
-# Environment: BOOTRINO (the static binary; ctest sets it, default build/agent/bootrino),
+# Environment: VM_ARCH (the guests' architecture: x86_64, the default, or aarch64: QEMU's virt machine,
+# console ttyAMA0, tests/vm/fixtures.sh's arm64 set, which has no host disk; a test sets it before
+# sourcing this file), BOOTRINO (the static binary; ctest sets it, default build/agent/bootrino, for
+# aarch64 build-release/aarch64/agent/bootrino as packaging/release.sh --arch aarch64 leaves it),
 # BOOTRINO_SOURCE (the source tree), VM_CMD (what the host runs: run (default, `run REF --yes`),
 # dry-run, fetch, inspect), MEM (guest MiB, default 1024), EXTRA_APPEND, QEMU_EXTRA (array: more
 # QEMU arguments), VM_ACCEL (default tcg), VM_TIMEOUT (outer limit in seconds for each QEMU run,
@@ -34,13 +37,28 @@
 # instead of building one around $BOOTRINO: selftest.sh), VM_HOST_FILES (with VM_HOST_INITRD: the
 # FILE:GUEST_PATH specs, space-separated, private_disk puts on the disk instead of $BOOTRINO),
 # DISK_BUS (default bus for boot_host_disk and boot_firmware: virtio, nvme or scsi), HOST_ROOT
-# (the disk host's root=, default LABEL=cloudimg-rootfs), HOST_ROOT_MODE (rw or ro, default rw), OVMF_CODE / OVMF_VARS (firmware files,
-# default Debian's OVMF_CODE_4M.fd / OVMF_VARS_4M.fd), VM_MACHINE (QEMU -machine, default pc),
+# (the disk host's root=, default LABEL=cloudimg-rootfs), HOST_ROOT_MODE (rw or ro, default rw), VM_FIRMWARE
+# (uefi: boot_host boots through the firmware), OVMF_CODE / OVMF_VARS (firmware files,
+# default Debian's OVMF_CODE_4M.fd / OVMF_VARS_4M.fd), VM_MACHINE (QEMU -machine, default pc; virt on
+# aarch64), VM_CPU (aarch64's -cpu, default cortex-a72), VM_CONSOLE (the host's console=, default ttyS0;
+# ttyAMA0 on aarch64),
 # VM_FAIL_RE (console text that fails any wait_for; default: the firmware found nothing to boot).
 set -euo pipefail
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BOOTRINO_SOURCE=${BOOTRINO_SOURCE:-$(cd "$VM_DIR/../.." && pwd)}
-BOOTRINO=${BOOTRINO:-$BOOTRINO_SOURCE/build/agent/bootrino}
+VM_ARCH=${VM_ARCH:-x86_64}
+export VM_ARCH
+case $VM_ARCH in
+  x86_64)
+    BOOTRINO=${BOOTRINO:-$BOOTRINO_SOURCE/build/agent/bootrino}
+    VM_MACHINE=${VM_MACHINE:-pc} VM_CONSOLE=${VM_CONSOLE:-ttyS0}
+    ;;
+  aarch64)
+    BOOTRINO=${BOOTRINO:-$BOOTRINO_SOURCE/build-release/aarch64/agent/bootrino}
+    VM_MACHINE=${VM_MACHINE:-virt} VM_CONSOLE=${VM_CONSOLE:-ttyAMA0}
+    ;;
+  *) echo "lib.sh: VM_ARCH must be x86_64 or aarch64, not '$VM_ARCH'" >&2; exit 1 ;;
+esac
 TEST_NAME=$(basename "$0" .sh)
 source "$VM_DIR/../lib/serve.sh"
 source "$VM_DIR/../lib/qemu.sh"
@@ -90,13 +108,16 @@ fail() {
 
 # ---------------------------------------------------------------------------------------------
 # Fixtures and the binary under test.
-[[ -n ${VM_HOST_INITRD:-} || -x $BOOTRINO ]] || fail "no bootrino binary at $BOOTRINO (run packaging/build.sh, or set BOOTRINO)"
+if [[ -z ${VM_HOST_INITRD:-} && ! -x $BOOTRINO ]]; then
+  [[ $VM_ARCH == x86_64 ]] || fail "no $VM_ARCH bootrino binary at $BOOTRINO (run packaging/release.sh --arch $VM_ARCH, or set BOOTRINO)"
+  fail "no bootrino binary at $BOOTRINO (run packaging/build.sh, or set BOOTRINO)"
+fi
 FIX=$("$VM_DIR/fixtures.sh" | tail -n 1)
 [[ -f $FIX/vmlinuz ]] || fail "fixtures.sh gave no fixture dir"
 # HOST_DISK_BYTES, HOST_ROOT_OFFSET, HOST_ROOT_BYTES, HOST_ROOT_LABEL, HOST_ROOT_FSUUID,
-# HOST_ROOT_PARTUUID, HOST_DISK_GUID: host-disk.img's layout.
+# HOST_ROOT_PARTUUID, HOST_DISK_GUID: host-disk.img's layout (the x86_64 set's only).
 # shellcheck disable=SC1091
-source "$FIX/host-disk.txt"
+[[ ! -f $FIX/host-disk.txt ]] || source "$FIX/host-disk.txt"
 # VM_HOST_INITRD: a ready host initrd to use instead (selftest.sh passes one with a stand-in agent).
 if [[ -n ${VM_HOST_INITRD:-} ]]; then
   HOST_INITRD=$VM_HOST_INITRD
@@ -104,6 +125,13 @@ else
   HOST_INITRD=$WORK/host.cpio.gz
   BOOTRINO_VM_FIXTURES=$FIX "$VM_DIR/fixtures.sh" host-initrd "$BOOTRINO" "$HOST_INITRD" >/dev/null
 fi
+
+# host_files FILE:GUEST_PATH...: the host stand-in initrd made again around $BOOTRINO, with these files
+# in it too (e.g. user-data at var/lib/cloud/seed/nocloud/user-data: the instance's SSH keys).
+host_files() {
+  BOOTRINO_VM_FIXTURES=$FIX "$VM_DIR/fixtures.sh" host-initrd "$BOOTRINO" "$HOST_INITRD" "$@" >/dev/null ||
+    fail "could not make the host initrd with $*"
+}
 
 # ---------------------------------------------------------------------------------------------
 # serve DIR: a plain file server for DIR on 127.0.0.1 (tests/integration/fault_server.py, so
@@ -153,10 +181,10 @@ pinned() { pinned_ref http://10.0.2.100 "$SERVER_DIR" "$1"; }
 requests_for() { grep -F -- "\"path\": \"$1" "$SERVER_LOG" 2>/dev/null || grep -F -- "$1" "$SERVER_LOG" || true; }
 
 # ---------------------------------------------------------------------------------------------
-# host_append: the host stand-in's kernel command line: "console=ttyS0 panic=1 bootrino.ref=$REF
+# host_append: the host stand-in's kernel command line: "console=$VM_CONSOLE panic=1 bootrino.ref=$REF
 # $EXTRA_APPEND" (no bootrino.ref when REF is empty).
 host_append() {
-  local append="console=ttyS0 panic=1"
+  local append="console=$VM_CONSOLE panic=1"
   [[ -n ${REF:-} ]] && append+=" bootrino.ref=$REF"
   [[ -n ${EXTRA_APPEND:-} ]] && append+=" $EXTRA_APPEND"
   echo "$append"
@@ -188,18 +216,23 @@ start_qemu() {
   : >"$STAMPED"
   QEMU_T0=$(date +%s.%N)
   qemu_cmd "${VM_ACCEL:-tcg}" "${MEM:-1024}"
-  timeout -k 5 "${VM_TIMEOUT:-600}" "${QEMU_CMD[@]}" -machine "${VM_MACHINE:-pc}" -nographic "$@" \
+  timeout -k 5 "${VM_TIMEOUT:-600}" "${QEMU_CMD[@]}" -machine "$VM_MACHINE" -nographic "$@" \
     "${net[@]}" "${extra[@]}" </dev/null 2>"$WORK/qemu.err" > >(stamp_lines "$QEMU_T0" "$SERIAL" "$STAMPED") &
   QEMU_PID=$!
 }
 
 # boot_host: starts QEMU with the host stand-in booted from its initramfs (root is rootfs),
-# asynchronously; the kernel command line is host_append's.
+# asynchronously; the kernel command line is host_append's. VM_FIRMWARE=uefi: the firmware (OVMF, AAVMF
+# on aarch64; NVRAM as boot_firmware's) loads that kernel and initramfs, as a cloud's UEFI instance boots.
 boot_host() {
-  local append
+  local append fw=()
   append=$(host_append)
-  echo "# boot: -m ${MEM:-1024}, append: $append" >&2
-  start_qemu -kernel "$FIX/vmlinuz" -initrd "$HOST_INITRD" -append "$append"
+  if [[ ${VM_FIRMWARE:-} == uefi ]]; then
+    firmware_args uefi "$WORK/OVMF_VARS.fd" || fail "no firmware to boot uefi"
+    fw=("${FIRMWARE_ARGS[@]}")
+  fi
+  echo "# boot${VM_FIRMWARE:+ through $VM_FIRMWARE}: -m ${MEM:-1024}, append: $append" >&2
+  start_qemu "${fw[@]}" -kernel "$FIX/vmlinuz" -initrd "$HOST_INITRD" -append "$append"
 }
 
 # disk_args DISK_IMG [BUS [BOOTINDEX]]: sets DISK_ARGS to the QEMU arguments attaching DISK_IMG (raw;
@@ -357,12 +390,13 @@ check_ramos() {
   line=$(console_value "cmdline: ")
   [[ -n $line ]] || fail "the RAM OS printed no cmdline"
   [[ $line == *"$want"* ]] || fail "RAM OS cmdline '$line' lacks the manifest's '$want'"
-  [[ " $line " == *" console=ttyS0 "* || " $line " == *" console=ttyS0,"* ]] || fail "RAM OS cmdline '$line' lacks the host's console=ttyS0"
+  [[ " $line " == *" console=$VM_CONSOLE "* || " $line " == *" console=$VM_CONSOLE,"* ]] ||
+    fail "RAM OS cmdline '$line' lacks the host's console=$VM_CONSOLE"
   [[ $line =~ $id_re ]] || fail "RAM OS cmdline '$line' lacks bootrino.id="
   local id=${BASH_REMATCH[0]#*bootrino.id=} boot_id
   [[ $line != *bootrino.ref=* && " $line " != *" panic=1 "* ]] ||
     fail "RAM OS cmdline '$line' carries host parameters other than the console over"
-  ok "$name: cmdline has the manifest's, console=ttyS0 and bootrino.id=$id"
+  ok "$name: cmdline has the manifest's, console=$VM_CONSOLE and bootrino.id=$id"
   if seen "Initramfs unpacking failed"; then
     fail "the new kernel could not unpack the whole initrd ($(tr -d '\r' <"$SERIAL" | grep -om1 'Initramfs unpacking failed.*')):" \
       "an uncompressed cpio appended right after a gzip member must start at a multiple of 4 bytes; pad each initrd with zeros"

@@ -10,6 +10,8 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 dmesg -n 1
 echo "BOOTRINO-RAMOS-UP name=@NAME@"
 echo "cmdline: $(cat /proc/cmdline)"
+# Which kernel runs: after a kexec, the sample's own, not the host's (its banner may be hidden by quiet).
+echo "RAMOS-KERNEL: $(uname -r) $(uname -m)"
 if [ -d /etc/bootrino ]; then
   for f in $(find /etc/bootrino -type f | sort); do
     echo "overlay-file: $f ($(wc -c <"$f") bytes)"

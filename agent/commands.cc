@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "agent/exit_codes.h"
 #include "agent/pipeline.h"
 #include "base/fd.h"
 #include "base/interrupt.h"
 #include "base/text.h"
+#include "observe/outcome.h"
 #include "observe/report.h"
 
 namespace agent {
@@ -17,45 +17,45 @@ namespace fs = std::filesystem;
 
 int Inspect(const std::string& ref, const CommonOptions& common) {
   observe::Events events;
-  if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
   auto vm = ResolveManifest(ref, common, events);
-  if (!vm) return Report(vm.error(), events, "manifest");
+  if (!vm) return observe::Report(vm.error(), events, "manifest");
   if (common.json) {
     std::printf("%s\n", observe::ManifestJson(*vm).dump(2).c_str());
   } else {
     observe::PrintManifest(*vm);
   }
-  return kExitOk;
+  return observe::kExitOk;
 }
 
 int Fetch(const std::string& ref, const CommonOptions& common, const FetchOptions& options) {
   base::InstallInterruptHandlers();  // SIGTERM, SIGINT, SIGHUP: transfers and the hook stop, nothing is left staged
   observe::Events events;
-  if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
   // The hook runs as root on what is in the directory: nobody else may be able to change it.
   // The directory as checked, symbolic links resolved: the one used from here on, whatever a link is made to say.
   auto checked = fetch::MakePrivateDir(options.stage_dir);
-  if (!checked) return Report(checked.error(), events, "start");
+  if (!checked) return observe::Report(checked.error(), events, "start");
   const std::string& dir = *checked;
   auto vm = ResolveManifest(ref, common, events);
-  if (!vm) return Report(vm.error(), events, "manifest");
+  if (!vm) return observe::Report(vm.error(), events, "manifest");
   std::string arch = MachineArch(common);
   auto plan = PlanForHost(*vm, arch, {}, events);
-  if (!plan) return Report(plan.error(), events, "plan-stage");
+  if (!plan) return observe::Report(plan.error(), events, "plan-stage");
   std::error_code ec;
   if (!IsInRam(dir)) {
     events.Warn(dir + " is not on a RAM filesystem (tmpfs); `bootrino run` stages into RAM itself");
   }
   auto staged = StageInto(*vm, *plan, dir, common, events);
-  if (!staged) return Report(staged.error(), events, "stage");
+  if (!staged) return observe::Report(staged.error(), events, "stage");
   if (auto r = NotInterrupted(); !r) {
     fs::remove_all(dir, ec);  // stopped: nothing is left staged
-    return Report(r.error(), events, "stage");
+    return observe::Report(r.error(), events, "stage");
   }
   if (options.run_hooks) {
     if (auto r = RunAfterStageHook(*vm, dir, events); !r) {
       fs::remove_all(dir, ec);  // a failed hook leaves nothing staged
-      return Report(r.error(), events, "hook");
+      return observe::Report(r.error(), events, "hook");
     }
   }
   if (common.json) {
@@ -69,7 +69,7 @@ int Fetch(const std::string& ref, const CommonOptions& common, const FetchOption
     std::printf("staged %zu files, every one verified (manifest verified by %s)\n", staged->size(),
                 observe::Shown(vm->verified_by).c_str());
   }
-  return kExitOk;
+  return observe::kExitOk;
 }
 
 }  // namespace agent

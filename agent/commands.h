@@ -1,5 +1,5 @@
 // The subcommands. Each runs its part of the pipeline in docs/architecture.md and
-// returns the process exit code (agent/exit_codes.h).
+// returns the process exit code (observe/outcome.h).
 #pragma once
 
 #include <cstdint>

@@ -20,9 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent/detach.h"
 #include "base/fd.h"
 #include "base/interrupt.h"
+#include "takeover/detach.h"
 
 namespace agent {
 namespace {
@@ -34,7 +34,8 @@ using Clock = std::chrono::steady_clock;
 /// nothing (the staged copy being rewritten included) alters what the hook runs.
 base::Result<base::Fd> SealedCopy(const std::string& text) {
   base::Fd fd(memfd_create("bootrino.sh", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!fd.valid()) return base::Fail(ErrorKind::kInternal, base::SysMessage("memfd_create", "for the hook", errno), errno);
+  if (!fd.valid())
+    return base::Fail(ErrorKind::kInternal, base::SysMessage("memfd_create", "for the hook", errno), errno);
   RETURN_IF_ERROR(base::WriteAllAt(fd, text, 0));
   if (fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
     return base::Fail(ErrorKind::kInternal, base::SysMessage("sealing", "the hook's manifest", errno), errno);
@@ -51,7 +52,7 @@ std::map<pid_t, pid_t> ParentsOfAll() {
     if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
     auto text = base::ReadFile(entry.path().string() + "/stat", 4096);
     if (!text) continue;  // it has gone
-    if (auto stat = ParseProcStat(*text)) parents[static_cast<pid_t>(std::stol(name))] = stat->ppid;
+    if (auto stat = takeover::ParseProcStat(*text)) parents[static_cast<pid_t>(std::stol(name))] = stat->ppid;
   }
   return parents;
 }

@@ -10,16 +10,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/boot_plan.h"
 #include "agent/commands.h"
-#include "agent/exit_codes.h"
 #include "agent/pipeline.h"
-#include "agent/takeover.h"
 #include "base/fd.h"
 #include "base/interrupt.h"
 #include "disk/disk.h"
 #include "kexec/kernel_image.h"
+#include "observe/outcome.h"
 #include "observe/report.h"
+#include "ramos/boot_plan.h"
+#include "takeover/disk_takeover.h"
 
 namespace agent {
 namespace {
@@ -166,60 +166,62 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   // SIGTERM, SIGINT, SIGHUP: the transfers stop, and the stage and the image this run created are removed.
   base::InstallInterruptHandlers();
   observe::Events events;
-  if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
   const std::string arch = MachineArch(common);
-  if (auto r = BootloadersFor(arch); !r) return Report(r.error(), events, "image");
+  if (auto r = takeover::BootloadersFor(arch); !r) return observe::Report(r.error(), events, "image");
   auto vm = ResolveManifest(ref, common, events);
-  if (!vm) return Report(vm.error(), events, "manifest");
+  if (!vm) return observe::Report(vm.error(), events, "manifest");
   if (vm->manifest.boot && vm->manifest.boot->after_stage) {
     events.Warn("the manifest's after-stage hook (" + vm->manifest.boot->after_stage->function +
                 ") is for the host being replaced; an image build does not run it");
   }
   // The initrds are composed in the stage, in RAM: they count.
   auto payload = vm->manifest.PayloadFor(arch);
-  if (!payload) return Report(payload.error(), events, "plan-stage");
+  if (!payload) return observe::Report(payload.error(), events, "plan-stage");
   auto stage_plan = PlanForHost(*vm, arch, StageWorkLines(**payload, arch), events);
-  if (!stage_plan) return Report(stage_plan.error(), events, "plan-stage");
+  if (!stage_plan) return observe::Report(stage_plan.error(), events, "plan-stage");
   // OUTPUT before the payload: a name that cannot be written is refused before anything is fetched. An
   // existing file (--force) is left as it is until the write.
   auto image = OpenImage(options);
-  if (!image) return Report(image.error(), events, "image");
+  if (!image) return observe::Report(image.error(), events, "image");
   ImageGuard guard(options.output, *image);  // declared before the stage: removed after it, on every way out
   auto stage = MakeRamStage(StageTmpfsBytes(*stage_plan, **payload, arch), base::RealSys(), events);
-  if (!stage) return Report(stage.error(), events, "stage");
+  if (!stage) return observe::Report(stage.error(), events, "stage");
   struct StageGuard {
     RamStage stage;
     ~StageGuard() { RemoveRamStage(stage, base::RealSys()); }
   } stage_guard{*stage};
   const std::string& dir = stage_guard.stage.dir;
   auto staged = StageInto(*vm, *stage_plan, dir, common, events);
-  if (!staged) return Report(staged.error(), events, "stage");
-  if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "stage");
+  if (!staged) return observe::Report(staged.error(), events, "stage");
+  if (auto r = NotInterrupted(); !r) return observe::Report(r.error(), events, "stage");
   kexec::KernelHeader kernel;
   for (const auto& s : *staged) {
     if (s.item->role != "kernel") continue;
     auto header = kexec::ReadKernelHeader(s.path);
-    if (!header) return Report(header.error(), events, "plan");
+    if (!header) return observe::Report(header.error(), events, "plan");
     kernel = *header;
   }
-  auto plans = PlanBoot(*vm, *staged, dir, arch, HostConsoles::CloudDefault(), RamOsSettings{}, NewBootId(), kernel);
-  if (!plans) return Report(plans.error(), events, "plan");
-  if (auto r = DiskCanBoot(arch, kernel, *plans); !r) return Report(r.error(), events, "plan");
+  auto plans = ramos::PlanBoot(*vm, *staged, dir, arch, ramos::HostConsoles::CloudDefault(), ramos::RamOsSettings{},
+                               ramos::NewBootId(), kernel);
+  if (!plans) return observe::Report(plans.error(), events, "plan");
+  if (auto r = ramos::DiskCanBoot(arch, kernel, *plans); !r) return observe::Report(r.error(), events, "plan");
   if (!plans->kernel_source.empty()) {  // aarch64: the firmware starts the decompressed Image
     auto bytes = kexec::DecompressKernel(plans->kernel_source, plans->kexec.kernel_path, kernel.decompressed_size);
-    if (!bytes) return Report(bytes.error(), events, "plan");
+    if (!bytes) return observe::Report(bytes.error(), events, "plan");
   }
-  if (auto composed = ComposeInitrds(*plans); !composed) return Report(composed.error(), events, "plan");
-  events.Emit("plan", "ok", BootJson(*plans));
-  auto prepared = PlanDisk(options.size, options.sector_size, vm->manifest.boot->disk, plans->disk,
-                           options.seed.value_or(RandomSeed()));
-  if (!prepared) return Report(prepared.error(), events, "plan-disk");
+  if (auto composed = ramos::ComposeInitrds(*plans); !composed)
+    return observe::Report(composed.error(), events, "plan");
+  events.Emit("plan", "ok", ramos::BootJson(*plans));
+  auto prepared = takeover::PlanDisk(options.size, options.sector_size, vm->manifest.boot->disk, plans->disk,
+                           options.seed.value_or(takeover::RandomSeed()));
+  if (!prepared) return observe::Report(prepared.error(), events, "plan-disk");
   events.Emit("plan-disk", "ok", disk::ToJson(prepared->layout));
-  if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "plan");
+  if (auto r = NotInterrupted(); !r) return observe::Report(r.error(), events, "plan");
   // An overwritten file that fails part way is left as it is, and says so.
   auto failed = [&](const base::Error& error) {
     if (!guard.Created()) events.Warn(options.output + " is half-written: remove it, or run again to overwrite it");
-    return Report(error, events, "image");
+    return observe::Report(error, events, "image");
   };
   if (auto r = SizeImage(*image, options); !r) return failed(r.error());
   // From here on the file is reached through its descriptor only, not by its name.
@@ -247,7 +249,7 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
                                       : ("bootable from UEFI only (" + prepared->layout.no_bios + ")").c_str(),
                 disk::Describe(prepared->layout).c_str(), observe::Shown(plans->disk.cmdline).c_str());
   }
-  return kExitOk;
+  return observe::kExitOk;
 }
 
 }  // namespace agent

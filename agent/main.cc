@@ -10,9 +10,9 @@
 #include <CLI/CLI.hpp>
 
 #include "agent/commands.h"
-#include "agent/exit_codes.h"
 #include "agent/pipeline.h"
 #include "agent/run_options.h"
+#include "observe/outcome.h"
 
 namespace {
 
@@ -85,7 +85,7 @@ int Main(int argc, char** argv) {
     if (seed_option->count()) image_options.seed = seed;
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
-    return rc == 0 ? agent::kExitOk : agent::kExitUsage;
+    return rc == 0 ? observe::kExitOk : observe::kExitUsage;
   }
   if (*preflight) return agent::Preflight(common);
   if (*userdata) {
@@ -102,7 +102,7 @@ int Main(int argc, char** argv) {
     std::fputs("bootrino: error: run needs REF, or --from-userdata\n"
                "bootrino: what to do: give the manifest's URL with its #sha256= pin (see bootrino run --help)\n",
                stderr);
-    return agent::kExitUsage;
+    return observe::kExitUsage;
   }
   agent::RunOptions run_options;
   agent::ApplyRunOptions(values, common, run_options);
@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bootrino: internal error: %s\n", e.what());
     std::fprintf(stderr, "bootrino: what to do: %s\n",
-                 agent::WhatToDo(base::Error(base::ErrorKind::kInternal, e.what())).c_str());
+                 observe::WhatToDo(base::Error(base::ErrorKind::kInternal, e.what())).c_str());
   }
-  return agent::kExitInternal;
+  return observe::kExitInternal;
 }

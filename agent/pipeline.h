@@ -6,28 +6,19 @@
 #include <string>
 #include <vector>
 
-#include "agent/boot_plan.h"
 #include "agent/commands.h"
 #include "base/result.h"
 #include "base/sys.h"
 #include "fetch/stage.h"
 #include "fetch/trust.h"
 #include "observe/events.h"
+#include "observe/outcome.h"
+#include "ramos/boot_plan.h"
 
 namespace agent {
 
-/// Prints an error with its advice, records it as an event, and returns the exit code.
-int Report(const base::Error& error, observe::Events& events, const std::string& phase);
-
-/// Reports that signal `sig` stopped bootrino in `phase` and returns 128 + `sig`.
-int ReportInterrupted(int sig, observe::Events& events, const std::string& phase);
-
 /// Fails (as Report then reports the signal) once SIGTERM, SIGINT or SIGHUP asked bootrino to stop.
 [[nodiscard]] base::Result<void> NotInterrupted();
-
-/// The "what to do" line for `error`: its hint, or advice for its kind when it
-/// has none, so that every error says what to do next.
-std::string WhatToDo(const base::Error& error);
 
 /// --arch, or this machine's architecture.
 std::string MachineArch(const CommonOptions& common);
@@ -107,6 +98,6 @@ void RemoveRamStage(const RamStage& stage, base::Sys& sys);
 /// unreadable user-data is a warning, not a reason to stop; an option user-data
 /// names but may not set (--insecure, --trust FILE) is a warning, and the keys
 /// and hostname are still taken.
-RamOsSettings InstanceSettings(const RunOptions& options, observe::Events& events);
+ramos::RamOsSettings InstanceSettings(const RunOptions& options, observe::Events& events);
 
 }  // namespace agent

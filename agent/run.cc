@@ -9,22 +9,22 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "agent/boot_plan.h"
 #include "agent/commands.h"
-#include "agent/detach.h"
-#include "agent/execute.h"
-#include "agent/exit_codes.h"
-#include "agent/fallback.h"
 #include "agent/pipeline.h"
-#include "agent/takeover.h"
-#include "agent/takeover_plan.h"
 #include "base/fd.h"
 #include "base/interrupt.h"
 #include "base/sys.h"
 #include "fetch/url.h"
 #include "kexec/kernel_image.h"
 #include "kexec/preflight.h"
+#include "observe/outcome.h"
 #include "observe/report.h"
+#include "ramos/boot_plan.h"
+#include "takeover/detach.h"
+#include "takeover/disk_takeover.h"
+#include "takeover/execute.h"
+#include "takeover/fallback.h"
+#include "takeover/plan.h"
 #include "userdata/userdata.h"
 
 namespace agent {
@@ -40,8 +40,12 @@ json PreflightJson(const kexec::PreflightReport& r) {
   for (const auto& c : r.checks) {
     checks.push_back({{"name", c.name}, {"ok", c.ok}, {"fatal", c.fatal}, {"detail", c.detail}, {"advice", c.advice}});
   }
-  return {{"arch", r.arch}, {"lockdown", r.lockdown}, {"secureBoot", r.secure_boot_unknown ? json(nullptr) : json(r.secure_boot)}, {"consoles", r.consoles},
-          {"ok", r.Verdict().has_value()}, {"checks", checks}};
+  return {{"arch", r.arch},
+          {"lockdown", r.lockdown},
+          {"secureBoot", r.secure_boot_unknown ? json(nullptr) : json(r.secure_boot)},
+          {"consoles", r.consoles},
+          {"ok", r.Verdict().has_value()},
+          {"checks", checks}};
 }
 
 /// 1: preflight. Warnings are said; the caller decides what a refusal means.
@@ -90,7 +94,7 @@ class StageGuard {
 
 int Preflight(const CommonOptions& common) {
   observe::Events events;
-  if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
   kexec::PreflightReport report = kexec::RunPreflight(base::RealSys());
   if (common.json) {
     std::printf("%s\n", PreflightJson(report).dump(2).c_str());
@@ -101,7 +105,7 @@ int Preflight(const CommonOptions& common) {
     }
   }
   events.Emit("preflight", report.Verdict() ? "ok" : "refused", PreflightJson(report));
-  return report.Verdict() ? kExitOk : kExitPreflight;
+  return report.Verdict() ? observe::kExitOk : observe::kExitPreflight;
 }
 
 namespace {
@@ -113,8 +117,8 @@ using Stop = std::optional<int>;
 struct RunState {
   kexec::PreflightReport host;
   std::string arch;
-  RamOsSettings settings;
-  BootPath path = BootPath::kKexec;
+  ramos::RamOsSettings settings;
+  takeover::BootPath path = takeover::BootPath::kKexec;
   std::optional<base::Error> refusal;  ///< why kexec cannot be used (dry run, or --fallback=reboot)
   std::optional<base::Error> disk_refusal;  ///< why the disk cannot be taken over (dry run)
   std::optional<disk::TargetDisk> target;
@@ -160,30 +164,31 @@ base::Result<void> CheckRunOptions(const RunOptions& options) {
 /// disk takeover is refused unless --keep-disk (DiskTakeoverAllowed).
 Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunState& state, observe::Events& events) {
   state.host = Preflight(events);
-  auto path = PathAfterPreflight(state.host, options.fallback_reboot);
-  if (!path && !options.dry_run) return Report(path.error(), events, "preflight");
-  if (!path || *path == BootPath::kFirmware) {
-    if (path) state.path = BootPath::kFirmware;  // a dry run shows the kexec plan it was refused
+  auto path = takeover::PathAfterPreflight(state.host, options.fallback_reboot);
+  if (!path && !options.dry_run) return observe::Report(path.error(), events, "preflight");
+  if (!path || *path == takeover::BootPath::kFirmware) {
+    if (path) state.path = takeover::BootPath::kFirmware;  // a dry run shows the kexec plan it was refused
     state.refusal = path ? state.host.Verdict().error() : path.error();
     events.Warn("kexec is not possible here (" + state.refusal->message() + "); " +
                 (options.dry_run ? "the dry run goes on to show the plan"
                                  : "--fallback=reboot: the new OS will boot through the firmware from the disk"));
   }
   // Under Secure Boot kexec may work, but the disk it would leave behind never boots: refused unless --keep-disk.
-  if (auto allowed = DiskTakeoverAllowed(state.host, options.keep_disk); !allowed) {
-    if (!options.dry_run) return Report(allowed.error(), events, "disk");
+  if (auto allowed = takeover::DiskTakeoverAllowed(state.host, options.keep_disk); !allowed) {
+    if (!options.dry_run) return observe::Report(allowed.error(), events, "disk");
     state.disk_refusal = allowed.error();
     events.Warn(allowed.error().message() + "; the dry run goes on to show the rest of the plan");
   }
   state.arch = MachineArch(common);
   state.settings = InstanceSettings(options, events);
-  if (auto r = AddHostNetwork(options.network, base::RealSys(), userdata::HostSources().root, state.settings, events);
+  if (auto r =
+          ramos::AddHostNetwork(options.network, base::RealSys(), userdata::HostSources().root, state.settings, events);
       !r) {
-    return Report(r.error(), events, "network");
+    return observe::Report(r.error(), events, "network");
   }
-  auto target = ChooseDisk(options, state.arch, events);
+  auto target = takeover::ChooseDisk(options.keep_disk, options.disk, state.arch, events);
   if (!target) {
-    if (!options.dry_run) return Report(target.error(), events, "disk");
+    if (!options.dry_run) return observe::Report(target.error(), events, "disk");
     if (!state.disk_refusal) state.disk_refusal = target.error();  // the first reason is the one reported
     events.Warn("the disk takeover would be refused (" + target.error().message() +
                 "); the dry run goes on to show the rest of the plan");
@@ -197,30 +202,31 @@ Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunStat
 Stop FetchIntoRam(const std::string& ref, const CommonOptions& common, const RunOptions& options, RunState& state,
                   observe::Events& events) {
   auto vm = ResolveManifest(ref, common, events);
-  if (!vm) return Report(vm.error(), events, "manifest");
+  if (!vm) return observe::Report(vm.error(), events, "manifest");
   state.vm = std::move(*vm);
   auto payload = state.vm->manifest.PayloadFor(state.arch);
-  if (!payload) return Report(payload.error(), events, "plan-stage");
+  if (!payload) return observe::Report(payload.error(), events, "plan-stage");
   auto stage_plan = PlanForHost(*state.vm, state.arch, RunRamLines(**payload, state.arch), events);
-  if (!stage_plan) return Report(stage_plan.error(), events, "plan-stage");
+  if (!stage_plan) return observe::Report(stage_plan.error(), events, "plan-stage");
   state.stage_plan = std::move(*stage_plan);
   auto stage = MakeRamStage(StageTmpfsBytes(*state.stage_plan, **payload, state.arch), base::RealSys(), events);
-  if (!stage) return Report(stage.error(), events, "stage");
+  if (!stage) return observe::Report(stage.error(), events, "stage");
   state.stage = std::move(*stage);
   const auto fetch_start = std::chrono::steady_clock::now();
   auto staged = StageInto(*state.vm, *state.stage_plan, state.stage.dir, common, events);
-  if (!staged) return Report(staged.error(), events, "stage");
+  if (!staged) return observe::Report(staged.error(), events, "stage");
   state.staged = std::move(*staged);
   state.fetch_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - fetch_start).count();
   if (!options.dry_run) {
-    if (auto r = RunAfterStageHook(*state.vm, state.stage.dir, events); !r) return Report(r.error(), events, "hook");
+    if (auto r = RunAfterStageHook(*state.vm, state.stage.dir, events); !r)
+      return observe::Report(r.error(), events, "hook");
   }
   return std::nullopt;
 }
 
 /// 4: the plan, from what is known by now: the verified payload in RAM, the host and the options.
-base::Result<TakeoverPlan> Plan(const RunOptions& options, const RunState& state) {
-  TakeoverInputs in;
+base::Result<takeover::TakeoverPlan> Plan(const RunOptions& options, const RunState& state) {
+  takeover::TakeoverInputs in;
   in.manifest = &*state.vm;
   in.staged = state.staged;
   in.stage_dir = state.stage.dir;
@@ -228,12 +234,12 @@ base::Result<TakeoverPlan> Plan(const RunOptions& options, const RunState& state
   in.arch = state.arch;
   in.host = state.host;
   in.path = state.path;
-  in.consoles = HostConsoles::ThisMachine();
+  in.consoles = ramos::HostConsoles::ThisMachine();
   in.settings = state.settings;
   in.target = state.target;
-  in.options = &options;
-  in.seed = options.seed.value_or(RandomSeed());
-  in.boot_id = NewBootId();
+  in.fallback_reboot = options.fallback_reboot;
+  in.seed = options.seed.value_or(takeover::RandomSeed());
+  in.boot_id = ramos::NewBootId();
   for (const auto& s : state.staged) {
     if (s.item->role == "kernel") {
       ASSIGN_OR_RETURN(in.kernel, kexec::ReadKernelHeader(s.path));
@@ -243,11 +249,11 @@ base::Result<TakeoverPlan> Plan(const RunOptions& options, const RunState& state
   in.fetched_bytes = state.stage_plan->total_bytes;
   in.fetch_seconds = state.fetch_s;
   // After the load, the caller finishes first when asked (or when cloud-init is the caller).
-  if (const pid_t cloud_init = CloudInitAncestor(); options.detach || cloud_init) {
-    in.detach = DetachPlan{cloud_init ? cloud_init : WaitAnchor(), cloud_init ? "cloud-init" : "the calling process",
-                           options.detach_timeout_s};
+  if (const pid_t cloud_init = takeover::CloudInitAncestor(); options.detach || cloud_init) {
+    in.detach = takeover::DetachPlan{cloud_init ? cloud_init : takeover::WaitAnchor(),
+                                     cloud_init ? "cloud-init" : "the calling process", options.detach_timeout_s};
   }
-  return PlanTakeover(in);
+  return takeover::PlanTakeover(in);
 }
 
 }  // namespace
@@ -255,16 +261,16 @@ base::Result<TakeoverPlan> Plan(const RunOptions& options, const RunState& state
 int Run(const std::string& ref, const CommonOptions& common, const RunOptions& options) {
   base::InstallInterruptHandlers();  // SIGTERM, SIGINT, SIGHUP: stop cleanly until the commit point
   observe::Events events;
-  if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
-  if (auto r = CheckStatusUrl(options); !r) return Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
+  if (auto r = CheckStatusUrl(options); !r) return observe::Report(r.error(), events, "start");
   events.ReportTo(options.status_url, common.transfer.ca_file);
-  if (auto r = CheckRunOptions(options); !r) return Report(r.error(), events, "start");
+  if (auto r = CheckRunOptions(options); !r) return observe::Report(r.error(), events, "start");
   auto lock = LockRun();
-  if (!lock) return Report(lock.error(), events, "start");
+  if (!lock) return observe::Report(lock.error(), events, "start");
   RunState state;
   // 1: preflight, the RAM OS's settings, the disk.
   if (Stop stop = ExamineHost(common, options, state, events)) return *stop;
-  if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "preflight");
+  if (auto r = NotInterrupted(); !r) return observe::Report(r.error(), events, "preflight");
   // 2 and 3: the verified manifest, and every file in RAM, verified.
   StageGuard guard(base::RealSys());  // the RAM stage goes on every way out, unless handed over
   const Stop fetched = FetchIntoRam(ref, common, options, state, events);
@@ -272,23 +278,23 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   if (fetched) return *fetched;
   // 4: the plan.
   auto plan = Plan(options, state);
-  if (!plan) return Report(plan.error(), events, "plan");
-  events.Emit("plan", "ok", BootJson(plan->boot));
+  if (!plan) return observe::Report(plan.error(), events, "plan");
+  events.Emit("plan", "ok", ramos::BootJson(plan->boot));
   if (plan->disk) events.Emit("plan-disk", "ok", disk::ToJson(plan->disk->prepared.layout));
-  if (auto r = NotInterrupted(); !r) return Report(r.error(), events, "plan");
+  if (auto r = NotInterrupted(); !r) return observe::Report(r.error(), events, "plan");
   if (options.dry_run) {
     if (common.json) {
-      std::printf("%s\n", PlanJson(*plan, options).dump(2).c_str());
+      std::printf("%s\n", takeover::PlanJson(*plan).dump(2).c_str());
     } else {
-      PrintPlan(*plan);
+      takeover::PrintPlan(*plan);
       std::printf("dry run: every file was fetched into RAM and verified, then discarded; nothing was changed\n");
     }
-    if (state.refusal) return Report(*state.refusal, events, "preflight");
-    if (state.disk_refusal) return Report(*state.disk_refusal, events, "disk");
-    return kExitOk;
+    if (state.refusal) return observe::Report(*state.refusal, events, "preflight");
+    if (state.disk_refusal) return observe::Report(*state.disk_refusal, events, "disk");
+    return observe::kExitOk;
   }
   // 5 to 7: load, commit, boot.
-  const Outcome outcome = Execute(*plan, base::RealSys(), events);
+  const takeover::Outcome outcome = takeover::Execute(*plan, base::RealSys(), events);
   if (outcome.handed_over) guard.HandOver();  // the detached child writes the disk from the staged files
   return outcome.exit_code;
 }

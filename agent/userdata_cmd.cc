@@ -4,11 +4,11 @@
 #include <cstdio>
 
 #include "agent/commands.h"
-#include "agent/exit_codes.h"
 #include "agent/pipeline.h"
 #include "agent/run_options.h"
 #include "base/text.h"
 #include "fetch/url.h"
+#include "observe/outcome.h"
 #include "userdata/userdata.h"
 
 namespace agent {
@@ -39,9 +39,9 @@ void WarnRefused(const userdata::Config& config, observe::Events& events) {
 
 int Userdata(const CommonOptions& common, const UserdataOptions& options) {
   observe::Events events;
-  if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
   auto config = ResolveUserdata(options.file, options.metadata);
-  if (!config) return Report(config.error(), events, "userdata");
+  if (!config) return observe::Report(config.error(), events, "userdata");
   WarnRefused(*config, events);
   // Shown, not used: credentials in its URLs stay out of the output, as from every other command.
   config->manifest = fetch::RedactUrl(config->manifest);
@@ -59,7 +59,7 @@ int Userdata(const CommonOptions& common, const UserdataOptions& options) {
       pos = nl + 1;
     }
   }
-  return kExitOk;
+  return observe::kExitOk;
 }
 
 int RunFromUserdata(const std::string& ref, const userdata::RunValues& command_line) {
@@ -67,14 +67,15 @@ int RunFromUserdata(const std::string& ref, const userdata::RunValues& command_l
   CommonOptions common;
   RunOptions options;
   ApplyRunOptions(command_line, common, options);
-  if (auto r = events.Open(common.json_events); !r) return Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
   auto config = ResolveUserdata(options.userdata_file, options.metadata);
-  if (!config) return Report(config.error(), events, "userdata");
+  if (!config) return observe::Report(config.error(), events, "userdata");
   // User-data that says --insecure (or names a file of this host) is not run at all: only the command line may.
-  if (auto r = userdata::RefuseWhatUserdataMayNotSet(*config); !r) return Report(r.error(), events, "userdata");
-  if (auto r = userdata::RequireManifest(*config); !r) return Report(r.error(), events, "userdata");
+  if (auto r = userdata::RefuseWhatUserdataMayNotSet(*config); !r)
+    return observe::Report(r.error(), events, "userdata");
+  if (auto r = userdata::RequireManifest(*config); !r) return observe::Report(r.error(), events, "userdata");
   if (!ref.empty() && ref != config->manifest) {
-    return Report(base::Error(base::ErrorKind::kUsage, "the command line names " + ref + " but user-data (" +
+    return observe::Report(base::Error(base::ErrorKind::kUsage, "the command line names " + ref + " but user-data (" +
                                                            config->source + ") names " + config->manifest)
                       .Hint("give one reference: drop REF from the command line, or --from-userdata"),
                   events, "userdata");
@@ -82,10 +83,10 @@ int RunFromUserdata(const std::string& ref, const userdata::RunValues& command_l
   events.Say("user-data from " + config->source + " names " + config->manifest);
   // The command line wins where both say something; user-data fills in the rest (userdata/run_options.h).
   auto merged = userdata::MergeRunOptions(command_line, config->options);
-  if (!merged) return Report(merged.error(), events, "userdata");
+  if (!merged) return observe::Report(merged.error(), events, "userdata");
   // Before any request: what user-data names must be verifiable without the command line's --insecure.
   if (auto r = userdata::CheckUserdataManifestTrusted(config->manifest, config->trust_keys.size(), command_line); !r) {
-    return Report(r.error(), events, "userdata");
+    return observe::Report(r.error(), events, "userdata");
   }
   ApplyRunOptions(*merged, common, options);
   common.trust_pems.insert(common.trust_pems.end(), config->trust_keys.begin(), config->trust_keys.end());
@@ -98,8 +99,8 @@ int RunFromUserdata(const std::string& ref, const userdata::RunValues& command_l
   return Run(config->manifest, common, options);
 }
 
-RamOsSettings InstanceSettings(const RunOptions& options, observe::Events& events) {
-  RamOsSettings settings;
+ramos::RamOsSettings InstanceSettings(const RunOptions& options, observe::Events& events) {
+  ramos::RamOsSettings settings;
   settings.ssh_keys = options.ssh_keys;
   settings.hostname = options.hostname;
   settings.status_url = options.status_url;

@@ -12,7 +12,7 @@
 
 namespace base {
 
-/// What class of failure an Error is; agent/exit_codes.h maps each to an exit code.
+/// What class of failure an Error is; observe/outcome.h maps each to an exit code.
 enum class ErrorKind {
   kInternal,      ///< a bug or an unexpected system failure
   kUsage,         ///< the command line or configuration is wrong

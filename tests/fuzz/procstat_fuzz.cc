@@ -1,7 +1,7 @@
 // agent::ParseProcStat: /proc/PID/stat of bootrino's ancestors, read to find
 // cloud-init. A process chooses its own comm (prctl, or its file name), so
 // the text between the parentheses is anybody's.
-#include "agent/detach.h"
+#include "takeover/detach.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,4 +1,4 @@
-#include "kexec/archive.h"
+#include "ramos/archive.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -12,7 +12,7 @@
 
 #include "tests/unit/archive_reader.h"
 
-namespace kexec {
+namespace ramos {
 namespace {
 
 namespace fs = std::filesystem;
@@ -41,8 +41,9 @@ TEST(ArchiveTest, TarGzHoldsEveryEntrySortedWithItsModeAndOwner) {
   ASSERT_EQ(members.size(), 6u);
   std::vector<std::string> paths;
   for (const auto& m : members) paths.push_back(m.path);
-  EXPECT_EQ(paths, (std::vector<std::string>{"etc/hostname", "etc/runlevels/default/sshd", "home/tc/.ssh/authorized_keys",
-                                             "root", "root/.ssh", "root/.ssh/authorized_keys"}));
+  EXPECT_EQ(paths,
+            (std::vector<std::string>{"etc/hostname", "etc/runlevels/default/sshd", "home/tc/.ssh/authorized_keys",
+                                      "root", "root/.ssh", "root/.ssh/authorized_keys"}));
   EXPECT_EQ(members[0].data, "ram-01\n");
   EXPECT_EQ(members[0].mode, 0644u);
   EXPECT_EQ(members[0].type, static_cast<unsigned>(AE_IFREG));
@@ -73,7 +74,8 @@ TEST(ArchiveTest, NothingFollowsTheGzipStream) {
   ASSERT_EQ(archive_read_next_header(a.get(), &e), ARCHIVE_OK);
   std::uint64_t tar_bytes = 0;
   char buffer[4096];
-  for (la_ssize_t n; (n = archive_read_data(a.get(), buffer, sizeof buffer)) > 0;) tar_bytes += static_cast<std::uint64_t>(n);
+  for (la_ssize_t n; (n = archive_read_data(a.get(), buffer, sizeof buffer)) > 0;)
+    tar_bytes += static_cast<std::uint64_t>(n);
   const auto* end = reinterpret_cast<const unsigned char*>(bytes->data() + bytes->size() - 4);
   const std::uint32_t isize = end[0] | end[1] << 8 | end[2] << 16 | static_cast<std::uint32_t>(end[3]) << 24;
   EXPECT_EQ(isize, tar_bytes);
@@ -151,4 +153,4 @@ TEST(ArchiveTest, RefusesUnsafeMembers) {
 }
 
 }  // namespace
-}  // namespace kexec
+}  // namespace ramos

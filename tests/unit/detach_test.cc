@@ -1,9 +1,9 @@
-#include "agent/detach.h"
+#include "takeover/detach.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-namespace agent {
+namespace takeover {
 namespace {
 
 TEST(ProcStat, ParsesCommWithSpacesAndParentheses) {
@@ -40,4 +40,4 @@ TEST(ProcStat, ThisProcessIsNotUnderCloudInit) {
 }
 
 }  // namespace
-}  // namespace agent
+}  // namespace takeover

@@ -2,7 +2,7 @@
 // commit for each safety rule, and a failure injected at every step of it.
 // The disk is a memfd the fake hands out as /dev/vda, so the real writers
 // (FAT32, ext4, GPT, MBR) run, and a test can tell whether a byte of it changed.
-#include "agent/execute.h"
+#include "takeover/execute.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -13,11 +13,11 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/takeover.h"
 #include "kexec/initrd.h"
+#include "takeover/disk_takeover.h"
 #include "tests/unit/fake_sys.h"
 
-namespace agent {
+namespace takeover {
 namespace {
 
 namespace fs = std::filesystem;
@@ -250,4 +250,4 @@ TEST(PlanSteps, LoadBeforeAnyChangeAndTheDiskBeforeTheBoot) {
 }
 
 }  // namespace
-}  // namespace agent
+}  // namespace takeover

@@ -4,7 +4,7 @@
 // kexec image is left loaded, no reboot happens and `run` stops before its
 // commit: nothing is written. The disk takeover itself is refused under
 // Secure Boot unless --keep-disk, and a kernel loaded before a stop is unloaded.
-#include "agent/fallback.h"
+#include "takeover/fallback.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -15,7 +15,7 @@
 
 #include "tests/unit/fake_sys.h"
 
-namespace agent {
+namespace takeover {
 namespace {
 
 using testing_support::FakeSys;
@@ -233,4 +233,4 @@ TEST_F(Staged, TheCommitAndTheDetachedParentKeepTheKernelLoaded) {
 }
 
 }  // namespace
-}  // namespace agent
+}  // namespace takeover

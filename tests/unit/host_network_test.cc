@@ -1,4 +1,4 @@
-#include "agent/host_network.h"
+#include "host/network.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -6,10 +6,10 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/network_config.h"
+#include "ramos/network_config.h"
 #include "tests/unit/fake_sys.h"
 
-namespace agent {
+namespace ramos {
 namespace {
 
 // A DigitalOcean-like droplet as /proc and /sys show it: ens3 (public, plus
@@ -83,7 +83,7 @@ testing_support::FakeSys Gcp() {
 
 TEST(HostNetworkTest, CapturesPhysicalInterfacesRoutesAndResolvedsUpstream) {
   auto sys = Droplet();
-  auto net = CaptureHostNetwork(sys);
+  auto net = host::CaptureHostNetwork(sys);
   ASSERT_TRUE(net) << net.error().message();
   ASSERT_EQ(net->interfaces.size(), 2u);
   EXPECT_EQ(net->interfaces[0].name, "ens3");
@@ -109,7 +109,7 @@ TEST(HostNetworkTest, CapturesPhysicalInterfacesRoutesAndResolvedsUpstream) {
 TEST(HostNetworkTest, PlainResolvConfIsTakenAsItIsWithoutLoopbackServers) {
   auto sys = Droplet();
   sys.files["/etc/resolv.conf"] = "nameserver 1.1.1.1\nnameserver 127.0.0.1\nnameserver 2606:4700::1111\ndomain corp\n";
-  auto net = CaptureHostNetwork(sys);
+  auto net = host::CaptureHostNetwork(sys);
   ASSERT_TRUE(net);
   EXPECT_EQ(net->nameservers, (std::vector<std::string>{"1.1.1.1", "2606:4700::1111"}));
   EXPECT_EQ(net->search, (std::vector<std::string>{"corp"}));
@@ -118,21 +118,21 @@ TEST(HostNetworkTest, PlainResolvConfIsTakenAsItIsWithoutLoopbackServers) {
 TEST(HostNetworkTest, MissingTablesAreEmptyButNoDeviceListIsAnError) {
   testing_support::FakeSys bare;
   bare.files["/proc/net/dev"] = "h1\nh2\n";
-  auto net = CaptureHostNetwork(bare);
+  auto net = host::CaptureHostNetwork(bare);
   ASSERT_TRUE(net);
   EXPECT_TRUE(net->interfaces.empty() && net->routes.empty() && net->nameservers.empty());
   testing_support::FakeSys none;
-  auto failed = CaptureHostNetwork(none);
+  auto failed = host::CaptureHostNetwork(none);
   ASSERT_FALSE(failed);
   EXPECT_NE(failed.error().hint().find("--network dhcp"), std::string::npos);
 }
 
 TEST(HostNetworkTest, AutoIsStaticOnlyOnDigitalOcean) {
-  EXPECT_EQ(*ChooseNetworkMode("auto", true), NetworkMode::kStatic);
-  EXPECT_EQ(*ChooseNetworkMode("auto", false), NetworkMode::kDhcp);
-  EXPECT_EQ(*ChooseNetworkMode("dhcp", true), NetworkMode::kDhcp);
-  EXPECT_EQ(*ChooseNetworkMode("static", false), NetworkMode::kStatic);
-  auto bad = ChooseNetworkMode("manual", false);
+  EXPECT_EQ(*host::ChooseNetworkMode("auto", true), host::NetworkMode::kStatic);
+  EXPECT_EQ(*host::ChooseNetworkMode("auto", false), host::NetworkMode::kDhcp);
+  EXPECT_EQ(*host::ChooseNetworkMode("dhcp", true), host::NetworkMode::kDhcp);
+  EXPECT_EQ(*host::ChooseNetworkMode("static", false), host::NetworkMode::kStatic);
+  auto bad = host::ChooseNetworkMode("manual", false);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().kind(), base::ErrorKind::kUsage);
 }
@@ -148,8 +148,8 @@ const std::string kStaticHeader =
 
 TEST(HostNetworkTest, InterfacesFileStatic) {
   auto sys = Droplet();
-  auto net = *CaptureHostNetwork(sys);
-  EXPECT_EQ(InterfacesFile(net, NetworkMode::kStatic),
+  auto net = *host::CaptureHostNetwork(sys);
+  EXPECT_EQ(InterfacesFile(net, host::NetworkMode::kStatic),
             kStaticHeader +
             "# aa:bb:cc:00:00:03 (ens3 on the host)\n"
             "auto eth0\n"
@@ -176,21 +176,21 @@ TEST(HostNetworkTest, InterfacesFileStatic) {
 
 TEST(HostNetworkTest, InterfacesFileDhcpAndEmpty) {
   auto sys = Droplet();
-  auto net = *CaptureHostNetwork(sys);
-  std::string dhcp = InterfacesFile(net, NetworkMode::kDhcp);
+  auto net = *host::CaptureHostNetwork(sys);
+  std::string dhcp = InterfacesFile(net, host::NetworkMode::kDhcp);
   EXPECT_NE(dhcp.find("auto eth0\niface eth0 inet dhcp\n"), std::string::npos);
   EXPECT_NE(dhcp.find("auto eth1\niface eth1 inet dhcp\n"), std::string::npos);
   EXPECT_EQ(dhcp.find("static"), std::string::npos);
-  std::string empty = InterfacesFile(HostNetwork{}, NetworkMode::kDhcp);
+  std::string empty = InterfacesFile(host::HostNetwork{}, host::NetworkMode::kDhcp);
   EXPECT_TRUE(empty.ends_with("auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n")) << empty;
 }
 
 TEST(HostNetworkTest, ResolvConfAndAlpineIpParam) {
   auto sys = Droplet();
-  auto net = *CaptureHostNetwork(sys);
+  auto net = *host::CaptureHostNetwork(sys);
   EXPECT_EQ(ResolvConf(net), "# Written by bootrino: the name servers of the host that installed this OS.\n"
                              "nameserver 67.207.67.2\nnameserver 67.207.67.3\nsearch example.internal\n");
-  EXPECT_EQ(ResolvConf(HostNetwork{}), "");
+  EXPECT_EQ(ResolvConf(host::HostNetwork{}), "");
   EXPECT_EQ(AlpineIpParam(net), "ip=203.0.113.5::203.0.113.1:255.255.240.0::eth0:none:67.207.67.2:67.207.67.3");
   net.routes.erase(net.routes.begin());  // no IPv4 default route: nothing to say
   EXPECT_EQ(AlpineIpParam(net), "");
@@ -202,14 +202,13 @@ TEST(HostNetworkTest, ResolvConfAndAlpineIpParam) {
 // The Tiny Core script finds interfaces by MAC and is valid sh.
 TEST(HostNetworkTest, TinyCoreScript) {
   auto sys = Droplet();
-  auto net = *CaptureHostNetwork(sys);
+  auto net = *host::CaptureHostNetwork(sys);
   std::string script = TinyCoreNetworkScript(net);
-  for (const char* line : {"IF=$(iface aa:bb:cc:00:00:03)", "\tifconfig \"$IF\" 203.0.113.5 netmask 255.255.240.0 up\n",
-                           "\tifconfig \"$IF:1\" 10.17.0.5 netmask 255.255.0.0 up\n",
-                           "\tifconfig \"$IF\" add 2001:db8::5/64\n", "\troute add default gw 203.0.113.1 dev \"$IF\"\n",
-                           "\troute -A inet6 add ::/0 gw 2001:db8::1 dev \"$IF\"\n",
-                           "\troute add -net 10.0.0.0 netmask 255.0.0.0 gw 10.136.0.1 dev \"$IF\"\n",
-                           "nameserver 67.207.67.2\n"}) {
+  for (const char* line :
+       {"IF=$(iface aa:bb:cc:00:00:03)", "\tifconfig \"$IF\" 203.0.113.5 netmask 255.255.240.0 up\n",
+        "\tifconfig \"$IF:1\" 10.17.0.5 netmask 255.255.0.0 up\n", "\tifconfig \"$IF\" add 2001:db8::5/64\n",
+        "\troute add default gw 203.0.113.1 dev \"$IF\"\n", "\troute -A inet6 add ::/0 gw 2001:db8::1 dev \"$IF\"\n",
+        "\troute add -net 10.0.0.0 netmask 255.0.0.0 gw 10.136.0.1 dev \"$IF\"\n", "nameserver 67.207.67.2\n"}) {
     EXPECT_NE(script.find(line), std::string::npos) << line << "\n---\n" << script;
   }
   const std::string path = std::filesystem::temp_directory_path() / ("bootrino-tc-net-" + std::to_string(getpid()));
@@ -220,60 +219,63 @@ TEST(HostNetworkTest, TinyCoreScript) {
 
 TEST(HostNetworkTest, JsonNamesBothInterfaceNames) {
   auto sys = Droplet();
-  auto j = NetworkJson(*CaptureHostNetwork(sys), NetworkMode::kStatic);
+  auto j = host::NetworkJson(*host::CaptureHostNetwork(sys), host::NetworkMode::kStatic);
   EXPECT_EQ(j["mode"], "static");
   EXPECT_EQ(j["interfaces"][0]["name"], "eth0");
   EXPECT_EQ(j["interfaces"][0]["hostName"], "ens3");
   EXPECT_EQ(j["routes"][1]["interface"], "eth1");
   EXPECT_EQ(j["nameservers"][0], "67.207.67.2");
-  EXPECT_NE(DescribeNetwork(*CaptureHostNetwork(sys), NetworkMode::kStatic).find("eth0 (aa:bb:cc:00:00:03, ens3 here) "
-                                                                                  "203.0.113.5/20"),
+  EXPECT_NE(host::DescribeNetwork(*host::CaptureHostNetwork(sys), host::NetworkMode::kStatic)
+                .find("eth0 (aa:bb:cc:00:00:03, ens3 here) "
+                      "203.0.113.5/20"),
             std::string::npos);
 }
 
 }  // namespace
-}  // namespace agent
+}  // namespace ramos
 
-namespace agent {
+namespace ramos {
 namespace {
 
 TEST(HostNetworkTest, MtuIsCapturedAndWrittenOnlyWhenNot1500) {
   auto gcp_sys = Gcp();
-  auto gcp = *CaptureHostNetwork(gcp_sys);
+  auto gcp = *host::CaptureHostNetwork(gcp_sys);
   ASSERT_EQ(gcp.interfaces.size(), 1u);
   EXPECT_EQ(gcp.interfaces[0].mtu, 1460u);
-  const std::string file = InterfacesFile(gcp, NetworkMode::kStatic);
+  const std::string file = InterfacesFile(gcp, host::NetworkMode::kStatic);
   EXPECT_NE(file.find("iface eth0 inet static\n\taddress 10.128.0.5\n\tnetmask 255.255.255.255\n"
                       "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n\tmtu 1460\n"),
             std::string::npos) << file;
-  EXPECT_NE(InterfacesFile(gcp, NetworkMode::kDhcp).find("iface eth0 inet dhcp\n\tup ip link set dev eth0 mtu 1460\n"),
-            std::string::npos);
+  EXPECT_NE(
+      InterfacesFile(gcp, host::NetworkMode::kDhcp).find("iface eth0 inet dhcp\n\tup ip link set dev eth0 mtu 1460\n"),
+      std::string::npos);
   EXPECT_NE(TinyCoreNetworkScript(gcp).find("\tifconfig \"$IF\" mtu 1460\n"), std::string::npos);
-  EXPECT_EQ(NetworkJson(gcp, NetworkMode::kStatic)["interfaces"][0]["mtu"], 1460);
-  EXPECT_NE(DescribeNetwork(gcp, NetworkMode::kStatic).find("10.128.0.5/32 mtu 1460"), std::string::npos);
+  EXPECT_EQ(host::NetworkJson(gcp, host::NetworkMode::kStatic)["interfaces"][0]["mtu"], 1460);
+  EXPECT_NE(host::DescribeNetwork(gcp, host::NetworkMode::kStatic).find("10.128.0.5/32 mtu 1460"), std::string::npos);
   // IPv6 only: the inet6 stanza carries it.
   gcp.interfaces[0].addresses = {"2001:db8::5/64"};
-  EXPECT_NE(InterfacesFile(gcp, NetworkMode::kStatic).find("\tnetmask 64\n\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n"
-                                                           "\tmtu 1460\n"),
+  EXPECT_NE(InterfacesFile(gcp, host::NetworkMode::kStatic)
+                .find("\tnetmask 64\n\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n"
+                      "\tmtu 1460\n"),
             std::string::npos);
 
   auto droplet_sys = Droplet();
-  auto droplet = *CaptureHostNetwork(droplet_sys);
+  auto droplet = *host::CaptureHostNetwork(droplet_sys);
   EXPECT_EQ(droplet.interfaces[0].mtu, 1500u);
-  EXPECT_EQ(InterfacesFile(droplet, NetworkMode::kStatic).find("mtu"), std::string::npos);
-  EXPECT_EQ(InterfacesFile(droplet, NetworkMode::kDhcp).find("mtu"), std::string::npos);
+  EXPECT_EQ(InterfacesFile(droplet, host::NetworkMode::kStatic).find("mtu"), std::string::npos);
+  EXPECT_EQ(InterfacesFile(droplet, host::NetworkMode::kDhcp).find("mtu"), std::string::npos);
   EXPECT_EQ(TinyCoreNetworkScript(droplet).find("mtu"), std::string::npos);
-  EXPECT_EQ(DescribeNetwork(droplet, NetworkMode::kStatic).find("mtu"), std::string::npos);
+  EXPECT_EQ(host::DescribeNetwork(droplet, host::NetworkMode::kStatic).find("mtu"), std::string::npos);
 }
 
 // GCP's /32: the gateway is reached by a host route, then an onlink default route, in every style.
 TEST(HostNetworkTest, GatewayOutsideTheSubnetGetsAHostRouteFirst) {
   auto sys = Gcp();
-  auto net = *CaptureHostNetwork(sys);
+  auto net = *host::CaptureHostNetwork(sys);
   ASSERT_EQ(net.routes.size(), 1u);
   EXPECT_TRUE(net.GatewayOffSubnet(net.routes[0]));
   net.routes.push_back({"192.168.0.0/16", "10.128.0.1", "ens4", false});
-  EXPECT_EQ(InterfacesFile(net, NetworkMode::kStatic),
+  EXPECT_EQ(InterfacesFile(net, host::NetworkMode::kStatic),
             kStaticHeader +
             "# 42:01:0a:80:00:05 (ens4 on the host)\n"
             "auto eth0\n"
@@ -291,17 +293,17 @@ TEST(HostNetworkTest, GatewayOutsideTheSubnetGetsAHostRouteFirst) {
   EXPECT_LT(host, script.find("\troute add default gw 10.128.0.1 dev \"$IF\"\n"));
   // ip= cannot say onlink: the initramfs gets the address alone.
   EXPECT_EQ(AlpineIpParam(net), "ip=10.128.0.5:::255.255.255.255::eth0:none:169.254.169.254");
-  EXPECT_NE(DescribeNetwork(net, NetworkMode::kStatic).find("via 10.128.0.1 (on-link, outside the subnet)"),
+  EXPECT_NE(host::DescribeNetwork(net, host::NetworkMode::kStatic).find("via 10.128.0.1 (on-link, outside the subnet)"),
             std::string::npos);
 }
 
 // Hetzner-like IPv6: a /64 whose default route goes through fe80::1, and a /128 whose gateway is off it.
 TEST(HostNetworkTest, Ipv6GatewaysLinkLocalAndOffSubnet) {
-  HostNetwork net;
+  host::HostNetwork net;
   net.interfaces = {{"eth0", "eth0", "96:00:00:00:00:01", {"2a01:4f8::5/64"}, 1500, 2, {}}};
   net.routes = {{"::/0", "fe80::1", "eth0", true}};
   EXPECT_FALSE(net.GatewayOffSubnet(net.routes[0]));
-  std::string file = InterfacesFile(net, NetworkMode::kStatic);
+  std::string file = InterfacesFile(net, host::NetworkMode::kStatic);
   EXPECT_NE(file.find("iface eth0 inet6 static\n\taddress 2a01:4f8::5\n\tnetmask 64\n"
                       "\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n\tgateway fe80::1\n"),
             std::string::npos) << file;
@@ -309,10 +311,12 @@ TEST(HostNetworkTest, Ipv6GatewaysLinkLocalAndOffSubnet) {
   net.interfaces[0].addresses = {"2001:db8:5::5/128"};
   net.routes = {{"::/0", "2001:db8::1", "eth0", true}};
   EXPECT_TRUE(net.GatewayOffSubnet(net.routes[0]));
-  file = InterfacesFile(net, NetworkMode::kStatic);
-  EXPECT_NE(file.find("\tnetmask 128\n\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n\tup ip -6 route add 2001:db8::1 dev eth0\n"
-                      "\tup ip -6 route add default via 2001:db8::1 dev eth0 onlink\n"),
-            std::string::npos) << file;
+  file = InterfacesFile(net, host::NetworkMode::kStatic);
+  EXPECT_NE(
+      file.find("\tnetmask 128\n\tpre-up /bin/sh /etc/bootrino/ifnames.sh\n\tup ip -6 route add 2001:db8::1 dev eth0\n"
+                "\tup ip -6 route add default via 2001:db8::1 dev eth0 onlink\n"),
+      std::string::npos)
+      << file;
   EXPECT_EQ(file.find("gateway"), std::string::npos);
   EXPECT_NE(TinyCoreNetworkScript(net).find("\troute -A inet6 add 2001:db8::1/128 dev \"$IF\"\n"), std::string::npos);
   // Inside the subnet, for both families, nothing changes.
@@ -320,61 +324,66 @@ TEST(HostNetworkTest, Ipv6GatewaysLinkLocalAndOffSubnet) {
   net.routes = {{"0.0.0.0/0", "203.0.113.1", "eth0", false}, {"::/0", "2001:db8::1", "eth0", true}};
   EXPECT_FALSE(net.GatewayOffSubnet(net.routes[0]));
   EXPECT_FALSE(net.GatewayOffSubnet(net.routes[1]));
-  EXPECT_EQ(InterfacesFile(net, NetworkMode::kStatic).find("onlink"), std::string::npos);
+  EXPECT_EQ(InterfacesFile(net, host::NetworkMode::kStatic).find("onlink"), std::string::npos);
 }
 
 // --- Where the host's IPv4 came from, and what auto makes of it.
 
-AddressOrigin OriginOf(testing_support::FakeSys& sys) {
-  auto net = CaptureHostNetwork(sys);
+host::AddressOrigin OriginOf(testing_support::FakeSys& sys) {
+  auto net = host::CaptureHostNetwork(sys);
   EXPECT_TRUE(net && net->interfaces.size() == 1u);
-  return net && !net->interfaces.empty() ? net->interfaces[0].origin : AddressOrigin{};
+  return net && !net->interfaces.empty() ? net->interfaces[0].origin : host::AddressOrigin{};
 }
 
 TEST(HostNetworkTest, OriginFromSystemdNetworkd) {
   auto sys = Gcp();
-  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown);
-  sys.files["/run/systemd/netif/leases/2"] = "# This is private data. Do not parse.\nADDRESS=10.128.0.5\nNETMASK=255.255.255.255\n";
-  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kUnknown);
+  sys.files["/run/systemd/netif/leases/2"] =
+      "# This is private data. Do not parse.\nADDRESS=10.128.0.5\nNETMASK=255.255.255.255\n";
+  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kDhcp);
   EXPECT_EQ(OriginOf(sys).evidence, "systemd-networkd's lease /run/systemd/netif/leases/2");
   // A lease for another address is not this address's origin.
   sys.files["/run/systemd/netif/leases/2"] = "ADDRESS=10.128.0.51\n";
-  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown);
-  sys.files["/run/systemd/netif/links/2"] = "ADMIN_STATE=configured\nOPER_STATE=routable\nNETWORK_FILE=/etc/systemd/network/10-ens4.network\n";
-  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kStatic);
+  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kUnknown);
+  sys.files["/run/systemd/netif/links/2"] =
+      "ADMIN_STATE=configured\nOPER_STATE=routable\nNETWORK_FILE=/etc/systemd/network/10-ens4.network\n";
+  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kStatic);
   sys.files["/run/systemd/netif/links/2"] = "ADMIN_STATE=configured\nDHCP4_ADDRESS=10.128.0.5\n";
-  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kDhcp);
   sys.files["/run/systemd/netif/links/2"] = "ADMIN_STATE=unmanaged\n";
-  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown);
+  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kUnknown);
 }
 
 TEST(HostNetworkTest, OriginFromNetworkManager) {
   auto sys = Gcp();
-  sys.files["/run/NetworkManager/devices/2"] = "[device]\nmanaged=true\nconnection-uuid=5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03\n";
-  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kStatic);
+  sys.files["/run/NetworkManager/devices/2"] =
+      "[device]\nmanaged=true\nconnection-uuid=5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03\n";
+  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kStatic);
   const std::string lease = "/var/lib/NetworkManager/internal-5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03-ens4.lease";
   sys.files[lease] = "# This is private data. Do not parse.\nADDRESS=10.128.0.5\n";
-  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kDhcp);
   EXPECT_EQ(OriginOf(sys).evidence, "NetworkManager's lease " + lease);
   sys.files["/run/NetworkManager/devices/2"] = "[device]\nmanaged=false\n";
-  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown);
+  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kUnknown);
 }
 
 TEST(HostNetworkTest, OriginFromIfupdownDhclientAndDhcpcd) {
   auto sys = Gcp();
-  sys.files["/etc/network/interfaces.d/50-cloud-init"] = "auto lo\niface lo inet loopback\n\nauto ens4\niface ens4 inet dhcp\n";
-  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kUnknown) << "ifupdown did not bring it up";
+  sys.files["/etc/network/interfaces.d/50-cloud-init"] =
+      "auto lo\niface lo inet loopback\n\nauto ens4\niface ens4 inet dhcp\n";
+  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kUnknown) << "ifupdown did not bring it up";
   sys.files["/run/network/ifstate"] = "lo=lo\nens4=ens4\n";
-  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kDhcp);
   EXPECT_EQ(OriginOf(sys).evidence, "ifupdown: iface ens4 inet dhcp in /etc/network/interfaces.d/50-cloud-init");
-  sys.files["/etc/network/interfaces"] = "source /etc/network/interfaces.d/*\niface ens4 inet static\n\taddress 10.128.0.5/32\n";
-  EXPECT_EQ(OriginOf(sys).kind, AddressOrigin::Kind::kStatic);
+  sys.files["/etc/network/interfaces"] =
+      "source /etc/network/interfaces.d/*\niface ens4 inet static\n\taddress 10.128.0.5/32\n";
+  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kStatic);
 
   auto dhclient = Gcp();
   dhclient.files["/var/lib/dhcp/dhclient.leases"] = "lease {\n  interface \"ens4\";\n  fixed-address 10.128.0.51;\n}\n";
-  EXPECT_EQ(OriginOf(dhclient).kind, AddressOrigin::Kind::kUnknown) << "a lease of another address";
+  EXPECT_EQ(OriginOf(dhclient).kind, host::AddressOrigin::Kind::kUnknown) << "a lease of another address";
   dhclient.files["/var/lib/dhcp/dhclient.leases"] = "lease {\n  interface \"ens4\";\n  fixed-address 10.128.0.5;\n}\n";
-  EXPECT_EQ(OriginOf(dhclient).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(dhclient).kind, host::AddressOrigin::Kind::kDhcp);
   EXPECT_EQ(OriginOf(dhclient).evidence, "dhclient's lease /var/lib/dhcp/dhclient.leases");
 
   // dhcpcd's lease is the DHCP message: op, htype, hlen, hops, xid, secs, flags, ciaddr, then yiaddr.
@@ -382,24 +391,25 @@ TEST(HostNetworkTest, OriginFromIfupdownDhclientAndDhcpcd) {
   std::string message = std::string("\x02\x01\x06\x00", 4) + "XIDX" + std::string(8, '\0') +
                         std::string("\x0a\x80\x00\x33", 4) + std::string(220, '\0');
   dhcpcd.files["/var/lib/dhcpcd/ens4.lease"] = message;
-  EXPECT_EQ(OriginOf(dhcpcd).kind, AddressOrigin::Kind::kUnknown) << "a lease of 10.128.0.51";
+  EXPECT_EQ(OriginOf(dhcpcd).kind, host::AddressOrigin::Kind::kUnknown) << "a lease of 10.128.0.51";
   message[19] = '\x05';
   dhcpcd.files["/var/lib/dhcpcd/ens4.lease"] = message;
-  EXPECT_EQ(OriginOf(dhcpcd).kind, AddressOrigin::Kind::kDhcp);
+  EXPECT_EQ(OriginOf(dhcpcd).kind, host::AddressOrigin::Kind::kDhcp);
   EXPECT_EQ(OriginOf(dhcpcd).evidence, "dhcpcd's lease /var/lib/dhcpcd/ens4.lease");
 }
 
 TEST(HostNetworkTest, AutoIsDhcpOnlyWhenEveryCarriedIpv4CameFromDhcp) {
   auto sys = Gcp();
   sys.files["/run/systemd/netif/leases/2"] = "ADDRESS=10.128.0.5\n";
-  auto net = *CaptureHostNetwork(sys);
-  AutoMode dhcp = ChooseAutoMode(net, false);
-  EXPECT_EQ(dhcp.mode, NetworkMode::kDhcp);
-  EXPECT_EQ(dhcp.reason, "every interface's IPv4 address came from DHCP: eth0 (ens4 here) from systemd-networkd's lease "
-                         "/run/systemd/netif/leases/2");
-  EXPECT_EQ(ChooseAutoMode(net, true).mode, NetworkMode::kStatic);
-  EXPECT_EQ(ChooseAutoMode(net, true).reason, "DigitalOcean gives no DHCP");
-  auto j = NetworkJson(net, dhcp.mode, dhcp.reason);
+  auto net = *host::CaptureHostNetwork(sys);
+  host::AutoMode dhcp = host::ChooseAutoMode(net, false);
+  EXPECT_EQ(dhcp.mode, host::NetworkMode::kDhcp);
+  EXPECT_EQ(dhcp.reason,
+            "every interface's IPv4 address came from DHCP: eth0 (ens4 here) from systemd-networkd's lease "
+            "/run/systemd/netif/leases/2");
+  EXPECT_EQ(host::ChooseAutoMode(net, true).mode, host::NetworkMode::kStatic);
+  EXPECT_EQ(host::ChooseAutoMode(net, true).reason, "DigitalOcean gives no DHCP");
+  auto j = host::NetworkJson(net, dhcp.mode, dhcp.reason);
   EXPECT_EQ(j["reason"], dhcp.reason);
   EXPECT_EQ(j["interfaces"][0]["ipv4Origin"], "dhcp");
   EXPECT_EQ(j["interfaces"][0]["ipv4Evidence"], "systemd-networkd's lease /run/systemd/netif/leases/2");
@@ -407,21 +417,23 @@ TEST(HostNetworkTest, AutoIsDhcpOnlyWhenEveryCarriedIpv4CameFromDhcp) {
   // The droplet: ens3 from DHCP, ens4 unknown: static, and the reason names ens4.
   auto droplet_sys = Droplet();
   droplet_sys.files["/run/systemd/netif/leases/2"] = "ADDRESS=203.0.113.5\n";
-  auto droplet = *CaptureHostNetwork(droplet_sys);
-  EXPECT_EQ(droplet.interfaces[0].origin.kind, AddressOrigin::Kind::kDhcp);
-  AutoMode mixed = ChooseAutoMode(droplet, false);
-  EXPECT_EQ(mixed.mode, NetworkMode::kStatic);
-  EXPECT_EQ(mixed.reason, "eth1 (ens4 here): no DHCP lease found for its IPv4 address, so its configuration is carried");
+  auto droplet = *host::CaptureHostNetwork(droplet_sys);
+  EXPECT_EQ(droplet.interfaces[0].origin.kind, host::AddressOrigin::Kind::kDhcp);
+  host::AutoMode mixed = host::ChooseAutoMode(droplet, false);
+  EXPECT_EQ(mixed.mode, host::NetworkMode::kStatic);
+  EXPECT_EQ(mixed.reason,
+            "eth1 (ens4 here): no DHCP lease found for its IPv4 address, so its configuration is carried");
   droplet_sys.files["/run/systemd/netif/links/3"] = "ADMIN_STATE=configured\n";
-  EXPECT_EQ(ChooseAutoMode(*CaptureHostNetwork(droplet_sys), false).reason,
-            "eth1 (ens4 here) is not from DHCP: systemd-networkd configured it without DHCPv4 (/run/systemd/netif/links/3)");
+  EXPECT_EQ(
+      host::ChooseAutoMode(*host::CaptureHostNetwork(droplet_sys), false).reason,
+      "eth1 (ens4 here) is not from DHCP: systemd-networkd configured it without DHCPv4 (/run/systemd/netif/links/3)");
 
   // IPv6 only: no DHCPv4 to ask. Nothing at all: nothing to carry.
-  HostNetwork v6;
+  host::HostNetwork v6;
   v6.interfaces = {{"eth0", "eth0", "96:00:00:00:00:01", {"2a01:4f8::5/64"}, 1500, 2, {}}};
-  EXPECT_EQ(ChooseAutoMode(v6, false).mode, NetworkMode::kStatic);
-  EXPECT_EQ(ChooseAutoMode(HostNetwork{}, false).mode, NetworkMode::kDhcp);
+  EXPECT_EQ(host::ChooseAutoMode(v6, false).mode, host::NetworkMode::kStatic);
+  EXPECT_EQ(host::ChooseAutoMode(host::HostNetwork{}, false).mode, host::NetworkMode::kDhcp);
 }
 
 }  // namespace
-}  // namespace agent
+}  // namespace ramos

@@ -17,10 +17,10 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/host_network.h"
-#include "agent/network_config.h"
+#include "host/network.h"
+#include "ramos/network_config.h"
 
-namespace agent {
+namespace ramos {
 namespace {
 
 namespace fs = std::filesystem;
@@ -52,9 +52,9 @@ class NetnsTest : public testing::Test {
 
   // Brings `net`'s static interfaces file up with busybox's ifup in fresh namespaces, after `devices` (sh
   // run with the test's iproute2) made the devices; the result as the test's `ip` prints it.
-  std::pair<int, std::string> Ifup(const HostNetwork& net, const std::string& devices) {
+  std::pair<int, std::string> Ifup(const host::HostNetwork& net, const std::string& devices) {
     const std::string names = (dir_ / "ifnames.sh").string();
-    interfaces_ = InterfacesFile(net, NetworkMode::kStatic);
+    interfaces_ = InterfacesFile(net, host::NetworkMode::kStatic);
     // The RAM OS runs /etc/bootrino/ifnames.sh; this test cannot write there.
     for (auto at = interfaces_.find("/etc/bootrino/ifnames.sh"); at != std::string::npos;
          at = interfaces_.find("/etc/bootrino/ifnames.sh", at)) {
@@ -93,7 +93,7 @@ std::string Link(const std::string& out, const std::string& name) {
 // route through a link-local router, and a second NIC with a route of its own;
 // the RAM OS's kernel has named the two devices the other way round.
 TEST_F(NetnsTest, BusyboxIfupBringsUpTheStaticNetworkOnTheDevicesWithTheHostsMacs) {
-  HostNetwork net;
+  host::HostNetwork net;
   net.interfaces = {{"ens4", "eth0", "02:00:5e:00:00:0a", {"10.128.0.5/32", "2001:db8::5/64"}, 1460, 2, {}},
                     {"ens5", "eth1", "02:00:5e:00:00:0b", {"192.168.10.5/24"}, 1500, 3, {}}};
   net.routes = {{"0.0.0.0/0", "10.128.0.1", "ens4", false},
@@ -124,7 +124,7 @@ TEST_F(NetnsTest, BusyboxIfupBringsUpTheStaticNetworkOnTheDevicesWithTheHostsMac
 
 // IPv6 only (the MTU then rides on the inet6 stanza), a /128 whose gateway is off it.
 TEST_F(NetnsTest, BusyboxIfupBringsUpAnIpv6OnlyStaticNetwork) {
-  HostNetwork net;
+  host::HostNetwork net;
   net.interfaces = {{"enp1s0", "eth0", "02:00:5e:00:00:0c", {"2001:db8:5::5/128", "2001:db8:6::6/64"}, 9000, 2, {}}};
   net.routes = {{"::/0", "2001:db8::1", "enp1s0", true}, {"2001:db8:7::/48", "2001:db8:6::1", "enp1s0", true}};
   auto [rc, out] = Ifup(net, "ip link add eth0 address 02:00:5e:00:00:0c type veth peer name peer0\n"
@@ -142,7 +142,7 @@ TEST_F(NetnsTest, BusyboxIfupBringsUpAnIpv6OnlyStaticNetwork) {
 // Tiny Core's script, run by busybox's sh with busybox's ifconfig and route (as Tiny Core has them), on a
 // device its kernel named otherwise: found by MAC, MTU, the /32's off-subnet gateway, IPv6 via fe80::1.
 TEST_F(NetnsTest, TinyCoreScriptConfiguresTheDeviceWithTheHostsMac) {
-  HostNetwork net;
+  host::HostNetwork net;
   net.interfaces = {{"ens4", "eth0", "02:00:5e:00:00:0d", {"10.128.0.5/32", "2001:db8::5/64"}, 1460, 2, {}}};
   net.routes = {{"0.0.0.0/0", "10.128.0.1", "ens4", false}, {"::/0", "fe80::1", "ens4", true}};
   net.nameservers = {"169.254.169.254"};
@@ -174,4 +174,4 @@ TEST_F(NetnsTest, TinyCoreScriptConfiguresTheDeviceWithTheHostsMac) {
 }
 
 }  // namespace
-}  // namespace agent
+}  // namespace ramos

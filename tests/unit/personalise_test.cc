@@ -1,11 +1,11 @@
-#include "agent/personalise.h"
+#include "ramos/personalise.h"
 
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 
 #include "tests/unit/archive_reader.h"
 
-namespace agent {
+namespace ramos {
 namespace {
 
 using fetch::Personalisation;
@@ -14,7 +14,7 @@ using testing_support::ReadArchive;
 
 constexpr const char* kKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBootrinoTestKey alice@laptop";
 
-RamOsSettings Settings(NetworkMode mode = NetworkMode::kDhcp) {
+RamOsSettings Settings(host::NetworkMode mode = host::NetworkMode::kDhcp) {
   RamOsSettings s;
   s.ssh_keys = {kKey};
   s.hostname = "ram-01";
@@ -65,7 +65,7 @@ TEST(PersonaliseTest, OverlayWritesKeysHostnameAndOnlyAStaticNetwork) {
   EXPECT_EQ(dhcp.overlay[3].mode, 0600u);
   EXPECT_EQ(dhcp.overlay[4].contents, "ram-01\n");
   EXPECT_NE(dhcp.overlay[1].contents.find("\"mode\": \"dhcp\""), std::string::npos);
-  auto fixed = Make(Personalisation::kInitramfsOverlay, Settings(NetworkMode::kStatic));
+  auto fixed = Make(Personalisation::kInitramfsOverlay, Settings(host::NetworkMode::kStatic));
   auto paths = OverlayPaths(fixed);
   ASSERT_EQ(paths.size(), 8u);
   EXPECT_EQ(paths[5], "etc/network/interfaces");
@@ -114,7 +114,7 @@ TEST(PersonaliseTest, ApkovlOnTheBootPartitionAndInTheKexecInitrd) {
 }
 
 TEST(PersonaliseTest, ApkovlWithoutKeysInstallsNothingAndStaticAddsIp) {
-  RamOsSettings s = Settings(NetworkMode::kStatic);
+  RamOsSettings s = Settings(host::NetworkMode::kStatic);
   s.ssh_keys.clear();
   auto p = Make(Personalisation::kAlpineApkovl, s);
   auto members = ReadArchive(BootFile(p, "bootrino.apkovl.tar.gz")->data);
@@ -131,7 +131,7 @@ TEST(PersonaliseTest, ApkovlWithoutKeysInstallsNothingAndStaticAddsIp) {
 }
 
 TEST(PersonaliseTest, TinyCoreMydataOwnedAsTinyCoreExpects) {
-  auto p = Make(Personalisation::kTinyCoreMydata, Settings(NetworkMode::kStatic));
+  auto p = Make(Personalisation::kTinyCoreMydata, Settings(host::NetworkMode::kStatic));
   const disk::BootFile* mydata = BootFile(p, "tce/mydata.tgz");
   ASSERT_NE(mydata, nullptr);
   auto members = ReadArchive(mydata->data);
@@ -162,7 +162,7 @@ TEST(PersonaliseTest, TinyCoreMydataOwnedAsTinyCoreExpects) {
   for (const auto& e : p.kexec_extra) kexec.push_back(e.path);
   EXPECT_NE(std::find(kexec.begin(), kexec.end(), "home/tc"), kexec.end());
   EXPECT_NE(std::find(kexec.begin(), kexec.end(), "opt/bootlocal.sh"), kexec.end());
-  auto cpio = kexec::BuildArchive(p.kexec_extra, kexec::ArchiveFormat::kCpioNewc);
+  auto cpio = ramos::BuildArchive(p.kexec_extra, ramos::ArchiveFormat::kCpioNewc);
   ASSERT_TRUE(cpio) << cpio.error().message();
   auto in_initrd = ReadArchive(*cpio);
   EXPECT_EQ(in_initrd.front().path, "home");
@@ -208,4 +208,4 @@ TEST(PersonaliseTest, RefusesCollisionsAndUnsafeSettings) {
 }
 
 }  // namespace
-}  // namespace agent
+}  // namespace ramos

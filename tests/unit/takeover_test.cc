@@ -2,18 +2,18 @@
 // failed mlockall stops the commit (only when bootrino runs from the disk it
 // is about to rewrite, or may), whether the disk it would write could boot,
 // and the "what to do" line every error gets.
-#include "agent/takeover.h"
+#include "takeover/disk_takeover.h"
 
 #include <cerrno>
 
 #include <gtest/gtest.h>
 
-#include "agent/boot_plan.h"
-#include "agent/pipeline.h"
 #include "disk/bootloader.h"
+#include "observe/outcome.h"
+#include "ramos/boot_plan.h"
 #include "tests/unit/fake_sys.h"
 
-namespace agent {
+namespace takeover {
 namespace {
 
 disk::TargetDisk Vda() {
@@ -64,23 +64,24 @@ TEST(LockInMemory, UnlockedWhileRunningFromRamGoesOnWithAWarning) {
 }
 
 TEST(WhatToDo, TheHintWhenThereIsOne) {
-  EXPECT_EQ(WhatToDo(base::Error(base::ErrorKind::kDisk, "x").Hint("do y")), "do y");
+  EXPECT_EQ(observe::WhatToDo(base::Error(base::ErrorKind::kDisk, "x").Hint("do y")), "do y");
 }
 
 TEST(WhatToDo, AdviceForEveryKindWithoutAHint) {
   for (auto kind : {base::ErrorKind::kInternal, base::ErrorKind::kUsage, base::ErrorKind::kVerification,
                     base::ErrorKind::kNetwork, base::ErrorKind::kNotEnoughRam, base::ErrorKind::kPreflight,
                     base::ErrorKind::kManifest, base::ErrorKind::kHook, base::ErrorKind::kDisk}) {
-    std::string advice = WhatToDo(base::Error(kind, "something failed"));
+    std::string advice = observe::WhatToDo(base::Error(kind, "something failed"));
     EXPECT_GT(advice.size(), 20u) << static_cast<int>(kind);
   }
-  EXPECT_NE(WhatToDo(base::Error(base::ErrorKind::kNetwork, "x")).find("nothing was changed"), std::string::npos);
+  EXPECT_NE(observe::WhatToDo(base::Error(base::ErrorKind::kNetwork, "x")).find("nothing was changed"),
+            std::string::npos);
 }
 
 TEST(Report, AlwaysPrintsAWhatToDoLine) {
   observe::Events events;
   testing::internal::CaptureStderr();
-  int code = Report(base::Error(base::ErrorKind::kDisk, "the disk is odd"), events, "disk");
+  int code = observe::Report(base::Error(base::ErrorKind::kDisk, "the disk is odd"), events, "disk");
   std::string said = testing::internal::GetCapturedStderr();
   EXPECT_EQ(code, 9);
   EXPECT_NE(said.find("bootrino: error: the disk is odd\n"), std::string::npos) << said;
@@ -105,28 +106,28 @@ TEST(BootloadersFor, OnlyThisBuildsArchitecture) {
 // On aarch64 the firmware starts the kernel from the disk through systemd-boot: a PE, of a size known before
 // the layout is planned. x86_64 kernels go to the disk as they are.
 TEST(DiskCanBoot, Arm64NeedsAnEfiStubAndAKnownSize) {
-  BootPlans plans;
+  ramos::BootPlans plans;
   plans.disk.kernel = {"vmlinuz", "/stage/kernel.Image", "", 30 << 20};
   kexec::KernelHeader gz;
   gz.format = kexec::KernelFormat::kGzip;
   gz.content = kexec::KernelFormat::kArm64Image;
   gz.efi_stub = true;
   gz.decompressed_size = 30 << 20;
-  EXPECT_TRUE(DiskCanBoot("aarch64", gz, plans).has_value());
+  EXPECT_TRUE(ramos::DiskCanBoot("aarch64", gz, plans).has_value());
 
   kexec::KernelHeader no_stub = gz;
   no_stub.efi_stub = false;
-  auto stub = DiskCanBoot("aarch64", no_stub, plans);
+  auto stub = ramos::DiskCanBoot("aarch64", no_stub, plans);
   ASSERT_FALSE(stub.has_value());
   EXPECT_EQ(stub.error().kind(), base::ErrorKind::kManifest);
   EXPECT_NE(stub.error().message().find("vmlinuz has no EFI stub"), std::string::npos) << stub.error().message();
   EXPECT_NE(stub.error().hint().find("CONFIG_EFI_STUB"), std::string::npos) << stub.error().hint();
   EXPECT_NE(stub.error().hint().find("--keep-disk"), std::string::npos) << stub.error().hint();
-  EXPECT_TRUE(DiskCanBoot("x86_64", no_stub, plans).has_value()) << "x86_64 does not look at it";
+  EXPECT_TRUE(ramos::DiskCanBoot("x86_64", no_stub, plans).has_value()) << "x86_64 does not look at it";
 
-  BootPlans unsized = plans;
+  ramos::BootPlans unsized = plans;
   unsized.disk.kernel.size = 0;  // a zstd frame that does not record its content size
-  auto size = DiskCanBoot("aarch64", gz, unsized);
+  auto size = ramos::DiskCanBoot("aarch64", gz, unsized);
   ASSERT_FALSE(size.has_value());
   EXPECT_EQ(size.error().kind(), base::ErrorKind::kManifest);
   EXPECT_NE(size.error().message().find("does not record its decompressed size"), std::string::npos)
@@ -135,4 +136,4 @@ TEST(DiskCanBoot, Arm64NeedsAnEfiStubAndAKnownSize) {
 }
 
 }  // namespace
-}  // namespace agent
+}  // namespace takeover

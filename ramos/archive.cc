@@ -1,4 +1,4 @@
-#include "kexec/archive.h"
+#include "ramos/archive.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,17 +8,17 @@
 
 #include "kexec/archive_writer.h"
 
-namespace kexec {
+namespace ramos {
 namespace {
 
 using base::ErrorKind;
 
-using archive_writer::AppendToString;
-using Writer = archive_writer::Writer;
-using EntryPtr = archive_writer::Entry;
+using kexec::archive_writer::AppendToString;
+using Writer = kexec::archive_writer::Writer;
+using EntryPtr = kexec::archive_writer::Entry;
 
 base::Error ArchiveError(archive* a, const std::string& what) {
-  return archive_writer::Error(a, "a generated archive", what);
+  return kexec::archive_writer::Error(a, "a generated archive", what);
 }
 
 // True when `path` is a '/'-separated run of non-empty components, none "." or "..".
@@ -46,7 +46,8 @@ base::Result<void> CheckEntries(const std::vector<ArchiveEntry>& entries) {
       return bad("must be a relative path without empty, '.' or '..' components");
     }
     // newc's end-of-archive name: a reader would stop there.
-    if (e.path == "TRAILER!!!" || e.path.starts_with("TRAILER!!!/")) return bad("uses the name that ends a cpio archive");
+    if (e.path == "TRAILER!!!" || e.path.starts_with("TRAILER!!!/"))
+      return bad("uses the name that ends a cpio archive");
     if (!seen.insert(e.path).second) return bad("is given twice");
     if ((e.mode & ~0777u) || (e.mode & 0002)) {
       char mode[16];
@@ -95,7 +96,8 @@ base::Result<void> WriteEntry(archive* a, const ArchiveEntry& e) {
 
 base::Result<std::string> BuildArchive(std::vector<ArchiveEntry> entries, ArchiveFormat format) {
   RETURN_IF_ERROR(CheckEntries(entries));
-  std::sort(entries.begin(), entries.end(), [](const ArchiveEntry& a, const ArchiveEntry& b) { return a.path < b.path; });
+  std::sort(entries.begin(), entries.end(),
+            [](const ArchiveEntry& a, const ArchiveEntry& b) { return a.path < b.path; });
   std::string out;
   Writer a(archive_write_new());
   if (!a) return base::Fail(ErrorKind::kInternal, "archive_write_new failed");
@@ -120,4 +122,4 @@ base::Result<std::string> BuildArchive(std::vector<ArchiveEntry> entries, Archiv
   return out;
 }
 
-}  // namespace kexec
+}  // namespace ramos

@@ -10,7 +10,7 @@
 #include "kexec/preflight.h"
 #include "observe/events.h"
 
-namespace agent {
+namespace takeover {
 
 enum class BootPath { kKexec, kFirmware };
 
@@ -64,4 +64,4 @@ class LoadedKernelGuard {
   bool loaded_ = false;
 };
 
-}  // namespace agent
+}  // namespace takeover

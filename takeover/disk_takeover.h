@@ -10,7 +10,6 @@
 
 #include <sys/types.h>
 
-#include "agent/commands.h"
 #include "base/result.h"
 #include "base/sys.h"
 #include "disk/disk.h"
@@ -20,14 +19,14 @@
 #include "fetch/manifest.h"
 #include "observe/events.h"
 
-namespace agent {
+namespace takeover {
 
 /// Refuses (kDisk) a disk for `arch` when this build's bootloaders are another architecture's.
 [[nodiscard]] base::Result<void> BootloadersFor(const std::string& arch);
 
 /// The disk `run` replaces: --disk, else the one holding /; none with --keep-disk.
 /// Refused on architectures this build has no bootloaders for (`arch` is the payload's).
-[[nodiscard]] base::Result<std::optional<disk::TargetDisk>> ChooseDisk(const RunOptions& options,
+[[nodiscard]] base::Result<std::optional<disk::TargetDisk>> ChooseDisk(bool keep_disk, const std::string& device,
                                                                        const std::string& arch,
                                                                        observe::Events& events);
 
@@ -66,4 +65,4 @@ std::uint64_t RandomSeed();
                                                            const disk::PreparedDisk& prepared,
                                                            const disk::Disk& handle, observe::Events& events);
 
-}  // namespace agent
+}  // namespace takeover

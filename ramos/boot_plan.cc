@@ -1,4 +1,4 @@
-#include "agent/boot_plan.h"
+#include "ramos/boot_plan.h"
 
 #include <chrono>
 #include <cstdio>
@@ -7,12 +7,12 @@
 #include <sys/random.h>
 
 #include "base/sys.h"
-#include "kexec/archive.h"
 #include "kexec/cmdline.h"
 #include "kexec/initrd.h"
 #include "observe/report.h"
+#include "ramos/archive.h"
 
-namespace agent {
+namespace ramos {
 namespace {
 
 // The firmware boot's one initrd on the boot partition: the manifest's initrds,
@@ -93,7 +93,7 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
   ASSIGN_OR_RETURN(std::string once, kexec::BuildOverlay(first_boot));
   if (!personal.kexec_extra.empty()) {
     // A second newc archive right after the first (whose length is a multiple of 4): the kernel reads on.
-    ASSIGN_OR_RETURN(std::string extra, kexec::BuildArchive(personal.kexec_extra, kexec::ArchiveFormat::kCpioNewc));
+    ASSIGN_OR_RETURN(std::string extra, ramos::BuildArchive(personal.kexec_extra, ramos::ArchiveFormat::kCpioNewc));
     once += extra;
   }
   ASSIGN_OR_RETURN(std::string persistent, kexec::BuildOverlay(personal.overlay));
@@ -159,4 +159,4 @@ nlohmann::ordered_json BootJson(const BootPlans& plans) {
           {"bootId", plans.boot_id}, {"personalisation", plans.personal}};
 }
 
-}  // namespace agent
+}  // namespace ramos

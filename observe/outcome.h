@@ -1,10 +1,14 @@
-// bootrino's exit codes. They are a contract (scripts, cloud-init and tests
-// rely on them) and are documented in README.md; never renumber one.
+// How bootrino ends: the error (or interruption) said to a person with what to do next, the event that
+// records it, and the exit code. The exit codes are a contract (scripts, cloud-init and tests rely on them)
+// and are documented in README.md; never renumber one.
 #pragma once
 
-#include "base/result.h"
+#include <string>
 
-namespace agent {
+#include "base/result.h"
+#include "observe/events.h"
+
+namespace observe {
 
 enum ExitCode : int {
   kExitOk = 0,
@@ -35,4 +39,14 @@ inline ExitCode ExitCodeFor(base::ErrorKind kind) {
   return kExitInternal;
 }
 
-}  // namespace agent
+/// The "what to do" line for `error`: its hint, or advice for its kind when it
+/// has none, so that every error says what to do next.
+std::string WhatToDo(const base::Error& error);
+
+/// Prints an error with its advice, records it as an event, and returns the exit code.
+int Report(const base::Error& error, Events& events, const std::string& phase);
+
+/// Reports that signal `sig` stopped bootrino in `phase` and returns 128 + `sig`.
+int ReportInterrupted(int sig, Events& events, const std::string& phase);
+
+}  // namespace observe

@@ -10,7 +10,7 @@
 
 #include "base/result.h"
 
-namespace kexec {
+namespace ramos {
 
 /// One member of a generated archive. Parents are not created implicitly: a
 /// tar extractor makes missing directories itself, and a cpio member needs its
@@ -36,4 +36,4 @@ enum class ArchiveFormat {
 /// target is not an absolute path of plain components.
 [[nodiscard]] base::Result<std::string> BuildArchive(std::vector<ArchiveEntry> entries, ArchiveFormat format);
 
-}  // namespace kexec
+}  // namespace ramos

@@ -8,11 +8,11 @@
 // - past the first write there is no way back: a failure boots the loaded kernel anyway.
 #pragma once
 
-#include "agent/takeover_plan.h"
 #include "base/sys.h"
 #include "observe/events.h"
+#include "takeover/plan.h"
 
-namespace agent {
+namespace takeover {
 
 struct Outcome {
   int exit_code = 0;
@@ -26,4 +26,4 @@ struct Outcome {
 /// that failed.
 Outcome Execute(const TakeoverPlan& plan, base::Sys& sys, observe::Events& events);
 
-}  // namespace agent
+}  // namespace takeover

@@ -1,9 +1,9 @@
-#include "agent/network_config.h"
+#include "ramos/network_config.h"
 
 #include <algorithm>
 #include <cstdlib>
 
-namespace agent {
+namespace ramos {
 namespace {
 
 struct Address {
@@ -18,20 +18,20 @@ Address SplitAddress(const std::string& cidr) {
 }
 
 bool IsV6(const std::string& address) { return address.find(':') != std::string::npos; }
-bool IsDefault(const HostRoute& r) { return r.destination == "0.0.0.0/0" || r.destination == "::/0"; }
+bool IsDefault(const host::HostRoute& r) { return r.destination == "0.0.0.0/0" || r.destination == "::/0"; }
 
 // One interface's configuration, split the way every format below needs it.
 struct Plan {
   std::vector<Address> v4, v6;
   std::string gateway4, gateway6;    // the first default route of each family
-  std::vector<HostRoute> other;      // every other route through this interface
+  std::vector<host::HostRoute> other;      // every other route through this interface
   std::vector<std::string> off_subnet;  // gateways outside every prefix: each needs a host route first
   bool OffSubnet(const std::string& gateway) const {
     return std::find(off_subnet.begin(), off_subnet.end(), gateway) != off_subnet.end();
   }
 };
 
-Plan PlanFor(const HostNetwork& net, const HostInterface& iface) {
+Plan PlanFor(const host::HostNetwork& net, const host::HostInterface& iface) {
   Plan p;
   for (const auto& a : iface.addresses) (IsV6(a) ? p.v6 : p.v4).push_back(SplitAddress(a));
   for (const auto& r : net.routes) {
@@ -47,7 +47,7 @@ Plan PlanFor(const HostNetwork& net, const HostInterface& iface) {
   return p;
 }
 
-std::string StaticStanzas(const HostNetwork& net, const HostInterface& iface) {
+std::string StaticStanzas(const host::HostNetwork& net, const host::HostInterface& iface) {
   const Plan p = PlanFor(net, iface);
   const std::string& dev = iface.ramos_name;
   std::string out;
@@ -79,7 +79,8 @@ std::string StaticStanzas(const HostNetwork& net, const HostInterface& iface) {
   // `mtu` is an option of inet static and inet6 static in Debian's ifupdown, busybox's and ifupdown-ng: once is enough.
   const std::string mtu = iface.CarriesMtu() ? "\tmtu " + std::to_string(iface.mtu) + "\n" : "";
   if (!p.v4.empty()) {
-    out += "iface " + dev + " inet static\n\taddress " + p.v4[0].ip + "\n\tnetmask " + Ipv4Netmask(p.v4[0].prefix) + "\n";
+    out +=
+        "iface " + dev + " inet static\n\taddress " + p.v4[0].ip + "\n\tnetmask " + Ipv4Netmask(p.v4[0].prefix) + "\n";
     out += names + mtu;
     if (!p.gateway4.empty() && !p.OffSubnet(p.gateway4)) out += "\tgateway " + p.gateway4 + "\n";
     extra(p.v4, "ip");
@@ -99,9 +100,10 @@ std::string StaticStanzas(const HostNetwork& net, const HostInterface& iface) {
 
 // DHCP may not bring the MTU (busybox's udhcpc does not ask for option 26 unless told to), and
 // `mtu` is not an option of busybox's inet dhcp: an `up` line works in all three ifupdowns.
-std::string DhcpStanza(const HostInterface& iface) {
+std::string DhcpStanza(const host::HostInterface& iface) {
   std::string out = "iface " + iface.ramos_name + " inet dhcp\n";
-  if (iface.CarriesMtu()) out += "\tup ip link set dev " + iface.ramos_name + " mtu " + std::to_string(iface.mtu) + "\n";
+  if (iface.CarriesMtu())
+    out += "\tup ip link set dev " + iface.ramos_name + " mtu " + std::to_string(iface.mtu) + "\n";
   return out;
 }
 
@@ -113,20 +115,20 @@ std::string Ipv4Netmask(unsigned prefix) {
          std::to_string((mask >> 8) & 0xff) + "." + std::to_string(mask & 0xff);
 }
 
-std::string InterfacesFile(const HostNetwork& net, NetworkMode mode) {
-  std::string out = std::string("# Written by bootrino (network: ") + std::string(NetworkModeName(mode)) +
+std::string InterfacesFile(const host::HostNetwork& net, host::NetworkMode mode) {
+  std::string out = std::string("# Written by bootrino (network: ") + std::string(host::NetworkModeName(mode)) +
                     "). Interfaces are named as a kernel without udev renaming names them;\n"
                     "# the comment above each names its MAC address on the host that installed this OS.\n\n"
                     "auto lo\niface lo inet loopback\n";
   if (net.interfaces.empty()) return out + "\nauto eth0\niface eth0 inet dhcp\n";
   for (const auto& iface : net.interfaces) {
     out += "\n# " + iface.mac + " (" + iface.name + " on the host)\nauto " + iface.ramos_name + "\n";
-    out += mode == NetworkMode::kDhcp ? DhcpStanza(iface) : StaticStanzas(net, iface);
+    out += mode == host::NetworkMode::kDhcp ? DhcpStanza(iface) : StaticStanzas(net, iface);
   }
   return out;
 }
 
-std::string InterfaceNamesScript(const HostNetwork& net) {
+std::string InterfaceNamesScript(const host::HostNetwork& net) {
   std::string out =
       "#!/bin/sh\n"
       "# Written by bootrino: gives each network device the name /etc/network/interfaces uses for it, found by\n"
@@ -150,7 +152,7 @@ std::string InterfaceNamesScript(const HostNetwork& net) {
   return out + "exit 0\n";
 }
 
-std::string ResolvConf(const HostNetwork& net) {
+std::string ResolvConf(const host::HostNetwork& net) {
   if (net.nameservers.empty()) return "";
   std::string out = "# Written by bootrino: the name servers of the host that installed this OS.\n";
   for (const auto& n : net.nameservers) out += "nameserver " + n + "\n";
@@ -162,7 +164,7 @@ std::string ResolvConf(const HostNetwork& net) {
   return out;
 }
 
-std::string TinyCoreNetworkScript(const HostNetwork& net) {
+std::string TinyCoreNetworkScript(const host::HostNetwork& net) {
   std::string out =
       "#!/bin/sh\n"
       "# Written by bootrino: the static network of the host that installed this OS (the kernel\n"
@@ -183,7 +185,8 @@ std::string TinyCoreNetworkScript(const HostNetwork& net) {
     }
     for (const auto& a : p.v6) out += "\tifconfig \"$IF\" add " + a.ip + "/" + std::to_string(a.prefix) + "\n";
     for (const auto& gw : p.off_subnet) {  // before any route through it: the kernel refuses an unreachable gateway
-      out += IsV6(gw) ? "\troute -A inet6 add " + gw + "/128 dev \"$IF\"\n" : "\troute add -host " + gw + " dev \"$IF\"\n";
+      out +=
+          IsV6(gw) ? "\troute -A inet6 add " + gw + "/128 dev \"$IF\"\n" : "\troute add -host " + gw + " dev \"$IF\"\n";
     }
     if (!p.gateway4.empty()) out += "\troute add default gw " + p.gateway4 + " dev \"$IF\"\n";
     if (!p.gateway6.empty()) out += "\troute -A inet6 add ::/0 gw " + p.gateway6 + " dev \"$IF\"\n";
@@ -203,10 +206,10 @@ std::string TinyCoreNetworkScript(const HostNetwork& net) {
   return out;
 }
 
-std::string AlpineIpParam(const HostNetwork& net) {
+std::string AlpineIpParam(const host::HostNetwork& net) {
   for (const auto& r : net.routes) {
     if (r.ipv6 || r.destination != "0.0.0.0/0") continue;
-    const HostInterface* iface = net.Find(r.interface);
+    const host::HostInterface* iface = net.Find(r.interface);
     if (!iface) continue;
     const Plan p = PlanFor(net, *iface);
     if (p.v4.empty()) continue;
@@ -224,4 +227,4 @@ std::string AlpineIpParam(const HostNetwork& net) {
   return "";
 }
 
-}  // namespace agent
+}  // namespace ramos

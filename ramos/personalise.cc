@@ -1,16 +1,16 @@
-#include "agent/personalise.h"
+#include "ramos/personalise.h"
 
 #include <algorithm>
 
-#include "agent/network_config.h"
+#include "ramos/network_config.h"
 #include "userdata/metadata.h"
 
-namespace agent {
+namespace ramos {
 namespace {
 
 using base::ErrorKind;
-using Entry = kexec::ArchiveEntry;
-using Type = kexec::ArchiveEntry::Type;
+using Entry = ramos::ArchiveEntry;
+using Type = ramos::ArchiveEntry::Type;
 using json = nlohmann::ordered_json;
 
 std::string Lower(std::string s) {
@@ -46,7 +46,8 @@ base::Result<void> CheckSettings(const RamOsSettings& s) {
 std::vector<kexec::OverlayFile> BootrinoFiles(const RamOsSettings& s, const std::string& manifest_json) {
   std::vector<kexec::OverlayFile> files = {
       {"etc/bootrino/manifest.json", manifest_json, 0644},
-      {"etc/bootrino/network.json", NetworkJson(s.network, s.network_mode, s.network_reason).dump(2) + "\n", 0644}};
+      {"etc/bootrino/network.json", host::NetworkJson(s.network, s.network_mode, s.network_reason).dump(2) + "\n",
+       0644}};
   // The status URL may carry a token (user:password@ or a query string): root's only.
   if (!s.status_url.empty()) files.push_back({"etc/bootrino/status-url", s.status_url + "\n", 0600});
   return files;
@@ -62,10 +63,11 @@ std::vector<Entry> AsEntries(const std::vector<kexec::OverlayFile>& files) {
 void OverlayStyle(const RamOsSettings& s, PersonalFiles& out) {
   if (!s.ssh_keys.empty()) out.overlay.push_back({"root/.ssh/authorized_keys", KeysText(s), 0600});
   if (!s.hostname.empty()) out.overlay.push_back({"etc/hostname", s.hostname + "\n", 0644});
-  if (s.network_mode == NetworkMode::kStatic) {
+  if (s.network_mode == host::NetworkMode::kStatic) {
     out.overlay.push_back({"etc/network/interfaces", InterfacesFile(s.network, s.network_mode), 0644});
     out.overlay.push_back({kInterfaceNamesPath, InterfaceNamesScript(s.network), 0755});
-    if (std::string resolv = ResolvConf(s.network); !resolv.empty()) out.overlay.push_back({"etc/resolv.conf", resolv, 0644});
+    if (std::string resolv = ResolvConf(s.network); !resolv.empty())
+      out.overlay.push_back({"etc/resolv.conf", resolv, 0644});
   }
 }
 
@@ -78,9 +80,10 @@ std::vector<Entry> ApkovlEntries(const RamOsSettings& s, const std::vector<kexec
   e.push_back({"etc/network/interfaces", Type::kFile, 0644, InterfacesFile(s.network, s.network_mode)});
   e.push_back({"etc/runlevels/boot/networking", Type::kSymlink, 0755, "/etc/init.d/networking"});
   if (!s.hostname.empty()) e.push_back({"etc/hostname", Type::kFile, 0644, s.hostname + "\n"});
-  if (s.network_mode == NetworkMode::kStatic) {
+  if (s.network_mode == host::NetworkMode::kStatic) {
     e.push_back({kInterfaceNamesPath, Type::kFile, 0755, InterfaceNamesScript(s.network)});
-    if (std::string resolv = ResolvConf(s.network); !resolv.empty()) e.push_back({"etc/resolv.conf", Type::kFile, 0644, resolv});
+    if (std::string resolv = ResolvConf(s.network); !resolv.empty())
+      e.push_back({"etc/resolv.conf", Type::kFile, 0644, resolv});
   }
   if (!s.ssh_keys.empty()) {
     // As Alpine's own ssh_key= boot parameter does: install openssh and start sshd.
@@ -96,16 +99,16 @@ std::vector<Entry> ApkovlEntries(const RamOsSettings& s, const std::vector<kexec
 base::Result<void> ApkovlStyle(const RamOsSettings& s, const std::vector<kexec::OverlayFile>& bootrino,
                                const std::string& boot_id, PersonalFiles& out) {
   std::vector<Entry> every = ApkovlEntries(s, bootrino);
-  ASSIGN_OR_RETURN(std::string disk, kexec::BuildArchive(every, kexec::ArchiveFormat::kTarGz));
+  ASSIGN_OR_RETURN(std::string disk, ramos::BuildArchive(every, ramos::ArchiveFormat::kTarGz));
   every.push_back({"etc/bootrino/boot-id", Type::kFile, 0644, boot_id + "\n"});
-  ASSIGN_OR_RETURN(std::string once, kexec::BuildArchive(every, kexec::ArchiveFormat::kTarGz));
+  ASSIGN_OR_RETURN(std::string once, ramos::BuildArchive(every, ramos::ArchiveFormat::kTarGz));
   // Firmware boots: nlplug-findfs finds *.apkovl.tar.gz at the top of any
   // partition it mounts. The kexec boot cannot count on the disk (--keep-disk),
   // so it carries its own copy in the initramfs and names it with apkovl=.
   out.boot_partition.push_back({kApkovlName, "", disk, disk.size()});
   out.kexec_extra.push_back({kApkovlName, Type::kFile, 0644, once});
   out.kexec_params.push_back(std::string("apkovl=/") + kApkovlName);
-  if (s.network_mode == NetworkMode::kStatic) {
+  if (s.network_mode == host::NetworkMode::kStatic) {
     // Alpine's initramfs needs the network before the apkovl: it fetches packages from alpine_repo.
     if (std::string ip = AlpineIpParam(s.network); !ip.empty()) {
       out.kexec_params.push_back(ip);
@@ -117,7 +120,7 @@ base::Result<void> ApkovlStyle(const RamOsSettings& s, const std::vector<kexec::
 
 std::string TinyCoreBootlocal(const RamOsSettings& s) {
   std::string out = "#!/bin/sh\n# put other system startup commands here\n";
-  if (s.network_mode == NetworkMode::kStatic) out += "/opt/bootrino-network.sh\n";
+  if (s.network_mode == host::NetworkMode::kStatic) out += "/opt/bootrino-network.sh\n";
   if (!s.ssh_keys.empty()) {
     out += "# sshd, once openssh.tcz is loaded (its example configuration is used as is)\n"
            "c=/usr/local/etc/ssh/sshd_config\n"
@@ -153,7 +156,7 @@ std::vector<Entry> MydataEntries(const RamOsSettings& s) {
   }
   e.push_back(staff({"opt/bootlocal.sh", Type::kFile, 0775, TinyCoreBootlocal(s)}));
   e.push_back(staff({"opt/.filetool.lst", Type::kFile, 0664, filetool}));
-  if (s.network_mode == NetworkMode::kStatic) {
+  if (s.network_mode == host::NetworkMode::kStatic) {
     e.push_back(staff({"opt/bootrino-network.sh", Type::kFile, 0775, TinyCoreNetworkScript(s.network)}));
   }
   return e;
@@ -161,7 +164,7 @@ std::vector<Entry> MydataEntries(const RamOsSettings& s) {
 
 base::Result<void> MydataStyle(const RamOsSettings& s, PersonalFiles& out) {
   std::vector<Entry> mydata = MydataEntries(s);
-  ASSIGN_OR_RETURN(std::string tgz, kexec::BuildArchive(mydata, kexec::ArchiveFormat::kTarGz));
+  ASSIGN_OR_RETURN(std::string tgz, ramos::BuildArchive(mydata, ramos::ArchiveFormat::kTarGz));
   out.boot_partition.push_back({kMydataName, "", tgz, tgz.size()});
   // Tiny Core runs from its initramfs: for the kexec boot (which cannot count
   // on the disk) the same files go straight into it. The kernel creates no
@@ -174,8 +177,9 @@ base::Result<void> MydataStyle(const RamOsSettings& s, PersonalFiles& out) {
   // tc-restore.sh: restore=DEVICE/DIR names where mydata.tgz is (LABEL= works
   // through blkid), ahead of the tce= directory, which stays the manifest's.
   std::vector<std::string> params = {"restore=LABEL=BOOTRINO/tce"};
-  if (!s.hostname.empty()) params.push_back("host=" + s.hostname);  // bootsync.sh's sethostname reads it (the last wins)
-  if (s.network_mode == NetworkMode::kStatic) params.push_back("nodhcp");
+  if (!s.hostname.empty())
+    params.push_back("host=" + s.hostname);  // bootsync.sh's sethostname reads it (the last wins)
+  if (s.network_mode == host::NetworkMode::kStatic) params.push_back("nodhcp");
   out.kexec_params = params;
   out.disk_params = params;
   return {};
@@ -217,17 +221,18 @@ json Summary(fetch::Personalisation style, const PersonalFiles& out) {
 base::Result<void> AddHostNetwork(std::string_view option, base::Sys& sys, const std::string& dmi_root,
                                   RamOsSettings& settings, observe::Events& events) {
   const bool on_digitalocean = userdata::DetectCloud(dmi_root) == userdata::Cloud::kDigitalOcean;
-  ASSIGN_OR_RETURN(settings.network_mode, ChooseNetworkMode(option, on_digitalocean));  // a usage error first
+  ASSIGN_OR_RETURN(settings.network_mode, host::ChooseNetworkMode(option, on_digitalocean));  // a usage error first
   const bool is_auto = option == "auto" || option.empty();
-  auto net = CaptureHostNetwork(sys);
+  auto net = host::CaptureHostNetwork(sys);
   if (is_auto) {
-    const AutoMode chosen = net ? ChooseAutoMode(*net, on_digitalocean)
-                                : AutoMode{settings.network_mode, on_digitalocean ? "DigitalOcean gives no DHCP"
-                                                                                  : "this host's network cannot be read"};
+    const host::AutoMode chosen =
+        net ? host::ChooseAutoMode(*net, on_digitalocean)
+            : host::AutoMode{settings.network_mode,
+                             on_digitalocean ? "DigitalOcean gives no DHCP" : "this host's network cannot be read"};
     settings.network_mode = chosen.mode;
     settings.network_reason = chosen.reason;
   }
-  const bool is_static = settings.network_mode == NetworkMode::kStatic;
+  const bool is_static = settings.network_mode == host::NetworkMode::kStatic;
   if (!net && is_static) return base::Fail(net.error());
   if (!net) {
     events.Warn(net.error().message() + "; the RAM OS's etc/bootrino/network.json will list nothing");
@@ -242,9 +247,11 @@ base::Result<void> AddHostNetwork(std::string_view option, base::Sys& sys, const
                           .Hint("use --network dhcp, or configure the network before running bootrino"));
   }
   const std::string why = is_auto ? " (auto: " + settings.network_reason + ")" : "";
-  events.Emit("network", "ok", {{"mode", NetworkModeName(settings.network_mode)}, {"auto", is_auto},
-                                {"network", NetworkJson(settings.network, settings.network_mode, settings.network_reason)}});
-  events.Say("the RAM OS's network: " + DescribeNetwork(settings.network, settings.network_mode) + why);
+  events.Emit("network", "ok",
+              {{"mode", host::NetworkModeName(settings.network_mode)},
+               {"auto", is_auto},
+               {"network", host::NetworkJson(settings.network, settings.network_mode, settings.network_reason)}});
+  events.Say("the RAM OS's network: " + host::DescribeNetwork(settings.network, settings.network_mode) + why);
   return {};
 }
 
@@ -258,7 +265,9 @@ base::Result<PersonalFiles> Personalise(fetch::Personalisation style, const RamO
   switch (style) {
     case fetch::Personalisation::kNone: break;
     case fetch::Personalisation::kInitramfsOverlay: OverlayStyle(settings, out); break;
-    case fetch::Personalisation::kAlpineApkovl: RETURN_IF_ERROR(ApkovlStyle(settings, out.overlay, boot_id, out)); break;
+    case fetch::Personalisation::kAlpineApkovl:
+      RETURN_IF_ERROR(ApkovlStyle(settings, out.overlay, boot_id, out));
+      break;
     case fetch::Personalisation::kTinyCoreMydata: RETURN_IF_ERROR(MydataStyle(settings, out)); break;
   }
   RETURN_IF_ERROR(CheckCollisions(out, style, payload_names));
@@ -266,4 +275,4 @@ base::Result<PersonalFiles> Personalise(fetch::Personalisation style, const RamO
   return out;
 }
 
-}  // namespace agent
+}  // namespace ramos

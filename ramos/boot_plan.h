@@ -11,7 +11,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/personalise.h"
 #include "base/result.h"
 #include "disk/write.h"
 #include "fetch/stage.h"
@@ -19,8 +18,9 @@
 #include "kexec/kernel_image.h"
 #include "kexec/load.h"
 #include "observe/events.h"
+#include "ramos/personalise.h"
 
-namespace agent {
+namespace ramos {
 
 /// One initrd to compose in the stage directory: the manifest's staged
 /// initrds in order, each padded (kexec::ComposeInitrd), then an overlay.
@@ -55,7 +55,7 @@ struct HostConsoles {
 /// Plans both boots, purely: their initrds (each the manifest's initrds + an
 /// overlay) are to be composed in the stage directory `dir` (ComposeInitrds).
 /// `settings` reach the RAM OS as the manifest's personalisation style says
-/// (agent/personalise.h); `boot_id` tells this boot apart (NewBootId). `kernel` is what the staged kernel
+/// (ramos/personalise.h); `boot_id` tells this boot apart (NewBootId). `kernel` is what the staged kernel
 /// file is: on arm64 a compressed one is to be decompressed into the stage first (BootPlans::kernel_source),
 /// and one kexec cannot take is refused here (kManifest).
 [[nodiscard]] base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm,
@@ -80,4 +80,4 @@ nlohmann::ordered_json BootJson(const BootPlans& plans);
 /// A new boot id: 16 hex digits, not secret, never waiting for entropy.
 std::string NewBootId();
 
-}  // namespace agent
+}  // namespace ramos

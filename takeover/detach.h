@@ -10,7 +10,7 @@
 
 #include "base/result.h"
 
-namespace agent {
+namespace takeover {
 
 /// The fields of /proc/PID/stat bootrino needs.
 struct ProcStat {
@@ -35,4 +35,4 @@ pid_t WaitAnchor();
 /// gets false back to go on and boot.
 [[nodiscard]] base::Result<bool> DetachUntilGone(pid_t anchor, int timeout_s);
 
-}  // namespace agent
+}  // namespace takeover

@@ -10,31 +10,31 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/host_network.h"
 #include "base/result.h"
 #include "base/sys.h"
 #include "disk/write.h"
 #include "fetch/manifest.h"
-#include "kexec/archive.h"
+#include "host/network.h"
 #include "kexec/initrd.h"
 #include "observe/events.h"
+#include "ramos/archive.h"
 
-namespace agent {
+namespace ramos {
 
 /// What the RAM OS gets from this instance (user-data, the metadata service, the host's network).
 struct RamOsSettings {
   std::vector<std::string> ssh_keys;  ///< root's authorized_keys lines
   std::string hostname;
   std::string status_url;  ///< where the RAM OS may report "booted"
-  HostNetwork network;     ///< empty for an image made elsewhere
-  NetworkMode network_mode = NetworkMode::kDhcp;
+  host::HostNetwork network;     ///< empty for an image made elsewhere
+  host::NetworkMode network_mode = host::NetworkMode::kDhcp;
   std::string network_reason;  ///< why auto chose network_mode; "" when the mode was asked for
 };
 
 /// Where the personalisation goes, for both ways the RAM OS boots.
 struct PersonalFiles {
   std::vector<kexec::OverlayFile> overlay;          ///< bootrino's cpio overlay, every boot
-  std::vector<kexec::ArchiveEntry> kexec_extra;     ///< more initrd members (newc) for the kexec boot only
+  std::vector<ramos::ArchiveEntry> kexec_extra;     ///< more initrd members (newc) for the kexec boot only
   std::vector<disk::BootFile> boot_partition;       ///< generated files on the boot partition
   std::vector<std::string> kexec_params, disk_params;  ///< kernel parameters each boot adds
   nlohmann::ordered_json summary;                   ///< for the plan report: style, files, parameters
@@ -65,4 +65,4 @@ inline constexpr unsigned kTinyCoreUid = 1001, kTinyCoreStaffGid = 50;
                                                       const std::string& manifest_json, const std::string& boot_id,
                                                       const std::vector<std::string>& payload_names);
 
-}  // namespace agent
+}  // namespace ramos

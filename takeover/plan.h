@@ -2,7 +2,7 @@
 // payload is verified in RAM: the kexec boot (kernel, initrd parts, command
 // line), what the RAM OS receives, the disk and its layout, and the steps of
 // the commit in order. PlanTakeover computes it without side effects; `run
-// --dry-run` prints it (PrintPlan, PlanJson) and Execute (agent/execute.h)
+// --dry-run` prints it (PrintPlan, PlanJson) and Execute (takeover/execute.h)
 // performs it through base::Sys.
 #pragma once
 
@@ -14,18 +14,17 @@
 #include <nlohmann/json.hpp>
 #include <sys/types.h>
 
-#include "agent/boot_plan.h"
-#include "agent/commands.h"
-#include "agent/fallback.h"
-#include "agent/personalise.h"
 #include "base/result.h"
 #include "disk/root_disk.h"
 #include "disk/write.h"
 #include "fetch/stage.h"
 #include "fetch/trust.h"
 #include "kexec/preflight.h"
+#include "ramos/boot_plan.h"
+#include "ramos/personalise.h"
+#include "takeover/fallback.h"
 
-namespace agent {
+namespace takeover {
 
 /// One step of Execute, in the order the plan lists them.
 enum class Step {
@@ -43,7 +42,7 @@ enum class Step {
 /// The step's name in events and --json ("load-kernel").
 std::string StepName(Step step);
 
-/// Waiting for the caller before the reboot (agent/detach.h).
+/// Waiting for the caller before the reboot (takeover/detach.h).
 struct DetachPlan {
   pid_t anchor = 0;    ///< the process whose exit bootrino waits for
   std::string who;     ///< "cloud-init" or "the calling process"
@@ -63,11 +62,11 @@ struct TakeoverPlan {
   std::vector<fetch::StagedFile> staged;
   std::string stage_dir;
   std::uint64_t stage_tmpfs_bytes = 0;  ///< bootrino's own tmpfs on stage_dir; 0: the host's tmpfs
-  RamOsSettings settings;
+  ramos::RamOsSettings settings;
   kexec::PreflightReport host;
   BootPath path = BootPath::kKexec;  ///< as the preflight allows; a refused load may still turn to the firmware
   bool fallback_reboot = false;      ///< a refused load boots through the firmware from the disk
-  BootPlans boot;
+  ramos::BootPlans boot;
   kexec::KernelHeader kernel;     ///< what the manifest's kernel file is
   std::uint64_t kernel_bytes = 0;  ///< its size
   std::vector<fetch::RamLine> ram_budget;  ///< what the run holds in RAM at once, as the RAM check counted it
@@ -88,11 +87,11 @@ struct TakeoverInputs {
   std::string arch;
   kexec::PreflightReport host;
   BootPath path = BootPath::kKexec;
-  HostConsoles consoles;
-  RamOsSettings settings;
+  ramos::HostConsoles consoles;
+  ramos::RamOsSettings settings;
   std::optional<disk::TargetDisk> target;
   std::optional<DetachPlan> detach;
-  const RunOptions* options = nullptr;
+  bool fallback_reboot = false;  ///< --fallback=reboot
   std::uint64_t seed = 0;  ///< the disk's GUIDs
   std::string boot_id;
   kexec::KernelHeader kernel;  ///< what the staged kernel file is (kexec::ReadKernelHeader)
@@ -111,9 +110,9 @@ std::vector<Step> PlanSteps(BootPath path, bool decompress_kernel, bool disk, bo
 std::string DescribeStep(const TakeoverPlan& plan, Step step);
 
 /// The whole plan as `run --dry-run --json` prints it.
-nlohmann::ordered_json PlanJson(const TakeoverPlan& plan, const RunOptions& options);
+nlohmann::ordered_json PlanJson(const TakeoverPlan& plan);
 
 /// The plan for a person, as `run --dry-run` prints it.
 void PrintPlan(const TakeoverPlan& plan);
 
-}  // namespace agent
+}  // namespace takeover

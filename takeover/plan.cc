@@ -1,14 +1,14 @@
-#include "agent/takeover_plan.h"
+#include "takeover/plan.h"
 
 #include <cstdio>
 
-#include "agent/host_network.h"
-#include "agent/takeover.h"
 #include "base/text.h"
 #include "disk/layout.h"
+#include "host/network.h"
 #include "observe/report.h"
+#include "takeover/disk_takeover.h"
 
-namespace agent {
+namespace takeover {
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -38,7 +38,7 @@ void PrintPersonal(const TakeoverPlan& plan) {
     std::printf("           the kexec boot adds %s; firmware boots add %s\n",
                 observe::Shown(join(p["kexecParams"])).c_str(), observe::Shown(join(p["diskParams"])).c_str());
   }
-  std::printf("  network  %s%s\n", DescribeNetwork(plan.settings.network, plan.settings.network_mode).c_str(),
+  std::printf("  network  %s%s\n", host::DescribeNetwork(plan.settings.network, plan.settings.network_mode).c_str(),
               plan.settings.network_reason.empty() ? "" : (" (auto: " + plan.settings.network_reason + ")").c_str());
 }
 
@@ -123,11 +123,11 @@ base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in) {
   plan.settings = in.settings;
   plan.host = in.host;
   plan.path = in.path;
-  plan.fallback_reboot = in.options->fallback_reboot;
+  plan.fallback_reboot = in.fallback_reboot;
   plan.detach = in.detach;
   plan.fetched_bytes = in.fetched_bytes;
   plan.fetch_seconds = in.fetch_seconds;
-  ASSIGN_OR_RETURN(plan.boot, PlanBoot(*in.manifest, in.staged, in.stage_dir, in.arch, in.consoles, in.settings,
+  ASSIGN_OR_RETURN(plan.boot, ramos::PlanBoot(*in.manifest, in.staged, in.stage_dir, in.arch, in.consoles, in.settings,
                                        in.boot_id, in.kernel));
   plan.kernel = in.kernel;
   if (in.stage_plan) {
@@ -138,7 +138,7 @@ base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in) {
     if (s.item->role == "kernel") plan.kernel_bytes = s.download.bytes;
   }
   if (in.target) {
-    RETURN_IF_ERROR(DiskCanBoot(in.arch, in.kernel, plan.boot));
+    RETURN_IF_ERROR(ramos::DiskCanBoot(in.arch, in.kernel, plan.boot));
     ASSIGN_OR_RETURN(disk::PreparedDisk prepared,
                      PlanDisk(in.target->bytes, in.target->sector_size, in.manifest->manifest.boot->disk,
                               plan.boot.disk, in.seed));
@@ -153,23 +153,30 @@ base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in) {
   return plan;
 }
 
-json PlanJson(const TakeoverPlan& plan, const RunOptions& options) {
-  json out = {{"dryRun", true}, {"arch", plan.arch}, {"manifest", observe::ManifestJson(*plan.manifest)},
-              {"files", json::array()}, {"cmdline", plan.boot.kexec.cmdline}, {"diskCmdline", plan.boot.disk.cmdline},
-              {"stagedIn", plan.stage_dir},
-              {"stageTmpfsBytes", plan.stage_tmpfs_bytes ? json(plan.stage_tmpfs_bytes) : json(nullptr)},
-              {"personalisation", plan.boot.personal},
-              {"network", NetworkJson(plan.settings.network, plan.settings.network_mode, plan.settings.network_reason)},
-              {"fallback", options.fallback_reboot ? "reboot" : "none"}};
+json PlanJson(const TakeoverPlan& plan) {
+  json out = {
+      {"dryRun", true},
+      {"arch", plan.arch},
+      {"manifest", observe::ManifestJson(*plan.manifest)},
+      {"files", json::array()},
+      {"cmdline", plan.boot.kexec.cmdline},
+      {"diskCmdline", plan.boot.disk.cmdline},
+      {"stagedIn", plan.stage_dir},
+      {"stageTmpfsBytes", plan.stage_tmpfs_bytes ? json(plan.stage_tmpfs_bytes) : json(nullptr)},
+      {"personalisation", plan.boot.personal},
+      {"network", host::NetworkJson(plan.settings.network, plan.settings.network_mode, plan.settings.network_reason)},
+      {"fallback", plan.fallback_reboot ? "reboot" : "none"}};
   for (const auto& s : plan.staged) out["files"].push_back(observe::FileJson(*s.item));
   out["ram"] = {{"budget", json::array()}, {"memAvailable", plan.mem_available}};
   for (const auto& line : plan.ram_budget) out["ram"]["budget"].push_back({{"what", line.what}, {"bytes", line.bytes}});
-  out["kernel"] = {{"path", plan.boot.kexec.kernel_path},
-                   {"format", kexec::KernelFormatName(plan.kernel.format)},
-                   {"decompressedFrom", plan.boot.kernel_source.empty() ? json(nullptr) : json(plan.boot.kernel_source)}};
+  out["kernel"] = {
+      {"path", plan.boot.kexec.kernel_path},
+      {"format", kexec::KernelFormatName(plan.kernel.format)},
+      {"decompressedFrom", plan.boot.kernel_source.empty() ? json(nullptr) : json(plan.boot.kernel_source)}};
   out["initrd"] = {{"parts", plan.boot.kexec_initrd.parts.size() + 1}, {"bytes", plan.boot.kexec_initrd.bytes}};
-  out["disk"] = plan.disk ? json{{"device", plan.disk->target.device}, {"layout", disk::ToJson(plan.disk->prepared.layout)}}
-                          : json(nullptr);
+  out["disk"] = plan.disk
+                    ? json{{"device", plan.disk->target.device}, {"layout", disk::ToJson(plan.disk->prepared.layout)}}
+                    : json(nullptr);
   out["steps"] = json::array();
   for (Step step : plan.steps) out["steps"].push_back({{"step", StepName(step)}, {"what", DescribeStep(plan, step)}});
   return out;
@@ -223,4 +230,4 @@ void PrintPlan(const TakeoverPlan& plan) {
   for (Step step : plan.steps) std::printf("  %d. %s\n", ++n, observe::Shown(DescribeStep(plan, step)).c_str());
 }
 
-}  // namespace agent
+}  // namespace takeover

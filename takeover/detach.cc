@@ -1,4 +1,4 @@
-#include "agent/detach.h"
+#include "takeover/detach.h"
 
 #include <cerrno>
 #include <chrono>
@@ -12,7 +12,7 @@
 
 #include "base/fd.h"
 
-namespace agent {
+namespace takeover {
 namespace {
 
 base::Result<ProcStat> StatOf(pid_t pid) {
@@ -92,4 +92,4 @@ base::Result<bool> DetachUntilGone(pid_t anchor, int timeout_s) {
   return false;
 }
 
-}  // namespace agent
+}  // namespace takeover

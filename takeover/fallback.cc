@@ -1,6 +1,6 @@
-#include "agent/fallback.h"
+#include "takeover/fallback.h"
 
-namespace agent {
+namespace takeover {
 
 base::Result<BootPath> PathAfterPreflight(const kexec::PreflightReport& host, bool fallback_reboot) {
   auto verdict = host.Verdict();
@@ -49,4 +49,4 @@ LoadedKernelGuard::~LoadedKernelGuard() {
   events_.Emit("load", "unloaded");
 }
 
-}  // namespace agent
+}  // namespace takeover

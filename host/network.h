@@ -13,7 +13,7 @@
 #include "base/result.h"
 #include "base/sys.h"
 
-namespace agent {
+namespace host {
 
 /// Where an interface's IPv4 addresses came from, as this host's network
 /// software records it (see Ipv4Origin).
@@ -122,4 +122,4 @@ nlohmann::ordered_json NetworkJson(const HostNetwork& net, NetworkMode mode, con
 /// One line for a person: "static: eth0 (52:54:00:…) 203.0.113.5/20, via 203.0.113.1; DNS 1.1.1.1".
 std::string DescribeNetwork(const HostNetwork& net, NetworkMode mode);
 
-}  // namespace agent
+}  // namespace host

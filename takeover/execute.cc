@@ -1,4 +1,4 @@
-#include "agent/execute.h"
+#include "takeover/execute.h"
 
 #include <chrono>
 #include <csignal>
@@ -6,18 +6,17 @@
 #include <cstring>
 #include <optional>
 
-#include "agent/detach.h"
-#include "agent/exit_codes.h"
-#include "agent/fallback.h"
-#include "agent/pipeline.h"
-#include "agent/takeover.h"
 #include "base/interrupt.h"
 #include "base/text.h"
 #include "kexec/kernel_image.h"
 #include "kexec/load.h"
+#include "observe/outcome.h"
 #include "observe/report.h"
+#include "takeover/detach.h"
+#include "takeover/disk_takeover.h"
+#include "takeover/fallback.h"
 
-namespace agent {
+namespace takeover {
 namespace {
 
 using base::ErrorKind;
@@ -41,7 +40,8 @@ class Execution {
       case Step::kDetach: return Detach();
       case Step::kCommitPoint:
         if (sys_.EnterCommit()) return std::nullopt;
-        return Outcome{ReportInterrupted(base::InterruptSignal() ? base::InterruptSignal() : SIGTERM, events_, "commit")};
+        return Outcome{
+            observe::ReportInterrupted(base::InterruptSignal() ? base::InterruptSignal() : SIGTERM, events_, "commit")};
       case Step::kStopOldSystem: return StopOldSystem();
       case Step::kOpenDisk: return OpenDisk();
       case Step::kWriteDisk: return WriteDisk();
@@ -51,7 +51,7 @@ class Execution {
   }
 
  private:
-  Outcome Stop(const base::Error& error, const std::string& phase) { return {Report(error, events_, phase)}; }
+  Outcome Stop(const base::Error& error, const std::string& phase) { return {observe::Report(error, events_, phase)}; }
 
   std::optional<Outcome> DecompressKernel() {
     auto bytes = kexec::DecompressKernel(plan_.boot.kernel_source, plan_.boot.kexec.kernel_path,
@@ -62,7 +62,7 @@ class Execution {
   }
 
   std::optional<Outcome> ComposeInitrds() {
-    if (auto r = agent::ComposeInitrds(plan_.boot); !r) return Stop(r.error(), "plan");
+    if (auto r = ramos::ComposeInitrds(plan_.boot); !r) return Stop(r.error(), "plan");
     return std::nullopt;
   }
 
@@ -98,13 +98,13 @@ class Execution {
                 std::to_string(d.anchor) + ") has finished, within " + std::to_string(d.timeout_s) + " s");
     events_.Emit("boot", "detached", {{"waitFor", d.who}, {"pid", d.anchor}});
     loaded_.HandOver();  // the child boots the kernel loaded (kernel-global): the parent must not unload it
-    return Outcome{kExitOk, true};
+    return Outcome{observe::kExitOk, true};
   }
 
   std::optional<Outcome> StopOldSystem() {
     const disk::TargetDisk& target = plan_.disk->target;
     events_.Say("replacing " + target.device + " (" + base::MiB(target.bytes) + ")");
-    auto quiesced = agent::StopOldSystem(target, sys_, events_);
+    auto quiesced = takeover::StopOldSystem(target, sys_, events_);
     if (!quiesced) return Stop(quiesced.error(), "commit");
     quiesced_.emplace(std::move(*quiesced));
     return std::nullopt;
@@ -175,7 +175,7 @@ Outcome Execute(const TakeoverPlan& plan, base::Sys& sys, observe::Events& event
   for (Step step : plan.steps) {
     if (auto outcome = execution.Perform(step)) return *outcome;
   }
-  return {Report(base::Error(ErrorKind::kInternal, "the plan ended without a boot step"), events, "plan")};
+  return {observe::Report(base::Error(ErrorKind::kInternal, "the plan ended without a boot step"), events, "plan")};
 }
 
-}  // namespace agent
+}  // namespace takeover

@@ -1,4 +1,4 @@
-#include "agent/host_network.h"
+#include "host/network.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,7 +8,7 @@
 
 #include "base/text.h"
 
-namespace agent {
+namespace host {
 namespace {
 
 using base::ErrorKind;
@@ -54,7 +54,8 @@ std::string Ipv4FromHex(const std::string& hex, unsigned* prefix = nullptr) {
 std::string Ipv6FromHex(const std::string& hex) {
   unsigned char bytes[16] = {};
   if (hex.size() != 32) return "";
-  for (int i = 0; i < 16; ++i) bytes[i] = static_cast<unsigned char>(std::strtoul(hex.substr(2 * i, 2).c_str(), nullptr, 16));
+  for (int i = 0; i < 16; ++i)
+    bytes[i] = static_cast<unsigned char>(std::strtoul(hex.substr(2 * i, 2).c_str(), nullptr, 16));
   char text[INET6_ADDRSTRLEN] = {};
   return inet_ntop(AF_INET6, bytes, text, sizeof text) ? text : "";
 }
@@ -73,7 +74,8 @@ bool Contains(const std::string& cidr, const std::string& ip) {
   if (slash == std::string::npos) return false;
   const int family = ip.find(':') == std::string::npos ? AF_INET : AF_INET6;
   unsigned char net[16] = {}, host[16] = {};
-  if (inet_pton(family, cidr.substr(0, slash).c_str(), net) != 1 || inet_pton(family, ip.c_str(), host) != 1) return false;
+  if (inet_pton(family, cidr.substr(0, slash).c_str(), net) != 1 || inet_pton(family, ip.c_str(), host) != 1)
+    return false;
   unsigned bits = static_cast<unsigned>(std::strtoul(cidr.c_str() + slash + 1, nullptr, 10));
   bits = std::min(bits, family == AF_INET ? 32u : 128u);
   for (unsigned i = 0; i < bits; ++i) {
@@ -137,9 +139,9 @@ Resolver ParseResolvConf(std::string_view text) {
 // servers are listed in /run/systemd/resolve/resolv.conf (systemd-resolved.service(8)).
 Resolver HostResolver(base::Sys& sys) {
   Resolver r = ParseResolvConf(sys.ReadText("/etc/resolv.conf").value_or(""));
-  const bool stub = !r.nameservers.empty() && std::all_of(r.nameservers.begin(), r.nameservers.end(), [](const auto& n) {
-    return n == "127.0.0.53" || n == "127.0.0.54";
-  });
+  const bool stub =
+      !r.nameservers.empty() && std::all_of(r.nameservers.begin(), r.nameservers.end(),
+                                            [](const auto& n) { return n == "127.0.0.53" || n == "127.0.0.54"; });
   if (stub) {
     if (auto upstream = sys.ReadText("/run/systemd/resolve/resolv.conf")) {
       Resolver u = ParseResolvConf(*upstream);
@@ -159,10 +161,17 @@ std::vector<HostInterface> PhysicalInterfaces(base::Sys& sys, const std::vector<
     const std::string dir = "/sys/class/net/" + name + "/";
     if (base::Trim(sys.ReadText(dir + "type").value_or("")) != "1") continue;  // ARPHRD_ETHER
     if (!sys.ReadText(dir + "device/uevent")) continue;                  // bridges, veth, tun: no device
-    const long ifindex = std::strtol(std::string(base::Trim(sys.ReadText(dir + "ifindex").value_or("0"))).c_str(), nullptr, 10);
-    const unsigned long mtu = std::strtoul(std::string(base::Trim(sys.ReadText(dir + "mtu").value_or("0"))).c_str(), nullptr, 10);
-    found.push_back({ifindex, HostInterface{name, "", std::string(base::Trim(sys.ReadText(dir + "address").value_or(""))), {},
-                                            static_cast<unsigned>(mtu), ifindex, {}}});
+    const long ifindex =
+        std::strtol(std::string(base::Trim(sys.ReadText(dir + "ifindex").value_or("0"))).c_str(), nullptr, 10);
+    const unsigned long mtu =
+        std::strtoul(std::string(base::Trim(sys.ReadText(dir + "mtu").value_or("0"))).c_str(), nullptr, 10);
+    found.push_back({ifindex, HostInterface{name,
+                                            "",
+                                            std::string(base::Trim(sys.ReadText(dir + "address").value_or(""))),
+                                            {},
+                                            static_cast<unsigned>(mtu),
+                                            ifindex,
+                                            {}}});
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<HostInterface> out;
@@ -257,9 +266,9 @@ AddressOrigin FromIfupdown(base::Sys& sys, const HostInterface& iface) {
     return {};  // not brought up by ifupdown
   }
   // Debian's own file, and the one cloud-init writes on Debian and Ubuntu before netplan.
-  for (const std::string& path : {std::string("/etc/network/interfaces"), std::string("/etc/network/interfaces.d/50-cloud-init"),
-                                 std::string("/etc/network/interfaces.d/50-cloud-init.cfg"),
-                                 "/etc/network/interfaces.d/" + iface.name}) {
+  for (const std::string& path :
+       {std::string("/etc/network/interfaces"), std::string("/etc/network/interfaces.d/50-cloud-init"),
+        std::string("/etc/network/interfaces.d/50-cloud-init.cfg"), "/etc/network/interfaces.d/" + iface.name}) {
     const std::string method = InetMethod(sys.ReadText(path).value_or(""), iface.name);
     if (method == "dhcp") return {Kind::kDhcp, "ifupdown: iface " + iface.name + " inet dhcp in " + path};
     if (!method.empty()) return {Kind::kStatic, "ifupdown: iface " + iface.name + " inet " + method + " in " + path};
@@ -268,9 +277,10 @@ AddressOrigin FromIfupdown(base::Sys& sys, const HostInterface& iface) {
 }
 
 AddressOrigin FromDhclient(base::Sys& sys, const HostInterface& iface, const std::vector<std::string>& v4) {
-  for (const std::string& path : {"/var/lib/dhcp/dhclient." + iface.name + ".leases", std::string("/var/lib/dhcp/dhclient.leases"),
-                                  "/var/lib/dhclient/dhclient--" + iface.name + ".lease",
-                                  "/var/lib/dhclient/dhclient-" + iface.name + ".leases"}) {
+  for (const std::string& path :
+       {"/var/lib/dhcp/dhclient." + iface.name + ".leases", std::string("/var/lib/dhcp/dhclient.leases"),
+        "/var/lib/dhclient/dhclient--" + iface.name + ".lease",
+        "/var/lib/dhclient/dhclient-" + iface.name + ".leases"}) {
     auto text = sys.ReadText(path);
     if (!text || text->find("interface \"" + iface.name + "\"") == std::string::npos) continue;
     for (const auto& ip : v4) {
@@ -331,7 +341,8 @@ AutoMode ChooseAutoMode(const HostNetwork& net, bool on_digitalocean) {
     const std::string who = i.ramos_name + " (" + i.name + " here)";
     if (i.origin.kind == Kind::kStatic) return {NetworkMode::kStatic, who + " is not from DHCP: " + i.origin.evidence};
     if (i.origin.kind == Kind::kUnknown) {
-      return {NetworkMode::kStatic, who + ": no DHCP lease found for its IPv4 address, so its configuration is carried"};
+      return {NetworkMode::kStatic,
+              who + ": no DHCP lease found for its IPv4 address, so its configuration is carried"};
     }
     from_dhcp += (from_dhcp.empty() ? "" : ", ") + who + " from " + i.origin.evidence;
   }
@@ -367,14 +378,16 @@ base::Result<NetworkMode> ChooseNetworkMode(std::string_view option, bool on_dig
 base::Result<HostNetwork> CaptureHostNetwork(base::Sys& sys) {
   auto dev = sys.ReadText("/proc/net/dev");
   if (!dev) {
-    return base::Fail(base::Error(ErrorKind::kPreflight, "cannot list this host's network devices: " + dev.error().message())
-                          .Hint("mount /proc, or pass --network dhcp to leave the RAM OS's network to DHCP"));
+    return base::Fail(
+        base::Error(ErrorKind::kPreflight, "cannot list this host's network devices: " + dev.error().message())
+            .Hint("mount /proc, or pass --network dhcp to leave the RAM OS's network to DHCP"));
   }
   ASSIGN_OR_RETURN(auto addresses, sys.InterfaceAddresses());
   HostNetwork net;
   for (HostInterface& iface : PhysicalInterfaces(sys, DeviceNames(*dev))) {
     for (const auto& a : addresses) {
-      if (a.interface == iface.name && !IsLinkLocal(a)) iface.addresses.push_back(a.address + "/" + std::to_string(a.prefix));
+      if (a.interface == iface.name && !IsLinkLocal(a))
+        iface.addresses.push_back(a.address + "/" + std::to_string(a.prefix));
     }
     if (iface.addresses.empty()) continue;
     iface.origin = Ipv4Origin(sys, iface);
@@ -435,4 +448,4 @@ std::string DescribeNetwork(const HostNetwork& net, NetworkMode mode) {
   return out + " DNS " + (dns.empty() ? "none" : dns);
 }
 
-}  // namespace agent
+}  // namespace host

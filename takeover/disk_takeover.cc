@@ -1,4 +1,4 @@
-#include "agent/takeover.h"
+#include "takeover/disk_takeover.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -16,7 +16,7 @@
 #include "disk/quiesce.h"
 #include "observe/report.h"
 
-namespace agent {
+namespace takeover {
 namespace {
 
 /// stdout/stderr that point at a file on a filesystem about to be frozen
@@ -49,12 +49,13 @@ base::Result<void> BootloadersFor(const std::string& arch) {
                               "to boot the RAM OS with kexec only (it will not survive a reboot)"));
 }
 
-base::Result<std::optional<disk::TargetDisk>> ChooseDisk(const RunOptions& options, const std::string& arch,
+base::Result<std::optional<disk::TargetDisk>> ChooseDisk(bool keep_disk, const std::string& device,
+                                                         const std::string& arch,
                                                          observe::Events& events) {
-  if (options.keep_disk) return std::nullopt;
+  if (keep_disk) return std::nullopt;
   RETURN_IF_ERROR(BootloadersFor(arch));
   base::Result<disk::TargetDisk> target =
-      options.disk.empty() ? disk::FindRootDisk() : disk::DescribeDisk(options.disk);
+      device.empty() ? disk::FindRootDisk() : disk::DescribeDisk(device);
   if (!target) return base::Fail(std::move(target.error()));
   events.Emit("disk", "found", {{"device", target->device}, {"bytes", target->bytes},
                                 {"sectorSize", target->sector_size}, {"holdsRoot", target->holds_root},
@@ -81,7 +82,8 @@ base::Result<disk::PreparedDisk> PlanDisk(std::uint64_t bytes, std::uint32_t sec
   in.data_filesystem = spec.data_filesystem;
   in.seed = seed;
   // Count syslinux's files only where it will be installed.
-  in.boot_payload_bytes = disk::BootPartitionBytes(files, disk::NoBiosReason(sector_size, in.bios_loader).empty(), true);
+  in.boot_payload_bytes =
+      disk::BootPartitionBytes(files, disk::NoBiosReason(sector_size, in.bios_loader).empty(), true);
   ASSIGN_OR_RETURN(disk::Layout layout, disk::PlanLayout(in));
   return disk::PrepareDisk(layout, std::move(files));
 }
@@ -171,4 +173,4 @@ base::Result<disk::WriteReport> WriteNewDisk(const disk::TargetDisk& target, con
   return written;
 }
 
-}  // namespace agent
+}  // namespace takeover

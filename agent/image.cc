@@ -178,14 +178,14 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   // The initrds are composed in the stage, in RAM: they count.
   auto payload = vm->manifest.PayloadFor(arch);
   if (!payload) return observe::Report(payload.error(), events, "plan-stage");
-  auto stage_plan = PlanForHost(*vm, arch, StageWorkLines(**payload, arch), events);
+  auto stage_plan = PlanForHost(*vm, arch, StageWorkLines(**payload, arch, StageFor::kImage), events);
   if (!stage_plan) return observe::Report(stage_plan.error(), events, "plan-stage");
   // OUTPUT before the payload: a name that cannot be written is refused before anything is fetched. An
   // existing file (--force) is left as it is until the write.
   auto image = OpenImage(options);
   if (!image) return observe::Report(image.error(), events, "image");
   ImageGuard guard(options.output, *image);  // declared before the stage: removed after it, on every way out
-  auto stage = MakeRamStage(StageTmpfsBytes(*stage_plan, **payload, arch), base::RealSys(), events);
+  auto stage = MakeRamStage(StageTmpfsBytes(*stage_plan, **payload, arch, StageFor::kImage), base::RealSys(), events);
   if (!stage) return observe::Report(stage.error(), events, "stage");
   struct StageGuard {
     RamStage stage;
@@ -210,8 +210,6 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
     auto bytes = kexec::DecompressKernel(plans->kernel_source, plans->kexec.kernel_path, kernel.decompressed_size);
     if (!bytes) return observe::Report(bytes.error(), events, "plan");
   }
-  if (auto composed = ramos::ComposeInitrds(*plans); !composed)
-    return observe::Report(composed.error(), events, "plan");
   events.Emit("plan", "ok", ramos::BootJson(*plans));
   auto prepared = takeover::PlanDisk(options.size, options.sector_size, vm->manifest.boot->disk, plans->disk,
                            options.seed.value_or(takeover::RandomSeed()));

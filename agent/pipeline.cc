@@ -147,30 +147,35 @@ std::uint64_t InitrdsBytes(const fetch::ArchPayload& payload) {
 }
 }  // namespace
 
-std::vector<fetch::RamLine> StageWorkLines(const fetch::ArchPayload& payload, const std::string& arch) {
-  return {{"the two composed initrds (the kexec boot's, the disk's)", 2 * InitrdsBytes(payload)},
-          {"the decompressed arm64 kernel (room for " + std::to_string(kexec::kKernelExpansionBudget) +
-               " times the file)",
-           kexec::KernelDecompressionReserve(arch, payload.kernel.size)}};
+std::vector<fetch::RamLine> StageWorkLines(const fetch::ArchPayload& payload, const std::string& arch, StageFor use) {
+  std::vector<fetch::RamLine> lines;
+  if (use == StageFor::kRun) {
+    lines.push_back({"the kexec boot's composed initrd (the disk's is composed as it is written)",
+                     InitrdsBytes(payload)});
+  }
+  lines.push_back({"the decompressed arm64 kernel (room for " + std::to_string(kexec::kKernelExpansionBudget) +
+                       " times the file)",
+                   kexec::KernelDecompressionReserve(arch, payload.kernel.size)});
+  return lines;
 }
 
 std::vector<fetch::RamLine> RunRamLines(const fetch::ArchPayload& payload, const std::string& arch) {
-  std::vector<fetch::RamLine> lines = StageWorkLines(payload, arch);
+  std::vector<fetch::RamLine> lines = StageWorkLines(payload, arch, StageFor::kRun);
   const std::uint64_t decompressed = kexec::KernelDecompressionReserve(arch, payload.kernel.size);
   lines.push_back({"the kernel's copy made by kexec_file_load", decompressed ? decompressed : payload.kernel.size});
   lines.push_back({"the initrd's copy made by kexec_file_load", InitrdsBytes(payload)});
   return lines;
 }
 
-std::uint64_t StageWorkBytes(const fetch::ArchPayload& payload, const std::string& arch) {
+std::uint64_t StageWorkBytes(const fetch::ArchPayload& payload, const std::string& arch, StageFor use) {
   std::uint64_t bytes = 0;
-  for (const auto& line : StageWorkLines(payload, arch)) bytes += line.bytes;
+  for (const auto& line : StageWorkLines(payload, arch, use)) bytes += line.bytes;
   return bytes;
 }
 
 std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload,
-                              const std::string& arch) {
-  return std::min(plan.total_bytes + StageWorkBytes(payload, arch) + kStageMarginBytes, plan.ram_needed);
+                              const std::string& arch, StageFor use) {
+  return std::min(plan.total_bytes + StageWorkBytes(payload, arch, use) + kStageMarginBytes, plan.ram_needed);
 }
 
 namespace {

@@ -34,12 +34,18 @@ std::string MachineArch(const CommonOptions& common);
                                                          const std::vector<fetch::RamLine>& extra,
                                                          observe::Events& events);
 
-/// What `run` holds in RAM at once beyond the staged files, line by line: the composed initrds, on aarch64 the
-/// decompressed kernel, and the copies kexec_file_load makes of the kernel and the initrd.
-std::vector<fetch::RamLine> RunRamLines(const fetch::ArchPayload& payload, const std::string& arch);
+/// Which command stages: `run` composes the kexec boot's initrd in the stage, `image` composes nothing there
+/// (the disk's initrd is composed from the staged files as the disk is written, by both).
+enum class StageFor { kRun, kImage };
 
-/// The same for `image`, which composes but does not load.
-std::vector<fetch::RamLine> StageWorkLines(const fetch::ArchPayload& payload, const std::string& arch);
+/// What the stage holds for `payload` beyond the fetched files, line by line: on aarch64 the decompressed
+/// kernel (kexec::KernelDecompressionReserve) and, for `run`, the kexec boot's composed initrd (the overlays are
+/// in kStageMarginBytes).
+std::vector<fetch::RamLine> StageWorkLines(const fetch::ArchPayload& payload, const std::string& arch, StageFor use);
+
+/// What `run` holds in RAM at once beyond the staged files, line by line: StageWorkLines, and the copies
+/// kexec_file_load makes of the kernel and the initrd.
+std::vector<fetch::RamLine> RunRamLines(const fetch::ArchPayload& payload, const std::string& arch);
 
 /// True when `dir` is on tmpfs or ramfs.
 bool IsInRam(const std::string& dir);
@@ -64,20 +70,18 @@ struct RamStage {
   std::uint64_t tmpfs_bytes = 0;  ///< the size of bootrino's own tmpfs on `dir`; 0: `dir` is on the host's tmpfs
 };
 
-/// Room kept in bootrino's tmpfs beyond the files and the composed initrds: the manifest's copy, the
-/// stage index, the overlays and each file's last partial page.
+/// Room kept in bootrino's tmpfs beyond the files and the composed initrd: the manifest's copy, the
+/// stage index, the overlays, the initrds' padding and each file's last partial page.
 inline constexpr std::uint64_t kStageMarginBytes = 16ull << 20;
 
-/// What the stage holds for `payload` beyond the fetched files: the manifest's initrds twice (composed
-/// into the kexec boot's initrd and the disk's; the overlays are in kStageMarginBytes) and, on aarch64, the
-/// decompressed kernel (kexec::KernelDecompressionReserve).
-std::uint64_t StageWorkBytes(const fetch::ArchPayload& payload, const std::string& arch);
+/// The sum of StageWorkLines.
+std::uint64_t StageWorkBytes(const fetch::ArchPayload& payload, const std::string& arch, StageFor use);
 
 /// The size of bootrino's tmpfs for `plan` of `payload`: the files, StageWorkBytes and the margin,
 /// never more than the RAM check allowed (plan.ram_needed; PlanForHost's callers count the composed
-/// initrds in it, so the cap only guards that rule).
+/// initrd in it, so the cap only guards that rule).
 std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload,
-                              const std::string& arch);
+                              const std::string& arch, StageFor use);
 
 /// The RAM stage: the directory, then MountRamStage on it.
 [[nodiscard]] base::Result<RamStage> MakeRamStage(std::uint64_t tmpfs_bytes, base::Sys& sys, observe::Events& events);

@@ -209,7 +209,7 @@ Stop FetchIntoRam(const std::string& ref, const CommonOptions& common, const Run
   auto stage_plan = PlanForHost(*state.vm, state.arch, RunRamLines(**payload, state.arch), events);
   if (!stage_plan) return observe::Report(stage_plan.error(), events, "plan-stage");
   state.stage_plan = std::move(*stage_plan);
-  auto stage = MakeRamStage(StageTmpfsBytes(*state.stage_plan, **payload, state.arch), base::RealSys(), events);
+  auto stage = MakeRamStage(StageTmpfsBytes(*state.stage_plan, **payload, state.arch, StageFor::kRun), base::RealSys(), events);
   if (!stage) return observe::Report(stage.error(), events, "stage");
   state.stage = std::move(*stage);
   const auto fetch_start = std::chrono::steady_clock::now();

@@ -252,11 +252,11 @@ base::Result<void> WriteAt(const base::Fd& fd, std::string_view bytes, std::uint
   return {};
 }
 
-// Reads until `buffer` is full or the file ends; returns the bytes read.
-base::Result<std::size_t> ReadFull(int fd, std::string& buffer, const std::string& path) {
+// Reads until `size` bytes are at `out` or the file ends; returns the bytes read.
+base::Result<std::size_t> ReadFull(int fd, char* out, std::size_t size, const std::string& path) {
   std::size_t got = 0;
-  while (got < buffer.size()) {
-    ssize_t n = ::read(fd, buffer.data() + got, buffer.size() - got);
+  while (got < size) {
+    ssize_t n = ::read(fd, out + got, size - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return base::Fail(ErrorKind::kDisk, base::SysMessage("read", path, errno), errno);
     if (n == 0) break;
@@ -279,8 +279,16 @@ base::Result<Fat32Image> Fat32Image::Plan(const FatVolume& volume, std::vector<F
   const FatGeometry& g = image.geometry_;
   for (FatFile& f : files) {
     if (f.source.empty()) f.size = f.data.size();
-    if (!f.source.empty() && !f.data.empty()) {
-      return base::Fail(ErrorKind::kInternal, "boot partition file \"" + f.path + "\" has both data and a source");
+    if (!f.source.empty() && (!f.data.empty() || !f.parts.empty())) {
+      return base::Fail(ErrorKind::kInternal, "boot partition file \"" + f.path + "\" has a source and other content");
+    }
+    for (const FilePart& p : f.parts) {
+      if (p.padded < p.size || p.padded > UINT32_MAX) {
+        return base::Fail(ErrorKind::kInternal, "boot partition file \"" + f.path + "\": part " + p.source + " of " +
+                                                    std::to_string(p.size) + " bytes padded to " +
+                                                    std::to_string(p.padded));
+      }
+      f.size += p.padded;
     }
     if (f.size > UINT32_MAX) {
       return FailWithHint(ErrorKind::kUsage,
@@ -367,6 +375,7 @@ base::Result<void> Fat32Image::ReplaceData(std::string_view path, std::string da
   }
   f.data = std::move(data);
   f.source.clear();
+  f.parts.clear();
   return {};
 }
 
@@ -426,47 +435,103 @@ base::Result<void> Fat32Image::WriteFats(const base::Fd& fd, std::uint64_t offse
   return {};
 }
 
-base::Result<base::Fd> Fat32Image::OpenSource(const FatFile& f) const {
-  auto context = [&](base::Error error) {
-    return base::Fail(std::move(error).Context("copying " + f.source + " to the boot partition as " + f.path));
-  };
-  auto in = base::Open(f.source, O_RDONLY);
-  if (!in) {
-    return context(base::Error(ErrorKind::kDisk, in.error().message(), in.error().sys_errno())
-                       .Hint("the staged file is gone; run bootrino again"));
+base::Result<std::vector<base::Fd>> Fat32Image::OpenSources(const FatFile& f) const {
+  std::vector<FilePart> wanted = f.parts;
+  if (!f.source.empty()) wanted.push_back({f.source, f.size, f.size});
+  std::vector<base::Fd> out;
+  for (const FilePart& p : wanted) {
+    auto context = [&](base::Error error) {
+      return base::Fail(std::move(error).Context("copying " + p.source + " to the boot partition as " + f.path));
+    };
+    auto in = base::Open(p.source, O_RDONLY);
+    if (!in) {
+      return context(base::Error(ErrorKind::kDisk, in.error().message(), in.error().sys_errno())
+                         .Hint("the staged file is gone; run bootrino again"));
+    }
+    struct stat st {};
+    if (::fstat(in->get(), &st) != 0)
+      return context(base::Error(ErrorKind::kDisk, base::SysMessage("fstat", p.source, errno), errno));
+    if (static_cast<std::uint64_t>(st.st_size) != p.size) {
+      return context(base::Error(ErrorKind::kDisk, "it has " + std::to_string(st.st_size) + " bytes, " +
+                                                       std::to_string(p.size) + " were planned")
+                         .Hint("the staged file changed while bootrino ran; run bootrino again"));
+    }
+    out.push_back(std::move(*in));
   }
-  struct stat st {};
-  if (::fstat(in->get(), &st) != 0)
-    return context(base::Error(ErrorKind::kDisk, base::SysMessage("fstat", f.source, errno), errno));
-  if (static_cast<std::uint64_t>(st.st_size) != f.size) {
-    return context(base::Error(ErrorKind::kDisk, "it has " + std::to_string(st.st_size) + " bytes, " +
-                                                     std::to_string(f.size) + " were planned")
-                       .Hint("the staged file changed while bootrino ran; run bootrino again"));
-  }
-  return std::move(*in);
+  return out;
 }
 
+namespace {
+
+// A boot partition file's bytes in order: its parts (each a staged file, then zeros up to its padded size),
+// then its data, then zeros to the end of its last cluster. Read in chunks, so that a file composed of
+// several staged files is written in whole clusters without being held in memory.
+class ContentReader {
+ public:
+  ContentReader(const FatFile& f, const std::vector<base::Fd>& sources) : f_(f), sources_(sources) {
+    if (!f.source.empty()) parts_.push_back({f.source, f.size, f.size});
+    parts_.insert(parts_.end(), f.parts.begin(), f.parts.end());
+  }
+
+  // Fills `buffer` (all of it: zeros once the content ends).
+  base::Result<void> Fill(std::string& buffer) {
+    std::size_t at = 0;
+    while (at < buffer.size()) {
+      if (part_ < parts_.size()) {
+        const FilePart& p = parts_[part_];
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size() - at, p.padded - pos_));
+        const std::size_t from_file =
+            pos_ < p.size ? static_cast<std::size_t>(std::min<std::uint64_t>(want, p.size - pos_)) : 0;
+        if (from_file > 0) {
+          auto got = ReadFull(sources_[part_].get(), buffer.data() + at, from_file, p.source);
+          if (!got) return Context(p, std::move(got).error());
+          if (*got < from_file) {
+            return Context(p, base::Error(ErrorKind::kDisk, "it ended early")
+                                  .Hint("the staged file changed while bootrino ran; run bootrino again"));
+          }
+        }
+        std::fill(buffer.begin() + static_cast<std::ptrdiff_t>(at + from_file),
+                  buffer.begin() + static_cast<std::ptrdiff_t>(at + want), '\0');
+        at += want;
+        pos_ += want;
+        if (pos_ == p.padded) ++part_, pos_ = 0;
+      } else if (data_at_ < f_.data.size()) {
+        const std::size_t n = std::min(buffer.size() - at, f_.data.size() - data_at_);
+        buffer.replace(at, n, f_.data, data_at_, n);
+        at += n;
+        data_at_ += n;
+      } else {
+        std::fill(buffer.begin() + static_cast<std::ptrdiff_t>(at), buffer.end(), '\0');
+        at = buffer.size();
+      }
+    }
+    return {};
+  }
+
+ private:
+  base::Result<void> Context(const FilePart& p, base::Error error) const {
+    return base::Fail(std::move(error).Context("copying " + p.source + " to the boot partition as " + f_.path));
+  }
+
+  const FatFile& f_;
+  const std::vector<base::Fd>& sources_;
+  std::vector<FilePart> parts_;
+  std::size_t part_ = 0;
+  std::uint64_t pos_ = 0;
+  std::size_t data_at_ = 0;
+};
+
+}  // namespace
+
 base::Result<void> Fat32Image::WriteFile(const base::Fd& fd, std::uint64_t offset, const Entry& e,
-                                         const base::Fd& in) const {
+                                         const std::vector<base::Fd>& sources) const {
   const FatFile& f = files_[e.file];
   const std::uint64_t padded = std::uint64_t{e.clusters} * geometry_.ClusterBytes();
-  if (f.source.empty()) {
-    RETURN_IF_ERROR(WriteAt(fd, f.data, offset));
-    return WriteAt(fd, std::string(padded - f.size, '\0'), offset + f.size);
-  }
-  auto context = [&](base::Error error) {
-    return base::Fail(std::move(error).Context("copying " + f.source + " to the boot partition as " + f.path));
-  };
-  std::string buffer(kChunkBytes, '\0');
+  ContentReader content(f, sources);
+  std::string buffer;
   for (std::uint64_t at = 0; at < padded; at += buffer.size()) {
     buffer.resize(std::min<std::uint64_t>(kChunkBytes, padded - at));
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), f.size - std::min(at, f.size)));
-    auto got = ReadFull(in.get(), buffer, f.source);
-    if (!got) return context(std::move(got).error());
-    if (*got < want)
-      return context(base::Error(ErrorKind::kDisk, "it ended early")
-                         .Hint("the staged file changed while bootrino ran; run bootrino again"));
-    std::fill(buffer.begin() + static_cast<std::ptrdiff_t>(want), buffer.end(), '\0');  // the last cluster's padding
+    RETURN_IF_ERROR(content.Fill(buffer));
     RETURN_IF_ERROR(WriteAt(fd, buffer, offset + at));
   }
   return {};
@@ -495,10 +560,9 @@ base::Result<void> Fat32Image::Write(const Disk& disk, std::uint64_t partition_o
   };
   // Every source is opened and its size checked before the first byte is written: a staged file that
   // is gone or changed fails here, with the disk as it was.
-  std::vector<base::Fd> sources(files_.size());
+  std::vector<std::vector<base::Fd>> sources(files_.size());
   for (std::size_t i = 0; i < files_.size(); ++i) {
-    if (files_[i].source.empty()) continue;
-    ASSIGN_OR_RETURN(sources[i], OpenSource(files_[i]));
+    ASSIGN_OR_RETURN(sources[i], OpenSources(files_[i]));
   }
   for (const Entry& e : entries_) {
     if (e.clusters == 0) continue;

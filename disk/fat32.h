@@ -30,12 +30,23 @@ struct FatVolume {
   std::string label;                 ///< at most 11 characters; stored upper-case; empty = no label
 };
 
+/// A staged file streamed in at Write as part of a boot partition file, followed by zeros up to `padded` bytes
+/// (an initrd's parts are padded to 4 bytes, as kexec::ComposeInitrd pads them).
+struct FilePart {
+  std::string source;
+  std::uint64_t size = 0;    ///< checked again at Write
+  std::uint64_t padded = 0;  ///< at least `size`
+};
+
 /// One file to put on the volume.
 struct FatFile {
   std::string path;        ///< "EFI/BOOT/BOOTX64.EFI": "/"-separated, parent directories are created
-  std::string data;        ///< the content, when `source` is empty
+  std::string data;        ///< the content, when `source` is empty; after `parts` when there are parts
   std::string source;      ///< else a file streamed in at Write (a staged kernel or initrd)
-  std::uint64_t size = 0;  ///< with `source`: its size in bytes, checked again at Write; with `data`: ignored
+  std::uint64_t size = 0;  ///< with `source`: its size in bytes, checked again at Write; else set by Plan
+  /// Or the content is these files, each padded, then `data`: an initrd composed while it is written, so that
+  /// it is never held in RAM (`source` is empty then).
+  std::vector<FilePart> parts;
 };
 
 /// Where a file's bytes lie, in sectors relative to the partition start.
@@ -93,7 +104,7 @@ class Fat32Image {
   /// midway leaves no new boot sector describing half-written structures.
   /// Errors (kDisk): the disk's sector size is not the volume's or the volume
   /// ends past the disk's end (both before any write); a write failed; a
-  /// `source` is missing or changed size.
+  /// `source` or a part is missing or changed size.
   [[nodiscard]] base::Result<void> Write(const Disk& disk, std::uint64_t partition_offset_bytes) const;
 
  private:
@@ -109,9 +120,10 @@ class Fat32Image {
   const Entry* FindFile(std::string_view path) const;
   std::string InfoSector() const;
   [[nodiscard]] base::Result<void> WriteFats(const base::Fd& fd, std::uint64_t offset) const;
-  [[nodiscard]] base::Result<base::Fd> OpenSource(const FatFile& file) const;
+  /// The files `file` streams in (its source, or its parts), each opened and its size checked.
+  [[nodiscard]] base::Result<std::vector<base::Fd>> OpenSources(const FatFile& file) const;
   [[nodiscard]] base::Result<void> WriteFile(const base::Fd& fd, std::uint64_t offset, const Entry& entry,
-                                             const base::Fd& source) const;
+                                             const std::vector<base::Fd>& sources) const;
 
   FatGeometry geometry_;
   std::vector<FatFile> files_;

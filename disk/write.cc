@@ -30,7 +30,7 @@ bool IsReservedName(const std::string& name) {
 }
 
 FatFile ToFat(const BootFile& f) {
-  return f.source.empty() ? FatFile{f.name, f.data, "", f.data.size()} : FatFile{f.name, "", f.source, f.size};
+  return f.source.empty() ? FatFile{f.name, f.data, "", 0, f.parts} : FatFile{f.name, "", f.source, f.size, {}};
 }
 
 /// The files of the boot partition: bootloaders first (small, near the start), then the RAM OS.
@@ -42,15 +42,15 @@ base::Result<std::vector<FatFile>> BootPartitionFiles(const BootFiles& files, bo
   if (bios) {
     ASSIGN_OR_RETURN(std::string config, SyslinuxConfig(kernel, initrds, files.cmdline));
     // Filled in once its sectors are known.
-    out.push_back({kLdlinuxSys, std::string(LdlinuxSysSize(SyslinuxCore()), '\0'), "", 0});
-    out.push_back({"ldlinux.c32", std::string(SyslinuxC32()), "", 0});
-    out.push_back({"syslinux.cfg", config, "", 0});
+    out.push_back({kLdlinuxSys, std::string(LdlinuxSysSize(SyslinuxCore()), '\0'), "", 0, {}});
+    out.push_back({"ldlinux.c32", std::string(SyslinuxC32()), "", 0, {}});
+    out.push_back({"syslinux.cfg", config, "", 0, {}});
   }
   if (uefi) {
     ASSIGN_OR_RETURN(std::string entry, BootEntry(files.title, kernel, initrds, files.cmdline));
-    out.push_back({std::string(EfiLoaderPath()), std::string(SystemdBoot()), "", 0});
-    out.push_back({"loader/loader.conf", LoaderConf(), "", 0});
-    out.push_back({"loader/entries/bootrino.conf", entry, "", 0});
+    out.push_back({std::string(EfiLoaderPath()), std::string(SystemdBoot()), "", 0, {}});
+    out.push_back({"loader/loader.conf", LoaderConf(), "", 0, {}});
+    out.push_back({"loader/entries/bootrino.conf", entry, "", 0, {}});
   }
   std::vector<const BootFile*> payload = {&files.kernel};
   for (const auto& f : files.initrds) payload.push_back(&f);
@@ -104,8 +104,8 @@ double Since(std::chrono::steady_clock::time_point start) {
 std::uint64_t BootPartitionBytes(const BootFiles& files, bool bios, bool uefi) {
   constexpr std::uint64_t kSlack = 64 * 1024;  // configuration files and directories
   std::uint64_t total = kSlack + files.kernel.size;
-  for (const auto& f : files.initrds) total += f.source.empty() ? f.data.size() : f.size;
-  for (const auto& f : files.files) total += f.source.empty() ? f.data.size() : f.size;
+  for (const auto& f : files.initrds) total += f.Bytes();
+  for (const auto& f : files.files) total += f.Bytes();
   if (bios) total += LdlinuxSysSize(SyslinuxCore()) + SyslinuxC32().size();
   if (uefi) total += SystemdBoot().size();
   return total;

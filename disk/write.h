@@ -18,9 +18,14 @@ namespace disk {
 /// A file for the boot partition: staged on a RAM filesystem, or in memory.
 struct BootFile {
   std::string name;    ///< path on the boot partition, no leading "/": "vmlinuz-virt"
-  std::string source;  ///< the staged file, or empty when `data` is the content
+  std::string source;  ///< the staged file, or empty when `data` (after `parts`, if any) is the content
   std::string data;
-  std::uint64_t size = 0;  ///< of `source`; ignored with `data`
+  std::uint64_t size = 0;  ///< of `source`, or of the whole file with `parts`; ignored with `data` alone
+  /// Staged files streamed in, each padded, before `data` while the disk is written: an initrd composed on
+  /// the disk and never in RAM.
+  std::vector<FilePart> parts;
+
+  std::uint64_t Bytes() const { return source.empty() && parts.empty() ? data.size() : size; }
 };
 
 /// What the firmware boots: the kexec path's kernel, initrds and command line.

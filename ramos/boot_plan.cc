@@ -22,7 +22,7 @@ namespace {
 constexpr const char* kDiskInitrdName = "bootrino-initrd.img";
 
 disk::BootFile FromStaged(const fetch::StagedFile& s) {
-  return {s.item->file->name, s.path, "", s.download.bytes};
+  return {s.item->file->name, s.path, "", s.download.bytes, {}};
 }
 
 }  // namespace
@@ -72,7 +72,7 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
         // The firmware cannot start a gzip'd or zstd'd Image: the disk gets the decompressed one, of the size
         // the file records (checked when it is decompressed). An EFI zboot file is a PE the firmware starts.
         if (kernel.format != kexec::KernelFormat::kZboot) {
-          plans.disk.kernel = {s.item->file->name, plans.kexec.kernel_path, "", kernel.decompressed_size};
+          plans.disk.kernel = {s.item->file->name, plans.kexec.kernel_path, "", kernel.decompressed_size, {}};
         }
       }
     } else if (s.item->role == "initrd") {
@@ -105,9 +105,13 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
   ASSIGN_OR_RETURN(plans.kexec.cmdline, kexec::ComposeCmdline(inputs, arch));
   inputs.bootrino_params = personal.disk_params;
   ASSIGN_OR_RETURN(plans.disk.cmdline, kexec::ComposeCmdline(inputs, arch));
-  plans.disk_initrd = {fetch::StageMetaPath(dir, "disk-initrd.img"), initrds, std::move(persistent), 0};
-  plans.disk_initrd.bytes = kexec::ComposedInitrdBytes(initrd_sizes, plans.disk_initrd.overlay.size());
-  plans.disk.initrds.push_back({kDiskInitrdName, plans.disk_initrd.path, "", plans.disk_initrd.bytes});
+  // The disk's initrd is the same composition with the persistent overlay, streamed from the staged initrds.
+  disk::BootFile disk_initrd{kDiskInitrdName, "", std::move(persistent), 0, {}};
+  for (std::size_t i = 0; i < initrds.size(); ++i) {
+    disk_initrd.parts.push_back({initrds[i], initrd_sizes[i], kexec::ComposedInitrdBytes({initrd_sizes[i]}, 0)});
+  }
+  disk_initrd.size = kexec::ComposedInitrdBytes(initrd_sizes, disk_initrd.data.size());
+  plans.disk.initrds.push_back(std::move(disk_initrd));
   plans.disk.files.insert(plans.disk.files.end(), personal.boot_partition.begin(), personal.boot_partition.end());
   plans.personal = personal.summary;
   plans.disk.title = vm.manifest.meta.name + (vm.manifest.meta.version.empty() ? "" : " " + vm.manifest.meta.version);
@@ -133,21 +137,18 @@ base::Result<void> DiskCanBoot(std::string_view arch, const kexec::KernelHeader&
   return {};
 }
 
-base::Result<void> ComposeInitrds(const BootPlans& plans) {
-  for (const InitrdPlan* initrd : {&plans.kexec_initrd, &plans.disk_initrd}) {
-    auto composed = kexec::ComposeInitrd(initrd->parts, initrd->overlay, initrd->path);
-    if (!composed) {
-      // The stage holds the payload already: what is short is room for these two.
-      return base::Fail(fetch::ExplainNoSpace(std::move(composed).error(),
-                                              std::filesystem::path(initrd->path).parent_path().string(),
-                                              plans.kexec_initrd.bytes + plans.disk_initrd.bytes,
-                                              "composing the two initrds"));
-    }
-    const std::uint64_t bytes = *composed;
-    if (bytes != initrd->bytes) {
-      return base::Fail(base::ErrorKind::kInternal, "composed " + initrd->path + " holds " + std::to_string(bytes) +
-                                                        " bytes, planned " + std::to_string(initrd->bytes));
-    }
+base::Result<void> ComposeKexecInitrd(const BootPlans& plans) {
+  const InitrdPlan& initrd = plans.kexec_initrd;
+  auto composed = kexec::ComposeInitrd(initrd.parts, initrd.overlay, initrd.path);
+  if (!composed) {
+    // The stage holds the payload already: what is short is room for this one.
+    return base::Fail(fetch::ExplainNoSpace(std::move(composed).error(),
+                                            std::filesystem::path(initrd.path).parent_path().string(), initrd.bytes,
+                                            "composing the kexec boot's initrd"));
+  }
+  if (*composed != initrd.bytes) {
+    return base::Fail(base::ErrorKind::kInternal, "composed " + initrd.path + " holds " + std::to_string(*composed) +
+                                                      " bytes, planned " + std::to_string(initrd.bytes));
   }
   return {};
 }

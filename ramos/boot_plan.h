@@ -39,8 +39,10 @@ struct BootPlans {
   disk::BootFiles disk;
   std::string boot_id;
   nlohmann::ordered_json personal;  ///< what Personalise generated, for the plan report
-  InitrdPlan kexec_initrd;  ///< at kexec.initrd_path: with the one-time overlay (boot id)
-  InitrdPlan disk_initrd;   ///< the boot partition's: with the persistent overlay
+  /// At kexec.initrd_path: with the one-time overlay (boot id). The boot partition's initrd (in `disk`, with
+  /// the persistent overlay) is composed while the disk is written, from the same staged initrds: RAM holds one
+  /// composed initrd, not two.
+  InitrdPlan kexec_initrd;
 };
 
 /// Where the host's console settings come from: this machine, or (for a disk
@@ -53,7 +55,8 @@ struct HostConsoles {
 };
 
 /// Plans both boots, purely: their initrds (each the manifest's initrds + an
-/// overlay) are to be composed in the stage directory `dir` (ComposeInitrds).
+/// overlay): the kexec boot's is composed in the stage directory `dir` (ComposeKexecInitrd), the disk's as the
+/// disk is written.
 /// `settings` reach the RAM OS as the manifest's personalisation style says
 /// (ramos/personalise.h); `boot_id` tells this boot apart (NewBootId). `kernel` is what the staged kernel
 /// file is: on arm64 a compressed one is to be decompressed into the stage first (BootPlans::kernel_source),
@@ -70,9 +73,9 @@ struct HostConsoles {
 [[nodiscard]] base::Result<void> DiskCanBoot(std::string_view arch, const kexec::KernelHeader& kernel,
                                              const BootPlans& plans);
 
-/// Writes both planned initrds into the stage directory (RAM only); a size
+/// Writes the kexec boot's initrd into the stage directory (RAM only); a size
 /// other than the planned one is an internal error.
-[[nodiscard]] base::Result<void> ComposeInitrds(const BootPlans& plans);
+[[nodiscard]] base::Result<void> ComposeKexecInitrd(const BootPlans& plans);
 
 /// The "plan" event: what the kexec boot gets.
 nlohmann::ordered_json BootJson(const BootPlans& plans);

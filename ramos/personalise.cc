@@ -105,7 +105,7 @@ base::Result<void> ApkovlStyle(const RamOsSettings& s, const std::vector<kexec::
   // Firmware boots: nlplug-findfs finds *.apkovl.tar.gz at the top of any
   // partition it mounts. The kexec boot cannot count on the disk (--keep-disk),
   // so it carries its own copy in the initramfs and names it with apkovl=.
-  out.boot_partition.push_back({kApkovlName, "", disk, disk.size()});
+  out.boot_partition.push_back({kApkovlName, "", disk, disk.size(), {}});
   out.kexec_extra.push_back({kApkovlName, Type::kFile, 0644, once});
   out.kexec_params.push_back(std::string("apkovl=/") + kApkovlName);
   if (s.network_mode == host::NetworkMode::kStatic) {
@@ -165,7 +165,7 @@ std::vector<Entry> MydataEntries(const RamOsSettings& s) {
 base::Result<void> MydataStyle(const RamOsSettings& s, PersonalFiles& out) {
   std::vector<Entry> mydata = MydataEntries(s);
   ASSIGN_OR_RETURN(std::string tgz, ramos::BuildArchive(mydata, ramos::ArchiveFormat::kTarGz));
-  out.boot_partition.push_back({kMydataName, "", tgz, tgz.size()});
+  out.boot_partition.push_back({kMydataName, "", tgz, tgz.size(), {}});
   // Tiny Core runs from its initramfs: for the kexec boot (which cannot count
   // on the disk) the same files go straight into it. The kernel creates no
   // parent directories, so /home/tc comes first, as tc-config would make it.

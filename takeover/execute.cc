@@ -35,7 +35,7 @@ class Execution {
   std::optional<Outcome> Perform(Step step) {
     switch (step) {
       case Step::kDecompressKernel: return DecompressKernel();
-      case Step::kComposeInitrds: return ComposeInitrds();
+      case Step::kComposeInitrd: return ComposeInitrd();
       case Step::kLoadKernel: return LoadKernel();
       case Step::kDetach: return Detach();
       case Step::kCommitPoint:
@@ -61,8 +61,8 @@ class Execution {
     return std::nullopt;
   }
 
-  std::optional<Outcome> ComposeInitrds() {
-    if (auto r = ramos::ComposeInitrds(plan_.boot); !r) return Stop(r.error(), "plan");
+  std::optional<Outcome> ComposeInitrd() {
+    if (auto r = ramos::ComposeKexecInitrd(plan_.boot); !r) return Stop(r.error(), "plan");
     return std::nullopt;
   }
 

@@ -47,7 +47,7 @@ void PrintPersonal(const TakeoverPlan& plan) {
 std::string StepName(Step step) {
   switch (step) {
     case Step::kDecompressKernel: return "decompress-kernel";
-    case Step::kComposeInitrds: return "compose-initrds";
+    case Step::kComposeInitrd: return "compose-initrd";
     case Step::kLoadKernel: return "load-kernel";
     case Step::kDetach: return "detach";
     case Step::kCommitPoint: return "commit-point";
@@ -62,8 +62,10 @@ std::string StepName(Step step) {
 std::vector<Step> PlanSteps(BootPath path, bool decompress_kernel, bool disk, bool detach) {
   std::vector<Step> steps;
   if (decompress_kernel) steps.push_back(Step::kDecompressKernel);
-  steps.push_back(Step::kComposeInitrds);
-  if (path == BootPath::kKexec) steps.push_back(Step::kLoadKernel);  // rule 2: loaded before anything is written
+  if (path == BootPath::kKexec) {
+    steps.push_back(Step::kComposeInitrd);
+    steps.push_back(Step::kLoadKernel);  // rule 2: loaded before anything is written
+  }
   if (detach) steps.push_back(Step::kDetach);
   steps.push_back(Step::kCommitPoint);
   if (disk) {
@@ -81,9 +83,9 @@ std::string DescribeStep(const TakeoverPlan& plan, Step step) {
       return "decompress the " + std::string(kexec::KernelFormatName(plan.kernel.format)) +
              " kernel into the arm64 Image kexec_file_load takes, in RAM (room for " +
              base::MiB(kexec::KernelDecompressionReserve(plan.arch, plan.kernel_bytes)) + ")";
-    case Step::kComposeInitrds:
-      return "compose the kexec initrd (" + base::MiB(plan.boot.kexec_initrd.bytes) + ")" +
-             (plan.disk ? " and the disk's (" + base::MiB(plan.boot.disk_initrd.bytes) + ")" : "") + " in RAM";
+    case Step::kComposeInitrd:
+      return "compose the kexec initrd (" + base::MiB(plan.boot.kexec_initrd.bytes) + ") in RAM" +
+             (plan.disk ? std::string("; the disk's is composed from the same staged files as it is written") : "");
     case Step::kLoadKernel:
       return "kexec_file_load the kernel, " + std::to_string(plan.boot.kexec_initrd.parts.size() + 1) +
              " initrd part(s) and the command line" +

@@ -29,7 +29,7 @@ namespace takeover {
 /// One step of Execute, in the order the plan lists them.
 enum class Step {
   kDecompressKernel,  ///< arm64: the Image decompressed from the manifest's kernel, in the RAM stage
-  kComposeInitrds,  ///< the kexec and the disk initrds, written in the RAM stage
+  kComposeInitrd,   ///< the kexec boot's initrd, written in the RAM stage (the disk's is composed on the disk)
   kLoadKernel,      ///< kexec_file_load: the host accepts or refuses the kernel, nothing changed yet
   kDetach,          ///< the caller (cloud-init) finishes first; a child goes on
   kCommitPoint,     ///< signals no longer stop bootrino

@@ -41,7 +41,7 @@ ok "aarch64, gzip'd kernel: the plan decompresses it in RAM before anything else
 
 arm64_manifest image.sh Image
 run_bootrino "$DRY_RUN_RC" run "$(pinned image.sh)" --dry-run --arch aarch64 --keep-disk --no-instance-settings --json
-jsonq --check "$WORK/out" 'd["steps"][0]["step"]=="compose-initrds" and d["kernel"]["path"].endswith("/Image") and d["kernel"]["decompressedFrom"] is None' ||
+jsonq --check "$WORK/out" 'd["steps"][0]["step"]=="compose-initrd" and d["kernel"]["path"].endswith("/Image") and d["kernel"]["decompressedFrom"] is None' ||
   fail "--json: an Image was planned for decompression"
 ok "aarch64, Image: loaded as it is"
 
@@ -65,5 +65,5 @@ ok "aarch64 without --keep-disk on an x86_64 build: the disk takeover is refused
 # x86_64 is unchanged: the same gzip'd arm64 kernel is handed to kexec_file_load as it is, which says what is wrong.
 make_manifest "$WWW/x86.sh" kernel:vmlinuz.gz initrd:initrd.gz
 run_bootrino "$DRY_RUN_RC" run "$(pinned x86.sh)" --dry-run --keep-disk --no-instance-settings --json
-jsonq --check "$WORK/out" 'd["steps"][0]["step"]=="compose-initrds"' || fail "x86_64 planned a decompression"
+jsonq --check "$WORK/out" 'd["steps"][0]["step"]=="compose-initrd"' || fail "x86_64 planned a decompression"
 ok "x86_64: no decompression step"

@@ -59,8 +59,8 @@ class DiskHandleTest : public test_support::TempDirTest {
     in.seed = 7;
     BootFiles files;
     files.title = "handle test 1";
-    files.kernel = {"vmlinuz", "", RandomBytes(300000, 1), 0};
-    files.initrds = {{"initrd.img", "", RandomBytes(200000, 2), 0}};
+    files.kernel = {"vmlinuz", "", RandomBytes(300000, 1), 0, {}};
+    files.initrds = {{"initrd.img", "", RandomBytes(200000, 2), 0, {}}};
     files.cmdline = "console=ttyS0";
     in.boot_payload_bytes = BootPartitionBytes(files, sector_size == 512, true);
     auto layout = PlanLayout(in);

@@ -69,11 +69,11 @@ class ExecuteTest : public ::testing::Test {
     const std::string kernel = (dir_ / "vmlinuz").string(), initrd = (dir_ / "initrd.gz").string();
     plan.boot.kexec = {kernel, (dir_ / ".bootrino/initrd.img").string(), "console=ttyS0 bootrino.id=1"};
     plan.boot.kexec_initrd = {plan.boot.kexec.initrd_path, {initrd}, "ONCE", kexec::ComposedInitrdBytes({100000}, 4)};
-    plan.boot.disk_initrd = {(dir_ / ".bootrino/disk-initrd.img").string(), {initrd}, "KEEP",
-                             kexec::ComposedInitrdBytes({100000}, 4)};
     plan.boot.disk.title = "TestOS 1";
-    plan.boot.disk.kernel = {"vmlinuz", kernel, "", 300000};
-    plan.boot.disk.initrds = {{"bootrino-initrd.img", plan.boot.disk_initrd.path, "", plan.boot.disk_initrd.bytes}};
+    plan.boot.disk.kernel = {"vmlinuz", kernel, "", 300000, {}};
+    // Composed from the staged initrd while the disk is written, as PlanBoot plans it.
+    plan.boot.disk.initrds = {{"bootrino-initrd.img", "", "KEEP", kexec::ComposedInitrdBytes({100000}, 4),
+                               {{initrd, 100000, kexec::ComposedInitrdBytes({100000}, 0)}}}};
     plan.boot.disk.cmdline = "console=ttyS0";
     if (with_disk) {
       disk::TargetDisk target{"vda", "/dev/vda", kDiskBytes, 512, "/dev/vda1", {"/", "/boot/efi"}, true,
@@ -236,16 +236,17 @@ TEST_F(ExecuteTest, WithoutTheDiskOnlyTheKernelIsLoadedAndBooted) {
 
 TEST(PlanSteps, LoadBeforeAnyChangeAndTheDiskBeforeTheBoot) {
   EXPECT_EQ(PlanSteps(BootPath::kKexec, false, true, true),
-            (std::vector<Step>{Step::kComposeInitrds, Step::kLoadKernel, Step::kDetach, Step::kCommitPoint,
+            (std::vector<Step>{Step::kComposeInitrd, Step::kLoadKernel, Step::kDetach, Step::kCommitPoint,
                                Step::kStopOldSystem, Step::kOpenDisk, Step::kWriteDisk, Step::kBoot}));
+  // The firmware boots the disk, whose initrd is composed as it is written: nothing to compose in RAM.
   EXPECT_EQ(PlanSteps(BootPath::kFirmware, false, true, false),
-            (std::vector<Step>{Step::kComposeInitrds, Step::kCommitPoint, Step::kStopOldSystem, Step::kOpenDisk,
-                               Step::kWriteDisk, Step::kBoot}));
+            (std::vector<Step>{Step::kCommitPoint, Step::kStopOldSystem, Step::kOpenDisk, Step::kWriteDisk,
+                               Step::kBoot}));
   EXPECT_EQ(PlanSteps(BootPath::kKexec, false, false, false),
-            (std::vector<Step>{Step::kComposeInitrds, Step::kLoadKernel, Step::kCommitPoint, Step::kBoot}));
-  // arm64 with a compressed kernel: the Image is made in RAM first, like the initrds, before the load.
+            (std::vector<Step>{Step::kComposeInitrd, Step::kLoadKernel, Step::kCommitPoint, Step::kBoot}));
+  // arm64 with a compressed kernel: the Image is made in RAM first, like the initrd, before the load.
   EXPECT_EQ(PlanSteps(BootPath::kKexec, true, false, false),
-            (std::vector<Step>{Step::kDecompressKernel, Step::kComposeInitrds, Step::kLoadKernel, Step::kCommitPoint,
+            (std::vector<Step>{Step::kDecompressKernel, Step::kComposeInitrd, Step::kLoadKernel, Step::kCommitPoint,
                                Step::kBoot}));
 }
 

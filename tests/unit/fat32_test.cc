@@ -40,13 +40,13 @@ inline std::string Random(std::size_t size, std::uint32_t seed) { return test_su
 std::string Slurp(const fs::path& path) { return ReadAt(path, 0, static_cast<std::size_t>(fs::file_size(path))); }
 
 FatFile Data(std::string path, std::string data) {
-  return {.path = std::move(path), .data = std::move(data), .source = "", .size = 0};
+  return {.path = std::move(path), .data = std::move(data), .source = "", .size = 0, .parts = {}};
 }
 
 // A file copied from `source`; without `size`, the source's current size.
 FatFile Sourced(std::string path, std::string source, std::uint64_t size = UINT64_MAX) {
   if (size == UINT64_MAX) size = fs::file_size(source);
-  return {.path = std::move(path), .data = "", .source = std::move(source), .size = size};
+  return {.path = std::move(path), .data = "", .source = std::move(source), .size = size, .parts = {}};
 }
 
 // Copies `size` bytes at `offset` of `from` into a new sparse file, reading
@@ -243,6 +243,7 @@ class Fat32ImageTest : public ::testing::TestWithParam<ImageCase> {
         Data("loader/entries/bootrino.conf", "title bootrino\nlinux /vmlinuz-virt\ninitrd /initramfs-virt\n"),
         Sourced("vmlinuz-virt", Source("kernel", Random(5 * kMiB + 123, 2))),  // more than one chunk
         Sourced("initramfs-virt", Source("initrd", Random(3 * kMiB, 3))),      // whole clusters
+        Composed(),
         Data("ldlinux.sys", Random(59'392, 4)),
         Data("LDLINUX.C32", Random(120'000, 5)),
         Data("VMLINU~1", "a file literally named like a generated short name"),
@@ -266,7 +267,23 @@ class Fat32ImageTest : public ::testing::TestWithParam<ImageCase> {
     return (dir_ / name).string();
   }
 
-  std::string Content(const FatFile& f) { return f.source.empty() ? f.data : Slurp(f.source); }
+  // An initrd composed while it is written: two staged files of odd sizes, each padded to 512 bytes (the
+  // first across a chunk boundary), then an overlay.
+  FatFile Composed() {
+    return {.path = "bootrino-initrd.img",
+            .data = "overlay after the parts",
+            .source = "",
+            .size = 0,
+            .parts = {{Source("part1", Random(kMiB + 1, 6)), kMiB + 1, kMiB + 512},
+                      {Source("part2", Random(700'001, 7)), 700'001, 700'416}}};
+  }
+
+  std::string Content(const FatFile& f) {
+    if (!f.source.empty()) return Slurp(f.source);
+    std::string out;
+    for (const FilePart& p : f.parts) out += Slurp(p.source) + std::string(p.padded - p.size, '\0');
+    return out + f.data;
+  }
 
   FatVolume Volume() {
     return {.sectors = GetParam().mib * kMiB / GetParam().sector_size,
@@ -504,13 +521,54 @@ TEST(Fat32Write, SourceThatChangedOrVanishedIsAnError) {
   fs::remove_all(dir);
 }
 
+// A file composed of staged parts: each is checked before the first byte, like a source.
+TEST(Fat32Write, APartThatChangedOrVanishedIsAnError) {
+  fs::path dir = fs::temp_directory_path() / ("bootrino-fat32-part-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  fs::path first = dir / "initrd-1", second = dir / "initrd-2";
+  std::ofstream(first, std::ios::binary) << Random(1000, 1);
+  std::ofstream(second, std::ios::binary) << Random(3000, 2);
+  auto image = Fat32Image::Plan(
+      {.sectors = 300 * kMiB / 512, .sector_size = 512, .hidden_sectors = 2048, .volume_id = 1, .label = ""},
+      {{.path = "initrd.img",
+        .data = "tail",
+        .source = "",
+        .size = 0,
+        .parts = {{first.string(), 1000, 1024}, {second.string(), 3000, 3072}}}});
+  ASSERT_TRUE(image) << image.error().message();
+  fs::path img = dir / "disk.img";
+  std::ofstream(img, std::ios::binary).close();
+  fs::resize_file(img, 301 * kMiB);
+  auto fd = Disk::Open(img.string());
+  ASSERT_TRUE(fd) << fd.error().message();
+  std::ofstream(second, std::ios::binary) << Random(2999, 2);
+  auto changed = image->Write(*fd, kMiB);
+  ASSERT_FALSE(changed);
+  EXPECT_EQ(changed.error().kind(), ErrorKind::kDisk);
+  EXPECT_NE(changed.error().message().find("copying " + second.string() + " to the boot partition as initrd.img"),
+            std::string::npos)
+      << changed.error().message();
+  EXPECT_NE(changed.error().message().find("3000 were planned"), std::string::npos) << changed.error().message();
+  fs::remove(first);
+  auto vanished = image->Write(*fd, kMiB);
+  ASSERT_FALSE(vanished);
+  EXPECT_NE(vanished.error().message().find("copying " + first.string()), std::string::npos)
+      << vanished.error().message();
+  auto padded_short = Fat32Image::Plan(
+      {.sectors = 300 * kMiB / 512, .sector_size = 512, .hidden_sectors = 2048, .volume_id = 1, .label = ""},
+      {{.path = "initrd.img", .data = "", .source = "", .size = 0, .parts = {{second.string(), 3000, 2048}}}});
+  ASSERT_FALSE(padded_short) << "a part padded to less than its size";
+  EXPECT_EQ(padded_short.error().kind(), ErrorKind::kInternal);
+  fs::remove_all(dir);
+}
+
 // A disk that cannot hold the planned volume where it goes (too short, other sectors): refused before any write.
 TEST(Fat32Write, ADiskThatDoesNotHoldTheVolumeIsRefusedUntouched) {
   fs::path dir = fs::temp_directory_path() / ("bootrino-fat32-short-" + std::to_string(getpid()));
   fs::create_directories(dir);
   auto image = Fat32Image::Plan(
       {.sectors = 300 * kMiB / 512, .sector_size = 512, .hidden_sectors = 2048, .volume_id = 1, .label = ""},
-      {{"hello.txt", "hello", "", 0}});
+      {{"hello.txt", "hello", "", 0, {}}});
   ASSERT_TRUE(image) << image.error().message();
   fs::path img = dir / "disk.img";
   std::ofstream(img, std::ios::binary).close();

@@ -107,7 +107,7 @@ TEST(BootloadersFor, OnlyThisBuildsArchitecture) {
 // the layout is planned. x86_64 kernels go to the disk as they are.
 TEST(DiskCanBoot, Arm64NeedsAnEfiStubAndAKnownSize) {
   ramos::BootPlans plans;
-  plans.disk.kernel = {"vmlinuz", "/stage/kernel.Image", "", 30 << 20};
+  plans.disk.kernel = {"vmlinuz", "/stage/kernel.Image", "", 30 << 20, {}};
   kexec::KernelHeader gz;
   gz.format = kexec::KernelFormat::kGzip;
   gz.content = kexec::KernelFormat::kArm64Image;

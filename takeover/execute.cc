@@ -6,8 +6,10 @@
 #include <cstring>
 #include <optional>
 
+#include "base/fd.h"
 #include "base/interrupt.h"
 #include "base/text.h"
+#include "fetch/stage.h"
 #include "kexec/kernel_image.h"
 #include "kexec/load.h"
 #include "observe/outcome.h"
@@ -76,7 +78,9 @@ class Execution {
     path_ = *path;
     if (path_ == BootPath::kKexec) {
       loaded_.Loaded();
-      events_.Emit("load", "ok", {{"cmdline", plan_.boot.kexec.cmdline}});
+      nlohmann::ordered_json details = {{"cmdline", plan_.boot.kexec.cmdline}};
+      AddRamInUse(details);
+      events_.Emit("load", "ok", details);
     }
     char took[128];
     snprintf(took, sizeof took, " (fetching %s took %.2f s, the kernel's load %.2f s)",
@@ -84,6 +88,24 @@ class Execution {
     events_.Say((path_ == BootPath::kKexec ? "loaded " : "verified ") + plan_.name + " in " + events_.Elapsed() +
                 " s" + took);
     return std::nullopt;
+  }
+
+  /// The RAM the takeover holds at once, measured when it holds the most (everything staged, the initrd
+  /// composed, the kernel's copies made): MemAvailable now against the RAM check's, beside what the check
+  /// counted. Said and recorded only; the check before the fetch is what decides.
+  void AddRamInUse(nlohmann::ordered_json& details) {
+    if (plan_.mem_available == 0) return;
+    auto meminfo = base::ReadFile("/proc/meminfo", 1 << 20);
+    if (!meminfo) return;
+    auto now = fetch::ParseMeminfo(*meminfo, "MemAvailable");
+    if (!now) return;
+    const std::uint64_t in_use = plan_.mem_available > *now ? plan_.mem_available - *now : 0;
+    std::uint64_t budget = 0;
+    for (const auto& line : plan_.ram_budget) budget += line.bytes;
+    details["ramInUseBytes"] = in_use;
+    details["ramBudgetBytes"] = budget;
+    events_.Say("RAM in use by the takeover at the load: " + base::MiB(in_use) + " (the check counted " +
+                base::MiB(budget) + ")");
   }
 
   /// The parent returns 0 at once; the child goes on once the caller has finished.

@@ -38,6 +38,15 @@ fi
 expect_seen '^bootrino: fetching 4 files \(47\.0 MiB\) into /run/bootrino-stage\.[0-9]+\.[A-Za-z0-9]{6}'
 expect_not_seen 'cannot (make a mount namespace|mount a tmpfs)'
 ok "bootrino staged 47 MiB in a tmpfs of its own and kexec'd"
+# What the takeover held at once, measured at the load (MemAvailable against the RAM check's), within what the
+# check counted: the budget is not an underestimate.
+read -r in_use budget < <(tr -d '\r' <"$SERIAL" |
+  sed -nE 's/^bootrino: RAM in use by the takeover at the load: ([0-9.]+) MiB \(the check counted ([0-9.]+) MiB\)$/\1 \2/p' |
+  head -n 1) || true
+[[ -n ${budget:-} ]] || fail "bootrino did not say how much RAM the takeover held at the load"
+python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' "$in_use" "$budget" ||
+  fail "the takeover held $in_use MiB at the load, more than the $budget MiB the RAM check counted"
+ok "at the load the takeover held $in_use MiB of RAM, within the $budget MiB the check counted"
 wait_for '^BOOTRINO-RAMOS-UP name=alpine-like' 10 ramos-up
 wait_for '^BOOTRINO-RAMOS-SHELL' 60
 check_ramos alpine-like "$cmdline"

@@ -26,7 +26,7 @@
 #   wait_for '^BOOTRINO-RAMOS-UP' 120 ramos-up # the previous boot's console is in serial.1.log
 #
 # Environment: VM_ARCH (the guests' architecture: x86_64, the default, or aarch64: QEMU's virt machine,
-# console ttyAMA0, tests/vm/fixtures.sh's arm64 set, which has no host disk; a test sets it before
+# console ttyAMA0, tests/vm/fixtures.sh's arm64 set; firmware boots through AAVMF only; a test sets it before
 # sourcing this file), BOOTRINO (the static binary; ctest sets it, default build/agent/bootrino, for
 # aarch64 build-release/aarch64/agent/bootrino as packaging/release.sh --arch aarch64 leaves it),
 # BOOTRINO_SOURCE (the source tree), VM_CMD (what the host runs: run (default, `run REF --yes`),
@@ -115,7 +115,7 @@ fi
 FIX=$("$VM_DIR/fixtures.sh" | tail -n 1)
 [[ -f $FIX/vmlinuz ]] || fail "fixtures.sh gave no fixture dir"
 # HOST_DISK_BYTES, HOST_ROOT_OFFSET, HOST_ROOT_BYTES, HOST_ROOT_LABEL, HOST_ROOT_FSUUID,
-# HOST_ROOT_PARTUUID, HOST_DISK_GUID: host-disk.img's layout (the x86_64 set's only).
+# HOST_ROOT_PARTUUID, HOST_DISK_GUID: host-disk.img's layout.
 # shellcheck disable=SC1091
 [[ ! -f $FIX/host-disk.txt ]] || source "$FIX/host-disk.txt"
 # VM_HOST_INITRD: a ready host initrd to use instead (selftest.sh passes one with a stand-in agent).
@@ -273,10 +273,11 @@ private_disk() {
 }
 
 # boot_host_disk DISK_IMG [BUS]: starts QEMU with the host stand-in booted like a cloud image: the
-# cloud kernel via -kernel, host-disk-boot.cpio.gz as initramfs, which mounts root=$HOST_ROOT
-# (default LABEL=cloudimg-rootfs, ext4, rw) from DISK_IMG (a private_disk) attached on BUS (see
-# disk_args) and switch_roots into its /init, the same harness init as boot_host's. Command line:
-# host_append's plus "root=… rw". Asynchronous, like boot_host.
+# fixtures' vmlinuz (the cloud kernel; on aarch64 the host stand-in's, virtio only) via -kernel,
+# host-disk-boot.cpio.gz as initramfs, which mounts root=$HOST_ROOT (default LABEL=cloudimg-rootfs, ext4,
+# rw) from DISK_IMG (a private_disk) attached on BUS (see disk_args) and switch_roots into its /init, the
+# same harness init as boot_host's. Command line: host_append's plus "root=… rw". Asynchronous, like
+# boot_host.
 boot_host_disk() {
   local img=$1 bus=${2:-${DISK_BUS:-virtio}} append
   disk_args "$img" "$bus" none
@@ -438,3 +439,4 @@ kexec_sample() {
   check_ramos "$name" "$want"
   stop_vm
 }
+

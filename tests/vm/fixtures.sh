@@ -317,7 +317,8 @@ disk_files() {
 #                            "RAMOS-DATA-WRITTEN: TEXT"
 # Either of the last two implies the first. Failures print "RAMOS-DATA-ERROR: …" and the OS goes on.
 # Printed when bootrino gave them: "RAMOS-SSH-KEY: <authorized_keys line>" (each), "RAMOS-HOSTNAME: NAME".
-# Always printed: "RAMOS-KERNEL: <uname -r> <uname -m>", "RAMOS-FIRMWARE: uefi|bios" (EFI runtime services present or not: a kexec from a
+# Always printed: "RAMOS-KERNEL: <uname -r> <uname -m>", "RAMOS-FIRMWARE: uefi|devicetree|bios" (EFI runtime
+# services present; else a device tree, as an arm64 kernel booted without UEFI has; else neither: a kexec from a
 # BIOS host says bios too).
 # write_ramos_init TREE NAME: tests/vm/guest/ramos-init.sh as TREE/init, reporting itself as NAME.
 write_ramos_init() {

@@ -12,7 +12,7 @@
 #   expect_seen '^BOOTRINO-HOST-EXIT=0$'; ok "…"
 # The host stand-in's console markers: HOST-ROOT: <mountinfo line of />, BOOTRINO-HOST-READY,
 # BOOTRINO-HOST-EXIT=N, BOOTRINO-HOST-ALIVE; the sample RAM OSes': BOOTRINO-RAMOS-UP name=…,
-# "cmdline: …", overlay-file…, RAMOS-FIRMWARE: uefi|bios, with ramos.persist-test=1 /
+# "cmdline: …", overlay-file…, RAMOS-FIRMWARE: uefi|devicetree|bios, with ramos.persist-test=1 /
 # ramos.marker=TEXT / ramos.data-label=L on their cmdline RAMOS-DATA: <marker|NONE>,
 # RAMOS-DATA-WRITTEN: TEXT (or RAMOS-DATA-ERROR: …), then BOOTRINO-RAMOS-SHELL.
 #

@@ -202,7 +202,8 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
     if (!header) return Report(header.error(), events, "plan");
     kernel = *header;
   }
-  auto plans = PlanBoot(*vm, *staged, dir, arch, HostConsoles::CloudDefault(), RamOsSettings{}, NewBootId(), kernel);
+  auto plans =
+      PlanBoot(*vm, *staged, dir, arch, HostConsoles::CloudDefault(arch), RamOsSettings{}, NewBootId(), kernel);
   if (!plans) return Report(plans.error(), events, "plan");
   if (auto r = DiskCanBoot(arch, kernel, *plans); !r) return Report(r.error(), events, "plan");
   if (!plans->kernel_source.empty()) {  // aarch64: the firmware starts the decompressed Image

@@ -447,7 +447,7 @@ kexec_sample() {
 #   check_written_disk        # the image file read with sfdisk, mtools, e2fsck
 #   boot_kept_disk uefi MARKER   # the firmware boots the written disk into the same RAM OS
 persist_setup() {
-  private_disk
+  private_disk "$WORK/host-disk.img"
   sample_variant persist "quiet ramos.marker=$1"
   serve "$WORK/www"
   REF=$(pinned persist/bootrino.sh)
@@ -463,16 +463,18 @@ takeover_persist() {
   boot_host_disk "$HOST_DISK"
   wait_for '^BOOTRINO-HOST-READY' 120 ready
   wait_for '^BOOTRINO-RAMOS-UP|^BOOTRINO-HOST-EXIT=' 400
-  seen '^BOOTRINO-RAMOS-UP' || fail "bootrino returned ($(console_value BOOTRINO-HOST-EXIT=)) instead of booting the sample"
+  seen '^BOOTRINO-RAMOS-UP' ||
+    fail "bootrino returned ($(console_value BOOTRINO-HOST-EXIT=)) instead of booting the sample"
   TIMINGS+=("kexec=$(stamp_of 'Starting new kernel')s")
   expect_seen "^bootrino: replacing /dev/vda \\($((HOST_DISK_BYTES >> 20))\\.0 MiB\\)"
   expect_seen '^bootrino: wrote [0-9.]+ MiB to /dev/vda in [0-9.]+ s'
   ok "bootrino replaced the mounted root disk: $(tr -d '\r' <"$SERIAL" | grep -om1 'wrote .* s$')"
   wait_for '^BOOTRINO-RAMOS-SHELL' 60 ramos-shell
   expect_not_seen '^RAMOS-DATA-ERROR'
-  [[ $(console_value "RAMOS-DATA: ") == NONE ]] || fail "the new data partition was not empty: $(console_value "RAMOS-DATA: ")"
+  [[ $(console_value "RAMOS-DATA: ") == NONE ]] ||
+    fail "the new data partition was not empty: $(console_value "RAMOS-DATA: ")"
   expect_seen "^RAMOS-DATA-WRITTEN: $marker\$"
-  ok "after the kexec the RAM OS mounted the new data partition ($(console_value "RAMOS-DATA-DEVICE: ")) and wrote a marker"
+  ok "after the kexec the RAM OS wrote a marker on the new data partition ($(console_value "RAMOS-DATA-DEVICE: "))"
   KEXEC_CMDLINE=$(console_value "cmdline: ")
   stop_vm
 }
@@ -485,41 +487,53 @@ takeover_persist() {
 # in the form the firmware starts (a bzImage; an uncompressed arm64 Image with its EFI stub); the data
 # partition clean by e2fsck.
 check_written_disk() {
-  local table boot data esp loaders kernel head bios=1 efi=BOOTX64.EFI sdboot=systemd-bootx64.efi
-  [[ $VM_ARCH == x86_64 ]] || bios= efi=BOOTAA64.EFI sdboot=systemd-bootaa64.efi
+  local table boot data esp loaders kernel head
+  local bios=LegacyBIOSBootable efi=BOOTX64.EFI sdboot=systemd-bootx64.efi form=bzImage ldlinux=there
+  if [[ $VM_ARCH != x86_64 ]]; then
+    bios='' efi=BOOTAA64.EFI sdboot=systemd-bootaa64.efi form="decompressed arm64 Image with its EFI stub"
+    ldlinux=absent
+  fi
   table=$(sfdisk -d "$HOST_DISK") || fail "sfdisk cannot read the written disk's partition table"
-  boot=$(grep -E '^[^ ]+1 : .*name="bootrino-boot"' <<<"$table") && grep -q 'name="bootrino-data"' <<<"$table" ||
-    fail "unexpected partition table: $table"
+  boot=$(grep -E '^[^ ]+1 : .*name="bootrino-boot"' <<<"$table") || fail "partition 1 is not bootrino-boot: $table"
+  grep -q 'name="bootrino-data"' <<<"$table" || fail "no bootrino-data partition: $table"
   if [[ -n $bios ]]; then
-    [[ $boot == *'attrs="LegacyBIOSBootable"'* ]] || fail "the boot partition is not LegacyBIOSBootable: $boot"
+    [[ $boot == *"attrs=\"$bios\""* ]] || fail "the boot partition is not $bios: $boot"
   else
     [[ $boot != *attrs=* ]] || fail "a UEFI-only disk's boot partition has attributes: $boot"
   fi
-  ok "the image holds the new GPT: bootrino-boot ($([[ -n $bios ]] && echo LegacyBIOSBootable || echo no BIOS boot)), bootrino-data"
+  ok "the image holds the new GPT: bootrino-boot (${bios:-no BIOS boot}), bootrino-data"
 
-  esp="$HOST_DISK@@$(($(sfdisk -J "$HOST_DISK" | python3 "$TESTS_LIB/jsonq.py" - 'd["partitiontable"]["partitions"][0]["start"]') * 512))"
+  esp="$HOST_DISK@@$(part_offset 1)"
   loaders=$(bash "$BOOTRINO_SOURCE/packaging/bootloaders.sh" --arch "$VM_ARCH" | tail -n 1)
   mcopy -n -i "$esp" "::EFI/BOOT/$efi" "$WORK/esp-loader.efi" || fail "no EFI/BOOT/$efi on the boot partition"
   cmp -s "$WORK/esp-loader.efi" "$loaders/$sdboot" || fail "EFI/BOOT/$efi is not the embedded $sdboot"
-  if [[ -n $bios ]]; then
-    mdir -i "$esp" ::ldlinux.sys >/dev/null 2>&1 || fail "no ldlinux.sys on a disk that boots from BIOS"
+  if mdir -i "$esp" ::ldlinux.sys >/dev/null 2>&1; then
+    [[ -n $bios ]] || fail "ldlinux.sys on a UEFI-only disk"
   else
-    ! mdir -i "$esp" ::ldlinux.sys >/dev/null 2>&1 || fail "ldlinux.sys on a UEFI-only disk"
+    [[ -z $bios ]] || fail "no ldlinux.sys on a disk that boots from BIOS"
   fi
   mcopy -n -i "$esp" ::loader/entries/bootrino.conf "$WORK/entry.conf" || fail "no loader/entries/bootrino.conf"
   kernel=$(awk '$1 == "linux" {print $2; exit}' "$WORK/entry.conf")
-  mcopy -n -i "$esp" "::$kernel" "$WORK/esp-kernel" || fail "the boot entry's kernel '$kernel' is not on the boot partition"
+  mcopy -n -i "$esp" "::$kernel" "$WORK/esp-kernel" || fail "the boot entry's kernel '$kernel' is not on the disk"
   if [[ -n $bios ]]; then
-    [[ $(od -An -c -j514 -N4 "$WORK/esp-kernel" | tr -d ' ') == HdrS ]] || fail "$kernel on the boot partition is no bzImage"
+    head=$(od -An -c -j514 -N4 "$WORK/esp-kernel" | tr -d ' ')
+    [[ $head == HdrS ]] || fail "$kernel on the boot partition is no bzImage ('$head' at 0x202)"
   else
     head=$(od -An -c -N2 "$WORK/esp-kernel" | tr -d ' ')$(od -An -c -j56 -N4 "$WORK/esp-kernel" | tr -d ' ')
-    [[ $head == MZARMd ]] || fail "$kernel on the boot partition is not an arm64 Image with an EFI stub (MZ at 0, ARM\\x64 at 56): '$head'"
+    [[ $head == MZARMd ]] ||
+      fail "$kernel on the boot partition is not an arm64 Image with an EFI stub (MZ at 0, ARM\\x64 at 56): '$head'"
   fi
-  ok "boot partition: EFI/BOOT/$efi is the embedded $sdboot; ldlinux.sys $([[ -n $bios ]] || echo "not ")there; $kernel is a $([[ -n $bios ]] && echo bzImage || echo "decompressed arm64 Image with its EFI stub")"
+  ok "boot partition: EFI/BOOT/$efi is the embedded $sdboot; ldlinux.sys $ldlinux; $kernel a $form"
 
-  data=$(sfdisk -J "$HOST_DISK" | python3 "$TESTS_LIB/jsonq.py" - 'd["partitiontable"]["partitions"][1]["start"]*512')
-  e2fsck -fn "$HOST_DISK?offset=$data" >"$WORK/e2fsck" 2>&1 || { cat "$WORK/e2fsck"; fail "e2fsck on the data partition"; }
+  data=$(part_offset 2)
+  e2fsck -fn "$HOST_DISK?offset=$data" >"$WORK/e2fsck" 2>&1 ||
+    fail "e2fsck on the data partition: $(tail -n 5 "$WORK/e2fsck")"
   ok "the data partition checks clean"
+}
+
+# part_offset N: the byte offset of partition N of $HOST_DISK, by sfdisk.
+part_offset() {
+  sfdisk -J "$HOST_DISK" | python3 "$TESTS_LIB/jsonq.py" - "d['partitiontable']['partitions'][$1 - 1]['start'] * 512"
 }
 
 # boot_kept_disk FW MARKER: boots $HOST_DISK through firmware FW with no -kernel (boot_firmware) and checks
@@ -529,17 +543,22 @@ check_written_disk() {
 # initrd=, which systemd-boot puts first (initrd=\bootrino-initrd.img, for kernels that cannot ask it for
 # the initrd) and syslinux last (initrd=/bootrino-initrd.img), and syslinux's BOOT_IMAGE=/KERNEL first.
 boot_kept_disk() {
-  local fw=$1 marker=$2 line want
-  boot_firmware "$fw" "$HOST_DISK"
-  wait_for 'BOOTRINO-RAMOS-UP' 300 "$fw-ramos-up"  # firmware output may precede it on the line
+  local firmware=$1 marker=$2 line want
+  boot_firmware "$firmware" "$HOST_DISK"
+  wait_for 'BOOTRINO-RAMOS-UP' 300 "$firmware-ramos-up"  # firmware output may precede it on the line
   wait_for '^BOOTRINO-RAMOS-SHELL' 60
-  [[ $(console_value "RAMOS-FIRMWARE: ") == "$fw" ]] || fail "booted by '$(console_value "RAMOS-FIRMWARE: ")', not $fw"
+  [[ $(console_value "RAMOS-FIRMWARE: ") == "$firmware" ]] ||
+    fail "booted by '$(console_value "RAMOS-FIRMWARE: ")', not $firmware"
   [[ $(console_value "RAMOS-DATA: ") == "$marker" ]] ||
-    fail "$fw: the marker written before the reboot is gone: RAMOS-DATA: $(console_value "RAMOS-DATA: ")"
-  line=$(console_value "cmdline: " | sed -E 's/^BOOT_IMAGE=[^ ]+ //; s/(^| )initrd=[\/]bootrino-initrd\.img( |$)/\1/; s/ $//')
+    fail "$firmware: the marker written before the reboot is gone: RAMOS-DATA: $(console_value "RAMOS-DATA: ")"
+  line=$(console_value "cmdline: " |
+    sed -E 's/^BOOT_IMAGE=[^ ]+ //; s/(^| )initrd=[\/]bootrino-initrd\.img( |$)/\1/; s/ $//')
   want=$(sed -E 's/(^| )bootrino\.id=[^ ]+//' <<<"$KEXEC_CMDLINE")
-  [[ $line == "$want" ]] || fail "$fw: the firmware boot's cmdline '$line' is not the kexec boot's less bootrino.id: '$want'"
-  overlay_content /etc/bootrino/manifest.json | grep '"alpine-like"' >/dev/null || fail "$fw: no persistent overlay"
-  ok "$fw: the firmware booted the RAM OS from the disk with the kexec boot's cmdline (less bootrino.id); the data partition kept the marker"
+  [[ $line == "$want" ]] ||
+    fail "$firmware: the firmware boot's cmdline '$line' is not the kexec boot's less bootrino.id: '$want'"
+  overlay_content /etc/bootrino/manifest.json | grep '"alpine-like"' >/dev/null ||
+    fail "$firmware: no persistent overlay"
+  ok "$firmware: the firmware booted the RAM OS from the disk, with the kexec boot's cmdline (less bootrino.id)"
+  ok "$firmware: the data partition kept the marker"
   stop_vm
 }

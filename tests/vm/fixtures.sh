@@ -29,8 +29,8 @@
 #   host-disk-boot.cpio.gz   its initramfs: loads the storage drivers (none on aarch64: the host stand-in's
 #                        kernel has them built in), mounts root= (LABEL=, UUID=, /dev/…) and switch_roots
 #                        into it, as a cloud image's initramfs does
-#   storage-modules.txt  the modules that initramfs loads, in order (virtio-blk, virtio-scsi; NVMe
-#                        and ext4 are built into the cloud kernel)
+#   storage-modules.txt  the modules that initramfs (on aarch64 only the sample RAM OS) loads, in order
+#                        (virtio-blk, virtio-scsi; NVMe and ext4 are built into the cloud kernel)
 #   host-disk.txt        the disk's layout facts (sizes, offsets, label and UUIDs) as shell variables
 #   www/alpine-like/     a sample RAM OS shaped like Alpine's netboot files + bootrino.sh; on aarch64
 #                        its vmlinuz-virt is Debian's arm64 cloud Image gzip'd, as Alpine's and Ubuntu's

@@ -202,8 +202,8 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
     if (!header) return observe::Report(header.error(), events, "plan");
     kernel = *header;
   }
-  auto plans = ramos::PlanBoot(*vm, *staged, dir, arch, ramos::HostConsoles::CloudDefault(), ramos::RamOsSettings{},
-                               ramos::NewBootId(), kernel);
+  auto plans = ramos::PlanBoot(*vm, *staged, dir, arch, ramos::HostConsoles::CloudDefault(arch),
+                               ramos::RamOsSettings{}, ramos::NewBootId(), kernel);
   if (!plans) return observe::Report(plans.error(), events, "plan");
   if (auto r = ramos::DiskCanBoot(arch, kernel, *plans); !r) return observe::Report(r.error(), events, "plan");
   if (!plans->kernel_source.empty()) {  // aarch64: the firmware starts the decompressed Image

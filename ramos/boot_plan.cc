@@ -32,7 +32,10 @@ HostConsoles HostConsoles::ThisMachine() {
   return {sys.ReadText("/proc/cmdline").value_or(""), sys.ReadText("/proc/consoles").value_or("")};
 }
 
-HostConsoles HostConsoles::CloudDefault() { return {"console=tty0 console=ttyS0,115200n8", ""}; }
+HostConsoles HostConsoles::CloudDefault(std::string_view arch) {
+  if (arch == "aarch64") return {"", ""};
+  return {"console=tty0 console=ttyS0,115200n8", ""};
+}
 
 // The boot id tells boots apart; it is no secret, so it must not wait for the
 // entropy pool (about a second in a fresh VM): GRND_INSECURE (Linux 5.6+),

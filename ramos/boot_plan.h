@@ -51,7 +51,11 @@ struct HostConsoles {
   std::string cmdline;   ///< /proc/cmdline
   std::string consoles;  ///< /proc/consoles
   static HostConsoles ThisMachine();
-  static HostConsoles CloudDefault();
+  /// An instance of `arch` that is not this machine. x86_64: the screen and the first 16550 UART, ttyS0, which
+  /// every x86 cloud's serial console is. aarch64: none, so that the kernel takes the serial console the firmware
+  /// names (ACPI's SPCR table, which arm64 clouds provide, or a device tree's stdout-path): arm64 instances have a
+  /// PL011 (ttyAMA0) or a 16550 (ttyS0), and a console= naming the other would leave /dev/console on the screen.
+  static HostConsoles CloudDefault(std::string_view arch);
 };
 
 /// Plans both boots, purely: their initrds (each the manifest's initrds + an

@@ -7,7 +7,8 @@
 #   tests/run.sh unit         one tier (unit, integration, vm, memcheck, aarch64)
 #   tests/run.sh aarch64      packaging/release.sh --arch aarch64: the cross build, its --version and unit
 #                             tests under qemu-aarch64-static (aarch64 libraries cached apart from the native ones),
-#                             then that binary's kexec in an emulated arm64 machine (tests/vm/test_*_arm64.sh)
+#                             then that binary's kexec and disk takeover in an emulated arm64 machine
+#                             (tests/vm/test_*_arm64.sh)
 #   tests/run.sh release      packaging/release.sh end to end, both architectures (slow: not in the full run)
 #   tests/run.sh sanitize     unit and integration in the checked build (ASan+UBSan)
 #   tests/run.sh fuzz         a short run of every fuzz target (tests/fuzz/README.md)
@@ -57,7 +58,7 @@ aarch64_prerequisites() {  # built outside the aarch64 tests' time limits (cache
 }
 aarch64_job=
 if [[ -z $tier ]]; then
-  # The aarch64 tier is mostly compiling (its one QEMU test takes under a minute; its fixtures' kernel is
+  # The aarch64 tier is mostly compiling (its QEMU tests take about a minute together; its fixtures' kernel is
   # compiled too, once), and the VM fixtures and tests keep one core busy with one QEMU at a time: run them
   # side by side, the cross build niced so the VM tests keep their pace. Its output is printed when it is
   # done; its result counts like every other tier's.

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "disk/bootloader.h"
+#include "kexec/cmdline.h"
 #include "observe/outcome.h"
 #include "ramos/boot_plan.h"
 #include "tests/unit/fake_sys.h"
@@ -133,6 +134,21 @@ TEST(DiskCanBoot, Arm64NeedsAnEfiStubAndAKnownSize) {
   EXPECT_NE(size.error().message().find("does not record its decompressed size"), std::string::npos)
       << size.error().message();
   EXPECT_NE(size.error().hint().find("gzip'd"), std::string::npos) << size.error().hint();
+}
+
+// `bootrino image` knows nothing of the machine the disk will boot: on x86_64 its serial console is ttyS0 (after
+// the screen, so that it is /dev/console); an arm64 one is a PL011 or a 16550, which its firmware names when the
+// command line names none. x86's ttyS0 there would leave the RAM OS's /dev/console on the screen of a PL011 machine.
+TEST(HostConsoles, CloudDefaultNamesTheSerialConsoleOnlyWhereItIsKnown) {
+  auto composed = [](std::string_view arch, std::string manifest) {
+    const ramos::HostConsoles host = ramos::HostConsoles::CloudDefault(arch);
+    auto cmdline = kexec::ComposeCmdline({std::move(manifest), host.cmdline, host.consoles, {}}, arch);
+    EXPECT_TRUE(cmdline.has_value());
+    return cmdline.value_or("");
+  };
+  EXPECT_EQ(composed("x86_64", "quiet"), "quiet console=tty0 console=ttyS0,115200n8");
+  EXPECT_EQ(composed("aarch64", "quiet"), "quiet");
+  EXPECT_EQ(composed("aarch64", "quiet console=ttyAMA0"), "quiet console=ttyAMA0") << "a manifest's own console stays";
 }
 
 }  // namespace

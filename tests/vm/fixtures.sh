@@ -26,10 +26,11 @@
 #   host-disk.img        the host stand-in as a cloud image: a 2 GiB sparse raw disk, GPT, partition 1
 #                        = ext4 root (LABEL=cloudimg-rootfs) holding what host-base.cpio.gz holds;
 #                        never booted itself: tests copy it (lib.sh private_disk)
-#   host-disk-boot.cpio.gz   its initramfs: loads the storage drivers, mounts root= (LABEL=, UUID=,
-#                        /dev/…) and switch_roots into it, as a cloud image's initramfs does
-#   storage-modules.txt  the modules that initramfs loads, in order (virtio-blk, virtio-scsi; NVMe
-#                        and ext4 are built into the cloud kernel)
+#   host-disk-boot.cpio.gz   its initramfs: loads the storage drivers (none on aarch64: the host stand-in's
+#                        kernel has them built in), mounts root= (LABEL=, UUID=, /dev/…) and switch_roots
+#                        into it, as a cloud image's initramfs does
+#   storage-modules.txt  the modules that initramfs (on aarch64 only the sample RAM OS) loads, in order
+#                        (virtio-blk, virtio-scsi; NVMe and ext4 are built into the cloud kernel)
 #   host-disk.txt        the disk's layout facts (sizes, offsets, label and UUIDs) as shell variables
 #   www/alpine-like/     a sample RAM OS shaped like Alpine's netboot files + bootrino.sh; on aarch64
 #                        its vmlinuz-virt is Debian's arm64 cloud Image gzip'd, as Alpine's and Ubuntu's
@@ -39,8 +40,8 @@
 #   www/huge/            a manifest whose 1 GiB initrd (a sparse file of zeros) fits in no small VM
 #   www/faults/          alpine-like's files with manifests that each fail before the disk commit
 #   versions.txt         what the fixtures were built from
-# (on aarch64 only vmlinuz, host-base.cpio.gz, modules.txt, storage-modules.txt, www/alpine-like and
-# versions.txt.)
+# (on aarch64 only vmlinuz, host-base.cpio.gz, modules.txt, the host disk's three files, storage-modules.txt,
+# www/alpine-like and versions.txt.)
 # KEY names the kernel and busybox-static package versions plus a hash of this script and the files
 # it builds from (RECIPE below: the guests' scripts in tests/vm/guest/, the tools in tests/lib/), so
 # an apt-get update that brings a new kernel, or an edit to any of them, builds a fresh set.
@@ -231,11 +232,13 @@ HOST_ROOT_FSUUID=1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b
 # (tests/vm/guest/disk-boot-init.sh says what it does.)
 write_disk_boot_init() { install -m 755 "$GUEST/disk-boot-init.sh" "$1/init"; }
 
-# build_host_disk TREE OUT: OUT/host-disk.img with TREE as its root file system, made without loop
+# build_host_disk TREE OUT [STORAGE]: OUT/host-disk.img with TREE as its root file system, made without loop
 # devices or mounts (mkfs.ext4 -d at the partition's offset), OUT/host-disk-boot.cpio.gz and
-# OUT/host-disk.txt.
+# OUT/host-disk.txt. STORAGE (default $WORK/storage, storage_modules's) holds the drivers that initramfs
+# loads before it looks for root=, in lib/modules, listed in etc/storage-modules.txt; "-": none, for a host
+# kernel that has them built in (aarch64's).
 build_host_disk() {
-  local tree=$1 out=$2 boot=$WORK/disk-boot img=$2/host-disk.img
+  local tree=$1 out=$2 storage=${3:-$WORK/storage} boot=$WORK/disk-boot img=$2/host-disk.img
   local sectors=$((HOST_DISK_MIB * 2048)) root_sectors
   root_sectors=$((sectors - HOST_ROOT_START - 2048))  # 1 MiB free at the end, as partitioners leave
   truncate -s "${HOST_DISK_MIB}M" "$img"
@@ -250,8 +253,12 @@ EOF
 
   busybox_tree "$boot"
   mkdir -p "$boot/lib/modules"
-  cp -r "$WORK/storage/lib/modules/." "$boot/lib/modules/"
-  cp "$WORK/storage/etc/storage-modules.txt" "$boot/etc/storage-modules.txt"
+  if [[ $storage == - ]]; then
+    : >"$boot/etc/storage-modules.txt"
+  else
+    cp -r "$storage/lib/modules/." "$boot/lib/modules/"
+    cp "$storage/etc/storage-modules.txt" "$boot/etc/storage-modules.txt"
+  fi
   mkdir -p "$boot/newroot"
   write_disk_boot_init "$boot"
   mkcpio "$boot" "$out/host-disk-boot.cpio.gz" /dev/console:c:5:1
@@ -310,7 +317,8 @@ disk_files() {
 #                            "RAMOS-DATA-WRITTEN: TEXT"
 # Either of the last two implies the first. Failures print "RAMOS-DATA-ERROR: …" and the OS goes on.
 # Printed when bootrino gave them: "RAMOS-SSH-KEY: <authorized_keys line>" (each), "RAMOS-HOSTNAME: NAME".
-# Always printed: "RAMOS-KERNEL: <uname -r> <uname -m>", "RAMOS-FIRMWARE: uefi|bios" (EFI runtime services present or not: a kexec from a
+# Always printed: "RAMOS-KERNEL: <uname -r> <uname -m>", "RAMOS-FIRMWARE: uefi|devicetree|bios" (EFI runtime
+# services present; else a device tree, as an arm64 kernel booted without UEFI has; else neither: a kexec from a
 # BIOS host says bios too).
 # write_ramos_init TREE NAME: tests/vm/guest/ramos-init.sh as TREE/init, reporting itself as NAME.
 write_ramos_init() {
@@ -552,6 +560,9 @@ build_aarch64() {
   : >"$out/modules.txt"
   host_base "$out"
 
+  say "building the host disk"
+  build_host_disk "$WORK/host" "$out" -
+
   say "building the alpine-like sample"
   mkdir -p "$a"
   image=$WORK/kernel/boot/vmlinuz-$KREL
@@ -647,18 +658,25 @@ check_binary_arch() {
   [[ $what == *"$want"* ]] || die "$1 is not built for $VM_ARCH ($what): VM_ARCH=$VM_ARCH guests need a $VM_ARCH binary (for aarch64: packaging/release.sh --arch aarch64)"
 }
 
-# host_initrd BOOTRINO OUT: host-base (already padded to 512) + a gzip'd cpio with /bin/bootrino.
-host_initrd() {
-  local bin=$1 out=$2 tmp
+# guest_binary BOOTRINO OUT: BOOTRINO as the guest runs it, stripped, mode 755, at OUT; refused when built for
+# another architecture than VM_ARCH's, a warning when it does not look static (the guest has no libraries).
+guest_binary() {
+  local bin=$1 out=$2
   [[ -f $bin ]] || die "no such binary: $bin"
   if command -v file >/dev/null && file -L "$bin" | grep -q ELF && ! file -L "$bin" | grep -q 'statically linked'; then
     say "warning: $bin does not look statically linked"
   fi
   check_binary_arch "$bin"
+  "$STRIP" -o "$out" "$bin" 2>/dev/null || cp "$bin" "$out"
+  chmod 755 "$out"
+}
+
+# host_initrd BOOTRINO OUT: host-base (already padded to 512) + a gzip'd cpio with /bin/bootrino.
+host_initrd() {
+  local bin=$1 out=$2 tmp
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-hostinitrd.XXXXXX")
   mkdir -p "$tmp/tree/bin"
-  "$STRIP" -o "$tmp/tree/bin/bootrino" "$bin" 2>/dev/null || cp "$bin" "$tmp/tree/bin/bootrino"
-  chmod 755 "$tmp/tree/bin/bootrino"
+  guest_binary "$bin" "$tmp/tree/bin/bootrino"
   local spec
   for spec in "${@:3}"; do
     mkdir -p "$tmp/tree/$(dirname "${spec#*:}")"
@@ -677,9 +695,7 @@ host_disk() {
   local bin=$1 out=$2 tmp files=()
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-hostdisk.XXXXXX")
   if [[ $bin != - ]]; then
-    [[ -f $bin ]] || die "no such binary: $bin"
-    "$STRIP" -o "$tmp/bootrino" "$bin" 2>/dev/null || cp "$bin" "$tmp/bootrino"
-    chmod 755 "$tmp/bootrino"
+    guest_binary "$bin" "$tmp/bootrino"
     files+=("$tmp/bootrino:bin/bootrino")
   fi
   cp --sparse=always "$FIX/host-disk.img" "$out.tmp"
@@ -707,7 +723,6 @@ case ${1:-} in
     ;;
   host-disk)
     [[ $# -ge 3 ]] || die "usage: $0 host-disk BOOTRINO_BIN|- OUT [FILE:GUEST_PATH...]"
-    [[ $VM_ARCH == x86_64 ]] || die "the $VM_ARCH fixtures have no host disk (yet): boot the host stand-in from its initrd"
     if [[ -f ${BOOTRINO_VM_FIXTURES:-}/host-disk.img ]]; then
       FIX=$BOOTRINO_VM_FIXTURES
     else

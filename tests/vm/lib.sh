@@ -12,7 +12,7 @@
 #   expect_seen '^BOOTRINO-HOST-EXIT=0$'; ok "…"
 # The host stand-in's console markers: HOST-ROOT: <mountinfo line of />, BOOTRINO-HOST-READY,
 # BOOTRINO-HOST-EXIT=N, BOOTRINO-HOST-ALIVE; the sample RAM OSes': BOOTRINO-RAMOS-UP name=…,
-# "cmdline: …", overlay-file…, RAMOS-FIRMWARE: uefi|bios, with ramos.persist-test=1 /
+# "cmdline: …", overlay-file…, RAMOS-FIRMWARE: uefi|devicetree|bios, with ramos.persist-test=1 /
 # ramos.marker=TEXT / ramos.data-label=L on their cmdline RAMOS-DATA: <marker|NONE>,
 # RAMOS-DATA-WRITTEN: TEXT (or RAMOS-DATA-ERROR: …), then BOOTRINO-RAMOS-SHELL.
 #
@@ -26,7 +26,7 @@
 #   wait_for '^BOOTRINO-RAMOS-UP' 120 ramos-up # the previous boot's console is in serial.1.log
 #
 # Environment: VM_ARCH (the guests' architecture: x86_64, the default, or aarch64: QEMU's virt machine,
-# console ttyAMA0, tests/vm/fixtures.sh's arm64 set, which has no host disk; a test sets it before
+# console ttyAMA0, tests/vm/fixtures.sh's arm64 set; firmware boots through AAVMF only; a test sets it before
 # sourcing this file), BOOTRINO (the static binary; ctest sets it, default build/agent/bootrino, for
 # aarch64 build-release/aarch64/agent/bootrino as packaging/release.sh --arch aarch64 leaves it),
 # BOOTRINO_SOURCE (the source tree), VM_CMD (what the host runs: run (default, `run REF --yes`),
@@ -115,7 +115,7 @@ fi
 FIX=$("$VM_DIR/fixtures.sh" | tail -n 1)
 [[ -f $FIX/vmlinuz ]] || fail "fixtures.sh gave no fixture dir"
 # HOST_DISK_BYTES, HOST_ROOT_OFFSET, HOST_ROOT_BYTES, HOST_ROOT_LABEL, HOST_ROOT_FSUUID,
-# HOST_ROOT_PARTUUID, HOST_DISK_GUID: host-disk.img's layout (the x86_64 set's only).
+# HOST_ROOT_PARTUUID, HOST_DISK_GUID: host-disk.img's layout.
 # shellcheck disable=SC1091
 [[ ! -f $FIX/host-disk.txt ]] || source "$FIX/host-disk.txt"
 # VM_HOST_INITRD: a ready host initrd to use instead (selftest.sh passes one with a stand-in agent).
@@ -273,10 +273,11 @@ private_disk() {
 }
 
 # boot_host_disk DISK_IMG [BUS]: starts QEMU with the host stand-in booted like a cloud image: the
-# cloud kernel via -kernel, host-disk-boot.cpio.gz as initramfs, which mounts root=$HOST_ROOT
-# (default LABEL=cloudimg-rootfs, ext4, rw) from DISK_IMG (a private_disk) attached on BUS (see
-# disk_args) and switch_roots into its /init, the same harness init as boot_host's. Command line:
-# host_append's plus "root=… rw". Asynchronous, like boot_host.
+# fixtures' vmlinuz (the cloud kernel; on aarch64 the host stand-in's, virtio only) via -kernel,
+# host-disk-boot.cpio.gz as initramfs, which mounts root=$HOST_ROOT (default LABEL=cloudimg-rootfs, ext4,
+# rw) from DISK_IMG (a private_disk) attached on BUS (see disk_args) and switch_roots into its /init, the
+# same harness init as boot_host's. Command line: host_append's plus "root=… rw". Asynchronous, like
+# boot_host.
 boot_host_disk() {
   local img=$1 bus=${2:-${DISK_BUS:-virtio}} append
   disk_args "$img" "$bus" none
@@ -436,5 +437,128 @@ kexec_sample() {
   wait_for '^BOOTRINO-RAMOS-SHELL' 60
   expect_not_seen '^BOOTRINO-HOST-(EXIT|ALIVE)'
   check_ramos "$name" "$want"
+  stop_vm
+}
+
+# ---------------------------------------------------------------------------------------------
+# The disk takeover with a data partition that outlives reboots (test_disk_takeover*.sh):
+#   persist_setup MARKER      # private_disk; www/persist, alpine-like made to keep MARKER; served; REF
+#   takeover_persist MARKER   # `bootrino run REF --yes` replaces the mounted root disk and kexecs
+#   check_written_disk        # the image file read with sfdisk, mtools, e2fsck
+#   boot_kept_disk uefi MARKER   # the firmware boots the written disk into the same RAM OS
+persist_setup() {
+  private_disk "$WORK/host-disk.img"
+  sample_variant persist "quiet ramos.marker=$1"
+  serve "$WORK/www"
+  REF=$(pinned persist/bootrino.sh)
+}
+
+# takeover_persist MARKER: the host boots from $HOST_DISK (persist_setup's) as a cloud image does, and
+# `bootrino run REF --yes` replaces that disk while its root is mounted read-write, then kexecs. Checks
+# bootrino's account of the write and that the RAM OS found the new data partition empty and wrote MARKER
+# on it. Sets KEXEC_CMDLINE to that boot's kernel command line; stops QEMU (the console stays in $SERIAL).
+takeover_persist() {
+  local marker=$1
+  EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}")"
+  boot_host_disk "$HOST_DISK"
+  wait_for '^BOOTRINO-HOST-READY' 120 ready
+  wait_for '^BOOTRINO-RAMOS-UP|^BOOTRINO-HOST-EXIT=' 400
+  seen '^BOOTRINO-RAMOS-UP' ||
+    fail "bootrino returned ($(console_value BOOTRINO-HOST-EXIT=)) instead of booting the sample"
+  TIMINGS+=("kexec=$(stamp_of 'Starting new kernel')s")
+  expect_seen "^bootrino: replacing /dev/vda \\($((HOST_DISK_BYTES >> 20))\\.0 MiB\\)"
+  expect_seen '^bootrino: wrote [0-9.]+ MiB to /dev/vda in [0-9.]+ s'
+  ok "bootrino replaced the mounted root disk: $(tr -d '\r' <"$SERIAL" | grep -om1 'wrote .* s$')"
+  wait_for '^BOOTRINO-RAMOS-SHELL' 60 ramos-shell
+  expect_not_seen '^RAMOS-DATA-ERROR'
+  [[ $(console_value "RAMOS-DATA: ") == NONE ]] ||
+    fail "the new data partition was not empty: $(console_value "RAMOS-DATA: ")"
+  expect_seen "^RAMOS-DATA-WRITTEN: $marker\$"
+  ok "after the kexec the RAM OS wrote a marker on the new data partition ($(console_value "RAMOS-DATA-DEVICE: "))"
+  KEXEC_CMDLINE=$(console_value "cmdline: ")
+  stop_vm
+}
+
+# check_written_disk: $HOST_DISK as bootrino wrote it, read with the reference tools on the image file: a
+# GPT with bootrino-boot (LegacyBIOSBootable on x86_64, where syslinux boots it from BIOS too; not on
+# aarch64, UEFI only) and bootrino-data; on the boot partition (mtools) the removable-media loader
+# EFI/BOOT/BOOTX64.EFI or BOOTAA64.EFI byte for byte the systemd-boot this build embeds (packaging/
+# bootloaders.sh's), ldlinux.sys exactly where there is BIOS boot, and the kernel the boot entry names
+# in the form the firmware starts (a bzImage; an uncompressed arm64 Image with its EFI stub); the data
+# partition clean by e2fsck.
+check_written_disk() {
+  local table boot data esp loaders kernel head
+  local bios=LegacyBIOSBootable efi=BOOTX64.EFI sdboot=systemd-bootx64.efi form=bzImage ldlinux=there
+  if [[ $VM_ARCH != x86_64 ]]; then
+    bios='' efi=BOOTAA64.EFI sdboot=systemd-bootaa64.efi form="decompressed arm64 Image with its EFI stub"
+    ldlinux=absent
+  fi
+  table=$(sfdisk -d "$HOST_DISK") || fail "sfdisk cannot read the written disk's partition table"
+  boot=$(grep -E '^[^ ]+1 : .*name="bootrino-boot"' <<<"$table") || fail "partition 1 is not bootrino-boot: $table"
+  grep -q 'name="bootrino-data"' <<<"$table" || fail "no bootrino-data partition: $table"
+  if [[ -n $bios ]]; then
+    [[ $boot == *"attrs=\"$bios\""* ]] || fail "the boot partition is not $bios: $boot"
+  else
+    [[ $boot != *attrs=* ]] || fail "a UEFI-only disk's boot partition has attributes: $boot"
+  fi
+  ok "the image holds the new GPT: bootrino-boot (${bios:-no BIOS boot}), bootrino-data"
+
+  esp="$HOST_DISK@@$(part_offset 1)"
+  loaders=$(bash "$BOOTRINO_SOURCE/packaging/bootloaders.sh" --arch "$VM_ARCH" | tail -n 1)
+  mcopy -n -i "$esp" "::EFI/BOOT/$efi" "$WORK/esp-loader.efi" || fail "no EFI/BOOT/$efi on the boot partition"
+  cmp -s "$WORK/esp-loader.efi" "$loaders/$sdboot" || fail "EFI/BOOT/$efi is not the embedded $sdboot"
+  if mdir -i "$esp" ::ldlinux.sys >/dev/null 2>&1; then
+    [[ -n $bios ]] || fail "ldlinux.sys on a UEFI-only disk"
+  else
+    [[ -z $bios ]] || fail "no ldlinux.sys on a disk that boots from BIOS"
+  fi
+  mcopy -n -i "$esp" ::loader/entries/bootrino.conf "$WORK/entry.conf" || fail "no loader/entries/bootrino.conf"
+  kernel=$(awk '$1 == "linux" {print $2; exit}' "$WORK/entry.conf")
+  mcopy -n -i "$esp" "::$kernel" "$WORK/esp-kernel" || fail "the boot entry's kernel '$kernel' is not on the disk"
+  if [[ -n $bios ]]; then
+    head=$(od -An -c -j514 -N4 "$WORK/esp-kernel" | tr -d ' ')
+    [[ $head == HdrS ]] || fail "$kernel on the boot partition is no bzImage ('$head' at 0x202)"
+  else
+    head=$(od -An -c -N2 "$WORK/esp-kernel" | tr -d ' ')$(od -An -c -j56 -N4 "$WORK/esp-kernel" | tr -d ' ')
+    [[ $head == MZARMd ]] ||
+      fail "$kernel on the boot partition is not an arm64 Image with an EFI stub (MZ at 0, ARM\\x64 at 56): '$head'"
+  fi
+  ok "boot partition: EFI/BOOT/$efi is the embedded $sdboot; ldlinux.sys $ldlinux; $kernel a $form"
+
+  data=$(part_offset 2)
+  e2fsck -fn "$HOST_DISK?offset=$data" >"$WORK/e2fsck" 2>&1 ||
+    fail "e2fsck on the data partition: $(tail -n 5 "$WORK/e2fsck")"
+  ok "the data partition checks clean"
+}
+
+# part_offset N: the byte offset of partition N of $HOST_DISK, by sfdisk.
+part_offset() {
+  sfdisk -J "$HOST_DISK" | python3 "$TESTS_LIB/jsonq.py" - "d['partitiontable']['partitions'][$1 - 1]['start'] * 512"
+}
+
+# boot_kept_disk FW MARKER: boots $HOST_DISK through firmware FW with no -kernel (boot_firmware) and checks
+# that the RAM OS comes up booted by FW, reads MARKER from its data partition, has the kexec boot's kernel
+# command line ($KEXEC_CMDLINE) less bootrino.id (the one-time boot id) and the persistent overlay. Stops QEMU.
+# What the boot loader itself adds to bootrino's command line is not compared: the disk's initrd as
+# initrd=, which systemd-boot puts first (initrd=\bootrino-initrd.img, for kernels that cannot ask it for
+# the initrd) and syslinux last (initrd=/bootrino-initrd.img), and syslinux's BOOT_IMAGE=/KERNEL first.
+boot_kept_disk() {
+  local firmware=$1 marker=$2 line want
+  boot_firmware "$firmware" "$HOST_DISK"
+  wait_for 'BOOTRINO-RAMOS-UP' 300 "$firmware-ramos-up"  # firmware output may precede it on the line
+  wait_for '^BOOTRINO-RAMOS-SHELL' 60
+  [[ $(console_value "RAMOS-FIRMWARE: ") == "$firmware" ]] ||
+    fail "booted by '$(console_value "RAMOS-FIRMWARE: ")', not $firmware"
+  [[ $(console_value "RAMOS-DATA: ") == "$marker" ]] ||
+    fail "$firmware: the marker written before the reboot is gone: RAMOS-DATA: $(console_value "RAMOS-DATA: ")"
+  line=$(console_value "cmdline: " |
+    sed -E 's/^BOOT_IMAGE=[^ ]+ //; s/(^| )initrd=[\/]bootrino-initrd\.img( |$)/\1/; s/ $//')
+  want=$(sed -E 's/(^| )bootrino\.id=[^ ]+//' <<<"$KEXEC_CMDLINE")
+  [[ $line == "$want" ]] ||
+    fail "$firmware: the firmware boot's cmdline '$line' is not the kexec boot's less bootrino.id: '$want'"
+  overlay_content /etc/bootrino/manifest.json | grep '"alpine-like"' >/dev/null ||
+    fail "$firmware: no persistent overlay"
+  ok "$firmware: the firmware booted the RAM OS from the disk, with the kexec boot's cmdline (less bootrino.id)"
+  ok "$firmware: the data partition kept the marker"
   stop_vm
 }

@@ -4,10 +4,12 @@
 # alpine-like sample, whose kernel is Debian's arm64 cloud Image gzip'd (as Alpine's and Ubuntu's arm64 kernels
 # are shipped), with a NoCloud seed in /var/lib/cloud that gives the RAM OS an SSH key and a hostname.
 #  1. `bootrino run REF --dry-run --keep-disk`: the plan decompresses the gzip'd kernel into an arm64 Image before
-#     loading it, and nothing is changed. (--keep-disk: this release refuses the disk takeover on arm64.)
+#     loading it, and nothing is changed. (--keep-disk: this host runs from its initramfs, with no disk to take
+#     over; test_disk_takeover_arm64.sh has one.)
 #  2. `bootrino run REF --yes --keep-disk`: bootrino decompresses the kernel, kexec_file_loads it and kexecs; the
 #     RAM OS comes up on Debian's kernel (not the host's) with the host's console=ttyAMA0, bootrino.id= matching
-#     its /etc/bootrino/boot-id, and the seed's SSH key and hostname.
+#     its /etc/bootrino/boot-id, and the seed's SSH key and hostname; the machine is still described to it by the
+#     host's device tree.
 #  3. The same with the host booted through UEFI firmware (AAVMF, ACPI): the RAM OS also has UEFI.
 VM_ARCH=aarch64
 source "$(dirname "$0")/lib.sh"
@@ -53,6 +55,7 @@ kexec_checks() {
 # 2. The kexec, the host booted with its kernel and initrd given to QEMU (a device tree describes the machine).
 kexec_sample alpine-like "$cmdline"
 kexec_checks "device tree"
+expect_seen '^RAMOS-FIRMWARE: devicetree$'
 
 # 3. The same, the host booted through UEFI (AAVMF): the firmware describes the machine with ACPI only, as an arm64
 # cloud instance's does, and the RAM OS still has the firmware's runtime services after the kexec.

@@ -27,7 +27,16 @@ if [ -f /root/.ssh/authorized_keys ]; then
   while read -r key; do [ -n "$key" ] && echo "RAMOS-SSH-KEY: $key"; done </root/.ssh/authorized_keys
 fi
 [ -f /etc/hostname ] && echo "RAMOS-HOSTNAME: $(cat /etc/hostname)"
-if [ -d /sys/firmware/efi ]; then echo "RAMOS-FIRMWARE: uefi"; else echo "RAMOS-FIRMWARE: bios"; fi
+# What described the machine to this kernel: UEFI (its runtime services, kept across a kexec from a UEFI
+# host), else a device tree (an arm64 kernel started without UEFI, e.g. QEMU's -kernel on the virt machine;
+# its root names the machine, which the empty tree newer kernels make for overlays does not), else a PC BIOS.
+if [ -d /sys/firmware/efi ]; then
+  echo "RAMOS-FIRMWARE: uefi"
+elif [ -f /sys/firmware/devicetree/base/compatible ]; then
+  echo "RAMOS-FIRMWARE: devicetree"
+else
+  echo "RAMOS-FIRMWARE: bios"
+fi
 
 persist= label=bootrino-data marker=
 for w in $(cat /proc/cmdline); do

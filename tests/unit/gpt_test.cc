@@ -30,6 +30,8 @@ using base::ErrorKind;
 constexpr std::uint64_t kMiB = 1 << 20, kGiB = kMiB << 10;
 
 using test_support::Output;
+using test_support::ReadAt;
+using test_support::WriteAt;
 /// sfdisk's and fdisk's stdout only: the tests parse it.
 Output Shell(const std::string& command) { return test_support::Shell(command, /*with_stderr=*/false); }
 
@@ -76,23 +78,10 @@ class GptTest : public test_support::TempDirTest {
     fs::resize_file(path, bytes);
     return path;
   }
-  static std::string Read(const std::string& path, std::uint64_t offset, std::size_t size) {
-    std::ifstream in(path, std::ios::binary);
-    in.seekg(static_cast<std::streamoff>(offset));
-    std::string out(size, '\0');
-    in.read(out.data(), static_cast<std::streamsize>(size));
-    out.resize(static_cast<std::size_t>(in.gcount()));
-    return out;
-  }
-  static void Write(const std::string& path, std::uint64_t offset, const std::string& data) {
-    std::fstream out(path, std::ios::binary | std::ios::in | std::ios::out);
-    out.seekp(static_cast<std::streamoff>(offset));
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  }
   /// What a GPT occupies: the first and last MiB (the partitions start at 1 MiB and end a MiB short).
   static std::string GptBytes(const std::string& path) {
     const std::uint64_t size = fs::file_size(path);
-    return Read(path, 0, kMiB) + Read(path, size - kMiB, kMiB);
+    return ReadAt(path, 0, kMiB) + ReadAt(path, size - kMiB, kMiB);
   }
   /// The file's data extents (SEEK_DATA to SEEK_HOLE) and their bytes: equal maps mean equal files.
   static std::map<std::uint64_t, std::string> DataExtents(const std::string& path) {
@@ -171,14 +160,14 @@ class GptTest : public test_support::TempDirTest {
 
   /// Sector 0 is a protective MBR and nothing else; the backup header sits in the last sector.
   static void ExpectProtectiveMbrAndBackup(const std::string& path, const Layout& l) {
-    const std::string mbr = Read(path, 0, l.sector_size);
+    const std::string mbr = ReadAt(path, 0, l.sector_size);
     EXPECT_EQ(mbr.substr(0, 446), std::string(446, '\0')) << "boot code and disk signature must be zero";
     EXPECT_EQ(static_cast<unsigned char>(mbr[446 + 4]), 0xEE) << "partition 1 must be the protective 0xEE";
     EXPECT_EQ(mbr.substr(446 + 16, 48), std::string(48, '\0')) << "partitions 2-4 must be empty";
     EXPECT_EQ(mbr.substr(510, 2), "\x55\xAA");
     EXPECT_EQ(mbr.substr(512), std::string(l.sector_size - 512, '\0'));
-    EXPECT_EQ(Read(path, l.sector_size, 8), "EFI PART");
-    EXPECT_EQ(Read(path, l.disk_bytes - l.sector_size, 8), "EFI PART");
+    EXPECT_EQ(ReadAt(path, l.sector_size, 8), "EFI PART");
+    EXPECT_EQ(ReadAt(path, l.disk_bytes - l.sector_size, 8), "EFI PART");
   }
 };
 
@@ -266,12 +255,12 @@ TEST_F(GptTest, ReplacesAnOldTableWithTheSameBytes) {
 TEST_F(GptTest, OldSignaturesOnTheWholeDiskAreWiped) {
   const Layout l = TwoGiB512();
   const std::string path = Image("disk.img", l.disk_bytes);
-  Write(path, 32768, "\x01" "CD001" "\x01");
+  WriteAt(path, 32768, "\x01" "CD001" "\x01");
   Output before = Shell("blkid -p -o value -s TYPE '" + path + "'");
   ASSERT_EQ(before.text, "iso9660\n") << "the test's stand-in signature is not recognised";
   auto written = WriteTable(path, l);
   ASSERT_TRUE(written) << written.error().message();
-  EXPECT_NE(Read(path, 32769, 5), "CD001");
+  EXPECT_NE(ReadAt(path, 32769, 5), "CD001");
   Output after = Shell("blkid -p -o export '" + path + "'");
   EXPECT_NE(after.text.find("PTTYPE=gpt\n"), std::string::npos) << after.text;
   EXPECT_EQ(after.text.find("iso9660"), std::string::npos) << after.text;
@@ -309,8 +298,8 @@ TEST_F(GptTest, ImageOfAnotherSizeIsRefusedAndLeftUntouched) {
   for (std::uint64_t bytes : {kGiB, 2 * kGiB + kMiB}) {
     const std::string path = Image("small.img", bytes);
     const std::string head(kMiB, 'h'), tail(kMiB, 't');
-    Write(path, 0, head);
-    Write(path, bytes - kMiB, tail);
+    WriteAt(path, 0, head);
+    WriteAt(path, bytes - kMiB, tail);
     auto written = WriteTable(path, l);
     ASSERT_FALSE(written) << bytes;
     EXPECT_EQ(written.error().kind(), ErrorKind::kDisk);
@@ -319,8 +308,8 @@ TEST_F(GptTest, ImageOfAnotherSizeIsRefusedAndLeftUntouched) {
         << message;
     EXPECT_NE(written.error().hint().find("nothing was written"), std::string::npos) << written.error().hint();
     EXPECT_EQ(fs::file_size(path), bytes);
-    EXPECT_TRUE(Read(path, 0, kMiB) == head);
-    EXPECT_TRUE(Read(path, bytes - kMiB, kMiB) == tail);
+    EXPECT_TRUE(ReadAt(path, 0, kMiB) == head);
+    EXPECT_TRUE(ReadAt(path, bytes - kMiB, kMiB) == tail);
     fs::remove(path);
   }
 }
@@ -335,7 +324,7 @@ TEST_F(GptTest, AHandleWithAnotherSectorSizeIsRefusedAndLeftUntouched) {
   ASSERT_FALSE(written);
   EXPECT_EQ(written.error().kind(), ErrorKind::kDisk);
   EXPECT_NE(written.error().message().find("512-byte logical sectors"), std::string::npos) << written.error().message();
-  EXPECT_EQ(Read(path, 0, kMiB), std::string(kMiB, '\0'));
+  EXPECT_EQ(ReadAt(path, 0, kMiB), std::string(kMiB, '\0'));
 }
 
 TEST_F(GptTest, InconsistentLayoutsAreRefusedBeforeOpening) {
@@ -364,7 +353,7 @@ TEST_F(GptTest, InconsistentLayoutsAreRefusedBeforeOpening) {
   l = TwoGiB512();
   l.sector_size = 1024;
   refused(l, "sector size");
-  EXPECT_EQ(Read(path, 0, kMiB), std::string(kMiB, '\0'));
+  EXPECT_EQ(ReadAt(path, 0, kMiB), std::string(kMiB, '\0'));
 }
 
 TEST_F(GptTest, DirectoryIsRefused) {

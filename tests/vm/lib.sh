@@ -14,7 +14,16 @@
 # BOOTRINO-HOST-EXIT=N, BOOTRINO-HOST-ALIVE; the sample RAM OSes': BOOTRINO-RAMOS-UP name=…,
 # "cmdline: …", overlay-file…, RAMOS-FIRMWARE: uefi|bios, with ramos.persist-test=1 /
 # ramos.marker=TEXT / ramos.data-label=L on their cmdline RAMOS-DATA: <marker|NONE>,
-# RAMOS-DATA-WRITTEN: TEXT (or RAMOS-DATA-ERROR: …), then BOOTRINO-RAMOS-SHELL.
+# RAMOS-DATA-WRITTEN: TEXT (or RAMOS-DATA-ERROR: …), with ramos.fetch=URL RAMOS-NIC: / RAMOS-NET: lines
+# and RAMOS-FETCHED: URL BODY (or RAMOS-FETCH-FAILED: URL), then BOOTRINO-RAMOS-SHELL.
+#
+# A network without DHCP, on tap links in a network namespace of the test's own (test_static_network.sh):
+#   netns_start; netns_addr 198.51.100.80/32   # the namespace; an address of its own behind a gateway
+#   netns_nic tap0 52:54:00:00:b0:00 192.0.2.1/24   # a tap and the guest's NIC on it
+#   GUEST_URL=http://198.51.100.80             # serve and pinned: the server there, on port 80
+#   HOST_NET="host.ip=addr,add,192.0.2.10/32,dev,eth0 …"   # the host stand-in's static network
+#   sample_variant alpine-like "quiet ramos.fetch=http://198.51.100.80/TOKEN"
+#   kexec_sample alpine-like "ramos.fetch=…" "$WORK/www"; expect_fetched URL BODY 192.0.2.10
 #
 # A host that boots like a cloud image, from its own disk (ext4 root on partition 1):
 #   private_disk                               # $WORK/host-disk.img: a copy with bootrino on it
@@ -42,7 +51,9 @@
 # default Debian's OVMF_CODE_4M.fd / OVMF_VARS_4M.fd), VM_MACHINE (QEMU -machine, default pc; virt on
 # aarch64), VM_CPU (aarch64's -cpu, default cortex-a72), VM_CONSOLE (the host's console=, default ttyS0;
 # ttyAMA0 on aarch64),
-# VM_FAIL_RE (console text that fails any wait_for; default: the firmware found nothing to boot).
+# VM_FAIL_RE (console text that fails any wait_for; default: the firmware found nothing to boot),
+# GUEST_URL (the file server as the guest reaches it, default http://10.0.2.100), HOST_NET (the host
+# stand-in's host.ip= / host.replug= parameters: a static network instead of DHCP).
 set -euo pipefail
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BOOTRINO_SOURCE=${BOOTRINO_SOURCE:-$(cd "$VM_DIR/../.." && pwd)}

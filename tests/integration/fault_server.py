@@ -30,7 +30,10 @@ SPEC is comma-separated items; each value is percent-decoded after splitting (wr
 Counters are per process, keyed by the request target (path plus query string, so "?run=2"
 gives fresh counters); every request (GET or HEAD) to a URL counts.  Each request is logged
 to --log, when it ends, as one JSON line: ts (start) method path range status bytes (body bytes
-sent) faults (applied) count (0-based index for its URL) secs, plus error / dropped_at.
+sent) faults (applied) count (0-based index for its URL) secs client (the peer's address; an IPv4
+peer of an IPv6 socket without its ::ffff: prefix), plus error / dropped_at.
+
+--host :: listens on every IPv6 and IPv4 address (VM tests inside a network namespace of their own).
 """
 import argparse, http.server, json, os, re, signal, socket, struct, sys, threading, time
 import urllib.parse
@@ -108,7 +111,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         t0 = time.monotonic()
         self.rec = {"ts": round(time.time(), 3), "method": self.command, "path": self.path,
                     "range": self.headers.get("Range"), "status": None, "bytes": 0,
-                    "faults": [], "count": None}
+                    "faults": [], "count": None, "client": self.client_address[0].removeprefix("::ffff:")}
         try:
             self.route(head)
         except ConnectionError:  # broken pipe, reset, aborted

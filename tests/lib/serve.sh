@@ -1,13 +1,17 @@
 # shellcheck shell=bash disable=SC2034  # sets variables its callers read
 # Loopback servers for the integration and VM tests and the demo (source it; bash).
 #
-#   serve_start DIR STATE            tests/integration/fault_server.py serving DIR on 127.0.0.1 (so
+#   serve_start DIR STATE [HOST PORT [WRAP...]]
+#                                    tests/integration/fault_server.py serving DIR on 127.0.0.1 (so
 #                                    its /_f/SPEC/PATH fault URLs work too); STATE is a path prefix
 #                                    for its files: STATE.port, STATE.log (one JSON line per
 #                                    request, emptied first), STATE.err. Sets SERVE_PORT, SERVE_LOG
 #                                    and SERVE_PID, and appends the pid to the caller's PIDS array,
 #                                    which its cleanup kills. Returns 1, with the server's stderr
-#                                    on stderr, if it did not start.
+#                                    on stderr, if it did not start. HOST and PORT: another address
+#                                    and port (default 127.0.0.1, 0: any free one), and WRAP a
+#                                    command that runs the server (nsenter into a test's own
+#                                    network namespace, whose addresses only its guests reach).
 #   wait_nonempty FILE [TRIES]       waits (TRIES x 50 ms, default 100) for FILE to be non-empty:
 #                                    how each helper server tells its port
 #   sha256_of FILE                   FILE's SHA-256, hex
@@ -16,8 +20,8 @@
 #   free_port                        a TCP port on 127.0.0.1 that was free a moment ago (nothing
 #                                    listens on it: connections to it are refused)
 #
-# Nothing here listens beyond loopback: guests reach these servers only through QEMU's guestfwd
-# rules to 127.0.0.1 (qemu.sh).
+# Nothing here listens beyond loopback, or beyond a network namespace of the test's own: guests reach
+# these servers through QEMU's guestfwd rules to 127.0.0.1 (qemu.sh), or on tap links in that namespace.
 TESTS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 wait_nonempty() {
@@ -30,11 +34,11 @@ wait_nonempty() {
 }
 
 serve_start() {
-  local dir=$1 state=$2
+  local dir=$1 state=$2 host=${3:-127.0.0.1} port=${4:-0}
   SERVE_LOG=$state.log
   : >"$SERVE_LOG"
   rm -f "$state.port"
-  python3 "$TESTS_LIB/../integration/fault_server.py" --root "$dir" --host 127.0.0.1 --port 0 \
+  "${@:5}" python3 "$TESTS_LIB/../integration/fault_server.py" --root "$dir" --host "$host" --port "$port" \
     --port-file "$state.port" --log "$SERVE_LOG" 2>"$state.err" &
   SERVE_PID=$!
   PIDS+=("$SERVE_PID")

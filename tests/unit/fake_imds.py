@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A fake cloud metadata service on 127.0.0.1 for userdata_unit_tests.
 
-    fake_imds.py DIR      prints its port on the first line of stdout, then serves
+    fake_imds.py DIR [HOST]   prints its port on the first line of stdout, then serves
+                              on HOST (default 127.0.0.1; "::" is every address, for the VM
+                              tests that run it inside a network namespace of their own)
 
 Files under DIR are the answers: GET /<scenario>/latest/user-data serves
 DIR/<scenario>/latest/user-data. A directory is answered with its ".listing"
@@ -23,6 +25,7 @@ after 10 minutes, whichever comes first.
 import http.server
 import os
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -103,7 +106,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def main():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+
+    class Server(http.server.ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    server = Server((host, 0), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
 

@@ -5,17 +5,19 @@
 #
 #   tests/vm/cloud_image.sh                      build (or reuse) the image; the last line of stdout
 #                                                is its directory
-#   tests/vm/cloud_image.sh seed OUT USER_DATA META_DATA
+#   tests/vm/cloud_image.sh seed OUT USER_DATA META_DATA [NETWORK_CONFIG]
 #                                                OUT = a NoCloud seed: a small FAT volume labelled
-#                                                CIDATA holding the two files, as cloud-localds makes
+#                                                CIDATA holding the files (user-data, meta-data,
+#                                                network-config), as cloud-localds makes
 #   tests/vm/cloud_image.sh release BOOTRINO DIR  DIR/release/ = the files packaging/release.sh
 #                                                publishes, for the binary BOOTRINO: bootrino-x86_64
 #                                                (stripped), its .sha256, and install.sh with
-#                                                DEFAULT_BASE_URL=http://10.0.2.100/release and the
+#                                                DEFAULT_BASE_URL=$GUEST_URL/release and the
 #                                                binary's SHA-256 pinned (packaging/stamp_install.sh)
 #   tests/vm/cloud_image.sh runcmd REF [ARG...]  prints README.md's #cloud-config runcmd line (the
 #                                                one-liner users paste) for that release and REF,
 #                                                with ARGs in place of its --yes when given
+# GUEST_URL: the test's file server as the guest reaches it (default http://10.0.2.100, QEMU's guestfwd).
 #   tests/vm/cloud_image.sh packages             only install the host packages it needs
 #
 # The directory, ${BOOTRINO_CACHE:-~/.cache/bootrino}/vm/debian-KEY, holds
@@ -167,17 +169,21 @@ build() {
   echo "$DIR"
 }
 
-# seed OUT USER_DATA META_DATA: a NoCloud seed volume.
+# seed OUT USER_DATA META_DATA [NETWORK_CONFIG]: a NoCloud seed volume.
 seed() {
-  local out=$1 user_data=$2 meta_data=$3
+  local out=$1 user_data=$2 meta_data=$3 network_config=${4:-}
   [[ -f $user_data && -f $meta_data ]] || die "seed: no $user_data or $meta_data"
+  [[ -z $network_config || -f $network_config ]] || die "seed: no $network_config"
   rm -f "$out"
   mkfs.vfat -n CIDATA -C "$out" 2048 >/dev/null || die "mkfs.vfat failed on $out"
   mcopy -i "$out" "$user_data" ::user-data
   mcopy -i "$out" "$meta_data" ::meta-data
+  [[ -z $network_config ]] || mcopy -i "$out" "$network_config" ::network-config
 }
 
-# release BOOTRINO DIR: as packaging/release.sh publishes one architecture, at http://10.0.2.100/release.
+GUEST_URL=${GUEST_URL:-http://10.0.2.100}
+
+# release BOOTRINO DIR: as packaging/release.sh publishes one architecture, at $GUEST_URL/release.
 release() {
   local bin=$1 out=$2/release
   [[ -x $bin ]] || die "release: $bin is not an executable"
@@ -185,7 +191,7 @@ release() {
   strip -o "$out/bootrino-x86_64" "$bin"
   (cd "$out" && sha256sum bootrino-x86_64 >bootrino-x86_64.sha256)
   # install.sh exactly as release.sh writes it: base URL and the binary's SHA-256 pinned.
-  "$(dirname "$SELF")/../../packaging/stamp_install.sh" --base-url http://10.0.2.100/release --arch x86_64 "$out" ||
+  "$(dirname "$SELF")/../../packaging/stamp_install.sh" --base-url "$GUEST_URL/release" --arch x86_64 "$out" ||
     die "release: packaging/stamp_install.sh could not write install.sh"
 }
 
@@ -195,9 +201,9 @@ runcmd() {
   shift
   line=$(grep -m1 -F -- '- "curl -fsSL https://RELEASE-URL/install.sh | sh -s --' "$(dirname "$SELF")/../../README.md") ||
     die "README.md has no #cloud-config runcmd one-liner"
-  line=${line//https:\/\/RELEASE-URL/http:\/\/10.0.2.100\/release}
+  line=${line//https:\/\/RELEASE-URL/$GUEST_URL\/release}
   line=${line//https:\/\/HOST\/PATH\/bootrino.sh#sha256=HEX/$ref}
-  [[ $line == *"$ref"* && $line == *10.0.2.100/release/install.sh* && $line == *' --yes"' ]] ||
+  [[ $line == *"$ref"* && $line == *"$GUEST_URL/release/install.sh"* && $line == *' --yes"' ]] ||
     die "README's runcmd line is not 'curl … install.sh | sh -s -- REF --yes' any more: $line"
   (($# == 0)) || line="${line% --yes\"} $*\""
   echo "$line"
@@ -205,7 +211,7 @@ runcmd() {
 
 case ${1:-} in
   "") build ;;
-  seed) shift; [[ $# == 3 ]] || die "usage: cloud_image.sh seed OUT USER_DATA META_DATA"; seed "$@" ;;
+  seed) shift; [[ $# == 3 || $# == 4 ]] || die "usage: cloud_image.sh seed OUT USER_DATA META_DATA [NETWORK_CONFIG]"; seed "$@" ;;
   release) shift; [[ $# == 2 ]] || die "usage: cloud_image.sh release BOOTRINO DIR"; release "$@" ;;
   runcmd) shift; (($# >= 1)) || die "usage: cloud_image.sh runcmd REF [ARG...]"; runcmd "$@" ;;
   packages) ensure_packages "${PACKAGES[@]}" ;;

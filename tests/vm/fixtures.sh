@@ -316,6 +316,9 @@ disk_files() {
 #   ramos.marker=TEXT        after printing, write TEXT to /marker on it, sync, and print
 #                            "RAMOS-DATA-WRITTEN: TEXT"
 # Either of the last two implies the first. Failures print "RAMOS-DATA-ERROR: …" and the OS goes on.
+#   ramos.fetch=URL          (any number) load the NIC's driver, `ifup -a` with bootrino's
+#                            /etc/network/interfaces, print "RAMOS-NET: NAME MAC ADDRESS…" for each NIC,
+#                            then fetch each URL: "RAMOS-FETCHED: URL BODY" or "RAMOS-FETCH-FAILED: URL"
 # Printed when bootrino gave them: "RAMOS-SSH-KEY: <authorized_keys line>" (each), "RAMOS-HOSTNAME: NAME".
 # Always printed: "RAMOS-KERNEL: <uname -r> <uname -m>", "RAMOS-FIRMWARE: uefi|devicetree|bios" (EFI runtime
 # services present; else a device tree, as an arm64 kernel booted without UEFI has; else neither: a kexec from a
@@ -335,6 +338,7 @@ ramos_initrd() {
   mkdir -p "$tree/lib/modules"
   cp -r "$WORK/storage/lib/modules/." "$tree/lib/modules/"
   cp "$WORK/storage/etc/storage-modules.txt" "$tree/etc/storage-modules.txt"
+  collect_modules "$tree" "$tree/etc/net-modules.txt" virtio_pci virtio_net
   printf 'NAME="%s (bootrino VM test sample)"\nID=%s\n' "$name" "$name" >"$tree/etc/os-release"
   while :; do
     head -c "$n" /dev/zero | tr '\0' x >"$tree/etc/padding"

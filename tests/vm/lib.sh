@@ -14,7 +14,16 @@
 # BOOTRINO-HOST-EXIT=N, BOOTRINO-HOST-ALIVE; the sample RAM OSes': BOOTRINO-RAMOS-UP name=…,
 # "cmdline: …", overlay-file…, RAMOS-FIRMWARE: uefi|devicetree|bios, with ramos.persist-test=1 /
 # ramos.marker=TEXT / ramos.data-label=L on their cmdline RAMOS-DATA: <marker|NONE>,
-# RAMOS-DATA-WRITTEN: TEXT (or RAMOS-DATA-ERROR: …), then BOOTRINO-RAMOS-SHELL.
+# RAMOS-DATA-WRITTEN: TEXT (or RAMOS-DATA-ERROR: …), with ramos.fetch=URL RAMOS-NIC: / RAMOS-NET: lines
+# and RAMOS-FETCHED: URL BODY (or RAMOS-FETCH-FAILED: URL), then BOOTRINO-RAMOS-SHELL.
+#
+# A network without DHCP, on tap links in a network namespace of the test's own (test_static_network.sh):
+#   netns_start; netns_addr 198.51.100.80/32   # the namespace; an address of its own behind a gateway
+#   netns_nic tap0 52:54:00:00:b0:00 192.0.2.1/24   # a tap and the guest's NIC on it
+#   GUEST_URL=http://198.51.100.80             # serve and pinned: the server there, on port 80
+#   HOST_NET="host.ip=addr,add,192.0.2.10/32,dev,eth0 …"   # the host stand-in's static network
+#   sample_variant alpine-like "quiet ramos.fetch=http://198.51.100.80/TOKEN"
+#   kexec_sample alpine-like "ramos.fetch=…" "$WORK/www"; expect_fetched URL BODY 192.0.2.10
 #
 # A host that boots like a cloud image, from its own disk (ext4 root on partition 1):
 #   private_disk                               # $WORK/host-disk.img: a copy with bootrino on it
@@ -42,7 +51,9 @@
 # default Debian's OVMF_CODE_4M.fd / OVMF_VARS_4M.fd), VM_MACHINE (QEMU -machine, default pc; virt on
 # aarch64), VM_CPU (aarch64's -cpu, default cortex-a72), VM_CONSOLE (the host's console=, default ttyS0;
 # ttyAMA0 on aarch64),
-# VM_FAIL_RE (console text that fails any wait_for; default: the firmware found nothing to boot).
+# VM_FAIL_RE (console text that fails any wait_for; default: the firmware found nothing to boot),
+# GUEST_URL (the file server as the guest reaches it, default http://10.0.2.100), HOST_NET (the host
+# stand-in's host.ip= / host.replug= parameters: a static network instead of DHCP).
 set -euo pipefail
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BOOTRINO_SOURCE=${BOOTRINO_SOURCE:-$(cd "$VM_DIR/../.." && pwd)}
@@ -134,25 +145,114 @@ host_files() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Links QEMU's user networking cannot give (it always offers DHCP, and one IPv4 subnet): tap devices in a
+# network namespace of this test's own, where QEMU and the servers the guest must reach run too. Its
+# addresses (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32: the documentation ranges) exist
+# only there: this machine's own interfaces, routes and sysctls are never touched, and no packet leaves it.
+#   netns_start                 the namespace, held by a process of its own (unshare -n; -rn when not root)
+#                               whose pid is NETNS_PID (the cleanup kills it: the namespace and its taps go
+#                               with its last process); lo up, and strict reverse-path filtering, so that a
+#                               request is answered only when the route back to its source leaves by the
+#                               link it came in on (an address on the wrong NIC is not reached). From then
+#                               on serve, serve_imds and start_qemu run in it.
+#   in_netns CMD...             CMD in the namespace
+#   netns_addr ADDR...          addresses of the namespace itself, on lo: servers behind a gateway
+#   netns_nic TAP MAC [ADDR...] a tap device TAP in the namespace, up, with ADDRs (IPv6 ones without
+#                               duplicate address detection), and a guest NIC on it: virtio-net with MAC, in
+#                               the order of the calls (the guest's eth0, eth1, …)
+netns_start() {
+  local user=() own i
+  ((EUID == 0)) || user=(-r)
+  unshare -n "${user[@]}" sleep infinity &
+  NETNS_PID=$!
+  PIDS+=("$NETNS_PID")
+  NETNS_NICS=()
+  # unshare makes the namespace, then execs sleep: nothing may go in before, or it would go into this
+  # machine's own namespace.
+  own=$(readlink /proc/self/ns/net)
+  for ((i = 0; i < 100; i++)); do
+    [[ $(cat "/proc/$NETNS_PID/comm" 2>/dev/null) == sleep ]] && break
+    sleep 0.05
+  done
+  NETNS_ID=$(readlink "/proc/$NETNS_PID/ns/net" 2>/dev/null) || true
+  [[ -n $NETNS_ID && $NETNS_ID != "$own" ]] ||
+    fail "unshare -n ${user[*]} made no network namespace (root, or user namespaces, are needed)"
+  NETNS_ENTER=(nsenter "--net=/proc/$NETNS_PID/ns/net")
+  if [[ $(readlink "/proc/$NETNS_PID/ns/user") != "$(readlink /proc/self/ns/user)" ]]; then
+    NETNS_ENTER=(nsenter "--user=/proc/$NETNS_PID/ns/user" "--net=/proc/$NETNS_PID/ns/net")
+  fi
+  in_netns ip link set lo up || fail "cannot bring lo up in the test's network namespace"
+  in_netns sysctl -qw net.ipv4.conf.all.rp_filter=1 || fail "cannot set rp_filter in the test's network namespace"
+}
+
+# netns_check: fails unless NETNS_PID still holds the namespace netns_start made.
+netns_check() {
+  [[ $(readlink "/proc/$NETNS_PID/ns/net" 2>/dev/null) == "$NETNS_ID" ]] ||
+    fail "the test's network namespace (held by pid $NETNS_PID) is gone"
+}
+
+in_netns() {
+  netns_check
+  "${NETNS_ENTER[@]}" "$@"
+}
+
+netns_addr() {
+  local a
+  for a; do in_netns ip addr add "$a" dev lo || fail "cannot add $a to the namespace's lo"; done
+}
+
+netns_nic() {
+  local tap=$1 mac=$2 a id=n$((${#NETNS_NICS[@]} / 4))
+  shift 2
+  in_netns ip tuntap add dev "$tap" mode tap ||
+    fail "cannot make the tap device $tap in the test's network namespace (needs root, or /dev/net/tun open to $(id -un))"
+  for a; do
+    if [[ $a == *:* ]]; then
+      in_netns ip addr add "$a" dev "$tap" nodad || fail "cannot add $a to $tap"
+    else
+      in_netns ip addr add "$a" dev "$tap" || fail "cannot add $a to $tap"
+    fi
+  done
+  in_netns ip link set "$tap" up || fail "cannot bring $tap up"
+  NETNS_NICS+=(-netdev "tap,id=$id,ifname=$tap,script=no,downscript=no" -device "virtio-net-pci,netdev=$id,mac=$mac,romfile=")
+}
+
+# ---------------------------------------------------------------------------------------------
 # serve DIR: a plain file server for DIR on 127.0.0.1 (tests/integration/fault_server.py, so
 # /_f/SPEC/PATH fault URLs work too). Sets SERVER_DIR, SERVER_PORT and SERVER_LOG (one JSON line
-# per request). The guest reaches it as http://10.0.2.100/.
+# per request, with the client's address). The guest reaches it as http://10.0.2.100/ ($GUEST_URL).
+# After netns_start: on port 80 of every address of the namespace instead.
 serve() {
   SERVER_DIR=$1
-  serve_start "$SERVER_DIR" "$WORK/server" || fail "file server did not start"
+  if [[ -n ${NETNS_PID:-} ]]; then
+    netns_check
+    serve_start "$SERVER_DIR" "$WORK/server" :: 80 "${NETNS_ENTER[@]}" || fail "file server did not start in the namespace"
+  else
+    serve_start "$SERVER_DIR" "$WORK/server" || fail "file server did not start"
+  fi
   SERVER_PORT=$SERVE_PORT SERVER_LOG=$SERVE_LOG
 }
 
 # serve_imds DIR: tests/unit/fake_imds.py on 127.0.0.1 answering from DIR, the guest's
-# http://10.0.2.101/ from the next boot on (a scenario S of it is http://10.0.2.101/S). Sets IMDS_PORT.
+# http://10.0.2.101/ from the next boot on (a scenario S of it is http://10.0.2.101/S). Sets IMDS_PORT
+# and IMDS_URL (the guest's URL of it). After netns_start: on a port of its own of every address of the
+# namespace, IMDS_URL $GUEST_URL:PORT.
 serve_imds() {
+  local wrap=() host=127.0.0.1
+  if [[ -n ${NETNS_PID:-} ]]; then
+    netns_check
+    wrap=("${NETNS_ENTER[@]}") host=::
+  fi
   mkfifo "$WORK/imds.in"
   # The fake exits when its stdin closes: this shell holds the fifo open until it exits.
   exec {IMDS_STDIN}<>"$WORK/imds.in"
-  python3 "$BOOTRINO_SOURCE/tests/unit/fake_imds.py" "$1" <"$WORK/imds.in" >"$WORK/imds.port" 2>"$WORK/imds.err" &
+  "${wrap[@]}" python3 "$BOOTRINO_SOURCE/tests/unit/fake_imds.py" "$1" "$host" <"$WORK/imds.in" >"$WORK/imds.port" \
+    2>"$WORK/imds.err" &
   PIDS+=($!)
   wait_nonempty "$WORK/imds.port" || fail "fake metadata service did not start: $(cat "$WORK/imds.err")"
   IMDS_PORT=$(head -n 1 "$WORK/imds.port")
+  IMDS_URL=http://10.0.2.101
+  [[ -z ${NETNS_PID:-} ]] || IMDS_URL=${GUEST_URL%/}:$IMDS_PORT
 }
 
 # sample_variant DIR CMDLINE [BASE]: $WORK/www/DIR, the fixture sample BASE (default alpine-like:
@@ -174,18 +274,24 @@ sample_variant() {
     --set-string "boot.architectures.*.cmdline=$cmdline" || fail "cannot rewrite the $base manifest"
 }
 
+# GUEST_URL: the file server as the guest reaches it: http://10.0.2.100 through QEMU's guestfwd; a test in
+# a namespace of its own names an address of that namespace (e.g. http://198.51.100.80).
+GUEST_URL=${GUEST_URL:-http://10.0.2.100}
+
 # pinned PATH: the guest's reference to SERVER_DIR/PATH, pinned by the file's hash.
-pinned() { pinned_ref http://10.0.2.100 "$SERVER_DIR" "$1"; }
+pinned() { pinned_ref "$GUEST_URL" "$SERVER_DIR" "$1"; }
 
 # requests_for SUBSTRING: the server log lines whose request path contains SUBSTRING.
 requests_for() { grep -F -- "\"path\": \"$1" "$SERVER_LOG" 2>/dev/null || grep -F -- "$1" "$SERVER_LOG" || true; }
 
 # ---------------------------------------------------------------------------------------------
 # host_append: the host stand-in's kernel command line: "console=$VM_CONSOLE panic=1 bootrino.ref=$REF
-# $EXTRA_APPEND" (no bootrino.ref when REF is empty).
+# $HOST_NET $EXTRA_APPEND" (no bootrino.ref when REF is empty). HOST_NET: its static network, host.ip=
+# parameters (tests/vm/guest/host-init.sh), for a test whose links have no DHCP (netns_start).
 host_append() {
   local append="console=$VM_CONSOLE panic=1"
   [[ -n ${REF:-} ]] && append+=" bootrino.ref=$REF"
+  [[ -n ${HOST_NET:-} ]] && append+=" $HOST_NET"
   [[ -n ${EXTRA_APPEND:-} ]] && append+=" $EXTRA_APPEND"
   echo "$append"
 }
@@ -197,9 +303,13 @@ host_append() {
 # $WORK/serial.N.log (N = 1, 2, … in boot order). Sets QEMU_PID and QEMU_T0.
 # Networking: restricted user-mode, the only way out being 10.0.2.100:80 → nc 127.0.0.1:$SERVER_PORT
 # (and 10.0.2.101:80 → the fake metadata service, after serve_imds): tests/lib/qemu.sh's qemu_net.
+# After netns_start: QEMU runs in that namespace, with netns_nic's NICs instead.
 start_qemu() {
-  local net=()
-  if [[ -n ${SERVER_PORT:-} ]]; then
+  local net=() wrap=()
+  if [[ -n ${NETNS_PID:-} ]]; then
+    netns_check
+    wrap=("${NETNS_ENTER[@]}") net=("${NETNS_NICS[@]}")
+  elif [[ -n ${SERVER_PORT:-} ]]; then
     qemu_net "$SERVER_PORT" "${IMDS_PORT:-}"
     net=("${QEMU_NET[@]}")
   fi
@@ -216,7 +326,7 @@ start_qemu() {
   : >"$STAMPED"
   QEMU_T0=$(date +%s.%N)
   qemu_cmd "${VM_ACCEL:-tcg}" "${MEM:-1024}"
-  timeout -k 5 "${VM_TIMEOUT:-600}" "${QEMU_CMD[@]}" -machine "$VM_MACHINE" -nographic "$@" \
+  timeout -k 5 "${VM_TIMEOUT:-600}" "${wrap[@]}" "${QEMU_CMD[@]}" -machine "$VM_MACHINE" -nographic "$@" \
     "${net[@]}" "${extra[@]}" </dev/null 2>"$WORK/qemu.err" > >(stamp_lines "$QEMU_T0" "$SERIAL" "$STAMPED") &
   QEMU_PID=$!
 }
@@ -413,11 +523,34 @@ check_ramos() {
   ok "$name: manifest.json names the OS; boot-id matches bootrino.id=$id"
 }
 
-# kexec_sample NAME CMDLINE: boots the host stand-in, which runs `bootrino run REF --yes` for the
-# sample RAM OS www/NAME; expects it to kexec into that OS and checks what the OS was given.
+# expect_fetched URL BODY CLIENT: the RAM OS fetched URL (one of its ramos.fetch=) and printed BODY, and the
+# file server logged that request, answered 200, from CLIENT: the address of the RAM OS it came from.
+expect_fetched() {
+  local url=$1 body=$2 client=$3
+  tr -d '\r' <"$SERIAL" | grep -Fx -- "RAMOS-FETCHED: $url $body" >/dev/null ||
+    fail "the RAM OS did not fetch $url ($(tr -d '\r' <"$SERIAL" | grep -F -- "$url" | grep -m1 '^RAMOS-FETCH' || echo 'no word of it'))"
+  python3 - "$SERVER_LOG" "/${url#*//*/}" "$client" <<'PY' || fail "the server's log does not show $url from $client"
+import json, sys
+log, path, client = sys.argv[1:]
+seen = [json.loads(line) for line in open(log) if line.strip()]
+seen = [(r["status"], r["client"]) for r in seen if r["path"] == path]
+if (200, client) not in seen:
+    sys.exit("%s: asked %s (status, client)" % (path, seen or "never"))
+PY
+}
+
+# expect_nic MAC ADDRESS: the RAM OS has ADDRESS (CIDR) on the NIC with MAC (its "RAMOS-NET:" lines).
+expect_nic() {
+  tr -d '\r' <"$SERIAL" | grep -E "^RAMOS-NET: [^ ]+ $1 " | grep -F " $2 " >/dev/null ||
+    fail "the RAM OS does not have $2 on the NIC $1: $(tr -d '\r' <"$SERIAL" | grep '^RAMOS-NET' | tr '\n' ';')"
+}
+
+# kexec_sample NAME CMDLINE [WWW]: boots the host stand-in, which runs `bootrino run REF --yes` for the
+# sample RAM OS WWW/NAME (default: the fixtures' www); expects it to kexec into that OS and checks what
+# the OS was given.
 kexec_sample() {
   local name=$1 want=$2
-  serve "$FIX/www"
+  serve "${3:-$FIX/www}"
   REF=$(pinned "$name/bootrino.sh")
   EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}" --keep-disk)"
   boot_host

@@ -29,8 +29,9 @@ tests=("$@")
 # The stand-in models kexec, not bootrino's --detach (return first, reboot
 # after the caller exits), the disk takeover (test_disk_*, test_fallback_reboot),
 # its refusals with a disk (test_faults_untouched), its disk plans (test_disk_names)
-# nor a release that install.sh runs under cloud-init (test_cloud_init, and the
-# demo that does the same, test_demo), nor the Secure Boot refusal, whose disk
+# nor a release that install.sh runs under cloud-init (test_cloud_init*, and the
+# demo that does the same, test_demo), nor the host's network carried over into the RAM OS
+# (test_static_network, test_cloud_init_static), nor the Secure Boot refusal, whose disk
 # it would have to put itself on (test_secure_boot), nor the stage in a tmpfs of its own that a /run too small
 # for the payload needs (test_small_run), nor the RAM budget's lines beyond the files (test_ram_budget): those
 # are bootrino's own to pass. Nor do the arm64 guests' tests (test_*_arm64.sh) run here: the stand-in's helper is
@@ -38,8 +39,9 @@ tests=("$@")
 if ((${#tests[@]} == 0)); then
   for t in "$VM_DIR"/test_*.sh; do
     case $(basename "$t") in
-      test_detach.sh | test_disk_*.sh | test_fallback_reboot.sh | test_faults_untouched.sh | test_cloud_init.sh | \
-        test_demo.sh | test_secure_boot.sh | test_small_run.sh | test_ram_budget.sh | test_*_arm64.sh) ;;
+      test_detach.sh | test_disk_*.sh | test_fallback_reboot.sh | test_faults_untouched.sh | test_cloud_init*.sh | \
+        test_static_network.sh | test_demo.sh | test_secure_boot.sh | test_small_run.sh | test_ram_budget.sh | \
+        test_*_arm64.sh) ;;
       *) tests+=("$t") ;;
     esac
   done

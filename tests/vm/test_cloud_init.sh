@@ -10,15 +10,45 @@
 # fake AWS metadata service answers with a key of its own: since cloud-init ran and recorded the instance,
 # bootrino asks no service, and that key must not reach the RAM OS. `bootrino userdata --json`, run by
 # user-data after the one-liner, says which source gave what.
+# CLOUD_NET=static (test_cloud_init_static.sh): the same on a link without DHCP, a tap in a network
+# namespace of the test's own (lib.sh netns_start): the seed's network-config gives the instance a static
+# address and a gateway, the servers are behind that gateway, and the RAM OS must fetch a token of this
+# run from there with the network bootrino carried over from the instance.
 source "$(dirname "$0")/lib.sh"
+CLOUD_NET=${CLOUD_NET:-dhcp}
 CLOUD=$("$VM_DIR/cloud_image.sh" | tail -n 1)
 [[ -f $CLOUD/disk.img ]] || fail "cloud_image.sh gave no image directory"
 INSTANCE=$WORK/instance.img
 cp --sparse=always "$CLOUD/disk.img" "$INSTANCE"
 
-# The release as packaging/release.sh publishes it (install.sh pins the binary), at http://10.0.2.100/release/.
-sample_variant cloud "quiet ramos.marker=from-cloud-init"
-"$VM_DIR/cloud_image.sh" release "$BOOTRINO" "$WORK/www"
+cmdline="quiet ramos.marker=from-cloud-init" network_config=()
+if [[ $CLOUD_NET == static ]]; then
+  INSTANCE_MAC=52:54:00:00:c1:00
+  netns_start
+  netns_addr 198.51.100.80/32
+  netns_nic tap0 "$INSTANCE_MAC" 192.0.2.1/24
+  GUEST_URL=http://198.51.100.80
+  TOKEN=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+  FETCH_URL=$GUEST_URL/reached-$TOKEN
+  cmdline+=" ramos.fetch=$FETCH_URL"
+  # Nothing answers DHCP on the tap: the instance has only this (ens5: udev's name for the NIC in PCI slot 5).
+  network_config=("$WORK/network-config")
+  cat >"$WORK/network-config" <<EOF
+version: 1
+config:
+  - type: physical
+    name: ens5
+    mac_address: "$INSTANCE_MAC"
+    subnets:
+      - type: static
+        address: 192.0.2.20/24
+        gateway: 192.0.2.1
+EOF
+fi
+# The release as packaging/release.sh publishes it (install.sh pins the binary), at $GUEST_URL/release/.
+sample_variant cloud "$cmdline"
+[[ -z ${TOKEN:-} ]] || echo "reached-$TOKEN" >"$WORK/www/reached-$TOKEN"
+GUEST_URL=$GUEST_URL "$VM_DIR/cloud_image.sh" release "$BOOTRINO" "$WORK/www"
 serve "$WORK/www"
 REF=$(pinned cloud/bootrino.sh)
 
@@ -36,20 +66,20 @@ echo "ip-10-0-2-15.imds.test" >"$imds/local-hostname"
 serve_imds "$WORK/imds"
 
 # The README's #cloud-config runcmd line, with this test's release URL and reference.
-line=$("$VM_DIR/cloud_image.sh" runcmd "$REF") || fail "could not take the one-liner from README.md"
+line=$(GUEST_URL=$GUEST_URL "$VM_DIR/cloud_image.sh" runcmd "$REF") || fail "could not take the one-liner from README.md"
 # After it, what bootrino makes of this instance, on one console line.
 cat >"$WORK/user-data" <<EOF
 #cloud-config
 ssh_authorized_keys:
   - $USERDATA_KEY
 runcmd:
-  - export BOOTRINO_IMDS_URL=http://10.0.2.101/aws
+  - export BOOTRINO_IMDS_URL=$IMDS_URL/aws
 $line
   - /run/bootrino/bootrino userdata --json | tr -d '\n' | sed 's/^/BOOTRINO-USERDATA-JSON=/' >/dev/console; echo >/dev/console
 EOF
 printf 'instance-id: iid-bootrino-cloud-init-test\nlocal-hostname: ram-cloud-test\npublic-keys:\n  - %s\n' \
   "$RECORD_KEY" >"$WORK/meta-data"
-"$VM_DIR/cloud_image.sh" seed "$WORK/seed.img" "$WORK/user-data" "$WORK/meta-data"
+"$VM_DIR/cloud_image.sh" seed "$WORK/seed.img" "$WORK/user-data" "$WORK/meta-data" "${network_config[@]}"
 echo "# user-data runcmd: $line" >&2
 
 before=$(sha256sum <"$INSTANCE")
@@ -108,3 +138,10 @@ expect_seen '^RAMOS-DATA-WRITTEN: from-cloud-init$'
 stop_vm
 [[ $(sha256sum <"$INSTANCE") != "$before" ]] || fail "the instance's disk is unchanged"
 ok "bootrino replaced the instance's disk; the RAM OS wrote its marker on the new data partition"
+if [[ $CLOUD_NET == static ]]; then
+  # (bootrino's output reaches the console through cloud-init's journal: no ^)
+  expect_seen "bootrino: the RAM OS.s network: static: eth0 \\($INSTANCE_MAC, ens5 here\\) 192\\.0\\.2\\.20/24, via 192\\.0\\.2\\.1;"
+  expect_nic "$INSTANCE_MAC" 192.0.2.20/24
+  expect_fetched "$FETCH_URL" "reached-$TOKEN" 192.0.2.20
+  ok "the RAM OS has the instance's static 192.0.2.20/24 from its network-config and reached $GUEST_URL through 192.0.2.1"
+fi

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Sample RAM OS for bootrino's VM tests: reports its cmdline and bootrino's overlay, optionally reads
-# and writes a marker on the data partition, then a shell.
+# and writes a marker on the data partition and fetches URLs over the network bootrino gave it, then a
+# shell.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -38,14 +39,66 @@ else
   echo "RAMOS-FIRMWARE: bios"
 fi
 
-persist= label=bootrino-data marker=
+persist= label=bootrino-data marker= fetch=
 for w in $(cat /proc/cmdline); do
   case $w in
     ramos.persist-test=1) persist=1 ;;
     ramos.data-label=*) label=${w#ramos.data-label=}; persist=1 ;;
     ramos.marker=*) marker=${w#ramos.marker=}; persist=1 ;;
+    ramos.fetch=*) fetch="$fetch ${w#ramos.fetch=}" ;;
   esac
 done
+
+# network_up: the NIC's driver, then the network as an OS with ifupdown brings it up at boot: `ifup -a` on
+# the /etc/network/interfaces bootrino wrote (static: the host's addresses and routes). Each NIC's name
+# as this kernel found it goes to the console as "RAMOS-NIC: eth1 52:54:00:…", and afterwards its name,
+# MAC and addresses (not link-local) as "RAMOS-NET: eth1 52:54:00:… 192.0.2.10/32 …".
+network_up() {
+  local m d i
+  while read -r m; do
+    [ -d "/sys/module/$m" ] || insmod "/lib/modules/$m.ko" 2>/dev/null
+  done </etc/net-modules.txt
+  for d in /sys/class/net/*; do
+    [ "${d##*/}" = lo ] || echo "RAMOS-NIC: ${d##*/} $(cat "$d/address")"
+  done
+  [ -f /etc/network/interfaces ] || { echo "RAMOS-NET-ERROR: no /etc/network/interfaces"; return 1; }
+  # busybox's ifup runs /etc/network/if-*.d and keeps its state in /var/run.
+  mkdir -p /var/run /etc/network/if-pre-up.d /etc/network/if-up.d /etc/network/if-down.d /etc/network/if-post-down.d
+  ifup -a || echo "RAMOS-NET-ERROR: ifup -a exited $?"
+  # ifup returns before duplicate address detection is done: until then (a second or so) an IPv6 address
+  # is no connection's source.
+  i=0
+  while ip -6 addr | grep -q tentative && [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  for d in /sys/class/net/*; do
+    [ "${d##*/}" = lo ] && continue
+    echo "RAMOS-NET: ${d##*/} $(cat "$d/address") $(ip -o addr show dev "${d##*/}" | awk '$4 !~ /^fe80:/ {printf "%s ", $4}')"
+  done
+}
+
+# fetch_all: each ramos.fetch= URL, printed as "RAMOS-FETCHED: URL BODY" (the body's first line) or
+# "RAMOS-FETCH-FAILED: URL", all tried again until they answer or 30 s have passed.
+fetch_all() {
+  local url body left=$fetch end=$(($(date +%s) + 30)) next
+  while [ -n "$left" ] && [ "$(date +%s)" -lt $end ]; do
+    next=
+    for url in $left; do
+      # (timeout, not wget -T: busybox 1.35's wget dies of a segmentation fault with -T)
+      if body=$(timeout 5 wget -q -O - "$url" 2>/dev/null); then
+        echo "RAMOS-FETCHED: $url $(echo "$body" | head -n 1)"
+      else
+        next="$next $url"
+      fi
+    done
+    left=$next
+    [ -z "$left" ] || sleep 1
+  done
+  for url in $left; do echo "RAMOS-FETCH-FAILED: $url"; done
+}
+[ -z "$fetch" ] || { network_up; fetch_all; }
+
 # data_partition: mounts the partition labelled $label on /mnt/data, else says why.
 data_partition() {
   local m dev i=0

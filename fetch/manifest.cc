@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/arch.h"
 #include "base/disk_limits.h"
 
 namespace fetch {
@@ -371,7 +372,8 @@ Result<BootSection> ParseBoot(const json& j) {
     return Fail(ErrorKind::kManifest, "boot.architectures must be an object naming at least one of x86_64, aarch64");
   }
   for (const auto& [arch, payload] : archs->items()) {
-    if (std::find(std::begin(kArchitectures), std::end(kArchitectures), arch) == std::end(kArchitectures)) {
+    if (std::find(std::begin(base::kArchitectures), std::end(base::kArchitectures), arch) ==
+        std::end(base::kArchitectures)) {
       return Fail(ErrorKind::kManifest, "boot.architectures." + arch +
                                             " is not a known architecture; use x86_64 or aarch64 (uname -m)");
     }

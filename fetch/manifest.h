@@ -94,7 +94,4 @@ inline constexpr std::uint64_t kMaxMinRamMiB = 1ull << 30;         // 1 PiB
 /// Parses a bootrino.sh script. Errors are kManifest and name the line at fault.
 [[nodiscard]] base::Result<Manifest> ParseManifest(std::string_view script);
 
-/// The architectures v1 knows, as `uname -m` spells them.
-inline constexpr std::string_view kArchitectures[] = {"x86_64", "aarch64"};
-
 }  // namespace fetch

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "base/arch.h"
 #include "userdata/fields.h"
 #include "userdata/userdata.h"
 
@@ -21,7 +22,6 @@ using U = FromUserdata;
 
 constexpr std::string_view kNetworks[] = {"auto", "dhcp", "static"};
 constexpr std::string_view kFallbacks[] = {"none", "reboot"};
-constexpr std::string_view kArchitectures[] = {"x86_64", "aarch64"};
 
 constexpr std::string_view kOnThisHost = "it names a file on this host";
 
@@ -94,7 +94,7 @@ constexpr RunOptionSpec kTable[] = {
      .every_subcommand = true},
     {.name = "json_events", .flag = "--json-events", .type = T::kText,
      .help = "append one JSON line per phase event to FILE", .why_not = kOnThisHost, .every_subcommand = true},
-    {.name = "arch", .flag = "--arch", .type = T::kChoice, .choices = kArchitectures,
+    {.name = "arch", .flag = "--arch", .type = T::kChoice, .choices = base::kArchitectures,
      .help = "payload architecture to use (default: this machine's, uname -m)", .userdata = U::kOption,
      .every_subcommand = true},
     {.name = "retries", .flag = "--retries", .type = T::kInt, .min = 1, .max = 100, .default_value = "5",

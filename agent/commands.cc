@@ -17,9 +17,9 @@ namespace fs = std::filesystem;
 
 int Inspect(const std::string& ref, const CommonOptions& common) {
   observe::Events events;
-  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, observe::Phase::kStart);
   auto vm = ResolveManifest(ref, common, events);
-  if (!vm) return observe::Report(vm.error(), events, "manifest");
+  if (!vm) return observe::Report(vm.error(), events, observe::Phase::kManifest);
   if (common.json) {
     std::printf("%s\n", observe::ManifestJson(*vm).dump(2).c_str());
   } else {
@@ -31,31 +31,31 @@ int Inspect(const std::string& ref, const CommonOptions& common) {
 int Fetch(const std::string& ref, const CommonOptions& common, const FetchOptions& options) {
   base::InstallInterruptHandlers();  // SIGTERM, SIGINT, SIGHUP: transfers and the hook stop, nothing is left staged
   observe::Events events;
-  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, observe::Phase::kStart);
   // The hook runs as root on what is in the directory: nobody else may be able to change it.
   // The directory as checked, symbolic links resolved: the one used from here on, whatever a link is made to say.
   auto checked = fetch::MakePrivateDir(options.stage_dir);
-  if (!checked) return observe::Report(checked.error(), events, "start");
+  if (!checked) return observe::Report(checked.error(), events, observe::Phase::kStart);
   const std::string& dir = *checked;
   auto vm = ResolveManifest(ref, common, events);
-  if (!vm) return observe::Report(vm.error(), events, "manifest");
+  if (!vm) return observe::Report(vm.error(), events, observe::Phase::kManifest);
   std::string arch = MachineArch(common);
   auto plan = PlanForHost(*vm, arch, {}, events);
-  if (!plan) return observe::Report(plan.error(), events, "plan-stage");
+  if (!plan) return observe::Report(plan.error(), events, observe::Phase::kPlanStage);
   std::error_code ec;
   if (!IsInRam(dir)) {
     events.Warn(dir + " is not on a RAM filesystem (tmpfs); `bootrino run` stages into RAM itself");
   }
   auto staged = StageInto(*vm, *plan, dir, common, events);
-  if (!staged) return observe::Report(staged.error(), events, "stage");
+  if (!staged) return observe::Report(staged.error(), events, observe::Phase::kStage);
   if (auto r = NotInterrupted(); !r) {
     fs::remove_all(dir, ec);  // stopped: nothing is left staged
-    return observe::Report(r.error(), events, "stage");
+    return observe::Report(r.error(), events, observe::Phase::kStage);
   }
   if (options.run_hooks) {
     if (auto r = RunAfterStageHook(*vm, dir, events); !r) {
       fs::remove_all(dir, ec);  // a failed hook leaves nothing staged
-      return observe::Report(r.error(), events, "hook");
+      return observe::Report(r.error(), events, observe::Phase::kHook);
     }
   }
   if (common.json) {

@@ -166,60 +166,61 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   // SIGTERM, SIGINT, SIGHUP: the transfers stop, and the stage and the image this run created are removed.
   base::InstallInterruptHandlers();
   observe::Events events;
-  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, observe::Phase::kStart);
   const std::string arch = MachineArch(common);
-  if (auto r = takeover::BootloadersFor(arch); !r) return observe::Report(r.error(), events, "image");
+  if (auto r = takeover::BootloadersFor(arch); !r) return observe::Report(r.error(), events, observe::Phase::kImage);
   auto vm = ResolveManifest(ref, common, events);
-  if (!vm) return observe::Report(vm.error(), events, "manifest");
+  if (!vm) return observe::Report(vm.error(), events, observe::Phase::kManifest);
   if (vm->manifest.boot && vm->manifest.boot->after_stage) {
     events.Warn("the manifest's after-stage hook (" + vm->manifest.boot->after_stage->function +
                 ") is for the host being replaced; an image build does not run it");
   }
   // The initrds are composed in the stage, in RAM: they count.
   auto payload = vm->manifest.PayloadFor(arch);
-  if (!payload) return observe::Report(payload.error(), events, "plan-stage");
+  if (!payload) return observe::Report(payload.error(), events, observe::Phase::kPlanStage);
   auto stage_plan = PlanForHost(*vm, arch, StageWorkLines(**payload, arch, StageFor::kImage), events);
-  if (!stage_plan) return observe::Report(stage_plan.error(), events, "plan-stage");
+  if (!stage_plan) return observe::Report(stage_plan.error(), events, observe::Phase::kPlanStage);
   // OUTPUT before the payload: a name that cannot be written is refused before anything is fetched. An
   // existing file (--force) is left as it is until the write.
   auto image = OpenImage(options);
-  if (!image) return observe::Report(image.error(), events, "image");
+  if (!image) return observe::Report(image.error(), events, observe::Phase::kImage);
   ImageGuard guard(options.output, *image);  // declared before the stage: removed after it, on every way out
   auto stage = MakeRamStage(StageTmpfsBytes(*stage_plan, **payload, arch, StageFor::kImage), base::RealSys(), events);
-  if (!stage) return observe::Report(stage.error(), events, "stage");
+  if (!stage) return observe::Report(stage.error(), events, observe::Phase::kStage);
   struct StageGuard {
     RamStage stage;
     ~StageGuard() { RemoveRamStage(stage, base::RealSys()); }
   } stage_guard{*stage};
   const std::string& dir = stage_guard.stage.dir;
   auto staged = StageInto(*vm, *stage_plan, dir, common, events);
-  if (!staged) return observe::Report(staged.error(), events, "stage");
-  if (auto r = NotInterrupted(); !r) return observe::Report(r.error(), events, "stage");
+  if (!staged) return observe::Report(staged.error(), events, observe::Phase::kStage);
+  if (auto r = NotInterrupted(); !r) return observe::Report(r.error(), events, observe::Phase::kStage);
   kexec::KernelHeader kernel;
   for (const auto& s : *staged) {
     if (s.item->role != "kernel") continue;
     auto header = kexec::ReadKernelHeader(s.path);
-    if (!header) return observe::Report(header.error(), events, "plan");
+    if (!header) return observe::Report(header.error(), events, observe::Phase::kPlan);
     kernel = *header;
   }
   auto plans = ramos::PlanBoot(*vm, *staged, dir, arch, ramos::HostConsoles::CloudDefault(arch),
                                ramos::RamOsSettings{}, ramos::NewBootId(), kernel);
-  if (!plans) return observe::Report(plans.error(), events, "plan");
-  if (auto r = ramos::DiskCanBoot(arch, kernel, *plans); !r) return observe::Report(r.error(), events, "plan");
+  if (!plans) return observe::Report(plans.error(), events, observe::Phase::kPlan);
+  if (auto r = ramos::DiskCanBoot(arch, kernel, *plans); !r)
+    return observe::Report(r.error(), events, observe::Phase::kPlan);
   if (!plans->kernel_source.empty()) {  // aarch64: the firmware starts the decompressed Image
     auto bytes = kexec::DecompressKernel(plans->kernel_source, plans->kexec.kernel_path, kernel.decompressed_size);
-    if (!bytes) return observe::Report(bytes.error(), events, "plan");
+    if (!bytes) return observe::Report(bytes.error(), events, observe::Phase::kPlan);
   }
-  events.Emit("plan", "ok", ramos::BootJson(*plans));
+  events.Emit(observe::Phase::kPlan, "ok", ramos::BootJson(*plans));
   auto prepared = takeover::PlanDisk(options.size, options.sector_size, vm->manifest.boot->disk, plans->disk,
                            options.seed.value_or(takeover::RandomSeed()));
-  if (!prepared) return observe::Report(prepared.error(), events, "plan-disk");
-  events.Emit("plan-disk", "ok", disk::ToJson(prepared->layout));
-  if (auto r = NotInterrupted(); !r) return observe::Report(r.error(), events, "plan");
+  if (!prepared) return observe::Report(prepared.error(), events, observe::Phase::kPlanDisk);
+  events.Emit(observe::Phase::kPlanDisk, "ok", disk::ToJson(prepared->layout));
+  if (auto r = NotInterrupted(); !r) return observe::Report(r.error(), events, observe::Phase::kPlan);
   // An overwritten file that fails part way is left as it is, and says so.
   auto failed = [&](const base::Error& error) {
     if (!guard.Created()) events.Warn(options.output + " is half-written: remove it, or run again to overwrite it");
-    return observe::Report(error, events, "image");
+    return observe::Report(error, events, observe::Phase::kImage);
   };
   if (auto r = SizeImage(*image, options); !r) return failed(r.error());
   // From here on the file is reached through its descriptor only, not by its name.
@@ -231,7 +232,7 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   if (!written) return failed(written.error());
   if (auto r = NotInterrupted(); !r) return failed(r.error());
   guard.Done();
-  events.Emit("image", "ok", {{"path", options.output}, {"bytesWritten", written->bytes_written},
+  events.Emit(observe::Phase::kImage, "ok", {{"path", options.output}, {"bytesWritten", written->bytes_written},
                               {"seconds", written->seconds}, {"layout", disk::ToJson(prepared->layout)}});
   if (common.json) {
     nlohmann::ordered_json out = {{"image", options.output}, {"manifest", observe::ManifestJson(*vm)},

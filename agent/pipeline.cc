@@ -61,10 +61,10 @@ Result<fetch::VerifiedManifest> ResolveManifest(const std::string& ref_text, con
     events.Warn("*** --insecure: " + fetch::RedactUrl(ref.url) +
                 " is neither pinned nor signed; anyone who can alter it or its files controls this machine ***");
   }
-  events.Emit("manifest", "start", {{"url", fetch::RedactUrl(ref.url)}});
+  events.Emit(observe::Phase::kManifest, "start", {{"url", fetch::RedactUrl(ref.url)}});
   fetch::TransferObserver quiet;
   ASSIGN_OR_RETURN(fetch::VerifiedManifest vm, fetch::FetchVerifiedManifest(ref, trust, common.transfer, quiet));
-  events.Emit("manifest", "verified",
+  events.Emit(observe::Phase::kManifest, "verified",
               {{"url", fetch::RedactUrl(vm.url)}, {"sha256", vm.sha256}, {"verifiedBy", vm.verified_by},
                {"name", vm.manifest.meta.name}, {"version", vm.manifest.meta.version}});
   return vm;
@@ -82,8 +82,9 @@ Result<fetch::StagePlan> PlanForHost(const fetch::VerifiedManifest& vm, const st
   RETURN_IF_ERROR(fetch::CheckMinRam(vm.manifest.boot->min_ram_mib, total));
   RETURN_IF_ERROR(fetch::CheckFitsInRam(plan, available));
   plan.mem_available = available;
-  events.Emit("plan-stage", "ok", {{"arch", arch}, {"files", plan.items.size()}, {"totalBytes", plan.total_bytes},
-                                   {"memAvailable", available}});
+  events.Emit(
+      observe::Phase::kPlanStage, "ok",
+      {{"arch", arch}, {"files", plan.items.size()}, {"totalBytes", plan.total_bytes}, {"memAvailable", available}});
   return plan;
 }
 
@@ -102,7 +103,7 @@ Result<std::vector<fetch::StagedFile>> StageInto(const fetch::VerifiedManifest& 
   observe::Progress progress(events, names, isatty(STDERR_FILENO) && !common.json);
   events.Say("fetching " + std::to_string(plan.items.size()) + " files (" + base::MiB(plan.total_bytes) + ") into " +
              dir);
-  events.Emit("stage", "start", {{"dir", dir}, {"totalBytes", plan.total_bytes}});
+  events.Emit(observe::Phase::kStage, "start", {{"dir", dir}, {"totalBytes", plan.total_bytes}});
   ASSIGN_OR_RETURN(auto staged, fetch::StageFiles(plan, dir, common.transfer, progress));
   progress.Finish();
   // Beside the payload: the verified manifest and an index, for people and tools (the hook gets the
@@ -125,7 +126,7 @@ Result<std::vector<fetch::StagedFile>> StageInto(const fetch::VerifiedManifest& 
                                               plan.total_bytes + vm.text.size() + index_text.size()));
     }
   }
-  events.Emit("stage", "ok", {{"dir", dir}, {"files", staged.size()}});
+  events.Emit(observe::Phase::kStage, "ok", {{"dir", dir}, {"files", staged.size()}});
   return staged;
 }
 
@@ -133,9 +134,9 @@ Result<void> RunAfterStageHook(const fetch::VerifiedManifest& vm, const std::str
   if (!vm.manifest.boot || !vm.manifest.boot->after_stage) return {};
   const fetch::HookSpec& hook = *vm.manifest.boot->after_stage;
   events.Say("running hook " + hook.function + " (limit " + std::to_string(hook.timeout_seconds) + " s)");
-  events.Emit("hook", "start", {{"function", hook.function}});
+  events.Emit(observe::Phase::kHook, "start", {{"function", hook.function}});
   RETURN_IF_ERROR(RunHook(hook, vm.text, dir));
-  events.Emit("hook", "ok", {{"function", hook.function}});
+  events.Emit(observe::Phase::kHook, "ok", {{"function", hook.function}});
   return {};
 }
 
@@ -215,7 +216,8 @@ std::uint64_t MountRamStage(const std::string& dir, std::uint64_t bytes, base::S
               "): staging in " + dir + ", on the host's " + type + " of " + base::MiB(size) +
               " (bootrino's own would hold " +
               base::MiB(bytes) + "); run bootrino with CAP_SYS_ADMIN to stage in a tmpfs sized for the payload");
-  events.Emit("stage", "shared", {{"dir", dir}, {"reason", std::strerror(err)}, {"fsType", type}, {"fsBytes", size}});
+  events.Emit(observe::Phase::kStage, "shared",
+              {{"dir", dir}, {"reason", std::strerror(err)}, {"fsType", type}, {"fsBytes", size}});
   return 0;
 }
 
@@ -225,7 +227,8 @@ Result<RamStage> MakeRamStage(std::uint64_t tmpfs_bytes, base::Sys& sys, observe
   if (stage.tmpfs_bytes) {
     // What the kernel made of it, for whoever checks the stage is where it was meant to be.
     const auto [type, size] = MountedAt(dir);
-    events.Emit("stage", "mounted", {{"dir", dir}, {"bytes", stage.tmpfs_bytes}, {"fsType", type}, {"fsBytes", size}});
+    events.Emit(observe::Phase::kStage, "mounted",
+                {{"dir", dir}, {"bytes", stage.tmpfs_bytes}, {"fsType", type}, {"fsBytes", size}});
   }
   return stage;
 }

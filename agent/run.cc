@@ -54,7 +54,7 @@ kexec::PreflightReport Preflight(observe::Events& events) {
   for (const auto& c : report.checks) {
     if (!c.ok && !c.fatal) events.Warn(c.name + ": " + c.detail + " (" + c.advice + ")");
   }
-  events.Emit("preflight", report.Verdict() ? "ok" : "refused", PreflightJson(report));
+  events.Emit(observe::Phase::kPreflight, report.Verdict() ? "ok" : "refused", PreflightJson(report));
   return report;
 }
 
@@ -94,7 +94,7 @@ class StageGuard {
 
 int Preflight(const CommonOptions& common) {
   observe::Events events;
-  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, observe::Phase::kStart);
   kexec::PreflightReport report = kexec::RunPreflight(base::RealSys());
   if (common.json) {
     std::printf("%s\n", PreflightJson(report).dump(2).c_str());
@@ -104,7 +104,7 @@ int Preflight(const CommonOptions& common) {
       if (!c.ok) std::printf("      %-13s %s\n", "", c.advice.c_str());
     }
   }
-  events.Emit("preflight", report.Verdict() ? "ok" : "refused", PreflightJson(report));
+  events.Emit(observe::Phase::kPreflight, report.Verdict() ? "ok" : "refused", PreflightJson(report));
   return report.Verdict() ? observe::kExitOk : observe::kExitPreflight;
 }
 
@@ -165,7 +165,7 @@ base::Result<void> CheckRunOptions(const RunOptions& options) {
 Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunState& state, observe::Events& events) {
   state.host = Preflight(events);
   auto path = takeover::PathAfterPreflight(state.host, options.fallback_reboot);
-  if (!path && !options.dry_run) return observe::Report(path.error(), events, "preflight");
+  if (!path && !options.dry_run) return observe::Report(path.error(), events, observe::Phase::kPreflight);
   if (!path || *path == takeover::BootPath::kFirmware) {
     if (path) state.path = takeover::BootPath::kFirmware;  // a dry run shows the kexec plan it was refused
     state.refusal = path ? state.host.Verdict().error() : path.error();
@@ -175,7 +175,7 @@ Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunStat
   }
   // Under Secure Boot kexec may work, but the disk it would leave behind never boots: refused unless --keep-disk.
   if (auto allowed = takeover::DiskTakeoverAllowed(state.host, options.keep_disk); !allowed) {
-    if (!options.dry_run) return observe::Report(allowed.error(), events, "disk");
+    if (!options.dry_run) return observe::Report(allowed.error(), events, observe::Phase::kDisk);
     state.disk_refusal = allowed.error();
     events.Warn(allowed.error().message() + "; the dry run goes on to show the rest of the plan");
   }
@@ -184,11 +184,11 @@ Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunStat
   if (auto r =
           ramos::AddHostNetwork(options.network, base::RealSys(), userdata::HostSources().root, state.settings, events);
       !r) {
-    return observe::Report(r.error(), events, "network");
+    return observe::Report(r.error(), events, observe::Phase::kNetwork);
   }
   auto target = takeover::ChooseDisk(options.keep_disk, options.disk, state.arch, events);
   if (!target) {
-    if (!options.dry_run) return observe::Report(target.error(), events, "disk");
+    if (!options.dry_run) return observe::Report(target.error(), events, observe::Phase::kDisk);
     if (!state.disk_refusal) state.disk_refusal = target.error();  // the first reason is the one reported
     events.Warn("the disk takeover would be refused (" + target.error().message() +
                 "); the dry run goes on to show the rest of the plan");
@@ -202,24 +202,25 @@ Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunStat
 Stop FetchIntoRam(const std::string& ref, const CommonOptions& common, const RunOptions& options, RunState& state,
                   observe::Events& events) {
   auto vm = ResolveManifest(ref, common, events);
-  if (!vm) return observe::Report(vm.error(), events, "manifest");
+  if (!vm) return observe::Report(vm.error(), events, observe::Phase::kManifest);
   state.vm = std::move(*vm);
   auto payload = state.vm->manifest.PayloadFor(state.arch);
-  if (!payload) return observe::Report(payload.error(), events, "plan-stage");
+  if (!payload) return observe::Report(payload.error(), events, observe::Phase::kPlanStage);
   auto stage_plan = PlanForHost(*state.vm, state.arch, RunRamLines(**payload, state.arch), events);
-  if (!stage_plan) return observe::Report(stage_plan.error(), events, "plan-stage");
+  if (!stage_plan) return observe::Report(stage_plan.error(), events, observe::Phase::kPlanStage);
   state.stage_plan = std::move(*stage_plan);
-  auto stage = MakeRamStage(StageTmpfsBytes(*state.stage_plan, **payload, state.arch, StageFor::kRun), base::RealSys(), events);
-  if (!stage) return observe::Report(stage.error(), events, "stage");
+  auto stage =
+      MakeRamStage(StageTmpfsBytes(*state.stage_plan, **payload, state.arch, StageFor::kRun), base::RealSys(), events);
+  if (!stage) return observe::Report(stage.error(), events, observe::Phase::kStage);
   state.stage = std::move(*stage);
   const auto fetch_start = std::chrono::steady_clock::now();
   auto staged = StageInto(*state.vm, *state.stage_plan, state.stage.dir, common, events);
-  if (!staged) return observe::Report(staged.error(), events, "stage");
+  if (!staged) return observe::Report(staged.error(), events, observe::Phase::kStage);
   state.staged = std::move(*staged);
   state.fetch_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - fetch_start).count();
   if (!options.dry_run) {
     if (auto r = RunAfterStageHook(*state.vm, state.stage.dir, events); !r)
-      return observe::Report(r.error(), events, "hook");
+      return observe::Report(r.error(), events, observe::Phase::kHook);
   }
   return std::nullopt;
 }
@@ -261,16 +262,16 @@ base::Result<takeover::TakeoverPlan> Plan(const RunOptions& options, const RunSt
 int Run(const std::string& ref, const CommonOptions& common, const RunOptions& options) {
   base::InstallInterruptHandlers();  // SIGTERM, SIGINT, SIGHUP: stop cleanly until the commit point
   observe::Events events;
-  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
-  if (auto r = CheckStatusUrl(options); !r) return observe::Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, observe::Phase::kStart);
+  if (auto r = CheckStatusUrl(options); !r) return observe::Report(r.error(), events, observe::Phase::kStart);
   events.ReportTo(options.status_url, common.transfer.ca_file);
-  if (auto r = CheckRunOptions(options); !r) return observe::Report(r.error(), events, "start");
+  if (auto r = CheckRunOptions(options); !r) return observe::Report(r.error(), events, observe::Phase::kStart);
   auto lock = LockRun();
-  if (!lock) return observe::Report(lock.error(), events, "start");
+  if (!lock) return observe::Report(lock.error(), events, observe::Phase::kStart);
   RunState state;
   // 1: preflight, the RAM OS's settings, the disk.
   if (Stop stop = ExamineHost(common, options, state, events)) return *stop;
-  if (auto r = NotInterrupted(); !r) return observe::Report(r.error(), events, "preflight");
+  if (auto r = NotInterrupted(); !r) return observe::Report(r.error(), events, observe::Phase::kPreflight);
   // 2 and 3: the verified manifest, and every file in RAM, verified.
   StageGuard guard(base::RealSys());  // the RAM stage goes on every way out, unless handed over
   const Stop fetched = FetchIntoRam(ref, common, options, state, events);
@@ -278,10 +279,10 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
   if (fetched) return *fetched;
   // 4: the plan.
   auto plan = Plan(options, state);
-  if (!plan) return observe::Report(plan.error(), events, "plan");
-  events.Emit("plan", "ok", ramos::BootJson(plan->boot));
-  if (plan->disk) events.Emit("plan-disk", "ok", disk::ToJson(plan->disk->prepared.layout));
-  if (auto r = NotInterrupted(); !r) return observe::Report(r.error(), events, "plan");
+  if (!plan) return observe::Report(plan.error(), events, observe::Phase::kPlan);
+  events.Emit(observe::Phase::kPlan, "ok", ramos::BootJson(plan->boot));
+  if (plan->disk) events.Emit(observe::Phase::kPlanDisk, "ok", disk::ToJson(plan->disk->prepared.layout));
+  if (auto r = NotInterrupted(); !r) return observe::Report(r.error(), events, observe::Phase::kPlan);
   if (options.dry_run) {
     if (common.json) {
       std::printf("%s\n", takeover::PlanJson(*plan).dump(2).c_str());
@@ -289,8 +290,8 @@ int Run(const std::string& ref, const CommonOptions& common, const RunOptions& o
       takeover::PrintPlan(*plan);
       std::printf("dry run: every file was fetched into RAM and verified, then discarded; nothing was changed\n");
     }
-    if (state.refusal) return observe::Report(*state.refusal, events, "preflight");
-    if (state.disk_refusal) return observe::Report(*state.disk_refusal, events, "disk");
+    if (state.refusal) return observe::Report(*state.refusal, events, observe::Phase::kPreflight);
+    if (state.disk_refusal) return observe::Report(*state.disk_refusal, events, observe::Phase::kDisk);
     return observe::kExitOk;
   }
   // 5 to 7: load, commit, boot.

@@ -39,9 +39,9 @@ void WarnRefused(const userdata::Config& config, observe::Events& events) {
 
 int Userdata(const CommonOptions& common, const UserdataOptions& options) {
   observe::Events events;
-  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, observe::Phase::kStart);
   auto config = ResolveUserdata(options.file, options.metadata);
-  if (!config) return observe::Report(config.error(), events, "userdata");
+  if (!config) return observe::Report(config.error(), events, observe::Phase::kUserdata);
   WarnRefused(*config, events);
   // Shown, not used: credentials in its URLs stay out of the output, as from every other command.
   config->manifest = fetch::RedactUrl(config->manifest);
@@ -67,26 +67,27 @@ int RunFromUserdata(const std::string& ref, const userdata::RunValues& command_l
   CommonOptions common;
   RunOptions options;
   ApplyRunOptions(command_line, common, options);
-  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, "start");
+  if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, observe::Phase::kStart);
   auto config = ResolveUserdata(options.userdata_file, options.metadata);
-  if (!config) return observe::Report(config.error(), events, "userdata");
+  if (!config) return observe::Report(config.error(), events, observe::Phase::kUserdata);
   // User-data that says --insecure (or names a file of this host) is not run at all: only the command line may.
   if (auto r = userdata::RefuseWhatUserdataMayNotSet(*config); !r)
-    return observe::Report(r.error(), events, "userdata");
-  if (auto r = userdata::RequireManifest(*config); !r) return observe::Report(r.error(), events, "userdata");
+    return observe::Report(r.error(), events, observe::Phase::kUserdata);
+  if (auto r = userdata::RequireManifest(*config); !r)
+    return observe::Report(r.error(), events, observe::Phase::kUserdata);
   if (!ref.empty() && ref != config->manifest) {
     return observe::Report(base::Error(base::ErrorKind::kUsage, "the command line names " + ref + " but user-data (" +
                                                            config->source + ") names " + config->manifest)
                       .Hint("give one reference: drop REF from the command line, or --from-userdata"),
-                  events, "userdata");
+                  events, observe::Phase::kUserdata);
   }
   events.Say("user-data from " + config->source + " names " + config->manifest);
   // The command line wins where both say something; user-data fills in the rest (userdata/run_options.h).
   auto merged = userdata::MergeRunOptions(command_line, config->options);
-  if (!merged) return observe::Report(merged.error(), events, "userdata");
+  if (!merged) return observe::Report(merged.error(), events, observe::Phase::kUserdata);
   // Before any request: what user-data names must be verifiable without the command line's --insecure.
   if (auto r = userdata::CheckUserdataManifestTrusted(config->manifest, config->trust_keys.size(), command_line); !r) {
-    return observe::Report(r.error(), events, "userdata");
+    return observe::Report(r.error(), events, observe::Phase::kUserdata);
   }
   ApplyRunOptions(*merged, common, options);
   common.trust_pems.insert(common.trust_pems.end(), config->trust_keys.begin(), config->trust_keys.end());
@@ -138,7 +139,7 @@ ramos::RamOsSettings InstanceSettings(const RunOptions& options, observe::Events
   }
   if (!origins.empty()) {
     const std::string from = base::Join(origins, " and ");
-    events.Emit("instance", "ok",
+    events.Emit(observe::Phase::kInstance, "ok",
                 {{"from", from}, {"sshKeys", added}, {"hostname", settings.hostname}});
     events.Say("the RAM OS gets " + std::to_string(added) + " SSH key" + (added == 1 ? "" : "s") +
                (settings.hostname.empty() ? "" : " and hostname " + settings.hostname) + " from " + from);

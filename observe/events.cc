@@ -53,9 +53,32 @@ Events::~Events() {
   if (json_) std::fclose(json_);
 }
 
-void Events::Emit(const std::string& phase, const std::string& status, nlohmann::ordered_json fields) {
+std::string_view PhaseName(Phase phase) {
+  switch (phase) {
+    case Phase::kStart: return "start";
+    case Phase::kPreflight: return "preflight";
+    case Phase::kUserdata: return "userdata";
+    case Phase::kInstance: return "instance";
+    case Phase::kNetwork: return "network";
+    case Phase::kManifest: return "manifest";
+    case Phase::kPlanStage: return "plan-stage";
+    case Phase::kStage: return "stage";
+    case Phase::kFetch: return "fetch";
+    case Phase::kHook: return "hook";
+    case Phase::kPlan: return "plan";
+    case Phase::kPlanDisk: return "plan-disk";
+    case Phase::kDisk: return "disk";
+    case Phase::kImage: return "image";
+    case Phase::kLoad: return "load";
+    case Phase::kCommit: return "commit";
+    case Phase::kBoot: return "boot";
+  }
+  return "?";
+}
+
+void Events::Emit(Phase phase, const std::string& status, nlohmann::ordered_json fields) {
   if (!json_ && !status_) return;
-  nlohmann::ordered_json event = {{"time", Now()}, {"phase", phase}, {"status", status}};
+  nlohmann::ordered_json event = {{"time", Now()}, {"phase", PhaseName(phase)}, {"status", status}};
   RedactStrings(fields);
   for (auto& [key, value] : fields.items()) event[key] = value;
   std::string line = event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
@@ -143,13 +166,14 @@ void Progress::OnRetry(std::size_t index, const std::string& url, const std::str
   std::string line = files_[index].name + ": " + url + ": " + reason + delay;
   if (tty_ && drawn_) std::fputs(("\x1b[" + std::to_string(files_.size()) + "A\x1b[J").c_str(), stderr), drawn_ = false;
   events_.Warn(line);
-  events_.Emit("fetch", "retry", {{"file", files_[index].name}, {"url", url}, {"reason", reason}, {"delay_s", delay_s}});
+  events_.Emit(observe::Phase::kFetch, "retry",
+               {{"file", files_[index].name}, {"url", url}, {"reason", reason}, {"delay_s", delay_s}});
 }
 
 void Progress::OnDone(std::size_t index, const fetch::DownloadResult& result) {
   File& f = files_[index];
   f.done = result.bytes;
-  events_.Emit("fetch", "file-verified",
+  events_.Emit(observe::Phase::kFetch, "file-verified",
                {{"file", f.name}, {"url", result.url}, {"bytes", result.bytes}, {"sha256", result.sha256},
                 {"requests", result.requests}});
   if (tty_) Draw(true);

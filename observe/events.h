@@ -23,6 +23,31 @@ namespace observe {
 /// server or a message goes through it.
 std::string Shown(std::string_view text);
 
+/// The phases of the pipeline (docs/architecture.md), as the events, the status URL and error reports name
+/// them: one list, so a phase cannot be misspelt.
+enum class Phase {
+  kStart,
+  kPreflight,
+  kUserdata,
+  kInstance,
+  kNetwork,
+  kManifest,
+  kPlanStage,
+  kStage,
+  kFetch,
+  kHook,
+  kPlan,
+  kPlanDisk,
+  kDisk,
+  kImage,
+  kLoad,
+  kCommit,
+  kBoot,
+};
+
+/// "plan-disk" for Phase::kPlanDisk.
+std::string_view PhaseName(Phase phase);
+
 class Events {
  public:
   /// `json_path` may be empty (no event file). Fails when it cannot be opened.
@@ -30,7 +55,7 @@ class Events {
   ~Events();
 
   /// Records that `phase` began/ended: {"time":…, "phase":…, "status":…, …fields}.
-  void Emit(const std::string& phase, const std::string& status, nlohmann::ordered_json fields = nlohmann::ordered_json::object());
+  void Emit(Phase phase, const std::string& status, nlohmann::ordered_json fields = nlohmann::ordered_json::object());
   /// A line for the person watching (stderr).
   void Say(const std::string& line);
   void Warn(const std::string& line);

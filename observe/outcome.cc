@@ -31,7 +31,7 @@ std::string WhatToDo(const base::Error& error) {
   return "see bootrino --help";
 }
 
-int Report(const base::Error& error, Events& events, const std::string& phase) {
+int Report(const base::Error& error, Events& events, Phase phase) {
   // A signal makes the step under way fail (a transfer aborts, a hook is
   // killed): what is reported is the signal, not that failure.
   if (int sig = base::InterruptSignal()) return ReportInterrupted(sig, events, phase);
@@ -43,9 +43,10 @@ int Report(const base::Error& error, Events& events, const std::string& phase) {
   return code;
 }
 
-int ReportInterrupted(int sig, Events& events, const std::string& phase) {
+int ReportInterrupted(int sig, Events& events, Phase phase) {
   const std::string name = base::SignalName(sig);
-  const std::string message = "stopped by " + name + " during " + phase + ", before anything was changed";
+  const std::string message =
+      "stopped by " + name + " during " + std::string(PhaseName(phase)) + ", before anything was changed";
   const std::string what_to_do = "the staged files are removed; run bootrino again when you are ready";
   std::fprintf(stderr, "bootrino: %s\n", message.c_str());
   std::fprintf(stderr, "bootrino: what to do: %s\n", what_to_do.c_str());

@@ -44,9 +44,9 @@ inline ExitCode ExitCodeFor(base::ErrorKind kind) {
 std::string WhatToDo(const base::Error& error);
 
 /// Prints an error with its advice, records it as an event, and returns the exit code.
-int Report(const base::Error& error, Events& events, const std::string& phase);
+int Report(const base::Error& error, Events& events, Phase phase);
 
 /// Reports that signal `sig` stopped bootrino in `phase` and returns 128 + `sig`.
-int ReportInterrupted(int sig, Events& events, const std::string& phase);
+int ReportInterrupted(int sig, Events& events, Phase phase);
 
 }  // namespace observe

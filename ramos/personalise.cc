@@ -247,7 +247,7 @@ base::Result<void> AddHostNetwork(std::string_view option, base::Sys& sys, const
                           .Hint("use --network dhcp, or configure the network before running bootrino"));
   }
   const std::string why = is_auto ? " (auto: " + settings.network_reason + ")" : "";
-  events.Emit("network", "ok",
+  events.Emit(observe::Phase::kNetwork, "ok",
               {{"mode", host::NetworkModeName(settings.network_mode)},
                {"auto", is_auto},
                {"network", host::NetworkJson(settings.network, settings.network_mode, settings.network_reason)}});

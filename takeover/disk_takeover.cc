@@ -57,7 +57,7 @@ base::Result<std::optional<disk::TargetDisk>> ChooseDisk(bool keep_disk, const s
   base::Result<disk::TargetDisk> target =
       device.empty() ? disk::FindRootDisk() : disk::DescribeDisk(device);
   if (!target) return base::Fail(std::move(target.error()));
-  events.Emit("disk", "found", {{"device", target->device}, {"bytes", target->bytes},
+  events.Emit(observe::Phase::kDisk, "found", {{"device", target->device}, {"bytes", target->bytes},
                                 {"sectorSize", target->sector_size}, {"holdsRoot", target->holds_root},
                                 {"mounts", target->mounts}});
   return std::optional<disk::TargetDisk>(std::move(*target));
@@ -116,7 +116,7 @@ base::Result<disk::Quiesced> StopOldSystem(const disk::TargetDisk& target, base:
   MoveStdioOff(devices);
   auto quiesced = disk::Quiesce(target, *mounted, sys);
   if (!quiesced) return base::Fail(std::move(quiesced.error()).Context("stopping writes to " + target.device));
-  events.Emit("commit", "start", {{"device", target.device}, {"quiesced", quiesced->actions()}});
+  events.Emit(observe::Phase::kCommit, "start", {{"device", target.device}, {"quiesced", quiesced->actions()}});
   return quiesced;
 }
 
@@ -150,7 +150,7 @@ base::Result<disk::Disk> OpenTargetDisk(const disk::TargetDisk& target, base::Sy
   }
   if (!handle) {
     // Nothing was written: the old system is thawed and boots again.
-    events.Emit("commit", "failed", {{"device", target.device}, {"error", handle.error().message()}});
+    events.Emit(observe::Phase::kCommit, "failed", {{"device", target.device}, {"error", handle.error().message()}});
     return base::Fail(std::move(handle.error())
                           .Context("opening " + target.device + " to replace it; nothing was written"));
   }
@@ -161,14 +161,14 @@ base::Result<disk::WriteReport> WriteNewDisk(const disk::TargetDisk& target, con
                                              const disk::Disk& handle, observe::Events& events) {
   auto written = disk::WriteDisk(handle, prepared);
   if (!written) {
-    events.Emit("commit", "failed", {{"device", target.device}, {"error", written.error().message()}});
+    events.Emit(observe::Phase::kCommit, "failed", {{"device", target.device}, {"error", written.error().message()}});
     return base::Fail(base::Error(base::ErrorKind::kDisk, "writing " + target.device + " failed part way: " +
                                                               written.error().message(),
                                   written.error().sys_errno())
                           .Hint("the disk is no longer bootable; boot the instance from a rescue image, or run "
                                 "bootrino again from the RAM OS"));
   }
-  events.Emit("commit", "ok", {{"device", target.device}, {"bytesWritten", written->bytes_written},
+  events.Emit(observe::Phase::kCommit, "ok", {{"device", target.device}, {"bytesWritten", written->bytes_written},
                                {"bytesMeasured", written->measured}, {"seconds", written->seconds}});
   return written;
 }

@@ -42,29 +42,29 @@ class Execution {
       case Step::kDetach: return Detach();
       case Step::kCommitPoint:
         if (sys_.EnterCommit()) return std::nullopt;
-        return Outcome{
-            observe::ReportInterrupted(base::InterruptSignal() ? base::InterruptSignal() : SIGTERM, events_, "commit")};
+        return Outcome{observe::ReportInterrupted(base::InterruptSignal() ? base::InterruptSignal() : SIGTERM, events_,
+                                                  observe::Phase::kCommit)};
       case Step::kStopOldSystem: return StopOldSystem();
       case Step::kOpenDisk: return OpenDisk();
       case Step::kWriteDisk: return WriteDisk();
       case Step::kBoot: return Boot();
     }
-    return Stop(base::Error(ErrorKind::kInternal, "unknown step"), "plan");
+    return Stop(base::Error(ErrorKind::kInternal, "unknown step"), observe::Phase::kPlan);
   }
 
  private:
-  Outcome Stop(const base::Error& error, const std::string& phase) { return {observe::Report(error, events_, phase)}; }
+  Outcome Stop(const base::Error& error, observe::Phase phase) { return {observe::Report(error, events_, phase)}; }
 
   std::optional<Outcome> DecompressKernel() {
     auto bytes = kexec::DecompressKernel(plan_.boot.kernel_source, plan_.boot.kexec.kernel_path,
                                          plan_.kernel.decompressed_size);
-    if (!bytes) return Stop(bytes.error(), "plan");
+    if (!bytes) return Stop(bytes.error(), observe::Phase::kPlan);
     events_.Say("decompressed the kernel: " + base::MiB(*bytes) + " arm64 Image");
     return std::nullopt;
   }
 
   std::optional<Outcome> ComposeInitrd() {
-    if (auto r = ramos::ComposeKexecInitrd(plan_.boot); !r) return Stop(r.error(), "plan");
+    if (auto r = ramos::ComposeKexecInitrd(plan_.boot); !r) return Stop(r.error(), observe::Phase::kPlan);
     return std::nullopt;
   }
 
@@ -74,13 +74,13 @@ class Execution {
   std::optional<Outcome> LoadKernel() {
     const auto start = std::chrono::steady_clock::now();
     auto path = LoadOrFallBack(sys_, plan_.host, plan_.boot.kexec, plan_.fallback_reboot, events_);
-    if (!path) return Stop(path.error(), "load");
+    if (!path) return Stop(path.error(), observe::Phase::kLoad);
     path_ = *path;
     if (path_ == BootPath::kKexec) {
       loaded_.Loaded();
       nlohmann::ordered_json details = {{"cmdline", plan_.boot.kexec.cmdline}};
       AddRamInUse(details);
-      events_.Emit("load", "ok", details);
+      events_.Emit(observe::Phase::kLoad, "ok", details);
     }
     char took[128];
     snprintf(took, sizeof took, " (fetching %s took %.2f s, the kernel's load %.2f s)",
@@ -113,12 +113,12 @@ class Execution {
     const DetachPlan& d = *plan_.detach;
     events_.FlushStatus();  // its sender thread does not survive the fork
     auto parent = DetachUntilGone(d.anchor, d.timeout_s);
-    if (!parent) return Stop(parent.error(), "boot");
+    if (!parent) return Stop(parent.error(), observe::Phase::kBoot);
     if (!*parent) return std::nullopt;
     events_.Say(std::string(plan_.disk ? "the disk takeover and the reboot into " : "the reboot into ") + plan_.name +
                 (plan_.disk ? " happen" : " happens") + " in the background once " + d.who + " (pid " +
                 std::to_string(d.anchor) + ") has finished, within " + std::to_string(d.timeout_s) + " s");
-    events_.Emit("boot", "detached", {{"waitFor", d.who}, {"pid", d.anchor}});
+    events_.Emit(observe::Phase::kBoot, "detached", {{"waitFor", d.who}, {"pid", d.anchor}});
     loaded_.HandOver();  // the child boots the kernel loaded (kernel-global): the parent must not unload it
     return Outcome{observe::kExitOk, true};
   }
@@ -127,14 +127,14 @@ class Execution {
     const disk::TargetDisk& target = plan_.disk->target;
     events_.Say("replacing " + target.device + " (" + base::MiB(target.bytes) + ")");
     auto quiesced = takeover::StopOldSystem(target, sys_, events_);
-    if (!quiesced) return Stop(quiesced.error(), "commit");
+    if (!quiesced) return Stop(quiesced.error(), observe::Phase::kCommit);
     quiesced_.emplace(std::move(*quiesced));
     return std::nullopt;
   }
 
   std::optional<Outcome> OpenDisk() {
     auto handle = OpenTargetDisk(plan_.disk->target, sys_, events_);
-    if (!handle) return Stop(handle.error(), "commit");
+    if (!handle) return Stop(handle.error(), observe::Phase::kCommit);
     handle_.emplace(std::move(*handle));
     return std::nullopt;
   }
@@ -146,7 +146,7 @@ class Execution {
     loaded_.Keep();
     written_ = true;
     auto written = WriteNewDisk(plan_.disk->target, plan_.disk->prepared, *handle_, events_);
-    if (!written && path_ != BootPath::kKexec) return Stop(written.error(), "commit");
+    if (!written && path_ != BootPath::kKexec) return Stop(written.error(), observe::Phase::kCommit);
     if (!written) {
       events_.Warn(written.error().message() + "; booting the loaded kernel anyway");
       return std::nullopt;
@@ -165,18 +165,18 @@ class Execution {
       // the host as it was, nothing loaded.
       if (written_) loaded_.Keep();
       events_.Say("rebooting into " + plan_.name);
-      events_.Emit("boot", "start", {{"how", "kexec"}});
+      events_.Emit(observe::Phase::kBoot, "start", {{"how", "kexec"}});
       events_.FlushStatus();
-      return Stop(kexec::Boot(sys_, written_).error(), "boot");
+      return Stop(kexec::Boot(sys_, written_).error(), observe::Phase::kBoot);
     }
     events_.Say("rebooting through the firmware into " + plan_.name + " on " + plan_.disk->target.device);
-    events_.Emit("boot", "start", {{"how", "firmware"}});
+    events_.Emit(observe::Phase::kBoot, "start", {{"how", "firmware"}});
     events_.FlushStatus();
     const int err = sys_.Reboot(base::RebootTarget::kFirmware, false);
     return Stop(base::Error(ErrorKind::kInternal,
                             "reboot(LINUX_REBOOT_CMD_RESTART) failed: " + std::string(strerror(err)), err)
                     .Hint("the disk holds the new OS: reset the machine to boot it"),
-                "boot");
+                observe::Phase::kBoot);
   }
 
   const TakeoverPlan& plan_;
@@ -197,7 +197,8 @@ Outcome Execute(const TakeoverPlan& plan, base::Sys& sys, observe::Events& event
   for (Step step : plan.steps) {
     if (auto outcome = execution.Perform(step)) return *outcome;
   }
-  return {observe::Report(base::Error(ErrorKind::kInternal, "the plan ended without a boot step"), events, "plan")};
+  return {observe::Report(base::Error(ErrorKind::kInternal, "the plan ended without a boot step"), events,
+                          observe::Phase::kPlan)};
 }
 
 }  // namespace takeover

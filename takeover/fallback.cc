@@ -42,11 +42,11 @@ LoadedKernelGuard::~LoadedKernelGuard() {
   if (!loaded_) return;
   if (auto r = kexec::Unload(sys_); !r) {
     events_.Warn(r.error().message() + " (" + r.error().hint() + ")");
-    events_.Emit("load", "unload-failed", {{"error", r.error().message()}});
+    events_.Emit(observe::Phase::kLoad, "unload-failed", {{"error", r.error().message()}});
     return;
   }
   events_.Say("unloaded the new kernel: nothing will boot it, this host goes on as it was");
-  events_.Emit("load", "unloaded");
+  events_.Emit(observe::Phase::kLoad, "unloaded");
 }
 
 }  // namespace takeover

@@ -82,7 +82,7 @@ TEST(WhatToDo, AdviceForEveryKindWithoutAHint) {
 TEST(Report, AlwaysPrintsAWhatToDoLine) {
   observe::Events events;
   testing::internal::CaptureStderr();
-  int code = observe::Report(base::Error(base::ErrorKind::kDisk, "the disk is odd"), events, "disk");
+  int code = observe::Report(base::Error(base::ErrorKind::kDisk, "the disk is odd"), events, observe::Phase::kDisk);
   std::string said = testing::internal::GetCapturedStderr();
   EXPECT_EQ(code, 9);
   EXPECT_NE(said.find("bootrino: error: the disk is odd\n"), std::string::npos) << said;

@@ -119,6 +119,16 @@ TEST(UserdataMetadata, HeaderLines) {
   EXPECT_EQ(r.headers.size(), 2u);
 }
 
+// One entry per cloud in metadata.cc's table: a Cloud without one would have no name and no client.
+TEST(UserdataMetadata, EveryCloudHasItsEntry) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 64 && CloudName(static_cast<Cloud>(i)) != "?"; ++i) {
+    names.push_back(S(CloudName(static_cast<Cloud>(i))));
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"aws", "gcp", "digitalocean", "azure", "oracle", "hetzner", "openstack",
+                                             "vultr"}));
+}
+
 // ---- IdentifyCloud: a fake root per case ---------------------------------------------------------------------
 
 namespace fs = std::filesystem;

@@ -43,7 +43,7 @@ base::Result<std::optional<Metadata>> QueryAws(Service& s, std::string& why_not)
     why_not = token.error().message();
     return std::nullopt;
   }
-  const std::optional<std::string> session = ParseAwsToken(token->body);
+  const std::optional<std::string> session = ParseSessionToken(token->body);
   if (token->status != 200 || !session) {
     why_not = "PUT " + s.Url("/latest/api/token") + " answered " + Status(*token) + ", not an IMDSv2 token";
     return std::nullopt;
@@ -183,6 +183,9 @@ const std::vector<CloudSpec>& Clouds() {
         {"product_name", StartsWith, "OpenStack Compute"},
         {"chassis_asset_tag", Is, "OpenTelekomCloud"}},
        {}, QueryOpenStack},
+      // cloud-init's Akamai datasource, for Linode's hosts (which it identifies by either vendor).
+      {Cloud::kLinode, "linode", {"akamai"}, {{"sys_vendor", Is, "Linode"}, {"sys_vendor", Is, "Akamai"}}, {},
+       QueryLinode},
   };
   return clouds;
 }
@@ -236,7 +239,7 @@ std::optional<Identity> CloudInitRecord(const std::filesystem::path& base) {
 
 }  // namespace
 
-std::optional<std::string> ParseAwsToken(std::string_view body) {
+std::optional<std::string> ParseSessionToken(std::string_view body) {
   std::string token = Trim(body);
   // It goes back in a header: a line break would end that header and start another.
   if (token.empty() || !std::all_of(token.begin(), token.end(), [](char c) { return c > ' ' && c < 0x7f; })) {

@@ -1,7 +1,8 @@
 // The instance metadata services bootrino asks for user-data, SSH keys and the
 // hostname: AWS IMDSv2 (a session token first), GCP (Metadata-Flavor: Google),
 // DigitalOcean, Azure (Metadata: true), Oracle Cloud (Authorization: Bearer Oracle),
-// Hetzner Cloud, OpenStack and Vultr. IdentifyCloud tells which cloud a host is on, from what only
+// Hetzner Cloud, OpenStack, Vultr and Linode (a session token first). IdentifyCloud
+// tells which cloud a host is on, from what only
 // the platform or cloud-init can write (DMI, /sys/hypervisor, /run/cloud-init),
 // never from who answers on the network: an answer at 169.254.169.254 proves
 // nothing about who sent it.
@@ -17,9 +18,9 @@
 
 namespace userdata {
 
-enum class Cloud { kAws, kGcp, kDigitalOcean, kAzure, kOracle, kHetzner, kOpenStack, kVultr };
+enum class Cloud { kAws, kGcp, kDigitalOcean, kAzure, kOracle, kHetzner, kOpenStack, kVultr, kLinode };
 
-/// "aws", "gcp", "digitalocean", "azure", "oracle", "hetzner", "openstack", "vultr".
+/// "aws", "gcp", "digitalocean", "azure", "oracle", "hetzner", "openstack", "vultr", "linode".
 std::string_view CloudName(Cloud cloud);
 
 /// A cloud this host is positively identified as, and the evidence.
@@ -30,10 +31,10 @@ struct Identity {
 
 /// The cloud this host is, read under `root`:
 ///  1. cloud-init's record of the datasource it used: run/cloud-init/instance-data.json
-///     (v1.cloud_name "aws", "gce", "digitalocean"), else run/cloud-init/cloud-id
-///     ("aws", "aws-china", "aws-gov", "gce", "digitalocean"); another name (nocloud,
-///     openstack…, and "unknown": cloud-init's Ec2 datasource on a platform it could not
-///     identify, which believed whoever answered) identifies none of the three and DMI decides;
+///     (v1.cloud_name "aws", "gce", "digitalocean", "akamai"…), else run/cloud-init/cloud-id
+///     ("aws", "aws-china", "aws-gov", "gce", "digitalocean"…): the names of metadata.cc's table of
+///     clouds; another name (nocloud, configdrive…, and "unknown": cloud-init's Ec2 datasource on a
+///     platform it could not identify, which believed whoever answered) identifies none and DMI decides;
 ///  2. DMI and Xen, with cloud-init's ds-identify and datasources' rules:
 ///     AWS: sys/hypervisor/uuid or DMI product_uuid starting "ec2" (either byte order),
 ///          sys_vendor or bios_vendor "Amazon EC2", or "amazon" in product_version;
@@ -42,7 +43,7 @@ struct Identity {
 ///     DigitalOcean: sys_vendor "DigitalOcean";
 ///     Azure: chassis_asset_tag "7783-7084-3265-9085-8269-3286-77";
 ///     Oracle: chassis_asset_tag "OracleCloud.com";
-///     Hetzner: sys_vendor "Hetzner"; Vultr: sys_vendor "Vultr";
+///     Hetzner: sys_vendor "Hetzner"; Vultr: sys_vendor "Vultr"; Linode: sys_vendor "Linode" or "Akamai";
 ///     OpenStack: product_name "OpenStack Nova" or "OpenStack Compute", or chassis_asset_tag
 ///     "OpenTelekomCloud".
 /// nullopt when none names a cloud bootrino knows.
@@ -69,10 +70,10 @@ struct Metadata : InstanceFacts {
 // What the services answer, read without HTTP: the parsers QueryMetadata uses on
 // each response body, separate so that tests and the imds fuzz target reach them.
 
-/// The token IMDSv2's PUT /latest/api/token answers (surrounding whitespace
-/// trimmed); nullopt when the body holds none, or more than one word of
+/// The session token a PUT answers (AWS IMDSv2's /latest/api/token, Linode's /v1/token), surrounding
+/// whitespace trimmed; nullopt when the body holds none, or more than one word of
 /// printable ASCII (the token is sent back in a header).
-std::optional<std::string> ParseAwsToken(std::string_view body);
+std::optional<std::string> ParseSessionToken(std::string_view body);
 
 /// The key indexes in AWS's meta-data/public-keys/ listing ("0=my-key\n1=other-key"),
 /// in order: each names the key at public-keys/INDEX/openssh-key. A line whose text

@@ -1,4 +1,4 @@
-// The metadata services of Azure, Oracle Cloud, Hetzner Cloud, OpenStack and Vultr, for hosts where
+// The metadata services of Azure, Oracle Cloud, Hetzner Cloud, OpenStack, Vultr and Linode, for hosts where
 // cloud-init did not run (a golden image's unit). Each is asked only on a host identified as that cloud
 // (IdentifyCloud), with the header its service requires, and answers with one document (JSON, or YAML on
 // Hetzner) that holds the SSH keys and the hostname; the formats are the providers' documented ones, as
@@ -15,9 +15,11 @@ namespace {
 using json = nlohmann::json;
 
 // The JSON object a service answered at `path`; nullopt (and why, in `why_not`) when it did not answer as
-// that service would: no connection, a status other than 200, or a body that is not a JSON object.
-std::optional<json> JsonDocument(Service& s, const std::string& path, std::string& why_not) {
-  auto r = s.Probe(path, why_not);
+// that service would: no connection, a status other than 200, or a body that is not a JSON object. `extra`
+// headers go with the request.
+std::optional<json> JsonDocument(Service& s, const std::string& path, std::string& why_not,
+                                 std::vector<std::string> extra = {}) {
+  auto r = s.Probe(path, why_not, std::move(extra));
   if (!r) return std::nullopt;
   if (r->status != 200) {
     why_not = "GET " + s.Url(path) + " answered " + Status(*r);
@@ -37,14 +39,22 @@ std::string TextAt(const json& document, const char* pointer) {
   return document.contains(at) && document[at].is_string() ? document[at].get<std::string>() : std::string();
 }
 
-// The instance document at `path`: a JSON object holding a string at one of `id_pointers`, which is what
-// tells the service from something else answering there.
+// True when `document` holds an id at `pointer`: a string that is not empty, or a number (Linode's ids).
+bool HasId(const json& document, const char* pointer) {
+  const json::json_pointer at(pointer);
+  if (!document.contains(at)) return false;
+  const json& id = document[at];
+  return id.is_number_integer() || (id.is_string() && !id.get<std::string>().empty());
+}
+
+// The instance document at `path` (asked with the `extra` headers): a JSON object holding an id at one of
+// `id_pointers`, which is what tells the service from something else answering there.
 std::optional<json> InstanceDocument(Service& s, const std::string& path, std::initializer_list<const char*> id_pointers,
-                                     std::string& why_not) {
-  std::optional<json> document = JsonDocument(s, path, why_not);
+                                     std::string& why_not, std::vector<std::string> extra = {}) {
+  std::optional<json> document = JsonDocument(s, path, why_not, std::move(extra));
   if (!document) return std::nullopt;
   for (const char* pointer : id_pointers) {
-    if (!TextAt(*document, pointer).empty()) return document;
+    if (HasId(*document, pointer)) return document;
   }
   why_not = "GET " + s.Url(path) + " answered without an instance id";
   return std::nullopt;
@@ -178,6 +188,42 @@ base::Result<std::optional<Metadata>> QueryVultr(Service& s, std::string& why_no
   AddHostname(TextAt(*document, "/hostname"), "Vultr hostname", m);
   m.user_data_url = s.Url(path) + " (user-data)";
   if (std::string text = TextAt(*document, "/user-data"); !text.empty()) m.user_data = std::move(text);
+  return m;
+}
+
+// Linode (Akamai): a session token first (PUT /v1/token with its lifetime in
+// Metadata-Token-Expiry-Seconds), sent back in Metadata-Token. The instance (its id and label, the hostname
+// Linode gives none other) and the keys of its root user are JSON when asked for it (plain text otherwise);
+// user-data is base64, as the API takes it.
+base::Result<std::optional<Metadata>> QueryLinode(Service& s, std::string& why_not) {
+  const std::string token_path = "/v1/token";
+  auto token = s.Send("PUT", token_path, {"Metadata-Token-Expiry-Seconds: 60"});
+  if (!token) {
+    why_not = token.error().message();
+    return std::nullopt;
+  }
+  const std::optional<std::string> session = ParseSessionToken(token->body);
+  if (token->status != 200 || !session) {
+    why_not = "PUT " + s.Url(token_path) + " answered " + Status(*token) + ", not a metadata token";
+    return std::nullopt;
+  }
+  s.AddHeader("Metadata-Token: " + *session);
+  const std::vector<std::string> as_json = {"Accept: application/json"};
+  std::optional<json> instance = InstanceDocument(s, "/v1/instance", {"/id"}, why_not, as_json);
+  if (!instance) return std::nullopt;
+  Metadata m;
+  m.cloud = Cloud::kLinode;
+  std::string keys_why_not;
+  if (std::optional<json> keys = JsonDocument(s, "/v1/ssh-keys", keys_why_not, as_json); !keys) {
+    m.notes.push_back("no SSH keys from Linode: " + keys_why_not);
+  } else if (const json::json_pointer root("/users/root"); keys->contains(root) && (*keys)[root].is_array()) {
+    for (const json& key : (*keys)[root]) {
+      if (key.is_string()) AddSshKeys(key.get<std::string>(), KeyListFormat::kPlain, "Linode ssh-keys users/root", m);
+    }
+  }
+  AddHostname(TextAt(*instance, "/label"), "Linode label", m);
+  ASSIGN_OR_RETURN(std::optional<std::string> text, s.UserData("/v1/user-data", m));
+  ASSIGN_OR_RETURN(m.user_data, Base64UserData(text.value_or(""), m.user_data_url));
   return m;
 }
 

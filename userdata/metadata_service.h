@@ -33,10 +33,10 @@ class Service {
   }
   base::Result<Http::Response> Get(std::string_view path) { return Send("GET", path); }
 
-  /// GET `path` to learn whether this service is there at all: nullopt, with why in `why_not`, when nothing
-  /// answered (no connection, a timeout); the answer, whatever its status, otherwise.
-  std::optional<Http::Response> Probe(std::string_view path, std::string& why_not) {
-    auto r = Get(path);
+  /// GET `path` (with the `extra` headers) to learn whether this service is there at all: nullopt, with why in
+  /// `why_not`, when nothing answered (no connection, a timeout); the answer, whatever its status, otherwise.
+  std::optional<Http::Response> Probe(std::string_view path, std::string& why_not, std::vector<std::string> extra = {}) {
+    auto r = Send("GET", path, std::move(extra));
     if (!r) {
       why_not = r.error().message();
       return std::nullopt;
@@ -86,6 +86,7 @@ base::Result<std::optional<Metadata>> QueryOracle(Service& s, std::string& why_n
 base::Result<std::optional<Metadata>> QueryHetzner(Service& s, std::string& why_not);
 base::Result<std::optional<Metadata>> QueryOpenStack(Service& s, std::string& why_not);
 base::Result<std::optional<Metadata>> QueryVultr(Service& s, std::string& why_not);
+base::Result<std::optional<Metadata>> QueryLinode(Service& s, std::string& why_not);
 
 /// "HTTP 404".
 inline std::string Status(const Http::Response& r) { return "HTTP " + std::to_string(r.status); }

@@ -150,7 +150,7 @@ base::Result<std::optional<Found>> FindOnDisk(const std::string& root, std::vect
 
 // Which services to ask: the one of the cloud this host is identified as; with kAny, on a host identified
 // as none, AWS's, GCP's and DigitalOcean's at once: the ones look-alike clouds imitate. The services with a
-// protocol of their own (Azure, Oracle, Hetzner, OpenStack, Vultr) are asked only where identified.
+// protocol of their own (Azure, Oracle, Hetzner, OpenStack, Vultr, Linode…) are asked only where identified.
 std::vector<Cloud> CloudsToAsk(const Sources& sources, const std::optional<Identity>& identity,
                                std::vector<std::string>& notes) {
   if (sources.metadata == MetadataPolicy::kNever) return {};
@@ -178,7 +178,8 @@ const std::string& BaseUrl(const Sources& sources, Cloud cloud) {
     case Cloud::kOracle:
     case Cloud::kHetzner:
     case Cloud::kOpenStack:
-    case Cloud::kVultr: return sources.other_url;
+    case Cloud::kVultr:
+    case Cloud::kLinode: return sources.other_url;
   }
   return sources.aws_url;
 }

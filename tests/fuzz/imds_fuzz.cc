@@ -1,9 +1,9 @@
 // What the metadata services answer (AWS IMDSv2, GCP, DigitalOcean, Azure, Oracle,
-// Hetzner, OpenStack, Vultr): anyone who
+// Hetzner, OpenStack, Vultr, Linode): anyone who
 // can answer on 169.254.169.254 writes these bytes (on a host bootrino has
 // identified as that cloud, or any host with --metadata any).
 // The first byte picks the parser (userdata/metadata.h, AddHeaderLine in
-// http.h), the rest is the body; the last eight choices run QueryMetadata
+// http.h), the rest is the body; the choices from 8 on run QueryMetadata
 // whole against a fake service whose answers are the rest of the input, split
 // at NUL bytes: each answer is one byte for its status (its low 3 bits pick
 // 200, 200, 200, 404, 500, 401, 403, 301; its top bit adds Metadata-Flavor:
@@ -113,9 +113,9 @@ void Query(Cloud cloud, std::string_view script) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view body = AsText(data + 1, size - 1);
-  switch (data[0] % 16) {
-    case 0: {  // PUT /latest/api/token: the token is sent back in a header
-      const auto token = userdata::ParseAwsToken(body);
+  switch (data[0] % 17) {
+    case 0: {  // PUT /latest/api/token, Linode's /v1/token: the token is sent back in a header
+      const auto token = userdata::ParseSessionToken(body);
       if (token) {
         FUZZ_REQUIRE(!token->empty() && !IsSpace(token->front()) && !IsSpace(token->back()));
         FUZZ_REQUIRE(!HasControl(*token));
@@ -183,6 +183,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 13: Query(Cloud::kHetzner, body); break;
     case 14: Query(Cloud::kOpenStack, body); break;
     case 15: Query(Cloud::kVultr, body); break;
+    case 16: Query(Cloud::kLinode, body); break;
   }
   return 0;
 }

@@ -23,21 +23,21 @@ using namespace userdata::testing;
 std::string S(std::string_view s) { return std::string(s); }
 
 TEST(UserdataMetadata, AwsToken) {
-  EXPECT_EQ(ParseAwsToken("AQAEAFd-token==\n"), "AQAEAFd-token==");
-  EXPECT_EQ(ParseAwsToken("  \r\n"), std::nullopt);
-  EXPECT_EQ(ParseAwsToken(""), std::nullopt);
+  EXPECT_EQ(ParseSessionToken("AQAEAFd-token==\n"), "AQAEAFd-token==");
+  EXPECT_EQ(ParseSessionToken("  \r\n"), std::nullopt);
+  EXPECT_EQ(ParseSessionToken(""), std::nullopt);
 }
 
 // Found by tests/fuzz/imds_fuzz: a token with a line break (or any control
 // character) inside was sent back as is in X-aws-ec2-metadata-token, so whoever
 // answered the PUT could add headers to every later request.
 TEST(UserdataMetadata, AwsTokenIsOneHeaderSafeWord) {
-  EXPECT_EQ(ParseAwsToken("tok\r\nX-Injected: 1\n"), std::nullopt);
-  EXPECT_EQ(ParseAwsToken("tok/\x1d\x1d"), std::nullopt);
-  EXPECT_EQ(ParseAwsToken("two words"), std::nullopt);
-  EXPECT_EQ(ParseAwsToken("t\xc3\xb6k"), std::nullopt);
-  EXPECT_EQ(ParseAwsToken(std::string("tok\0en", 6)), std::nullopt);
-  EXPECT_EQ(ParseAwsToken("AQAEAF-_~.+/=="), "AQAEAF-_~.+/==");
+  EXPECT_EQ(ParseSessionToken("tok\r\nX-Injected: 1\n"), std::nullopt);
+  EXPECT_EQ(ParseSessionToken("tok/\x1d\x1d"), std::nullopt);
+  EXPECT_EQ(ParseSessionToken("two words"), std::nullopt);
+  EXPECT_EQ(ParseSessionToken("t\xc3\xb6k"), std::nullopt);
+  EXPECT_EQ(ParseSessionToken(std::string("tok\0en", 6)), std::nullopt);
+  EXPECT_EQ(ParseSessionToken("AQAEAF-_~.+/=="), "AQAEAF-_~.+/==");
 }
 
 TEST(UserdataMetadata, AwsKeyIndexesSkipWhatIsNoIndex) {
@@ -126,7 +126,7 @@ TEST(UserdataMetadata, EveryCloudHasItsEntry) {
     names.push_back(S(CloudName(static_cast<Cloud>(i))));
   }
   EXPECT_EQ(names, (std::vector<std::string>{"aws", "gcp", "digitalocean", "azure", "oracle", "hetzner", "openstack",
-                                             "vultr"}));
+                                             "vultr", "linode"}));
 }
 
 // ---- IdentifyCloud: a fake root per case ---------------------------------------------------------------------
@@ -189,6 +189,11 @@ TEST_F(Identify, DmiAndXenAsCloudInitReadsThem) {
   // DigitalOcean
   EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "DigitalOcean\n"}}), Cloud::kDigitalOcean);
   EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "DigitalOcean Lookalike\n"}}), std::nullopt);
+  // Linode: either name of its vendor (ds-identify's dscheck_Akamai).
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Linode\n"}}), Cloud::kLinode);
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Akamai\n"}}), Cloud::kLinode);
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Linode LLC\n"}}), std::nullopt);
+  EXPECT_EQ(CloudOf({{kDmi + "product_name", "Linode\n"}}), std::nullopt);
   // The evidence is said.
   auto id = Host({{kDmi + "product_uuid", "ec2aaaaa-0000-0000-0000-000000000000\n"}});
   ASSERT_TRUE(id);
@@ -200,6 +205,7 @@ TEST_F(Identify, CloudInitsRecordOfItsDatasource) {
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "aws", "platform": "ec2"}})"}}), Cloud::kAws);
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "gce", "platform": "gce"}})"}}), Cloud::kGcp);
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "digitalocean"}})"}}), Cloud::kDigitalOcean);
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "akamai", "platform": "akamai"}})"}}), Cloud::kLinode);
   // cloud-init's Ec2 datasource on a platform it could not identify believed whoever answered: not evidence.
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "unknown", "platform": "ec2"}})"}}), std::nullopt);
   // Another datasource names none of the three: DMI decides.

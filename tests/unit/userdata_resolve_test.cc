@@ -582,6 +582,46 @@ TEST_F(ResolveTest, VultrV1Json) {
   EXPECT_EQ(c->hostname, "vultr-guest");
 }
 
+// Linode's service as its documentation gives it: a token from PUT /v1/token, then JSON when asked for JSON.
+TEST_F(ResolveTest, LinodeTokenJsonAndBase64UserData) {
+  Serve("linode1", "v1/instance",
+        R"({"id": 12345678, "label": "linode-1", "region": "us-ord", "type": "g6-nanode-1",)"
+        R"( "host_uuid": "b4e2f7c1a2d3", "tags": [], "specs": {"vcpus": 1, "memory": 1024, "gpus": 0,)"
+        R"( "transfer": 1000, "disk": 25600}, "backups": {"enabled": false, "status": null},)"
+        R"( "image": {"id": "linode/ubuntu24.04", "label": "Ubuntu 24.04 LTS"}})");
+  Serve("linode1", "v1/ssh-keys",
+        R"({"users": {"root": [")" + S(kAlice) + R"(", "ssh-rsa junk"], "bob": [")" + S(kBob) + R"("]}})");
+  Serve("linode1", "v1/user-data", Base64(kCloudConfig, 1 << 20));
+  Sources s = IdentifiedBy(root_, "sys_vendor", "Linode", Url("linode1"));
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "linode");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->source, Url("linode1") + "/v1/user-data");
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});  // root's only: the RAM OS's keys are root's
+  EXPECT_EQ(c->hostname, "linode-1");
+  EXPECT_TRUE(HasNote(*c, "skipped a key from Linode ssh-keys users/root")) << Notes(*c);
+  EXPECT_TRUE(HasNote(*c, "this host is linode (DMI sys_vendor is \"Linode\")")) << Notes(*c);
+
+  // No user-data and no keys; Akamai's vendor name identifies it too.
+  Serve("linode2", "v1/instance", R"({"id": 7, "label": "linode-2"})");
+  fs::remove_all(root_ / "sys");
+  s = IdentifiedBy(root_, "sys_vendor", "Akamai", Url("linode2"));
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "linode");
+  EXPECT_EQ(c->source, "");
+  EXPECT_TRUE(c->ssh_keys.empty());
+  EXPECT_EQ(c->hostname, "linode-2");
+
+  // Something else answering there (no token) is not Linode's service.
+  s.other_url = Url("os1");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "");
+  EXPECT_TRUE(HasNote(*c, "/v1/token answered HTTP 404, not a metadata token")) << Notes(*c);
+}
+
 TEST_F(ResolveTest, UserDataOnDiskGetsTheServicesKeys) {
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", "#cloud-config\nbootrino:\n  manifest: " + S(kRef) +
                                                                 "\n  hostname: mine\n");
@@ -893,12 +933,14 @@ TEST_F(ResolveTest, TheNewServicesAreAskedOnlyWhereIdentified) {
   for (const std::string& url : http.urls) EXPECT_EQ(url.find("other.test"), std::string::npos) << url;
   const std::vector<std::pair<std::string, std::string>> hosts = {
       {"chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77"}, {"chassis_asset_tag", "OracleCloud.com"},
-      {"sys_vendor", "Hetzner"}, {"product_name", "OpenStack Compute"}, {"sys_vendor", "Vultr"}};
+      {"sys_vendor", "Hetzner"}, {"product_name", "OpenStack Compute"}, {"sys_vendor", "Vultr"},
+      {"sys_vendor", "Linode"}};
   const std::vector<std::string> first = {"GET http://other.test/metadata/instance?api-version=2021-02-01",
                                           "GET http://other.test/opc/v2/instance/",
                                           "GET http://other.test/hetzner/v1/metadata",
                                           "GET http://other.test/openstack/latest/meta_data.json",
-                                          "GET http://other.test/v1.json"};
+                                          "GET http://other.test/v1.json",
+                                          "PUT http://other.test/v1/token"};
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     fs::remove_all(root_ / "sys");
     WriteFile(root_ / "sys/class/dmi/id" / hosts[i].first, hosts[i].second + "\n");
@@ -915,6 +957,12 @@ TEST_F(ResolveTest, TheNewServicesAreAskedOnlyWhereIdentified) {
   EXPECT_NE(std::find(http.headers.begin(), http.headers.end(),
                       "http://other.test/opc/v2/instance/ Authorization: Bearer Oracle"),
             http.headers.end());
+  // Linode's token is asked for with its lifetime.
+  fs::remove_all(root_ / "sys");
+  WriteFile(root_ / "sys/class/dmi/id/sys_vendor", "Linode\n");
+  http.headers.clear();
+  ASSERT_TRUE(Resolve(s));
+  EXPECT_EQ(http.headers, std::vector<std::string>{"http://other.test/v1/token Metadata-Token-Expiry-Seconds: 60"});
 }
 
 TEST_F(ResolveTest, GcpIsAskedAtItsAddressNeverByDnsName) {

@@ -186,6 +186,7 @@ const std::vector<CloudSpec>& Clouds() {
       // cloud-init's Akamai datasource, for Linode's hosts (which it identifies by either vendor).
       {Cloud::kLinode, "linode", {"akamai"}, {{"sys_vendor", Is, "Linode"}, {"sys_vendor", Is, "Akamai"}}, {},
        QueryLinode},
+      {Cloud::kScaleway, "scaleway", {"scaleway"}, {{"sys_vendor", Is, "Scaleway"}}, {}, QueryScaleway},
   };
   return clouds;
 }

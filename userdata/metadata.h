@@ -1,8 +1,9 @@
 // The instance metadata services bootrino asks for user-data, SSH keys and the
 // hostname: AWS IMDSv2 (a session token first), GCP (Metadata-Flavor: Google),
 // DigitalOcean, Azure (Metadata: true), Oracle Cloud (Authorization: Bearer Oracle),
-// Hetzner Cloud, OpenStack, Vultr and Linode (a session token first). IdentifyCloud
-// tells which cloud a host is on, from what only
+// Hetzner Cloud, OpenStack, Vultr, Linode (a session token first) and Scaleway (at
+// 169.254.42.42; user-data from a port below 1024). IdentifyCloud tells which cloud a
+// host is on, from what only
 // the platform or cloud-init can write (DMI, /sys/hypervisor, /run/cloud-init),
 // never from who answers on the network: an answer at 169.254.169.254 proves
 // nothing about who sent it.
@@ -18,9 +19,9 @@
 
 namespace userdata {
 
-enum class Cloud { kAws, kGcp, kDigitalOcean, kAzure, kOracle, kHetzner, kOpenStack, kVultr, kLinode };
+enum class Cloud { kAws, kGcp, kDigitalOcean, kAzure, kOracle, kHetzner, kOpenStack, kVultr, kLinode, kScaleway };
 
-/// "aws", "gcp", "digitalocean", "azure", "oracle", "hetzner", "openstack", "vultr", "linode".
+/// "aws", "gcp", "digitalocean", "azure", "oracle", "hetzner", "openstack", "vultr", "linode", "scaleway".
 std::string_view CloudName(Cloud cloud);
 
 /// A cloud this host is positively identified as, and the evidence.
@@ -44,6 +45,8 @@ struct Identity {
 ///     Azure: chassis_asset_tag "7783-7084-3265-9085-8269-3286-77";
 ///     Oracle: chassis_asset_tag "OracleCloud.com";
 ///     Hetzner: sys_vendor "Hetzner"; Vultr: sys_vendor "Vultr"; Linode: sys_vendor "Linode" or "Akamai";
+///     Scaleway: sys_vendor "Scaleway" (not ds-identify's "scaleway" on the kernel command line or
+///     /var/run/scaleway, which the image's own boot writes, not the platform);
 ///     OpenStack: product_name "OpenStack Nova" or "OpenStack Compute", or chassis_asset_tag
 ///     "OpenTelekomCloud".
 /// nullopt when none names a cloud bootrino knows.

@@ -1,8 +1,10 @@
-// The metadata services of Azure, Oracle Cloud, Hetzner Cloud, OpenStack, Vultr and Linode, for hosts where
-// cloud-init did not run (a golden image's unit). Each is asked only on a host identified as that cloud
+// The metadata services of Azure, Oracle Cloud, Hetzner Cloud, OpenStack, Vultr, Linode and Scaleway, for
+// hosts where cloud-init did not run (a golden image's unit). Each is asked only on a host identified as that cloud
 // (IdentifyCloud), with the header its service requires, and answers with one document (JSON, or YAML on
 // Hetzner) that holds the SSH keys and the hostname; the formats are the providers' documented ones, as
 // cloud-init's datasources read them.
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "userdata/decode.h"
@@ -224,6 +226,35 @@ base::Result<std::optional<Metadata>> QueryLinode(Service& s, std::string& why_n
   AddHostname(TextAt(*instance, "/label"), "Linode label", m);
   ASSIGN_OR_RETURN(std::optional<std::string> text, s.UserData("/v1/user-data", m));
   ASSIGN_OR_RETURN(m.user_data, Base64UserData(text.value_or(""), m.user_data_url));
+  return m;
+}
+
+// Scaleway, at its own address (169.254.42.42): /conf?format=json holds the server's id, hostname and the
+// project's keys (ssh_public_keys[].key, and keys in AUTHORIZED_KEY= tags, with '_' for each space, as
+// cloud-init reads them); /user_data/cloud-init is the user-data as given (404: none), which the service gives
+// only to a request from a port below 1024, its proof that root asks.
+base::Result<std::optional<Metadata>> QueryScaleway(Service& s, std::string& why_not) {
+  std::optional<json> conf = InstanceDocument(s, "/conf?format=json", {"/id"}, why_not);
+  if (!conf) return std::nullopt;
+  Metadata m;
+  m.cloud = Cloud::kScaleway;
+  if (conf->contains("ssh_public_keys") && (*conf)["ssh_public_keys"].is_array()) {
+    for (const json& key : (*conf)["ssh_public_keys"]) {
+      if (key.is_object()) AddSshKeys(TextAt(key, "/key"), KeyListFormat::kPlain, "Scaleway ssh_public_keys", m);
+    }
+  }
+  if (conf->contains("tags") && (*conf)["tags"].is_array()) {
+    constexpr std::string_view kKeyTag = "AUTHORIZED_KEY=";
+    for (const json& tag : (*conf)["tags"]) {
+      if (!tag.is_string() || !tag.get<std::string>().starts_with(kKeyTag)) continue;
+      std::string key = tag.get<std::string>().substr(kKeyTag.size());
+      std::replace(key.begin(), key.end(), '_', ' ');
+      AddSshKeys(key, KeyListFormat::kPlain, "Scaleway tag AUTHORIZED_KEY", m);
+    }
+  }
+  AddHostname(TextAt(*conf, "/hostname"), "Scaleway hostname", m);
+  s.FromPrivilegedPort();
+  ASSIGN_OR_RETURN(m.user_data, s.UserData("/user_data/cloud-init", m));
   return m;
 }
 

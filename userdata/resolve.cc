@@ -180,6 +180,7 @@ const std::string& BaseUrl(const Sources& sources, Cloud cloud) {
     case Cloud::kOpenStack:
     case Cloud::kVultr:
     case Cloud::kLinode: return sources.other_url;
+    case Cloud::kScaleway: return sources.scaleway_url;
   }
   return sources.aws_url;
 }
@@ -251,7 +252,8 @@ Sources HostSources() {
   Sources sources;
   // Only where the services are: whether they are asked stays `metadata`'s to say.
   if (const char* url = std::getenv("BOOTRINO_IMDS_URL"); url && *url) {
-    sources.aws_url = sources.aws_ipv6_url = sources.gcp_url = sources.digitalocean_url = sources.other_url = url;
+    sources.aws_url = sources.aws_ipv6_url = sources.gcp_url = sources.digitalocean_url = sources.other_url =
+        sources.scaleway_url = url;
   }
   if (const char* root = std::getenv("BOOTRINO_USERDATA_ROOT"); root && *root) sources.root = root;
   return sources;

@@ -89,6 +89,7 @@ struct Sources {
   std::string digitalocean_url = "http://169.254.169.254";    ///< paths /metadata/v1/…
   std::string other_url = "http://169.254.169.254";  ///< Azure, Oracle, Hetzner, OpenStack, Vultr, Linode (each its
                                                      ///< own paths)
+  std::string scaleway_url = "http://169.254.42.42";  ///< Scaleway's, at an address of its own
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds request_timeout{2000};  ///< a whole request, connection included
   Http* http = nullptr;  ///< nullptr: libcurl with the timeouts above, no proxies
@@ -97,7 +98,7 @@ struct Sources {
 };
 
 /// The host's sources: the defaults, with BOOTRINO_IMDS_URL (when set) as the base
-/// URL of all three services, and BOOTRINO_USERDATA_ROOT (when set) as `root`. Both
+/// URL of every service, and BOOTRINO_USERDATA_ROOT (when set) as `root`. Both
 /// variables exist for tests. Neither changes which services are asked: that is
 /// `metadata` alone, so a test that points them at a fake still meets the same rule.
 Sources HostSources();

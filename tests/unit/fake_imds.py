@@ -18,6 +18,8 @@ file. The rules each real service enforces are enforced here too:
     needs Metadata-Token-Expiry-Seconds (1-86400) and returns a token; every GET needs
     Metadata-Token with it (401 otherwise). /v1/instance and /v1/ssh-keys answer their
     JSON only to "Accept: application/json", and plain "key: value" lines otherwise.
+  - Scaleway (paths with /user_data/): 403 unless asked from a source port below 1024,
+    which only root can bind.
   - a file holding "!STATUS 500" is answered with that status and no body.
   - a scenario whose name starts with "silent" accepts the connection and never
     answers in time (it gives up after 5 s).
@@ -123,6 +125,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         linode = rest.startswith("/v1/") and os.path.isdir(os.path.join(ROOT, name, "v1"))
         if linode and self.headers.get("Metadata-Token") not in LINODE_TOKENS:
             return self.answer(401, b'{"errors": [{"reason": "Unauthorized"}]}')
+        if rest.startswith("/user_data/") and self.client_address[1] >= 1024:
+            return self.answer(403, b"user_data is only available from a privileged port")
         body = self.file(self.path.split("?")[0])
         if linode and rest in ("/v1/instance", "/v1/ssh-keys") and body is not None:
             if self.headers.get("Accept") != "application/json":

@@ -114,7 +114,7 @@ class ResolveTest : public ::testing::Test {
     Sources s;
     s.root = root_.string();
     s.metadata = MetadataPolicy::kAny;
-    s.aws_url = s.aws_ipv6_url = s.gcp_url = s.digitalocean_url = s.other_url = closed_;
+    s.aws_url = s.aws_ipv6_url = s.gcp_url = s.digitalocean_url = s.other_url = s.scaleway_url = closed_;
     return s;
   }
   // Writes a file the fake metadata server serves at /<scenario>/<path>.
@@ -471,7 +471,7 @@ Sources IdentifiedBy(const fs::path& root, const std::string& field, const std::
   WriteFile(root / "sys/class/dmi/id" / field, value + "\n");
   Sources s;
   s.root = root.string();
-  s.aws_url = s.aws_ipv6_url = s.gcp_url = s.digitalocean_url = s.other_url = url;
+  s.aws_url = s.aws_ipv6_url = s.gcp_url = s.digitalocean_url = s.other_url = s.scaleway_url = url;
   return s;
 }
 
@@ -622,6 +622,53 @@ TEST_F(ResolveTest, LinodeTokenJsonAndBase64UserData) {
   EXPECT_TRUE(HasNote(*c, "/v1/token answered HTTP 404, not a metadata token")) << Notes(*c);
 }
 
+// Scaleway's service at an address of its own, giving user-data only to a request from a port below 1024.
+TEST_F(ResolveTest, ScalewayConfAndUserDataFromAPrivilegedPort) {
+  std::string tagged(kBob);  // a key in a tag, its spaces written as '_'
+  std::replace(tagged.begin(), tagged.end(), ' ', '_');
+  Serve("scw1", "conf",
+        R"({"id": "5a33b4ab-57dd-4eb6-8b0a-d95eb63492ce", "name": "scw-1", "hostname": "scw-1",)"
+        R"( "commercial_type": "DEV1-S", "organization": "0f1d9c64-5a33-4eb6-8b0a-d95eb63492ce",)"
+        R"( "tags": ["web", "AUTHORIZED_KEY=)" + tagged + R"("],)"
+        R"( "ssh_public_keys": [{"key": ")" + S(kAlice) + R"(", "fingerprint": "256 SHA256:x alice [ssh-ed25519]"},)"
+        R"( {"key": "ssh-rsa junk", "fingerprint": "x"}], "zone": "fr-par-1",)"
+        R"( "public_ip": {"id": "x", "address": "203.0.113.7", "dynamic": false}})");
+  Serve("scw1", "user_data/cloud-init", kCloudConfig);
+  Sources s = IdentifiedBy(root_, "sys_vendor", "Scaleway", closed_);
+  s.scaleway_url = Url("scw1");  // only Scaleway's own address answers
+  auto c = Resolve(s);
+  if (geteuid() != 0) {  // no port below 1024 to send from: the user-data is out of reach, and the hint says why
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().hint().find("port below 1024"), std::string::npos) << c.error().hint();
+    GTEST_SKIP() << "the rest needs root, to send from a port below 1024";
+  }
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "scaleway");
+  EXPECT_EQ(c->metadata_url, Url("scw1"));
+  EXPECT_EQ(c->source, Url("scw1") + "/user_data/cloud-init");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
+  EXPECT_EQ(c->hostname, "scw-1");
+  EXPECT_TRUE(HasNote(*c, "skipped a key from Scaleway ssh_public_keys")) << Notes(*c);
+
+  // No user-data (404): keys and name still.
+  Serve("scw2", "conf",
+        R"({"id": "6b44c5bc-0000-4eb6-8b0a-d95eb63492ce", "hostname": "scw-2", "ssh_public_keys": []})");
+  s.scaleway_url = Url("scw2");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "");
+  EXPECT_EQ(c->hostname, "scw-2");
+  // Something else answering there (no server id) is not Scaleway's service.
+  Serve("scw3", "conf", R"({"hostname": "not-scaleway"})");
+  s.scaleway_url = Url("scw3");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "");
+  EXPECT_EQ(c->hostname, "");
+  EXPECT_TRUE(HasNote(*c, "answered without an instance id")) << Notes(*c);
+}
+
 TEST_F(ResolveTest, UserDataOnDiskGetsTheServicesKeys) {
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", "#cloud-config\nbootrino:\n  manifest: " + S(kRef) +
                                                                 "\n  hostname: mine\n");
@@ -700,6 +747,7 @@ Sources Recording(const fs::path& root, RecordingHttp& http) {
   s.gcp_url = "http://gcp.test";
   s.digitalocean_url = "http://do.test";
   s.other_url = "http://other.test";
+  s.scaleway_url = "http://scaleway.test";
   return s;
 }
 
@@ -934,13 +982,14 @@ TEST_F(ResolveTest, TheNewServicesAreAskedOnlyWhereIdentified) {
   const std::vector<std::pair<std::string, std::string>> hosts = {
       {"chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77"}, {"chassis_asset_tag", "OracleCloud.com"},
       {"sys_vendor", "Hetzner"}, {"product_name", "OpenStack Compute"}, {"sys_vendor", "Vultr"},
-      {"sys_vendor", "Linode"}};
+      {"sys_vendor", "Linode"}, {"sys_vendor", "Scaleway"}};
   const std::vector<std::string> first = {"GET http://other.test/metadata/instance?api-version=2021-02-01",
                                           "GET http://other.test/opc/v2/instance/",
                                           "GET http://other.test/hetzner/v1/metadata",
                                           "GET http://other.test/openstack/latest/meta_data.json",
                                           "GET http://other.test/v1.json",
-                                          "PUT http://other.test/v1/token"};
+                                          "PUT http://other.test/v1/token",
+                                          "GET http://scaleway.test/conf?format=json"};
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     fs::remove_all(root_ / "sys");
     WriteFile(root_ / "sys/class/dmi/id" / hosts[i].first, hosts[i].second + "\n");
@@ -1040,6 +1089,7 @@ TEST_F(ResolveTest, HostSourcesFromTheEnvironment) {
   EXPECT_EQ(plain.metadata, MetadataPolicy::kIdentified);
   EXPECT_EQ(plain.aws_url, "http://169.254.169.254");
   EXPECT_EQ(plain.gcp_url, "http://169.254.169.254");
+  EXPECT_EQ(plain.scaleway_url, "http://169.254.42.42");
   setenv("BOOTRINO_IMDS_URL", "http://127.0.0.1:8000/x", 1);
   setenv("BOOTRINO_USERDATA_ROOT", root_.c_str(), 1);
   Sources s = HostSources();
@@ -1048,6 +1098,8 @@ TEST_F(ResolveTest, HostSourcesFromTheEnvironment) {
   EXPECT_EQ(s.aws_url, "http://127.0.0.1:8000/x");
   EXPECT_EQ(s.gcp_url, "http://127.0.0.1:8000/x");
   EXPECT_EQ(s.digitalocean_url, "http://127.0.0.1:8000/x");
+  EXPECT_EQ(s.other_url, "http://127.0.0.1:8000/x");
+  EXPECT_EQ(s.scaleway_url, "http://127.0.0.1:8000/x");
   // Where the services are, not whether they are asked: a fake is met by the same rule.
   EXPECT_EQ(s.metadata, MetadataPolicy::kIdentified);
   EXPECT_EQ(s.root, root_.string());

@@ -187,6 +187,7 @@ const std::vector<CloudSpec>& Clouds() {
       {Cloud::kLinode, "linode", {"akamai"}, {{"sys_vendor", Is, "Linode"}, {"sys_vendor", Is, "Akamai"}}, {},
        QueryLinode},
       {Cloud::kScaleway, "scaleway", {"scaleway"}, {{"sys_vendor", Is, "Scaleway"}}, {}, QueryScaleway},
+      {Cloud::kExoscale, "exoscale", {"exoscale"}, {{"product_name", StartsWith, "Exoscale"}}, {}, QueryExoscale},
   };
   return clouds;
 }

@@ -1,9 +1,9 @@
 // The instance metadata services bootrino asks for user-data, SSH keys and the
 // hostname: AWS IMDSv2 (a session token first), GCP (Metadata-Flavor: Google),
 // DigitalOcean, Azure (Metadata: true), Oracle Cloud (Authorization: Bearer Oracle),
-// Hetzner Cloud, OpenStack, Vultr, Linode (a session token first) and Scaleway (at
-// 169.254.42.42; user-data from a port below 1024). IdentifyCloud tells which cloud a
-// host is on, from what only
+// Hetzner Cloud, OpenStack, Vultr, Linode (a session token first), Scaleway (at
+// 169.254.42.42; user-data from a port below 1024) and Exoscale (CloudStack's paths).
+// IdentifyCloud tells which cloud a host is on, from what only
 // the platform or cloud-init can write (DMI, /sys/hypervisor, /run/cloud-init),
 // never from who answers on the network: an answer at 169.254.169.254 proves
 // nothing about who sent it.
@@ -19,9 +19,12 @@
 
 namespace userdata {
 
-enum class Cloud { kAws, kGcp, kDigitalOcean, kAzure, kOracle, kHetzner, kOpenStack, kVultr, kLinode, kScaleway };
+enum class Cloud {
+  kAws, kGcp, kDigitalOcean, kAzure, kOracle, kHetzner, kOpenStack, kVultr, kLinode, kScaleway, kExoscale
+};
 
-/// "aws", "gcp", "digitalocean", "azure", "oracle", "hetzner", "openstack", "vultr", "linode", "scaleway".
+/// "aws", "gcp", "digitalocean", "azure", "oracle", "hetzner", "openstack", "vultr", "linode", "scaleway",
+/// "exoscale".
 std::string_view CloudName(Cloud cloud);
 
 /// A cloud this host is positively identified as, and the evidence.
@@ -47,6 +50,7 @@ struct Identity {
 ///     Hetzner: sys_vendor "Hetzner"; Vultr: sys_vendor "Vultr"; Linode: sys_vendor "Linode" or "Akamai";
 ///     Scaleway: sys_vendor "Scaleway" (not ds-identify's "scaleway" on the kernel command line or
 ///     /var/run/scaleway, which the image's own boot writes, not the platform);
+///     Exoscale: product_name starting "Exoscale";
 ///     OpenStack: product_name "OpenStack Nova" or "OpenStack Compute", or chassis_asset_tag
 ///     "OpenTelekomCloud".
 /// nullopt when none names a cloud bootrino knows.

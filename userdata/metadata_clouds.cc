@@ -1,12 +1,14 @@
-// The metadata services of Azure, Oracle Cloud, Hetzner Cloud, OpenStack, Vultr, Linode and Scaleway, for
-// hosts where cloud-init did not run (a golden image's unit). Each is asked only on a host identified as that cloud
-// (IdentifyCloud), with the header its service requires, and answers with one document (JSON, or YAML on
-// Hetzner) that holds the SSH keys and the hostname; the formats are the providers' documented ones, as
-// cloud-init's datasources read them.
+// The metadata services of Azure, Oracle Cloud, Hetzner Cloud, OpenStack, Vultr, Linode, Scaleway and
+// Exoscale, for hosts where cloud-init did not run (a golden image's unit). Each is asked only on a host
+// identified as that cloud (IdentifyCloud), with the header its service requires, and answers with a document
+// (JSON, or YAML on Hetzner; plain text files on Exoscale) that holds the SSH keys and the hostname; the
+// formats are the providers' documented ones, as cloud-init's datasources read them.
 #include <algorithm>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
+#include "base/text.h"
 #include "userdata/decode.h"
 #include "userdata/metadata_service.h"
 #include "userdata/yaml_tree.h"
@@ -60,6 +62,13 @@ std::optional<json> InstanceDocument(Service& s, const std::string& path, std::i
   }
   why_not = "GET " + s.Url(path) + " answered without an instance id";
   return std::nullopt;
+}
+
+// True when `body` is an instance id as CloudStack gives one (Exoscale's are UUIDs): one word of letters,
+// digits and '-', surrounding whitespace trimmed.
+bool IsInstanceId(std::string_view body) {
+  const std::string_view id = base::Trim(body);
+  return !id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '-'; });
 }
 
 // Base64 user-data as the services give it (empty: none); a value that is not base64 is an error, since the
@@ -255,6 +264,25 @@ base::Result<std::optional<Metadata>> QueryScaleway(Service& s, std::string& why
   AddHostname(TextAt(*conf, "/hostname"), "Scaleway hostname", m);
   s.FromPrivilegedPort();
   ASSIGN_OR_RETURN(m.user_data, s.UserData("/user_data/cloud-init", m));
+  return m;
+}
+
+// Exoscale's CloudStack-style service: a text file per value under /latest/meta-data/ (instance-id first: it
+// tells the service from something else answering there), public-keys one key per line, and /latest/user-data
+// as given (404: none).
+base::Result<std::optional<Metadata>> QueryExoscale(Service& s, std::string& why_not) {
+  const std::string probe = "/latest/meta-data/instance-id";
+  auto id = s.Probe(probe, why_not);
+  if (!id) return std::nullopt;
+  if (id->status != 200 || !IsInstanceId(id->body)) {
+    why_not = "GET " + s.Url(probe) + " answered " + Status(*id) + ", not an instance id";
+    return std::nullopt;
+  }
+  Metadata m;
+  m.cloud = Cloud::kExoscale;
+  ASSIGN_OR_RETURN(m.user_data, s.UserData("/latest/user-data", m));
+  AddSshKeys(s.Text("/latest/meta-data/public-keys", m), KeyListFormat::kPlain, "Exoscale public-keys", m);
+  AddHostname(s.Text("/latest/meta-data/local-hostname", m), "Exoscale local-hostname", m);
   return m;
 }
 

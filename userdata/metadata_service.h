@@ -101,6 +101,7 @@ base::Result<std::optional<Metadata>> QueryOpenStack(Service& s, std::string& wh
 base::Result<std::optional<Metadata>> QueryVultr(Service& s, std::string& why_not);
 base::Result<std::optional<Metadata>> QueryLinode(Service& s, std::string& why_not);
 base::Result<std::optional<Metadata>> QueryScaleway(Service& s, std::string& why_not);
+base::Result<std::optional<Metadata>> QueryExoscale(Service& s, std::string& why_not);
 
 /// "HTTP 404".
 inline std::string Status(const Http::Response& r) { return "HTTP " + std::to_string(r.status); }

@@ -179,7 +179,8 @@ const std::string& BaseUrl(const Sources& sources, Cloud cloud) {
     case Cloud::kHetzner:
     case Cloud::kOpenStack:
     case Cloud::kVultr:
-    case Cloud::kLinode: return sources.other_url;
+    case Cloud::kLinode:
+    case Cloud::kExoscale: return sources.other_url;
     case Cloud::kScaleway: return sources.scaleway_url;
   }
   return sources.aws_url;

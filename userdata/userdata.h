@@ -87,8 +87,8 @@ struct Sources {
   std::string gcp_url = "http://169.254.169.254";             ///< paths /computeMetadata/v1/…; never by DNS name,
                                                               ///< which whoever answers DNS could point anywhere
   std::string digitalocean_url = "http://169.254.169.254";    ///< paths /metadata/v1/…
-  std::string other_url = "http://169.254.169.254";  ///< Azure, Oracle, Hetzner, OpenStack, Vultr, Linode (each its
-                                                     ///< own paths)
+  std::string other_url = "http://169.254.169.254";  ///< Azure, Oracle, Hetzner, OpenStack, Vultr, Linode,
+                                                     ///< Exoscale (each its own paths)
   std::string scaleway_url = "http://169.254.42.42";  ///< Scaleway's, at an address of its own
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds request_timeout{2000};  ///< a whole request, connection included

@@ -1,5 +1,5 @@
 // What the metadata services answer (AWS IMDSv2, GCP, DigitalOcean, Azure, Oracle,
-// Hetzner, OpenStack, Vultr, Linode, Scaleway): anyone who
+// Hetzner, OpenStack, Vultr, Linode, Scaleway, Exoscale): anyone who
 // can answer on 169.254.169.254 writes these bytes (on a host bootrino has
 // identified as that cloud, or any host with --metadata any).
 // The first byte picks the parser (userdata/metadata.h, AddHeaderLine in
@@ -113,7 +113,7 @@ void Query(Cloud cloud, std::string_view script) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view body = AsText(data + 1, size - 1);
-  switch (data[0] % 18) {
+  switch (data[0] % 19) {
     case 0: {  // PUT /latest/api/token, Linode's /v1/token: the token is sent back in a header
       const auto token = userdata::ParseSessionToken(body);
       if (token) {
@@ -185,6 +185,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 15: Query(Cloud::kVultr, body); break;
     case 16: Query(Cloud::kLinode, body); break;
     case 17: Query(Cloud::kScaleway, body); break;
+    case 18: Query(Cloud::kExoscale, body); break;
   }
   return 0;
 }

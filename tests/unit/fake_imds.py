@@ -6,7 +6,8 @@
 Files under DIR are the answers: GET /<scenario>/latest/user-data serves
 DIR/<scenario>/latest/user-data. A directory is answered with its ".listing"
 file. The rules each real service enforces are enforced here too:
-  - AWS IMDSv2 (paths with /latest/, in a scenario that has a latest/ directory):
+  - AWS IMDSv2 (paths with /latest/, in a scenario that has a latest/ directory and
+    whose name does not start with "exoscale"):
     PUT …/latest/api/token needs X-aws-ec2-metadata-token-ttl-seconds (1-21600)
     and returns a token; every GET needs X-aws-ec2-metadata-token with it (401 otherwise).
   - GCP (paths with /computeMetadata/): 403 without "Metadata-Flavor: Google";
@@ -20,6 +21,8 @@ file. The rules each real service enforces are enforced here too:
     JSON only to "Accept: application/json", and plain "key: value" lines otherwise.
   - Scaleway (paths with /user_data/): 403 unless asked from a source port below 1024,
     which only root can bind.
+  - Exoscale (a scenario whose name starts with "exoscale"): CloudStack's /latest/ paths,
+    asked with nothing more.
   - a file holding "!STATUS 500" is answered with that status and no body.
   - a scenario whose name starts with "silent" accepts the connection and never
     answers in time (it gives up after 5 s).
@@ -93,7 +96,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             token = secrets.token_hex(32)
             LINODE_TOKENS.add(token)
             return self.answer(200, token.encode())
-        if rest != "/latest/api/token" or not os.path.isdir(os.path.join(ROOT, name, "latest")):
+        aws = os.path.isdir(os.path.join(ROOT, name, "latest")) and not name.startswith("exoscale")
+        if rest != "/latest/api/token" or not aws:
             return self.answer(404)
         ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds", "")
         if not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
@@ -108,7 +112,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(5)
             return
         headers = []
-        if rest.startswith("/latest/") and os.path.isdir(os.path.join(ROOT, name, "latest")):
+        aws = os.path.isdir(os.path.join(ROOT, name, "latest")) and not name.startswith("exoscale")
+        if rest.startswith("/latest/") and aws:
             if self.headers.get("X-aws-ec2-metadata-token") not in TOKENS:
                 return self.answer(401)
         if rest.startswith("/computeMetadata/"):

@@ -126,7 +126,7 @@ TEST(UserdataMetadata, EveryCloudHasItsEntry) {
     names.push_back(S(CloudName(static_cast<Cloud>(i))));
   }
   EXPECT_EQ(names, (std::vector<std::string>{"aws", "gcp", "digitalocean", "azure", "oracle", "hetzner", "openstack",
-                                             "vultr", "linode", "scaleway"}));
+                                             "vultr", "linode", "scaleway", "exoscale"}));
 }
 
 // ---- IdentifyCloud: a fake root per case ---------------------------------------------------------------------
@@ -198,6 +198,11 @@ TEST_F(Identify, DmiAndXenAsCloudInitReadsThem) {
   EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Scaleway\n"}}), Cloud::kScaleway);
   EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Scaleway SAS\n"}}), std::nullopt);
   EXPECT_EQ(CloudOf({{"var/run/scaleway", ""}, {"proc/cmdline", "root=/dev/vda1 scaleway\n"}}), std::nullopt);
+  // Exoscale: ds-identify's "Exoscale*".
+  EXPECT_EQ(CloudOf({{kDmi + "product_name", "Exoscale\n"}}), Cloud::kExoscale);
+  EXPECT_EQ(CloudOf({{kDmi + "product_name", "Exoscale Compute Platform\n"}}), Cloud::kExoscale);
+  EXPECT_EQ(CloudOf({{kDmi + "product_name", "Not Exoscale\n"}}), std::nullopt);
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Exoscale\n"}}), std::nullopt);
   // The evidence is said.
   auto id = Host({{kDmi + "product_uuid", "ec2aaaaa-0000-0000-0000-000000000000\n"}});
   ASSERT_TRUE(id);
@@ -211,6 +216,7 @@ TEST_F(Identify, CloudInitsRecordOfItsDatasource) {
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "digitalocean"}})"}}), Cloud::kDigitalOcean);
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "akamai", "platform": "akamai"}})"}}), Cloud::kLinode);
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "scaleway", "platform": "scaleway"}})"}}), Cloud::kScaleway);
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "exoscale", "platform": "exoscale"}})"}}), Cloud::kExoscale);
   // cloud-init's Ec2 datasource on a platform it could not identify believed whoever answered: not evidence.
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "unknown", "platform": "ec2"}})"}}), std::nullopt);
   // Another datasource names none of the three: DMI decides.

@@ -669,6 +669,39 @@ TEST_F(ResolveTest, ScalewayConfAndUserDataFromAPrivilegedPort) {
   EXPECT_TRUE(HasNote(*c, "answered without an instance id")) << Notes(*c);
 }
 
+// Exoscale's CloudStack-style files, with no session token: Exoscale's service has none.
+TEST_F(ResolveTest, ExoscaleCloudStackPaths) {
+  Serve("exoscale1", "latest/meta-data/instance-id", "5a33b4ab-57dd-4eb6-8b0a-d95eb63492ce\n");
+  Serve("exoscale1", "latest/meta-data/public-keys", S(kAlice) + "\n" + S(kBob) + "\n");
+  Serve("exoscale1", "latest/meta-data/local-hostname", "exo-1");
+  Serve("exoscale1", "latest/meta-data/availability-zone", "ch-gva-2");
+  Serve("exoscale1", "latest/user-data", Gzip(kCloudConfig));  // binary, as given
+  Sources s = IdentifiedBy(root_, "product_name", "Exoscale Compute Platform", Url("exoscale1"));
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "exoscale");
+  EXPECT_EQ(c->source, Url("exoscale1") + "/latest/user-data");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
+  EXPECT_EQ(c->hostname, "exo-1");
+  // No user-data, no keys: the name still.
+  Serve("exoscale2", "latest/meta-data/instance-id", "6b44c5bc-57dd-4eb6-8b0a-d95eb63492ce");
+  Serve("exoscale2", "latest/meta-data/local-hostname", "exo-2");
+  s.other_url = Url("exoscale2");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "");
+  EXPECT_TRUE(c->ssh_keys.empty());
+  EXPECT_EQ(c->hostname, "exo-2");
+  // An AWS service answering there (401 without its token) is not Exoscale's.
+  Serve("aws-not-exoscale", "latest/meta-data/instance-id", "i-0123456789abcdef0");
+  s.other_url = Url("aws-not-exoscale");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "");
+  EXPECT_TRUE(HasNote(*c, "/latest/meta-data/instance-id answered HTTP 401, not an instance id")) << Notes(*c);
+}
+
 TEST_F(ResolveTest, UserDataOnDiskGetsTheServicesKeys) {
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", "#cloud-config\nbootrino:\n  manifest: " + S(kRef) +
                                                                 "\n  hostname: mine\n");
@@ -982,14 +1015,15 @@ TEST_F(ResolveTest, TheNewServicesAreAskedOnlyWhereIdentified) {
   const std::vector<std::pair<std::string, std::string>> hosts = {
       {"chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77"}, {"chassis_asset_tag", "OracleCloud.com"},
       {"sys_vendor", "Hetzner"}, {"product_name", "OpenStack Compute"}, {"sys_vendor", "Vultr"},
-      {"sys_vendor", "Linode"}, {"sys_vendor", "Scaleway"}};
+      {"sys_vendor", "Linode"}, {"sys_vendor", "Scaleway"}, {"product_name", "Exoscale"}};
   const std::vector<std::string> first = {"GET http://other.test/metadata/instance?api-version=2021-02-01",
                                           "GET http://other.test/opc/v2/instance/",
                                           "GET http://other.test/hetzner/v1/metadata",
                                           "GET http://other.test/openstack/latest/meta_data.json",
                                           "GET http://other.test/v1.json",
                                           "PUT http://other.test/v1/token",
-                                          "GET http://scaleway.test/conf?format=json"};
+                                          "GET http://scaleway.test/conf?format=json",
+                                          "GET http://other.test/latest/meta-data/instance-id"};
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     fs::remove_all(root_ / "sys");
     WriteFile(root_ / "sys/class/dmi/id" / hosts[i].first, hosts[i].second + "\n");

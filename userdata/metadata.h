@@ -107,6 +107,17 @@ bool IsDropletId(std::string_view body);
 /// user-data-encoding attribute (`encoding`, whitespace trimmed) is "base64". Errors are kUsage.
 [[nodiscard]] base::Result<std::string> DecodeGcpUserData(std::string body, std::string_view encoding);
 
+/// OpenStack's meta_data.json, as its metadata service and a config drive give it.
+struct OpenStackMetaData : InstanceFacts {
+  std::string uuid;  ///< the instance's
+};
+
+/// The keys (public_keys, {"NAME": "KEY"}), the hostname (hostname, else name) and the uuid of the
+/// meta_data.json `text`; `from` names it in notes. nullopt (and why, in `why_not`) when `text` is not
+/// a JSON object with a uuid: not OpenStack's document.
+std::optional<OpenStackMetaData> ParseOpenStackMetaData(std::string_view text, const std::string& from,
+                                                        std::string& why_not);
+
 /// Asks `cloud`'s service at `base_url` ("http://169.254.169.254"). nullopt,
 /// with the reason in `why_not`, when nothing answers there as that service
 /// would; a kNetwork error when it answered as that service but its user-data

@@ -166,19 +166,48 @@ base::Result<std::optional<Metadata>> QueryHetzner(Service& s, std::string& why_
   return m;
 }
 
-// OpenStack's metadata service (Nova): meta_data.json holds the instance's uuid, hostname and its key pair
-// ({"name": "ssh-… key"}); user_data is the user-data as given (404 when there is none).
-base::Result<std::optional<Metadata>> QueryOpenStack(Service& s, std::string& why_not) {
-  std::optional<json> meta = InstanceDocument(s, "/openstack/latest/meta_data.json", {"/uuid"}, why_not);
-  if (!meta) return std::nullopt;
-  Metadata m;
-  m.cloud = Cloud::kOpenStack;
-  if (meta->contains("public_keys") && (*meta)["public_keys"].is_object()) {
-    for (const auto& [name, key] : (*meta)["public_keys"].items()) {
-      if (key.is_string()) AddSshKeys(key.get<std::string>(), KeyListFormat::kPlain, "OpenStack public_keys/" + name, m);
+std::optional<OpenStackMetaData> ParseOpenStackMetaData(std::string_view text, const std::string& from,
+                                                        std::string& why_not) {
+  const json meta = json::parse(text, nullptr, false);
+  if (meta.is_discarded() || !meta.is_object()) {
+    why_not = "not a JSON object";
+    return std::nullopt;
+  }
+  OpenStackMetaData facts;
+  facts.uuid = TextAt(meta, "/uuid");
+  if (facts.uuid.empty()) {
+    why_not = "a JSON object without a uuid";
+    return std::nullopt;
+  }
+  if (meta.contains("public_keys") && meta["public_keys"].is_object()) {
+    for (const auto& [name, key] : meta["public_keys"].items()) {
+      if (!key.is_string()) continue;
+      AddSshKeys(key.get<std::string>(), KeyListFormat::kPlain, from + " public_keys/" + name, facts);
     }
   }
-  AddHostname(TextAt(*meta, "/hostname"), "OpenStack hostname", m);
+  // Nova always writes hostname; name (the server's, as its owner typed it) is what other writers may give alone.
+  const std::string hostname = TextAt(meta, "/hostname");
+  AddHostname(hostname.empty() ? TextAt(meta, "/name") : hostname, from + (hostname.empty() ? " name" : " hostname"),
+              facts);
+  return facts;
+}
+
+// OpenStack's metadata service (Nova): meta_data.json holds the instance's uuid, hostname and its key pair
+// ({"name": "ssh-… key"}), as a config drive does; user_data is the user-data as given (404 when there is none).
+base::Result<std::optional<Metadata>> QueryOpenStack(Service& s, std::string& why_not) {
+  const std::string path = "/openstack/latest/meta_data.json";
+  auto r = s.Probe(path, why_not);
+  if (!r) return std::nullopt;
+  std::string not_meta = Status(*r);
+  std::optional<OpenStackMetaData> meta;
+  if (r->status == 200) meta = ParseOpenStackMetaData(r->body, "OpenStack", not_meta);
+  if (!meta) {
+    why_not = "GET " + s.Url(path) + " answered " + not_meta;
+    return std::nullopt;
+  }
+  Metadata m;
+  static_cast<InstanceFacts&>(m) = std::move(*meta);
+  m.cloud = Cloud::kOpenStack;
   ASSIGN_OR_RETURN(m.user_data, s.UserData("/openstack/latest/user_data", m));
   return m;
 }

@@ -105,6 +105,35 @@ TEST(UserdataMetadata, GcpUserDataEncoding) {
       << bad.error().message();
 }
 
+// meta_data.json, from OpenStack's metadata service or a config drive.
+TEST(UserdataMetadata, OpenStackMetaData) {
+  std::string why_not;
+  auto meta = ParseOpenStackMetaData(R"({"uuid": "d8e02d56", "hostname": "os-1.novalocal", "name": "os 1",)"
+                                     R"( "public_keys": {"a": ")" + S(kAlice) + R"(\n", "b": "ssh-rsa junk", "c": 7}})",
+                                     "drive", why_not);
+  ASSERT_TRUE(meta) << why_not;
+  EXPECT_EQ(meta->uuid, "d8e02d56");
+  EXPECT_EQ(meta->hostname, "os-1.novalocal");
+  EXPECT_EQ(meta->ssh_keys, std::vector<std::string>{S(kAlice)});
+  ASSERT_EQ(meta->notes.size(), 1u);
+  EXPECT_NE(meta->notes[0].find("skipped a key from drive public_keys/b"), std::string::npos) << meta->notes[0];
+  // No hostname: the name, when it is one.
+  meta = ParseOpenStackMetaData(R"({"uuid": "u", "name": "server-2"})", "drive", why_not);
+  ASSERT_TRUE(meta) << why_not;
+  EXPECT_EQ(meta->hostname, "server-2");
+  meta = ParseOpenStackMetaData(R"({"uuid": "u", "name": "My Server"})", "drive", why_not);
+  ASSERT_TRUE(meta) << why_not;
+  EXPECT_EQ(meta->hostname, "");
+  EXPECT_NE(meta->notes.at(0).find("from drive name"), std::string::npos) << meta->notes[0];
+  // Not OpenStack's document.
+  EXPECT_FALSE(ParseOpenStackMetaData(R"({"hostname": "h"})", "drive", why_not));
+  EXPECT_EQ(why_not, "a JSON object without a uuid");
+  EXPECT_FALSE(ParseOpenStackMetaData(R"({"uuid": 7})", "drive", why_not));
+  EXPECT_FALSE(ParseOpenStackMetaData("[1]", "drive", why_not));
+  EXPECT_EQ(why_not, "not a JSON object");
+  EXPECT_FALSE(ParseOpenStackMetaData("", "drive", why_not));
+}
+
 TEST(UserdataMetadata, HeaderLines) {
   Http::Response r;
   AddHeaderLine("HTTP/1.1 100 Continue\r\n", r);

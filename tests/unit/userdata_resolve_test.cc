@@ -218,6 +218,16 @@ class LoopDevice {
   std::string path_;
 };
 
+// The fake root's view of the block device numbered `rdev`, which the kernel names `name`: its sysfs uevent,
+// and a device node of that number. Its "MAJOR:MINOR", as mountinfo writes it.
+std::string AddBlockDevice(const fs::path& root, const std::string& name, dev_t rdev) {
+  const std::string id = std::to_string(major(rdev)) + ":" + std::to_string(minor(rdev));
+  WriteFile(root / "sys/dev/block" / id / "uevent", "MAJOR=7\nDEVNAME=" + name + "\nDEVTYPE=disk\n");
+  fs::create_directories(root / "dev");
+  EXPECT_EQ(mknod((root / "dev" / name).c_str(), S_IFBLK | 0600, rdev), 0) << name;
+  return id;
+}
+
 TEST_F(ResolveTest, MountedCidataVolumeFoundByItsDeviceNumber) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
   MakeVfat(root_ / "seed.img", "cidata");
@@ -229,15 +239,8 @@ TEST_F(ResolveTest, MountedCidataVolumeFoundByItsDeviceNumber) {
   ASSERT_EQ(stat(plain.path().c_str(), &plain_st), 0);
   // The fake root's view: the kernel's names of the two devices (sysfs), their nodes (the same
   // device numbers) and mountinfo. The files are written where the mounts would be: nothing is mounted.
-  auto add_device = [&](const std::string& name, dev_t rdev) {
-    const std::string id = std::to_string(major(rdev)) + ":" + std::to_string(minor(rdev));
-    WriteFile(root_ / "sys/dev/block" / id / "uevent", "MAJOR=7\nDEVNAME=" + name + "\nDEVTYPE=disk\n");
-    EXPECT_EQ(mknod((root_ / "dev" / name).c_str(), S_IFBLK | 0600, rdev), 0) << name;
-    return id;
-  };
-  fs::create_directories(root_ / "dev");
-  const std::string plain_id = add_device("plain0", plain_st.st_rdev);
-  const std::string seed_id = add_device("seed0", seed_st.st_rdev);
+  const std::string plain_id = AddBlockDevice(root_, "plain0", plain_st.st_rdev);
+  const std::string seed_id = AddBlockDevice(root_, "seed0", seed_st.st_rdev);
   WriteFile(root_ / "proc/self/mountinfo",
             "25 1 " + plain_id + " / /mnt/data rw - vfat /dev/plain0 rw\n"
             "90 25 0:77 / /home/eve/seed rw - fuse.x /dev/seed0 rw\n"
@@ -260,6 +263,20 @@ TEST_F(ResolveTest, MountedCidataVolumeFoundByItsDeviceNumber) {
   c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "");
+}
+
+TEST_F(ResolveTest, ConfigDriveLabelAsLibblkidProbesIt) {
+  MakeVfat(root_ / "drive.img", "config-2");
+  EXPECT_TRUE(HasConfigDriveLabel((root_ / "drive.img").string()));
+  EXPECT_FALSE(HasCidataLabel((root_ / "drive.img").string()));
+  MakeVfat(root_ / "upper.img", "CONFIG-2");
+  EXPECT_TRUE(HasConfigDriveLabel((root_ / "upper.img").string()));
+  MakeVfat(root_ / "other.img", "config-3");
+  EXPECT_FALSE(HasConfigDriveLabel((root_ / "other.img").string()));
+  MakeVfat(root_ / "seed.img", "cidata");
+  EXPECT_FALSE(HasConfigDriveLabel((root_ / "seed.img").string()));
+  WriteFile(root_ / "text", "LABEL=config-2\n");
+  EXPECT_FALSE(HasConfigDriveLabel((root_ / "text").string()));
 }
 
 TEST_F(ResolveTest, NothingFoundIsAConfigWithoutManifest) {
@@ -1003,6 +1020,76 @@ TEST_F(ResolveTest, ARecordOnlyCloudInitCouldHaveWrittenIsBelieved) {
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(http.urls, std::vector<std::string>{"GET http://do.test/metadata/v1/id"});
   EXPECT_TRUE(HasNote(*c, "found no datasource")) << Notes(*c);
+}
+
+// ---- a config drive ----------------------------------------------------------------------------------------------
+
+// A config drive the host mounted (as cloud-init mounts one): its user_data, and its meta_data.json's keys and
+// hostname in place of any metadata service's. Only the mount of a block device labelled config-2 is one.
+TEST_F(ResolveTest, MountedConfigDriveGivesUserDataKeysAndHostname) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
+  MakeVfat(root_ / "drive.img", "config-2");
+  MakeVfat(root_ / "plain.img", "data");
+  LoopDevice drive(root_ / "drive.img"), plain(root_ / "plain.img");
+  if (drive.path().empty() || plain.path().empty()) GTEST_SKIP() << "losetup could not attach a loop device";
+  struct stat drive_st {}, plain_st {};
+  ASSERT_EQ(stat(drive.path().c_str(), &drive_st), 0);
+  ASSERT_EQ(stat(plain.path().c_str(), &plain_st), 0);
+  const std::string plain_id = AddBlockDevice(root_, "plain0", plain_st.st_rdev);
+  const std::string drive_id = AddBlockDevice(root_, "sr0", drive_st.st_rdev);
+  WriteFile(root_ / "proc/self/mountinfo",
+            "25 1 " + plain_id + " / /mnt/data rw - vfat /dev/plain0 rw\n"
+            "90 25 0:77 / /home/eve/drive rw - fuse.x /dev/sr0 rw\n"
+            "91 25 " + drive_id + " / /media/config ro - vfat /dev/sr0 ro\n");
+  // The same files on a volume labelled otherwise, and on a FUSE mount whose source names the drive: neither is it.
+  for (const char* mount : {"mnt/data", "home/eve/drive"}) {
+    WriteFile(root_ / mount / "openstack/latest/meta_data.json",
+              R"({"uuid": "x", "hostname": "spoofed", "public_keys": {"k": ")" + S(kBob) + R"("}})");
+    WriteFile(root_ / mount / "openstack/latest/user_data", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");
+  }
+  // meta_data.json as Nova writes it on a config drive, trimmed.
+  const std::string meta =
+      R"({"uuid": "d8e02d56-2648-49a3-bf97-6be8f1204f38", "hostname": "os-drive-1.novalocal", "name": "os-drive-1",)"
+      R"( "public_keys": {"mykey": ")" + S(kAlice) + R"(\n"}, "keys": [{"name": "mykey", "type": "ssh",)"
+      R"( "data": ")" + S(kAlice) + R"(\n"}], "availability_zone": "nova", "launch_index": 0, "devices": []})";
+  WriteFile(root_ / "media/config/openstack/latest/meta_data.json", meta);
+  WriteFile(root_ / "media/config/openstack/latest/user_data", kCloudConfig);
+  WriteFile(root_ / "sys/class/dmi/id/product_name", "OpenStack Nova\n");  // identified: its service could be asked
+  RecordingHttp http;
+  Sources s = Recording(root_, http);
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_TRUE(http.urls.empty()) << "asked " << http.urls.front();
+  EXPECT_EQ(c->source, "/media/config/openstack/latest/user_data");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->cloud, "configdrive");
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
+  EXPECT_EQ(c->ssh_key_from, std::vector<std::string>{"config drive /media/config/openstack/latest/meta_data.json"});
+  EXPECT_EQ(c->hostname, "os-drive-1.novalocal");
+  EXPECT_TRUE(HasNote(*c, "a config drive is mounted at /media/config (instance d8e02d56-2648-49a3-bf97-6be8f1204f38)"))
+      << Notes(*c);
+
+  // Not OpenStack's document: noted, and the identified cloud's service is asked as on a host without a drive.
+  WriteFile(root_ / "media/config/openstack/latest/meta_data.json", R"({"hostname": "no-uuid"})");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(http.urls, std::vector<std::string>{"GET http://other.test/openstack/latest/meta_data.json"});
+  EXPECT_TRUE(HasNote(*c, "skipped the config drive at /media/config: /media/config/openstack/latest/meta_data.json "
+                          "is a JSON object without a uuid"))
+      << Notes(*c);
+  EXPECT_EQ(c->hostname, "");
+  EXPECT_EQ(c->source, "/media/config/openstack/latest/user_data");
+
+  // cloud-init's record comes first.
+  http.urls.clear();
+  WriteFile(root_ / "media/config/openstack/latest/meta_data.json", meta);
+  WriteFile(root_ / "run/cloud-init/instance-data.json", InstanceJson("configdrive", "[\"" + S(kBob) + "\"]", "rec"));
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_TRUE(http.urls.empty());
+  EXPECT_EQ(c->cloud, "configdrive");
+  EXPECT_EQ(c->hostname, "rec");
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kBob)});
 }
 
 TEST_F(ResolveTest, TheNewServicesAreAskedOnlyWhereIdentified) {

@@ -1098,7 +1098,10 @@ TEST_F(ResolveTest, TheNewServicesAreAskedOnlyWhereIdentified) {
   s.other_url = "http://other.test";
   s.metadata = MetadataPolicy::kAny;  // even the opt-in asks only AWS, GCP and DigitalOcean on an unknown host
   ASSERT_TRUE(Resolve(s));
-  for (const std::string& url : http.urls) EXPECT_EQ(url.find("other.test"), std::string::npos) << url;
+  for (const std::string& url : http.urls) {
+    EXPECT_EQ(url.find("other.test"), std::string::npos) << url;
+    EXPECT_EQ(url.find("scaleway.test"), std::string::npos) << url;
+  }
   const std::vector<std::pair<std::string, std::string>> hosts = {
       {"chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77"}, {"chassis_asset_tag", "OracleCloud.com"},
       {"sys_vendor", "Hetzner"}, {"product_name", "OpenStack Compute"}, {"sys_vendor", "Vultr"},

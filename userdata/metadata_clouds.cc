@@ -43,6 +43,18 @@ std::string TextAt(const json& document, const char* pointer) {
   return document.contains(at) && document[at].is_string() ? document[at].get<std::string>() : std::string();
 }
 
+// Adds the SSH keys of the JSON array at `list` in `document`: its strings, or with `member`, the string at
+// `member` in each of its objects (each an authorized_keys line, or several). Whatever else is there is skipped.
+void AddKeysAt(const json& document, const char* list, const char* member, const std::string& from,
+               InstanceFacts& m) {
+  const json::json_pointer at(list);
+  if (!document.contains(at) || !document[at].is_array()) return;
+  for (const json& key : document[at]) {
+    if (!*member && key.is_string()) AddSshKeys(key.get<std::string>(), KeyListFormat::kPlain, from, m);
+    if (*member && key.is_object()) AddSshKeys(TextAt(key, member), KeyListFormat::kPlain, from, m);
+  }
+}
+
 // True when `document` holds an id at `pointer`: a string that is not empty, or a number (Linode's ids).
 bool HasId(const json& document, const char* pointer) {
   const json::json_pointer at(pointer);
@@ -106,13 +118,7 @@ base::Result<std::optional<Metadata>> QueryAzure(Service& s, std::string& why_no
   Metadata m;
   m.cloud = Cloud::kAzure;
   const json& compute = (*instance)["compute"];
-  if (compute.contains("publicKeys") && compute["publicKeys"].is_array()) {
-    for (const json& key : compute["publicKeys"]) {
-      if (key.is_object() && key.contains("keyData") && key["keyData"].is_string()) {
-        AddSshKeys(key["keyData"].get<std::string>(), KeyListFormat::kPlain, "Azure compute/publicKeys", m);
-      }
-    }
-  }
+  AddKeysAt(compute, "/publicKeys", "/keyData", "Azure compute/publicKeys", m);
   AddHostname(TextAt(compute, "/osProfile/computerName"), "Azure compute/osProfile/computerName", m);
   const std::string user_data_path = "/metadata/instance/compute/userData?api-version=2021-01-01&format=text";
   ASSIGN_OR_RETURN(std::optional<std::string> text, s.UserData(user_data_path, m));
@@ -220,11 +226,7 @@ base::Result<std::optional<Metadata>> QueryVultr(Service& s, std::string& why_no
   if (!document) return std::nullopt;
   Metadata m;
   m.cloud = Cloud::kVultr;
-  if (document->contains("public-keys") && (*document)["public-keys"].is_array()) {
-    for (const json& key : (*document)["public-keys"]) {
-      if (key.is_string()) AddSshKeys(key.get<std::string>(), KeyListFormat::kPlain, "Vultr public-keys", m);
-    }
-  }
+  AddKeysAt(*document, "/public-keys", "", "Vultr public-keys", m);
   AddHostname(TextAt(*document, "/hostname"), "Vultr hostname", m);
   m.user_data_url = s.Url(path) + " (user-data)";
   if (std::string text = TextAt(*document, "/user-data"); !text.empty()) m.user_data = std::move(text);
@@ -256,10 +258,8 @@ base::Result<std::optional<Metadata>> QueryLinode(Service& s, std::string& why_n
   std::string keys_why_not;
   if (std::optional<json> keys = JsonDocument(s, "/v1/ssh-keys", keys_why_not, as_json); !keys) {
     m.notes.push_back("no SSH keys from Linode: " + keys_why_not);
-  } else if (const json::json_pointer root("/users/root"); keys->contains(root) && (*keys)[root].is_array()) {
-    for (const json& key : (*keys)[root]) {
-      if (key.is_string()) AddSshKeys(key.get<std::string>(), KeyListFormat::kPlain, "Linode ssh-keys users/root", m);
-    }
+  } else {
+    AddKeysAt(*keys, "/users/root", "", "Linode ssh-keys users/root", m);
   }
   AddHostname(TextAt(*instance, "/label"), "Linode label", m);
   ASSIGN_OR_RETURN(std::optional<std::string> text, s.UserData("/v1/user-data", m));
@@ -276,11 +276,7 @@ base::Result<std::optional<Metadata>> QueryScaleway(Service& s, std::string& why
   if (!conf) return std::nullopt;
   Metadata m;
   m.cloud = Cloud::kScaleway;
-  if (conf->contains("ssh_public_keys") && (*conf)["ssh_public_keys"].is_array()) {
-    for (const json& key : (*conf)["ssh_public_keys"]) {
-      if (key.is_object()) AddSshKeys(TextAt(key, "/key"), KeyListFormat::kPlain, "Scaleway ssh_public_keys", m);
-    }
-  }
+  AddKeysAt(*conf, "/ssh_public_keys", "/key", "Scaleway ssh_public_keys", m);
   if (conf->contains("tags") && (*conf)["tags"].is_array()) {
     constexpr std::string_view kKeyTag = "AUTHORIZED_KEY=";
     for (const json& tag : (*conf)["tags"]) {

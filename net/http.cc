@@ -126,6 +126,11 @@ base::Result<Response> Send(const Request& request, const Policy& policy) {
   if (request.method != (request.body.empty() ? "GET" : "POST")) {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
+  if (request.privileged_source_port) {
+    // 512-1023, where rresvport(3) looks: below 1024, and clear of the well-known ports services listen on.
+    curl_easy_setopt(c, CURLOPT_LOCALPORT, 512L);
+    curl_easy_setopt(c, CURLOPT_LOCALPORTRANGE, 512L);
+  }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);

@@ -48,6 +48,8 @@ struct Request {
   std::vector<std::string> headers;  ///< "Name: value"
   std::size_t max_bytes = 1 << 20;   ///< a longer answer is an error
   std::string body;                  ///< sent when not empty (a POST's JSON)
+  bool privileged_source_port = false;  ///< from a source port below 1024, which only root can bind (the proof of
+                                        ///< root Scaleway's metadata service asks before it gives user-data)
 };
 
 struct Response {

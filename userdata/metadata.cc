@@ -43,7 +43,7 @@ base::Result<std::optional<Metadata>> QueryAws(Service& s, std::string& why_not)
     why_not = token.error().message();
     return std::nullopt;
   }
-  const std::optional<std::string> session = ParseAwsToken(token->body);
+  const std::optional<std::string> session = ParseSessionToken(token->body);
   if (token->status != 200 || !session) {
     why_not = "PUT " + s.Url("/latest/api/token") + " answered " + Status(*token) + ", not an IMDSv2 token";
     return std::nullopt;
@@ -111,10 +111,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-bool Contains(const std::string& haystack, std::string_view needle) {
-  return Lower(haystack).find(needle) != std::string::npos;
-}
-
 // An EC2 system UUID: "ec2…" as written (EC2E1916-9099-…), or with its first group's
 // bytes reversed (45E12AEC-…, from firmware that stores it little-endian).
 bool IsEc2Uuid(const std::string& uuid) {
@@ -124,19 +120,96 @@ bool IsEc2Uuid(const std::string& uuid) {
          std::isxdigit(static_cast<unsigned char>(first[5]));
 }
 
+// How a rule compares a file's text (whitespace trimmed) with its value.
+bool Is(const std::string& text, std::string_view value) { return text == value; }
+bool StartsWith(const std::string& text, std::string_view value) { return text.starts_with(value); }
+bool StartsWithAnyCase(const std::string& text, std::string_view value) { return Lower(text).starts_with(value); }
+bool ContainsAnyCase(const std::string& text, std::string_view value) {
+  return Lower(text).find(value) != std::string::npos;
+}
+bool Ec2Uuid(const std::string& text, std::string_view) { return IsEc2Uuid(text); }
+
+// One of ds-identify's rules: the file `field` names (a DMI field, or a path from the root such as
+// sys/hypervisor/uuid) matches `value` as `match` compares them.
+struct Rule {
+  std::string_view field;
+  bool (*match)(const std::string& text, std::string_view value);
+  std::string_view value;
+};
+
+using Query = base::Result<std::optional<Metadata>> (*)(Service&, std::string& why_not);
+
+// Everything bootrino knows of one cloud: its name, the names cloud-init gives it, the rules that identify a
+// host as it (tried in this table's order, a cloud's in its own order), and how its service is asked: the
+// headers it requires on every request, and the client.
+struct CloudSpec {
+  Cloud cloud;
+  std::string_view name;
+  std::vector<std::string_view> cloud_init_names;
+  std::vector<Rule> rules;
+  std::vector<std::string> headers;
+  Query query;
+};
+
+const std::vector<CloudSpec>& Clouds() {
+  static const std::vector<CloudSpec> clouds = {
+      // AWS: Xen instances' hypervisor UUID, every instance's system UUID (root-only to read), Nitro's
+      // vendor, and the "…amazon" versions of the Xen ones.
+      {Cloud::kAws, "aws", {"aws", "aws-china", "aws-gov"},
+       {{"sys/hypervisor/uuid", StartsWithAnyCase, "ec2"},
+        {"product_uuid", Ec2Uuid, ""},
+        {"sys_vendor", Is, "Amazon EC2"},
+        {"bios_vendor", Is, "Amazon EC2"},
+        {"product_version", ContainsAnyCase, "amazon"}},
+       {}, QueryAws},
+      // product_name is not always set on GCE (LP: #1674861); the serial is.
+      {Cloud::kGcp, "gcp", {"gce"},
+       {{"product_name", Is, "Google Compute Engine"},
+        {"product_name", Is, "Google"},
+        {"product_serial", StartsWith, "GoogleCloud-"},
+        {"sys_vendor", Is, "Google"},
+        {"bios_vendor", Is, "Google"}},
+       {"Metadata-Flavor: Google"}, QueryGcp},
+      {Cloud::kDigitalOcean, "digitalocean", {"digitalocean"}, {{"sys_vendor", Is, "DigitalOcean"}}, {},
+       QueryDigitalOcean},
+      {Cloud::kAzure, "azure", {"azure"}, {{"chassis_asset_tag", Is, "7783-7084-3265-9085-8269-3286-77"}},
+       {"Metadata: true"}, QueryAzure},
+      {Cloud::kOracle, "oracle", {"oracle"}, {{"chassis_asset_tag", Is, "OracleCloud.com"}},
+       {"Authorization: Bearer Oracle"}, QueryOracle},
+      {Cloud::kHetzner, "hetzner", {"hetzner"}, {{"sys_vendor", Is, "Hetzner"}}, {}, QueryHetzner},
+      {Cloud::kVultr, "vultr", {"vultr"}, {{"sys_vendor", Is, "Vultr"}}, {"Metadata-Token: cloudinit"}, QueryVultr},
+      {Cloud::kOpenStack, "openstack", {"openstack"},
+       {{"product_name", StartsWith, "OpenStack Nova"},
+        {"product_name", StartsWith, "OpenStack Compute"},
+        {"chassis_asset_tag", Is, "OpenTelekomCloud"}},
+       {}, QueryOpenStack},
+      // cloud-init's Akamai datasource, for Linode's hosts (which it identifies by either vendor).
+      {Cloud::kLinode, "linode", {"akamai"}, {{"sys_vendor", Is, "Linode"}, {"sys_vendor", Is, "Akamai"}}, {},
+       QueryLinode},
+      {Cloud::kScaleway, "scaleway", {"scaleway"}, {{"sys_vendor", Is, "Scaleway"}}, {}, QueryScaleway},
+      {Cloud::kExoscale, "exoscale", {"exoscale"}, {{"product_name", StartsWith, "Exoscale"}}, {}, QueryExoscale},
+  };
+  return clouds;
+}
+
+// The entry of `cloud`; nullptr only for a Cloud added without one (UserdataMetadata.EveryCloudHasItsEntry).
+const CloudSpec* SpecOf(Cloud cloud) {
+  for (const CloudSpec& spec : Clouds()) {
+    if (spec.cloud == cloud) return &spec;
+  }
+  return nullptr;
+}
+
 // The cloud a cloud-init cloud name or cloud-id names; nullopt for any other. Only the
 // names cloud-init gives after identifying the platform itself: its Ec2 datasource on a
 // platform it could not identify says "unknown" (platform "ec2"), having believed
 // whoever answered 169.254.169.254, which is the very thing bootrino must not do.
 std::optional<Cloud> CloudInitCloud(const std::string& name) {
-  if (name == "aws" || name == "aws-china" || name == "aws-gov") return Cloud::kAws;
-  if (name == "gce") return Cloud::kGcp;
-  if (name == "digitalocean") return Cloud::kDigitalOcean;
-  if (name == "azure") return Cloud::kAzure;
-  if (name == "oracle") return Cloud::kOracle;
-  if (name == "hetzner") return Cloud::kHetzner;
-  if (name == "openstack") return Cloud::kOpenStack;
-  if (name == "vultr") return Cloud::kVultr;
+  for (const CloudSpec& spec : Clouds()) {
+    for (std::string_view known : spec.cloud_init_names) {
+      if (name == known) return spec.cloud;
+    }
+  }
   return std::nullopt;
 }
 
@@ -168,7 +241,7 @@ std::optional<Identity> CloudInitRecord(const std::filesystem::path& base) {
 
 }  // namespace
 
-std::optional<std::string> ParseAwsToken(std::string_view body) {
+std::optional<std::string> ParseSessionToken(std::string_view body) {
   std::string token = Trim(body);
   // It goes back in a header: a line break would end that header and start another.
   if (token.empty() || !std::all_of(token.begin(), token.end(), [](char c) { return c > ' ' && c < 0x7f; })) {
@@ -221,52 +294,22 @@ base::Result<std::string> DecodeGcpUserData(std::string body, std::string_view e
 }
 
 std::string_view CloudName(Cloud cloud) {
-  switch (cloud) {
-    case Cloud::kAws: return "aws";
-    case Cloud::kGcp: return "gcp";
-    case Cloud::kDigitalOcean: return "digitalocean";
-    case Cloud::kAzure: return "azure";
-    case Cloud::kOracle: return "oracle";
-    case Cloud::kHetzner: return "hetzner";
-    case Cloud::kOpenStack: return "openstack";
-    case Cloud::kVultr: return "vultr";
-  }
-  return "?";
+  const CloudSpec* spec = SpecOf(cloud);
+  return spec ? spec->name : "?";
 }
 
 std::optional<Identity> IdentifyCloud(const std::string& root) {
   const std::filesystem::path base(root.empty() ? "/" : root);
   if (auto recorded = CloudInitRecord(base)) return recorded;
-  const std::filesystem::path dmi = base / "sys/class/dmi/id";
-  auto field = [&](const char* name) { return ReadDmi(dmi / name); };
-  auto says = [](std::string what, const std::string& value) { return what + " is \"" + value + "\""; };
-  const std::string vendor = field("sys_vendor"), product = field("product_name"), bios = field("bios_vendor"),
-                    version = field("product_version"), serial = field("product_serial"),
-                    uuid = field("product_uuid"), xen_uuid = ReadDmi(base / "sys/hypervisor/uuid");
-  // AWS: Xen instances' hypervisor UUID, every instance's system UUID (root-only to read),
-  // Nitro's vendor, and the "…amazon" versions of the Xen ones.
-  if (Lower(xen_uuid).starts_with("ec2")) return Identity{Cloud::kAws, says("/sys/hypervisor/uuid", xen_uuid)};
-  if (IsEc2Uuid(uuid)) return Identity{Cloud::kAws, says("DMI product_uuid", uuid)};
-  if (vendor == "Amazon EC2") return Identity{Cloud::kAws, says("DMI sys_vendor", vendor)};
-  if (bios == "Amazon EC2") return Identity{Cloud::kAws, says("DMI bios_vendor", bios)};
-  if (Contains(version, "amazon")) return Identity{Cloud::kAws, says("DMI product_version", version)};
-  if (product == "Google Compute Engine" || product == "Google") {
-    return Identity{Cloud::kGcp, says("DMI product_name", product)};
+  for (const CloudSpec& spec : Clouds()) {
+    for (const Rule& rule : spec.rules) {
+      const bool dmi = rule.field.find('/') == std::string_view::npos;
+      const std::string text = ReadDmi(dmi ? base / "sys/class/dmi/id" / rule.field : base / rule.field);
+      if (text.empty() || !rule.match(text, rule.value)) continue;
+      const std::string what = dmi ? "DMI " + std::string(rule.field) : "/" + std::string(rule.field);
+      return Identity{spec.cloud, what + " is \"" + text + "\""};
+    }
   }
-  // product_name is not always set on GCE (LP: #1674861); the serial is.
-  if (serial.starts_with("GoogleCloud-")) return Identity{Cloud::kGcp, says("DMI product_serial", serial)};
-  if (vendor == "Google") return Identity{Cloud::kGcp, says("DMI sys_vendor", vendor)};
-  if (bios == "Google") return Identity{Cloud::kGcp, says("DMI bios_vendor", bios)};
-  if (vendor == "DigitalOcean") return Identity{Cloud::kDigitalOcean, says("DMI sys_vendor", vendor)};
-  const std::string asset = field("chassis_asset_tag");
-  if (asset == "7783-7084-3265-9085-8269-3286-77") return Identity{Cloud::kAzure, says("DMI chassis_asset_tag", asset)};
-  if (asset == "OracleCloud.com") return Identity{Cloud::kOracle, says("DMI chassis_asset_tag", asset)};
-  if (vendor == "Hetzner") return Identity{Cloud::kHetzner, says("DMI sys_vendor", vendor)};
-  if (vendor == "Vultr") return Identity{Cloud::kVultr, says("DMI sys_vendor", vendor)};
-  if (product.starts_with("OpenStack Nova") || product.starts_with("OpenStack Compute")) {
-    return Identity{Cloud::kOpenStack, says("DMI product_name", product)};
-  }
-  if (asset == "OpenTelekomCloud") return Identity{Cloud::kOpenStack, says("DMI chassis_asset_tag", asset)};
   return std::nullopt;
 }
 
@@ -276,35 +319,12 @@ std::optional<Cloud> DetectCloud(const std::string& root) {
   return identity->cloud;
 }
 
-namespace {
-
-// How to ask each cloud's service: the headers it requires on every request, and the client.
-struct ServiceSpec {
-  std::vector<std::string> headers;
-  base::Result<std::optional<Metadata>> (*query)(Service&, std::string& why_not);
-};
-
-ServiceSpec SpecOf(Cloud cloud) {
-  switch (cloud) {
-    case Cloud::kAws: return {{}, QueryAws};
-    case Cloud::kGcp: return {{"Metadata-Flavor: Google"}, QueryGcp};
-    case Cloud::kDigitalOcean: return {{}, QueryDigitalOcean};
-    case Cloud::kAzure: return {{"Metadata: true"}, QueryAzure};
-    case Cloud::kOracle: return {{"Authorization: Bearer Oracle"}, QueryOracle};
-    case Cloud::kHetzner: return {{}, QueryHetzner};
-    case Cloud::kOpenStack: return {{}, QueryOpenStack};
-    case Cloud::kVultr: return {{"Metadata-Token: cloudinit"}, QueryVultr};
-  }
-  return {{}, QueryAws};
-}
-
-}  // namespace
-
 base::Result<std::optional<Metadata>> QueryMetadata(Cloud cloud, const std::string& base_url, Http& http,
                                                     std::string& why_not) {
-  ServiceSpec spec = SpecOf(cloud);
-  Service s(http, base_url, std::move(spec.headers));
-  auto result = spec.query(s, why_not);
+  const CloudSpec* spec = SpecOf(cloud);
+  if (!spec) return base::Fail(ErrorKind::kInternal, "no metadata client for cloud " + std::to_string(int(cloud)));
+  Service s(http, base_url, spec->headers);
+  auto result = spec->query(s, why_not);
   if (!result) return base::Fail(std::move(result).error().Context(std::string(CloudName(cloud)) + " metadata"));
   if (*result) (*result)->service_url = base_url;
   return result;

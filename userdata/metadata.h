@@ -1,7 +1,9 @@
 // The instance metadata services bootrino asks for user-data, SSH keys and the
 // hostname: AWS IMDSv2 (a session token first), GCP (Metadata-Flavor: Google),
 // DigitalOcean, Azure (Metadata: true), Oracle Cloud (Authorization: Bearer Oracle),
-// Hetzner Cloud, OpenStack and Vultr. IdentifyCloud tells which cloud a host is on, from what only
+// Hetzner Cloud, OpenStack, Vultr, Linode (a session token first), Scaleway (at
+// 169.254.42.42; user-data from a port below 1024) and Exoscale (CloudStack's paths).
+// IdentifyCloud tells which cloud a host is on, from what only
 // the platform or cloud-init can write (DMI, /sys/hypervisor, /run/cloud-init),
 // never from who answers on the network: an answer at 169.254.169.254 proves
 // nothing about who sent it.
@@ -17,9 +19,12 @@
 
 namespace userdata {
 
-enum class Cloud { kAws, kGcp, kDigitalOcean, kAzure, kOracle, kHetzner, kOpenStack, kVultr };
+enum class Cloud {
+  kAws, kGcp, kDigitalOcean, kAzure, kOracle, kHetzner, kOpenStack, kVultr, kLinode, kScaleway, kExoscale
+};
 
-/// "aws", "gcp", "digitalocean", "azure", "oracle", "hetzner", "openstack", "vultr".
+/// "aws", "gcp", "digitalocean", "azure", "oracle", "hetzner", "openstack", "vultr", "linode", "scaleway",
+/// "exoscale".
 std::string_view CloudName(Cloud cloud);
 
 /// A cloud this host is positively identified as, and the evidence.
@@ -30,10 +35,10 @@ struct Identity {
 
 /// The cloud this host is, read under `root`:
 ///  1. cloud-init's record of the datasource it used: run/cloud-init/instance-data.json
-///     (v1.cloud_name "aws", "gce", "digitalocean"), else run/cloud-init/cloud-id
-///     ("aws", "aws-china", "aws-gov", "gce", "digitalocean"); another name (nocloud,
-///     openstack…, and "unknown": cloud-init's Ec2 datasource on a platform it could not
-///     identify, which believed whoever answered) identifies none of the three and DMI decides;
+///     (v1.cloud_name "aws", "gce", "digitalocean", "akamai"…), else run/cloud-init/cloud-id
+///     ("aws", "aws-china", "aws-gov", "gce", "digitalocean"…): the names of metadata.cc's table of
+///     clouds; another name (nocloud, configdrive…, and "unknown": cloud-init's Ec2 datasource on a
+///     platform it could not identify, which believed whoever answered) identifies none and DMI decides;
 ///  2. DMI and Xen, with cloud-init's ds-identify and datasources' rules:
 ///     AWS: sys/hypervisor/uuid or DMI product_uuid starting "ec2" (either byte order),
 ///          sys_vendor or bios_vendor "Amazon EC2", or "amazon" in product_version;
@@ -42,7 +47,10 @@ struct Identity {
 ///     DigitalOcean: sys_vendor "DigitalOcean";
 ///     Azure: chassis_asset_tag "7783-7084-3265-9085-8269-3286-77";
 ///     Oracle: chassis_asset_tag "OracleCloud.com";
-///     Hetzner: sys_vendor "Hetzner"; Vultr: sys_vendor "Vultr";
+///     Hetzner: sys_vendor "Hetzner"; Vultr: sys_vendor "Vultr"; Linode: sys_vendor "Linode" or "Akamai";
+///     Scaleway: sys_vendor "Scaleway" (not ds-identify's "scaleway" on the kernel command line or
+///     /var/run/scaleway, which the image's own boot writes, not the platform);
+///     Exoscale: product_name starting "Exoscale";
 ///     OpenStack: product_name "OpenStack Nova" or "OpenStack Compute", or chassis_asset_tag
 ///     "OpenTelekomCloud".
 /// nullopt when none names a cloud bootrino knows.
@@ -69,10 +77,10 @@ struct Metadata : InstanceFacts {
 // What the services answer, read without HTTP: the parsers QueryMetadata uses on
 // each response body, separate so that tests and the imds fuzz target reach them.
 
-/// The token IMDSv2's PUT /latest/api/token answers (surrounding whitespace
-/// trimmed); nullopt when the body holds none, or more than one word of
+/// The session token a PUT answers (AWS IMDSv2's /latest/api/token, Linode's /v1/token), surrounding
+/// whitespace trimmed; nullopt when the body holds none, or more than one word of
 /// printable ASCII (the token is sent back in a header).
-std::optional<std::string> ParseAwsToken(std::string_view body);
+std::optional<std::string> ParseSessionToken(std::string_view body);
 
 /// The key indexes in AWS's meta-data/public-keys/ listing ("0=my-key\n1=other-key"),
 /// in order: each names the key at public-keys/INDEX/openssh-key. A line whose text
@@ -98,6 +106,17 @@ bool IsDropletId(std::string_view body);
 /// GCP's user-data attribute as bytes: `body` itself, or its base64 decoding when the
 /// user-data-encoding attribute (`encoding`, whitespace trimmed) is "base64". Errors are kUsage.
 [[nodiscard]] base::Result<std::string> DecodeGcpUserData(std::string body, std::string_view encoding);
+
+/// OpenStack's meta_data.json, as its metadata service and a config drive give it.
+struct OpenStackMetaData : InstanceFacts {
+  std::string uuid;  ///< the instance's
+};
+
+/// The keys (public_keys, {"NAME": "KEY"}), the hostname (hostname, else name) and the uuid of the
+/// meta_data.json `text`; `from` names it in notes. nullopt (and why, in `why_not`) when `text` is not
+/// a JSON object with a uuid: not OpenStack's document.
+std::optional<OpenStackMetaData> ParseOpenStackMetaData(std::string_view text, const std::string& from,
+                                                        std::string& why_not);
 
 /// Asks `cloud`'s service at `base_url` ("http://169.254.169.254"). nullopt,
 /// with the reason in `why_not`, when nothing answers there as that service

@@ -1,6 +1,6 @@
 // Resolve: the search for user-data on this host, in the order cloud-init's
-// own files, NoCloud seeds, then the metadata services, and the merge of what
-// the metadata service says (SSH keys, hostname) into the parsed Config.
+// own files, NoCloud seeds, a config drive, then the metadata services, and the
+// merge of what the platform says (SSH keys, hostname) into the parsed Config.
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -100,35 +100,57 @@ struct ProbeFree {
   void operator()(blkid_probe probe) const { blkid_free_probe(probe); }
 };
 
-}  // namespace
-
-bool HasCidataLabel(const std::string& path) {
+// The label libblkid finds on the file system at `path` (a block device or an image file); "" when there is
+// none, or no file system, or signatures that disagree.
+std::string FileSystemLabel(const std::string& path) {
   // O_RDONLY probe of the superblock only: what `blkid -s LABEL` reads.
   std::unique_ptr<struct blkid_struct_probe, ProbeFree> probe(blkid_new_probe_from_filename(path.c_str()));
-  if (!probe) return false;
+  if (!probe) return "";
   blkid_probe_enable_superblocks(probe.get(), 1);
   blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_LABEL | BLKID_SUBLKS_TYPE);
-  if (blkid_do_safeprobe(probe.get()) != 0) return false;  // nothing, or ambivalent signatures
+  if (blkid_do_safeprobe(probe.get()) != 0) return "";  // nothing, or ambivalent signatures
   const char* label = nullptr;
-  if (blkid_probe_lookup_value(probe.get(), "LABEL", &label, nullptr) != 0 || !label) return false;
-  return std::string_view(label) == "cidata" || std::string_view(label) == "CIDATA";
+  if (blkid_probe_lookup_value(probe.get(), "LABEL", &label, nullptr) != 0 || !label) return "";
+  return label;
 }
+
+// The labels cloud-init's ds-identify recognises a volume of each kind by.
+bool IsCidataLabel(std::string_view label) { return label == "cidata" || label == "CIDATA"; }
+bool IsConfigDriveLabel(std::string_view label) { return label == "config-2" || label == "CONFIG-2"; }
+
+}  // namespace
+
+bool HasCidataLabel(const std::string& path) { return IsCidataLabel(FileSystemLabel(path)); }
+bool HasConfigDriveLabel(const std::string& path) { return IsConfigDriveLabel(FileSystemLabel(path)); }
 
 namespace {
 
-// Where a NoCloud seed volume (cloud-localds, a config drive) is mounted, if it is:
-// the first block-device mount whose device libblkid finds labelled cidata. The
+// Where the seed volumes are mounted, if they are: the first block-device mount whose device libblkid finds
+// labelled cidata (NoCloud: cloud-localds), and the first labelled config-2 (an OpenStack config drive). The
 // device is named by the kernel (its device number), never by a mount's source text.
-std::optional<std::string> CidataMountPoint(const std::string& root) {
+struct SeedVolumes {
+  std::optional<std::string> cidata;
+  std::optional<std::string> config_drive;
+};
+
+SeedVolumes MountedSeedVolumes(const std::string& root) {
+  SeedVolumes volumes;
   for (const BlockMount& mount : BlockMounts(root)) {
     const std::optional<fs::path> node = BlockDeviceNode(root, mount.device);
-    if (node && HasCidataLabel(node->string())) return mount.mount_point;
+    if (!node) continue;
+    const std::string label = FileSystemLabel(node->string());
+    if (!volumes.cidata && IsCidataLabel(label)) volumes.cidata = mount.mount_point;
+    if (!volumes.config_drive && IsConfigDriveLabel(label)) volumes.config_drive = mount.mount_point;
   }
-  return std::nullopt;
+  return volumes;
 }
 
-base::Result<std::optional<Found>> FindOnDisk(const std::string& root, std::vector<std::string>& looked,
-                                              std::vector<std::string>& notes) {
+// Where a config drive keeps the instance's metadata and user-data (the "latest" version of OpenStack's layout).
+const std::string kConfigDriveMetaData = "/openstack/latest/meta_data.json";
+const std::string kConfigDriveUserData = "/openstack/latest/user_data";
+
+base::Result<std::optional<Found>> FindOnDisk(const std::string& root, const SeedVolumes& volumes,
+                                              std::vector<std::string>& looked, std::vector<std::string>& notes) {
   std::vector<std::string> candidates = {"/var/lib/cloud/instance/user-data.txt"};
   std::error_code ec;
   std::vector<std::string> seeds;  // directory names, in cloud-init's order: nocloud, then nocloud-net
@@ -138,7 +160,8 @@ base::Result<std::optional<Found>> FindOnDisk(const std::string& root, std::vect
   }
   std::sort(seeds.begin(), seeds.end());
   for (const std::string& name : seeds) candidates.push_back("/var/lib/cloud/seed/" + name + "/user-data");
-  if (auto mount = CidataMountPoint(root)) candidates.push_back(*mount + "/user-data");
+  if (volumes.cidata) candidates.push_back(*volumes.cidata + "/user-data");
+  if (volumes.config_drive) candidates.push_back(*volumes.config_drive + kConfigDriveUserData);
   for (const std::string& path : candidates) {
     looked.push_back(path);
     ASSIGN_OR_RETURN(auto found, ReadCandidate(Under(root, path), path, notes));
@@ -148,9 +171,25 @@ base::Result<std::optional<Found>> FindOnDisk(const std::string& root, std::vect
   return std::nullopt;
 }
 
+// What the config drive mounted at `mount` says of the instance, from its meta_data.json; nullopt (noted) when
+// that is missing, unreadable or not OpenStack's document.
+std::optional<OpenStackMetaData> ReadConfigDrive(const std::string& root, const std::string& mount,
+                                                 std::vector<std::string>& notes) {
+  const std::string shown = mount + kConfigDriveMetaData;
+  auto text = base::ReadFile(Under(root, shown).string(), 1 << 20);
+  if (!text) {
+    notes.push_back("skipped the config drive at " + mount + ": " + text.error().message());
+    return std::nullopt;
+  }
+  std::string why_not;
+  std::optional<OpenStackMetaData> meta = ParseOpenStackMetaData(*text, "config drive " + shown, why_not);
+  if (!meta) notes.push_back("skipped the config drive at " + mount + ": " + shown + " is " + why_not);
+  return meta;
+}
+
 // Which services to ask: the one of the cloud this host is identified as; with kAny, on a host identified
 // as none, AWS's, GCP's and DigitalOcean's at once: the ones look-alike clouds imitate. The services with a
-// protocol of their own (Azure, Oracle, Hetzner, OpenStack, Vultr) are asked only where identified.
+// protocol of their own (Azure, Oracle, Hetzner, OpenStack, Vultr, Linode…) are asked only where identified.
 std::vector<Cloud> CloudsToAsk(const Sources& sources, const std::optional<Identity>& identity,
                                std::vector<std::string>& notes) {
   if (sources.metadata == MetadataPolicy::kNever) return {};
@@ -178,7 +217,10 @@ const std::string& BaseUrl(const Sources& sources, Cloud cloud) {
     case Cloud::kOracle:
     case Cloud::kHetzner:
     case Cloud::kOpenStack:
-    case Cloud::kVultr: return sources.other_url;
+    case Cloud::kVultr:
+    case Cloud::kLinode:
+    case Cloud::kExoscale: return sources.other_url;
+    case Cloud::kScaleway: return sources.scaleway_url;
   }
   return sources.aws_url;
 }
@@ -250,7 +292,8 @@ Sources HostSources() {
   Sources sources;
   // Only where the services are: whether they are asked stays `metadata`'s to say.
   if (const char* url = std::getenv("BOOTRINO_IMDS_URL"); url && *url) {
-    sources.aws_url = sources.aws_ipv6_url = sources.gcp_url = sources.digitalocean_url = sources.other_url = url;
+    sources.aws_url = sources.aws_ipv6_url = sources.gcp_url = sources.digitalocean_url = sources.other_url =
+        sources.scaleway_url = url;
   }
   if (const char* root = std::getenv("BOOTRINO_USERDATA_ROOT"); root && *root) sources.root = root;
   return sources;
@@ -259,6 +302,7 @@ Sources HostSources() {
 base::Result<Config> Resolve(const Sources& sources) {
   std::vector<std::string> notes, looked;
   std::optional<Found> found;
+  const SeedVolumes volumes = MountedSeedVolumes(sources.root);
   if (!sources.file.empty()) {
     ASSIGN_OR_RETURN(found, ReadCandidate(sources.file, sources.file, notes));
     if (!found && notes.empty()) {
@@ -267,11 +311,13 @@ base::Result<Config> Resolve(const Sources& sources) {
     }
     looked.push_back(sources.file);
   } else {
-    ASSIGN_OR_RETURN(found, FindOnDisk(sources.root, looked, notes));
+    ASSIGN_OR_RETURN(found, FindOnDisk(sources.root, volumes, looked, notes));
   }
 
   // When cloud-init ran, it has identified the platform and read its metadata already: its record is
-  // believed, and no service is asked. Otherwise (a golden image's unit), the identified cloud's service.
+  // believed, and no service is asked. Otherwise (a golden image's unit), a config drive's metadata (the
+  // hypervisor attached it: cloud-init's ds-identify needs no more than its label), else the identified
+  // cloud's service.
   std::optional<InstanceData> instance = ReadInstanceData(sources.root, notes);
   if (instance && instance->cloud_name == "none") {
     notes.push_back("cloud-init found no datasource (" + instance->path + " has cloud_name \"none\"): its record "
@@ -279,9 +325,13 @@ base::Result<Config> Resolve(const Sources& sources) {
     instance.reset();
   }
   std::vector<Cloud> clouds;
+  std::optional<OpenStackMetaData> drive;
   if (instance) {
     notes.push_back("cloud-init recorded this instance in " + instance->path + " (cloud_name \"" +
                     instance->cloud_name + "\"): its SSH keys and hostname are used, no metadata service is asked");
+  } else if (volumes.config_drive && (drive = ReadConfigDrive(sources.root, *volumes.config_drive, notes))) {
+    notes.push_back("a config drive is mounted at " + *volumes.config_drive + " (instance " + drive->uuid +
+                    "): its SSH keys and hostname are used, no metadata service is asked");
   } else {
     clouds = CloudsToAsk(sources, IdentifyCloud(sources.root), notes);
   }
@@ -324,6 +374,10 @@ base::Result<Config> Resolve(const Sources& sources) {
     config.region = instance->region;
     config.instance_id = instance->instance_id;
     AddFacts(*instance, "cloud-init's " + instance->path, config, notes);
+  }
+  if (drive) {
+    config.cloud = "configdrive";  // cloud-init's name for this datasource
+    AddFacts(*drive, "config drive " + *volumes.config_drive + kConfigDriveMetaData, config, notes);
   }
   if (metadata) {
     config.cloud = std::string(CloudName(metadata->cloud));

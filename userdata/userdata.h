@@ -30,7 +30,8 @@ struct Config {
   RunValues options;                    ///< options of `bootrino run` it sets (yes, status_url, those under
                                         ///< options:), only those user-data may set (userdata/run_options.h)
   std::string cloud;                    ///< the cloud cloud-init's record names ("aws", "gcp", "azure", "nocloud"…), else
-                                        ///< the metadata service's that answered ("aws", "gcp", "digitalocean"); "": neither
+                                        ///< "configdrive" for a config drive's metadata, else the metadata service's
+                                        ///< that answered ("aws", "gcp", "digitalocean"…); "": none of them
   std::string source;                   ///< where the user-data came from (a path or a URL); empty: none found
   std::string instance_data;            ///< cloud-init's record read (/run/cloud-init/…json); empty: none
   std::string platform;                 ///< from cloud-init's record: its platform, region and instance id
@@ -87,7 +88,9 @@ struct Sources {
   std::string gcp_url = "http://169.254.169.254";             ///< paths /computeMetadata/v1/…; never by DNS name,
                                                               ///< which whoever answers DNS could point anywhere
   std::string digitalocean_url = "http://169.254.169.254";    ///< paths /metadata/v1/…
-  std::string other_url = "http://169.254.169.254";  ///< Azure, Oracle, Hetzner, OpenStack, Vultr (each its own paths)
+  std::string other_url = "http://169.254.169.254";  ///< Azure, Oracle, Hetzner, OpenStack, Vultr, Linode,
+                                                     ///< Exoscale (each its own paths)
+  std::string scaleway_url = "http://169.254.42.42";  ///< Scaleway's, at an address of its own
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds request_timeout{2000};  ///< a whole request, connection included
   Http* http = nullptr;  ///< nullptr: libcurl with the timeouts above, no proxies
@@ -96,7 +99,7 @@ struct Sources {
 };
 
 /// The host's sources: the defaults, with BOOTRINO_IMDS_URL (when set) as the base
-/// URL of all three services, and BOOTRINO_USERDATA_ROOT (when set) as `root`. Both
+/// URL of every service, and BOOTRINO_USERDATA_ROOT (when set) as `root`. Both
 /// variables exist for tests. Neither changes which services are asked: that is
 /// `metadata` alone, so a test that points them at a fake still meets the same rule.
 Sources HostSources();
@@ -104,10 +107,12 @@ Sources HostSources();
 /// Finds user-data, in order: `file`; cloud-init's saved copy
 /// (/var/lib/cloud/instance/user-data.txt); NoCloud seeds
 /// (/var/lib/cloud/seed/nocloud*/user-data, then `user-data` on a mounted block
-/// device whose file system libblkid finds labelled cidata or CIDATA); the metadata
-/// services `metadata` allows. Parses it and adds the platform's SSH keys and hostname:
-/// from cloud-init's record of this boot (userdata/instance_data.h) when cloud-init
-/// ran, and then no metadata service is asked; from the metadata service otherwise.
+/// device whose file system libblkid finds labelled cidata or CIDATA); a mounted config
+/// drive's openstack/latest/user_data (a block device labelled config-2 or CONFIG-2); the
+/// metadata services `metadata` allows. Parses it and adds the platform's SSH keys and
+/// hostname: from cloud-init's record of this boot (userdata/instance_data.h) when
+/// cloud-init ran, else from the config drive's openstack/latest/meta_data.json, and
+/// then no metadata service is asked; from the metadata service otherwise.
 /// Finding nothing is not an error (see RequireManifest); unreadable or malformed
 /// user-data is.
 [[nodiscard]] base::Result<Config> Resolve(const Sources& sources);
@@ -115,6 +120,10 @@ Sources HostSources();
 /// True when libblkid finds, at `path` (a block device or an image file), a file system
 /// labelled cidata or CIDATA: a NoCloud seed, as cloud-init recognises one.
 bool HasCidataLabel(const std::string& path);
+
+/// True when libblkid finds, at `path`, a file system labelled config-2 or CONFIG-2: an
+/// OpenStack config drive, as cloud-init's ds-identify recognises one.
+bool HasConfigDriveLabel(const std::string& path);
 
 /// For `bootrino run --from-userdata`: a kUsage error, saying where bootrino
 /// looked and what to write, when `config` names no manifest.

@@ -1,9 +1,10 @@
 // What the metadata services answer (AWS IMDSv2, GCP, DigitalOcean, Azure, Oracle,
-// Hetzner, OpenStack, Vultr): anyone who
+// Hetzner, OpenStack, Vultr, Linode, Scaleway, Exoscale): anyone who
 // can answer on 169.254.169.254 writes these bytes (on a host bootrino has
-// identified as that cloud, or any host with --metadata any).
+// identified as that cloud, or any host with --metadata any); and a config
+// drive's meta_data.json, whoever made the volume labelled config-2.
 // The first byte picks the parser (userdata/metadata.h, AddHeaderLine in
-// http.h), the rest is the body; the last eight choices run QueryMetadata
+// http.h), the rest is the body; the choices from 8 to 18 run QueryMetadata
 // whole against a fake service whose answers are the rest of the input, split
 // at NUL bytes: each answer is one byte for its status (its low 3 bits pick
 // 200, 200, 200, 404, 500, 401, 403, 301; its top bit adds Metadata-Flavor:
@@ -39,8 +40,8 @@ std::size_t NonEmptyLines(std::string_view text) {
   return n;
 }
 
-// What each of the services promises to QueryMetadata's callers, whatever was answered.
-void CheckMetadata(const Metadata& m) {
+// What each of the services (and a config drive) promises to Resolve, whatever was answered.
+void CheckMetadata(const userdata::InstanceFacts& m) {
   for (const std::string& key : m.ssh_keys) FUZZ_REQUIRE(userdata::CheckSshKey(key).empty());
   if (!m.hostname.empty()) FUZZ_REQUIRE(userdata::CheckHostname(m.hostname).empty());
 }
@@ -113,9 +114,9 @@ void Query(Cloud cloud, std::string_view script) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view body = AsText(data + 1, size - 1);
-  switch (data[0] % 16) {
-    case 0: {  // PUT /latest/api/token: the token is sent back in a header
-      const auto token = userdata::ParseAwsToken(body);
+  switch (data[0] % 20) {
+    case 0: {  // PUT /latest/api/token, Linode's /v1/token: the token is sent back in a header
+      const auto token = userdata::ParseSessionToken(body);
       if (token) {
         FUZZ_REQUIRE(!token->empty() && !IsSpace(token->front()) && !IsSpace(token->back()));
         FUZZ_REQUIRE(!HasControl(*token));
@@ -183,6 +184,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 13: Query(Cloud::kHetzner, body); break;
     case 14: Query(Cloud::kOpenStack, body); break;
     case 15: Query(Cloud::kVultr, body); break;
+    case 16: Query(Cloud::kLinode, body); break;
+    case 17: Query(Cloud::kScaleway, body); break;
+    case 18: Query(Cloud::kExoscale, body); break;
+    case 19: {  // OpenStack's meta_data.json: a config drive's (the service's is case 14's first answer)
+      std::string why_not;
+      const auto meta = userdata::ParseOpenStackMetaData(body, "fuzz", why_not);
+      if (!meta) {
+        FUZZ_REQUIRE(!why_not.empty());
+        break;
+      }
+      FUZZ_REQUIRE(!meta->uuid.empty());
+      CheckMetadata(*meta);
+      break;
+    }
   }
   return 0;
 }

@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""A metadata service that answers as AWS (IMDSv2), GCP and DigitalOcean at once, the way
-someone who answers 169.254.169.254 on a host's network could. For test_metadata_trust.sh,
-which runs it inside a private network namespace.
+"""A metadata service that answers as AWS (IMDSv2), GCP, DigitalOcean and Scaleway at once, the
+way someone who answers 169.254.169.254 (or Scaleway's 169.254.42.42) on a host's network could.
+For test_metadata_trust.sh, which runs it inside a private network namespace.
 
 Usage: fake_metadata.py --bind ADDR --port N --user-data FILE --log FILE --ready FILE
 
 Every request is appended to --log as one line, "METHOD PATH FLAVOR" (FLAVOR is the
 Metadata-Flavor header, or "-"), before it is answered. --ready is written once listening.
-Each service enforces what the real one does (AWS's session token, GCP's header), so a
-client that gets the user-data has asked as that service would.
+Each service enforces what the real one does (AWS's session token, GCP's header, Scaleway's
+source port below 1024 for user-data), so a client that gets the user-data has asked as that
+service would.
 """
 import argparse
 import http.server
+import json
 import secrets
 import threading
 
@@ -37,6 +39,8 @@ def main():
            "/computeMetadata/v1/instance/attributes/ssh-keys": b"eve:" + key}
     do = {"/metadata/v1/id": b"3164444", "/metadata/v1/user-data": user_data,
           "/metadata/v1/public-keys": key, "/metadata/v1/hostname": b"attacker-do"}
+    scaleway_conf = json.dumps({"id": "5a33b4ab-57dd-4eb6-8b0a-d95eb63492ce", "hostname": "attacker-scw",
+                                "ssh_public_keys": [{"key": key.decode().strip()}]}).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -80,6 +84,12 @@ def main():
                 return self.answer(404, b"", flavor)
             if self.path in do:
                 return self.answer(200, do[self.path])
+            if self.path == "/conf?format=json":
+                return self.answer(200, scaleway_conf)
+            if self.path == "/user_data/cloud-init":
+                if self.client_address[1] >= 1024:
+                    return self.answer(403)
+                return self.answer(200, user_data)
             self.answer(404)
 
     server = http.server.ThreadingHTTPServer((args.bind, args.port), Handler)

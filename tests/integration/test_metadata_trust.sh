@@ -2,9 +2,9 @@
 # Spoofed metadata: on a host that is not shown to be AWS, GCP or DigitalOcean, whoever answers
 # 169.254.169.254 (a rogue host on the network, a hypervisor that is not the cloud's) must not hand
 # bootrino its user-data. Reproduced in a private network namespace (`unshare -n`: only lo, which
-# gets 169.254.169.254/32), with fake_metadata.py answering there as all three clouds at once with
-# an attacker's #cloud-config. BOOTRINO_IMDS_URL is not set: bootrino asks the real address, which
-# only this namespace has. Nothing leaves the machine.
+# gets 169.254.169.254/32 and Scaleway's 169.254.42.42/32), with fake_metadata.py answering at both
+# as AWS, GCP, DigitalOcean and Scaleway at once with an attacker's #cloud-config. BOOTRINO_IMDS_URL
+# is not set: bootrino asks the real addresses, which only this namespace has. Nothing leaves the machine.
 if [[ -z ${BOOTRINO_TEST_NETNS:-} ]]; then
   for tool in unshare ip python3; do
     command -v "$tool" >/dev/null || { echo "FAIL: $tool is needed (util-linux, iproute2, python3)" >&2; exit 1; }
@@ -16,9 +16,10 @@ unset BOOTRINO_IMDS_URL
 
 ip link set lo up
 ip addr add 169.254.169.254/32 dev lo
+ip addr add 169.254.42.42/32 dev lo
 [[ $(ip -o link show | grep -vc ': lo:') == 0 ]] || fail "the namespace has a link other than lo: $(ip -o link show)"
 [[ -z $(ip -4 route show) ]] || fail "the namespace has a route off lo: $(ip -4 route show)"
-ok "a private network namespace: only lo, which has 169.254.169.254"
+ok "a private network namespace: only lo, which has 169.254.169.254 and 169.254.42.42"
 
 # The attacker's user-data: a manifest that would take over the disk, and where to report.
 TOKEN="attacker-$$-$RANDOM"
@@ -29,19 +30,24 @@ bootrino:
   yes: true
   status_url: https://$TOKEN.invalid/status
 EOF
-IMDS_LOG="$WORK/imds.log"
+IMDS_LOG="$WORK/imds.log" SCW_LOG="$WORK/scaleway.log"
 : >"$IMDS_LOG"
-python3 "$IT_DIR/fake_metadata.py" --bind 169.254.169.254 --port 80 --user-data "$WORK/evil.yaml" \
-  --log "$IMDS_LOG" --ready "$WORK/imds.ready" 2>"$WORK/imds.err" &
-PIDS+=($!)
-for _ in $(seq 100); do [[ -s $WORK/imds.ready ]] && break; sleep 0.05; done
-[[ -s $WORK/imds.ready ]] || fail "fake_metadata.py did not start: $(cat "$WORK/imds.err")"
+: >"$SCW_LOG"
+start_fake() {  # start_fake ADDR LOG NAME
+  python3 "$IT_DIR/fake_metadata.py" --bind "$1" --port 80 --user-data "$WORK/evil.yaml" \
+    --log "$2" --ready "$WORK/$3.ready" 2>"$WORK/$3.err" &
+  PIDS+=($!)
+  for _ in $(seq 100); do [[ -s $WORK/$3.ready ]] && break; sleep 0.05; done
+  [[ -s $WORK/$3.ready ]] || fail "fake_metadata.py did not start on $1: $(cat "$WORK/$3.err")"
+}
+start_fake 169.254.169.254 "$IMDS_LOG" imds
+start_fake 169.254.42.42 "$SCW_LOG" scaleway
 
 # A host on no cloud: empty DMI, no /run/cloud-init, no user-data on disk.
 ROOT="$WORK/host"
 export BOOTRINO_USERDATA_ROOT="$ROOT"
 fresh_root() { rm -rf "$ROOT"; mkdir -p "$ROOT/sys/class/dmi/id"; echo QEMU >"$ROOT/sys/class/dmi/id/sys_vendor"; }
-asked() { [[ -s $IMDS_LOG ]]; }
+asked() { [[ -s $IMDS_LOG || -s $SCW_LOG ]]; }
 no_attacker() { ! grep -q "$TOKEN\|eve@attacker\|attacker-" "$WORK/out" || fail "$1: the attacker's data is reported"; }
 
 fresh_root
@@ -53,7 +59,7 @@ assert d.get("manifest", "") == "" and d.get("source", "") == "" and d.get("clou
 assert not d.get("ssh_keys") and not d.get("yes"), d
 PY
 no_attacker "userdata --json"
-asked && fail "the metadata service was asked on an unidentified host: $(cat "$IMDS_LOG")"
+asked && fail "the metadata service was asked on an unidentified host: $(cat "$IMDS_LOG" "$SCW_LOG")"
 run_bootrino 0 userdata
 expect_out "not identified as a cloud bootrino knows"
 run_bootrino 2 run --from-userdata --dry-run
@@ -84,7 +90,8 @@ grep -q '"cloud": "aws"' "$WORK/out" || fail "--metadata any: the service did no
 grep -q '^PUT /latest/api/token' "$IMDS_LOG" || fail "--metadata any did not ask AWS"
 grep -q '^GET /computeMetadata/v1/instance/hostname Google$' "$IMDS_LOG" || fail "--metadata any did not ask GCP"
 grep -q '^GET /metadata/v1/id' "$IMDS_LOG" || fail "--metadata any did not ask DigitalOcean"
-ok "--metadata any asks AWS, GCP and DigitalOcean at 169.254.169.254 (the documented opt-in)"
+[[ -s $SCW_LOG ]] && fail "--metadata any asked Scaleway's address on an unidentified host: $(cat "$SCW_LOG")"
+ok "--metadata any asks AWS, GCP and DigitalOcean at 169.254.169.254 (the documented opt-in), nothing else"
 
 # Identified by DMI: its own service is asked, at 169.254.169.254 (GCP too: never by DNS name).
 fresh_root
@@ -101,6 +108,19 @@ run_bootrino 0 userdata --json --metadata never
 no_attacker "--metadata never"
 asked && fail "--metadata never asked the metadata service: $(cat "$IMDS_LOG")"
 ok "a host DMI names as GCP asks GCP's service, at 169.254.169.254, and only it; --metadata never asks none"
+
+# Identified by DMI as Scaleway: its own address only, and user-data from a port below 1024 (this test is root).
+fresh_root
+echo Scaleway >"$ROOT/sys/class/dmi/id/sys_vendor"
+: >"$IMDS_LOG"
+: >"$SCW_LOG"
+run_bootrino 0 userdata --json
+grep -q '"cloud": "scaleway"' "$WORK/out" || fail "a host DMI names as Scaleway did not take its metadata"
+grep -q "$TOKEN" "$WORK/out" || fail "a host DMI names as Scaleway did not take its user-data (asked from a port below 1024)"
+grep -q '^GET /conf?format=json ' "$SCW_LOG" || fail "Scaleway's service was not asked at 169.254.42.42"
+grep -q '^GET /user_data/cloud-init ' "$SCW_LOG" || fail "Scaleway's user-data was not asked"
+[[ -s $IMDS_LOG ]] && fail "a Scaleway host asked 169.254.169.254: $(cat "$IMDS_LOG")"
+ok "a host DMI names as Scaleway asks Scaleway's service at 169.254.42.42, and only it"
 
 # Identified by cloud-init's record of its datasource.
 fresh_root

@@ -23,21 +23,21 @@ using namespace userdata::testing;
 std::string S(std::string_view s) { return std::string(s); }
 
 TEST(UserdataMetadata, AwsToken) {
-  EXPECT_EQ(ParseAwsToken("AQAEAFd-token==\n"), "AQAEAFd-token==");
-  EXPECT_EQ(ParseAwsToken("  \r\n"), std::nullopt);
-  EXPECT_EQ(ParseAwsToken(""), std::nullopt);
+  EXPECT_EQ(ParseSessionToken("AQAEAFd-token==\n"), "AQAEAFd-token==");
+  EXPECT_EQ(ParseSessionToken("  \r\n"), std::nullopt);
+  EXPECT_EQ(ParseSessionToken(""), std::nullopt);
 }
 
 // Found by tests/fuzz/imds_fuzz: a token with a line break (or any control
 // character) inside was sent back as is in X-aws-ec2-metadata-token, so whoever
 // answered the PUT could add headers to every later request.
 TEST(UserdataMetadata, AwsTokenIsOneHeaderSafeWord) {
-  EXPECT_EQ(ParseAwsToken("tok\r\nX-Injected: 1\n"), std::nullopt);
-  EXPECT_EQ(ParseAwsToken("tok/\x1d\x1d"), std::nullopt);
-  EXPECT_EQ(ParseAwsToken("two words"), std::nullopt);
-  EXPECT_EQ(ParseAwsToken("t\xc3\xb6k"), std::nullopt);
-  EXPECT_EQ(ParseAwsToken(std::string("tok\0en", 6)), std::nullopt);
-  EXPECT_EQ(ParseAwsToken("AQAEAF-_~.+/=="), "AQAEAF-_~.+/==");
+  EXPECT_EQ(ParseSessionToken("tok\r\nX-Injected: 1\n"), std::nullopt);
+  EXPECT_EQ(ParseSessionToken("tok/\x1d\x1d"), std::nullopt);
+  EXPECT_EQ(ParseSessionToken("two words"), std::nullopt);
+  EXPECT_EQ(ParseSessionToken("t\xc3\xb6k"), std::nullopt);
+  EXPECT_EQ(ParseSessionToken(std::string("tok\0en", 6)), std::nullopt);
+  EXPECT_EQ(ParseSessionToken("AQAEAF-_~.+/=="), "AQAEAF-_~.+/==");
 }
 
 TEST(UserdataMetadata, AwsKeyIndexesSkipWhatIsNoIndex) {
@@ -105,6 +105,35 @@ TEST(UserdataMetadata, GcpUserDataEncoding) {
       << bad.error().message();
 }
 
+// meta_data.json, from OpenStack's metadata service or a config drive.
+TEST(UserdataMetadata, OpenStackMetaData) {
+  std::string why_not;
+  auto meta = ParseOpenStackMetaData(R"({"uuid": "d8e02d56", "hostname": "os-1.novalocal", "name": "os 1",)"
+                                     R"( "public_keys": {"a": ")" + S(kAlice) + R"(\n", "b": "ssh-rsa junk", "c": 7}})",
+                                     "drive", why_not);
+  ASSERT_TRUE(meta) << why_not;
+  EXPECT_EQ(meta->uuid, "d8e02d56");
+  EXPECT_EQ(meta->hostname, "os-1.novalocal");
+  EXPECT_EQ(meta->ssh_keys, std::vector<std::string>{S(kAlice)});
+  ASSERT_EQ(meta->notes.size(), 1u);
+  EXPECT_NE(meta->notes[0].find("skipped a key from drive public_keys/b"), std::string::npos) << meta->notes[0];
+  // No hostname: the name, when it is one.
+  meta = ParseOpenStackMetaData(R"({"uuid": "u", "name": "server-2"})", "drive", why_not);
+  ASSERT_TRUE(meta) << why_not;
+  EXPECT_EQ(meta->hostname, "server-2");
+  meta = ParseOpenStackMetaData(R"({"uuid": "u", "name": "My Server"})", "drive", why_not);
+  ASSERT_TRUE(meta) << why_not;
+  EXPECT_EQ(meta->hostname, "");
+  EXPECT_NE(meta->notes.at(0).find("from drive name"), std::string::npos) << meta->notes[0];
+  // Not OpenStack's document.
+  EXPECT_FALSE(ParseOpenStackMetaData(R"({"hostname": "h"})", "drive", why_not));
+  EXPECT_EQ(why_not, "a JSON object without a uuid");
+  EXPECT_FALSE(ParseOpenStackMetaData(R"({"uuid": 7})", "drive", why_not));
+  EXPECT_FALSE(ParseOpenStackMetaData("[1]", "drive", why_not));
+  EXPECT_EQ(why_not, "not a JSON object");
+  EXPECT_FALSE(ParseOpenStackMetaData("", "drive", why_not));
+}
+
 TEST(UserdataMetadata, HeaderLines) {
   Http::Response r;
   AddHeaderLine("HTTP/1.1 100 Continue\r\n", r);
@@ -117,6 +146,16 @@ TEST(UserdataMetadata, HeaderLines) {
   EXPECT_EQ(r.Header("content-type"), "text/plain");
   EXPECT_EQ(r.Header("x-early"), "");  // from the 100 Continue, dropped
   EXPECT_EQ(r.headers.size(), 2u);
+}
+
+// One entry per cloud in metadata.cc's table: a Cloud without one would have no name and no client.
+TEST(UserdataMetadata, EveryCloudHasItsEntry) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 64 && CloudName(static_cast<Cloud>(i)) != "?"; ++i) {
+    names.push_back(S(CloudName(static_cast<Cloud>(i))));
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"aws", "gcp", "digitalocean", "azure", "oracle", "hetzner", "openstack",
+                                             "vultr", "linode", "scaleway", "exoscale"}));
 }
 
 // ---- IdentifyCloud: a fake root per case ---------------------------------------------------------------------
@@ -179,6 +218,20 @@ TEST_F(Identify, DmiAndXenAsCloudInitReadsThem) {
   // DigitalOcean
   EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "DigitalOcean\n"}}), Cloud::kDigitalOcean);
   EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "DigitalOcean Lookalike\n"}}), std::nullopt);
+  // Linode: either name of its vendor (ds-identify's dscheck_Akamai).
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Linode\n"}}), Cloud::kLinode);
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Akamai\n"}}), Cloud::kLinode);
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Linode LLC\n"}}), std::nullopt);
+  EXPECT_EQ(CloudOf({{kDmi + "product_name", "Linode\n"}}), std::nullopt);
+  // Scaleway: DMI only (ds-identify's kernel command line and /var/run/scaleway are the image's own).
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Scaleway\n"}}), Cloud::kScaleway);
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Scaleway SAS\n"}}), std::nullopt);
+  EXPECT_EQ(CloudOf({{"var/run/scaleway", ""}, {"proc/cmdline", "root=/dev/vda1 scaleway\n"}}), std::nullopt);
+  // Exoscale: ds-identify's "Exoscale*".
+  EXPECT_EQ(CloudOf({{kDmi + "product_name", "Exoscale\n"}}), Cloud::kExoscale);
+  EXPECT_EQ(CloudOf({{kDmi + "product_name", "Exoscale Compute Platform\n"}}), Cloud::kExoscale);
+  EXPECT_EQ(CloudOf({{kDmi + "product_name", "Not Exoscale\n"}}), std::nullopt);
+  EXPECT_EQ(CloudOf({{kDmi + "sys_vendor", "Exoscale\n"}}), std::nullopt);
   // The evidence is said.
   auto id = Host({{kDmi + "product_uuid", "ec2aaaaa-0000-0000-0000-000000000000\n"}});
   ASSERT_TRUE(id);
@@ -190,6 +243,9 @@ TEST_F(Identify, CloudInitsRecordOfItsDatasource) {
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "aws", "platform": "ec2"}})"}}), Cloud::kAws);
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "gce", "platform": "gce"}})"}}), Cloud::kGcp);
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "digitalocean"}})"}}), Cloud::kDigitalOcean);
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "akamai", "platform": "akamai"}})"}}), Cloud::kLinode);
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "scaleway", "platform": "scaleway"}})"}}), Cloud::kScaleway);
+  EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "exoscale", "platform": "exoscale"}})"}}), Cloud::kExoscale);
   // cloud-init's Ec2 datasource on a platform it could not identify believed whoever answered: not evidence.
   EXPECT_EQ(CloudOf({{data, R"({"v1": {"cloud_name": "unknown", "platform": "ec2"}})"}}), std::nullopt);
   // Another datasource names none of the three: DMI decides.

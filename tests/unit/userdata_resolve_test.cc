@@ -114,7 +114,7 @@ class ResolveTest : public ::testing::Test {
     Sources s;
     s.root = root_.string();
     s.metadata = MetadataPolicy::kAny;
-    s.aws_url = s.aws_ipv6_url = s.gcp_url = s.digitalocean_url = s.other_url = closed_;
+    s.aws_url = s.aws_ipv6_url = s.gcp_url = s.digitalocean_url = s.other_url = s.scaleway_url = closed_;
     return s;
   }
   // Writes a file the fake metadata server serves at /<scenario>/<path>.
@@ -218,6 +218,16 @@ class LoopDevice {
   std::string path_;
 };
 
+// The fake root's view of the block device numbered `rdev`, which the kernel names `name`: its sysfs uevent,
+// and a device node of that number. Its "MAJOR:MINOR", as mountinfo writes it.
+std::string AddBlockDevice(const fs::path& root, const std::string& name, dev_t rdev) {
+  const std::string id = std::to_string(major(rdev)) + ":" + std::to_string(minor(rdev));
+  WriteFile(root / "sys/dev/block" / id / "uevent", "MAJOR=7\nDEVNAME=" + name + "\nDEVTYPE=disk\n");
+  fs::create_directories(root / "dev");
+  EXPECT_EQ(mknod((root / "dev" / name).c_str(), S_IFBLK | 0600, rdev), 0) << name;
+  return id;
+}
+
 TEST_F(ResolveTest, MountedCidataVolumeFoundByItsDeviceNumber) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
   MakeVfat(root_ / "seed.img", "cidata");
@@ -229,15 +239,8 @@ TEST_F(ResolveTest, MountedCidataVolumeFoundByItsDeviceNumber) {
   ASSERT_EQ(stat(plain.path().c_str(), &plain_st), 0);
   // The fake root's view: the kernel's names of the two devices (sysfs), their nodes (the same
   // device numbers) and mountinfo. The files are written where the mounts would be: nothing is mounted.
-  auto add_device = [&](const std::string& name, dev_t rdev) {
-    const std::string id = std::to_string(major(rdev)) + ":" + std::to_string(minor(rdev));
-    WriteFile(root_ / "sys/dev/block" / id / "uevent", "MAJOR=7\nDEVNAME=" + name + "\nDEVTYPE=disk\n");
-    EXPECT_EQ(mknod((root_ / "dev" / name).c_str(), S_IFBLK | 0600, rdev), 0) << name;
-    return id;
-  };
-  fs::create_directories(root_ / "dev");
-  const std::string plain_id = add_device("plain0", plain_st.st_rdev);
-  const std::string seed_id = add_device("seed0", seed_st.st_rdev);
+  const std::string plain_id = AddBlockDevice(root_, "plain0", plain_st.st_rdev);
+  const std::string seed_id = AddBlockDevice(root_, "seed0", seed_st.st_rdev);
   WriteFile(root_ / "proc/self/mountinfo",
             "25 1 " + plain_id + " / /mnt/data rw - vfat /dev/plain0 rw\n"
             "90 25 0:77 / /home/eve/seed rw - fuse.x /dev/seed0 rw\n"
@@ -260,6 +263,20 @@ TEST_F(ResolveTest, MountedCidataVolumeFoundByItsDeviceNumber) {
   c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "");
+}
+
+TEST_F(ResolveTest, ConfigDriveLabelAsLibblkidProbesIt) {
+  MakeVfat(root_ / "drive.img", "config-2");
+  EXPECT_TRUE(HasConfigDriveLabel((root_ / "drive.img").string()));
+  EXPECT_FALSE(HasCidataLabel((root_ / "drive.img").string()));
+  MakeVfat(root_ / "upper.img", "CONFIG-2");
+  EXPECT_TRUE(HasConfigDriveLabel((root_ / "upper.img").string()));
+  MakeVfat(root_ / "other.img", "config-3");
+  EXPECT_FALSE(HasConfigDriveLabel((root_ / "other.img").string()));
+  MakeVfat(root_ / "seed.img", "cidata");
+  EXPECT_FALSE(HasConfigDriveLabel((root_ / "seed.img").string()));
+  WriteFile(root_ / "text", "LABEL=config-2\n");
+  EXPECT_FALSE(HasConfigDriveLabel((root_ / "text").string()));
 }
 
 TEST_F(ResolveTest, NothingFoundIsAConfigWithoutManifest) {
@@ -471,7 +488,7 @@ Sources IdentifiedBy(const fs::path& root, const std::string& field, const std::
   WriteFile(root / "sys/class/dmi/id" / field, value + "\n");
   Sources s;
   s.root = root.string();
-  s.aws_url = s.aws_ipv6_url = s.gcp_url = s.digitalocean_url = s.other_url = url;
+  s.aws_url = s.aws_ipv6_url = s.gcp_url = s.digitalocean_url = s.other_url = s.scaleway_url = url;
   return s;
 }
 
@@ -582,6 +599,126 @@ TEST_F(ResolveTest, VultrV1Json) {
   EXPECT_EQ(c->hostname, "vultr-guest");
 }
 
+// Linode's service as its documentation gives it: a token from PUT /v1/token, then JSON when asked for JSON.
+TEST_F(ResolveTest, LinodeTokenJsonAndBase64UserData) {
+  Serve("linode1", "v1/instance",
+        R"({"id": 12345678, "label": "linode-1", "region": "us-ord", "type": "g6-nanode-1",)"
+        R"( "host_uuid": "b4e2f7c1a2d3", "tags": [], "specs": {"vcpus": 1, "memory": 1024, "gpus": 0,)"
+        R"( "transfer": 1000, "disk": 25600}, "backups": {"enabled": false, "status": null},)"
+        R"( "image": {"id": "linode/ubuntu24.04", "label": "Ubuntu 24.04 LTS"}})");
+  Serve("linode1", "v1/ssh-keys",
+        R"({"users": {"root": [")" + S(kAlice) + R"(", "ssh-rsa junk"], "bob": [")" + S(kBob) + R"("]}})");
+  Serve("linode1", "v1/user-data", Base64(kCloudConfig, 1 << 20));
+  Sources s = IdentifiedBy(root_, "sys_vendor", "Linode", Url("linode1"));
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "linode");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->source, Url("linode1") + "/v1/user-data");
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});  // root's only: the RAM OS's keys are root's
+  EXPECT_EQ(c->hostname, "linode-1");
+  EXPECT_TRUE(HasNote(*c, "skipped a key from Linode ssh-keys users/root")) << Notes(*c);
+  EXPECT_TRUE(HasNote(*c, "this host is linode (DMI sys_vendor is \"Linode\")")) << Notes(*c);
+
+  // No user-data and no keys; Akamai's vendor name identifies it too.
+  Serve("linode2", "v1/instance", R"({"id": 7, "label": "linode-2"})");
+  fs::remove_all(root_ / "sys");
+  s = IdentifiedBy(root_, "sys_vendor", "Akamai", Url("linode2"));
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "linode");
+  EXPECT_EQ(c->source, "");
+  EXPECT_TRUE(c->ssh_keys.empty());
+  EXPECT_EQ(c->hostname, "linode-2");
+
+  // Something else answering there (no token) is not Linode's service.
+  s.other_url = Url("os1");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "");
+  EXPECT_TRUE(HasNote(*c, "/v1/token answered HTTP 404, not a metadata token")) << Notes(*c);
+}
+
+// Scaleway's service at an address of its own, giving user-data only to a request from a port below 1024.
+TEST_F(ResolveTest, ScalewayConfAndUserDataFromAPrivilegedPort) {
+  std::string tagged(kBob);  // a key in a tag, its spaces written as '_'
+  std::replace(tagged.begin(), tagged.end(), ' ', '_');
+  Serve("scw1", "conf",
+        R"({"id": "5a33b4ab-57dd-4eb6-8b0a-d95eb63492ce", "name": "scw-1", "hostname": "scw-1",)"
+        R"( "commercial_type": "DEV1-S", "organization": "0f1d9c64-5a33-4eb6-8b0a-d95eb63492ce",)"
+        R"( "tags": ["web", "AUTHORIZED_KEY=)" + tagged + R"("],)"
+        R"( "ssh_public_keys": [{"key": ")" + S(kAlice) + R"(", "fingerprint": "256 SHA256:x alice [ssh-ed25519]"},)"
+        R"( {"key": "ssh-rsa junk", "fingerprint": "x"}], "zone": "fr-par-1",)"
+        R"( "public_ip": {"id": "x", "address": "203.0.113.7", "dynamic": false}})");
+  Serve("scw1", "user_data/cloud-init", kCloudConfig);
+  Sources s = IdentifiedBy(root_, "sys_vendor", "Scaleway", closed_);
+  s.scaleway_url = Url("scw1");  // only Scaleway's own address answers
+  auto c = Resolve(s);
+  if (geteuid() != 0) {  // no port below 1024 to send from: the user-data is out of reach, and the hint says why
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().hint().find("port below 1024"), std::string::npos) << c.error().hint();
+    GTEST_SKIP() << "the rest needs root, to send from a port below 1024";
+  }
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "scaleway");
+  EXPECT_EQ(c->metadata_url, Url("scw1"));
+  EXPECT_EQ(c->source, Url("scw1") + "/user_data/cloud-init");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
+  EXPECT_EQ(c->hostname, "scw-1");
+  EXPECT_TRUE(HasNote(*c, "skipped a key from Scaleway ssh_public_keys")) << Notes(*c);
+
+  // No user-data (404): keys and name still.
+  Serve("scw2", "conf",
+        R"({"id": "6b44c5bc-0000-4eb6-8b0a-d95eb63492ce", "hostname": "scw-2", "ssh_public_keys": []})");
+  s.scaleway_url = Url("scw2");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "");
+  EXPECT_EQ(c->hostname, "scw-2");
+  // Something else answering there (no server id) is not Scaleway's service.
+  Serve("scw3", "conf", R"({"hostname": "not-scaleway"})");
+  s.scaleway_url = Url("scw3");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "");
+  EXPECT_EQ(c->hostname, "");
+  EXPECT_TRUE(HasNote(*c, "answered without an instance id")) << Notes(*c);
+}
+
+// Exoscale's CloudStack-style files, with no session token: Exoscale's service has none.
+TEST_F(ResolveTest, ExoscaleCloudStackPaths) {
+  Serve("exoscale1", "latest/meta-data/instance-id", "5a33b4ab-57dd-4eb6-8b0a-d95eb63492ce\n");
+  Serve("exoscale1", "latest/meta-data/public-keys", S(kAlice) + "\n" + S(kBob) + "\n");
+  Serve("exoscale1", "latest/meta-data/local-hostname", "exo-1");
+  Serve("exoscale1", "latest/meta-data/availability-zone", "ch-gva-2");
+  Serve("exoscale1", "latest/user-data", Gzip(kCloudConfig));  // binary, as given
+  Sources s = IdentifiedBy(root_, "product_name", "Exoscale Compute Platform", Url("exoscale1"));
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "exoscale");
+  EXPECT_EQ(c->source, Url("exoscale1") + "/latest/user-data");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
+  EXPECT_EQ(c->hostname, "exo-1");
+  // No user-data, no keys: the name still.
+  Serve("exoscale2", "latest/meta-data/instance-id", "6b44c5bc-57dd-4eb6-8b0a-d95eb63492ce");
+  Serve("exoscale2", "latest/meta-data/local-hostname", "exo-2");
+  s.other_url = Url("exoscale2");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "");
+  EXPECT_TRUE(c->ssh_keys.empty());
+  EXPECT_EQ(c->hostname, "exo-2");
+  // An AWS service answering there (401 without its token) is not Exoscale's.
+  Serve("aws-not-exoscale", "latest/meta-data/instance-id", "i-0123456789abcdef0");
+  s.other_url = Url("aws-not-exoscale");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->cloud, "");
+  EXPECT_TRUE(HasNote(*c, "/latest/meta-data/instance-id answered HTTP 401, not an instance id")) << Notes(*c);
+}
+
 TEST_F(ResolveTest, UserDataOnDiskGetsTheServicesKeys) {
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", "#cloud-config\nbootrino:\n  manifest: " + S(kRef) +
                                                                 "\n  hostname: mine\n");
@@ -660,6 +797,7 @@ Sources Recording(const fs::path& root, RecordingHttp& http) {
   s.gcp_url = "http://gcp.test";
   s.digitalocean_url = "http://do.test";
   s.other_url = "http://other.test";
+  s.scaleway_url = "http://scaleway.test";
   return s;
 }
 
@@ -884,21 +1022,98 @@ TEST_F(ResolveTest, ARecordOnlyCloudInitCouldHaveWrittenIsBelieved) {
   EXPECT_TRUE(HasNote(*c, "found no datasource")) << Notes(*c);
 }
 
+// ---- a config drive ----------------------------------------------------------------------------------------------
+
+// A config drive the host mounted (as cloud-init mounts one): its user_data, and its meta_data.json's keys and
+// hostname in place of any metadata service's. Only the mount of a block device labelled config-2 is one.
+TEST_F(ResolveTest, MountedConfigDriveGivesUserDataKeysAndHostname) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
+  MakeVfat(root_ / "drive.img", "config-2");
+  MakeVfat(root_ / "plain.img", "data");
+  LoopDevice drive(root_ / "drive.img"), plain(root_ / "plain.img");
+  if (drive.path().empty() || plain.path().empty()) GTEST_SKIP() << "losetup could not attach a loop device";
+  struct stat drive_st {}, plain_st {};
+  ASSERT_EQ(stat(drive.path().c_str(), &drive_st), 0);
+  ASSERT_EQ(stat(plain.path().c_str(), &plain_st), 0);
+  const std::string plain_id = AddBlockDevice(root_, "plain0", plain_st.st_rdev);
+  const std::string drive_id = AddBlockDevice(root_, "sr0", drive_st.st_rdev);
+  WriteFile(root_ / "proc/self/mountinfo",
+            "25 1 " + plain_id + " / /mnt/data rw - vfat /dev/plain0 rw\n"
+            "90 25 0:77 / /home/eve/drive rw - fuse.x /dev/sr0 rw\n"
+            "91 25 " + drive_id + " / /media/config ro - vfat /dev/sr0 ro\n");
+  // The same files on a volume labelled otherwise, and on a FUSE mount whose source names the drive: neither is it.
+  for (const char* mount : {"mnt/data", "home/eve/drive"}) {
+    WriteFile(root_ / mount / "openstack/latest/meta_data.json",
+              R"({"uuid": "x", "hostname": "spoofed", "public_keys": {"k": ")" + S(kBob) + R"("}})");
+    WriteFile(root_ / mount / "openstack/latest/user_data", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");
+  }
+  // meta_data.json as Nova writes it on a config drive, trimmed.
+  const std::string meta =
+      R"({"uuid": "d8e02d56-2648-49a3-bf97-6be8f1204f38", "hostname": "os-drive-1.novalocal", "name": "os-drive-1",)"
+      R"( "public_keys": {"mykey": ")" + S(kAlice) + R"(\n"}, "keys": [{"name": "mykey", "type": "ssh",)"
+      R"( "data": ")" + S(kAlice) + R"(\n"}], "availability_zone": "nova", "launch_index": 0, "devices": []})";
+  WriteFile(root_ / "media/config/openstack/latest/meta_data.json", meta);
+  WriteFile(root_ / "media/config/openstack/latest/user_data", kCloudConfig);
+  WriteFile(root_ / "sys/class/dmi/id/product_name", "OpenStack Nova\n");  // identified: its service could be asked
+  RecordingHttp http;
+  Sources s = Recording(root_, http);
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_TRUE(http.urls.empty()) << "asked " << http.urls.front();
+  EXPECT_EQ(c->source, "/media/config/openstack/latest/user_data");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->cloud, "configdrive");
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
+  EXPECT_EQ(c->ssh_key_from, std::vector<std::string>{"config drive /media/config/openstack/latest/meta_data.json"});
+  EXPECT_EQ(c->hostname, "os-drive-1.novalocal");
+  EXPECT_TRUE(HasNote(*c, "a config drive is mounted at /media/config (instance d8e02d56-2648-49a3-bf97-6be8f1204f38)"))
+      << Notes(*c);
+
+  // Not OpenStack's document: noted, and the identified cloud's service is asked as on a host without a drive.
+  WriteFile(root_ / "media/config/openstack/latest/meta_data.json", R"({"hostname": "no-uuid"})");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(http.urls, std::vector<std::string>{"GET http://other.test/openstack/latest/meta_data.json"});
+  EXPECT_TRUE(HasNote(*c, "skipped the config drive at /media/config: /media/config/openstack/latest/meta_data.json "
+                          "is a JSON object without a uuid"))
+      << Notes(*c);
+  EXPECT_EQ(c->hostname, "");
+  EXPECT_EQ(c->source, "/media/config/openstack/latest/user_data");
+
+  // cloud-init's record comes first.
+  http.urls.clear();
+  WriteFile(root_ / "media/config/openstack/latest/meta_data.json", meta);
+  WriteFile(root_ / "run/cloud-init/instance-data.json", InstanceJson("configdrive", "[\"" + S(kBob) + "\"]", "rec"));
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_TRUE(http.urls.empty());
+  EXPECT_EQ(c->cloud, "configdrive");
+  EXPECT_EQ(c->hostname, "rec");
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kBob)});
+}
+
 TEST_F(ResolveTest, TheNewServicesAreAskedOnlyWhereIdentified) {
   RecordingHttp http;
   Sources s = Recording(root_, http);
   s.other_url = "http://other.test";
   s.metadata = MetadataPolicy::kAny;  // even the opt-in asks only AWS, GCP and DigitalOcean on an unknown host
   ASSERT_TRUE(Resolve(s));
-  for (const std::string& url : http.urls) EXPECT_EQ(url.find("other.test"), std::string::npos) << url;
+  for (const std::string& url : http.urls) {
+    EXPECT_EQ(url.find("other.test"), std::string::npos) << url;
+    EXPECT_EQ(url.find("scaleway.test"), std::string::npos) << url;
+  }
   const std::vector<std::pair<std::string, std::string>> hosts = {
       {"chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77"}, {"chassis_asset_tag", "OracleCloud.com"},
-      {"sys_vendor", "Hetzner"}, {"product_name", "OpenStack Compute"}, {"sys_vendor", "Vultr"}};
+      {"sys_vendor", "Hetzner"}, {"product_name", "OpenStack Compute"}, {"sys_vendor", "Vultr"},
+      {"sys_vendor", "Linode"}, {"sys_vendor", "Scaleway"}, {"product_name", "Exoscale"}};
   const std::vector<std::string> first = {"GET http://other.test/metadata/instance?api-version=2021-02-01",
                                           "GET http://other.test/opc/v2/instance/",
                                           "GET http://other.test/hetzner/v1/metadata",
                                           "GET http://other.test/openstack/latest/meta_data.json",
-                                          "GET http://other.test/v1.json"};
+                                          "GET http://other.test/v1.json",
+                                          "PUT http://other.test/v1/token",
+                                          "GET http://scaleway.test/conf?format=json",
+                                          "GET http://other.test/latest/meta-data/instance-id"};
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     fs::remove_all(root_ / "sys");
     WriteFile(root_ / "sys/class/dmi/id" / hosts[i].first, hosts[i].second + "\n");
@@ -915,6 +1130,12 @@ TEST_F(ResolveTest, TheNewServicesAreAskedOnlyWhereIdentified) {
   EXPECT_NE(std::find(http.headers.begin(), http.headers.end(),
                       "http://other.test/opc/v2/instance/ Authorization: Bearer Oracle"),
             http.headers.end());
+  // Linode's token is asked for with its lifetime.
+  fs::remove_all(root_ / "sys");
+  WriteFile(root_ / "sys/class/dmi/id/sys_vendor", "Linode\n");
+  http.headers.clear();
+  ASSERT_TRUE(Resolve(s));
+  EXPECT_EQ(http.headers, std::vector<std::string>{"http://other.test/v1/token Metadata-Token-Expiry-Seconds: 60"});
 }
 
 TEST_F(ResolveTest, GcpIsAskedAtItsAddressNeverByDnsName) {
@@ -992,6 +1213,7 @@ TEST_F(ResolveTest, HostSourcesFromTheEnvironment) {
   EXPECT_EQ(plain.metadata, MetadataPolicy::kIdentified);
   EXPECT_EQ(plain.aws_url, "http://169.254.169.254");
   EXPECT_EQ(plain.gcp_url, "http://169.254.169.254");
+  EXPECT_EQ(plain.scaleway_url, "http://169.254.42.42");
   setenv("BOOTRINO_IMDS_URL", "http://127.0.0.1:8000/x", 1);
   setenv("BOOTRINO_USERDATA_ROOT", root_.c_str(), 1);
   Sources s = HostSources();
@@ -1000,6 +1222,8 @@ TEST_F(ResolveTest, HostSourcesFromTheEnvironment) {
   EXPECT_EQ(s.aws_url, "http://127.0.0.1:8000/x");
   EXPECT_EQ(s.gcp_url, "http://127.0.0.1:8000/x");
   EXPECT_EQ(s.digitalocean_url, "http://127.0.0.1:8000/x");
+  EXPECT_EQ(s.other_url, "http://127.0.0.1:8000/x");
+  EXPECT_EQ(s.scaleway_url, "http://127.0.0.1:8000/x");
   // Where the services are, not whether they are asked: a fake is met by the same rule.
   EXPECT_EQ(s.metadata, MetadataPolicy::kIdentified);
   EXPECT_EQ(s.root, root_.string());

@@ -87,18 +87,10 @@ base::Result<std::optional<Metadata>> QueryGcp(Service& s, std::string& why_not)
 }
 
 base::Result<std::optional<Metadata>> QueryDigitalOcean(Service& s, std::string& why_not) {
-  auto id = s.Probe("/metadata/v1/id", why_not);
-  if (!id) return std::nullopt;
-  if (id->status != 200 || !IsDropletId(id->body)) {
-    why_not = "GET " + s.Url("/metadata/v1/id") + " answered " + Status(*id) + ", not a droplet id";
-    return std::nullopt;
-  }
-  Metadata m;
-  m.cloud = Cloud::kDigitalOcean;
-  ASSIGN_OR_RETURN(m.user_data, s.UserData("/metadata/v1/user-data", m));
-  AddSshKeys(s.Text("/metadata/v1/public-keys", m), KeyListFormat::kPlain, "DigitalOcean public-keys", m);
-  AddHostname(s.Text("/metadata/v1/hostname", m), "DigitalOcean hostname", m);
-  return m;
+  return QueryPlainText(s,
+                        {Cloud::kDigitalOcean, "DigitalOcean", "/metadata/v1/id", "a droplet id",
+                         "/metadata/v1/user-data", "/metadata/v1/public-keys", "/metadata/v1/hostname", IsDropletId},
+                        why_not);
 }
 
 std::string ReadDmi(const std::filesystem::path& path) {

@@ -292,23 +292,33 @@ base::Result<std::optional<Metadata>> QueryScaleway(Service& s, std::string& why
   return m;
 }
 
+base::Result<std::optional<Metadata>> QueryPlainText(Service& s, const PlainTextService& layout, std::string& why_not) {
+  auto id = s.Probe(layout.id, why_not);
+  if (!id) return std::nullopt;
+  if (id->status != 200 || !layout.is_id(id->body)) {
+    why_not = "GET " + s.Url(layout.id) + " answered " + Status(*id) + ", not " + std::string(layout.what_id);
+    return std::nullopt;
+  }
+  auto label = [&](std::string_view path) {
+    return std::string(layout.name) + " " + std::string(path.substr(path.rfind('/') + 1));
+  };
+  Metadata m;
+  m.cloud = layout.cloud;
+  ASSIGN_OR_RETURN(m.user_data, s.UserData(layout.user_data, m));
+  AddSshKeys(s.Text(layout.keys, m), KeyListFormat::kPlain, label(layout.keys), m);
+  AddHostname(s.Text(layout.hostname, m), label(layout.hostname), m);
+  return m;
+}
+
 // Exoscale's CloudStack-style service: a text file per value under /latest/meta-data/ (instance-id first: it
 // tells the service from something else answering there), public-keys one key per line, and /latest/user-data
 // as given (404: none).
 base::Result<std::optional<Metadata>> QueryExoscale(Service& s, std::string& why_not) {
-  const std::string probe = "/latest/meta-data/instance-id";
-  auto id = s.Probe(probe, why_not);
-  if (!id) return std::nullopt;
-  if (id->status != 200 || !IsInstanceId(id->body)) {
-    why_not = "GET " + s.Url(probe) + " answered " + Status(*id) + ", not an instance id";
-    return std::nullopt;
-  }
-  Metadata m;
-  m.cloud = Cloud::kExoscale;
-  ASSIGN_OR_RETURN(m.user_data, s.UserData("/latest/user-data", m));
-  AddSshKeys(s.Text("/latest/meta-data/public-keys", m), KeyListFormat::kPlain, "Exoscale public-keys", m);
-  AddHostname(s.Text("/latest/meta-data/local-hostname", m), "Exoscale local-hostname", m);
-  return m;
+  return QueryPlainText(s,
+                        {Cloud::kExoscale, "Exoscale", "/latest/meta-data/instance-id", "an instance id",
+                         "/latest/user-data", "/latest/meta-data/public-keys", "/latest/meta-data/local-hostname",
+                         IsInstanceId},
+                        why_not);
 }
 
 }  // namespace userdata

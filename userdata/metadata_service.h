@@ -103,6 +103,17 @@ base::Result<std::optional<Metadata>> QueryLinode(Service& s, std::string& why_n
 base::Result<std::optional<Metadata>> QueryScaleway(Service& s, std::string& why_not);
 base::Result<std::optional<Metadata>> QueryExoscale(Service& s, std::string& why_not);
 
+/// A service of a plain-text file per value (DigitalOcean's, Exoscale's): `id` must answer with what `is_id`
+/// accepts (`what_id`; it tells the service from something else answering there), then come the user-data
+/// (404: none), the keys (one a line) and the hostname.
+struct PlainTextService {
+  Cloud cloud;
+  std::string_view name;  ///< "DigitalOcean", for messages
+  std::string_view id, what_id, user_data, keys, hostname;
+  bool (*is_id)(std::string_view body);
+};
+base::Result<std::optional<Metadata>> QueryPlainText(Service& s, const PlainTextService& layout, std::string& why_not);
+
 /// "HTTP 404".
 inline std::string Status(const Http::Response& r) { return "HTTP " + std::to_string(r.status); }
 

@@ -128,18 +128,25 @@ std::string InterfacesFile(const host::HostNetwork& net, host::NetworkMode mode)
   return out;
 }
 
+// A shell function both scripts use: the name of the network device whose MAC address is $1, if there is one.
+constexpr const char* kIfaceByMac =
+    "iface() {  # MAC\n"
+    "\tfor d in /sys/class/net/*; do\n"
+    "\t\t[ \"$(cat \"$d/address\" 2>/dev/null)\" = \"$1\" ] && { echo \"${d##*/}\"; return; }\n"
+    "\tdone\n"
+    "}\n";
+
 std::string InterfaceNamesScript(const host::HostNetwork& net) {
   std::string out =
       "#!/bin/sh\n"
       "# Written by bootrino: gives each network device the name /etc/network/interfaces uses for it, found by\n"
       "# its MAC address, since this kernel may number its devices otherwise than the host that installed\n"
       "# this OS. Run by each interface's pre-up: a device already named right is left alone, a device\n"
-      "# holding a wanted name is moved aside first, and a failure leaves the names as they are.\n"
+      "# holding a wanted name is moved aside first, and a failure leaves the names as they are.\n";
+  out += kIfaceByMac;
+  out +=
       "name() {  # MAC NAME\n"
-      "\tcur=\n"
-      "\tfor d in /sys/class/net/*; do\n"
-      "\t\t[ \"$(cat \"$d/address\" 2>/dev/null)\" = \"$1\" ] && cur=${d##*/}\n"
-      "\tdone\n"
+      "\tcur=$(iface \"$1\")\n"
       "\t[ -n \"$cur\" ] && [ \"$cur\" != \"$2\" ] || return 0\n"
       "\tif [ -e \"/sys/class/net/$2\" ]; then\n"
       "\t\tip link set dev \"$2\" down && ip link set dev \"$2\" name \"old-$2\" || return 0\n"
@@ -168,12 +175,8 @@ std::string TinyCoreNetworkScript(const host::HostNetwork& net) {
   std::string out =
       "#!/bin/sh\n"
       "# Written by bootrino: the static network of the host that installed this OS (the kernel\n"
-      "# command line has nodhcp). Each interface is found by its MAC address.\n"
-      "iface() {\n"
-      "\tfor d in /sys/class/net/*; do\n"
-      "\t\t[ \"$(cat \"$d/address\" 2>/dev/null)\" = \"$1\" ] && { echo \"${d##*/}\"; return; }\n"
-      "\tdone\n"
-      "}\n";
+      "# command line has nodhcp). Each interface is found by its MAC address.\n";
+  out += kIfaceByMac;
   for (const auto& iface : net.interfaces) {
     const Plan p = PlanFor(net, iface);
     out += "\nIF=$(iface " + iface.mac + ")  # " + iface.name + " on the host\nif [ -n \"$IF\" ]; then\n";

@@ -4,7 +4,8 @@
 # Usage: bench/fetch.sh [path/to/bootrino]      (as root on Debian/Ubuntu)
 # Environment: RUNS (default 5), SIZES_MIB (default "256 128 96 32": 4 files,
 # 512 MiB), PROTOS (default "http https"), LIMIT_RATE (default none: nginx's
-# limit_rate per connection, e.g. 50m; bench/fetch_capped.sh sets it).
+# limit_rate per connection, e.g. 50m; bench/fetch_capped.sh sets it), BOOTRINO_FETCH_ARGS (more options for
+# bootrino fetch, to compare settings: e.g. "--segments 1", one stream per file).
 #
 # Makes the random payload once (deleted at exit), writes a pinned v1 manifest
 # for it, serves both from tests/integration/nginx.sh, and then, RUNS times,
@@ -94,6 +95,8 @@ run_one() {  # PROTO TOOL
   case $tool in
     bootrino)
       cmd=("$bin" fetch "$url/bootrino.sh#sha256=$pin" --stage "$stage" --no-hooks --parallel 4)
+      read -r -a extra <<<"${BOOTRINO_FETCH_ARGS:-}"
+      cmd+=("${extra[@]}")
       [[ $proto == https ]] && cmd+=(--ca-file "$CA_FILE") ;;
     curl-*)
       # curl 7.88 prints its parallel progress meter despite -s: --no-progress-meter.

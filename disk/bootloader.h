@@ -5,9 +5,9 @@
 // loader.conf and one Boot Loader Specification entry). The files are Debian
 // 12's, embedded at build time by packaging/bootloaders.sh (docs/bootloaders.md:
 // versions, licences, sources), each build only its own architecture's: an
-// aarch64 binary has systemd-bootaa64.efi and no syslinux (arm64 firmware is UEFI). What syslinux's installer writes, and so what this file
-// writes in its place, is syslinux's libinstaller/syslxint.h and syslxmod.c,
-// reimplemented here.
+// aarch64 binary has systemd-bootaa64.efi and no syslinux (arm64 firmware is
+// UEFI). What syslinux's installer writes, and so what this file writes in its
+// place, is syslinux's libinstaller/syslxint.h and syslxmod.c, reimplemented here.
 //
 // With the FAT writer: plan the files (ldlinux.sys is LdlinuxSysSize() bytes),
 // take ldlinux.sys's placement, replace its data with BuildLdlinuxSys(), patch

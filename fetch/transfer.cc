@@ -359,7 +359,8 @@ class Transfers {
       file.jobs.push_back(std::make_unique<Job>());
       file.jobs.back()->file = &file;
     } else {
-      file.hasher = std::make_unique<OrderedHasher>(d.sink, *d.size, [multi = multi_.get()] { curl_multi_wakeup(multi); });
+      file.hasher =
+          std::make_unique<OrderedHasher>(d.sink, *d.size, [multi = multi_.get()] { curl_multi_wakeup(multi); });
       for (const ByteRange& r : ranges) {
         auto job = std::make_unique<Job>();
         job->file = &file;

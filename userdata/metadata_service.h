@@ -36,7 +36,8 @@ class Service {
 
   /// GET `path` (with the `extra` headers) to learn whether this service is there at all: nullopt, with why in
   /// `why_not`, when nothing answered (no connection, a timeout); the answer, whatever its status, otherwise.
-  std::optional<Http::Response> Probe(std::string_view path, std::string& why_not, std::vector<std::string> extra = {}) {
+  std::optional<Http::Response> Probe(std::string_view path, std::string& why_not,
+                                      std::vector<std::string> extra = {}) {
     auto r = Send("GET", path, std::move(extra));
     if (!r) {
       why_not = r.error().message();

@@ -33,10 +33,11 @@ std::string Fingerprint(const CommonOptions& c, const RunOptions& r) {
   for (const auto& t : c.trust_files) out << "trust=" << t << ';';
   out << c.insecure << ';' << c.json_events << ';' << c.arch << ';' << c.json << ';' << c.transfer.ca_file << ';'
       << c.transfer.connect_timeout_s << ';' << c.transfer.stall_timeout_s << ';' << c.transfer.tries << ';'
-      << c.transfer.retry_delay_s << ';' << c.transfer.parallel << ';' << c.transfer.segments_max << '|' << r.dry_run << ';' << r.yes << ';'
-      << r.detach << ';' << r.detach_timeout_s << ';' << r.disk << ';' << r.keep_disk << ';' << r.fallback_reboot
-      << ';' << r.from_userdata << ';' << r.userdata_file << ';' << r.status_url << ';' << r.status_url_insecure
-      << ';' << r.network << ';' << r.instance_settings << ';' << userdata::MetadataPolicyName(r.metadata) << ';' << (r.seed ? std::to_string(*r.seed) : "-");
+      << c.transfer.retry_delay_s << ';' << c.transfer.parallel << ';' << c.transfer.segments_max << '|' << r.dry_run
+      << ';' << r.yes << ';' << r.detach << ';' << r.detach_timeout_s << ';' << r.disk << ';' << r.keep_disk << ';'
+      << r.fallback_reboot << ';' << r.from_userdata << ';' << r.userdata_file << ';' << r.status_url << ';'
+      << r.status_url_insecure << ';' << r.network << ';' << r.instance_settings << ';'
+      << userdata::MetadataPolicyName(r.metadata) << ';' << (r.seed ? std::to_string(*r.seed) : "-");
   return out.str();
 }
 

@@ -134,7 +134,8 @@ TEST(OrderedHasher, HashesInOrderWhateverOrderBlocksArrive) {
   ReadRecordingSink sink(size);
   Hashing h(&sink, size);
   std::vector<ByteRange> blocks;
-  for (std::uint64_t at = 0; at < size; at += 100000) blocks.push_back({at, std::min<std::uint64_t>(size, at + 100000)});
+  for (std::uint64_t at = 0; at < size; at += 100000)
+    blocks.push_back({at, std::min<std::uint64_t>(size, at + 100000)});
   std::shuffle(blocks.begin(), blocks.end(), std::mt19937_64(2));
   for (const ByteRange& b : blocks) {
     const std::span<const char> block(data.data() + b.start, b.end - b.start);

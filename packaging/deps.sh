@@ -173,8 +173,8 @@ build_mbedtls() {
   # ARMv8 crypto extensions when the CPU has them (TLS hashes every record); mbedTLS ignores the option
   # when building for other architectures. Edited in the header itself so the installed
   # mbedtls_config.h matches the library.
-  # MBEDTLS_GCM_ALT: AES-GCM on Nettle (deps/gcm_alt.h and gcm_alt.c say why), compiled into libmbedcrypto
-  # so TLS and PSA use it; link -lmbedcrypto before -lnettle.
+  # MBEDTLS_GCM_ALT: AES-GCM on Nettle, or on AES-NI + PCLMULQDQ where the CPU has them (deps/gcm_alt.h and
+  # gcm_x86.h say why), compiled into libmbedcrypto so TLS and PSA use it; link -lmbedcrypto before -lnettle.
   sed -i -e 's|^//#define MBEDTLS_THREADING_C$|#define MBEDTLS_THREADING_C|' \
          -e 's|^//#define MBEDTLS_THREADING_PTHREAD$|#define MBEDTLS_THREADING_PTHREAD|' \
          -e 's|^//#define MBEDTLS_SHA256_USE_ARMV8_A_CRYPTO_IF_PRESENT$|#define MBEDTLS_SHA256_USE_ARMV8_A_CRYPTO_IF_PRESENT|' \
@@ -183,10 +183,10 @@ build_mbedtls() {
   [[ $(grep -c '^#define MBEDTLS_\(THREADING_C\|THREADING_PTHREAD\|SHA256_USE_ARMV8_A_CRYPTO_IF_PRESENT\|GCM_ALT\)$' \
        include/mbedtls/mbedtls_config.h) == 4 ]] \
     || die "could not enable threading, ARMv8 SHA-256 and GCM_ALT in mbedtls_config.h"
-  cp "$HERE/deps/gcm_alt.h" include/mbedtls/gcm_alt.h  # installed with the headers (a glob)
-  cp "$HERE/deps/gcm_alt.c" library/gcm_alt.c
-  sed -i 's|^    gcm\.c$|    gcm.c\n    gcm_alt.c|' library/CMakeLists.txt
-  grep -q '^    gcm_alt\.c$' library/CMakeLists.txt || die "could not add gcm_alt.c to mbedTLS's library sources"
+  cp "$HERE/deps/gcm_alt.h" "$HERE/deps/gcm_x86.h" include/mbedtls/  # installed with the headers (a glob)
+  cp "$HERE/deps/gcm_alt.c" "$HERE/deps/gcm_x86.c" library/
+  sed -i 's|^    gcm\.c$|    gcm.c\n    gcm_alt.c\n    gcm_x86.c|' library/CMakeLists.txt
+  grep -q '^    gcm_x86\.c$' library/CMakeLists.txt || die "could not add gcm_alt.c and gcm_x86.c to mbedTLS's sources"
   CFLAGS="$CFLAGS -I$STAGE/include" cmake_install -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DGEN_FILES=OFF \
     -DMBEDTLS_FATAL_WARNINGS=OFF -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF
 }

@@ -44,7 +44,14 @@ static void free_cipher(mbedtls_gcm_context *ctx)
     }
     mbedtls_platform_zeroize(&ctx->cipher, sizeof(ctx->cipher));
     ctx->other = 0;
+    ctx->x86_on = 0;
     ctx->encrypt = NULL;
+}
+
+/* Nettle's AES key schedule, whichever key size: each context's keys member is its first. */
+static const void *round_keys(const mbedtls_gcm_context *ctx)
+{
+    return ctx->cipher.aes128.keys;
 }
 
 void mbedtls_gcm_init(mbedtls_gcm_context *ctx)
@@ -93,8 +100,27 @@ int mbedtls_gcm_setkey(mbedtls_gcm_context *ctx, mbedtls_cipher_id_t cipher, con
         aes256_set_encrypt_key(&ctx->cipher.aes256, key);
         ctx->encrypt = (nettle_cipher_func *) aes256_encrypt;
     }
+#if defined(__x86_64__)
+    if (cipher == MBEDTLS_CIPHER_ID_AES && bootrino_gcm_x86_usable()) {
+        /* Nettle's AES key schedule is the round keys as AES-NI takes them: 10, 12 or 14 rounds. */
+        bootrino_gcm_x86_set_key(&ctx->x86, round_keys(ctx), 6 + keybits / 32);
+        ctx->x86_on = 1;
+        return 0;
+    }
+#endif
     gcm_set_key(&ctx->key, &ctx->cipher, ctx->encrypt);
     return 0;
+}
+
+const char *bootrino_gcm_implementation(const mbedtls_gcm_context *ctx)
+{
+    if (ctx->encrypt == NULL) {
+        return NULL;
+    }
+    if (ctx->x86_on) {
+        return ctx->x86.wide ? "x86 VAES+VPCLMULQDQ" : "x86 AES-NI+PCLMULQDQ";
+    }
+    return "nettle";
 }
 
 int mbedtls_gcm_starts(mbedtls_gcm_context *ctx, int mode, const unsigned char *iv, size_t iv_len)
@@ -110,8 +136,27 @@ int mbedtls_gcm_starts(mbedtls_gcm_context *ctx, int mode, const unsigned char *
     ctx->len = 0;
     ctx->add_len = 0;
     memset(ctx->buf, 0, sizeof(ctx->buf));
-    gcm_set_iv(&ctx->gcm, &ctx->key, iv_len, iv);  /* 12 bytes: IV || 1; any other length: GHASH(IV) */
+    /* 12 bytes: IV || 1; any other length: GHASH(IV) */
+#if defined(__x86_64__)
+    if (ctx->x86_on) {
+        bootrino_gcm_x86_set_iv(&ctx->gcm, &ctx->x86, iv_len, iv);
+        return 0;
+    }
+#endif
+    gcm_set_iv(&ctx->gcm, &ctx->key, iv_len, iv);
     return 0;
+}
+
+/* The hash of AD: whole blocks, or the last partial one. */
+static void hash_ad(mbedtls_gcm_context *ctx, size_t length, const uint8_t *data)
+{
+#if defined(__x86_64__)
+    if (ctx->x86_on) {
+        bootrino_gcm_x86_update(&ctx->gcm, &ctx->x86, length, data);
+        return;
+    }
+#endif
+    gcm_update(&ctx->gcm, &ctx->key, length, data);
 }
 
 int mbedtls_gcm_update_ad(mbedtls_gcm_context *ctx, const unsigned char *add, size_t add_len)
@@ -142,11 +187,11 @@ int mbedtls_gcm_update_ad(mbedtls_gcm_context *ctx, const unsigned char *add, si
         if (offset + use_len < 16) {
             return 0;
         }
-        gcm_update(&ctx->gcm, &ctx->key, 16, ctx->buf);
+        hash_ad(ctx, 16, ctx->buf);
     }
     whole = add_len - add_len % 16;
     if (whole != 0) {
-        gcm_update(&ctx->gcm, &ctx->key, whole, add);
+        hash_ad(ctx, whole, add);
     }
     memcpy(ctx->buf, add + whole, add_len - whole);
     return 0;
@@ -156,7 +201,7 @@ int mbedtls_gcm_update_ad(mbedtls_gcm_context *ctx, const unsigned char *add, si
 static void flush_ad(mbedtls_gcm_context *ctx)
 {
     if (ctx->len == 0 && ctx->add_len % 16 != 0) {
-        gcm_update(&ctx->gcm, &ctx->key, (size_t) (ctx->add_len % 16), ctx->buf);
+        hash_ad(ctx, (size_t) (ctx->add_len % 16), ctx->buf);
         memset(ctx->buf, 0, sizeof(ctx->buf));
     }
 }
@@ -164,6 +209,13 @@ static void flush_ad(mbedtls_gcm_context *ctx)
 static void run_gcm(const mbedtls_gcm_context *ctx, struct gcm_ctx *gcm, size_t length, uint8_t *dst,
                     const uint8_t *src)
 {
+#if defined(__x86_64__)
+    if (ctx->x86_on) {
+        bootrino_gcm_x86_crypt(gcm, &ctx->x86, round_keys(ctx), ctx->mode == MBEDTLS_GCM_ENCRYPT, length, dst,
+                               src);
+        return;
+    }
+#endif
     if (ctx->mode == MBEDTLS_GCM_ENCRYPT) {
         gcm_encrypt(gcm, &ctx->key, &ctx->cipher, ctx->encrypt, length, dst, src);
     } else {
@@ -248,6 +300,12 @@ int mbedtls_gcm_finish(mbedtls_gcm_context *ctx, unsigned char *output, size_t o
         run_gcm(ctx, &ctx->gcm, (size_t) (ctx->len % 16), out, ctx->buf);
         mbedtls_platform_zeroize(out, sizeof(out));
     }
+#if defined(__x86_64__)
+    if (ctx->x86_on) {
+        bootrino_gcm_x86_digest(&ctx->gcm, &ctx->x86, round_keys(ctx), tag_len, tag);
+        return 0;
+    }
+#endif
     gcm_digest(&ctx->gcm, &ctx->key, &ctx->cipher, ctx->encrypt, tag_len, tag);
     return 0;
 }

@@ -1,7 +1,9 @@
-// mbedTLS's AES-GCM as bootrino builds it (on Nettle, packaging/deps/gcm_alt.c)
-// against OpenSSL's EVP AES-GCM, an independent implementation: every TLS
-// record bootrino sends or receives with AES-GCM goes through this code.
-// Input: a control byte (key size, tag length), a chunk-size byte, an IV
+// mbedTLS's AES-GCM as bootrino builds it (packaging/deps/gcm_alt.c: gcm_x86.c on
+// x86_64 CPUs with AES-NI and PCLMULQDQ, Nettle elsewhere) against OpenSSL's EVP
+// AES-GCM, an independent implementation: every TLS record bootrino sends or
+// receives with AES-GCM goes through this code.
+// Input: a control byte (key size, tag length, and on x86 whether to use the
+// 128-bit code where the CPU has the 256-bit one), a chunk-size byte, an IV
 // length byte, then key, IV, AD length byte, AD, and the rest as plaintext.
 // Checks: ciphertext and tag equal OpenSSL's; decryption gives the plaintext
 // back; streaming in chunks gives the one-shot result; a changed tag, byte of
@@ -84,7 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t control = in.Byte();
   const std::size_t key_len = 16 + 8 * (control % 3);
   const std::size_t tag_len = 4 + (control / 3) % 13;  // 4..16
-  const std::size_t chunk = 1 + in.Byte() % 40;
+  const std::uint8_t chunk_byte = in.Byte();  // pieces of 1..40 bytes, or 160..1680: whole runs of eight blocks
+  const std::size_t chunk = chunk_byte < 160 ? 1 + chunk_byte % 40 : 16 * static_cast<std::size_t>(chunk_byte - 150);
   const std::size_t iv_len = 1 + in.Byte() % 64;
   const Bytes key = in.Take(key_len);
   const Bytes iv = in.Take(iv_len);
@@ -98,6 +101,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   mbedtls_gcm_context ctx;
   mbedtls_gcm_init(&ctx);
   FUZZ_REQUIRE(mbedtls_gcm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, key.data(), static_cast<unsigned>(key_len * 8)) == 0);
+  if ((control / 39) % 2 == 1) {  // gcm_x86.c's 128-bit code on a CPU that has the 256-bit one too
+    ctx.MBEDTLS_PRIVATE(x86).wide = 0;
+  }
   Bytes ct(pt.size()), tag(tag_len);
   FUZZ_REQUIRE(mbedtls_gcm_crypt_and_tag(&ctx, MBEDTLS_GCM_ENCRYPT, pt.size(), iv.data(), iv.size(), ad.data(),
                                          ad.size(), pt.data(), ct.data(), tag_len, tag.data()) == 0);

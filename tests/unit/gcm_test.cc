@@ -1,14 +1,21 @@
-// mbedTLS's GCM API as bootrino builds it: on Nettle (packaging/deps/gcm_alt.c,
-// MBEDTLS_GCM_ALT), which TLS uses for every AES-GCM record. Known answers from
+// mbedTLS's GCM API as bootrino builds it (packaging/deps/gcm_alt.c, MBEDTLS_GCM_ALT):
+// on x86_64 CPUs with AES-NI and PCLMULQDQ, AES-GCM runs on gcm_x86.c (its 256-bit
+// form where the CPU has VAES and VPCLMULQDQ), on Nettle elsewhere; TLS uses it for
+// every AES-GCM record. Known answers from
 // McGrew and Viega's GCM specification (test cases 1-18: AES-128/192/256,
 // 96-bit, 64-bit and 480-bit IVs, empty input, AD only), Camellia-GCM ones for
 // the non-AES path, the edge cases Wycheproof checks (wrong and truncated tags,
 // tag lengths), streaming in odd chunk sizes, and the same through PSA, which
-// TLS 1.3 calls. tests/unit/nettle_portable.sh runs these again with Nettle's
-// AES-NI/PCLMUL (ARMv8 AES/PMULL) code switched off.
+// TLS 1.3 calls. The specification's messages are shorter than the eight blocks
+// gcm_x86.c works on at once, so long messages are checked against OpenSSL's
+// answers and against Nettle's GCM, and the counter's wrap at 2^32 against Nettle.
+// tests/unit/gcm_masked.sh runs these again with the CPU's instructions masked:
+// the 128-bit x86 code only, and Nettle's portable C only.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -16,6 +23,9 @@
 
 #include <gtest/gtest.h>
 #include <mbedtls/gcm.h>
+#include <mbedtls/sha256.h>
+#include <nettle/aes.h>
+#include <nettle/gcm.h>
 #include <psa/crypto.h>
 
 namespace {
@@ -469,5 +479,165 @@ TEST(GcmEdges, AnyIvLengthRoundTrips) {
     EXPECT_EQ(back, pt);
   }
 }
+
+// Messages of many blocks, with known answers from OpenSSL's EVP AES-GCM (an
+// independent implementation): key 00 01 .. (16, 24 or 32 bytes), IV 10 11 .. 1b,
+// AD 20 21 .. 2c (a TLS 1.3 record header's length), 4099 bytes of plaintext
+// (byte i = 7i + 3): 32 runs of eight blocks and a partial block. Fed whole and in
+// pieces that split the eight-block runs.
+TEST(GcmLong, KnownAnswersFromOpenssl) {
+  struct Answer {
+    unsigned keybits;
+    const char* tag;
+    const char* ciphertext_sha256;
+  };
+  const Answer answers[] = {
+      {128, "c507a897e38bf7979c66fb328079d0f3", "a29148b3a99b4ecdbe0ccefbba092244f01a2cdae80d7361752287098eb070a4"},
+      {192, "ca839888aced6a024284f43238f6502b", "e1e6eef23564e9da537bc385f04055ea6c7966dd5ce8cf803f3a348c42f9b4a0"},
+      {256, "73bc73a432c13f4c19fcb1e8a164e1f0", "edd2a92c777a952d6c40d9209e9f2bb33416d8a7443c6cf710c1fcae5226b1de"},
+  };
+  Bytes key(32), iv(12), ad(13), pt(4099);
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<unsigned char>(i);
+  for (std::size_t i = 0; i < iv.size(); ++i) iv[i] = static_cast<unsigned char>(0x10 + i);
+  for (std::size_t i = 0; i < ad.size(); ++i) ad[i] = static_cast<unsigned char>(0x20 + i);
+  for (std::size_t i = 0; i < pt.size(); ++i) pt[i] = static_cast<unsigned char>(i * 7 + 3);
+  for (const Answer& a : answers) {
+    for (std::size_t chunk :
+         {std::size_t{4099}, std::size_t{1}, std::size_t{100}, std::size_t{129}, std::size_t{1024}}) {
+      SCOPED_TRACE("AES-" + std::to_string(a.keybits) + ", pieces of " + std::to_string(chunk));
+      mbedtls_gcm_context ctx;
+      mbedtls_gcm_init(&ctx);
+      ASSERT_EQ(mbedtls_gcm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, key.data(), a.keybits), 0);
+      Bytes ct, tag(16), back;
+      ASSERT_EQ(Stream(&ctx, MBEDTLS_GCM_ENCRYPT, iv, ad, pt, chunk, ct, tag), 0);
+      EXPECT_EQ(tag, Hex(a.tag));
+      Bytes digest(32);
+      ASSERT_EQ(mbedtls_sha256(ct.data(), ct.size(), digest.data(), 0), 0);
+      EXPECT_EQ(digest, Hex(a.ciphertext_sha256));
+      ASSERT_EQ(Stream(&ctx, MBEDTLS_GCM_DECRYPT, iv, ad, ct, chunk, back, tag), 0);
+      EXPECT_EQ(back, pt);
+      EXPECT_EQ(tag, Hex(a.tag));
+      mbedtls_gcm_free(&ctx);
+    }
+  }
+}
+
+// Nettle's GCM (gcm_aes128/192/256) as the reference for every length from 0 to
+// 300 bytes and TLS-sized records, AD of 0 to 40 bytes, all key sizes, in place.
+struct NettleGcm {
+  explicit NettleGcm(const Bytes& key) : bits(key.size() * 8) {
+    if (bits == 128) gcm_aes128_set_key(&c128, key.data());
+    if (bits == 192) gcm_aes192_set_key(&c192, key.data());
+    if (bits == 256) gcm_aes256_set_key(&c256, key.data());
+  }
+  void Encrypt(const Bytes& iv, const Bytes& ad, const Bytes& pt, Bytes& ct, Bytes& tag) {
+    ct.resize(pt.size());
+    tag.resize(16);
+#define BOOTRINO_NETTLE_GCM(n)                                          \
+  gcm_aes##n##_set_iv(&c##n, iv.size(), iv.data());                     \
+  gcm_aes##n##_update(&c##n, ad.size(), ad.data());                     \
+  gcm_aes##n##_encrypt(&c##n, pt.size(), ct.data(), pt.data());         \
+  gcm_aes##n##_digest(&c##n, tag.size(), tag.data());
+    if (bits == 128) { BOOTRINO_NETTLE_GCM(128) }
+    if (bits == 192) { BOOTRINO_NETTLE_GCM(192) }
+    if (bits == 256) { BOOTRINO_NETTLE_GCM(256) }
+#undef BOOTRINO_NETTLE_GCM
+  }
+  std::size_t bits;
+  gcm_aes128_ctx c128;
+  gcm_aes192_ctx c192;
+  gcm_aes256_ctx c256;
+};
+
+TEST(GcmLong, EqualsNettleForEveryLength) {
+  std::vector<std::size_t> lengths;
+  for (std::size_t n = 0; n <= 300; ++n) lengths.push_back(n);
+  for (std::size_t n : {1023, 1024, 1025, 16384, 16384 + 17}) lengths.push_back(n);
+  unsigned seed = 1;
+  auto next = [&seed] { return static_cast<unsigned char>((seed = seed * 1103515245u + 12345u) >> 16); };
+  for (std::size_t keybytes : {16, 24, 32}) {
+    Bytes key(keybytes);
+    for (auto& b : key) b = next();
+    mbedtls_gcm_context ctx;
+    mbedtls_gcm_init(&ctx);
+    ASSERT_EQ(mbedtls_gcm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, key.data(), static_cast<unsigned>(keybytes * 8)), 0);
+    NettleGcm nettle(key);
+    for (std::size_t n : lengths) {
+      SCOPED_TRACE("AES-" + std::to_string(keybytes * 8) + ", " + std::to_string(n) + " bytes");
+      Bytes iv(n % 7 == 0 ? 16 : 12), ad(n % 41), pt(n), want, want_tag, got_tag(16);
+      for (auto* v : {&iv, &ad, &pt})
+        for (auto& b : *v) b = next();
+      nettle.Encrypt(iv, ad, pt, want, want_tag);
+      Bytes buf = pt;
+      ASSERT_EQ(mbedtls_gcm_crypt_and_tag(&ctx, MBEDTLS_GCM_ENCRYPT, n, iv.data(), iv.size(), ad.data(), ad.size(),
+                                          buf.data(), buf.data(), got_tag.size(), got_tag.data()),
+                0);
+      ASSERT_EQ(buf, want);
+      ASSERT_EQ(got_tag, want_tag);
+      ASSERT_EQ(mbedtls_gcm_auth_decrypt(&ctx, n, iv.data(), iv.size(), ad.data(), ad.size(), want_tag.data(), 16,
+                                         buf.data(), buf.data()),
+                0);
+      ASSERT_EQ(buf, pt);
+    }
+    mbedtls_gcm_free(&ctx);
+  }
+}
+
+// Which code runs AES-GCM: printed for tests/unit/gcm_masked.sh, and checked here
+// against the CPU when no mask is set, so that a build that falls back to slower
+// code than the CPU allows fails.
+TEST(GcmImplementation, TheFastestTheCpuOffers) {
+  mbedtls_gcm_context ctx;
+  mbedtls_gcm_init(&ctx);
+  const unsigned char key[16] = {};
+  ASSERT_EQ(mbedtls_gcm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, key, 128), 0);
+  const std::string implementation = bootrino_gcm_implementation(&ctx);
+  mbedtls_gcm_free(&ctx);
+  std::printf("gcm implementation: %s\n", implementation.c_str());
+  if (std::getenv("NETTLE_FAT_OVERRIDE") != nullptr) return;  // gcm_masked.sh checks what it asked for
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1")) {
+    const bool wide = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("vaes") &&
+                      __builtin_cpu_supports("vpclmulqdq");
+    EXPECT_EQ(implementation, wide ? "x86 VAES+VPCLMULQDQ" : "x86 AES-NI+PCLMULQDQ");
+    return;
+  }
+#endif
+  EXPECT_EQ(implementation, "nettle");
+}
+
+#if defined(__x86_64__)
+// GCM's counter is the IV's last 32 bits and wraps to 0 without carrying into the
+// rest: started three blocks before the wrap, eight-block runs and single blocks
+// cross it. gcm_x86.c keeps its state in Nettle's struct gcm_ctx with the same
+// meaning of the counter block, so both start from the same one.
+TEST(GcmX86, CounterWrapsAt32BitsAsNettles) {
+  if (!bootrino_gcm_x86_usable()) GTEST_SKIP() << "this CPU (or NETTLE_FAT_OVERRIDE) does not allow gcm_x86.c";
+  for (std::size_t n : {16, 48, 64, 128, 200, 1024}) {
+    SCOPED_TRACE(std::to_string(n) + " bytes");
+    Bytes key(16, 0x42), iv(12, 0x24), pt(n), want(n), got(n), want_tag(16), got_tag(16);
+    for (std::size_t i = 0; i < n; ++i) pt[i] = static_cast<unsigned char>(i);
+    aes128_ctx aes;
+    aes128_set_encrypt_key(&aes, key.data());
+    gcm_key nettle_key;
+    gcm_set_key(&nettle_key, &aes, reinterpret_cast<nettle_cipher_func*>(aes128_encrypt));
+    bootrino_gcm_x86_key x86_key;
+    bootrino_gcm_x86_set_key(&x86_key, aes.keys, 10);
+    gcm_ctx nettle_state, x86_state;
+    gcm_set_iv(&nettle_state, &nettle_key, iv.size(), iv.data());
+    bootrino_gcm_x86_set_iv(&x86_state, &x86_key, iv.size(), iv.data());
+    for (gcm_ctx* state : {&nettle_state, &x86_state}) std::memcpy(state->ctr.b + 12, "\xff\xff\xff\xfd", 4);
+    gcm_encrypt(&nettle_state, &nettle_key, &aes, reinterpret_cast<nettle_cipher_func*>(aes128_encrypt), n,
+                want.data(), pt.data());
+    bootrino_gcm_x86_crypt(&x86_state, &x86_key, aes.keys, 1, n, got.data(), pt.data());
+    EXPECT_EQ(got, want);
+    gcm_digest(&nettle_state, &nettle_key, &aes, reinterpret_cast<nettle_cipher_func*>(aes128_encrypt), 16,
+               want_tag.data());
+    bootrino_gcm_x86_digest(&x86_state, &x86_key, aes.keys, 16, got_tag.data());
+    EXPECT_EQ(got_tag, want_tag);
+    EXPECT_EQ(std::memcmp(x86_state.ctr.b, nettle_state.ctr.b, 16), 0);
+  }
+}
+#endif
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <archive.h>
+#include <lzma.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -29,6 +30,11 @@ std::uint64_t Le64(std::string_view s, std::size_t at) {
   return static_cast<std::uint64_t>(Le32(s, at + 4)) << 32 | Le32(s, at);
 }
 
+bool IsCompressed(KernelFormat format) {
+  return format == KernelFormat::kGzip || format == KernelFormat::kZstd || format == KernelFormat::kXz ||
+         format == KernelFormat::kLzma;
+}
+
 constexpr std::size_t kHeaderBytes = 64;    // the arm64 Image header
 constexpr std::size_t kProbeBytes = 0x206;  // through a bzImage's "HdrS": enough to name any format here
 
@@ -47,15 +53,15 @@ KernelHeader ParseZboot(std::string_view head) {
 
 base::Error NotForArch(std::string_view arch, const KernelHeader& h, const std::string& path) {
   const std::string what = std::string(KernelFormatName(h.format));
-  const std::string needs = arch == "aarch64" ? "an arm64 Image, or one compressed with gzip or zstd, or an EFI zboot "
-                                                "vmlinuz with a gzip or zstd payload"
+  const std::string needs = arch == "aarch64" ? "an arm64 Image, or one compressed with gzip, zstd, xz or lzma, or an "
+                                                "EFI zboot vmlinuz with such a payload"
                                               : "a bzImage";
   return base::Error(ErrorKind::kManifest, "the manifest's kernel " + path + " is " +
                                                (h.format == KernelFormat::kUnknown ? "not a kernel bootrino knows"
                                                                                    : "a " + what + " file") +
                                                ", and kexec on " + std::string(arch) + " needs " + needs)
       .Hint("point the manifest's " + std::string(arch) + " payload at the kernel built for " + std::string(arch) +
-            " (for xz or lzma: decompress it, e.g. `unxz`, and publish the Image)");
+            " (for another compression, e.g. lz4: decompress it and publish the Image, or gzip it)");
 }
 
 // libarchive reads the compressed bytes through this: `remaining` bytes of `fd` from `offset`.
@@ -104,13 +110,15 @@ std::string ArchiveMessage(archive* a) {
 
 using ArchivePtr = std::unique_ptr<archive, decltype(&archive_read_free)>;
 
-// An archive reading the gzip or zstd stream in `reader`'s range (nothing else: libarchive would run an
-// external program for the other compressions), positioned at its data.
+// An archive reading the gzip, zstd, xz or lzma stream in `reader`'s range (nothing else: libarchive would run
+// an external program for the other compressions), positioned at its data.
 base::Result<ArchivePtr> OpenCompressed(RangeReader& reader, const std::string& what) {
   ArchivePtr a(archive_read_new(), archive_read_free);
   if (!a) return base::Fail(ErrorKind::kInternal, "archive_read_new failed");
   archive_read_support_filter_gzip(a.get());
   archive_read_support_filter_zstd(a.get());
+  archive_read_support_filter_xz(a.get());
+  archive_read_support_filter_lzma(a.get());
   archive_read_support_format_raw(a.get());
   if (archive_read_open(a.get(), &reader, nullptr, ReadRange, nullptr) != ARCHIVE_OK) {
     return base::Fail(ErrorKind::kManifest, "cannot read " + what + ": " + ArchiveMessage(a.get()));
@@ -138,13 +146,48 @@ base::Result<std::string> DecompressedHead(const base::Fd& in, std::uint64_t siz
   return head;
 }
 
-// The decompressed size a gzip file's trailer (ISIZE: the size modulo 2^32, of its last member) or a zstd
-// frame header (Frame_Content_Size, when the compressor wrote it) records; 0 when there is none.
+// The decompressed size an xz file's index records (liblzma reads the stream footer and the index before it),
+// when the file is one stream with nothing after it; 0 otherwise.
+std::uint64_t XzRecordedSize(const base::Fd& in, std::uint64_t size) {
+  std::uint8_t footer_bytes[LZMA_STREAM_HEADER_SIZE];
+  lzma_stream_flags footer{};
+  if (size < 2 * LZMA_STREAM_HEADER_SIZE ||
+      pread(in.get(), footer_bytes, sizeof footer_bytes, static_cast<off_t>(size - sizeof footer_bytes)) !=
+          static_cast<ssize_t>(sizeof footer_bytes) ||
+      lzma_stream_footer_decode(&footer, footer_bytes) != LZMA_OK ||
+      footer.backward_size > size - 2 * LZMA_STREAM_HEADER_SIZE || footer.backward_size > (1 << 20)) {
+    return 0;
+  }
+  std::vector<std::uint8_t> index_bytes(static_cast<std::size_t>(footer.backward_size));
+  const auto at = static_cast<off_t>(size - LZMA_STREAM_HEADER_SIZE - footer.backward_size);
+  if (pread(in.get(), index_bytes.data(), index_bytes.size(), at) != static_cast<ssize_t>(index_bytes.size())) {
+    return 0;
+  }
+  lzma_index* index = nullptr;
+  std::uint64_t memory_limit = 1 << 20;
+  std::size_t position = 0;
+  if (lzma_index_buffer_decode(&index, &memory_limit, nullptr, index_bytes.data(), &position, index_bytes.size()) !=
+      LZMA_OK) {
+    return 0;
+  }
+  const std::uint64_t recorded = lzma_index_stream_size(index) == size ? lzma_index_uncompressed_size(index) : 0;
+  lzma_index_end(index, nullptr);
+  return recorded;
+}
+
+// The decompressed size a gzip file's trailer (ISIZE: the size modulo 2^32, of its last member), a zstd frame
+// header (Frame_Content_Size, when the compressor wrote it), an xz index or an lzma header (when the compressor
+// knew it) records; 0 when there is none.
 std::uint64_t RecordedSize(const base::Fd& in, std::uint64_t size, KernelFormat format, std::string_view head) {
   if (format == KernelFormat::kGzip) {
     char tail[4];
     if (size < 18 || pread(in.get(), tail, 4, static_cast<off_t>(size - 4)) != 4) return 0;
     return Le32(std::string_view(tail, 4), 0);
+  }
+  if (format == KernelFormat::kXz) return XzRecordedSize(in, size);
+  if (format == KernelFormat::kLzma) {  // properties (1 byte), dictionary size (4), size (8, all ones: unknown)
+    const std::uint64_t recorded = head.size() >= 13 ? Le64(head, 5) : 0;
+    return recorded == ~std::uint64_t{0} ? 0 : recorded;
   }
   if (format != KernelFormat::kZstd || head.size() < 6) return 0;
   // RFC 8878 3.1.1.1: the descriptor byte after the magic says which fields follow and how wide they are.
@@ -161,7 +204,7 @@ std::uint64_t RecordedSize(const base::Fd& in, std::uint64_t size, KernelFormat 
   return bytes == 2 ? v + 256 : v;
 }
 
-// Decompresses `size` bytes of `in` from `offset` (gzip or zstd) into `out_path`, refusing more than `limit`
+// Decompresses `size` bytes of `in` from `offset` (gzip, zstd, xz or lzma) into `out_path`, refusing more than `limit`
 // bytes and anything that does not start as an arm64 Image.
 base::Result<std::uint64_t> Decompress(const base::Fd& in, std::uint64_t offset, std::uint64_t size,
                                        const std::string& what, const std::string& out_path, std::uint64_t limit) {
@@ -274,7 +317,7 @@ base::Result<KernelHeader> ReadHeader(const base::Fd& in, const std::string& pat
 base::Result<KernelHeader> ReadKernelHeader(const std::string& path) {
   ASSIGN_OR_RETURN(base::Fd in, base::Open(path, O_RDONLY));
   ASSIGN_OR_RETURN(KernelHeader h, ReadHeader(in, path));
-  if (h.format != KernelFormat::kGzip && h.format != KernelFormat::kZstd) return h;
+  if (!IsCompressed(h.format)) return h;
   struct stat st{};
   if (fstat(in.get(), &st) != 0) return base::Fail(ErrorKind::kInternal, base::SysMessage("fstat", path, errno));
   const auto size = static_cast<std::uint64_t>(st.st_size);
@@ -296,9 +339,15 @@ base::Result<bool> NeedsDecompression(std::string_view arch, const KernelHeader&
   switch (header.format) {
     case KernelFormat::kArm64Image: return false;
     case KernelFormat::kGzip:
-    case KernelFormat::kZstd: return true;
+    case KernelFormat::kZstd:
+    case KernelFormat::kXz:
+    case KernelFormat::kLzma: return true;
     case KernelFormat::kZboot:
-      if (header.compression == "gzip" || header.compression.starts_with("zstd")) return true;
+      // Linux names the payload's compression "gzip", "zstd22", "xzkern", "lzma", "lz4" or "lzo".
+      if (header.compression == "gzip" || header.compression.starts_with("zstd") ||
+          header.compression.starts_with("xz") || header.compression == "lzma") {
+        return true;
+      }
       break;
     default: break;
   }
@@ -335,8 +384,8 @@ base::Result<std::uint64_t> DecompressKernel(const std::string& kernel_path, con
     unlink(out_path.c_str());
     return base::Fail(base::Error(ErrorKind::kManifest, what + " decompresses to " + std::to_string(bytes) +
                                                             " bytes, but records " + std::to_string(expected_size))
-                          .Hint("publish the kernel as one gzip or zstd stream (as `gzip` and `zstd` write it), or "
-                                "uncompressed; nothing was changed"));
+                          .Hint("publish the kernel as one gzip, zstd or xz stream (as `gzip`, `zstd` and `xz` "
+                                "write it), or uncompressed; nothing was changed"));
   }
   return bytes;
 }

@@ -1,8 +1,8 @@
 // What kind of kernel file a manifest delivered, and the file kexec_file_load
 // is given for it. x86_64's kexec_file_load takes a bzImage as it is. arm64's
 // takes only an uncompressed Image, while distributions ship `vmlinuz` as a
-// gzip'd Image (Ubuntu, Alpine), a zstd one, or an EFI "zboot" application
-// whose payload is a compressed Image (CONFIG_EFI_ZBOOT): those are
+// gzip'd Image (Ubuntu, Alpine), a zstd, xz or lzma one, or an EFI "zboot"
+// application whose payload is a compressed Image (CONFIG_EFI_ZBOOT): those are
 // decompressed into the RAM stage first, with limits, and the result is
 // checked to be an arm64 Image before the kernel ever sees it.
 #pragma once
@@ -19,7 +19,7 @@ enum class KernelFormat {
   kUnknown,
   kBzImage,     ///< x86 boot protocol: "HdrS" at 0x202
   kArm64Image,  ///< arm64 Image: "ARM\x64" at 56
-  kGzip,        ///< a compressed file: gzip, zstd, xz or lzma magic at 0
+  kGzip,        ///< a compressed file: gzip, zstd, xz or lzma magic at 0 (all decompressed on aarch64)
   kZstd,
   kXz,
   kLzma,
@@ -43,8 +43,9 @@ struct KernelHeader {
   /// Image with an EFI stub and every EFI zboot file are. For a gzip or zstd file, read by ReadKernelHeader:
   /// whether the Image inside is.
   bool efi_stub = false;
-  /// A gzip or zstd file, read by ReadKernelHeader: the format of what it decompresses to (kUnknown when it
-  /// could not be read), and the size its gzip trailer or zstd frame header records (0: none recorded).
+  /// A compressed file, read by ReadKernelHeader: the format of what it decompresses to (kUnknown when it
+  /// could not be read), and the size its gzip trailer, zstd frame header, xz index or lzma header records
+  /// (0: none recorded).
   KernelFormat content = KernelFormat::kUnknown;
   std::uint64_t decompressed_size = 0;
 };
@@ -67,15 +68,15 @@ inline constexpr std::uint64_t kKernelExpansionBudget = 4;
 /// the RAM check is made before the file is fetched).
 std::uint64_t KernelDecompressionReserve(std::string_view arch, std::uint64_t compressed_bytes);
 
-/// Reads the start of the file at `path` and what it says; for a gzip or zstd file also what the start of its
-/// content is (decompressing only that much) and the decompressed size it records.
+/// Reads the start of the file at `path` and what it says; for a compressed file (gzip, zstd, xz, lzma) also
+/// what the start of its content is (decompressing only that much) and the decompressed size it records.
 [[nodiscard]] base::Result<KernelHeader> ReadKernelHeader(const std::string& path);
 
 /// Whether kexec on `arch` needs the kernel file whose start is `header` (at `path`, for messages)
 /// decompressed first. false: it takes the file as it is (an arm64 Image; on x86_64 any file, its
-/// kexec_file_load checking the bzImage itself). true: a gzip or zstd file, or an EFI zboot file with a gzip or
-/// zstd payload, on aarch64 (DecompressKernel). kManifest, saying what the file is and what the architecture
-/// needs, for anything else on aarch64 (xz and lzma too: this build decompresses gzip and zstd only).
+/// kexec_file_load checking the bzImage itself). true: a gzip, zstd, xz or lzma file, or an EFI zboot file
+/// with such a payload, on aarch64 (DecompressKernel). kManifest, saying what the file is and what the
+/// architecture needs, for anything else on aarch64 (an lz4 or lzo zboot payload, a bzImage, …).
 [[nodiscard]] base::Result<bool> NeedsDecompression(std::string_view arch, const KernelHeader& header,
                                                     const std::string& path);
 

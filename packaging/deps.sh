@@ -9,13 +9,13 @@
 # packaging/aarch64-linux-gnu.cmake into a prefix of its own (packaging/release.sh uses it).
 # Adding a library: one line in LIBS plus one build_<name> function (cwd = unpacked source, install into $STAGE).
 # Static link against the prefix: -DCURL_STATICLIB -DCARES_STATICLIB -I$PREFIX/include ... -L$PREFIX/lib
-#   -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -lnettle -larchive -lzstd -lz -lfdisk -lblkid -luuid -lext2fs -le2p
-#   -lcom_err -lyaml   (libarchive and libyaml need no define on Linux; keep -L$PREFIX/lib ahead of system paths:
-#   uuid-dev ships its own libuuid.a)
+#   -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -lnettle -larchive -lzstd -llzma -lz -lfdisk -lblkid -luuid
+#   -lext2fs -le2p -lcom_err -lyaml   (libarchive and libyaml need no define on Linux; keep -L$PREFIX/lib ahead
+#   of system paths: uuid-dev ships its own libuuid.a)
 set -euo pipefail
 
 # Pinned Debian source versions, in build (= dependency) order: "name source-package version".
-# zlib/nettle/mbedtls/curl/zstd/libarchive/util-linux/e2fsprogs/libyaml come from trixie; c-ares from bookworm because the local mirror has no trixie
+# zlib/nettle/mbedtls/curl/zstd/xz/libarchive/util-linux/e2fsprogs/libyaml come from trixie; c-ares from bookworm because the local mirror has no trixie
 # c-ares files (switch to 1.34.x when it does: build_cares works with both). zstd is trixie's 1.5.7+dfsg-1 because
 # the mirror's debian-security pool has no files for 1.5.7+dfsg-1+deb13u1 (switch when they download).
 # Debian drops superseded versions from its pool, so a pin may stop downloading after a point release: the script
@@ -28,6 +28,7 @@ LIBS=(
   "cares      c-ares     1.18.1-3"
   "curl       curl       8.14.1-2+deb13u5"
   "zstd       libzstd    1.5.7+dfsg-1"
+  "xz         xz-utils   5.8.1-1+deb13u1"
   "libarchive libarchive 3.7.4-4+deb13u1"
   "utillinux  util-linux 2.41.5-0+deb13u1"
   "e2fsprogs  e2fsprogs  1.47.2-3"
@@ -222,8 +223,17 @@ build_zstd() {  # the library only, with upstream's Makefile; single-threaded st
   make -C lib install-static install-includes install-pc PREFIX="$STAGE"
 }
 
+build_xz() {  # liblzma only, for xz and lzma kernels (arm64 Images, kexec/kernel_image.cc): no tools, scripts or docs
+  ./configure --prefix="$STAGE" --libdir="$STAGE/lib" --host="$TARGET" --build="$(gcc -dumpmachine)" \
+    --disable-shared --enable-static --with-pic --disable-dependency-tracking --disable-xz --disable-xzdec \
+    --disable-lzmadec --disable-lzmainfo --disable-lzma-links --disable-scripts --disable-doc --disable-nls \
+    --disable-microlzma --disable-lzip-decoder
+  make -C src/liblzma -j"$JOBS"
+  make -C src/liblzma install
+}
+
 build_libarchive() {
-  # CMake (3.7 honours BUILD_SHARED_LIBS=OFF). zlib and zstd from the prefix, named explicitly so the system's
+  # CMake (3.7 honours BUILD_SHARED_LIBS=OFF). zlib, zstd and liblzma from the prefix, named explicitly so the system's
   # -dev packages are never picked up; every other optional dependency off. No iconv: in a static binary glibc's
   # iconv dlopens its gconv modules. No ACL/xattr support, no bsdtar/bsdcpio/bsdcat/bsdunzip, no tests.
   # LIBMD_FOUND=OFF skips the libmd probe; POSIX_REGEX_LIB=NONE skips the regex probe (only the tools use regex).
@@ -231,14 +241,15 @@ build_libarchive() {
     -DENABLE_ZLIB=ON -DZLIB_INCLUDE_DIR="$STAGE/include" -DZLIB_LIBRARY="$STAGE/lib/libz.a" \
     -DENABLE_ZSTD=ON -DZSTD_INCLUDE_DIR="$STAGE/include" -DZSTD_LIBRARY="$STAGE/lib/libzstd.a" \
     -DENABLE_OPENSSL=OFF -DENABLE_MBEDTLS=OFF -DENABLE_NETTLE=OFF -DENABLE_CNG=OFF -DENABLE_LIBB2=OFF \
-    -DENABLE_LZ4=OFF -DENABLE_LZO=OFF -DENABLE_LZMA=OFF -DENABLE_BZip2=OFF -DENABLE_LIBXML2=OFF -DENABLE_EXPAT=OFF \
+    -DENABLE_LZMA=ON -DLIBLZMA_INCLUDE_DIR="$STAGE/include" -DLIBLZMA_LIBRARY="$STAGE/lib/liblzma.a" \
+    -DENABLE_LZ4=OFF -DENABLE_LZO=OFF -DENABLE_BZip2=OFF -DENABLE_LIBXML2=OFF -DENABLE_EXPAT=OFF \
     -DENABLE_PCREPOSIX=OFF -DENABLE_PCRE2POSIX=OFF -DENABLE_LIBGCC=OFF -DENABLE_ACL=OFF -DENABLE_XATTR=OFF \
     -DENABLE_ICONV=OFF -DENABLE_TAR=OFF -DENABLE_CPIO=OFF -DENABLE_CAT=OFF -DENABLE_UNZIP=OFF -DENABLE_TEST=OFF \
     -DBUILD_TESTING=OFF -DLIBMD_FOUND=OFF -DPOSIX_REGEX_LIB=NONE
-  # What the configure step decided, checked: zlib and zstd (read + write) in, everything else out.
-  local m unwanted="HAVE_ICONV|HAVE_LIBCRYPTO|HAVE_LIBMBEDCRYPTO|HAVE_LIBNETTLE|HAVE_LZMA_H|HAVE_BZLIB_H|HAVE_LZ4_H"
+  # What the configure step decided, checked: zlib, zstd and liblzma in, everything else out.
+  local m unwanted="HAVE_ICONV|HAVE_LIBCRYPTO|HAVE_LIBMBEDCRYPTO|HAVE_LIBNETTLE|HAVE_BZLIB_H|HAVE_LZ4_H"
   unwanted+="|HAVE_LZO_LZOCONF_H|HAVE_BLAKE2_H|HAVE_LIBXML_XMLREADER_H|HAVE_EXPAT_H|ARCHIVE_(ACL|XATTR|CRYPTO)_[A-Z0-9_]+"
-  for m in HAVE_LIBZ HAVE_ZLIB_H HAVE_LIBZSTD HAVE_ZSTD_H HAVE_ZSTD_compressStream; do
+  for m in HAVE_LIBZ HAVE_ZLIB_H HAVE_LIBZSTD HAVE_ZSTD_H HAVE_ZSTD_compressStream HAVE_LIBLZMA HAVE_LZMA_H; do
     grep -q "^#define $m 1" _build/config.h || die "libarchive: $m is not set in its config.h"
   done
   ! grep -E "^#define ($unwanted) " _build/config.h || die "libarchive: the optional dependencies above are enabled"
@@ -290,7 +301,7 @@ selfcheck() {
   # shellcheck disable=SC2054  # -Wl,--gc-sections is one argument
   local cc=("$CC" -static -O2 -DCURL_STATICLIB -DCARES_STATICLIB -I"$STAGE/include" "$HERE/deps/selfcheck.c"
             -o "$out" -L"$STAGE/lib" -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -lnettle -larchive -lzstd
-            -lz -lfdisk -lblkid -luuid -lext2fs -le2p -lcom_err -lyaml -Wl,--gc-sections)
+            -llzma -lz -lfdisk -lblkid -luuid -lext2fs -le2p -lcom_err -lyaml -Wl,--gc-sections)
   warn=$("${cc[@]}" 2>&1) || die "self-check link failed: $warn"
   [[ -z $warn ]] || say "note: static link without NSS stubs warns (bootrino must define the stubs):"$'\n'"$warn"
   warn=$("${cc[@]}" -DNSS_STUBS 2>&1) || die "self-check link (with stubs) failed: $warn"

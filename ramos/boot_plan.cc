@@ -133,8 +133,10 @@ base::Result<void> DiskCanBoot(std::string_view arch, const kexec::KernelHeader&
   }
   if (plans.disk.kernel.size == 0) {
     return base::Fail(base::Error(base::ErrorKind::kManifest, what + " does not record its decompressed size (a zstd "
-                                                                    "frame without its content size), which the "
-                                                                    "disk's layout needs before it is decompressed")
+                                                                    "frame without its content size, or an lzma or "
+                                                                    "xz file made by a streaming compressor), which "
+                                                                    "the disk's layout needs before it is "
+                                                                    "decompressed")
                           .Hint(std::string("publish it gzip'd, as an EFI zboot vmlinuz, or uncompressed, ") + keep));
   }
   return {};

@@ -1,7 +1,7 @@
 /* Self-check run by packaging/deps.sh once after a build: links every library with -static and checks that the
  * features bootrino relies on are really there. Not part of bootrino itself.
- * Link order: -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -lnettle -larchive -lzstd -lz -lfdisk -lblkid -luuid
- * -lext2fs -le2p -lcom_err -lyaml */
+ * Link order: -lcurl -lcares -lmbedtls -lmbedx509 -lmbedcrypto -lnettle -larchive -lzstd -llzma -lz -lfdisk -lblkid
+ * -luuid -lext2fs -le2p -lcom_err -lyaml */
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -56,8 +56,8 @@ int getservbyport_r(int port, const char *proto, struct servent *ret, char *buf,
 }
 #endif
 
-/* Writes a newc cpio holding one file into memory through FILTER (none, gzip or zstd, all in-process: libarchive
- * falls back to running an external gzip/zstd program, with ARCHIVE_WARN, when it lacks the library), then reads
+/* Writes a newc cpio holding one file into memory through FILTER (none, gzip, zstd or xz, all in-process: libarchive
+ * falls back to running an external gzip/zstd/xz program, with ARCHIVE_WARN, when it lacks the library), then reads
  * it back with the cpio reader and checks name, size and contents. Returns the archive's size, 0 on failure. */
 static size_t cpio_roundtrip(int filter, const char *filter_name)
 {
@@ -77,6 +77,7 @@ static size_t cpio_roundtrip(int filter, const char *filter_name)
     if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK ||
         (filter == ARCHIVE_FILTER_GZIP && archive_write_add_filter_gzip(a) != ARCHIVE_OK) ||
         (filter == ARCHIVE_FILTER_ZSTD && archive_write_add_filter_zstd(a) != ARCHIVE_OK) ||
+        (filter == ARCHIVE_FILTER_XZ && archive_write_add_filter_xz(a) != ARCHIVE_OK) ||
         archive_write_open_memory(a, buf, sizeof buf, &used) != ARCHIVE_OK ||
         archive_write_header(a, e) != ARCHIVE_OK ||
         archive_write_data(a, content, sizeof content - 1) != (la_ssize_t)(sizeof content - 1) ||
@@ -92,7 +93,8 @@ static size_t cpio_roundtrip(int filter, const char *filter_name)
     a = archive_read_new();
     if (!a) return fprintf(stderr, "libarchive: out of memory\n"), 0;
     if (archive_read_support_format_cpio(a) == ARCHIVE_OK && archive_read_support_filter_gzip(a) == ARCHIVE_OK &&
-        archive_read_support_filter_zstd(a) == ARCHIVE_OK && archive_read_open_memory(a, buf, used) == ARCHIVE_OK &&
+        archive_read_support_filter_zstd(a) == ARCHIVE_OK && archive_read_support_filter_xz(a) == ARCHIVE_OK &&
+        archive_read_open_memory(a, buf, used) == ARCHIVE_OK &&
         archive_read_next_header(a, &e) == ARCHIVE_OK && archive_filter_code(a, 0) == filter &&
         archive_format(a) == ARCHIVE_FORMAT_CPIO_SVR4_NOCRC && !strcmp(archive_entry_pathname(e), "etc/hello.txt") &&
         archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) == (la_int64_t)(sizeof content - 1) &&
@@ -166,7 +168,7 @@ int main(void)
     char mbedtls_ver[18];
     const char *cv, *ad;
     const char *const *p;
-    size_t n_none, n_gzip, n_zstd;
+    size_t n_none, n_gzip, n_zstd, n_xz;
     const char *fdisk_ver = NULL, *ext2fs_ver = NULL;
     uuid_t uu;
     char uu_text[37];
@@ -199,13 +201,14 @@ int main(void)
 
     ad = archive_version_details();
     printf("archive_version_details: %s\n", ad);
-    if (!strstr(ad, " zlib/") || !strstr(ad, " libzstd/"))
-        return fprintf(stderr, "libarchive is not built with zlib and zstd\n"), 1;
+    if (!strstr(ad, " zlib/") || !strstr(ad, " libzstd/") || !strstr(ad, " liblzma/"))
+        return fprintf(stderr, "libarchive is not built with zlib, zstd and liblzma\n"), 1;
     if (!(n_none = cpio_roundtrip(ARCHIVE_FILTER_NONE, "none")) ||
         !(n_gzip = cpio_roundtrip(ARCHIVE_FILTER_GZIP, "gzip")) ||
-        !(n_zstd = cpio_roundtrip(ARCHIVE_FILTER_ZSTD, "zstd")))
+        !(n_zstd = cpio_roundtrip(ARCHIVE_FILTER_ZSTD, "zstd")) || !(n_xz = cpio_roundtrip(ARCHIVE_FILTER_XZ, "xz")))
         return 1;
-    printf("newc cpio round trip in memory: %zu bytes plain, %zu gzip, %zu zstd\n", n_none, n_gzip, n_zstd);
+    printf("newc cpio round trip in memory: %zu bytes plain, %zu gzip, %zu zstd, %zu xz\n", n_none, n_gzip, n_zstd,
+           n_xz);
 
     if (!gpt_roundtrip() || !yaml_parse_check()) return 1;
     if (uuid_parse("c12a7328-f81f-11d2-ba4b-00a0c93ec93b", uu) != 0)

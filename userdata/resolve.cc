@@ -219,7 +219,7 @@ class SeedVolumes {
 
   void MountUnmounted(SeedKind kind) {
     if (geteuid() != 0) {
-      if (!said_not_root_) notes_.push_back("not root: a cidata or config-2 volume that is not mounted is not looked for");
+      if (!said_not_root_) notes_.push_back("not root: a cidata or config-2 volume nobody mounted is not looked for");
       said_not_root_ = true;
       return;
     }
@@ -485,8 +485,10 @@ base::Result<Config> Resolve(const Sources& sources) {
                     instance->cloud_name + "\"): its SSH keys and hostname are used, no metadata service is asked");
   } else if ((drive_volume = volumes.Get(SeedKind::kConfigDrive)) &&
              (drive = ReadConfigDrive(sources.root, *drive_volume, notes))) {
-    notes.push_back("a config drive is " + std::string(drive_volume->device.empty() ? "mounted at " : "") + Named(*drive_volume) +
-                    " (instance " + drive->uuid + "): its SSH keys and hostname are used, no metadata service is asked");
+    const std::string where = drive_volume->device.empty() ? "mounted at " + drive_volume->mount_point
+                                                           : Named(*drive_volume);
+    notes.push_back("a config drive is " + where + " (instance " + drive->uuid +
+                    "): its SSH keys and hostname are used, no metadata service is asked");
   } else {
     clouds = CloudsToAsk(sources, IdentifyCloud(sources.root), notes);
   }

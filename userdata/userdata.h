@@ -116,8 +116,8 @@ Sources HostSources();
 /// openstack/latest/user_data (a block device labelled config-2 or CONFIG-2); the
 /// metadata services `metadata` allows. A volume of either kind is read where it is
 /// mounted; where none is, as root, bootrino mounts the first vfat or iso9660 one in
-/// /sys/class/block read-only on a directory of its own, and unmounts it before returning. Parses it and adds the platform's SSH keys and
-/// hostname: from cloud-init's record of this boot (userdata/instance_data.h) when
+/// /sys/class/block read-only on a directory of its own, and unmounts it before returning.
+/// Parses the user-data and adds the platform's SSH keys and hostname: from cloud-init's record of this boot (userdata/instance_data.h) when
 /// cloud-init ran, else from the config drive's openstack/latest/meta_data.json, and
 /// then no metadata service is asked; from the metadata service otherwise.
 /// Finding nothing is not an error (see RequireManifest); unreadable or malformed

@@ -353,7 +353,8 @@ TEST_F(SeedVolumeTest, UnmountedCidataVolumeIsMountedReadOnlyReadAndUnmounted) {
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "user-data on the cidata volume /dev/vdb, mounted read-only by bootrino");
   EXPECT_EQ(c->manifest, kRef);
-  EXPECT_TRUE(HasNote(*c, "the cidata volume /dev/vdb (vfat) was not mounted: bootrino mounted it read-only")) << Notes(*c);
+  EXPECT_TRUE(HasNote(*c, "the cidata volume /dev/vdb (vfat) was not mounted: bootrino mounted it read-only"))
+      << Notes(*c);
   ExpectMountedAndUnmounted(sys, "vdb");
 
   // Unmounted on every way out: malformed user-data (an error)…

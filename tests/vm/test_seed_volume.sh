@@ -19,7 +19,7 @@ wait_for '^BOOTRINO-HOST-READY' 120 ready
 wait_for '^HOST-USERDATA: ' 60 userdata
 expect_seen '^BOOTRINO-HOST-EXIT=0'
 console_value "HOST-USERDATA: " >"$WORK/userdata.json"
-python3 - "$WORK/userdata.json" "$MANIFEST" <<'PY' || fail "bootrino userdata --json did not report the seed's user-data"
+python3 - "$WORK/userdata.json" "$MANIFEST" <<'PY' || fail "bootrino userdata --json did not report the seed"
 import json, sys
 config = json.load(open(sys.argv[1]))
 want = {"source": "user-data on the cidata volume /dev/vda, mounted read-only by bootrino", "manifest": sys.argv[2]}

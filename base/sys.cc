@@ -119,6 +119,11 @@ class LinuxSys : public Sys {
     return ErrnoOf(mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()));
   }
 
+  int MountReadOnly(const std::string& device, const std::string& dir, const std::string& type) override {
+    const unsigned long flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    return ErrnoOf(mount(device.c_str(), dir.c_str(), type.c_str(), flags, nullptr));
+  }
+
   int Unmount(const std::string& dir) override { return ErrnoOf(umount2(dir.c_str(), MNT_DETACH)); }
 
   Result<PathInfo> Stat(const std::string& path) override {

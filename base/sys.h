@@ -3,8 +3,9 @@
 // so every plan's side effects can be asserted exactly (docs/architecture.md,
 // rule 6). Every step of the commit goes through here: the commit point, mlockall, sync,
 // swapoff/swapon, freeze/thaw, remount, opening, locking and flushing the
-// disk, kexec_file_load and reboot; and so do the mounts of the RAM stage. The disk's bytes are written through the
-// descriptor OpenForWriting returned.
+// disk, kexec_file_load and reboot; and so do the mounts of the RAM stage and of
+// the seed volumes user-data is read from. The disk's bytes are written through
+// the descriptor OpenForWriting returned.
 #pragma once
 
 #include <cstdint>
@@ -99,6 +100,10 @@ class Sys {
 
   /// mount(2) a tmpfs of at most `bytes` (mode 0700, nosuid, nodev) on the directory `dir`. Returns 0, or errno.
   virtual int MountTmpfs(const std::string& dir, std::uint64_t bytes) = 0;
+
+  /// mount(2) the `type` file system on block device `device` at the directory `dir`, read-only, nosuid,
+  /// nodev and noexec: a volume bootrino only reads (a NoCloud seed, a config drive). Returns 0, or errno.
+  virtual int MountReadOnly(const std::string& device, const std::string& dir, const std::string& type) = 0;
 
   /// umount2(MNT_DETACH): `dir`'s mount goes now, its memory once nothing holds a file of it open.
   /// Returns 0, or errno.

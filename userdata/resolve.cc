@@ -3,9 +3,12 @@
 // merge of what the platform says (SSH keys, hostname) into the parsed Config.
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <memory>
@@ -15,6 +18,7 @@
 
 #include "base/fd.h"
 #include "base/mountinfo.h"
+#include "base/sys.h"
 #include "base/text.h"
 #include "userdata/http.h"
 #include "userdata/instance_data.h"
@@ -76,9 +80,9 @@ std::vector<BlockMount> BlockMounts(const std::string& root) {
 }
 
 // The device node of block device `device`, as the kernel names it in sysfs
-// (DEVNAME=sr0 → /dev/sr0), when that node is this very device: a block device
-// whose st_rdev is `device`.
-std::optional<fs::path> BlockDeviceNode(const std::string& root, dev_t device) {
+// (DEVNAME=sr0 → /dev/sr0, a path under `root`), when that node is this very
+// device: a block device whose st_rdev is `device`.
+std::optional<std::string> BlockDeviceNode(const std::string& root, dev_t device) {
   const std::string id = std::to_string(major(device)) + ":" + std::to_string(minor(device));
   auto uevent = base::ReadFile(Under(root, "/sys/dev/block/" + id + "/uevent").string(), 4096);
   if (!uevent) return std::nullopt;
@@ -88,9 +92,9 @@ std::optional<fs::path> BlockDeviceNode(const std::string& root, dev_t device) {
     if (!line.starts_with("DEVNAME=")) continue;
     const std::string name = line.substr(8);
     if (name.empty() || name.find("..") != std::string::npos) return std::nullopt;
-    fs::path node = Under(root, "/dev/" + name);
+    const std::string node = "/dev/" + name;
     struct stat st {};
-    if (stat(node.c_str(), &st) != 0 || !S_ISBLK(st.st_mode) || st.st_rdev != device) return std::nullopt;
+    if (stat(Under(root, node).c_str(), &st) != 0 || !S_ISBLK(st.st_mode) || st.st_rdev != device) return std::nullopt;
     return node;
   }
   return std::nullopt;
@@ -100,19 +104,28 @@ struct ProbeFree {
   void operator()(blkid_probe probe) const { blkid_free_probe(probe); }
 };
 
-// The label libblkid finds on the file system at `path` (a block device or an image file); "" when there is
-// none, or no file system, or signatures that disagree.
-std::string FileSystemLabel(const std::string& path) {
-  // O_RDONLY probe of the superblock only: what `blkid -s LABEL` reads.
+struct FileSystem {
+  std::string label;
+  std::string type;  ///< libblkid's name: "vfat", "iso9660", "ext4"…
+};
+
+// The file system libblkid finds at `path` (a block device or an image file); empty when there is none, or
+// signatures that disagree.
+FileSystem ProbeFileSystem(const std::string& path) {
+  // O_RDONLY probe of the superblock only: what `blkid -s LABEL -s TYPE` reads.
   std::unique_ptr<struct blkid_struct_probe, ProbeFree> probe(blkid_new_probe_from_filename(path.c_str()));
-  if (!probe) return "";
+  if (!probe) return {};
   blkid_probe_enable_superblocks(probe.get(), 1);
   blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_LABEL | BLKID_SUBLKS_TYPE);
-  if (blkid_do_safeprobe(probe.get()) != 0) return "";  // nothing, or ambivalent signatures
-  const char* label = nullptr;
-  if (blkid_probe_lookup_value(probe.get(), "LABEL", &label, nullptr) != 0 || !label) return "";
-  return label;
+  if (blkid_do_safeprobe(probe.get()) != 0) return {};  // nothing, or ambivalent signatures
+  FileSystem found;
+  const char* value = nullptr;
+  if (blkid_probe_lookup_value(probe.get(), "LABEL", &value, nullptr) == 0 && value) found.label = value;
+  if (blkid_probe_lookup_value(probe.get(), "TYPE", &value, nullptr) == 0 && value) found.type = value;
+  return found;
 }
+
+std::string FileSystemLabel(const std::string& path) { return ProbeFileSystem(path).label; }
 
 // The labels cloud-init's ds-identify recognises a volume of each kind by.
 bool IsCidataLabel(std::string_view label) { return label == "cidata" || label == "CIDATA"; }
@@ -125,31 +138,164 @@ bool HasConfigDriveLabel(const std::string& path) { return IsConfigDriveLabel(Fi
 
 namespace {
 
-// Where the seed volumes are mounted, if they are: the first block-device mount whose device libblkid finds
-// labelled cidata (NoCloud: cloud-localds), and the first labelled config-2 (an OpenStack config drive). The
-// device is named by the kernel (its device number), never by a mount's source text.
-struct SeedVolumes {
-  std::optional<std::string> cidata;
-  std::optional<std::string> config_drive;
+// The two kinds of seed volume, each found by its label.
+enum class SeedKind { kCidata, kConfigDrive };
+constexpr SeedKind kSeedKinds[] = {SeedKind::kCidata, SeedKind::kConfigDrive};
+
+std::string KindLabel(SeedKind kind) { return kind == SeedKind::kCidata ? "cidata" : "config-2"; }
+bool HasLabelOf(SeedKind kind, std::string_view label) {
+  return kind == SeedKind::kCidata ? IsCidataLabel(label) : IsConfigDriveLabel(label);
+}
+
+// A seed volume's files are under `mount_point` (a path under Sources::root). `device` is set when bootrino
+// mounted the volume itself, only for as long as it reads it: notes and sources name the device then.
+struct SeedVolume {
+  SeedKind kind;
+  std::string mount_point;
+  std::string device;  ///< "/dev/vdb"; "" when the volume was mounted already
 };
 
-SeedVolumes MountedSeedVolumes(const std::string& root) {
-  SeedVolumes volumes;
-  for (const BlockMount& mount : BlockMounts(root)) {
-    const std::optional<fs::path> node = BlockDeviceNode(root, mount.device);
-    if (!node) continue;
-    const std::string label = FileSystemLabel(node->string());
-    if (!volumes.cidata && IsCidataLabel(label)) volumes.cidata = mount.mount_point;
-    if (!volumes.config_drive && IsConfigDriveLabel(label)) volumes.config_drive = mount.mount_point;
-  }
-  return volumes;
+// "/media/seed", or "the cidata volume /dev/vdb, mounted read-only by bootrino".
+std::string Named(const SeedVolume& volume) {
+  if (volume.device.empty()) return volume.mount_point;
+  return "the " + KindLabel(volume.kind) + " volume " + volume.device + ", mounted read-only by bootrino";
 }
+
+// How notes and sources name `file` ("/user-data") on `volume`: its path, or where a directory bootrino
+// removes again would say nothing, the file on the device.
+std::string Shown(const SeedVolume& volume, const std::string& file) {
+  if (volume.device.empty()) return volume.mount_point + file;
+  return file.substr(1) + " on " + Named(volume);
+}
+
+// The file systems cloud-init reads a seed volume of either kind from.
+bool IsSeedFileSystem(std::string_view type) { return type == "vfat" || type == "iso9660"; }
+
+// The seed volumes, looked for when first needed. Where one is mounted: the first block-device mount whose
+// device libblkid finds labelled cidata (NoCloud: cloud-localds) or config-2 (an OpenStack config drive), the
+// device named by the kernel (its device number), never by a mount's source text. Where none of a kind is
+// mounted (a golden image started without cloud-init: nobody mounted it) and bootrino runs as root: the first
+// block device in sysfs with that label, mounted read-only as cloud-init would, on a fresh directory of
+// bootrino's own, unmounted and removed when this goes, whichever way Resolve returns.
+class SeedVolumes {
+ public:
+  SeedVolumes(std::string root, base::Sys& sys, std::vector<std::string>& notes)
+      : root_(std::move(root)), sys_(sys), notes_(notes) {
+    for (const BlockMount& mount : BlockMounts(root_)) {
+      const std::optional<std::string> node = BlockDeviceNode(root_, mount.device);
+      if (!node) continue;
+      const std::string label = FileSystemLabel(Under(root_, *node).string());
+      for (SeedKind kind : kSeedKinds) {
+        if (!At(kind) && HasLabelOf(kind, label)) At(kind) = SeedVolume{kind, mount.mount_point, ""};
+      }
+    }
+  }
+  ~SeedVolumes() {
+    for (const OwnMount& own : own_) {
+      if (own.mounted) sys_.Unmount(Under(root_, own.dir).string());
+      std::error_code ec;
+      fs::remove(Under(root_, own.dir), ec);  // only the empty directory: never what a mount still shows
+    }
+  }
+  SeedVolumes(const SeedVolumes&) = delete;
+  SeedVolumes& operator=(const SeedVolumes&) = delete;
+
+  // The volume of `kind`, mounted; nullptr when there is none, or it could not be mounted (noted).
+  const SeedVolume* Get(SeedKind kind) {
+    if (!At(kind) && !tried_[static_cast<int>(kind)]) {
+      tried_[static_cast<int>(kind)] = true;
+      MountUnmounted(kind);
+    }
+    return At(kind) ? &*At(kind) : nullptr;
+  }
+
+ private:
+  struct OwnMount {
+    std::string dir;  ///< under root_
+    bool mounted = false;
+  };
+
+  std::optional<SeedVolume>& At(SeedKind kind) { return volumes_[static_cast<int>(kind)]; }
+
+  void MountUnmounted(SeedKind kind) {
+    if (geteuid() != 0) {
+      if (!said_not_root_) notes_.push_back("not root: a cidata or config-2 volume nobody mounted is not looked for");
+      said_not_root_ = true;
+      return;
+    }
+    std::error_code ec;
+    std::vector<std::string> names;  // the kernel's block devices, in the order of their names
+    for (const auto& entry : fs::directory_iterator(Under(root_, "/sys/class/block"), ec)) {
+      names.push_back(entry.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+      const std::optional<std::string> node = DeviceNodeOf(name);
+      if (!node) continue;
+      const FileSystem probed = ProbeFileSystem(Under(root_, *node).string());
+      if (!HasLabelOf(kind, probed.label)) continue;
+      if (!IsSeedFileSystem(probed.type)) {
+        notes_.push_back("skipped " + *node + ", labelled " + probed.label + ": its file system is " + probed.type +
+                         ", and cloud-init reads a " + KindLabel(kind) + " volume only from vfat or iso9660");
+        continue;
+      }
+      Mount(kind, *node, probed.type);
+      return;
+    }
+  }
+
+  // The device node of the block device sysfs names `name` (its "dev" file: MAJOR:MINOR).
+  std::optional<std::string> DeviceNodeOf(const std::string& name) {
+    auto text = base::ReadFile(Under(root_, "/sys/class/block/" + name + "/dev").string(), 64);
+    unsigned major_number = 0, minor_number = 0;
+    if (!text || std::sscanf(text->c_str(), "%u:%u", &major_number, &minor_number) != 2) return std::nullopt;
+    return BlockDeviceNode(root_, makedev(major_number, minor_number));
+  }
+
+  void Mount(SeedKind kind, const std::string& node, const std::string& type) {
+    const std::string what = "the " + KindLabel(kind) + " volume " + node + " (" + type + ")";
+    SeedVolume volume{kind, "", node};
+    // A directory of bootrino's own, mode 0700, in RAM where there is /run: never one another process chose.
+    int err = 0;
+    for (const char* parent : {"/run", "/tmp"}) {
+      std::string dir = Under(root_, std::string(parent) + "/bootrino-seed.XXXXXX").string();
+      if (!mkdtemp(dir.data())) {
+        err = errno;
+        continue;
+      }
+      volume.mount_point = std::string(parent) + "/" + fs::path(dir).filename().string();
+      break;
+    }
+    if (volume.mount_point.empty()) {
+      notes_.push_back("could not mount " + what + ": no directory of its own in /run or /tmp (" + std::strerror(err) +
+                       "); mount it read-only yourself (mount -r " + node + " /mnt) for bootrino to read it");
+      return;
+    }
+    own_.push_back({volume.mount_point});
+    if ((err = sys_.MountReadOnly(Under(root_, node).string(), Under(root_, volume.mount_point).string(), type))) {
+      notes_.push_back("could not mount " + what + ": " + std::strerror(err) + "; mount it read-only yourself " +
+                       "(mount -r " + node + " /mnt) for bootrino to read it");
+      return;
+    }
+    own_.back().mounted = true;
+    notes_.push_back(what + " was not mounted: bootrino mounted it read-only while it read it");
+    At(kind) = std::move(volume);
+  }
+
+  std::string root_;
+  base::Sys& sys_;
+  std::vector<std::string>& notes_;
+  std::optional<SeedVolume> volumes_[2];
+  bool tried_[2] = {};
+  bool said_not_root_ = false;
+  std::vector<OwnMount> own_;
+};
 
 // Where a config drive keeps the instance's metadata and user-data (the "latest" version of OpenStack's layout).
 const std::string kConfigDriveMetaData = "/openstack/latest/meta_data.json";
 const std::string kConfigDriveUserData = "/openstack/latest/user_data";
 
-base::Result<std::optional<Found>> FindOnDisk(const std::string& root, const SeedVolumes& volumes,
+base::Result<std::optional<Found>> FindOnDisk(const std::string& root, SeedVolumes& volumes,
                                               std::vector<std::string>& looked, std::vector<std::string>& notes) {
   std::vector<std::string> candidates = {"/var/lib/cloud/instance/user-data.txt"};
   std::error_code ec;
@@ -160,30 +306,37 @@ base::Result<std::optional<Found>> FindOnDisk(const std::string& root, const See
   }
   std::sort(seeds.begin(), seeds.end());
   for (const std::string& name : seeds) candidates.push_back("/var/lib/cloud/seed/" + name + "/user-data");
-  if (volumes.cidata) candidates.push_back(*volumes.cidata + "/user-data");
-  if (volumes.config_drive) candidates.push_back(*volumes.config_drive + kConfigDriveUserData);
   for (const std::string& path : candidates) {
     looked.push_back(path);
     ASSIGN_OR_RETURN(auto found, ReadCandidate(Under(root, path), path, notes));
     if (found) return found;
   }
   if (seeds.empty()) looked.push_back("/var/lib/cloud/seed/nocloud*/user-data");
+  // The volumes last: one that is not mounted is mounted only when nothing above gave user-data.
+  for (SeedKind kind : kSeedKinds) {
+    const SeedVolume* volume = volumes.Get(kind);
+    if (!volume) continue;
+    const std::string file = kind == SeedKind::kCidata ? "/user-data" : kConfigDriveUserData;
+    looked.push_back(Shown(*volume, file));
+    ASSIGN_OR_RETURN(auto found, ReadCandidate(Under(root, volume->mount_point + file), looked.back(), notes));
+    if (found) return found;
+  }
   return std::nullopt;
 }
 
-// What the config drive mounted at `mount` says of the instance, from its meta_data.json; nullopt (noted) when
-// that is missing, unreadable or not OpenStack's document.
-std::optional<OpenStackMetaData> ReadConfigDrive(const std::string& root, const std::string& mount,
+// What the config drive `drive` says of the instance, from its meta_data.json; nullopt (noted) when that is
+// missing, unreadable or not OpenStack's document.
+std::optional<OpenStackMetaData> ReadConfigDrive(const std::string& root, const SeedVolume& drive,
                                                  std::vector<std::string>& notes) {
-  const std::string shown = mount + kConfigDriveMetaData;
-  auto text = base::ReadFile(Under(root, shown).string(), 1 << 20);
+  const std::string shown = Shown(drive, kConfigDriveMetaData);
+  auto text = base::ReadFile(Under(root, drive.mount_point + kConfigDriveMetaData).string(), 1 << 20);
   if (!text) {
-    notes.push_back("skipped the config drive at " + mount + ": " + text.error().message());
+    notes.push_back("skipped the config drive at " + Named(drive) + ": " + text.error().message());
     return std::nullopt;
   }
   std::string why_not;
   std::optional<OpenStackMetaData> meta = ParseOpenStackMetaData(*text, "config drive " + shown, why_not);
-  if (!meta) notes.push_back("skipped the config drive at " + mount + ": " + shown + " is " + why_not);
+  if (!meta) notes.push_back("skipped the config drive at " + Named(drive) + ": " + shown + " is " + why_not);
   return meta;
 }
 
@@ -302,7 +455,7 @@ Sources HostSources() {
 base::Result<Config> Resolve(const Sources& sources) {
   std::vector<std::string> notes, looked;
   std::optional<Found> found;
-  const SeedVolumes volumes = MountedSeedVolumes(sources.root);
+  SeedVolumes volumes(sources.root, sources.sys ? *sources.sys : base::RealSys(), notes);
   if (!sources.file.empty()) {
     ASSIGN_OR_RETURN(found, ReadCandidate(sources.file, sources.file, notes));
     if (!found && notes.empty()) {
@@ -326,11 +479,15 @@ base::Result<Config> Resolve(const Sources& sources) {
   }
   std::vector<Cloud> clouds;
   std::optional<OpenStackMetaData> drive;
+  const SeedVolume* drive_volume = nullptr;
   if (instance) {
     notes.push_back("cloud-init recorded this instance in " + instance->path + " (cloud_name \"" +
                     instance->cloud_name + "\"): its SSH keys and hostname are used, no metadata service is asked");
-  } else if (volumes.config_drive && (drive = ReadConfigDrive(sources.root, *volumes.config_drive, notes))) {
-    notes.push_back("a config drive is mounted at " + *volumes.config_drive + " (instance " + drive->uuid +
+  } else if ((drive_volume = volumes.Get(SeedKind::kConfigDrive)) &&
+             (drive = ReadConfigDrive(sources.root, *drive_volume, notes))) {
+    const std::string where = drive_volume->device.empty() ? "mounted at " + drive_volume->mount_point
+                                                           : Named(*drive_volume);
+    notes.push_back("a config drive is " + where + " (instance " + drive->uuid +
                     "): its SSH keys and hostname are used, no metadata service is asked");
   } else {
     clouds = CloudsToAsk(sources, IdentifyCloud(sources.root), notes);
@@ -377,7 +534,7 @@ base::Result<Config> Resolve(const Sources& sources) {
   }
   if (drive) {
     config.cloud = "configdrive";  // cloud-init's name for this datasource
-    AddFacts(*drive, "config drive " + *volumes.config_drive + kConfigDriveMetaData, config, notes);
+    AddFacts(*drive, "config drive " + Shown(*drive_volume, kConfigDriveMetaData), config, notes);
   }
   if (metadata) {
     config.cloud = std::string(CloudName(metadata->cloud));

@@ -17,6 +17,10 @@
 #include "base/result.h"
 #include "userdata/run_options.h"
 
+namespace base {
+class Sys;
+}
+
 namespace userdata {
 
 class Http;
@@ -94,6 +98,7 @@ struct Sources {
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds request_timeout{2000};  ///< a whole request, connection included
   Http* http = nullptr;  ///< nullptr: libcurl with the timeouts above, no proxies
+  base::Sys* sys = nullptr;  ///< mounts a seed volume nobody mounted (as root only); nullptr: base::RealSys()
   bool strict = true;    ///< malformed user-data fails Resolve; false: Config::user_data_error says so, and the
                          ///< platform's SSH keys and hostname are still given (what a plain `run` takes)
 };
@@ -106,11 +111,13 @@ Sources HostSources();
 
 /// Finds user-data, in order: `file`; cloud-init's saved copy
 /// (/var/lib/cloud/instance/user-data.txt); NoCloud seeds
-/// (/var/lib/cloud/seed/nocloud*/user-data, then `user-data` on a mounted block
-/// device whose file system libblkid finds labelled cidata or CIDATA); a mounted config
-/// drive's openstack/latest/user_data (a block device labelled config-2 or CONFIG-2); the
-/// metadata services `metadata` allows. Parses it and adds the platform's SSH keys and
-/// hostname: from cloud-init's record of this boot (userdata/instance_data.h) when
+/// (/var/lib/cloud/seed/nocloud*/user-data, then `user-data` on a block device whose
+/// file system libblkid finds labelled cidata or CIDATA); a config drive's
+/// openstack/latest/user_data (a block device labelled config-2 or CONFIG-2); the
+/// metadata services `metadata` allows. A volume of either kind is read where it is
+/// mounted; where none is, as root, bootrino mounts the first vfat or iso9660 one in
+/// /sys/class/block read-only on a directory of its own, and unmounts it before returning.
+/// Parses the user-data and adds the platform's SSH keys and hostname: from cloud-init's record of this boot (userdata/instance_data.h) when
 /// cloud-init ran, else from the config drive's openstack/latest/meta_data.json, and
 /// then no metadata service is asked; from the metadata service otherwise.
 /// Finding nothing is not an error (see RequireManifest); unreadable or malformed

@@ -122,6 +122,9 @@ class FakeSys : public base::Sys {
   int MountTmpfs(const std::string& dir, std::uint64_t bytes) override {
     return Record("mount tmpfs " + dir + " " + std::to_string(bytes));
   }
+  int MountReadOnly(const std::string& device, const std::string& dir, const std::string& type) override {
+    return Record("mount-ro " + type + " " + device + " " + dir);
+  }
   int Unmount(const std::string& dir) override { return Record("unmount " + dir); }
   base::Result<base::PathInfo> Stat(const std::string& path) override {
     auto it = paths.find(path);

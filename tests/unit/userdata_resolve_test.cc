@@ -16,14 +16,19 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/fake_sys.h"
 #include "tests/unit/userdata_testing.h"
 #include "userdata/http.h"
 #include "userdata/metadata.h"
@@ -263,6 +268,189 @@ TEST_F(ResolveTest, MountedCidataVolumeFoundByItsDeviceNumber) {
   c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "");
+}
+
+// ---- a seed volume nobody mounted -------------------------------------------------------------------------------
+
+// A Sys whose read-only mount shows `volume_files` in the directory, as the volume's file system would, and whose
+// unmount takes them away again. Both calls are in `log` (FakeSys's). `mount_errno`: what a mount answers instead.
+class MountingSys : public testing_support::FakeSys {
+ public:
+  std::map<std::string, std::string> volume_files;
+  int mount_errno = 0;
+
+  int MountReadOnly(const std::string& device, const std::string& dir, const std::string& type) override {
+    if (int err = FakeSys::MountReadOnly(device, dir, type)) return err;
+    if (mount_errno) return mount_errno;
+    for (const auto& [path, data] : volume_files) WriteFile(fs::path(dir) / path, data);
+    return 0;
+  }
+  int Unmount(const std::string& dir) override {
+    for (const auto& entry : fs::directory_iterator(dir)) fs::remove_all(entry.path());
+    return FakeSys::Unmount(dir);
+  }
+};
+
+// An Http that throws: Resolve leaves by an exception after it mounted a volume.
+class ThrowingHttp : public Http {
+ public:
+  base::Result<Response> Send(const Request&) override { throw std::runtime_error("the test's Http throws"); }
+};
+
+// A fake root with the loop devices of `images` (image file → the kernel name the root gives it), each in
+// /sys/class/block as well as /sys/dev/block and /dev, and an empty /run. Needs root.
+class SeedVolumeTest : public ResolveTest {
+ protected:
+  // Attaches `image` and names it `name` in the fake root; false when no loop device could be had.
+  bool AddLoopDevice(const fs::path& image, const std::string& name) {
+    loops_.push_back(std::make_unique<LoopDevice>(image));
+    if (loops_.back()->path().empty()) return false;
+    struct stat st {};
+    if (stat(loops_.back()->path().c_str(), &st) != 0) return false;
+    const std::string id = AddBlockDevice(root_, name, st.st_rdev);
+    WriteFile(root_ / "sys/class/block" / name / "dev", id + "\n");
+    ids_[name] = id;
+    return true;
+  }
+  void SetUp() override {
+    ResolveTest::SetUp();
+    fs::create_directories(root_ / "run");
+  }
+  // What Resolve left in /run: nothing, once it has returned.
+  std::vector<std::string> LeftInRun() const {
+    std::vector<std::string> left;
+    for (const auto& entry : fs::directory_iterator(root_ / "run")) left.push_back(entry.path().string());
+    return left;
+  }
+  // The log of one mount of `device` (vfat) on a directory of bootrino's own in /run, then its unmount.
+  void ExpectMountedAndUnmounted(const MountingSys& sys, const std::string& device) const {
+    ASSERT_EQ(sys.log.size(), 2u) << ::testing::PrintToString(sys.log);
+    const std::string prefix = "mount-ro vfat " + (root_ / "dev" / device).string() + " " +
+                               (root_ / "run/bootrino-seed.").string();
+    EXPECT_TRUE(sys.log[0].starts_with(prefix)) << sys.log[0];
+    const std::string dir = sys.log[0].substr(sys.log[0].rfind(' ') + 1);
+    EXPECT_EQ(sys.log[1], "unmount " + dir);
+    EXPECT_EQ(LeftInRun(), std::vector<std::string>{});
+  }
+
+  std::vector<std::unique_ptr<LoopDevice>> loops_;
+  std::map<std::string, std::string> ids_;
+};
+
+TEST_F(SeedVolumeTest, UnmountedCidataVolumeIsMountedReadOnlyReadAndUnmounted) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
+  MakeVfat(root_ / "plain.img", "data");
+  MakeVfat(root_ / "seed.img", "cidata");
+  if (!AddLoopDevice(root_ / "plain.img", "loop0") || !AddLoopDevice(root_ / "seed.img", "vdb")) {
+    GTEST_SKIP() << "losetup could not attach a loop device";
+  }
+  MountingSys sys;
+  sys.volume_files = {{"user-data", kCloudConfig}, {"meta-data", "instance-id: iid-seed\n"}};
+  Sources s = Nothing();
+  s.metadata = MetadataPolicy::kNever;
+  s.sys = &sys;
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "user-data on the cidata volume /dev/vdb, mounted read-only by bootrino");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_TRUE(HasNote(*c, "the cidata volume /dev/vdb (vfat) was not mounted: bootrino mounted it read-only"))
+      << Notes(*c);
+  ExpectMountedAndUnmounted(sys, "vdb");
+
+  // Unmounted on every way out: malformed user-data (an error)…
+  sys.log.clear();
+  sys.volume_files["user-data"] = "#cloud-config\nbootrino: [unclosed\n";
+  c = Resolve(s);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message().find("user-data on the cidata volume /dev/vdb"), std::string::npos)
+      << c.error().message();
+  ExpectMountedAndUnmounted(sys, "vdb");
+  // …and an exception, thrown after the volume was read (by the metadata service's client).
+  sys.log.clear();
+  sys.volume_files["user-data"] = kCloudConfig;
+  ThrowingHttp http;
+  s.http = &http;
+  s.metadata = MetadataPolicy::kAny;
+  EXPECT_THROW((void)Resolve(s), std::runtime_error);
+  ExpectMountedAndUnmounted(sys, "vdb");
+  s.http = nullptr;
+  s.metadata = MetadataPolicy::kNever;
+
+  // A mount that fails is a note, and the directory goes.
+  sys.log.clear();
+  sys.mount_errno = ENODEV;
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "");
+  EXPECT_TRUE(HasNote(*c, "could not mount the cidata volume /dev/vdb (vfat): " + S(std::strerror(ENODEV)) +
+                              "; mount it read-only yourself (mount -r /dev/vdb /mnt)"))
+      << Notes(*c);
+  ASSERT_EQ(sys.log.size(), 1u);
+  EXPECT_EQ(LeftInRun(), std::vector<std::string>{});
+  sys.mount_errno = 0;
+
+  // Nothing is mounted when cloud-init's copy comes first…
+  sys.log.clear();
+  WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "/var/lib/cloud/instance/user-data.txt");
+  EXPECT_EQ(sys.log, std::vector<std::string>{});
+  fs::remove(root_ / "var/lib/cloud/instance/user-data.txt");
+  // …nor when the volume is mounted already: that mount is read.
+  WriteFile(root_ / "proc/self/mountinfo", "91 25 " + ids_["vdb"] + " / /media/seed ro - vfat /dev/vdb ro\n");
+  WriteFile(root_ / "media/seed/user-data", kCloudConfig);
+  c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "/media/seed/user-data");
+  EXPECT_EQ(sys.log, std::vector<std::string>{});
+}
+
+TEST_F(SeedVolumeTest, OnlyVfatAndIso9660VolumesAreMounted) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
+  const std::string command = "mkfs.ext4 -q -F -L cidata '" + (root_ / "seed.img").string() + "' 4M >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command << " failed (is e2fsprogs installed?)";
+  if (!AddLoopDevice(root_ / "seed.img", "vdb")) GTEST_SKIP() << "losetup could not attach a loop device";
+  MountingSys sys;
+  sys.volume_files = {{"user-data", kCloudConfig}};
+  Sources s = Nothing();
+  s.metadata = MetadataPolicy::kNever;
+  s.sys = &sys;
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->source, "");
+  EXPECT_EQ(sys.log, std::vector<std::string>{});
+  EXPECT_TRUE(HasNote(*c, "skipped /dev/vdb, labelled cidata: its file system is ext4, and cloud-init reads a cidata "
+                          "volume only from vfat or iso9660"))
+      << Notes(*c);
+}
+
+TEST_F(SeedVolumeTest, UnmountedConfigDriveGivesUserDataKeysAndHostname) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
+  MakeVfat(root_ / "drive.img", "config-2");
+  if (!AddLoopDevice(root_ / "drive.img", "sr0")) GTEST_SKIP() << "losetup could not attach a loop device";
+  MountingSys sys;
+  sys.volume_files = {
+      {"openstack/latest/meta_data.json",
+       R"({"uuid": "d8e02d56-2648-49a3-bf97-6be8f1204f38", "hostname": "os-drive-1", "public_keys": {"k": ")" +
+           S(kAlice) + R"("}})"},
+      {"openstack/latest/user_data", kCloudConfig}};
+  Sources s = Nothing();
+  s.sys = &sys;
+  auto c = Resolve(s);
+  ASSERT_TRUE(c) << c.error().message();
+  // Mounted once, for the user-data and the metadata both.
+  ExpectMountedAndUnmounted(sys, "sr0");
+  EXPECT_EQ(c->source, "openstack/latest/user_data on the config-2 volume /dev/sr0, mounted read-only by bootrino");
+  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(c->cloud, "configdrive");
+  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
+  EXPECT_EQ(c->ssh_key_from, std::vector<std::string>{"config drive openstack/latest/meta_data.json on the config-2 "
+                                                      "volume /dev/sr0, mounted read-only by bootrino"});
+  EXPECT_EQ(c->hostname, "os-drive-1");
+  EXPECT_TRUE(HasNote(*c, "a config drive is the config-2 volume /dev/sr0, mounted read-only by bootrino (instance "
+                          "d8e02d56-2648-49a3-bf97-6be8f1204f38)"))
+      << Notes(*c);
 }
 
 TEST_F(ResolveTest, ConfigDriveLabelAsLibblkidProbesIt) {

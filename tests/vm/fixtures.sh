@@ -22,7 +22,7 @@
 #   vmlinuz              Debian's cloud kernel (LZ4 bzImage: boots fast under QEMU TCG); on aarch64 the
 #                        host stand-in's own kernel (an arm64 Image with kexec_file_load)
 #   host-base.cpio.gz    the host stand-in initramfs, without bootrino (gzip member padded to 512)
-#   modules.txt          the virtio modules it loads, in order
+#   modules.txt          the modules it loads, in order: virtio's, and vfat's (a NoCloud seed volume)
 #   host-disk.img        the host stand-in as a cloud image: a 2 GiB sparse raw disk, GPT, partition 1
 #                        = ext4 root (LABEL=cloudimg-rootfs) holding what host-base.cpio.gz holds;
 #                        never booted itself: tests copy it (lib.sh private_disk)
@@ -518,8 +518,10 @@ build_x86_64() {
   cp "$WORK/kernel/boot/vmlinuz-$KREL" "$out/vmlinuz"
   chmod 644 "$out/vmlinuz"
 
-  # virtio NIC (and disk, for the disk tiers and the demo's --disk-image) with their dependencies.
-  collect_modules "$WORK/host" "$out/modules.txt" virtio_pci virtio_net virtio_blk
+  # virtio NIC (and disk, for the disk tiers and the demo's --disk-image) with their dependencies; vfat with
+  # the code pages it mounts with by default, for a NoCloud seed volume bootrino mounts (the stand-in has no
+  # modprobe to load them when the mount asks).
+  collect_modules "$WORK/host" "$out/modules.txt" virtio_pci virtio_net virtio_blk vfat nls_cp437 nls_ascii
   say "host modules: $(tr '\n' ' ' <"$out/modules.txt")"
   host_base "$out"
 

@@ -1,8 +1,10 @@
 #!/bin/sh
 # bootrino VM tests: the cloud host stand-in. Brings up the virtio NIC with DHCP (or a static network:
 # host.ip=), then runs bootrino as the kernel command line asks:
-#   bootrino.ref=URL          the manifest reference (required to run anything)
-#   bootrino.cmd=run|dry-run|fetch|inspect|none   (default run: `bootrino run REF --yes`)
+#   bootrino.ref=URL          the manifest reference (required to run anything but userdata)
+#   bootrino.cmd=run|dry-run|fetch|inspect|userdata|none   (default run: `bootrino run REF --yes`;
+#                             userdata: `bootrino userdata --json` on one HOST-USERDATA: line, then what is
+#                             mounted (HOST-MOUNT: mountinfo lines) and what is in /run and /tmp (HOST-LEFT:))
 #   bootrino.args=a,b,c       extra arguments, commas become spaces
 #   bootrino.run-size=SIZE    /run's size (tmpfs size=, e.g. 10% as initramfs-tools mounts it)
 #   host.ip=a,b,c             `ip a b c` (commas become spaces), each in the order given, after every NIC
@@ -79,7 +81,15 @@ for word in $(cat /proc/cmdline); do
     bootrino.args=*) args=$(echo "${word#bootrino.args=}" | tr , ' ') ;;
   esac
 done
-if [ -n "$ref" ] && [ "$cmd" != none ]; then
+if [ "$cmd" = userdata ]; then
+  echo "host: bootrino userdata --json $args"
+  # shellcheck disable=SC2086
+  json=$(/bin/bootrino userdata --json $args)
+  echo "BOOTRINO-HOST-EXIT=$?"
+  echo "HOST-USERDATA: $(echo "$json" | tr -d '\n')"
+  sed 's/^/HOST-MOUNT: /' /proc/self/mountinfo
+  for f in /run/* /tmp/*; do [ ! -e "$f" ] || echo "HOST-LEFT: $f"; done
+elif [ -n "$ref" ] && [ "$cmd" != none ]; then
   case $cmd in
     run) set -- run "$ref" --yes ;;
     dry-run) set -- run "$ref" --dry-run ;;

@@ -2,7 +2,7 @@
 # Spoofed metadata: on a host that is not shown to be AWS, GCP or DigitalOcean, whoever answers
 # 169.254.169.254 (a rogue host on the network, a hypervisor that is not the cloud's) must not hand
 # bootrino its user-data. Reproduced in a private network namespace (`unshare -n`: only lo, which
-# gets 169.254.169.254/32 and Scaleway's 169.254.42.42/32), with fake_metadata.py answering at both
+# gets 169.254.169.254/32 and Scaleway's 169.254.42.42/32), with tests/lib/fake_metadata.py answering at both
 # as AWS, GCP, DigitalOcean and Scaleway at once with an attacker's #cloud-config. BOOTRINO_IMDS_URL
 # is not set: bootrino asks the real addresses, which only this namespace has. Nothing leaves the machine.
 if [[ -z ${BOOTRINO_TEST_NETNS:-} ]]; then
@@ -30,18 +30,29 @@ bootrino:
   yes: true
   status_url: https://$TOKEN.invalid/status
 EOF
+# The attacker's service answers as AWS (IMDSv2), GCP, DigitalOcean and Scaleway at once, the same at both
+# addresses; tests/lib/fake_metadata.py enforces what each real service does (AWS's session token, GCP's header,
+# Scaleway's source port below 1024 for user-data), so a client that gets the user-data asked as that service would.
+ANSWERS="$WORK/answers"
+answer() { mkdir -p "$(dirname "$ANSWERS/$1")" && cat >"$ANSWERS/$1"; }  # answer PATH <BODY
+KEY="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH13MGrvsr4AXjK0QWPmuhQsIyYojfvUAL97QMfvw8/h eve@attacker"
+for path in latest/user-data computeMetadata/v1/instance/attributes/user-data metadata/v1/user-data \
+  user_data/cloud-init; do
+  answer "$path" <"$WORK/evil.yaml"
+done
+printf 0=eve | answer latest/meta-data/public-keys/.listing
+echo "$KEY" | answer latest/meta-data/public-keys/0/openssh-key
+printf attacker-aws | answer latest/meta-data/local-hostname
+printf attacker-gcp | answer computeMetadata/v1/instance/hostname
+echo "eve:$KEY" | answer computeMetadata/v1/instance/attributes/ssh-keys
+printf 3164444 | answer metadata/v1/id
+echo "$KEY" | answer metadata/v1/public-keys
+printf attacker-do | answer metadata/v1/hostname
+printf '{"id": "5a33b4ab-57dd-4eb6-8b0a-d95eb63492ce", "hostname": "attacker-scw", "ssh_public_keys": [%s]}' \
+  "{\"key\": \"$KEY\"}" | answer conf  # asked as /conf?format=json
+imds_start --one-service "$ANSWERS" "$WORK/imds" 169.254.169.254 80 || fail "no fake service at 169.254.169.254"
+imds_start --one-service "$ANSWERS" "$WORK/scaleway" 169.254.42.42 80 || fail "no fake service at 169.254.42.42"
 IMDS_LOG="$WORK/imds.log" SCW_LOG="$WORK/scaleway.log"
-: >"$IMDS_LOG"
-: >"$SCW_LOG"
-start_fake() {  # start_fake ADDR LOG NAME
-  python3 "$IT_DIR/fake_metadata.py" --bind "$1" --port 80 --user-data "$WORK/evil.yaml" \
-    --log "$2" --ready "$WORK/$3.ready" 2>"$WORK/$3.err" &
-  PIDS+=($!)
-  for _ in $(seq 100); do [[ -s $WORK/$3.ready ]] && break; sleep 0.05; done
-  [[ -s $WORK/$3.ready ]] || fail "fake_metadata.py did not start on $1: $(cat "$WORK/$3.err")"
-}
-start_fake 169.254.169.254 "$IMDS_LOG" imds
-start_fake 169.254.42.42 "$SCW_LOG" scaleway
 
 # A host on no cloud: empty DMI, no /run/cloud-init, no user-data on disk.
 ROOT="$WORK/host"

@@ -59,7 +59,21 @@ ROOT="$WORK/host"
 export BOOTRINO_USERDATA_ROOT="$ROOT"
 fresh_root() { rm -rf "$ROOT"; mkdir -p "$ROOT/sys/class/dmi/id"; echo QEMU >"$ROOT/sys/class/dmi/id/sys_vendor"; }
 asked() { [[ -s $IMDS_LOG || -s $SCW_LOG ]]; }
+forget() { : >"$IMDS_LOG" && : >"$SCW_LOG"; }  # the requests so far, at both addresses
 no_attacker() { ! grep -q "$TOKEN\|eve@attacker\|attacker-" "$WORK/out" || fail "$1: the attacker's data is reported"; }
+# took CLOUD LOG OTHER_LOG REQUEST...: the last run believed the service, as CLOUD's (its metadata and the
+# attacker's user-data), having asked at LOG's address each REQUEST (a regular expression over LOG's
+# "METHOD PATH FLAVOR" lines) and nothing at OTHER_LOG's.
+took() {
+  local cloud=$1 log=$2 other=$3 request
+  shift 3
+  grep -q "\"cloud\": \"$cloud\"" "$WORK/out" || fail "the service was not taken as $cloud's"
+  grep -q "$TOKEN" "$WORK/out" || fail "$cloud's user-data was not taken"
+  for request in "$@"; do
+    grep -q "$request" "$log" || fail "$cloud: no request /$request/ at ${log##*/}: $(cat "$log")"
+  done
+  [[ ! -s $other ]] || fail "$cloud: ${other##*/}'s address was asked too: $(cat "$other")"
+}
 
 fresh_root
 run_bootrino 0 userdata --json
@@ -96,25 +110,19 @@ ok "run REF gives the RAM OS nothing from an unidentified host's service, unless
 
 # The opt-in: --metadata any asks all three, and believes what answers.
 run_bootrino 0 userdata --json --metadata any
-grep -q "$TOKEN" "$WORK/out" || fail "--metadata any did not take the service's user-data"
-grep -q '"cloud": "aws"' "$WORK/out" || fail "--metadata any: the service did not answer as AWS"
-grep -q '^PUT /latest/api/token' "$IMDS_LOG" || fail "--metadata any did not ask AWS"
-grep -q '^GET /computeMetadata/v1/instance/hostname Google$' "$IMDS_LOG" || fail "--metadata any did not ask GCP"
-grep -q '^GET /metadata/v1/id' "$IMDS_LOG" || fail "--metadata any did not ask DigitalOcean"
-[[ -s $SCW_LOG ]] && fail "--metadata any asked Scaleway's address on an unidentified host: $(cat "$SCW_LOG")"
+# AWS answers first; GCP and DigitalOcean were asked too; Scaleway's address, never on an unidentified host.
+took aws "$IMDS_LOG" "$SCW_LOG" '^PUT /latest/api/token' '^GET /computeMetadata/v1/instance/hostname Google$' \
+  '^GET /metadata/v1/id'
 ok "--metadata any asks AWS, GCP and DigitalOcean at 169.254.169.254 (the documented opt-in), nothing else"
 
 # Identified by DMI: its own service is asked, at 169.254.169.254 (GCP too: never by DNS name).
 fresh_root
 echo "Google Compute Engine" >"$ROOT/sys/class/dmi/id/product_name"
-: >"$IMDS_LOG"
+forget
 run_bootrino 0 userdata --json
-grep -q '"cloud": "gcp"' "$WORK/out" || fail "a host DMI names as GCP did not take GCP's metadata"
-grep -q "$TOKEN" "$WORK/out" || fail "a host DMI names as GCP did not take GCP's user-data"
-grep -q '^GET /computeMetadata/v1/instance/attributes/user-data Google$' "$IMDS_LOG" ||
-  fail "GCP's user-data was not asked with Metadata-Flavor: Google"
+took gcp "$IMDS_LOG" "$SCW_LOG" '^GET /computeMetadata/v1/instance/attributes/user-data Google$'
 grep -q -v '^GET /computeMetadata/' "$IMDS_LOG" && fail "a GCP host asked other services: $(cat "$IMDS_LOG")"
-: >"$IMDS_LOG"
+forget
 run_bootrino 0 userdata --json --metadata never
 no_attacker "--metadata never"
 asked && fail "--metadata never asked the metadata service: $(cat "$IMDS_LOG")"
@@ -123,21 +131,17 @@ ok "a host DMI names as GCP asks GCP's service, at 169.254.169.254, and only it;
 # Identified by DMI as Scaleway: its own address only, and user-data from a port below 1024 (this test is root).
 fresh_root
 echo Scaleway >"$ROOT/sys/class/dmi/id/sys_vendor"
-: >"$IMDS_LOG"
-: >"$SCW_LOG"
+forget
 run_bootrino 0 userdata --json
-grep -q '"cloud": "scaleway"' "$WORK/out" || fail "a host DMI names as Scaleway did not take its metadata"
-grep -q "$TOKEN" "$WORK/out" || fail "a host DMI names as Scaleway did not take its user-data (asked from a port below 1024)"
-grep -q '^GET /conf?format=json ' "$SCW_LOG" || fail "Scaleway's service was not asked at 169.254.42.42"
-grep -q '^GET /user_data/cloud-init ' "$SCW_LOG" || fail "Scaleway's user-data was not asked"
-[[ -s $IMDS_LOG ]] && fail "a Scaleway host asked 169.254.169.254: $(cat "$IMDS_LOG")"
+# Its user-data was asked from a port below 1024, or the fake would have refused it.
+took scaleway "$SCW_LOG" "$IMDS_LOG" '^GET /conf?format=json ' '^GET /user_data/cloud-init '
 ok "a host DMI names as Scaleway asks Scaleway's service at 169.254.42.42, and only it"
 
 # Identified by cloud-init's record of its datasource.
 fresh_root
 mkdir -p "$ROOT/run/cloud-init"
 echo '{"v1": {"cloud_name": "digitalocean", "platform": "digitalocean"}}' >"$ROOT/run/cloud-init/instance-data.json"
-: >"$IMDS_LOG"
+forget
 run_bootrino 0 userdata --json
 grep -q '"cloud": "digitalocean"' "$WORK/out" || fail "a host cloud-init names as DigitalOcean did not take its metadata"
 grep -q -v '^GET /metadata/v1/' "$IMDS_LOG" && fail "a DigitalOcean host asked other services: $(cat "$IMDS_LOG")"

@@ -95,10 +95,7 @@ ok "an unidentified host asks no metadata service: the attacker's user-data is n
 
 # A plain `run REF` gives the RAM OS the instance's SSH keys and hostname: from no service here either.
 start_fault_server  # the manifest and payload, on this namespace's 127.0.0.1
-make_payload vmlinuz 100000
-make_payload initrd.gz 100000
-make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
-ref=$(pinned bootrino.sh)
+make_sample 100000 100000
 run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run
 expect_out "kernel +vmlinuz .*verified"
 grep -q "the RAM OS gets" "$WORK/err" && fail "run REF took instance settings from an unidentified host's service"

@@ -85,6 +85,15 @@ make_manifest() {
     --cmdline "console=ttyS0 test=1" ${BOOT_EXTRA:+--boot "{$BOOT_EXTRA}"} --tail="${MANIFEST_TAIL:-}" "$@"
 }
 
+# make_sample KERNEL_BYTES INITRD_BYTES: the plainest payload, on the fault server (start_fault_server first):
+# $WWW/vmlinuz and $WWW/initrd.gz of those sizes, and $WWW/bootrino.sh naming them; sets ref, its pinned reference.
+make_sample() {
+  make_payload vmlinuz "$1"
+  make_payload initrd.gz "$2"
+  make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
+  ref=$(pinned bootrino.sh)
+}
+
 # jsonq [--check] [--json] [--lines] FILE|- EXPR: EXPR (Python, over the JSON as d) of FILE or stdin
 # (tests/lib/jsonq.py); --check: succeeds when it is true.
 jsonq() { python3 "$TESTS_LIB/jsonq.py" "$@"; }

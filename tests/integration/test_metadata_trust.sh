@@ -2,7 +2,7 @@
 # Spoofed metadata: on a host that is not shown to be AWS, GCP or DigitalOcean, whoever answers
 # 169.254.169.254 (a rogue host on the network, a hypervisor that is not the cloud's) must not hand
 # bootrino its user-data. Reproduced in a private network namespace (`unshare -n`: only lo, which
-# gets 169.254.169.254/32 and Scaleway's 169.254.42.42/32), with fake_metadata.py answering at both
+# gets 169.254.169.254/32 and Scaleway's 169.254.42.42/32), with tests/lib/fake_metadata.py answering at both
 # as AWS, GCP, DigitalOcean and Scaleway at once with an attacker's #cloud-config. BOOTRINO_IMDS_URL
 # is not set: bootrino asks the real addresses, which only this namespace has. Nothing leaves the machine.
 if [[ -z ${BOOTRINO_TEST_NETNS:-} ]]; then
@@ -30,25 +30,50 @@ bootrino:
   yes: true
   status_url: https://$TOKEN.invalid/status
 EOF
+# The attacker's service answers as AWS (IMDSv2), GCP, DigitalOcean and Scaleway at once, the same at both
+# addresses; tests/lib/fake_metadata.py enforces what each real service does (AWS's session token, GCP's header,
+# Scaleway's source port below 1024 for user-data), so a client that gets the user-data asked as that service would.
+ANSWERS="$WORK/answers"
+answer() { mkdir -p "$(dirname "$ANSWERS/$1")" && cat >"$ANSWERS/$1"; }  # answer PATH <BODY
+KEY="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH13MGrvsr4AXjK0QWPmuhQsIyYojfvUAL97QMfvw8/h eve@attacker"
+for path in latest/user-data computeMetadata/v1/instance/attributes/user-data metadata/v1/user-data \
+  user_data/cloud-init; do
+  answer "$path" <"$WORK/evil.yaml"
+done
+printf 0=eve | answer latest/meta-data/public-keys/.listing
+echo "$KEY" | answer latest/meta-data/public-keys/0/openssh-key
+printf attacker-aws | answer latest/meta-data/local-hostname
+printf attacker-gcp | answer computeMetadata/v1/instance/hostname
+echo "eve:$KEY" | answer computeMetadata/v1/instance/attributes/ssh-keys
+printf 3164444 | answer metadata/v1/id
+echo "$KEY" | answer metadata/v1/public-keys
+printf attacker-do | answer metadata/v1/hostname
+printf '{"id": "5a33b4ab-57dd-4eb6-8b0a-d95eb63492ce", "hostname": "attacker-scw", "ssh_public_keys": [%s]}' \
+  "{\"key\": \"$KEY\"}" | answer conf  # asked as /conf?format=json
+imds_start --one-service "$ANSWERS" "$WORK/imds" 169.254.169.254 80 || fail "no fake service at 169.254.169.254"
+imds_start --one-service "$ANSWERS" "$WORK/scaleway" 169.254.42.42 80 || fail "no fake service at 169.254.42.42"
 IMDS_LOG="$WORK/imds.log" SCW_LOG="$WORK/scaleway.log"
-: >"$IMDS_LOG"
-: >"$SCW_LOG"
-start_fake() {  # start_fake ADDR LOG NAME
-  python3 "$IT_DIR/fake_metadata.py" --bind "$1" --port 80 --user-data "$WORK/evil.yaml" \
-    --log "$2" --ready "$WORK/$3.ready" 2>"$WORK/$3.err" &
-  PIDS+=($!)
-  for _ in $(seq 100); do [[ -s $WORK/$3.ready ]] && break; sleep 0.05; done
-  [[ -s $WORK/$3.ready ]] || fail "fake_metadata.py did not start on $1: $(cat "$WORK/$3.err")"
-}
-start_fake 169.254.169.254 "$IMDS_LOG" imds
-start_fake 169.254.42.42 "$SCW_LOG" scaleway
 
 # A host on no cloud: empty DMI, no /run/cloud-init, no user-data on disk.
 ROOT="$WORK/host"
 export BOOTRINO_USERDATA_ROOT="$ROOT"
 fresh_root() { rm -rf "$ROOT"; mkdir -p "$ROOT/sys/class/dmi/id"; echo QEMU >"$ROOT/sys/class/dmi/id/sys_vendor"; }
 asked() { [[ -s $IMDS_LOG || -s $SCW_LOG ]]; }
+forget() { : >"$IMDS_LOG" && : >"$SCW_LOG"; }  # the requests so far, at both addresses
 no_attacker() { ! grep -q "$TOKEN\|eve@attacker\|attacker-" "$WORK/out" || fail "$1: the attacker's data is reported"; }
+# took CLOUD LOG OTHER_LOG REQUEST...: the last run believed the service, as CLOUD's (its metadata and the
+# attacker's user-data), having asked at LOG's address each REQUEST (a regular expression over LOG's
+# "METHOD PATH FLAVOR" lines) and nothing at OTHER_LOG's.
+took() {
+  local cloud=$1 log=$2 other=$3 request
+  shift 3
+  grep -q "\"cloud\": \"$cloud\"" "$WORK/out" || fail "the service was not taken as $cloud's"
+  grep -q "$TOKEN" "$WORK/out" || fail "$cloud's user-data was not taken"
+  for request in "$@"; do
+    grep -q "$request" "$log" || fail "$cloud: no request /$request/ at ${log##*/}: $(cat "$log")"
+  done
+  [[ ! -s $other ]] || fail "$cloud: ${other##*/}'s address was asked too: $(cat "$other")"
+}
 
 fresh_root
 run_bootrino 0 userdata --json
@@ -70,10 +95,7 @@ ok "an unidentified host asks no metadata service: the attacker's user-data is n
 
 # A plain `run REF` gives the RAM OS the instance's SSH keys and hostname: from no service here either.
 start_fault_server  # the manifest and payload, on this namespace's 127.0.0.1
-make_payload vmlinuz 100000
-make_payload initrd.gz 100000
-make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
-ref=$(pinned bootrino.sh)
+make_sample 100000 100000
 run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run
 expect_out "kernel +vmlinuz .*verified"
 grep -q "the RAM OS gets" "$WORK/err" && fail "run REF took instance settings from an unidentified host's service"
@@ -85,25 +107,19 @@ ok "run REF gives the RAM OS nothing from an unidentified host's service, unless
 
 # The opt-in: --metadata any asks all three, and believes what answers.
 run_bootrino 0 userdata --json --metadata any
-grep -q "$TOKEN" "$WORK/out" || fail "--metadata any did not take the service's user-data"
-grep -q '"cloud": "aws"' "$WORK/out" || fail "--metadata any: the service did not answer as AWS"
-grep -q '^PUT /latest/api/token' "$IMDS_LOG" || fail "--metadata any did not ask AWS"
-grep -q '^GET /computeMetadata/v1/instance/hostname Google$' "$IMDS_LOG" || fail "--metadata any did not ask GCP"
-grep -q '^GET /metadata/v1/id' "$IMDS_LOG" || fail "--metadata any did not ask DigitalOcean"
-[[ -s $SCW_LOG ]] && fail "--metadata any asked Scaleway's address on an unidentified host: $(cat "$SCW_LOG")"
+# AWS answers first; GCP and DigitalOcean were asked too; Scaleway's address, never on an unidentified host.
+took aws "$IMDS_LOG" "$SCW_LOG" '^PUT /latest/api/token' '^GET /computeMetadata/v1/instance/hostname Google$' \
+  '^GET /metadata/v1/id'
 ok "--metadata any asks AWS, GCP and DigitalOcean at 169.254.169.254 (the documented opt-in), nothing else"
 
 # Identified by DMI: its own service is asked, at 169.254.169.254 (GCP too: never by DNS name).
 fresh_root
 echo "Google Compute Engine" >"$ROOT/sys/class/dmi/id/product_name"
-: >"$IMDS_LOG"
+forget
 run_bootrino 0 userdata --json
-grep -q '"cloud": "gcp"' "$WORK/out" || fail "a host DMI names as GCP did not take GCP's metadata"
-grep -q "$TOKEN" "$WORK/out" || fail "a host DMI names as GCP did not take GCP's user-data"
-grep -q '^GET /computeMetadata/v1/instance/attributes/user-data Google$' "$IMDS_LOG" ||
-  fail "GCP's user-data was not asked with Metadata-Flavor: Google"
+took gcp "$IMDS_LOG" "$SCW_LOG" '^GET /computeMetadata/v1/instance/attributes/user-data Google$'
 grep -q -v '^GET /computeMetadata/' "$IMDS_LOG" && fail "a GCP host asked other services: $(cat "$IMDS_LOG")"
-: >"$IMDS_LOG"
+forget
 run_bootrino 0 userdata --json --metadata never
 no_attacker "--metadata never"
 asked && fail "--metadata never asked the metadata service: $(cat "$IMDS_LOG")"
@@ -112,21 +128,17 @@ ok "a host DMI names as GCP asks GCP's service, at 169.254.169.254, and only it;
 # Identified by DMI as Scaleway: its own address only, and user-data from a port below 1024 (this test is root).
 fresh_root
 echo Scaleway >"$ROOT/sys/class/dmi/id/sys_vendor"
-: >"$IMDS_LOG"
-: >"$SCW_LOG"
+forget
 run_bootrino 0 userdata --json
-grep -q '"cloud": "scaleway"' "$WORK/out" || fail "a host DMI names as Scaleway did not take its metadata"
-grep -q "$TOKEN" "$WORK/out" || fail "a host DMI names as Scaleway did not take its user-data (asked from a port below 1024)"
-grep -q '^GET /conf?format=json ' "$SCW_LOG" || fail "Scaleway's service was not asked at 169.254.42.42"
-grep -q '^GET /user_data/cloud-init ' "$SCW_LOG" || fail "Scaleway's user-data was not asked"
-[[ -s $IMDS_LOG ]] && fail "a Scaleway host asked 169.254.169.254: $(cat "$IMDS_LOG")"
+# Its user-data was asked from a port below 1024, or the fake would have refused it.
+took scaleway "$SCW_LOG" "$IMDS_LOG" '^GET /conf?format=json ' '^GET /user_data/cloud-init '
 ok "a host DMI names as Scaleway asks Scaleway's service at 169.254.42.42, and only it"
 
 # Identified by cloud-init's record of its datasource.
 fresh_root
 mkdir -p "$ROOT/run/cloud-init"
 echo '{"v1": {"cloud_name": "digitalocean", "platform": "digitalocean"}}' >"$ROOT/run/cloud-init/instance-data.json"
-: >"$IMDS_LOG"
+forget
 run_bootrino 0 userdata --json
 grep -q '"cloud": "digitalocean"' "$WORK/out" || fail "a host cloud-init names as DigitalOcean did not take its metadata"
 grep -q -v '^GET /metadata/v1/' "$IMDS_LOG" && fail "a DigitalOcean host asked other services: $(cat "$IMDS_LOG")"

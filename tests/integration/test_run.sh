@@ -3,10 +3,7 @@
 # nothing left behind; not enough RAM is refused before any download.
 source "$(dirname "$0")/lib.sh"
 start_fault_server
-make_payload vmlinuz 200000
-make_payload initrd.gz 300000
-make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
-ref=$(pinned bootrino.sh)
+make_sample 200000 300000
 
 run_bootrino "$DRY_RUN_RC" run "$ref" --dry-run --json-events "$WORK/events.jsonl"
 expect_out "kernel +vmlinuz .*verified"

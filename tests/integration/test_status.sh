@@ -3,10 +3,7 @@
 # instance arrive or fail); a dead status endpoint delays nothing.
 source "$(dirname "$0")/lib.sh"
 start_fault_server
-make_payload vmlinuz 100000
-make_payload initrd.gz 100000
-make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
-ref=$(pinned bootrino.sh)
+make_sample 100000 100000
 
 # A receiver that appends each POST body as one line to $WORK/posts.
 start_status_receiver "$WORK/posts"

@@ -3,10 +3,7 @@
 # named, and nothing staged.
 source "$(dirname "$0")/lib.sh"
 start_fault_server
-make_payload vmlinuz 200000
-make_payload initrd.gz 400000
-make_manifest "$WWW/bootrino.sh" kernel:vmlinuz initrd:initrd.gz
-ref=$(pinned bootrino.sh)
+make_sample 200000 400000
 want=$(sha256sum <"$WWW/initrd.gz" | cut -d' ' -f1)
 
 # Same size, one byte changed after the manifest was made.

@@ -12,6 +12,12 @@
 #                                    and port (default 127.0.0.1, 0: any free one), and WRAP a
 #                                    command that runs the server (nsenter into a test's own
 #                                    network namespace, whose addresses only its guests reach).
+#   imds_start [OPTION...] DIR STATE [HOST PORT [WRAP...]]
+#                                    tests/lib/fake_metadata.py answering from DIR (OPTIONs are its
+#                                    own, e.g. --one-service), the same way: STATE.port, STATE.log
+#                                    (its "METHOD PATH FLAVOR" lines, emptied first), STATE.err. Sets
+#                                    IMDS_PORT and appends the pid to PIDS. It exits when its stdin
+#                                    closes: a pipe from a tail that ends with this shell.
 #   wait_nonempty FILE [TRIES]       waits (TRIES x 50 ms, default 100) for FILE to be non-empty:
 #                                    how each helper server tells its port
 #   sha256_of FILE                   FILE's SHA-256, hex
@@ -47,6 +53,22 @@ serve_start() {
     return 1
   fi
   SERVE_PORT=$(cat "$state.port")
+}
+
+imds_start() {
+  local options=()
+  while [[ $1 == --* ]]; do options+=("$1") && shift; done
+  local dir=$1 state=$2 host=${3:-127.0.0.1} port=${4:-0}
+  : >"$state.log"
+  rm -f "$state.port"
+  "${@:5}" python3 "$TESTS_LIB/fake_metadata.py" "$dir" --host "$host" --port "$port" --log "$state.log" \
+    "${options[@]}" < <(tail --pid=$$ -f /dev/null) >"$state.port" 2>"$state.err" &
+  PIDS+=($!)
+  if ! wait_nonempty "$state.port"; then
+    echo "the fake metadata service for $dir did not start: $(cat "$state.err")" >&2
+    return 1
+  fi
+  IMDS_PORT=$(cat "$state.port")
 }
 
 sha256_of() { sha256sum <"$1" | cut -d' ' -f1; }

@@ -1,5 +1,5 @@
 // userdata::Resolve: the search on disk (under a fake root) and the metadata
-// services, against tests/unit/fake_imds.py on 127.0.0.1, which enforces what
+// services, against tests/lib/fake_metadata.py on 127.0.0.1, which enforces what
 // the real services do (AWS's session token, GCP's Metadata-Flavor header).
 #include "userdata/userdata.h"
 
@@ -83,7 +83,7 @@ class ResolveTest : public ::testing::Test {
     if (server_ == 0) {
       dup2(to_child[0], 0);
       dup2(from_child[1], 1);
-      execlp("python3", "python3", BOOTRINO_FAKE_IMDS, served_.c_str(), nullptr);
+      execlp("python3", "python3", BOOTRINO_FAKE_METADATA, served_.c_str(), nullptr);
       _exit(127);
     }
     close(to_child[0]);
@@ -93,7 +93,7 @@ class ResolveTest : public ::testing::Test {
     char c;
     while (read(from_child[0], &c, 1) == 1 && c != '\n') port += c;
     close(from_child[0]);
-    ASSERT_FALSE(port.empty()) << "fake_imds.py did not start (is python3 installed?)";
+    ASSERT_FALSE(port.empty()) << "fake_metadata.py did not start (is python3 installed?)";
     base_ = "http://127.0.0.1:" + port;
   }
 

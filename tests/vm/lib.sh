@@ -233,7 +233,7 @@ serve() {
   SERVER_PORT=$SERVE_PORT SERVER_LOG=$SERVE_LOG
 }
 
-# serve_imds DIR: tests/unit/fake_imds.py on 127.0.0.1 answering from DIR, the guest's
+# serve_imds DIR: tests/lib/fake_metadata.py on 127.0.0.1 answering from DIR, the guest's
 # http://10.0.2.101/ from the next boot on (a scenario S of it is http://10.0.2.101/S). Sets IMDS_PORT
 # and IMDS_URL (the guest's URL of it). After netns_start: on a port of its own of every address of the
 # namespace, IMDS_URL $GUEST_URL:PORT.
@@ -243,14 +243,7 @@ serve_imds() {
     netns_check
     wrap=("${NETNS_ENTER[@]}") host=::
   fi
-  mkfifo "$WORK/imds.in"
-  # The fake exits when its stdin closes: this shell holds the fifo open until it exits.
-  exec {IMDS_STDIN}<>"$WORK/imds.in"
-  "${wrap[@]}" python3 "$BOOTRINO_SOURCE/tests/unit/fake_imds.py" "$1" "$host" <"$WORK/imds.in" >"$WORK/imds.port" \
-    2>"$WORK/imds.err" &
-  PIDS+=($!)
-  wait_nonempty "$WORK/imds.port" || fail "fake metadata service did not start: $(cat "$WORK/imds.err")"
-  IMDS_PORT=$(head -n 1 "$WORK/imds.port")
+  imds_start "$1" "$WORK/imds" "$host" 0 "${wrap[@]}" || fail "fake metadata service did not start"
   IMDS_URL=http://10.0.2.101
   [[ -z ${NETNS_PID:-} ]] || IMDS_URL=${GUEST_URL%/}:$IMDS_PORT
 }

@@ -35,6 +35,7 @@ declare -A PARTS=(
   [cares]="libcares.a|MIT|"
   [curl]="libcurl.a|curl (MIT/X derivative)|"
   [zstd]="libzstd.a|BSD-3-clause or GPL-2|GPL-2"
+  [xz]="liblzma.a (xz and lzma decompression, through libarchive)|0BSD (liblzma)|"
   [libarchive]="libarchive.a|BSD-2-clause (a few files: other BSD-style licences, Expat, public domain)|"
   [utillinux]="libuuid.a, libblkid.a, libfdisk.a|libuuid: BSD-3-clause; libblkid, libfdisk: LGPL-2.1+|LGPL-2.1"
   [e2fsprogs]="libext2fs.a, libe2p.a, libcom_err.a|libext2fs, libe2p: LGPL-2; libcom_err: Expat|LGPL-2"

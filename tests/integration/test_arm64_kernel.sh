@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # arm64's kexec_file_load takes only an uncompressed Image: a dry run for aarch64 (--arch, on this x86_64
-# machine: the plan is made, nothing is loaded) plans to decompress a gzip'd or zboot kernel in RAM first,
+# machine: the plan is made, nothing is loaded) plans to decompress a gzip'd, xz'd or zboot kernel in RAM first,
 # takes an Image as it is, and refuses what it cannot load with what the file is. The decompression itself
 # is tested in tests/unit/kernel_image_test.cc; here, the plan and the refusal through the real pipeline.
 source "$(dirname "$0")/lib.sh"
@@ -9,14 +9,20 @@ export BOOTRINO_IMDS_URL="http://127.0.0.1:9/"
 
 # An arm64 Image as the boot protocol describes its header ("ARM\x64" at 56), and the same Image gzip'd.
 python3 - "$WWW" <<'PY'
-import gzip, os, struct, sys
+import gzip, lzma, os, struct, sys
 body = bytearray(os.urandom(400000))
 body[0:2] = b"MZ"
 body[16:24] = struct.pack("<Q", len(body) + 65536)
 body[56:60] = b"ARM\x64"
 open(os.path.join(sys.argv[1], "Image"), "wb").write(body)
 open(os.path.join(sys.argv[1], "vmlinuz.gz"), "wb").write(gzip.compress(bytes(body)))
-open(os.path.join(sys.argv[1], "vmlinuz.xz"), "wb").write(b"\xfd7zXZ\x00" + os.urandom(1000))
+open(os.path.join(sys.argv[1], "vmlinuz.xz"), "wb").write(lzma.compress(bytes(body), check=lzma.CHECK_CRC32))
+# An EFI zboot file with an lz4 payload (Linux can build one; bootrino does not decompress lz4).
+zboot = bytearray(0x400)
+zboot[0:2], zboot[4:8] = b"MZ", b"zimg"
+zboot[8:16] = struct.pack("<II", 0x400, 1000)
+zboot[24:28] = b"lz4\0"
+open(os.path.join(sys.argv[1], "vmlinuz-lz4.efi"), "wb").write(bytes(zboot) + os.urandom(1000))
 PY
 make_payload initrd.gz 30000
 
@@ -46,10 +52,15 @@ jsonq --check "$WORK/out" 'd["steps"][0]["step"]=="compose-initrd" and d["kernel
 ok "aarch64, Image: loaded as it is"
 
 arm64_manifest xz.sh vmlinuz.xz
-run_bootrino 7 run "$(pinned xz.sh)" --dry-run --arch aarch64 --keep-disk --no-instance-settings
-expect_err "is a xz file, and kexec on aarch64 needs an arm64 Image, or one compressed with gzip or zstd"
-expect_err "unxz"
-ok "aarch64, xz kernel: refused before anything (exit 7), saying what the file is and what to do"
+run_bootrino "$DRY_RUN_RC" run "$(pinned xz.sh)" --dry-run --arch aarch64 --keep-disk --no-instance-settings
+expect_out "^  1\. decompress the xz kernel into the arm64 Image kexec_file_load takes, in RAM"
+ok "aarch64, xz'd kernel: the plan decompresses it in RAM first"
+
+arm64_manifest lz4.sh vmlinuz-lz4.efi
+run_bootrino 7 run "$(pinned lz4.sh)" --dry-run --arch aarch64 --keep-disk --no-instance-settings
+expect_err "is a EFI zboot file, and kexec on aarch64 needs an arm64 Image, or one compressed with gzip, zstd, xz or lzma"
+expect_err "decompress it and publish the Image"
+ok "aarch64, zboot kernel with an lz4 payload: refused before anything (exit 7), saying what the file is and what to do"
 
 # The disk: this x86_64 build carries x86_64 bootloaders only, so without --keep-disk an aarch64 plan is refused
 # (the aarch64 build's disks are tested in the aarch64 tier). The dry run says so and goes on; it exits with

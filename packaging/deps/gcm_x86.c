@@ -161,6 +161,18 @@ void bootrino_gcm_x86_set_key(struct bootrino_gcm_x86_key *key, const void *roun
     }
 }
 
+/* Adds block i (0 to 7, as in memory) of an eight-block run to the run's product: the first block carries the
+ * hash so far, and block i is multiplied by H^(8-i). */
+static inline void add_block(const struct bootrino_gcm_x86_key *key, unsigned i, __m128i block, __m128i x,
+                             __m128i *lo, __m128i *mid, __m128i *hi)
+{
+    block = bswap128(block);
+    if (i == 0) {
+        block = _mm_xor_si128(block, x);
+    }
+    mul_add(block, load_h(key, 8 - i), lo, mid, hi);
+}
+
 /* The hash of whole blocks and, last, of a partial one padded with zeros. */
 static __m128i hash_blocks(const struct bootrino_gcm_x86_key *key, __m128i x, size_t length, const uint8_t *data)
 {
@@ -170,11 +182,7 @@ static __m128i hash_blocks(const struct bootrino_gcm_x86_key *key, __m128i x, si
         unsigned i;
 #pragma GCC unroll 8
         for (i = 0; i < 8; i++) {
-            __m128i c = bswap128(_mm_loadu_si128((const __m128i *) (data + 16 * i)));
-            if (i == 0) {
-                c = _mm_xor_si128(c, x);
-            }
-            mul_add(c, load_h(key, 8 - i), &lo, &mid, &hi);
+            add_block(key, i, _mm_loadu_si128((const __m128i *) (data + 16 * i)), x, &lo, &mid, &hi);
         }
         x = reduce(lo, mid, hi);
     }
@@ -247,7 +255,8 @@ static inline __m128i counter_block(__m128i base, uint32_t c)
 
 /* Eight blocks at a time on 128-bit registers: the bytes done (length rounded down to 128). */
 static size_t bulk_narrow(const struct bootrino_gcm_x86_key *key, const void *round_keys, int encrypt,
-                          size_t length, uint8_t *dst, const uint8_t *src, __m128i base, uint32_t *counter, __m128i *hash)
+                          size_t length, uint8_t *dst, const uint8_t *src, __m128i base, uint32_t *counter,
+                          __m128i *hash)
 {
     const __m128i *rk = (const __m128i *) round_keys;
     const unsigned rounds = key->rounds;
@@ -264,13 +273,9 @@ static size_t bulk_narrow(const struct bootrino_gcm_x86_key *key, const void *ro
         }
         c += 8;
         if (!encrypt) {  /* decryption hashes the ciphertext it was given, alongside the AES rounds */
-    #pragma GCC unroll 8
-        for (i = 0; i < 8; i++) {
-                __m128i in = bswap128(_mm_loadu_si128((const __m128i *) (src + 16 * i)));
-                if (i == 0) {
-                    in = _mm_xor_si128(in, x);
-                }
-                mul_add(in, load_h(key, 8 - i), &lo, &mid, &hi);
+#pragma GCC unroll 8
+            for (i = 0; i < 8; i++) {
+                add_block(key, i, _mm_loadu_si128((const __m128i *) (src + 16 * i)), x, &lo, &mid, &hi);
                 k = _mm_loadu_si128(rk + 1 + i);
                 b[0] = _mm_aesenc_si128(b[0], k);
                 b[1] = _mm_aesenc_si128(b[1], k);
@@ -288,8 +293,8 @@ static size_t bulk_narrow(const struct bootrino_gcm_x86_key *key, const void *ro
 #pragma GCC unroll 14
         for (; r < rounds; r++) {
             k = _mm_loadu_si128(rk + r);
-    #pragma GCC unroll 8
-        for (i = 0; i < 8; i++) {
+#pragma GCC unroll 8
+            for (i = 0; i < 8; i++) {
                 b[i] = _mm_aesenc_si128(b[i], k);
             }
         }
@@ -300,11 +305,7 @@ static size_t bulk_narrow(const struct bootrino_gcm_x86_key *key, const void *ro
             __m128i out = _mm_xor_si128(_mm_aesenclast_si128(b[i], k), in);
             _mm_storeu_si128((__m128i *) (dst + 16 * i), out);
             if (encrypt) {  /* encryption hashes what it wrote */
-                out = bswap128(out);
-                if (i == 0) {
-                    out = _mm_xor_si128(out, x);
-                }
-                mul_add(out, load_h(key, 8 - i), &lo, &mid, &hi);
+                add_block(key, i, out, x, &lo, &mid, &hi);
             }
         }
         x = reduce(lo, mid, hi);
@@ -312,6 +313,24 @@ static size_t bulk_narrow(const struct bootrino_gcm_x86_key *key, const void *ro
     *counter = c;
     *hash = x;
     return done;
+}
+
+/* add_block for pair i (0 to 3) of an eight-block run in 256-bit registers: blocks 2i and 2i+1, multiplied by
+ * the powers in h (H^(8-2i) in lane 0, H^(7-2i) in lane 1). */
+__attribute__((target("avx2,vpclmulqdq"))) static inline void add_pair(__m256i h, unsigned i, __m256i pair,
+                                                                       __m128i x, __m256i *lo, __m256i *mid,
+                                                                       __m256i *hi)
+{
+    const __m256i reverse =
+        _mm256_broadcastsi128_si256(_mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    pair = _mm256_shuffle_epi8(pair, reverse);
+    if (i == 0) {
+        pair = _mm256_xor_si256(pair, _mm256_zextsi128_si256(x));
+    }
+    *lo = _mm256_xor_si256(*lo, _mm256_clmulepi64_epi128(pair, h, 0x00));
+    *hi = _mm256_xor_si256(*hi, _mm256_clmulepi64_epi128(pair, h, 0x11));
+    *mid = _mm256_xor_si256(*mid, _mm256_xor_si256(_mm256_clmulepi64_epi128(pair, h, 0x10),
+                                                   _mm256_clmulepi64_epi128(pair, h, 0x01)));
 }
 
 /* The same on 256-bit registers (VAES, VPCLMULQDQ): two blocks per AES round instruction and per
@@ -323,8 +342,6 @@ __attribute__((target("avx2,vaes,vpclmulqdq"))) static size_t bulk_wide(
     const __m128i *rk = (const __m128i *) round_keys;
     const unsigned rounds = key->rounds;
     const size_t done = length - length % (8 * 16);
-    const __m256i reverse =
-        _mm256_broadcastsi128_si256(_mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
     /* Counter blocks with their 32-bit counter little-endian, so that a lane's counter is one add away;
      * the same shuffle turns them back. The add wraps at 2^32 as GCM's counter does. */
     const __m256i swap_counter =
@@ -353,14 +370,7 @@ __attribute__((target("avx2,vaes,vpclmulqdq"))) static size_t bulk_wide(
         if (!encrypt) {  /* decryption hashes the ciphertext it was given, alongside the AES rounds */
 #pragma GCC unroll 4
             for (i = 0; i < 4; i++) {
-                __m256i d = _mm256_shuffle_epi8(in[i], reverse);
-                if (i == 0) {
-                    d = _mm256_xor_si256(d, _mm256_zextsi128_si256(x));
-                }
-                lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(d, h[i], 0x00));
-                hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(d, h[i], 0x11));
-                mid = _mm256_xor_si256(mid, _mm256_xor_si256(_mm256_clmulepi64_epi128(d, h[i], 0x10),
-                                                             _mm256_clmulepi64_epi128(d, h[i], 0x01)));
+                add_pair(h[i], i, in[i], x, &lo, &mid, &hi);
                 k = _mm256_broadcastsi128_si256(_mm_loadu_si128(rk + r++));
                 b[0] = _mm256_aesenc_epi128(b[0], k);
                 b[1] = _mm256_aesenc_epi128(b[1], k);
@@ -382,14 +392,7 @@ __attribute__((target("avx2,vaes,vpclmulqdq"))) static size_t bulk_wide(
             __m256i out = _mm256_xor_si256(_mm256_aesenclast_epi128(b[i], k), in[i]);
             _mm256_storeu_si256((__m256i *) (dst + 32 * i), out);
             if (encrypt) {  /* encryption hashes what it wrote */
-                __m256i d = _mm256_shuffle_epi8(out, reverse);
-                if (i == 0) {
-                    d = _mm256_xor_si256(d, _mm256_zextsi128_si256(x));
-                }
-                lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(d, h[i], 0x00));
-                hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(d, h[i], 0x11));
-                mid = _mm256_xor_si256(mid, _mm256_xor_si256(_mm256_clmulepi64_epi128(d, h[i], 0x10),
-                                                             _mm256_clmulepi64_epi128(d, h[i], 0x01)));
+                add_pair(h[i], i, out, x, &lo, &mid, &hi);
             }
         }
         x = reduce(_mm_xor_si128(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1)),

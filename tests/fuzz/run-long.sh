@@ -52,7 +52,7 @@ for t in "${targets[@]}"; do
   # CPU time, not wall time, is what the table counts: a niced run on a busy machine gets only what is idle.
   /usr/bin/time -f '%U %S' -o "$work/cpu" nice "$dir/tests/fuzz/${t}_fuzz" "${options[@]}" "$work/corpus" \
     "tests/fuzz/corpus/$t" 2>"$work/last.log" || rc=$?
-  hours=$(awk '{ printf "%.2f", ($1 + $2) / 3600 }' "$work/cpu")
+  hours=$(tail -n 1 "$work/cpu" | awk '{ printf "%.2f", ($1 + $2) / 3600 }')  # after time's "exited with" line
   wall=$(awk -v s=$(( $(date +%s) - start )) 'BEGIN { printf "%.2f", s / 3600 }')
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/last.log" | tail -n 1)
   crashes=$(( $(ls "$work/artifacts" | wc -l) - before ))

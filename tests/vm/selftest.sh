@@ -33,15 +33,15 @@ tests=("$@")
 # demo that does the same, test_demo), nor the host's network carried over into the RAM OS
 # (test_static_network, test_cloud_init_static), nor the Secure Boot refusal, whose disk
 # it would have to put itself on (test_secure_boot), nor the stage in a tmpfs of its own that a /run too small
-# for the payload needs (test_small_run), nor the RAM budget's lines beyond the files (test_ram_budget): those
-# are bootrino's own to pass. Nor do the arm64 guests' tests (test_*_arm64.sh) run here: the stand-in's helper is
+# for the payload needs (test_small_run), nor the RAM budget's lines beyond the files (test_ram_budget), nor
+# finding user-data on a seed volume nobody mounted (test_seed_volume): those are bootrino's own to pass. Nor do the arm64 guests' tests (test_*_arm64.sh) run here: the stand-in's helper is
 # built for this machine, x86_64, and their harness needs an aarch64 binary.
 if ((${#tests[@]} == 0)); then
   for t in "$VM_DIR"/test_*.sh; do
     case $(basename "$t") in
       test_detach.sh | test_disk_*.sh | test_fallback_reboot.sh | test_faults_untouched.sh | test_cloud_init*.sh | \
         test_static_network.sh | test_demo.sh | test_secure_boot.sh | test_small_run.sh | test_ram_budget.sh | \
-        test_*_arm64.sh) ;;
+        test_seed_volume.sh | test_*_arm64.sh) ;;
       *) tests+=("$t") ;;
     esac
   done

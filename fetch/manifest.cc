@@ -372,8 +372,7 @@ Result<BootSection> ParseBoot(const json& j) {
     return Fail(ErrorKind::kManifest, "boot.architectures must be an object naming at least one of x86_64, aarch64");
   }
   for (const auto& [arch, payload] : archs->items()) {
-    if (std::find(std::begin(base::kArchitectures), std::end(base::kArchitectures), arch) ==
-        std::end(base::kArchitectures)) {
+    if (!base::ParseArch(arch)) {
       return Fail(ErrorKind::kManifest, "boot.architectures." + arch +
                                             " is not a known architecture; use x86_64 or aarch64 (uname -m)");
     }

@@ -40,7 +40,7 @@ json PreflightJson(const kexec::PreflightReport& r) {
   for (const auto& c : r.checks) {
     checks.push_back({{"name", c.name}, {"ok", c.ok}, {"fatal", c.fatal}, {"detail", c.detail}, {"advice", c.advice}});
   }
-  return {{"arch", r.arch},
+  return {{"arch", r.machine},
           {"lockdown", r.lockdown},
           {"secureBoot", r.secure_boot_unknown ? json(nullptr) : json(r.secure_boot)},
           {"consoles", r.consoles},

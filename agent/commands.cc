@@ -39,8 +39,9 @@ int Fetch(const std::string& ref, const CommonOptions& common, const FetchOption
   const std::string& dir = *checked;
   auto vm = ResolveManifest(ref, common, events);
   if (!vm) return observe::Report(vm.error(), events, observe::Phase::kManifest);
-  std::string arch = MachineArch(common);
-  auto plan = PlanForHost(*vm, arch, {}, events);
+  auto arch = MachineArch(common);
+  if (!arch) return observe::Report(arch.error(), events, observe::Phase::kPlanStage);
+  auto plan = PlanForHost(*vm, *arch, {}, events);
   if (!plan) return observe::Report(plan.error(), events, observe::Phase::kPlanStage);
   std::error_code ec;
   if (!IsInRam(dir)) {

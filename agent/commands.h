@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/arch.h"
 #include "fetch/transfer.h"
 #include "userdata/run_options.h"
 #include "userdata/userdata.h"
@@ -19,7 +20,7 @@ struct CommonOptions {
   std::vector<std::string> trust_pems;   ///< trusted keys as PEM text (from user-data)
   bool insecure = false;                 ///< --insecure
   std::string json_events;               ///< --json-events FILE
-  std::string arch;                      ///< --arch; empty: this machine's
+  std::optional<base::Arch> arch;        ///< --arch; none: this machine's
   bool json = false;                     ///< --json: machine-readable result on stdout
   fetch::TransferOptions transfer;       ///< --ca-file, --retries, timeouts
 };

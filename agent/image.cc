@@ -167,7 +167,9 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   base::InstallInterruptHandlers();
   observe::Events events;
   if (auto r = events.Open(common.json_events); !r) return observe::Report(r.error(), events, observe::Phase::kStart);
-  const std::string arch = MachineArch(common);
+  auto machine_arch = MachineArch(common);
+  if (!machine_arch) return observe::Report(machine_arch.error(), events, observe::Phase::kImage);
+  const base::Arch arch = *machine_arch;
   if (auto r = takeover::BootloadersFor(arch); !r) return observe::Report(r.error(), events, observe::Phase::kImage);
   auto vm = ResolveManifest(ref, common, events);
   if (!vm) return observe::Report(vm.error(), events, observe::Phase::kManifest);
@@ -243,7 +245,7 @@ int Image(const std::string& ref, const CommonOptions& common, const ImageOption
   } else {
     std::printf("%s: %s %s for %s, %s\n%s  cmdline %s\n", observe::Shown(options.output).c_str(),
                 observe::Shown(vm->manifest.meta.name).c_str(), observe::Shown(vm->manifest.meta.version).c_str(),
-                arch.c_str(),
+                std::string(base::ArchName(arch)).c_str(),
                 prepared->layout.bios ? "bootable from BIOS and UEFI"
                                       : ("bootable from UEFI only (" + prepared->layout.no_bios + ")").c_str(),
                 disk::Describe(prepared->layout).c_str(), observe::Shown(plans->disk.cmdline).c_str());

@@ -6,7 +6,6 @@
 #include <filesystem>
 
 #include <sys/statfs.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <linux/magic.h>
@@ -34,11 +33,13 @@ Result<void> NotInterrupted() {
   return {};
 }
 
-std::string MachineArch(const CommonOptions& common) {
-  if (!common.arch.empty()) return common.arch;
-  utsname u{};
-  uname(&u);
-  return u.machine;
+Result<base::Arch> MachineArch(const CommonOptions& common) {
+  if (common.arch) return *common.arch;
+  const std::string machine = base::RealSys().Machine();
+  if (std::optional<base::Arch> arch = base::ParseArch(machine)) return *arch;
+  return base::Fail(
+      base::Error(ErrorKind::kPreflight, "this machine's architecture, " + machine + " (uname -m), is not supported")
+          .Hint("bootrino runs on x86_64 and aarch64; --arch names the payload to fetch for one"));
 }
 
 /// Phase 2–3a: the reference, the trust configuration, the verified manifest.
@@ -71,7 +72,7 @@ Result<fetch::VerifiedManifest> ResolveManifest(const std::string& ref_text, con
 }
 
 /// Phase 3b, first half: what to fetch for this machine, and whether it fits.
-Result<fetch::StagePlan> PlanForHost(const fetch::VerifiedManifest& vm, const std::string& arch,
+Result<fetch::StagePlan> PlanForHost(const fetch::VerifiedManifest& vm, base::Arch arch,
                                      const std::vector<fetch::RamLine>& extra, observe::Events& events) {
   ASSIGN_OR_RETURN(const fetch::ArchPayload* payload, vm.manifest.PayloadFor(arch));
   ASSIGN_OR_RETURN(fetch::StagePlan plan, fetch::PlanStage(*payload, vm.url));
@@ -82,9 +83,11 @@ Result<fetch::StagePlan> PlanForHost(const fetch::VerifiedManifest& vm, const st
   RETURN_IF_ERROR(fetch::CheckMinRam(vm.manifest.boot->min_ram_mib, total));
   RETURN_IF_ERROR(fetch::CheckFitsInRam(plan, available));
   plan.mem_available = available;
-  events.Emit(
-      observe::Phase::kPlanStage, "ok",
-      {{"arch", arch}, {"files", plan.items.size()}, {"totalBytes", plan.total_bytes}, {"memAvailable", available}});
+  events.Emit(observe::Phase::kPlanStage, "ok",
+              {{"arch", std::string(base::ArchName(arch))},
+               {"files", plan.items.size()},
+               {"totalBytes", plan.total_bytes},
+               {"memAvailable", available}});
   return plan;
 }
 
@@ -148,7 +151,7 @@ std::uint64_t InitrdsBytes(const fetch::ArchPayload& payload) {
 }
 }  // namespace
 
-std::vector<fetch::RamLine> StageWorkLines(const fetch::ArchPayload& payload, const std::string& arch, StageFor use) {
+std::vector<fetch::RamLine> StageWorkLines(const fetch::ArchPayload& payload, base::Arch arch, StageFor use) {
   std::vector<fetch::RamLine> lines;
   if (use == StageFor::kRun) {
     lines.push_back({"the kexec boot's composed initrd (the disk's is composed as it is written)",
@@ -160,7 +163,7 @@ std::vector<fetch::RamLine> StageWorkLines(const fetch::ArchPayload& payload, co
   return lines;
 }
 
-std::vector<fetch::RamLine> RunRamLines(const fetch::ArchPayload& payload, const std::string& arch) {
+std::vector<fetch::RamLine> RunRamLines(const fetch::ArchPayload& payload, base::Arch arch) {
   std::vector<fetch::RamLine> lines = StageWorkLines(payload, arch, StageFor::kRun);
   const std::uint64_t decompressed = kexec::KernelDecompressionReserve(arch, payload.kernel.size);
   lines.push_back({"the kernel's copy made by kexec_file_load", decompressed ? decompressed : payload.kernel.size});
@@ -168,14 +171,14 @@ std::vector<fetch::RamLine> RunRamLines(const fetch::ArchPayload& payload, const
   return lines;
 }
 
-std::uint64_t StageWorkBytes(const fetch::ArchPayload& payload, const std::string& arch, StageFor use) {
+std::uint64_t StageWorkBytes(const fetch::ArchPayload& payload, base::Arch arch, StageFor use) {
   std::uint64_t bytes = 0;
   for (const auto& line : StageWorkLines(payload, arch, use)) bytes += line.bytes;
   return bytes;
 }
 
-std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload,
-                              const std::string& arch, StageFor use) {
+std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload, base::Arch arch,
+                              StageFor use) {
   return std::min(plan.total_bytes + StageWorkBytes(payload, arch, use) + kStageMarginBytes, plan.ram_needed);
 }
 

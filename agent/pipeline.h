@@ -20,8 +20,8 @@ namespace agent {
 /// Fails (as Report then reports the signal) once SIGTERM, SIGINT or SIGHUP asked bootrino to stop.
 [[nodiscard]] base::Result<void> NotInterrupted();
 
-/// --arch, or this machine's architecture.
-std::string MachineArch(const CommonOptions& common);
+/// --arch, or this machine's architecture; refused (kPreflight) on a machine bootrino has no architecture for.
+[[nodiscard]] base::Result<base::Arch> MachineArch(const CommonOptions& common);
 
 /// 2: the reference and trust configuration → the verified manifest.
 [[nodiscard]] base::Result<fetch::VerifiedManifest> ResolveManifest(const std::string& ref_text,
@@ -30,7 +30,7 @@ std::string MachineArch(const CommonOptions& common);
 
 /// 3a: what to fetch for `arch`, refused when it, with `extra` (what the caller holds in RAM beyond the staged
 /// files), cannot fit in memory.
-[[nodiscard]] base::Result<fetch::StagePlan> PlanForHost(const fetch::VerifiedManifest& vm, const std::string& arch,
+[[nodiscard]] base::Result<fetch::StagePlan> PlanForHost(const fetch::VerifiedManifest& vm, base::Arch arch,
                                                          const std::vector<fetch::RamLine>& extra,
                                                          observe::Events& events);
 
@@ -41,11 +41,11 @@ enum class StageFor { kRun, kImage };
 /// What the stage holds for `payload` beyond the fetched files, line by line: on aarch64 the decompressed
 /// kernel (kexec::KernelDecompressionReserve) and, for `run`, the kexec boot's composed initrd (the overlays are
 /// in kStageMarginBytes).
-std::vector<fetch::RamLine> StageWorkLines(const fetch::ArchPayload& payload, const std::string& arch, StageFor use);
+std::vector<fetch::RamLine> StageWorkLines(const fetch::ArchPayload& payload, base::Arch arch, StageFor use);
 
 /// What `run` holds in RAM at once beyond the staged files, line by line: StageWorkLines, and the copies
 /// kexec_file_load makes of the kernel and the initrd.
-std::vector<fetch::RamLine> RunRamLines(const fetch::ArchPayload& payload, const std::string& arch);
+std::vector<fetch::RamLine> RunRamLines(const fetch::ArchPayload& payload, base::Arch arch);
 
 /// True when `dir` is on tmpfs or ramfs.
 bool IsInRam(const std::string& dir);
@@ -75,13 +75,13 @@ struct RamStage {
 inline constexpr std::uint64_t kStageMarginBytes = 16ull << 20;
 
 /// The sum of StageWorkLines.
-std::uint64_t StageWorkBytes(const fetch::ArchPayload& payload, const std::string& arch, StageFor use);
+std::uint64_t StageWorkBytes(const fetch::ArchPayload& payload, base::Arch arch, StageFor use);
 
 /// The size of bootrino's tmpfs for `plan` of `payload`: the files, StageWorkBytes and the margin,
 /// never more than the RAM check allowed (plan.ram_needed; PlanForHost's callers count the composed
 /// initrd in it, so the cap only guards that rule).
-std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload,
-                              const std::string& arch, StageFor use);
+std::uint64_t StageTmpfsBytes(const fetch::StagePlan& plan, const fetch::ArchPayload& payload, base::Arch arch,
+                              StageFor use);
 
 /// The RAM stage: the directory, then MountRamStage on it.
 [[nodiscard]] base::Result<RamStage> MakeRamStage(std::uint64_t tmpfs_bytes, base::Sys& sys, observe::Events& events);

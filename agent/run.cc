@@ -40,7 +40,7 @@ json PreflightJson(const kexec::PreflightReport& r) {
   for (const auto& c : r.checks) {
     checks.push_back({{"name", c.name}, {"ok", c.ok}, {"fatal", c.fatal}, {"detail", c.detail}, {"advice", c.advice}});
   }
-  return {{"arch", r.arch},
+  return {{"arch", r.machine},
           {"lockdown", r.lockdown},
           {"secureBoot", r.secure_boot_unknown ? json(nullptr) : json(r.secure_boot)},
           {"consoles", r.consoles},
@@ -116,7 +116,7 @@ using Stop = std::optional<int>;
 /// What `run` has found out before the plan, passed between its phases.
 struct RunState {
   kexec::PreflightReport host;
-  std::string arch;
+  base::Arch arch{};  ///< the payload's (MachineArch)
   ramos::RamOsSettings settings;
   takeover::BootPath path = takeover::BootPath::kKexec;
   std::optional<base::Error> refusal;  ///< why kexec cannot be used (dry run, or --fallback=reboot)
@@ -179,7 +179,9 @@ Stop ExamineHost(const CommonOptions& common, const RunOptions& options, RunStat
     state.disk_refusal = allowed.error();
     events.Warn(allowed.error().message() + "; the dry run goes on to show the rest of the plan");
   }
-  state.arch = MachineArch(common);
+  auto arch = MachineArch(common);
+  if (!arch) return observe::Report(arch.error(), events, observe::Phase::kPreflight);
+  state.arch = *arch;
   state.settings = InstanceSettings(options, events);
   if (auto r =
           ramos::AddHostNetwork(options.network, base::RealSys(), userdata::HostSources().root, state.settings, events);

@@ -76,7 +76,7 @@ void ApplyCommonOptions(const userdata::RunValues& values, CommonOptions& common
   common.transfer.ca_file = values.Text("ca_file");
   common.insecure = values.Flag("insecure");
   common.json_events = values.Text("json_events");
-  common.arch = values.Text("arch");
+  common.arch = base::ParseArch(values.Text("arch"));  // a choice: empty or a name ParseArch knows
   common.transfer.tries = static_cast<int>(values.Int("retries"));
   common.transfer.retry_delay_s = values.Number("retry_delay");
   common.transfer.connect_timeout_s = static_cast<long>(values.Int("connect_timeout"));

@@ -169,7 +169,7 @@ base::Result<void> CheckBootFiles(std::string_view kernel, const std::vector<std
 }  // namespace
 
 #if BOOTRINO_HAS_SYSLINUX
-std::string_view BootloaderArch() { return "x86_64"; }
+base::Arch BootloaderArch() { return base::Arch::kX86_64; }
 bool HasBiosLoader() { return true; }
 std::string_view EfiLoaderPath() { return "EFI/BOOT/BOOTX64.EFI"; }
 std::string_view GptMbr() { return Embedded(bootrino_gptmbr_start, bootrino_gptmbr_end); }
@@ -179,7 +179,7 @@ std::string_view SyslinuxBootSectorTemplate() {
 }
 std::string_view SyslinuxC32() { return Embedded(bootrino_ldlinux_c32_start, bootrino_ldlinux_c32_end); }
 #else
-std::string_view BootloaderArch() { return "aarch64"; }
+base::Arch BootloaderArch() { return base::Arch::kAarch64; }
 bool HasBiosLoader() { return false; }
 std::string_view EfiLoaderPath() { return "EFI/BOOT/BOOTAA64.EFI"; }
 std::string_view GptMbr() { return {}; }

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/arch.h"
 #include "base/result.h"
 
 namespace disk {
@@ -27,9 +28,8 @@ namespace disk {
 /// syslinux reads its disk in 512-byte sectors only: no 4Kn disks.
 inline constexpr std::uint32_t kSyslinuxSectorSize = 512;
 
-/// The architecture whose firmware this binary's bootloaders serve ("x86_64" or "aarch64"): the only one it
-/// can make a bootable disk for.
-std::string_view BootloaderArch();
+/// The architecture whose firmware this binary's bootloaders serve: the only one it can make a bootable disk for.
+base::Arch BootloaderArch();
 /// Whether this binary carries syslinux (x86_64): a disk it writes can boot from BIOS as well as UEFI.
 bool HasBiosLoader();
 /// Where the firmware looks for the removable-media loader: "EFI/BOOT/BOOTX64.EFI" or "EFI/BOOT/BOOTAA64.EFI".

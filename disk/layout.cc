@@ -123,7 +123,8 @@ nlohmann::ordered_json ToJson(const Layout& l) {
 }
 
 std::string NoBiosReason(std::uint32_t sector_size, bool bios_loader) {
-  if (!bios_loader) return "no BIOS boot on " + std::string(BootloaderArch()) + ": its firmware is UEFI";
+  if (!bios_loader)
+    return "no BIOS boot on " + std::string(base::ArchName(BootloaderArch())) + ": its firmware is UEFI";
   if (sector_size != 512) return "no BIOS boot: syslinux reads 512-byte sectors only";
   return "";
 }

@@ -8,7 +8,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/arch.h"
 #include "base/disk_limits.h"
 
 namespace fetch {
@@ -275,7 +274,7 @@ Result<std::vector<PayloadFile>> ParseFileList(const Fields& f, const char* key)
   return out;
 }
 
-Result<ArchPayload> ParseArch(const json& j, const std::string& path) {
+Result<ArchPayload> ParseArchPayload(const json& j, const std::string& path) {
   if (!j.is_object()) return Fail(ErrorKind::kManifest, path + " must be an object");
   Fields f(j, path);
   RETURN_IF_ERROR(f.OnlyKnown({"kernel", "initrds", "files", "cmdline"}));
@@ -371,13 +370,13 @@ Result<BootSection> ParseBoot(const json& j) {
   if (!archs || !archs->is_object() || archs->empty()) {
     return Fail(ErrorKind::kManifest, "boot.architectures must be an object naming at least one of x86_64, aarch64");
   }
-  for (const auto& [arch, payload] : archs->items()) {
-    if (std::find(std::begin(base::kArchitectures), std::end(base::kArchitectures), arch) ==
-        std::end(base::kArchitectures)) {
-      return Fail(ErrorKind::kManifest, "boot.architectures." + arch +
-                                            " is not a known architecture; use x86_64 or aarch64 (uname -m)");
+  for (const auto& [name, payload] : archs->items()) {
+    const std::optional<base::Arch> arch = base::ParseArch(name);
+    if (!arch) {
+      return Fail(ErrorKind::kManifest,
+                  "boot.architectures." + name + " is not a known architecture; use x86_64 or aarch64 (uname -m)");
     }
-    ASSIGN_OR_RETURN(b.architectures[arch], ParseArch(payload, "boot.architectures." + arch));
+    ASSIGN_OR_RETURN(b.architectures[*arch], ParseArchPayload(payload, "boot.architectures." + name));
   }
   return b;
 }
@@ -466,19 +465,20 @@ std::string_view PersonalisationName(Personalisation p) {
   return "none";
 }
 
-Result<const ArchPayload*> Manifest::PayloadFor(std::string_view arch) const {
+Result<const ArchPayload*> Manifest::PayloadFor(base::Arch arch) const {
   if (!boot) {
     return Fail(base::Error(ErrorKind::kManifest,
                             "this manifest has no boot section (it is in the original, metadata-only "
                             "bootrino format), so there is nothing to fetch or boot")
                     .Hint("add a \"boot\" object as described in docs/manifest.md"));
   }
-  auto it = boot->architectures.find(std::string(arch));
+  auto it = boot->architectures.find(arch);
   if (it == boot->architectures.end()) {
     std::string have;
-    for (const auto& [name, payload] : boot->architectures) have += (have.empty() ? "" : ", ") + name;
-    return Fail(ErrorKind::kManifest, "this manifest has no payload for " + std::string(arch) +
-                                          " (it has: " + have + ")");
+    for (const auto& [a, payload] : boot->architectures)
+      have += (have.empty() ? "" : ", ") + std::string(base::ArchName(a));
+    return Fail(ErrorKind::kManifest,
+                "this manifest has no payload for " + std::string(base::ArchName(arch)) + " (it has: " + have + ")");
   }
   return &it->second;
 }

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/arch.h"
 #include "base/result.h"
 
 namespace fetch {
@@ -52,13 +53,18 @@ struct HookSpec {
   int timeout_seconds = 60;
 };
 
+/// Orders architectures by name, as the manifest's keys sort: inspect and the messages list them in that order.
+struct ArchNameOrder {
+  bool operator()(base::Arch a, base::Arch b) const { return base::ArchName(a) < base::ArchName(b); }
+};
+
 struct BootSection {
   int schema = 1;
   std::uint64_t min_ram_mib = 0;
   Personalisation personalisation = Personalisation::kNone;
   DiskSpec disk;
   std::optional<HookSpec> after_stage;  ///< run on the host after staging, before any change
-  std::map<std::string, ArchPayload> architectures;  ///< keyed "x86_64", "aarch64"
+  std::map<base::Arch, ArchPayload, ArchNameOrder> architectures;
 };
 
 struct Author {
@@ -79,7 +85,7 @@ struct Manifest {
   std::string json;                 ///< the metadata block's text, as found
 
   /// The payload for `arch`, or a kManifest error that says which ones exist.
-  base::Result<const ArchPayload*> PayloadFor(std::string_view arch) const;
+  base::Result<const ArchPayload*> PayloadFor(base::Arch arch) const;
 };
 
 /// Largest manifest accepted; real ones are a few KiB.

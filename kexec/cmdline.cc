@@ -40,7 +40,7 @@ std::vector<std::string> ConsolesFromProc(std::string_view text) {
 
 }  // namespace
 
-std::size_t MaxCmdlineBytes(std::string_view /*arch*/) { return 2048; }
+std::size_t MaxCmdlineBytes(base::Arch /*arch*/) { return 2048; }
 
 std::vector<std::string> SplitCmdline(std::string_view cmdline) {
   std::vector<std::string> out;
@@ -71,7 +71,7 @@ bool IsSerialConsole(std::string_view device) {
   return false;
 }
 
-base::Result<std::string> ComposeCmdline(const CmdlineInputs& in, std::string_view arch) {
+base::Result<std::string> ComposeCmdline(const CmdlineInputs& in, base::Arch arch) {
   std::vector<std::string> params, consoles, init_args;
   bool for_init = false;  // after "--", parameters belong to init, not the kernel
   for (auto& p : SplitCmdline(in.manifest)) {
@@ -118,7 +118,7 @@ base::Result<std::string> ComposeCmdline(const CmdlineInputs& in, std::string_vi
   if (cmdline.size() + 1 > MaxCmdlineBytes(arch)) {
     return base::Fail(base::Error(base::ErrorKind::kManifest,
                                   "the kernel command line would be " + std::to_string(cmdline.size() + 1) +
-                                      " bytes; " + std::string(arch) + " takes at most " +
+                                      " bytes; " + std::string(base::ArchName(arch)) + " takes at most " +
                                       std::to_string(MaxCmdlineBytes(arch)))
                           .Hint("shorten the manifest's cmdline"));
   }

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/arch.h"
 #include "base/result.h"
 
 namespace kexec {
@@ -20,7 +21,7 @@ struct CmdlineInputs {
 
 /// Longest command line the kernel takes, NUL included (COMMAND_LINE_SIZE:
 /// 2048 on x86 and arm64, arch/*/include/uapi/asm/setup.h).
-std::size_t MaxCmdlineBytes(std::string_view arch);
+std::size_t MaxCmdlineBytes(base::Arch arch);
 
 /// Splits a command line into parameters, keeping "double quoted" values whole.
 std::vector<std::string> SplitCmdline(std::string_view cmdline);
@@ -38,6 +39,6 @@ bool IsSerialConsole(std::string_view device);
 /// becomes /dev/console, then `bootrino_params`, then the manifest's init
 /// arguments (after "--"), which must stay last. kManifest when the result
 /// does not fit `arch`'s limit.
-[[nodiscard]] base::Result<std::string> ComposeCmdline(const CmdlineInputs& in, std::string_view arch);
+[[nodiscard]] base::Result<std::string> ComposeCmdline(const CmdlineInputs& in, base::Arch arch);
 
 }  // namespace kexec

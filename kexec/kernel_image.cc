@@ -51,16 +51,18 @@ KernelHeader ParseZboot(std::string_view head) {
   return h;
 }
 
-base::Error NotForArch(std::string_view arch, const KernelHeader& h, const std::string& path) {
+base::Error NotForArch(base::Arch arch, const KernelHeader& h, const std::string& path) {
   const std::string what = std::string(KernelFormatName(h.format));
-  const std::string needs = arch == "aarch64" ? "an arm64 Image, or one compressed with gzip, zstd, xz or lzma, or an "
-                                                "EFI zboot vmlinuz with such a payload"
-                                              : "a bzImage";
-  return base::Error(ErrorKind::kManifest, "the manifest's kernel " + path + " is " +
-                                               (h.format == KernelFormat::kUnknown ? "not a kernel bootrino knows"
-                                                                                   : "a " + what + " file") +
-                                               ", and kexec on " + std::string(arch) + " needs " + needs)
-      .Hint("point the manifest's " + std::string(arch) + " payload at the kernel built for " + std::string(arch) +
+  const std::string name(base::ArchName(arch));
+  const std::string needs = arch == base::Arch::kAarch64
+                                ? "an arm64 Image, or one compressed with gzip, zstd, xz or lzma, or an "
+                                  "EFI zboot vmlinuz with such a payload"
+                                : "a bzImage";
+  return base::Error(ErrorKind::kManifest,
+                     "the manifest's kernel " + path + " is " +
+                         (h.format == KernelFormat::kUnknown ? "not a kernel bootrino knows" : "a " + what + " file") +
+                         ", and kexec on " + name + " needs " + needs)
+      .Hint("point the manifest's " + name + " payload at the kernel built for " + name +
             " (for another compression, e.g. lz4: decompress it and publish the Image, or gzip it)");
 }
 
@@ -299,8 +301,8 @@ KernelHeader ParseKernelHeader(std::string_view head) {
   return h;
 }
 
-std::uint64_t KernelDecompressionReserve(std::string_view arch, std::uint64_t compressed_bytes) {
-  return arch == "aarch64" ? compressed_bytes * kKernelExpansionBudget : 0;
+std::uint64_t KernelDecompressionReserve(base::Arch arch, std::uint64_t compressed_bytes) {
+  return arch == base::Arch::kAarch64 ? compressed_bytes * kKernelExpansionBudget : 0;
 }
 
 namespace {
@@ -334,8 +336,8 @@ base::Result<KernelHeader> ReadKernelHeader(const std::string& path) {
   return h;
 }
 
-base::Result<bool> NeedsDecompression(std::string_view arch, const KernelHeader& header, const std::string& path) {
-  if (arch != "aarch64") return false;
+base::Result<bool> NeedsDecompression(base::Arch arch, const KernelHeader& header, const std::string& path) {
+  if (arch != base::Arch::kAarch64) return false;
   switch (header.format) {
     case KernelFormat::kArm64Image: return false;
     case KernelFormat::kGzip:
@@ -361,7 +363,7 @@ base::Result<std::uint64_t> DecompressKernel(const std::string& kernel_path, con
   if (fstat(in.get(), &st) != 0) return base::Fail(ErrorKind::kInternal, base::SysMessage("fstat", kernel_path, errno));
   const auto size = static_cast<std::uint64_t>(st.st_size);
   ASSIGN_OR_RETURN(const KernelHeader h, ReadHeader(in, kernel_path));
-  ASSIGN_OR_RETURN(bool compressed, NeedsDecompression("aarch64", h, kernel_path));
+  ASSIGN_OR_RETURN(bool compressed, NeedsDecompression(base::Arch::kAarch64, h, kernel_path));
   if (!compressed) {
     return base::Fail(ErrorKind::kInternal, kernel_path + " is an arm64 Image already: nothing to decompress");
   }

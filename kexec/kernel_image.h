@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/arch.h"
 #include "base/result.h"
 
 namespace kexec {
@@ -66,7 +67,7 @@ inline constexpr std::uint64_t kKernelExpansionBudget = 4;
 /// The bytes the stage must hold for decompressing a kernel file of `compressed_bytes` on `arch`: none on
 /// x86_64, kKernelExpansionBudget times the file on aarch64 (whether or not it turns out to be compressed:
 /// the RAM check is made before the file is fetched).
-std::uint64_t KernelDecompressionReserve(std::string_view arch, std::uint64_t compressed_bytes);
+std::uint64_t KernelDecompressionReserve(base::Arch arch, std::uint64_t compressed_bytes);
 
 /// Reads the start of the file at `path` and what it says; for a compressed file (gzip, zstd, xz, lzma) also
 /// what the start of its content is (decompressing only that much) and the decompressed size it records.
@@ -77,7 +78,7 @@ std::uint64_t KernelDecompressionReserve(std::string_view arch, std::uint64_t co
 /// kexec_file_load checking the bzImage itself). true: a gzip, zstd, xz or lzma file, or an EFI zboot file
 /// with such a payload, on aarch64 (DecompressKernel). kManifest, saying what the file is and what the
 /// architecture needs, for anything else on aarch64 (an lz4 or lzo zboot payload, a bzImage, …).
-[[nodiscard]] base::Result<bool> NeedsDecompression(std::string_view arch, const KernelHeader& header,
+[[nodiscard]] base::Result<bool> NeedsDecompression(base::Arch arch, const KernelHeader& header,
                                                     const std::string& path);
 
 /// Decompresses the arm64 kernel at `kernel_path` (or the payload of an EFI zboot file) into `out_path`, a

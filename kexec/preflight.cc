@@ -105,11 +105,12 @@ base::Result<void> PreflightReport::Verdict() const {
 
 PreflightReport RunPreflight(base::Sys& sys) {
   PreflightReport r;
-  r.arch = sys.Machine();
-  if (r.arch == "x86_64" || r.arch == "aarch64") {
-    r.checks.push_back(Ok("architecture", r.arch));
+  r.machine = sys.Machine();
+  r.arch = base::ParseArch(r.machine);
+  if (r.arch) {
+    r.checks.push_back(Ok("architecture", r.machine));
   } else {
-    r.checks.push_back(Refuse("architecture", r.arch + " is not supported", "bootrino runs on x86_64 and aarch64"));
+    r.checks.push_back(Refuse("architecture", r.machine + " is not supported", "bootrino runs on x86_64 and aarch64"));
   }
 
   if (sys.HasCapSysBoot()) {
@@ -148,7 +149,7 @@ PreflightReport RunPreflight(base::Sys& sys) {
       // arm64 kernels before 5.0 have no kexec_file_load at all, whatever their configuration; and Debian builds
       // none of its arm64 kernels (bookworm, trixie, cloud or not) with CONFIG_KEXEC_FILE, while its amd64 ones
       // have it: a Debian arm64 host is the common case here, and the advice must not send it to Debian.
-      const bool arm64 = r.arch == "aarch64";
+      const bool arm64 = r.arch == base::Arch::kAarch64;
       r.checks.push_back(Refuse("kexec",
                                 arm64 ? "this kernel has no kexec_file_load (arm64 kernels before 5.0 have none, later "
                                         "ones need CONFIG_KEXEC_FILE, which Debian's arm64 kernels are built without)"

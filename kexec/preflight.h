@@ -2,9 +2,11 @@
 // anything is fetched or touched, and every "no" says why and what to do.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "base/arch.h"
 #include "base/result.h"
 #include "base/sys.h"
 
@@ -24,7 +26,8 @@ inline constexpr const char* kSecureBootVariable =
     "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c";
 
 struct PreflightReport {
-  std::string arch;
+  std::string machine;             ///< uname -m, as found: it may be an architecture bootrino has none for
+  std::optional<base::Arch> arch;  ///< `machine`, when bootrino runs on it
   std::string lockdown;  ///< "none", "integrity", "confidentiality" or "unknown"
   bool secure_boot = false;
   /// A UEFI host whose SecureBoot variable cannot be read (efivarfs not mounted).

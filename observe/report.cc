@@ -36,13 +36,14 @@ json ManifestJson(const fetch::VerifiedManifest& vm) {
   if (b.after_stage) boot["hooks"]["afterStage"] = {{"function", b.after_stage->function},
                                                     {"timeoutSeconds", b.after_stage->timeout_seconds}};
   for (const auto& [arch, payload] : b.architectures) {
+    const std::string name(base::ArchName(arch));
     json files = json::array();
     if (auto plan = fetch::PlanStage(payload, vm.url)) {
       for (const auto& item : plan->items) files.push_back(FileJson(item));
-      boot["architectures"][arch] = {{"cmdline", payload.cmdline}, {"files", files},
-                                     {"totalBytes", plan->total_bytes}};
+      boot["architectures"][name] = {{"cmdline", payload.cmdline}, {"files", files}, {"totalBytes", plan->total_bytes}};
     } else {
-      boot["architectures"][arch] = {{"cmdline", payload.cmdline}, {"error", fetch::RedactUrlsInText(plan.error().message())}};
+      boot["architectures"][name] = {{"cmdline", payload.cmdline},
+                                     {"error", fetch::RedactUrlsInText(plan.error().message())}};
     }
   }
   out["boot"] = boot;
@@ -84,7 +85,7 @@ void PrintManifest(const fetch::VerifiedManifest& vm) {
   if (b.after_stage) row("hook", b.after_stage->function + " after staging (limit " +
                                      std::to_string(b.after_stage->timeout_seconds) + " s)");
   for (const auto& [arch, payload] : b.architectures) {
-    std::printf("  %s:\n    cmdline  %s\n", Shown(arch).c_str(), Shown(payload.cmdline).c_str());
+    std::printf("  %s:\n    cmdline  %s\n", Shown(base::ArchName(arch)).c_str(), Shown(payload.cmdline).c_str());
     auto plan = fetch::PlanStage(payload, vm.url);
     if (!plan) {
       std::printf("    error    %s\n", Shown(plan.error().message()).c_str());

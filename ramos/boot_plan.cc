@@ -32,8 +32,8 @@ HostConsoles HostConsoles::ThisMachine() {
   return {sys.ReadText("/proc/cmdline").value_or(""), sys.ReadText("/proc/consoles").value_or("")};
 }
 
-HostConsoles HostConsoles::CloudDefault(std::string_view arch) {
-  if (arch == "aarch64") return {"", ""};
+HostConsoles HostConsoles::CloudDefault(base::Arch arch) {
+  if (arch == base::Arch::kAarch64) return {"", ""};
   return {"console=tty0 console=ttyS0,115200n8", ""};
 }
 
@@ -56,7 +56,7 @@ std::string NewBootId() {
 }
 
 base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::vector<fetch::StagedFile>& staged,
-                                 const std::string& dir, const std::string& arch, const HostConsoles& host,
+                                 const std::string& dir, base::Arch arch, const HostConsoles& host,
                                  const RamOsSettings& settings, const std::string& boot_id,
                                  const kexec::KernelHeader& kernel) {
   const fetch::ArchPayload& payload = **vm.manifest.PayloadFor(arch);
@@ -121,8 +121,8 @@ base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm, const std::v
   return plans;
 }
 
-base::Result<void> DiskCanBoot(std::string_view arch, const kexec::KernelHeader& kernel, const BootPlans& plans) {
-  if (arch != "aarch64") return {};
+base::Result<void> DiskCanBoot(base::Arch arch, const kexec::KernelHeader& kernel, const BootPlans& plans) {
+  if (arch != base::Arch::kAarch64) return {};
   const std::string what = "the manifest's kernel " + plans.disk.kernel.name;
   const char* keep = "or pass --keep-disk to boot the RAM OS with kexec only (it will not survive a reboot)";
   if (!kernel.efi_stub) {

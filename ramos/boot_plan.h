@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/arch.h"
 #include "base/result.h"
 #include "disk/write.h"
 #include "fetch/stage.h"
@@ -55,7 +56,7 @@ struct HostConsoles {
   /// every x86 cloud's serial console is. aarch64: none, so that the kernel takes the serial console the firmware
   /// names (ACPI's SPCR table, which arm64 clouds provide, or a device tree's stdout-path): arm64 instances have a
   /// PL011 (ttyAMA0) or a 16550 (ttyS0), and a console= naming the other would leave /dev/console on the screen.
-  static HostConsoles CloudDefault(std::string_view arch);
+  static HostConsoles CloudDefault(base::Arch arch);
 };
 
 /// Plans both boots, purely: their initrds (each the manifest's initrds + an
@@ -67,14 +68,13 @@ struct HostConsoles {
 /// and one kexec cannot take is refused here (kManifest).
 [[nodiscard]] base::Result<BootPlans> PlanBoot(const fetch::VerifiedManifest& vm,
                                                const std::vector<fetch::StagedFile>& staged, const std::string& dir,
-                                               const std::string& arch, const HostConsoles& host,
-                                               const RamOsSettings& settings, const std::string& boot_id,
-                                               const kexec::KernelHeader& kernel);
+                                               base::Arch arch, const HostConsoles& host, const RamOsSettings& settings,
+                                               const std::string& boot_id, const kexec::KernelHeader& kernel);
 
 /// Refuses (kManifest) a disk whose firmware could not start the planned kernel: on aarch64 it must be a PE
 /// (an Image with an EFI stub, an EFI zboot file) for systemd-boot, and a decompressed one must record its size.
 /// x86_64 kernels are started by syslinux or the firmware as they are.
-[[nodiscard]] base::Result<void> DiskCanBoot(std::string_view arch, const kexec::KernelHeader& kernel,
+[[nodiscard]] base::Result<void> DiskCanBoot(base::Arch arch, const kexec::KernelHeader& kernel,
                                              const BootPlans& plans);
 
 /// Writes the kexec boot's initrd into the stage directory (RAM only); a size

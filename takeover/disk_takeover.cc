@@ -37,20 +37,20 @@ void MoveStdioOff(const std::vector<dev_t>& devices) {
 
 }  // namespace
 
-base::Result<void> BootloadersFor(const std::string& arch) {
+base::Result<void> BootloadersFor(base::Arch arch) {
   // Each build embeds its own architecture's bootloaders only: a disk written for another would not boot
   // from that machine's firmware.
   if (arch == disk::BootloaderArch()) return {};
-  return base::Fail(base::Error(base::ErrorKind::kDisk, "this bootrino carries the " +
-                                                            std::string(disk::BootloaderArch()) +
-                                                            " bootloaders only: it cannot make a disk bootable on " +
-                                                            arch)
-                        .Hint("use the bootrino-" + arch + " release on " + arch + " machines, or pass --keep-disk "
+  const std::string name(base::ArchName(arch));
+  return base::Fail(base::Error(base::ErrorKind::kDisk,
+                                "this bootrino carries the " + std::string(base::ArchName(disk::BootloaderArch())) +
+                                    " bootloaders only: it cannot make a disk bootable on " + name)
+                        .Hint("use the bootrino-" + name + " release on " + name +
+                              " machines, or pass --keep-disk "
                               "to boot the RAM OS with kexec only (it will not survive a reboot)"));
 }
 
-base::Result<std::optional<disk::TargetDisk>> ChooseDisk(bool keep_disk, const std::string& device,
-                                                         const std::string& arch,
+base::Result<std::optional<disk::TargetDisk>> ChooseDisk(bool keep_disk, const std::string& device, base::Arch arch,
                                                          observe::Events& events) {
   if (keep_disk) return std::nullopt;
   RETURN_IF_ERROR(BootloadersFor(arch));

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include "base/arch.h"
 #include "base/result.h"
 #include "base/sys.h"
 #include "disk/disk.h"
@@ -22,13 +23,12 @@
 namespace takeover {
 
 /// Refuses (kDisk) a disk for `arch` when this build's bootloaders are another architecture's.
-[[nodiscard]] base::Result<void> BootloadersFor(const std::string& arch);
+[[nodiscard]] base::Result<void> BootloadersFor(base::Arch arch);
 
 /// The disk `run` replaces: --disk, else the one holding /; none with --keep-disk.
 /// Refused on architectures this build has no bootloaders for (`arch` is the payload's).
 [[nodiscard]] base::Result<std::optional<disk::TargetDisk>> ChooseDisk(bool keep_disk, const std::string& device,
-                                                                       const std::string& arch,
-                                                                       observe::Events& events);
+                                                                       base::Arch arch, observe::Events& events);
 
 /// The layout of a `bytes`-sized disk and its prepared boot partition, from
 /// the manifest's disk settings. Pure: equal inputs give equal plans.

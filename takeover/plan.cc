@@ -158,7 +158,7 @@ base::Result<TakeoverPlan> PlanTakeover(const TakeoverInputs& in) {
 json PlanJson(const TakeoverPlan& plan) {
   json out = {
       {"dryRun", true},
-      {"arch", plan.arch},
+      {"arch", std::string(base::ArchName(plan.arch))},
       {"manifest", observe::ManifestJson(*plan.manifest)},
       {"files", json::array()},
       {"cmdline", plan.boot.kexec.cmdline},
@@ -187,9 +187,9 @@ json PlanJson(const TakeoverPlan& plan) {
 void PrintPlan(const TakeoverPlan& plan) {
   const fetch::VerifiedManifest& vm = *plan.manifest;
   // Names, versions, file names and the command line come from the manifest: Shown() escapes their controls.
-  std::printf("plan for %s (%s): %s %s, manifest verified by %s\n", plan.arch.c_str(), observe::Shown(vm.url).c_str(),
-              observe::Shown(vm.manifest.meta.name).c_str(), observe::Shown(vm.manifest.meta.version).c_str(),
-              observe::Shown(vm.verified_by).c_str());
+  std::printf("plan for %s (%s): %s %s, manifest verified by %s\n", std::string(base::ArchName(plan.arch)).c_str(),
+              observe::Shown(vm.url).c_str(), observe::Shown(vm.manifest.meta.name).c_str(),
+              observe::Shown(vm.manifest.meta.version).c_str(), observe::Shown(vm.verified_by).c_str());
   for (const auto& s : plan.staged) {
     std::printf("  %-7s %-28s %10s  verified\n", s.item->role.c_str(), observe::Shown(s.item->file->name).c_str(),
                 base::MiB(s.download.bytes).c_str());

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/types.h>
 
+#include "base/arch.h"
 #include "base/result.h"
 #include "disk/root_disk.h"
 #include "disk/write.h"
@@ -56,7 +57,7 @@ struct DiskTakeover {
 };
 
 struct TakeoverPlan {
-  std::string arch;
+  base::Arch arch{};  ///< the payload's
   std::string name;  ///< the RAM OS: the manifest's name
   const fetch::VerifiedManifest* manifest = nullptr;  ///< the run's, which outlives the plan
   std::vector<fetch::StagedFile> staged;
@@ -84,7 +85,7 @@ struct TakeoverInputs {
   std::vector<fetch::StagedFile> staged;
   std::string stage_dir;
   std::uint64_t stage_tmpfs_bytes = 0;
-  std::string arch;
+  base::Arch arch{};
   kexec::PreflightReport host;
   BootPath path = BootPath::kKexec;
   ramos::HostConsoles consoles;

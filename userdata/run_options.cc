@@ -94,7 +94,7 @@ constexpr RunOptionSpec kTable[] = {
      .every_subcommand = true},
     {.name = "json_events", .flag = "--json-events", .type = T::kText,
      .help = "append one JSON line per phase event to FILE", .why_not = kOnThisHost, .every_subcommand = true},
-    {.name = "arch", .flag = "--arch", .type = T::kChoice, .choices = base::kArchitectures,
+    {.name = "arch", .flag = "--arch", .type = T::kChoice, .choices = base::kArchitectureNames,
      .help = "payload architecture to use (default: this machine's, uname -m)", .userdata = U::kOption,
      .every_subcommand = true},
     {.name = "retries", .flag = "--retries", .type = T::kInt, .min = 1, .max = 100, .default_value = "5",

@@ -42,12 +42,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string id = "bootrino.id=0123456789abcdef";
   kexec::CmdlineInputs in{std::string(part[0]), std::string(part[1]), std::string(part[2]), {id}};
   (void)kexec::LockdownMode(part[2], part[1]);
-  auto cmdline = kexec::ComposeCmdline(in, "x86_64");
+  auto cmdline = kexec::ComposeCmdline(in, base::Arch::kX86_64);
   if (!cmdline) {
     FUZZ_REQUIRE(cmdline.error().kind() == base::ErrorKind::kManifest);
     return 0;
   }
-  FUZZ_REQUIRE(cmdline->size() + 1 <= kexec::MaxCmdlineBytes("x86_64"));
+  FUZZ_REQUIRE(cmdline->size() + 1 <= kexec::MaxCmdlineBytes(base::Arch::kX86_64));
   FUZZ_REQUIRE(cmdline->find('\0') == std::string::npos);
 
   std::vector<std::string> kernel_view = kexec::SplitCmdline(*cmdline);

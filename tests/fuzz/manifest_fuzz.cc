@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   FUZZ_REQUIRE(!manifest->meta.name.empty());
   if (!manifest->boot) {
-    FUZZ_REQUIRE(!manifest->PayloadFor("x86_64"));
+    FUZZ_REQUIRE(!manifest->PayloadFor(base::Arch::kX86_64));
     return 0;
   }
   const fetch::BootSection& boot = *manifest->boot;

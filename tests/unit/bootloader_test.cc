@@ -50,12 +50,12 @@ Decoded Decode(const std::string& sys) {
 class SyslinuxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!HasBiosLoader()) GTEST_SKIP() << "a " << BootloaderArch() << " build carries no syslinux";
+    if (!HasBiosLoader()) GTEST_SKIP() << "a " << base::ArchName(BootloaderArch()) << " build carries no syslinux";
   }
 };
 
 TEST(BootloaderTest, EmbeddedSystemdBootIsThePinnedOneForThisArchitecture) {
-  const bool x86 = BootloaderArch() == "x86_64";
+  const bool x86 = BootloaderArch() == base::Arch::kX86_64;
   EXPECT_EQ(SystemdBoot().size(), x86 ? 140891u : 123434u);
   EXPECT_EQ(SystemdBoot().substr(0, 2), "MZ");
   // The PE header's machine field: 0x8664 (x86_64) or 0xaa64 (aarch64), where the firmware looks for it.

@@ -7,7 +7,7 @@ namespace {
 
 std::string Compose(std::string manifest, std::string host, std::string consoles = "",
                     std::vector<std::string> ours = {"bootrino.id=abc"}) {
-  auto r = ComposeCmdline({manifest, host, consoles, ours}, "x86_64");
+  auto r = ComposeCmdline({manifest, host, consoles, ours}, base::Arch::kX86_64);
   EXPECT_TRUE(r) << r.error().message();
   return r ? *r : "";
 }
@@ -69,8 +69,8 @@ TEST(Cmdline, BootrinoParametersAreOurs) {
 
 TEST(Cmdline, LengthLimitCountsTheNul) {
   std::string fits(2047 - std::string(" bootrino.id=abc").size(), 'a');
-  EXPECT_TRUE(ComposeCmdline({fits, "", "", {"bootrino.id=abc"}}, "x86_64"));
-  auto r = ComposeCmdline({fits + "a", "", "", {"bootrino.id=abc"}}, "x86_64");
+  EXPECT_TRUE(ComposeCmdline({fits, "", "", {"bootrino.id=abc"}}, base::Arch::kX86_64));
+  auto r = ComposeCmdline({fits + "a", "", "", {"bootrino.id=abc"}}, base::Arch::kX86_64);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind(), base::ErrorKind::kManifest);
   EXPECT_NE(r.error().message().find("would be 2049 bytes; x86_64 takes at most 2048"), std::string::npos)
@@ -81,7 +81,7 @@ TEST(Cmdline, LengthLimitCountsTheNul) {
 // cmdline made the kernel read the consoles and bootrino.id after it as part
 // of one value, and a quoted "bootrino.x" passed the filter for ours.
 TEST(Cmdline, UnbalancedQuotesCannotSwallowOurParameters) {
-  auto r = ComposeCmdline({"quiet foo=\"a b", "console=ttyS0", "", {"bootrino.id=abc"}}, "x86_64");
+  auto r = ComposeCmdline({"quiet foo=\"a b", "console=ttyS0", "", {"bootrino.id=abc"}}, base::Arch::kX86_64);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind(), base::ErrorKind::kManifest);
   EXPECT_NE(r.error().message().find("unbalanced double quote in foo=\"a b"), std::string::npos)

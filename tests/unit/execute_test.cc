@@ -62,7 +62,7 @@ class ExecuteTest : public ::testing::Test {
   /// A plan as PlanTakeover makes one: kexec, the disk, no detach.
   TakeoverPlan Plan(BootPath path = BootPath::kKexec, bool with_disk = true) {
     TakeoverPlan plan;
-    plan.arch = "x86_64";
+    plan.arch = base::Arch::kX86_64;
     plan.name = "TestOS";
     plan.stage_dir = dir_.string();
     plan.path = path;

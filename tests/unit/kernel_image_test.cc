@@ -156,18 +156,18 @@ TEST(KernelHeaderTest, NamesEveryFormatByItsMagic) {
 
 // What the dry run and the plan decide from the first bytes of the staged kernel.
 TEST_F(KernelImageTest, OnlyArm64CompressedKernelsAreDecompressed) {
-  auto needs = [&](std::string_view arch, const std::string& data) {
+  auto needs = [&](base::Arch arch, const std::string& data) {
     auto h = ReadKernelHeader(Write("k", data));
     EXPECT_TRUE(h.has_value());
     return NeedsDecompression(arch, *h, "k");
   };
-  EXPECT_EQ(needs("x86_64", BzImage()), false);
-  EXPECT_EQ(needs("x86_64", "random bytes: kexec_file_load says what is wrong on x86_64"), false);
-  EXPECT_EQ(needs("aarch64", Arm64Image()), false);
-  EXPECT_EQ(needs("aarch64", Gzip(Arm64Image())), true);
-  EXPECT_EQ(needs("aarch64", Zstd(Arm64Image())), true);
-  EXPECT_EQ(needs("aarch64", Zboot(Gzip(Arm64Image()), "gzip")), true);
-  EXPECT_EQ(needs("aarch64", Zboot(Zstd(Arm64Image()), "zstd22")), true);
+  EXPECT_EQ(needs(base::Arch::kX86_64, BzImage()), false);
+  EXPECT_EQ(needs(base::Arch::kX86_64, "random bytes: kexec_file_load says what is wrong on x86_64"), false);
+  EXPECT_EQ(needs(base::Arch::kAarch64, Arm64Image()), false);
+  EXPECT_EQ(needs(base::Arch::kAarch64, Gzip(Arm64Image())), true);
+  EXPECT_EQ(needs(base::Arch::kAarch64, Zstd(Arm64Image())), true);
+  EXPECT_EQ(needs(base::Arch::kAarch64, Zboot(Gzip(Arm64Image()), "gzip")), true);
+  EXPECT_EQ(needs(base::Arch::kAarch64, Zboot(Zstd(Arm64Image()), "zstd22")), true);
 }
 
 TEST_F(KernelImageTest, Arm64RefusesWhatItCannotLoadSayingWhatItIs) {
@@ -182,7 +182,7 @@ TEST_F(KernelImageTest, Arm64RefusesWhatItCannotLoadSayingWhatItIs) {
   for (const auto& c : cases) {
     auto h = ReadKernelHeader(Write("k", c.data));
     ASSERT_TRUE(h.has_value());
-    auto r = NeedsDecompression("aarch64", *h, "k");
+    auto r = NeedsDecompression(base::Arch::kAarch64, *h, "k");
     ASSERT_FALSE(r.has_value()) << c.says;
     EXPECT_EQ(r.error().kind(), ErrorKind::kManifest);
     EXPECT_NE(r.error().message().find(c.says), std::string::npos) << r.error().message();
@@ -336,8 +336,8 @@ TEST_F(KernelImageTest, NeverWritesOverAnExistingFile) {
 }
 
 TEST(KernelReserveTest, OnlyArm64ReservesRoomForDecompression) {
-  EXPECT_EQ(KernelDecompressionReserve("x86_64", 10 << 20), 0u);
-  EXPECT_EQ(KernelDecompressionReserve("aarch64", 10 << 20), (10u << 20) * kKernelExpansionBudget);
+  EXPECT_EQ(KernelDecompressionReserve(base::Arch::kX86_64, 10 << 20), 0u);
+  EXPECT_EQ(KernelDecompressionReserve(base::Arch::kAarch64, 10 << 20), (10u << 20) * kKernelExpansionBudget);
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ TEST(PlanLayout, ABuildWithoutABiosLoaderPlansUefiOnly) {
   EXPECT_FALSE(l->bios);
   EXPECT_TRUE(l->uefi);
   EXPECT_EQ(l->boot.attributes, 0u) << "no legacy-BIOS-bootable flag without a BIOS loader";
-  EXPECT_EQ(l->no_bios, "no BIOS boot on " + std::string(BootloaderArch()) + ": its firmware is UEFI");
+  EXPECT_EQ(l->no_bios, "no BIOS boot on " + std::string(base::ArchName(BootloaderArch())) + ": its firmware is UEFI");
   EXPECT_EQ(ToJson(*l)["noBios"], l->no_bios);
   EXPECT_NE(Describe(*l).find("UEFI (systemd-boot); no BIOS boot on"), std::string::npos) << Describe(*l);
   auto with_bios = PlanLayout(Input(8 * kGiB));

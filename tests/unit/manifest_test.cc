@@ -48,7 +48,7 @@ TEST(Manifest, OriginalFormatParsesWithoutBootSection) {
   EXPECT_EQ(m->meta.launch_targets_url, "https://example.org/launchtargets/defaultLaunchTargetsLatest.json");
   EXPECT_EQ(m->meta.tags, (std::vector<std::string>{"linux", "runfromram", "tinycore"}));
   EXPECT_FALSE(m->boot);
-  auto payload = m->PayloadFor("x86_64");
+  auto payload = m->PayloadFor(base::Arch::kX86_64);
   ASSERT_FALSE(payload);
   EXPECT_NE(payload.error().message().find("no boot section"), std::string::npos);
 }
@@ -62,7 +62,7 @@ TEST(Manifest, AlpineExampleParses) {
   EXPECT_EQ(m->boot->disk.data_label, "alpine-data");
   ASSERT_TRUE(m->boot->after_stage);
   EXPECT_EQ(m->boot->after_stage->timeout_seconds, 30);
-  auto x86 = m->PayloadFor("x86_64");
+  auto x86 = m->PayloadFor(base::Arch::kX86_64);
   ASSERT_TRUE(x86);
   EXPECT_EQ((*x86)->kernel.name, "vmlinuz-virt");
   EXPECT_EQ((*x86)->kernel.size, 12337664u);
@@ -70,18 +70,18 @@ TEST(Manifest, AlpineExampleParses) {
   EXPECT_EQ((*x86)->files[0].name, "boot/modloop-virt");
   EXPECT_EQ((*x86)->files[0].mirrors.size(), 1u);
   EXPECT_EQ((*x86)->All().size(), 3u);
-  EXPECT_TRUE(m->PayloadFor("aarch64"));
+  EXPECT_TRUE(m->PayloadFor(base::Arch::kAarch64));
 }
 
 TEST(Manifest, TinyCoreExampleParses) {
   auto m = ParseManifest(ReadData("tinycore64.sh"));
   ASSERT_TRUE(m) << m.error().message();
   EXPECT_EQ(m->boot->personalisation, Personalisation::kTinyCoreMydata);
-  auto x86 = m->PayloadFor("x86_64");
+  auto x86 = m->PayloadFor(base::Arch::kX86_64);
   ASSERT_TRUE(x86);
   EXPECT_EQ((*x86)->cmdline, "tce=LABEL=tce waitusb=5 host=bootrino noswap");
   EXPECT_EQ((*x86)->initrds[0].name, "corepure64.gz");
-  auto arm = m->PayloadFor("aarch64");
+  auto arm = m->PayloadFor(base::Arch::kAarch64);
   ASSERT_FALSE(arm);
   EXPECT_NE(arm.error().message().find("(it has: x86_64)"), std::string::npos);
 }
@@ -195,8 +195,8 @@ TEST(Manifest, HashIsNormalisedAndNameDefaultsToUrlBaseName) {
   auto m = ParseManifest(Wrap(R"({"name":"t","boot":{"schema":1,"architectures":{"x86_64":{"kernel":
       {"url":"https://h/p/vmlinuz?token=1","size":1,"sha256":")" + upper + "\"}}}}}"));
   ASSERT_TRUE(m) << m.error().message();
-  EXPECT_EQ(m->boot->architectures.at("x86_64").kernel.sha256, kHash);
-  EXPECT_EQ(m->boot->architectures.at("x86_64").kernel.name, "vmlinuz");
+  EXPECT_EQ(m->boot->architectures.at(base::Arch::kX86_64).kernel.sha256, kHash);
+  EXPECT_EQ(m->boot->architectures.at(base::Arch::kX86_64).kernel.name, "vmlinuz");
 }
 
 // Found by tests/fuzz/manifest_fuzz: two files of 2^63 bytes summed to 0 in
@@ -211,7 +211,7 @@ TEST(Manifest, SizesThatWouldWrapTheRamCheckAreRefused) {
             std::string::npos);
   auto largest = ParseManifest(Wrap(kernel(std::to_string(kMaxPayloadFileBytes))));
   ASSERT_TRUE(largest) << largest.error().message();
-  auto plan = PlanStage(largest->boot->architectures.at("x86_64"), "https://h/bootrino.sh");
+  auto plan = PlanStage(largest->boot->architectures.at(base::Arch::kX86_64), "https://h/bootrino.sh");
   ASSERT_TRUE(plan) << plan.error().message();
   EXPECT_EQ(plan->total_bytes, 2 * kMaxPayloadFileBytes);
   EXPECT_FALSE(CheckFitsInRam(*plan, kMaxPayloadFileBytes));

@@ -39,7 +39,8 @@ TEST(Preflight, HealthyHostPasses) {
   FakeSys sys = HealthyHost();
   PreflightReport r = RunPreflight(sys);
   EXPECT_TRUE(r.Verdict()) << r.Verdict().error().message();
-  EXPECT_EQ(r.arch, "x86_64");
+  EXPECT_EQ(r.machine, "x86_64");
+  EXPECT_EQ(r.arch, base::Arch::kX86_64);
   EXPECT_EQ(r.lockdown, "none");
   EXPECT_EQ(r.consoles, std::vector<std::string>{"ttyS0"});
   EXPECT_TRUE(sys.kexec_calls.empty()) << "the probe must not count as a load";
@@ -126,6 +127,8 @@ TEST(Preflight, OnlyKexecRefusalsLeaveTheFirmwareReboot) {
   FakeSys foreign = HealthyHost();
   foreign.machine = "riscv64";
   EXPECT_FALSE(RunPreflight(foreign).OnlyKexecRefused());
+  EXPECT_EQ(RunPreflight(foreign).machine, "riscv64") << "reported as found";
+  EXPECT_EQ(RunPreflight(foreign).arch, std::nullopt);
 }
 
 TEST(Preflight, XenIsAWarningNotARefusal) {

@@ -48,16 +48,17 @@ TEST(RamStage, SizedForTheFilesAndTheComposedInitrd) {
   plan.total_bytes = 335ull << 20;
   plan.ram_needed = 1ull << 40;
   // run composes the kexec boot's initrd (120 MiB) in the stage; the disk's is composed as the disk is written.
-  EXPECT_EQ(StageWorkBytes(payload, "x86_64", StageFor::kRun), 120ull << 20);
-  EXPECT_EQ(StageTmpfsBytes(plan, payload, "x86_64", StageFor::kRun), (335ull + 120) * (1 << 20) + kStageMarginBytes);
+  EXPECT_EQ(StageWorkBytes(payload, base::Arch::kX86_64, StageFor::kRun), 120ull << 20);
+  EXPECT_EQ(StageTmpfsBytes(plan, payload, base::Arch::kX86_64, StageFor::kRun),
+            (335ull + 120) * (1 << 20) + kStageMarginBytes);
   // image composes nothing in the stage.
-  EXPECT_EQ(StageWorkBytes(payload, "x86_64", StageFor::kImage), 0u);
+  EXPECT_EQ(StageWorkBytes(payload, base::Arch::kX86_64, StageFor::kImage), 0u);
   // arm64 decompresses its kernel in the stage: room for kKernelExpansionBudget times the file.
-  EXPECT_EQ(StageWorkBytes(payload, "aarch64", StageFor::kRun), (120ull + 40) << 20);
-  EXPECT_EQ(StageWorkBytes(payload, "aarch64", StageFor::kImage), 40ull << 20);
+  EXPECT_EQ(StageWorkBytes(payload, base::Arch::kAarch64, StageFor::kRun), (120ull + 40) << 20);
+  EXPECT_EQ(StageWorkBytes(payload, base::Arch::kAarch64, StageFor::kImage), 40ull << 20);
   // Never more than the RAM check allowed.
   plan.ram_needed = 400ull << 20;
-  EXPECT_EQ(StageTmpfsBytes(plan, payload, "x86_64", StageFor::kRun), 400ull << 20);
+  EXPECT_EQ(StageTmpfsBytes(plan, payload, base::Arch::kX86_64, StageFor::kRun), 400ull << 20);
 }
 
 TEST(RamStage, MountsItsOwnTmpfsInItsOwnMountNamespace) {

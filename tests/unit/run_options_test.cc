@@ -31,7 +31,8 @@ constexpr std::string_view kPinned =
 std::string Fingerprint(const CommonOptions& c, const RunOptions& r) {
   std::ostringstream out;
   for (const auto& t : c.trust_files) out << "trust=" << t << ';';
-  out << c.insecure << ';' << c.json_events << ';' << c.arch << ';' << c.json << ';' << c.transfer.ca_file << ';'
+  const std::string_view arch = c.arch ? base::ArchName(*c.arch) : "";
+  out << c.insecure << ';' << c.json_events << ';' << arch << ';' << c.json << ';' << c.transfer.ca_file << ';'
       << c.transfer.connect_timeout_s << ';' << c.transfer.stall_timeout_s << ';' << c.transfer.tries << ';'
       << c.transfer.retry_delay_s << ';' << c.transfer.parallel << ';' << c.transfer.segments_max << '|' << r.dry_run
       << ';' << r.yes << ';' << r.detach << ';' << r.detach_timeout_s << ';' << r.disk << ';' << r.keep_disk << ';'

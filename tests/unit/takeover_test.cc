@@ -91,16 +91,18 @@ TEST(Report, AlwaysPrintsAWhatToDoLine) {
 
 // Each build writes its own architecture's bootloaders: a disk for another would never boot again.
 TEST(BootloadersFor, OnlyThisBuildsArchitecture) {
-  const std::string mine(disk::BootloaderArch());
+  const base::Arch mine = disk::BootloaderArch();
   EXPECT_TRUE(BootloadersFor(mine).has_value());
-  const std::string other = mine == "x86_64" ? "aarch64" : "x86_64";
+  const base::Arch other = mine == base::Arch::kX86_64 ? base::Arch::kAarch64 : base::Arch::kX86_64;
   auto r = BootloadersFor(other);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().kind(), base::ErrorKind::kDisk);
-  const std::string says = "carries the " + mine + " bootloaders only: it cannot make a disk bootable on " + other;
+  const std::string says = "carries the " + std::string(base::ArchName(mine)) +
+                           " bootloaders only: it cannot make a disk bootable on " + std::string(base::ArchName(other));
   EXPECT_NE(r.error().message().find(says), std::string::npos)
       << r.error().message();
-  EXPECT_NE(r.error().hint().find("bootrino-" + other + " release"), std::string::npos) << r.error().hint();
+  EXPECT_NE(r.error().hint().find("bootrino-" + std::string(base::ArchName(other)) + " release"), std::string::npos)
+      << r.error().hint();
   EXPECT_NE(r.error().hint().find("--keep-disk"), std::string::npos) << r.error().hint();
 }
 
@@ -114,21 +116,21 @@ TEST(DiskCanBoot, Arm64NeedsAnEfiStubAndAKnownSize) {
   gz.content = kexec::KernelFormat::kArm64Image;
   gz.efi_stub = true;
   gz.decompressed_size = 30 << 20;
-  EXPECT_TRUE(ramos::DiskCanBoot("aarch64", gz, plans).has_value());
+  EXPECT_TRUE(ramos::DiskCanBoot(base::Arch::kAarch64, gz, plans).has_value());
 
   kexec::KernelHeader no_stub = gz;
   no_stub.efi_stub = false;
-  auto stub = ramos::DiskCanBoot("aarch64", no_stub, plans);
+  auto stub = ramos::DiskCanBoot(base::Arch::kAarch64, no_stub, plans);
   ASSERT_FALSE(stub.has_value());
   EXPECT_EQ(stub.error().kind(), base::ErrorKind::kManifest);
   EXPECT_NE(stub.error().message().find("vmlinuz has no EFI stub"), std::string::npos) << stub.error().message();
   EXPECT_NE(stub.error().hint().find("CONFIG_EFI_STUB"), std::string::npos) << stub.error().hint();
   EXPECT_NE(stub.error().hint().find("--keep-disk"), std::string::npos) << stub.error().hint();
-  EXPECT_TRUE(ramos::DiskCanBoot("x86_64", no_stub, plans).has_value()) << "x86_64 does not look at it";
+  EXPECT_TRUE(ramos::DiskCanBoot(base::Arch::kX86_64, no_stub, plans).has_value()) << "x86_64 does not look at it";
 
   ramos::BootPlans unsized = plans;
   unsized.disk.kernel.size = 0;  // a zstd frame that does not record its content size
-  auto size = ramos::DiskCanBoot("aarch64", gz, unsized);
+  auto size = ramos::DiskCanBoot(base::Arch::kAarch64, gz, unsized);
   ASSERT_FALSE(size.has_value());
   EXPECT_EQ(size.error().kind(), base::ErrorKind::kManifest);
   EXPECT_NE(size.error().message().find("does not record its decompressed size"), std::string::npos)
@@ -140,15 +142,16 @@ TEST(DiskCanBoot, Arm64NeedsAnEfiStubAndAKnownSize) {
 // the screen, so that it is /dev/console); an arm64 one is a PL011 or a 16550, which its firmware names when the
 // command line names none. x86's ttyS0 there would leave the RAM OS's /dev/console on the screen of a PL011 machine.
 TEST(HostConsoles, CloudDefaultNamesTheSerialConsoleOnlyWhereItIsKnown) {
-  auto composed = [](std::string_view arch, std::string manifest) {
+  auto composed = [](base::Arch arch, std::string manifest) {
     const ramos::HostConsoles host = ramos::HostConsoles::CloudDefault(arch);
     auto cmdline = kexec::ComposeCmdline({std::move(manifest), host.cmdline, host.consoles, {}}, arch);
     EXPECT_TRUE(cmdline.has_value());
     return cmdline.value_or("");
   };
-  EXPECT_EQ(composed("x86_64", "quiet"), "quiet console=tty0 console=ttyS0,115200n8");
-  EXPECT_EQ(composed("aarch64", "quiet"), "quiet");
-  EXPECT_EQ(composed("aarch64", "quiet console=ttyAMA0"), "quiet console=ttyAMA0") << "a manifest's own console stays";
+  EXPECT_EQ(composed(base::Arch::kX86_64, "quiet"), "quiet console=tty0 console=ttyS0,115200n8");
+  EXPECT_EQ(composed(base::Arch::kAarch64, "quiet"), "quiet");
+  EXPECT_EQ(composed(base::Arch::kAarch64, "quiet console=ttyAMA0"), "quiet console=ttyAMA0")
+      << "a manifest's own console stays";
 }
 
 }  // namespace

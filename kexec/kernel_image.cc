@@ -337,21 +337,13 @@ base::Result<KernelHeader> ReadKernelHeader(const std::string& path) {
 }
 
 base::Result<bool> NeedsDecompression(base::Arch arch, const KernelHeader& header, const std::string& path) {
-  if (arch != base::Arch::kAarch64) return false;
-  switch (header.format) {
-    case KernelFormat::kArm64Image: return false;
-    case KernelFormat::kGzip:
-    case KernelFormat::kZstd:
-    case KernelFormat::kXz:
-    case KernelFormat::kLzma: return true;
-    case KernelFormat::kZboot:
-      // Linux names the payload's compression "gzip", "zstd22", "xzkern", "lzma", "lz4" or "lzo".
-      if (header.compression == "gzip" || header.compression.starts_with("zstd") ||
-          header.compression.starts_with("xz") || header.compression == "lzma") {
-        return true;
-      }
-      break;
-    default: break;
+  if (arch != base::Arch::kAarch64 || header.format == KernelFormat::kArm64Image) return false;
+  if (IsCompressed(header.format)) return true;
+  // Linux names a zboot payload's compression "gzip", "zstd22", "xzkern", "lzma", "lz4" or "lzo".
+  if (header.format == KernelFormat::kZboot &&
+      (header.compression == "gzip" || header.compression.starts_with("zstd") ||
+       header.compression.starts_with("xz") || header.compression == "lzma")) {
+    return true;
   }
   return base::Fail(NotForArch(arch, header, path));
 }

@@ -10,6 +10,8 @@
 #   boot_host                                  # QEMU in the background; console → $SERIAL
 #   wait_for '^BOOTRINO-HOST-EXIT=' 300 done   # fails (console tail shown) on timeout or panic
 #   expect_seen '^BOOTRINO-HOST-EXIT=0$'; ok "…"
+# or, for the common case of the four first lines and the ready host, and its exit code:
+#   boot_sample "$FIX/www" alpine-like/bootrino.sh --detach; expect_host_exit 0
 # The host stand-in's console markers: HOST-ROOT: <mountinfo line of />, BOOTRINO-HOST-READY,
 # BOOTRINO-HOST-EXIT=N, BOOTRINO-HOST-ALIVE; the sample RAM OSes': BOOTRINO-RAMOS-UP name=…,
 # "cmdline: …", overlay-file…, RAMOS-FIRMWARE: uefi|devicetree|bios, with ramos.persist-test=1 /
@@ -538,16 +540,47 @@ expect_nic() {
     fail "the RAM OS does not have $2 on the NIC $1: $(tr -d '\r' <"$SERIAL" | grep '^RAMOS-NET' | tr '\n' ';')"
 }
 
+# boot_sample WWW MANIFEST [BOOTRINO_ARG...]: the usual start of a test on the host stand-in booted from its
+# initramfs: serves WWW, pins REF to WWW/MANIFEST (e.g. alpine-like/bootrino.sh), boots the host, which runs
+# bootrino $VM_CMD with GUEST_FAST, --keep-disk (it has no disk to take over) and BOOTRINO_ARGs, and waits
+# until the host is ready. HOST_PARAMS: more kernel parameters for the host (e.g. lockdown=integrity).
+#   VM_CMD=dry-run boot_sample "$FIX/www" alpine-like/bootrino.sh
+boot_sample() {
+  local www=$1 manifest=$2
+  shift 2
+  serve "$www"
+  REF=$(pinned "$manifest")
+  EXTRA_APPEND="${HOST_PARAMS:+$HOST_PARAMS }bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}" --keep-disk "$@")"
+  boot_host
+  wait_for '^BOOTRINO-HOST-READY' 120 ready
+}
+
+# expect_host_exit CODE [LABEL]: waits (LABEL: the timing's name, default bootrino-done) until bootrino
+# returned on the host, and fails unless it exited CODE.
+expect_host_exit() {
+  wait_for '^BOOTRINO-HOST-EXIT=' 300 "${2:-bootrino-done}"
+  expect_seen "^BOOTRINO-HOST-EXIT=$1\$"
+}
+
+# expect_unfetched DIR FILE...: after bootrino refused from the manifest alone, the host keeps running
+# and the server never saw a request for any DIR/FILE (the payload). Stops QEMU.
+expect_unfetched() {
+  local dir=$1 file
+  shift
+  wait_for '^BOOTRINO-HOST-ALIVE' 30
+  for file; do
+    [[ -z $(requests_for "/$dir/$file") ]] || fail "bootrino fetched $dir/$file although the payload cannot fit"
+  done
+  ok "no payload file was requested; the host is still alive"
+  stop_vm
+}
+
 # kexec_sample NAME CMDLINE [WWW]: boots the host stand-in, which runs `bootrino run REF --yes` for the
 # sample RAM OS WWW/NAME (default: the fixtures' www); expects it to kexec into that OS and checks what
 # the OS was given.
 kexec_sample() {
   local name=$1 want=$2
-  serve "${3:-$FIX/www}"
-  REF=$(pinned "$name/bootrino.sh")
-  EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}" --keep-disk)"
-  boot_host
-  wait_for '^BOOTRINO-HOST-READY' 120 ready
+  boot_sample "${3:-$FIX/www}" "$name/bootrino.sh"
   wait_for '^BOOTRINO-RAMOS-UP|^BOOTRINO-HOST-EXIT=' 300
   if seen '^BOOTRINO-HOST-EXIT='; then
     fail "bootrino returned ($(console_value BOOTRINO-HOST-EXIT=)) instead of booting $name"

@@ -3,13 +3,8 @@
 # bootrino exits 3 before loading anything, and the host keeps running. Today (before kexec
 # support) `run --yes` is refused with exit 2; VM_CMD=dry-run checks the same path now.
 source "$(dirname "$0")/lib.sh"
-serve "$FIX/www"
-REF=$(pinned broken/bootrino.sh)
-EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}" --keep-disk)"
-boot_host
-wait_for '^BOOTRINO-HOST-READY' 120 ready
-wait_for '^BOOTRINO-HOST-EXIT=' 300 bootrino-done
-expect_seen '^BOOTRINO-HOST-EXIT=3$'
+boot_sample "$FIX/www" broken/bootrino.sh
+expect_host_exit 3
 expect_seen '^bootrino: error: .*(sha256|SHA-256|hash)'
 expect_seen '^bootrino: what to do:'
 ok "tampered initramfs-virt: bootrino $VM_CMD exited 3 with a hash error"

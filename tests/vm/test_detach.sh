@@ -3,13 +3,8 @@
 # its caller (a shell, as cloud-init's runcmd), and reboots into the RAM OS
 # only after that caller has exited.
 source "$(dirname "$0")/lib.sh"
-serve "$FIX/www"
-REF=$(pinned alpine-like/bootrino.sh)
-EXTRA_APPEND="bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}" --keep-disk --detach)"
-boot_host
-wait_for '^BOOTRINO-HOST-READY' 120 ready
-wait_for '^BOOTRINO-HOST-EXIT=' 300 caller-done
-expect_seen '^BOOTRINO-HOST-EXIT=0$'
+boot_sample "$FIX/www" alpine-like/bootrino.sh --detach
+expect_host_exit 0 caller-done
 expect_seen '^bootrino: the reboot into .* happens in the background once the calling process'
 ok "--detach: bootrino returned 0 to its caller after loading"
 wait_for "^BOOTRINO-RAMOS-UP name=alpine-like" 120 ramos-up

@@ -3,15 +3,10 @@
 # `bootrino run REF --dry-run` fetches the alpine-like sample into RAM, verifies it and exits 0;
 # the host keeps running. Passes without kexec support.
 source "$(dirname "$0")/lib.sh"
-serve "$FIX/www"
-REF=$(pinned alpine-like/bootrino.sh)
-EXTRA_APPEND="bootrino.cmd=dry-run $(host_args "${GUEST_FAST[@]}" --keep-disk)"
-boot_host
-wait_for '^BOOTRINO-HOST-READY' 120 ready
+VM_CMD=dry-run boot_sample "$FIX/www" alpine-like/bootrino.sh
 expect_seen '^host: eth0 10\.0\.2\.15/'
 ok "host stand-in booted, eth0 has 10.0.2.15 by DHCP"
-wait_for '^BOOTRINO-HOST-EXIT=' 300 bootrino-done
-expect_seen '^BOOTRINO-HOST-EXIT=0'
+expect_host_exit 0
 expect_seen 'kernel +vmlinuz-virt .*verified'
 expect_seen 'initrd +initramfs-virt .*verified'
 expect_seen 'modloop-virt .*verified'

@@ -3,15 +3,10 @@
 # refuses every kexec load. bootrino must see that in preflight: exit 6, a console line that names
 # lockdown, and not one request to the server. Needs bootrino's kexec preflight.
 source "$(dirname "$0")/lib.sh"
-serve "$FIX/www"
-REF=$(pinned alpine-like/bootrino.sh)
-EXTRA_APPEND="lockdown=integrity bootrino.cmd=$VM_CMD $(host_args "${GUEST_FAST[@]}" --keep-disk)"
-boot_host
-wait_for '^BOOTRINO-HOST-READY' 120 ready
+HOST_PARAMS=lockdown=integrity boot_sample "$FIX/www" alpine-like/bootrino.sh
 expect_seen '^host: .*lockdown: none \[integrity\]'
 ok "host kernel is locked down (integrity)"
-wait_for '^BOOTRINO-HOST-EXIT=' 300 bootrino-done
-expect_seen '^BOOTRINO-HOST-EXIT=6$'
+expect_host_exit 6
 seen '^bootrino.*[Ll]ock(ed )?down' || fail "no bootrino line mentions lockdown"
 ok "bootrino refused in preflight (exit 6) and said why: $(tr -d '\r' <"$SERIAL" | grep -Eim1 '^bootrino.*lock(ed )?down')"
 wait_for '^BOOTRINO-HOST-ALIVE' 30

@@ -53,7 +53,7 @@ LIB=$VM_DIR/../lib
 GUEST=$VM_DIR/guest
 # What the fixtures are made of besides this script: an edit to any of these builds a fresh set.
 RECIPE=("$GUEST/host-init.sh" "$GUEST/udhcpc.script" "$GUEST/disk-boot-init.sh" "$GUEST/ramos-init.sh"
-  "$LIB/mkcpio.py" "$LIB/manifest.py" "$LIB/debs.sh")
+  "$GUEST/init-lib.sh" "$LIB/mkcpio.py" "$LIB/manifest.py" "$LIB/debs.sh")
 CACHE=${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}
 VMCACHE=$CACHE/vm
 VM_ARCH=${VM_ARCH:-x86_64}
@@ -209,12 +209,16 @@ busybox_tree() {
   chmod 1777 "$dir/tmp"
 }
 
+# write_init_lib TREE: tests/vm/guest/init-lib.sh as TREE/lib/init-lib.sh, which each guest /init sources.
+write_init_lib() { install -D -m 644 "$GUEST/init-lib.sh" "$1/lib/init-lib.sh"; }
+
 # ---------------------------------------------------------------------------------------------
 # The host stand-in: what a cloud instance looks like to bootrino (a kernel with serial console,
 # virtio NIC, DHCP), minus systemd; booted from host-disk.img, with its root on a disk too.
 # (tests/vm/guest/host-init.sh says what it does.)
 write_host_init() {
   install -m 755 "$GUEST/host-init.sh" "$1/init"
+  write_init_lib "$1"
   install -m 755 "$GUEST/udhcpc.script" "$1/etc/udhcpc.script"
 }
 
@@ -230,7 +234,10 @@ HOST_ROOT_PARTUUID=9A3B1C2D-4E5F-4061-8273-94A5B6C7D8E9
 HOST_ROOT_FSUUID=1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b
 
 # (tests/vm/guest/disk-boot-init.sh says what it does.)
-write_disk_boot_init() { install -m 755 "$GUEST/disk-boot-init.sh" "$1/init"; }
+write_disk_boot_init() {
+  install -m 755 "$GUEST/disk-boot-init.sh" "$1/init"
+  write_init_lib "$1"
+}
 
 # build_host_disk TREE OUT [STORAGE]: OUT/host-disk.img with TREE as its root file system, made without loop
 # devices or mounts (mkfs.ext4 -d at the partition's offset), OUT/host-disk-boot.cpio.gz and
@@ -327,6 +334,7 @@ disk_files() {
 write_ramos_init() {
   sed "s/@NAME@/$2/" "$GUEST/ramos-init.sh" >"$1/init"
   chmod 755 "$1/init"
+  write_init_lib "$1"
 }
 
 # ramos_initrd NAME OUT: the sample OS's initramfs, gzip'd; its length is deliberately NOT a multiple

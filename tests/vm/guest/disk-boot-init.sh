@@ -5,6 +5,8 @@
 #   init=… (default /init)
 # Any failure ends this init: with panic=1 the harness sees "Kernel panic" at once.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+# shellcheck source=SCRIPTDIR/init-lib.sh  # fixtures.sh installs it as /lib/init-lib.sh
+. /lib/init-lib.sh
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -18,23 +20,9 @@ for w in $(cat /proc/cmdline); do
   esac
 done
 [ -n "$root" ] || { echo "initramfs: ERROR: no root= on the kernel command line"; exit 1; }
-while read -r m; do
-  [ -d "/sys/module/$m" ] || insmod "/lib/modules/$m.ko" || echo "initramfs: insmod $m failed"
-done </etc/storage-modules.txt
-i=0
-while :; do
-  case $root in
-    LABEL=*|UUID=*) dev=$(findfs "$root" 2>/dev/null) ;;
-    *) dev=$root ;;
-  esac
-  [ -n "$dev" ] && [ -b "$dev" ] && break
-  i=$((i + 1))
-  if [ $i -gt 300 ]; then
-    echo "initramfs: ERROR: no root device $root after 30 s; block devices: $(ls /sys/class/block | tr '\n' ' ')"
-    exit 1
-  fi
-  sleep 0.1
-done
+load_modules /etc/storage-modules.txt initramfs
+dev=$(wait_block "$root" 30) ||
+  { echo "initramfs: ERROR: no root device $root after 30 s; block devices: $(block_devices)"; exit 1; }
 mkdir -p /newroot
 mount -t "$fstype" -o "$mode" "$dev" /newroot || { echo "initramfs: ERROR: cannot mount $dev ($root)"; exit 1; }
 [ -x "/newroot$init" ] || { echo "initramfs: ERROR: $root has no $init"; exit 1; }

@@ -15,6 +15,8 @@
 #                             has, so the order of the host's ifindexes is not the order the next
 #                             kernel finds the NICs in
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+# shellcheck source=SCRIPTDIR/init-lib.sh  # fixtures.sh installs it as /lib/init-lib.sh
+. /lib/init-lib.sh
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
@@ -31,9 +33,7 @@ mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 echo "host: kernel $(uname -r), $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo), lockdown: $(cat /sys/kernel/security/lockdown 2>/dev/null || echo unknown)"
 # Booted from host-disk.img, the disk's initramfs already loaded virtio_pci and friends.
-while read -r m; do
-  [ -d "/sys/module/$m" ] || insmod "/lib/modules/$m.ko" || echo "host: insmod $m failed"
-done </etc/modules.txt
+load_modules /etc/modules.txt host
 # What / is: rootfs (the initramfs) or, booted from host-disk.img, ext4 on the disk.
 echo "HOST-ROOT: $(awk '$5 == "/"' /proc/self/mountinfo | tail -n 1)"
 ip link set lo up

@@ -3,6 +3,8 @@
 # and writes a marker on the data partition and fetches URLs over the network bootrino gave it, then a
 # shell.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+# shellcheck source=SCRIPTDIR/init-lib.sh  # fixtures.sh installs it as /lib/init-lib.sh
+. /lib/init-lib.sh
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
@@ -54,10 +56,8 @@ done
 # as this kernel found it goes to the console as "RAMOS-NIC: eth1 52:54:00:…", and afterwards its name,
 # MAC and addresses (not link-local) as "RAMOS-NET: eth1 52:54:00:… 192.0.2.10/32 …".
 network_up() {
-  local m d i
-  while read -r m; do
-    [ -d "/sys/module/$m" ] || insmod "/lib/modules/$m.ko" 2>/dev/null
-  done </etc/net-modules.txt
+  local d i
+  load_modules /etc/net-modules.txt ramos
   for d in /sys/class/net/*; do
     [ "${d##*/}" = lo ] || echo "RAMOS-NIC: ${d##*/} $(cat "$d/address")"
   done
@@ -101,19 +101,13 @@ fetch_all() {
 
 # data_partition: mounts the partition labelled $label on /mnt/data, else says why.
 data_partition() {
-  local m dev i=0
+  local dev
   # NVMe and ext4 are built into the cloud kernel; virtio-blk and virtio-scsi are modules.
-  while read -r m; do
-    [ -d "/sys/module/$m" ] || insmod "/lib/modules/$m.ko" 2>/dev/null
-  done </etc/storage-modules.txt
-  while ! dev=$(findfs "LABEL=$label" 2>/dev/null); do
-    i=$((i + 1))
-    if [ $i -gt 100 ]; then
-      echo "RAMOS-DATA-ERROR: no partition labelled $label after 10 s (block devices: $(ls /sys/class/block | tr '\n' ' '))"
-      return 1
-    fi
-    sleep 0.1
-  done
+  load_modules /etc/storage-modules.txt ramos
+  dev=$(wait_block "LABEL=$label" 10) || {
+    echo "RAMOS-DATA-ERROR: no partition labelled $label after 10 s (block devices: $(block_devices))"
+    return 1
+  }
   mkdir -p /mnt/data
   mount "$dev" /mnt/data || { echo "RAMOS-DATA-ERROR: cannot mount $dev (LABEL=$label)"; return 1; }
   echo "RAMOS-DATA-DEVICE: $dev"

@@ -7,6 +7,7 @@
 # The first run builds the libraries for aarch64 (tests/run.sh does it beforehand, with progress); later runs
 # reuse them, the cross GoogleTest and the build tree in build-release/aarch64 (shared with the release tier).
 source "$(dirname "$0")/../integration/lib.sh"
+source "$BOOTRINO_SOURCE/tests/lib/release_checks.sh"
 dist="$WORK/dist"
 native_build=${BOOTRINO%/agent/bootrino}
 [[ -f $native_build/CTestTestfile.cmake ]] || fail "no ctest tree at $native_build (BOOTRINO=$BOOTRINO)"
@@ -31,15 +32,6 @@ n=$(wc -l <<<"$native")
 expect_err "100% tests passed, 0 tests failed out of $n\$"
 ok "all $n unit test binaries (${native//$'\n'/, }) passed under qemu-aarch64-static"
 
-bin="$dist/bootrino-aarch64"
-what=$(file -b "$bin")
-[[ $what == *"ARM aarch64"* && $what == *"statically linked"* && $what == *", stripped"* ]] ||
-  fail "bootrino-aarch64: $what"
-size=$(stat -c %s "$bin")
-((size < 6000000)) || fail "bootrino-aarch64 is $size bytes stripped, over the 6 MB target"
-(cd "$dist" && sha256sum -c --quiet bootrino-aarch64.sha256) || fail "bootrino-aarch64.sha256 does not match"
-grep -qx "PINNED_SHA256_AARCH64=\"$(cut -d' ' -f1 "$dist/bootrino-aarch64.sha256")\"" "$dist/install.sh" ||
-  fail "install.sh does not pin bootrino-aarch64's SHA-256"
-grep -q "^\[[0-9]*\] GNU C Library (aarch64) " "$dist/THIRD-PARTY-NOTICES.txt" ||
-  fail "THIRD-PARTY-NOTICES.txt has no entry for bootrino-aarch64's C library"
-ok "bootrino-aarch64: static, stripped, $size bytes; its .sha256, install.sh's pin and the notices agree"
+check_release_binary "$dist" aarch64
+check_release_pins "$dist" aarch64
+ok "bootrino-aarch64: static, stripped, $RELEASE_SIZE bytes; its .sha256, install.sh's pin and the notices agree"

@@ -8,6 +8,7 @@
 # The first run builds the libraries for aarch64 (minutes); later runs reuse them and the build trees in
 # $RELEASE_BUILD_DIR (default build-release/ in the source tree).
 source "$(dirname "$0")/../integration/lib.sh"
+source "$BOOTRINO_SOURCE/tests/lib/release_checks.sh"
 start_fault_server
 dist="$WWW/dist"
 export RELEASE_BUILD_DIR=${RELEASE_BUILD_DIR:-$BOOTRINO_SOURCE/build-release}
@@ -23,35 +24,21 @@ expect_err "aarch64: bootrino [0-9.]+ \(under qemu-aarch64-static\)"
 expect_err "tests passed, 0 tests failed"
 ok "release.sh built both architectures; aarch64 --version and unit tests passed under QEMU"
 
-declare -A machine=([x86_64]="x86-64" [aarch64]="ARM aarch64")
 for arch in x86_64 aarch64; do
-  bin="$dist/bootrino-$arch"
-  what=$(file -b "$bin")
-  [[ $what == *"${machine[$arch]}"* && $what == *"statically linked"* && $what == *", stripped"* ]] ||
-    fail "bootrino-$arch: $what"
-  size=$(stat -c %s "$bin")
-  ((size < 6000000)) || fail "bootrino-$arch is $size bytes stripped, over the 6 MB target"
-  (cd "$dist" && sha256sum -c --quiet "bootrino-$arch.sha256") || fail "bootrino-$arch.sha256 does not match"
-  openssl dgst -sha256 -verify "$WORK/sign.pub.pem" -signature "$bin.sig" "$bin" >/dev/null ||
-    fail "bootrino-$arch.sig does not verify"
-  ok "bootrino-$arch: static, stripped, $size bytes, .sha256 and .sig verify"
+  check_release_binary "$dist" "$arch"
+  openssl dgst -sha256 -verify "$WORK/sign.pub.pem" -signature "$dist/bootrino-$arch.sig" "$dist/bootrino-$arch" \
+    >/dev/null || fail "bootrino-$arch.sig does not verify"
+  ok "bootrino-$arch: static, stripped, $RELEASE_SIZE bytes, .sha256 and .sig verify"
 done
 "$dist/bootrino-x86_64" --version | grep -q "^bootrino " || fail "bootrino-x86_64 --version"
 # The third-party notices (their content in depth: tests/integration/test_third_party_notices.sh), published too.
 (cd "$dist" && sha256sum -c --quiet THIRD-PARTY-NOTICES.txt.sha256) || fail "THIRD-PARTY-NOTICES.txt.sha256 does not match"
-for arch in x86_64 aarch64; do
-  grep -q "^\[[0-9]*\] GNU C Library ($arch) " "$dist/THIRD-PARTY-NOTICES.txt" ||
-    fail "THIRD-PARTY-NOTICES.txt has no entry for bootrino-$arch's C library"
-done
 grep -q "^\[[0-9]*\] syslinux " "$dist/THIRD-PARTY-NOTICES.txt" || fail "THIRD-PARTY-NOTICES.txt does not name syslinux"
 curl -fsS "$FS_URL/dist/THIRD-PARTY-NOTICES.txt" | cmp -s - "$dist/THIRD-PARTY-NOTICES.txt" ||
   fail "THIRD-PARTY-NOTICES.txt is not published next to the binaries"
-ok "THIRD-PARTY-NOTICES.txt covers both binaries, its .sha256 verifies, it is published with them"
 grep -qx "DEFAULT_BASE_URL=\"$FS_URL/dist\"" "$dist/install.sh" || fail "install.sh does not name $FS_URL/dist"
-for arch in x86_64 aarch64; do
-  grep -qx "PINNED_SHA256_${arch^^}=\"$(cut -d' ' -f1 "$dist/bootrino-$arch.sha256")\"" "$dist/install.sh" ||
-    fail "install.sh does not pin bootrino-$arch's SHA-256"
-done
+for arch in x86_64 aarch64; do check_release_pins "$dist" "$arch"; done
+ok "THIRD-PARTY-NOTICES.txt covers both binaries, its .sha256 verifies, it is published with them"
 ok "install.sh names the base URL and pins both binaries' SHA-256"
 
 # As a user would: the published install.sh, no --base-url.

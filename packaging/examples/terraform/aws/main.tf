@@ -72,10 +72,7 @@ resource "aws_instance" "ram_os" {
   key_name      = var.key_name
 
   # cloud-init runs this as root once; bootrino detaches, cloud-init finishes, then the kexec.
-  user_data                   = <<-EOT
-    #!/bin/sh
-    curl -fsSL ${var.bootrino_url}/install.sh | sh -s -- '${var.manifest}' --yes
-  EOT
+  user_data                   = templatefile("${path.module}/../user-data.sh.tftpl", { bootrino_url = var.bootrino_url, manifest = var.manifest })
   user_data_replace_on_change = true
 
   metadata_options {

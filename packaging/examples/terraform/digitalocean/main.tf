@@ -50,10 +50,7 @@ resource "digitalocean_droplet" "ram_os" {
   ssh_keys = var.ssh_key_ids
 
   # cloud-init runs this as root once; bootrino detaches, cloud-init finishes, then the kexec.
-  user_data = <<-EOT
-    #!/bin/sh
-    curl -fsSL ${var.bootrino_url}/install.sh | sh -s -- '${var.manifest}' --yes
-  EOT
+  user_data = templatefile("${path.module}/../user-data.sh.tftpl", { bootrino_url = var.bootrino_url, manifest = var.manifest })
 }
 
 output "public_ip" {

@@ -66,10 +66,7 @@ resource "google_compute_instance" "ram_os" {
 
   metadata = {
     # cloud-init runs this as root once; bootrino detaches, cloud-init finishes, then the kexec.
-    user-data = <<-EOT
-      #!/bin/sh
-      curl -fsSL ${var.bootrino_url}/install.sh | sh -s -- '${var.manifest}' --yes
-    EOT
+    user-data = templatefile("${path.module}/../user-data.sh.tftpl", { bootrino_url = var.bootrino_url, manifest = var.manifest })
     ssh-keys  = var.ssh_public_key
   }
 }

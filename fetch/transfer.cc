@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include "base/c_handle.h"
 #include "base/interrupt.h"
 #include "fetch/block_writer.h"
 #include "fetch/segments.h"
@@ -26,14 +27,8 @@ namespace {
 using base::ErrorKind;
 using Clock = std::chrono::steady_clock;
 
-struct CurlEasyDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct CurlMultiDeleter {
-  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
-};
-using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
-using CurlMulti = std::unique_ptr<CURLM, CurlMultiDeleter>;
+using CurlEasy = base::CHandle<CURL, curl_easy_cleanup>;
+using CurlMulti = base::CHandle<CURLM, curl_multi_cleanup>;
 
 /// How one try of one URL ended.
 enum class Outcome {

@@ -123,8 +123,8 @@ bool AlwaysSupported() { return true; }
 // t), rounds t..t+3 with schedule words `w` (W[t] in lane 0); Schedule(w0, w1,
 // w2, w3), W[t..t+3] from W[t-16..t-1]; and Add(a, b), lane-wise.
 template <typename Ops>
-[[FETCH_SHA_TARGET, gnu::always_inline]] inline void Sha4x4Blocks(
-    std::uint32_t* state, const std::uint8_t* blocks, std::size_t block_count) {
+[[FETCH_SHA_TARGET, gnu::always_inline]] inline void Sha4x4Blocks(std::uint32_t* state, const std::uint8_t* blocks,
+                                                                  std::size_t block_count) {
   using Vec = typename Ops::Vec;
   Vec s0, s1;
   Ops::Load(state, s0, s1);
@@ -168,8 +168,7 @@ struct ShaNiOps {
 
   // {a,b,c,d},{e,f,g,h} (a in lane 0) -> {A,B,E,F},{C,D,G,H} (A in lane 3).
   // Variable names list the lanes from most to least significant.
-  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Load(
-      const std::uint32_t* state, Vec& abef, Vec& cdgh) {
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Load(const std::uint32_t* state, Vec& abef, Vec& cdgh) {
     const Vec dcba = _mm_loadu_si128(reinterpret_cast<const Vec*>(state));
     const Vec hgfe = _mm_loadu_si128(reinterpret_cast<const Vec*>(state + 4));
     const Vec cdab = _mm_shuffle_epi32(dcba, 0xB1);
@@ -179,32 +178,24 @@ struct ShaNiOps {
   }
 
   // Inverse of Load.
-  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Store(
-      Vec abef, Vec cdgh, std::uint32_t* state) {
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Store(Vec abef, Vec cdgh, std::uint32_t* state) {
     const Vec feba = _mm_shuffle_epi32(abef, 0x1B);
     const Vec dchg = _mm_shuffle_epi32(cdgh, 0xB1);
-    _mm_storeu_si128(reinterpret_cast<Vec*>(state),
-                     _mm_blend_epi16(feba, dchg, 0xF0));
-    _mm_storeu_si128(reinterpret_cast<Vec*>(state + 4),
-                     _mm_alignr_epi8(dchg, feba, 8));
+    _mm_storeu_si128(reinterpret_cast<Vec*>(state), _mm_blend_epi16(feba, dchg, 0xF0));
+    _mm_storeu_si128(reinterpret_cast<Vec*>(state + 4), _mm_alignr_epi8(dchg, feba, 8));
   }
 
-  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Words(
-      const std::uint8_t* p) {
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Words(const std::uint8_t* p) {
     // Reverses the bytes of each 32-bit lane.
-    const Vec byte_swap =
-        _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
-    return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const Vec*>(p)),
-                            byte_swap);
+    const Vec byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const Vec*>(p)), byte_swap);
   }
 
   // Each SHA256RNDS2 returns the new {A,B,E,F}; the previous {A,B,E,F} is
   // exactly the new {C,D,G,H}, so writing the results alternately into the
   // two variables leaves both named correctly afterwards.
-  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Rounds4(
-      Vec& abef, Vec& cdgh, Vec w, int t) {
-    const Vec wk = _mm_add_epi32(
-        w, _mm_load_si128(reinterpret_cast<const Vec*>(kRoundConstants + t)));
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Rounds4(Vec& abef, Vec& cdgh, Vec w, int t) {
+    const Vec wk = _mm_add_epi32(w, _mm_load_si128(reinterpret_cast<const Vec*>(kRoundConstants + t)));
     cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
     abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
   }
@@ -212,21 +203,15 @@ struct ShaNiOps {
   // SHA256MSG1 adds sigma0 terms, the ALIGNR supplies W[t-7..t-4], and
   // SHA256MSG2 adds sigma1 terms (including those that depend on the words
   // being computed).
-  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Schedule(
-      Vec w0, Vec w1, Vec w2, Vec w3) {
-    const Vec partial = _mm_add_epi32(_mm_sha256msg1_epu32(w0, w1),
-                                      _mm_alignr_epi8(w3, w2, 4));
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Schedule(Vec w0, Vec w1, Vec w2, Vec w3) {
+    const Vec partial = _mm_add_epi32(_mm_sha256msg1_epu32(w0, w1), _mm_alignr_epi8(w3, w2, 4));
     return _mm_sha256msg2_epu32(partial, w3);
   }
 
-  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Add(Vec a, Vec b) {
-    return _mm_add_epi32(a, b);
-  }
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Add(Vec a, Vec b) { return _mm_add_epi32(a, b); }
 };
 
-[[FETCH_SHA_TARGET]] void BlocksShaNi(std::uint32_t* state,
-                                      const std::uint8_t* blocks,
-                                      std::size_t block_count) {
+[[FETCH_SHA_TARGET]] void BlocksShaNi(std::uint32_t* state, const std::uint8_t* blocks, std::size_t block_count) {
   Sha4x4Blocks<ShaNiOps>(state, blocks, block_count);
 }
 
@@ -250,44 +235,35 @@ bool CpuHasShaNi() {
 struct Armv8CeOps {
   using Vec = uint32x4_t;
 
-  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Load(
-      const std::uint32_t* state, Vec& abcd, Vec& efgh) {
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Load(const std::uint32_t* state, Vec& abcd, Vec& efgh) {
     abcd = vld1q_u32(state);
     efgh = vld1q_u32(state + 4);
   }
 
-  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Store(
-      Vec abcd, Vec efgh, std::uint32_t* state) {
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Store(Vec abcd, Vec efgh, std::uint32_t* state) {
     vst1q_u32(state, abcd);
     vst1q_u32(state + 4, efgh);
   }
 
-  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Words(
-      const std::uint8_t* p) {
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Words(const std::uint8_t* p) {
     return vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p)));
   }
 
-  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Rounds4(
-      Vec& abcd, Vec& efgh, Vec w, int t) {
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Rounds4(Vec& abcd, Vec& efgh, Vec w, int t) {
     const Vec wk = vaddq_u32(w, vld1q_u32(kRoundConstants + t));
     const Vec abcd_in = abcd;  // SHA256H2 needs the pre-round value.
     abcd = vsha256hq_u32(abcd, efgh, wk);
     efgh = vsha256h2q_u32(efgh, abcd_in, wk);
   }
 
-  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Schedule(
-      Vec w0, Vec w1, Vec w2, Vec w3) {
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Schedule(Vec w0, Vec w1, Vec w2, Vec w3) {
     return vsha256su1q_u32(vsha256su0q_u32(w0, w1), w2, w3);
   }
 
-  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Add(Vec a, Vec b) {
-    return vaddq_u32(a, b);
-  }
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Add(Vec a, Vec b) { return vaddq_u32(a, b); }
 };
 
-[[FETCH_SHA_TARGET]] void BlocksArmv8Ce(std::uint32_t* state,
-                                        const std::uint8_t* blocks,
-                                        std::size_t block_count) {
+[[FETCH_SHA_TARGET]] void BlocksArmv8Ce(std::uint32_t* state, const std::uint8_t* blocks, std::size_t block_count) {
   Sha4x4Blocks<Armv8CeOps>(state, blocks, block_count);
 }
 

@@ -89,6 +89,14 @@ std::string Link(const std::string& out, const std::string& name) {
   return at == std::string::npos ? std::string() : out.substr(at, out.find('\n', at) - at);
 }
 
+// Whether `text` (what `ip` printed, or one link's line of it) has every one of `parts`.
+::testing::AssertionResult Shows(const std::string& text, std::initializer_list<std::string> parts) {
+  for (const std::string& part : parts) {
+    if (text.find(part) == std::string::npos) return ::testing::AssertionFailure() << "no \"" << part << "\"";
+  }
+  return ::testing::AssertionSuccess();
+}
+
 // GCP's /32 behind an off-subnet gateway with MTU 1460 and an IPv6 default
 // route through a link-local router, and a second NIC with a route of its own;
 // the RAM OS's kernel has named the two devices the other way round.
@@ -105,21 +113,13 @@ TEST_F(NetnsTest, BusyboxIfupBringsUpTheStaticNetworkOnTheDevicesWithTheHostsMac
                              "ip link add eth1 address 02:00:5e:00:00:0a type veth peer name peer1\n"
                              "ip link set peer0 up; ip link set peer1 up\n");
   ASSERT_EQ(rc, 0) << out << "\n--- interfaces\n" << interfaces_;
-  auto has = [&](const std::string& what) { return out.find(what) != std::string::npos; };
-  auto link = [&](const std::string& name) { return Link(out, name); };
   // The device with the host's ens4 MAC is eth0 now, up, with its MTU; ens5's is eth1.
-  EXPECT_NE(link("eth0").find("link/ether 02:00:5e:00:00:0a"), std::string::npos) << out;
-  EXPECT_NE(link("eth0").find(",UP"), std::string::npos) << out;
-  EXPECT_NE(link("eth0").find(" mtu 1460 "), std::string::npos) << out;
-  EXPECT_NE(link("eth1").find("link/ether 02:00:5e:00:00:0b"), std::string::npos) << out;
-  EXPECT_NE(link("eth1").find(" mtu 1500 "), std::string::npos) << out;
-  EXPECT_TRUE(has("eth0    inet 10.128.0.5/32")) << out;
-  EXPECT_TRUE(has("eth0    inet6 2001:db8::5/64")) << out;
-  EXPECT_TRUE(has("eth1    inet 192.168.10.5/24")) << out;
-  EXPECT_TRUE(has("default via 10.128.0.1 dev eth0 onlink")) << out;
-  EXPECT_TRUE(has("10.128.0.1 dev eth0 scope link")) << out;
-  EXPECT_TRUE(has("10.0.0.0/8 via 192.168.10.1 dev eth1")) << out;
-  EXPECT_TRUE(has("default via fe80::1 dev eth0")) << out;
+  EXPECT_TRUE(Shows(Link(out, "eth0"), {"link/ether 02:00:5e:00:00:0a", ",UP", " mtu 1460 "})) << out;
+  EXPECT_TRUE(Shows(Link(out, "eth1"), {"link/ether 02:00:5e:00:00:0b", " mtu 1500 "})) << out;
+  EXPECT_TRUE(Shows(out, {"eth0    inet 10.128.0.5/32", "eth0    inet6 2001:db8::5/64", "eth1    inet 192.168.10.5/24",
+                          "default via 10.128.0.1 dev eth0 onlink", "10.128.0.1 dev eth0 scope link",
+                          "10.0.0.0/8 via 192.168.10.1 dev eth1", "default via fe80::1 dev eth0"}))
+      << out;
 }
 
 // IPv6 only (the MTU then rides on the inet6 stanza), a /128 whose gateway is off it.
@@ -130,13 +130,10 @@ TEST_F(NetnsTest, BusyboxIfupBringsUpAnIpv6OnlyStaticNetwork) {
   auto [rc, out] = Ifup(net, "ip link add eth0 address 02:00:5e:00:00:0c type veth peer name peer0\n"
                              "ip link set peer0 up\n");
   ASSERT_EQ(rc, 0) << out << "\n--- interfaces\n" << interfaces_;
-  EXPECT_NE(Link(out, "eth0").find(" mtu 9000 "), std::string::npos) << out;
-  auto has = [&](const std::string& what) { return out.find(what) != std::string::npos; };
-  EXPECT_TRUE(has("eth0    inet6 2001:db8:5::5/128")) << out;
-  EXPECT_TRUE(has("eth0    inet6 2001:db8:6::6/64")) << out;
-  EXPECT_TRUE(has("2001:db8::1 dev eth0")) << out;
-  EXPECT_TRUE(has("default via 2001:db8::1 dev eth0")) << out;
-  EXPECT_TRUE(has("2001:db8:7::/48 via 2001:db8:6::1 dev eth0")) << out;
+  EXPECT_TRUE(Shows(Link(out, "eth0"), {" mtu 9000 "})) << out;
+  EXPECT_TRUE(Shows(out, {"eth0    inet6 2001:db8:5::5/128", "eth0    inet6 2001:db8:6::6/64", "2001:db8::1 dev eth0",
+                          "default via 2001:db8::1 dev eth0", "2001:db8:7::/48 via 2001:db8:6::1 dev eth0"}))
+      << out;
 }
 
 // Tiny Core's script, run by busybox's sh with busybox's ifconfig and route (as Tiny Core has them), on a
@@ -163,13 +160,11 @@ TEST_F(NetnsTest, TinyCoreScriptConfiguresTheDeviceWithTheHostsMac) {
             "echo '--- addresses'; $IP -o addr\n"
             "echo '--- routes'; $IP route; $IP -6 route\n");
   ASSERT_EQ(rc, 0) << out << "\n--- script\n" << TinyCoreNetworkScript(net);
-  auto has = [&](const std::string& what) { return out.find(what) != std::string::npos; };
-  EXPECT_NE(Link(out, "ens9").find(" mtu 1460 "), std::string::npos) << out;
-  EXPECT_TRUE(has("ens9    inet 10.128.0.5/32")) << out;
-  EXPECT_TRUE(has("ens9    inet6 2001:db8::5/64")) << out;
-  EXPECT_TRUE(has("10.128.0.1 dev ens9 scope link")) << out;
-  EXPECT_TRUE(has("default via 10.128.0.1 dev ens9")) << out;
-  EXPECT_TRUE(has("default via fe80::1 dev ens9")) << out;
+  EXPECT_TRUE(Shows(Link(out, "ens9"), {" mtu 1460 "})) << out;
+  EXPECT_TRUE(
+      Shows(out, {"ens9    inet 10.128.0.5/32", "ens9    inet6 2001:db8::5/64", "10.128.0.1 dev ens9 scope link",
+                  "default via 10.128.0.1 dev ens9", "default via fe80::1 dev ens9"}))
+      << out;
   EXPECT_NE(Slurp(dir_ / "resolv.conf").find("nameserver 169.254.169.254\n"), std::string::npos);
 }
 

@@ -233,19 +233,36 @@ std::string AddBlockDevice(const fs::path& root, const std::string& name, dev_t 
   return id;
 }
 
-TEST_F(ResolveTest, MountedCidataVolumeFoundByItsDeviceNumber) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
+// A fake root that also has loop devices over image files of the test's own. Needs root: skipped otherwise.
+class LoopVolumeTest : public ResolveTest {
+ protected:
+  void SetUp() override {
+    ResolveTest::SetUp();
+    if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
+  }
+
+  // Attaches `image` and names it `name` in the fake root (sysfs, /dev, ids_[name] its "MAJOR:MINOR"); its device
+  // number, or nullopt when no loop device could be had.
+  std::optional<dev_t> Attach(const fs::path& image, const std::string& name) {
+    loops_.push_back(std::make_unique<LoopDevice>(image));
+    struct stat st {};
+    if (loops_.back()->path().empty() || stat(loops_.back()->path().c_str(), &st) != 0) return std::nullopt;
+    ids_[name] = AddBlockDevice(root_, name, st.st_rdev);
+    return st.st_rdev;
+  }
+
+  std::vector<std::unique_ptr<LoopDevice>> loops_;
+  std::map<std::string, std::string> ids_;
+};
+
+TEST_F(LoopVolumeTest, MountedCidataVolumeFoundByItsDeviceNumber) {
   MakeVfat(root_ / "seed.img", "cidata");
   MakeVfat(root_ / "plain.img", "data");
-  LoopDevice seed(root_ / "seed.img"), plain(root_ / "plain.img");
-  if (seed.path().empty() || plain.path().empty()) GTEST_SKIP() << "losetup could not attach a loop device";
-  struct stat seed_st {}, plain_st {};
-  ASSERT_EQ(stat(seed.path().c_str(), &seed_st), 0);
-  ASSERT_EQ(stat(plain.path().c_str(), &plain_st), 0);
   // The fake root's view: the kernel's names of the two devices (sysfs), their nodes (the same
   // device numbers) and mountinfo. The files are written where the mounts would be: nothing is mounted.
-  const std::string plain_id = AddBlockDevice(root_, "plain0", plain_st.st_rdev);
-  const std::string seed_id = AddBlockDevice(root_, "seed0", seed_st.st_rdev);
+  const std::optional<dev_t> plain = Attach(root_ / "plain.img", "plain0");
+  if (!plain || !Attach(root_ / "seed.img", "seed0")) GTEST_SKIP() << "losetup could not attach a loop device";
+  const std::string plain_id = ids_["plain0"], seed_id = ids_["seed0"];
   WriteFile(root_ / "proc/self/mountinfo",
             "25 1 " + plain_id + " / /mnt/data rw - vfat /dev/plain0 rw\n"
             "90 25 0:77 / /home/eve/seed rw - fuse.x /dev/seed0 rw\n"
@@ -264,7 +281,7 @@ TEST_F(ResolveTest, MountedCidataVolumeFoundByItsDeviceNumber) {
 
   // A node whose device number is not the mount's is not that mount's device.
   fs::remove(root_ / "dev/seed0");
-  ASSERT_EQ(mknod((root_ / "dev/seed0").c_str(), S_IFBLK | 0600, plain_st.st_rdev), 0);
+  ASSERT_EQ(mknod((root_ / "dev/seed0").c_str(), S_IFBLK | 0600, *plain), 0);
   c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "");
@@ -299,21 +316,17 @@ class ThrowingHttp : public Http {
 
 // A fake root with the loop devices of `images` (image file → the kernel name the root gives it), each in
 // /sys/class/block as well as /sys/dev/block and /dev, and an empty /run. Needs root.
-class SeedVolumeTest : public ResolveTest {
+class SeedVolumeTest : public LoopVolumeTest {
  protected:
-  // Attaches `image` and names it `name` in the fake root; false when no loop device could be had.
+  // Attaches `image` and names it `name` in the fake root, in /sys/class/block too; false when no loop device
+  // could be had.
   bool AddLoopDevice(const fs::path& image, const std::string& name) {
-    loops_.push_back(std::make_unique<LoopDevice>(image));
-    if (loops_.back()->path().empty()) return false;
-    struct stat st {};
-    if (stat(loops_.back()->path().c_str(), &st) != 0) return false;
-    const std::string id = AddBlockDevice(root_, name, st.st_rdev);
-    WriteFile(root_ / "sys/class/block" / name / "dev", id + "\n");
-    ids_[name] = id;
+    if (!Attach(image, name)) return false;
+    WriteFile(root_ / "sys/class/block" / name / "dev", ids_[name] + "\n");
     return true;
   }
   void SetUp() override {
-    ResolveTest::SetUp();
+    LoopVolumeTest::SetUp();
     fs::create_directories(root_ / "run");
   }
   // What Resolve left in /run: nothing, once it has returned.
@@ -332,13 +345,9 @@ class SeedVolumeTest : public ResolveTest {
     EXPECT_EQ(sys.log[1], "unmount " + dir);
     EXPECT_EQ(LeftInRun(), std::vector<std::string>{});
   }
-
-  std::vector<std::unique_ptr<LoopDevice>> loops_;
-  std::map<std::string, std::string> ids_;
 };
 
 TEST_F(SeedVolumeTest, UnmountedCidataVolumeIsMountedReadOnlyReadAndUnmounted) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
   MakeVfat(root_ / "plain.img", "data");
   MakeVfat(root_ / "seed.img", "cidata");
   if (!AddLoopDevice(root_ / "plain.img", "loop0") || !AddLoopDevice(root_ / "seed.img", "vdb")) {
@@ -407,7 +416,6 @@ TEST_F(SeedVolumeTest, UnmountedCidataVolumeIsMountedReadOnlyReadAndUnmounted) {
 }
 
 TEST_F(SeedVolumeTest, OnlyVfatAndIso9660VolumesAreMounted) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
   const std::string command = "mkfs.ext4 -q -F -L cidata '" + (root_ / "seed.img").string() + "' 4M >/dev/null 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << command << " failed (is e2fsprogs installed?)";
   if (!AddLoopDevice(root_ / "seed.img", "vdb")) GTEST_SKIP() << "losetup could not attach a loop device";
@@ -426,7 +434,6 @@ TEST_F(SeedVolumeTest, OnlyVfatAndIso9660VolumesAreMounted) {
 }
 
 TEST_F(SeedVolumeTest, UnmountedConfigDriveGivesUserDataKeysAndHostname) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
   MakeVfat(root_ / "drive.img", "config-2");
   if (!AddLoopDevice(root_ / "drive.img", "sr0")) GTEST_SKIP() << "losetup could not attach a loop device";
   MountingSys sys;
@@ -1214,17 +1221,13 @@ TEST_F(ResolveTest, ARecordOnlyCloudInitCouldHaveWrittenIsBelieved) {
 
 // A config drive the host mounted (as cloud-init mounts one): its user_data, and its meta_data.json's keys and
 // hostname in place of any metadata service's. Only the mount of a block device labelled config-2 is one.
-TEST_F(ResolveTest, MountedConfigDriveGivesUserDataKeysAndHostname) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
+TEST_F(LoopVolumeTest, MountedConfigDriveGivesUserDataKeysAndHostname) {
   MakeVfat(root_ / "drive.img", "config-2");
   MakeVfat(root_ / "plain.img", "data");
-  LoopDevice drive(root_ / "drive.img"), plain(root_ / "plain.img");
-  if (drive.path().empty() || plain.path().empty()) GTEST_SKIP() << "losetup could not attach a loop device";
-  struct stat drive_st {}, plain_st {};
-  ASSERT_EQ(stat(drive.path().c_str(), &drive_st), 0);
-  ASSERT_EQ(stat(plain.path().c_str(), &plain_st), 0);
-  const std::string plain_id = AddBlockDevice(root_, "plain0", plain_st.st_rdev);
-  const std::string drive_id = AddBlockDevice(root_, "sr0", drive_st.st_rdev);
+  if (!Attach(root_ / "plain.img", "plain0") || !Attach(root_ / "drive.img", "sr0")) {
+    GTEST_SKIP() << "losetup could not attach a loop device";
+  }
+  const std::string plain_id = ids_["plain0"], drive_id = ids_["sr0"];
   WriteFile(root_ / "proc/self/mountinfo",
             "25 1 " + plain_id + " / /mnt/data rw - vfat /dev/plain0 rw\n"
             "90 25 0:77 / /home/eve/drive rw - fuse.x /dev/sr0 rw\n"

@@ -13,13 +13,12 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
-#include "base/c_handle.h"
-#include "base/interrupt.h"
+#include "base/base.h"
 #include "fetch/block_writer.h"
 #include "fetch/segments.h"
 #include "fetch/sha256.h"
 #include "fetch/url.h"
-#include "net/http.h"
+#include "net/net.h"
 
 namespace fetch {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <curl/curl.h>
 
-#include "base/c_handle.h"
+#include "base/base.h"
 
 namespace fetch {
 namespace {

@@ -9,8 +9,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "base/c_handle.h"
-#include "base/result.h"
+#include "base/base.h"
 
 namespace kexec::archive_writer {
 

@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "base/fd.h"
+#include "base/base.h"
 #include "kexec/archive_writer.h"
 
 namespace kexec {

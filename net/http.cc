@@ -11,8 +11,7 @@
 #include <sys/auxv.h>
 #endif
 
-#include "base/c_handle.h"
-#include "base/text.h"
+#include "base/base.h"
 #include "net/ca_bundle.h"
 
 namespace net {

@@ -6,7 +6,7 @@
 #include <set>
 #include <string_view>
 
-#include "kexec/archive_writer.h"
+#include "kexec/kexec.h"
 
 namespace ramos {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "tests/fuzz/fuzz_check.h"
 #include "userdata/fields.h"
-#include "userdata/userdata.h"
+#include "userdata/config.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // userdata::Parse on every shape of user-data: cloud-config, MIME multipart,
 // gzip, shell scripts, and the malformed, truncated, huge and binary.
-#include "userdata/userdata.h"
+#include "userdata/config.h"
 
 #include <algorithm>
 #include <chrono>

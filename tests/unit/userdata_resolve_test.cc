@@ -1,7 +1,7 @@
 // userdata::Resolve: the search on disk (under a fake root) and the metadata
 // services, against tests/lib/fake_metadata.py on 127.0.0.1, which enforces what
 // the real services do (AWS's session token, GCP's Metadata-Flavor header).
-#include "userdata/userdata.h"
+#include "userdata/config.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -56,6 +57,22 @@ std::string Notes(const Config& c) {
   for (const auto& n : c.notes) out += n + "\n";
   return out;
 }
+
+// What a resolved Config says about the instance: the four fields most tests check together, compared (and
+// printed on a failure) as one.
+struct Instance {
+  std::string cloud, manifest;
+  std::vector<std::string> ssh_keys;
+  std::string hostname;
+  bool operator==(const Instance&) const = default;
+  friend std::ostream& operator<<(std::ostream& out, const Instance& i) {
+    out << "{cloud \"" << i.cloud << "\", manifest \"" << i.manifest << "\", ssh_keys [";
+    for (const std::string& key : i.ssh_keys) out << "\"" << key << "\" ";
+    return out << "], hostname \"" << i.hostname << "\"}";
+  }
+};
+
+Instance InstanceOf(const Config& c) { return {c.cloud, c.manifest, c.ssh_keys, c.hostname}; }
 
 // A port nothing listens on: connections to it are refused at once.
 int ClosedPort() {
@@ -127,6 +144,17 @@ class ResolveTest : public ::testing::Test {
     WriteFile(served_ / scenario / path, data);
   }
   static std::string Url(const std::string& scenario) { return base_ + "/" + scenario; }
+  // Something answering at `s`'s service URL `field` (the scenario `scenario`) that is not the identified cloud's
+  // service: nothing comes from it (no cloud, no hostname) and a note says why.
+  static void ExpectNotTheService(Sources s, std::string Sources::*field, const std::string& scenario,
+                                  std::string_view note) {
+    s.*field = Url(scenario);
+    auto c = Resolve(s);
+    ASSERT_TRUE(c) << c.error().message();
+    EXPECT_EQ(c->cloud, "");
+    EXPECT_EQ(c->hostname, "");
+    EXPECT_TRUE(HasNote(*c, note)) << Notes(*c);
+  }
 
   static inline fs::path served_;
   static inline pid_t server_ = -1;
@@ -546,12 +574,9 @@ TEST_F(ResolveTest, AwsImdsV2WithTokenKeysAndHostname) {
   s.aws_url = Url("aws1");
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "aws");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"aws", S(kRef), {S(kAlice), S(kBob)}, "ip-10-0-0-5.ec2.internal"}));
   EXPECT_EQ(c->source, Url("aws1") + "/latest/user-data");
-  EXPECT_EQ(c->manifest, kRef);
   EXPECT_TRUE(c->options.Flag("yes"));
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "ip-10-0-0-5.ec2.internal");
   EXPECT_TRUE(HasNote(*c, "skipped a key from " + Url("aws1") + "/latest/meta-data/public-keys/2/openssh-key"))
       << Notes(*c);
 }
@@ -634,12 +659,9 @@ TEST_F(ResolveTest, GcpWithFlavorHeaderAndProjectKeys) {
   s.gcp_url = Url("gcp1");
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "gcp");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"gcp", S(kOtherRef), {S(kAlice), S(kBob)}, "vm-1.c.project.internal"}));
   EXPECT_EQ(c->source, Url("gcp1") + "/computeMetadata/v1/instance/attributes/user-data");
-  EXPECT_EQ(c->manifest, kOtherRef);
   EXPECT_TRUE(c->options.Flag("detach"));
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "vm-1.c.project.internal");
 }
 
 TEST_F(ResolveTest, GcpBase64UserDataAndBlockedProjectKeys) {
@@ -669,11 +691,8 @@ TEST_F(ResolveTest, DigitalOcean) {
   s.aws_url = s.gcp_url = s.digitalocean_url = Url("do1");
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "digitalocean");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"digitalocean", S(kRef), {S(kAlice), S(kBob)}, "droplet-1"}));
   EXPECT_EQ(c->source, Url("do1") + "/metadata/v1/user-data");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "droplet-1");
 }
 
 // ---- the services with a protocol of their own, each asked only where DMI names its cloud ---------------------
@@ -697,11 +716,8 @@ TEST_F(ResolveTest, AzureWithItsHeaderKeysAndBase64UserData) {
   Sources s = IdentifiedBy(root_, "chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77", Url("azure1"));
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "azure");
-  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(InstanceOf(*c), (Instance{"azure", S(kRef), {S(kAlice)}, "azure-vm-1"}));
   EXPECT_EQ(c->source, Url("azure1") + "/metadata/instance/compute/userData?api-version=2021-01-01&format=text");
-  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
-  EXPECT_EQ(c->hostname, "azure-vm-1");
   EXPECT_EQ(c->hostname_from, "azure metadata service");
   EXPECT_TRUE(HasNote(*c, "skipped a key from Azure compute/publicKeys")) << Notes(*c);
   EXPECT_TRUE(HasNote(*c, "this host is azure (DMI chassis_asset_tag")) << Notes(*c);
@@ -724,10 +740,7 @@ TEST_F(ResolveTest, OracleWithItsBearerHeader) {
   Sources s = IdentifiedBy(root_, "chassis_asset_tag", "OracleCloud.com", Url("oci1"));
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "oracle");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "oci-1");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"oracle", S(kRef), {S(kAlice), S(kBob)}, "oci-1"}));
   // user_data that is not base64 is an error: the service answered, and its user-data cannot be read.
   Serve("oci2", "opc/v2/instance/.listing", R"({"id": "ocid1.instance.x", "metadata": {"user_data": "%%%"}})");
   s.other_url = Url("oci2");
@@ -742,10 +755,7 @@ TEST_F(ResolveTest, HetznerYamlMetadataAndUserData) {
   Sources s = IdentifiedBy(root_, "sys_vendor", "Hetzner", Url("hetzner1"));
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "hetzner");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "hetzner-1");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"hetzner", S(kRef), {S(kAlice), S(kBob)}, "hetzner-1"}));
   Serve("hetzner2", "hetzner/v1/metadata", "hostname: hetzner-2\ninstance-id: 7\n");
   Serve("hetzner2", "hetzner/v1/userdata", kCloudConfig);  // as given
   s.other_url = Url("hetzner2");
@@ -754,11 +764,7 @@ TEST_F(ResolveTest, HetznerYamlMetadataAndUserData) {
   EXPECT_EQ(c->manifest, kRef);
   // Something else answering there (no instance-id) is not Hetzner's service.
   Serve("hetzner3", "hetzner/v1/metadata", "<html>welcome</html>");
-  s.other_url = Url("hetzner3");
-  c = Resolve(s);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "");
-  EXPECT_TRUE(HasNote(*c, "not a document with an instance-id")) << Notes(*c);
+  ExpectNotTheService(s, &Sources::other_url, "hetzner3", "not a document with an instance-id");
 }
 
 TEST_F(ResolveTest, OpenStackMetadataService) {
@@ -769,10 +775,7 @@ TEST_F(ResolveTest, OpenStackMetadataService) {
   Sources s = IdentifiedBy(root_, "product_name", "OpenStack Nova", Url("os1"));
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "openstack");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
-  EXPECT_EQ(c->hostname, "os-1.novalocal");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"openstack", S(kRef), {S(kAlice)}, "os-1.novalocal"}));
   fs::remove(root_ / "sys/class/dmi/id/product_name");
   s = IdentifiedBy(root_, "chassis_asset_tag", "OpenTelekomCloud", Url("os1"));
   c = Resolve(s);
@@ -788,10 +791,7 @@ TEST_F(ResolveTest, VultrV1Json) {
   Sources s = IdentifiedBy(root_, "sys_vendor", "Vultr", Url("vultr1"));
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "vultr");
-  EXPECT_EQ(c->manifest, kOtherRef);
-  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kBob)});
-  EXPECT_EQ(c->hostname, "vultr-guest");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"vultr", S(kOtherRef), {S(kBob)}, "vultr-guest"}));
 }
 
 // Linode's service as its documentation gives it: a token from PUT /v1/token, then JSON when asked for JSON.
@@ -827,11 +827,7 @@ TEST_F(ResolveTest, LinodeTokenJsonAndBase64UserData) {
   EXPECT_EQ(c->hostname, "linode-2");
 
   // Something else answering there (no token) is not Linode's service.
-  s.other_url = Url("os1");
-  c = Resolve(s);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "");
-  EXPECT_TRUE(HasNote(*c, "/v1/token answered HTTP 404, not a metadata token")) << Notes(*c);
+  ExpectNotTheService(s, &Sources::other_url, "os1", "/v1/token answered HTTP 404, not a metadata token");
 }
 
 // Scaleway's service at an address of its own, giving user-data only to a request from a port below 1024.
@@ -855,12 +851,9 @@ TEST_F(ResolveTest, ScalewayConfAndUserDataFromAPrivilegedPort) {
     GTEST_SKIP() << "the rest needs root, to send from a port below 1024";
   }
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "scaleway");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"scaleway", S(kRef), {S(kAlice), S(kBob)}, "scw-1"}));
   EXPECT_EQ(c->metadata_url, Url("scw1"));
   EXPECT_EQ(c->source, Url("scw1") + "/user_data/cloud-init");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "scw-1");
   EXPECT_TRUE(HasNote(*c, "skipped a key from Scaleway ssh_public_keys")) << Notes(*c);
 
   // No user-data (404): keys and name still.
@@ -873,12 +866,7 @@ TEST_F(ResolveTest, ScalewayConfAndUserDataFromAPrivilegedPort) {
   EXPECT_EQ(c->hostname, "scw-2");
   // Something else answering there (no server id) is not Scaleway's service.
   Serve("scw3", "conf", R"({"hostname": "not-scaleway"})");
-  s.scaleway_url = Url("scw3");
-  c = Resolve(s);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "");
-  EXPECT_EQ(c->hostname, "");
-  EXPECT_TRUE(HasNote(*c, "answered without an instance id")) << Notes(*c);
+  ExpectNotTheService(s, &Sources::scaleway_url, "scw3", "answered without an instance id");
 }
 
 // Exoscale's CloudStack-style files, with no session token: Exoscale's service has none.
@@ -891,11 +879,8 @@ TEST_F(ResolveTest, ExoscaleCloudStackPaths) {
   Sources s = IdentifiedBy(root_, "product_name", "Exoscale Compute Platform", Url("exoscale1"));
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "exoscale");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"exoscale", S(kRef), {S(kAlice), S(kBob)}, "exo-1"}));
   EXPECT_EQ(c->source, Url("exoscale1") + "/latest/user-data");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "exo-1");
   // No user-data, no keys: the name still.
   Serve("exoscale2", "latest/meta-data/instance-id", "6b44c5bc-57dd-4eb6-8b0a-d95eb63492ce");
   Serve("exoscale2", "latest/meta-data/local-hostname", "exo-2");
@@ -907,11 +892,8 @@ TEST_F(ResolveTest, ExoscaleCloudStackPaths) {
   EXPECT_EQ(c->hostname, "exo-2");
   // An AWS service answering there (401 without its token) is not Exoscale's.
   Serve("aws-not-exoscale", "latest/meta-data/instance-id", "i-0123456789abcdef0");
-  s.other_url = Url("aws-not-exoscale");
-  c = Resolve(s);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "");
-  EXPECT_TRUE(HasNote(*c, "/latest/meta-data/instance-id answered HTTP 401, not an instance id")) << Notes(*c);
+  ExpectNotTheService(s, &Sources::other_url, "aws-not-exoscale",
+                      "/latest/meta-data/instance-id answered HTTP 401, not an instance id");
 }
 
 TEST_F(ResolveTest, UserDataOnDiskGetsTheServicesKeys) {
@@ -928,10 +910,7 @@ TEST_F(ResolveTest, UserDataOnDiskGetsTheServicesKeys) {
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "/var/lib/cloud/instance/user-data.txt");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->cloud, "digitalocean");
-  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kBob)});
-  EXPECT_EQ(c->hostname, "mine");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"digitalocean", S(kRef), {S(kBob)}, "mine"}));
 }
 
 // A one-liner that says --insecure or --trust FILE (only the command line may) is noted, not fatal:
@@ -1252,11 +1231,8 @@ TEST_F(LoopVolumeTest, MountedConfigDriveGivesUserDataKeysAndHostname) {
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_TRUE(http.urls.empty()) << "asked " << http.urls.front();
   EXPECT_EQ(c->source, "/media/config/openstack/latest/user_data");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->cloud, "configdrive");
-  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
+  EXPECT_EQ(InstanceOf(*c), (Instance{"configdrive", S(kRef), {S(kAlice)}, "os-drive-1.novalocal"}));
   EXPECT_EQ(c->ssh_key_from, std::vector<std::string>{"config drive /media/config/openstack/latest/meta_data.json"});
-  EXPECT_EQ(c->hostname, "os-drive-1.novalocal");
   EXPECT_TRUE(HasNote(*c, "a config drive is mounted at /media/config (instance d8e02d56-2648-49a3-bf97-6be8f1204f38)"))
       << Notes(*c);
 

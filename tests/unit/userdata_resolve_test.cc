@@ -87,6 +87,19 @@ int ClosedPort() {
   return ntohs(addr.sin_port);
 }
 
+class ProxyEnvironment {  // a proxy that does not exist: a request through it would fail
+ public:
+  ProxyEnvironment() {
+    for (const char* name : kNames) setenv(name, "http://127.0.0.1:9", 1);
+  }
+  ~ProxyEnvironment() {
+    for (const char* name : kNames) unsetenv(name);
+  }
+
+ private:
+  static constexpr const char* kNames[] = {"http_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"};
+};
+
 class ResolveTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -139,11 +152,25 @@ class ResolveTest : public ::testing::Test {
     s.aws_url = s.aws_ipv6_url = s.gcp_url = s.digitalocean_url = s.other_url = s.scaleway_url = closed_;
     return s;
   }
+  // Nothing but the fake root's files: no metadata service is asked.
+  Sources OnDiskOnly() const {
+    Sources s = Nothing();
+    s.metadata = MetadataPolicy::kNever;
+    return s;
+  }
   // Writes a file the fake metadata server serves at /<scenario>/<path>.
   static void Serve(const std::string& scenario, const std::string& path, std::string_view data) {
     WriteFile(served_ / scenario / path, data);
   }
   static std::string Url(const std::string& scenario) { return base_ + "/" + scenario; }
+  // What Resolve finds asking only the service at `field` (the scenario `scenario`), with a proxy in the
+  // environment that would fail every request sent through it: the metadata services are never proxied.
+  base::Result<Config> ResolveDespiteProxy(std::string Sources::*field, const std::string& scenario) const {
+    ProxyEnvironment proxy;
+    Sources s = Nothing();
+    s.*field = Url(scenario);
+    return Resolve(s);
+  }
   // Something answering at `s`'s service URL `field` (the scenario `scenario`) that is not the identified cloud's
   // service: nothing comes from it (no cloud, no hostname) and a note says why.
   static void ExpectNotTheService(Sources s, std::string Sources::*field, const std::string& scenario,
@@ -172,8 +199,7 @@ TEST_F(ResolveTest, CloudInitsCopyComesFirstThenNoCloudSeeds) {
   WriteFile(root_ / "var/lib/cloud/seed/nocloud-net/user-data", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");
   WriteFile(root_ / "var/lib/cloud/seed/nocloud/user-data", "#!/bin/sh\nbootrino run " + S(kOtherRef) + " --yes\n");
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", kCloudConfig);
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "/var/lib/cloud/instance/user-data.txt");
@@ -222,8 +248,7 @@ TEST_F(ResolveTest, AMountsSourceTextDoesNotMakeItASeed) {
   WriteFile(root_ / "proc/self/mountinfo", "25 1 254:1 / / rw - ext4 /dev/vda1 rw\n"
                                            "90 25 0:77 / /home/eve/seed rw,nosuid,nodev - fuse.sshfs /dev/sr0 rw\n");
   WriteFile(root_ / "home/eve/seed/user-data", kCloudConfig);
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "");
@@ -300,8 +325,7 @@ TEST_F(LoopVolumeTest, MountedCidataVolumeFoundByItsDeviceNumber) {
   WriteFile(root_ / "home/eve/seed/user-data", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");
   WriteFile(root_ / "srv/sub/user-data", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");  // not its root
   WriteFile(root_ / "media/seed disk/user-data", kCloudConfig);
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "/media/seed disk/user-data");
@@ -383,8 +407,7 @@ TEST_F(SeedVolumeTest, UnmountedCidataVolumeIsMountedReadOnlyReadAndUnmounted) {
   }
   MountingSys sys;
   sys.volume_files = {{"user-data", kCloudConfig}, {"meta-data", "instance-id: iid-seed\n"}};
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   s.sys = &sys;
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
@@ -449,8 +472,7 @@ TEST_F(SeedVolumeTest, OnlyVfatAndIso9660VolumesAreMounted) {
   if (!AddLoopDevice(root_ / "seed.img", "vdb")) GTEST_SKIP() << "losetup could not attach a loop device";
   MountingSys sys;
   sys.volume_files = {{"user-data", kCloudConfig}};
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   s.sys = &sys;
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
@@ -503,8 +525,7 @@ TEST_F(ResolveTest, ConfigDriveLabelAsLibblkidProbesIt) {
 }
 
 TEST_F(ResolveTest, NothingFoundIsAConfigWithoutManifest) {
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "");
@@ -518,8 +539,7 @@ TEST_F(ResolveTest, NothingFoundIsAConfigWithoutManifest) {
 TEST_F(ResolveTest, ExplicitFileAndItsErrors) {
   WriteFile(root_ / "ud", Gzip(kCloudConfig));
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   s.file = (root_ / "ud").string();
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
@@ -549,19 +569,6 @@ TEST_F(ResolveTest, ExplicitFileAndItsErrors) {
 
 // ---- metadata services -----------------------------------------------------------------------------------------
 
-class ProxyEnvironment {  // a proxy that does not exist: a request through it would fail
- public:
-  ProxyEnvironment() {
-    for (const char* name : kNames) setenv(name, "http://127.0.0.1:9", 1);
-  }
-  ~ProxyEnvironment() {
-    for (const char* name : kNames) unsetenv(name);
-  }
-
- private:
-  static constexpr const char* kNames[] = {"http_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"};
-};
-
 TEST_F(ResolveTest, AwsImdsV2WithTokenKeysAndHostname) {
   Serve("aws1", "latest/user-data", Gzip(kCloudConfig));  // binary over HTTP: gzip'd user-data
   Serve("aws1", "latest/meta-data/public-keys/.listing", "0=alice\n1=bob\n2=junk");
@@ -569,10 +576,7 @@ TEST_F(ResolveTest, AwsImdsV2WithTokenKeysAndHostname) {
   Serve("aws1", "latest/meta-data/public-keys/1/openssh-key", S(kBob));
   Serve("aws1", "latest/meta-data/public-keys/2/openssh-key", "ssh-rsa garbage");
   Serve("aws1", "latest/meta-data/local-hostname", "ip-10-0-0-5.ec2.internal");
-  ProxyEnvironment proxy;
-  Sources s = Nothing();
-  s.aws_url = Url("aws1");
-  auto c = Resolve(s);
+  auto c = ResolveDespiteProxy(&Sources::aws_url, "aws1");
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(InstanceOf(*c), (Instance{"aws", S(kRef), {S(kAlice), S(kBob)}, "ip-10-0-0-5.ec2.internal"}));
   EXPECT_EQ(c->source, Url("aws1") + "/latest/user-data");
@@ -654,10 +658,7 @@ TEST_F(ResolveTest, GcpWithFlavorHeaderAndProjectKeys) {
   Serve("gcp1", v1 + "instance/attributes/user-data", "#!/bin/sh\nbootrino run " + S(kOtherRef) + " --detach\n");
   Serve("gcp1", v1 + "instance/attributes/ssh-keys", "alice:" + S(kAlice) + "\n\n");
   Serve("gcp1", v1 + "project/attributes/ssh-keys", "bob:" + S(kBob) + "\nalice:" + S(kAlice));
-  ProxyEnvironment proxy;
-  Sources s = Nothing();
-  s.gcp_url = Url("gcp1");
-  auto c = Resolve(s);
+  auto c = ResolveDespiteProxy(&Sources::gcp_url, "gcp1");
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(InstanceOf(*c), (Instance{"gcp", S(kOtherRef), {S(kAlice), S(kBob)}, "vm-1.c.project.internal"}));
   EXPECT_EQ(c->source, Url("gcp1") + "/computeMetadata/v1/instance/attributes/user-data");

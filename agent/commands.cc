@@ -5,11 +5,8 @@
 #include <filesystem>
 
 #include "agent/pipeline.h"
-#include "base/fd.h"
-#include "base/interrupt.h"
-#include "base/text.h"
-#include "observe/outcome.h"
-#include "observe/report.h"
+#include "base/base.h"
+#include "observe/observe.h"
 
 namespace agent {
 

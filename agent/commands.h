@@ -7,9 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "base/arch.h"
-#include "fetch/transfer.h"
-#include "userdata/run_options.h"
+#include "base/base.h"
+#include "fetch/fetch.h"
 #include "userdata/userdata.h"
 
 namespace agent {

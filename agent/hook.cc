@@ -20,9 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "base/fd.h"
-#include "base/interrupt.h"
-#include "takeover/detach.h"
+#include "base/base.h"
+#include "takeover/takeover.h"
 
 namespace agent {
 namespace {

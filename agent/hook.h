@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "base/result.h"
-#include "fetch/manifest.h"
+#include "base/base.h"
+#include "fetch/fetch.h"
 
 namespace agent {
 

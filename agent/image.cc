@@ -12,14 +12,12 @@
 
 #include "agent/commands.h"
 #include "agent/pipeline.h"
-#include "base/fd.h"
-#include "base/interrupt.h"
+#include "base/base.h"
 #include "disk/disk.h"
-#include "kexec/kernel_image.h"
-#include "observe/outcome.h"
-#include "observe/report.h"
-#include "ramos/boot_plan.h"
-#include "takeover/disk_takeover.h"
+#include "kexec/kexec.h"
+#include "observe/observe.h"
+#include "ramos/ramos.h"
+#include "takeover/takeover.h"
 
 namespace agent {
 namespace {

@@ -9,10 +9,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "agent/commands.h"
-#include "agent/pipeline.h"
-#include "agent/run_options.h"
-#include "observe/outcome.h"
+#include "agent/agent.h"
+#include "observe/observe.h"
 
 namespace {
 

@@ -11,12 +11,10 @@
 #include <linux/magic.h>
 
 #include "agent/hook.h"
-#include "base/fd.h"
-#include "base/interrupt.h"
-#include "base/text.h"
-#include "fetch/url.h"
-#include "kexec/kernel_image.h"
-#include "observe/report.h"
+#include "base/base.h"
+#include "fetch/fetch.h"
+#include "kexec/kexec.h"
+#include "observe/observe.h"
 
 namespace agent {
 

@@ -7,13 +7,10 @@
 #include <vector>
 
 #include "agent/commands.h"
-#include "base/result.h"
-#include "base/sys.h"
-#include "fetch/stage.h"
-#include "fetch/trust.h"
-#include "observe/events.h"
-#include "observe/outcome.h"
-#include "ramos/boot_plan.h"
+#include "base/base.h"
+#include "fetch/fetch.h"
+#include "observe/observe.h"
+#include "ramos/ramos.h"
 
 namespace agent {
 

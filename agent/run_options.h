@@ -6,7 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "agent/commands.h"
-#include "userdata/run_options.h"
+#include "userdata/userdata.h"
 
 namespace agent {
 

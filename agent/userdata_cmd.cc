@@ -6,9 +6,9 @@
 #include "agent/commands.h"
 #include "agent/pipeline.h"
 #include "agent/run_options.h"
-#include "base/text.h"
-#include "fetch/url.h"
-#include "observe/outcome.h"
+#include "base/base.h"
+#include "fetch/fetch.h"
+#include "observe/observe.h"
 #include "userdata/userdata.h"
 
 namespace agent {

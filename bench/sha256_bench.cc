@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "fetch/sha256.h"
+#include "fetch/fetch.h"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <blkid/blkid.h>
 #include <ext2fs/ext2fs.h>  // brings com_err.h and ext2_err.h, inside extern "C"
 
-#include "base/fd.h"
+#include "base/base.h"
 
 // s_mkfs_time, s_wtime and inode times are taken from fs->now, and 0 is an
 // honest "unknown" only when this flag says fs->now is meant (e2fsprogs 1.47.1).

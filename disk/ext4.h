@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string>
 
-#include "base/result.h"
-#include "disk/disk.h"
+#include "base/base.h"
+#include "disk/handle.h"
 
 namespace disk {
 

@@ -15,9 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "base/fd.h"
-#include "base/result.h"
-#include "disk/disk.h"
+#include "base/base.h"
+#include "disk/handle.h"
 
 namespace disk {
 

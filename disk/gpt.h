@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "base/result.h"
-#include "disk/disk.h"
+#include "base/base.h"
+#include "disk/handle.h"
 #include "disk/layout.h"
 
 namespace disk {

@@ -3,7 +3,7 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "base/disk_limits.h"
+#include "base/base.h"
 
 namespace disk {
 namespace {

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/result.h"
+#include "base/base.h"
 #include "disk/bootloader.h"
 
 namespace disk {

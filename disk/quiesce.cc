@@ -7,7 +7,7 @@
 
 #include <sys/sysmacros.h>
 
-#include "base/fd.h"
+#include "base/base.h"
 
 namespace disk {
 namespace {

@@ -13,9 +13,7 @@
 
 #include <sys/types.h>
 
-#include "base/fd.h"
-#include "base/result.h"
-#include "base/sys.h"
+#include "base/base.h"
 #include "disk/root_disk.h"
 
 namespace disk {

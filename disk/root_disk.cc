@@ -10,9 +10,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "base/fd.h"
-#include "base/mountinfo.h"
-#include "base/text.h"
+#include "base/base.h"
 
 namespace disk {
 namespace {

@@ -10,9 +10,7 @@
 
 #include <sys/types.h>
 
-#include "base/mountinfo.h"
-#include "base/result.h"
-#include "base/sys.h"
+#include "base/base.h"
 
 namespace disk {
 

@@ -7,7 +7,7 @@
 
 #include <unistd.h>
 
-#include "base/fd.h"
+#include "base/base.h"
 #include "disk/bootloader.h"
 #include "disk/ext4.h"
 #include "disk/fat32.h"

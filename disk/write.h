@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "base/result.h"
-#include "disk/disk.h"
+#include "base/base.h"
 #include "disk/fat32.h"
+#include "disk/handle.h"
 #include "disk/layout.h"
 
 namespace disk {

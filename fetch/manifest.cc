@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/disk_limits.h"
+#include "base/base.h"
 
 namespace fetch {
 namespace {

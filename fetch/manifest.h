@@ -13,8 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "base/arch.h"
-#include "base/result.h"
+#include "base/base.h"
 
 namespace fetch {
 

@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "base/result.h"
+#include "base/base.h"
 #include "fetch/sha256.h"
 #include "fetch/transfer.h"
 

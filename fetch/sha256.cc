@@ -103,6 +103,59 @@ void BlocksPortable(std::uint32_t* state, const std::uint8_t* blocks,
 bool AlwaysSupported() { return true; }
 
 // ---------------------------------------------------------------------------
+// SHA instructions. Both architectures' instructions do four rounds at a time
+// on the eight state words held in two vectors, and extend the message
+// schedule four words at a time from the sixteen before; an `Ops` struct says
+// how for one architecture, and Sha4x4Blocks drives the 64 rounds of each
+// block with it. Only one architecture is compiled, so one target macro serves.
+
+#if defined(FETCH_SHA256_X86)
+#define FETCH_SHA_TARGET gnu::target("sha,sse4.1,ssse3")
+#elif defined(FETCH_SHA256_ARM64)
+#define FETCH_SHA_TARGET gnu::target("arch=armv8-a+crypto")
+#endif
+
+#if defined(FETCH_SHA_TARGET)
+
+// `Ops` has: Vec, the vector of four 32-bit words; Load(state, s0, s1) and
+// Store(s0, s1, state), between the chaining value and the instructions'
+// layout; Words(p), the four big-endian message words at p; Rounds4(s0, s1, w,
+// t), rounds t..t+3 with schedule words `w` (W[t] in lane 0); Schedule(w0, w1,
+// w2, w3), W[t..t+3] from W[t-16..t-1]; and Add(a, b), lane-wise.
+template <typename Ops>
+[[FETCH_SHA_TARGET, gnu::always_inline]] inline void Sha4x4Blocks(std::uint32_t* state, const std::uint8_t* blocks,
+                                                                  std::size_t block_count) {
+  using Vec = typename Ops::Vec;
+  Vec s0, s1;
+  Ops::Load(state, s0, s1);
+  for (; block_count > 0; --block_count, blocks += kBlockSize) {
+    const Vec s0_in = s0;
+    const Vec s1_in = s1;
+    Vec w0 = Ops::Words(blocks + 0);
+    Vec w1 = Ops::Words(blocks + 16);
+    Vec w2 = Ops::Words(blocks + 32);
+    Vec w3 = Ops::Words(blocks + 48);
+    Ops::Rounds4(s0, s1, w0, 0);
+    Ops::Rounds4(s0, s1, w1, 4);
+    Ops::Rounds4(s0, s1, w2, 8);
+    Ops::Rounds4(s0, s1, w3, 12);
+#pragma GCC unroll 12
+    for (int t = 16; t < 64; t += 4) {
+      const Vec w4 = Ops::Schedule(w0, w1, w2, w3);
+      Ops::Rounds4(s0, s1, w4, t);
+      w0 = w1;
+      w1 = w2;
+      w2 = w3;
+      w3 = w4;
+    }
+    s0 = Ops::Add(s0, s0_in);
+    s1 = Ops::Add(s1, s1_in);
+  }
+  Ops::Store(s0, s1, state);
+}
+
+#endif  // FETCH_SHA_TARGET
+
 // x86 SHA extensions. SHA256RNDS2 does two rounds on a state split across two
 // registers as {A,B,E,F} and {C,D,G,H} (A in the most significant lane), so
 // the chaining value is rearranged into that layout once per call rather than
@@ -110,83 +163,57 @@ bool AlwaysSupported() { return true; }
 
 #if defined(FETCH_SHA256_X86)
 
-#define FETCH_SHA_NI_TARGET gnu::target("sha,sse4.1,ssse3")
-
-// Four rounds t..t+3 with schedule words `w` (W[t] in lane 0). Each
-// SHA256RNDS2 returns the new {A,B,E,F}; the previous {A,B,E,F} is exactly
-// the new {C,D,G,H}, so writing the results alternately into the two
-// variables leaves both named correctly afterwards.
-[[FETCH_SHA_NI_TARGET, gnu::always_inline]] inline void ShaNiRounds4(
-    __m128i& abef, __m128i& cdgh, __m128i w, int t) {
-  const __m128i wk = _mm_add_epi32(
-      w, _mm_load_si128(reinterpret_cast<const __m128i*>(kRoundConstants + t)));
-  cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
-  abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
-}
-
-// W[t..t+3] from W[t-16..t-13] (w0), W[t-12..t-9] (w1), W[t-8..t-5] (w2) and
-// W[t-4..t-1] (w3): SHA256MSG1 adds sigma0 terms, the ALIGNR supplies
-// W[t-7..t-4], and SHA256MSG2 adds sigma1 terms (including those that depend
-// on the words being computed).
-[[FETCH_SHA_NI_TARGET, gnu::always_inline]] inline __m128i ShaNiSchedule(
-    __m128i w0, __m128i w1, __m128i w2, __m128i w3) {
-  const __m128i partial =
-      _mm_add_epi32(_mm_sha256msg1_epu32(w0, w1), _mm_alignr_epi8(w3, w2, 4));
-  return _mm_sha256msg2_epu32(partial, w3);
-}
-
-[[FETCH_SHA_NI_TARGET]] void BlocksShaNi(std::uint32_t* state,
-                                         const std::uint8_t* blocks,
-                                         std::size_t block_count) {
-  // Reverses the bytes of each 32-bit lane: message words are big-endian.
-  const __m128i byte_swap =
-      _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+struct ShaNiOps {
+  using Vec = __m128i;
 
   // {a,b,c,d},{e,f,g,h} (a in lane 0) -> {A,B,E,F},{C,D,G,H} (A in lane 3).
   // Variable names list the lanes from most to least significant.
-  const __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));
-  const __m128i hgfe =
-      _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));
-  const __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
-  const __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
-  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
-  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
-
-  for (; block_count > 0; --block_count, blocks += kBlockSize) {
-    const __m128i abef_in = abef;
-    const __m128i cdgh_in = cdgh;
-    const auto* p = reinterpret_cast<const __m128i*>(blocks);
-    __m128i w0 = _mm_shuffle_epi8(_mm_loadu_si128(p + 0), byte_swap);
-    __m128i w1 = _mm_shuffle_epi8(_mm_loadu_si128(p + 1), byte_swap);
-    __m128i w2 = _mm_shuffle_epi8(_mm_loadu_si128(p + 2), byte_swap);
-    __m128i w3 = _mm_shuffle_epi8(_mm_loadu_si128(p + 3), byte_swap);
-    ShaNiRounds4(abef, cdgh, w0, 0);
-    ShaNiRounds4(abef, cdgh, w1, 4);
-    ShaNiRounds4(abef, cdgh, w2, 8);
-    ShaNiRounds4(abef, cdgh, w3, 12);
-#pragma GCC unroll 12
-    for (int t = 16; t < 64; t += 4) {
-      const __m128i w4 = ShaNiSchedule(w0, w1, w2, w3);
-      ShaNiRounds4(abef, cdgh, w4, t);
-      w0 = w1;
-      w1 = w2;
-      w2 = w3;
-      w3 = w4;
-    }
-    abef = _mm_add_epi32(abef, abef_in);
-    cdgh = _mm_add_epi32(cdgh, cdgh_in);
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Load(const std::uint32_t* state, Vec& abef, Vec& cdgh) {
+    const Vec dcba = _mm_loadu_si128(reinterpret_cast<const Vec*>(state));
+    const Vec hgfe = _mm_loadu_si128(reinterpret_cast<const Vec*>(state + 4));
+    const Vec cdab = _mm_shuffle_epi32(dcba, 0xB1);
+    const Vec efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+    abef = _mm_alignr_epi8(cdab, efgh, 8);
+    cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
   }
 
-  // Inverse of the rearrangement above.
-  const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
-  const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(state),
-                   _mm_blend_epi16(feba, dchg, 0xF0));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4),
-                   _mm_alignr_epi8(dchg, feba, 8));
-}
+  // Inverse of Load.
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Store(Vec abef, Vec cdgh, std::uint32_t* state) {
+    const Vec feba = _mm_shuffle_epi32(abef, 0x1B);
+    const Vec dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128(reinterpret_cast<Vec*>(state), _mm_blend_epi16(feba, dchg, 0xF0));
+    _mm_storeu_si128(reinterpret_cast<Vec*>(state + 4), _mm_alignr_epi8(dchg, feba, 8));
+  }
 
-#undef FETCH_SHA_NI_TARGET
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Words(const std::uint8_t* p) {
+    // Reverses the bytes of each 32-bit lane.
+    const Vec byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const Vec*>(p)), byte_swap);
+  }
+
+  // Each SHA256RNDS2 returns the new {A,B,E,F}; the previous {A,B,E,F} is
+  // exactly the new {C,D,G,H}, so writing the results alternately into the
+  // two variables leaves both named correctly afterwards.
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Rounds4(Vec& abef, Vec& cdgh, Vec w, int t) {
+    const Vec wk = _mm_add_epi32(w, _mm_load_si128(reinterpret_cast<const Vec*>(kRoundConstants + t)));
+    cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+    abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
+  }
+
+  // SHA256MSG1 adds sigma0 terms, the ALIGNR supplies W[t-7..t-4], and
+  // SHA256MSG2 adds sigma1 terms (including those that depend on the words
+  // being computed).
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Schedule(Vec w0, Vec w1, Vec w2, Vec w3) {
+    const Vec partial = _mm_add_epi32(_mm_sha256msg1_epu32(w0, w1), _mm_alignr_epi8(w3, w2, 4));
+    return _mm_sha256msg2_epu32(partial, w3);
+  }
+
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Add(Vec a, Vec b) { return _mm_add_epi32(a, b); }
+};
+
+[[FETCH_SHA_TARGET]] void BlocksShaNi(std::uint32_t* state, const std::uint8_t* blocks, std::size_t block_count) {
+  Sha4x4Blocks<ShaNiOps>(state, blocks, block_count);
+}
 
 bool CpuHasShaNi() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
@@ -200,60 +227,51 @@ bool CpuHasShaNi() {
 
 #endif  // FETCH_SHA256_X86
 
-// ---------------------------------------------------------------------------
 // ARMv8 cryptography extensions. SHA256H/SHA256H2 do four rounds on the
 // natural {a,b,c,d},{e,f,g,h} layout; SHA256SU0/SU1 extend the schedule.
 
 #if defined(FETCH_SHA256_ARM64)
 
-#define FETCH_ARMV8_CE_TARGET gnu::target("arch=armv8-a+crypto")
+struct Armv8CeOps {
+  using Vec = uint32x4_t;
 
-[[FETCH_ARMV8_CE_TARGET, gnu::always_inline]] inline void ArmRounds4(
-    uint32x4_t& abcd, uint32x4_t& efgh, uint32x4_t w, int t) {
-  const uint32x4_t wk = vaddq_u32(w, vld1q_u32(kRoundConstants + t));
-  const uint32x4_t abcd_in = abcd;  // SHA256H2 needs the pre-round value.
-  abcd = vsha256hq_u32(abcd, efgh, wk);
-  efgh = vsha256h2q_u32(efgh, abcd_in, wk);
-}
-
-[[FETCH_ARMV8_CE_TARGET]] void BlocksArmv8Ce(std::uint32_t* state,
-                                             const std::uint8_t* blocks,
-                                             std::size_t block_count) {
-  uint32x4_t abcd = vld1q_u32(state);
-  uint32x4_t efgh = vld1q_u32(state + 4);
-  for (; block_count > 0; --block_count, blocks += kBlockSize) {
-    const uint32x4_t abcd_in = abcd;
-    const uint32x4_t efgh_in = efgh;
-    // Message words are big-endian.
-    uint32x4_t w0 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(blocks + 0)));
-    uint32x4_t w1 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(blocks + 16)));
-    uint32x4_t w2 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(blocks + 32)));
-    uint32x4_t w3 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(blocks + 48)));
-    ArmRounds4(abcd, efgh, w0, 0);
-    ArmRounds4(abcd, efgh, w1, 4);
-    ArmRounds4(abcd, efgh, w2, 8);
-    ArmRounds4(abcd, efgh, w3, 12);
-#pragma GCC unroll 12
-    for (int t = 16; t < 64; t += 4) {
-      const uint32x4_t w4 = vsha256su1q_u32(vsha256su0q_u32(w0, w1), w2, w3);
-      ArmRounds4(abcd, efgh, w4, t);
-      w0 = w1;
-      w1 = w2;
-      w2 = w3;
-      w3 = w4;
-    }
-    abcd = vaddq_u32(abcd, abcd_in);
-    efgh = vaddq_u32(efgh, efgh_in);
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Load(const std::uint32_t* state, Vec& abcd, Vec& efgh) {
+    abcd = vld1q_u32(state);
+    efgh = vld1q_u32(state + 4);
   }
-  vst1q_u32(state, abcd);
-  vst1q_u32(state + 4, efgh);
-}
 
-#undef FETCH_ARMV8_CE_TARGET
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Store(Vec abcd, Vec efgh, std::uint32_t* state) {
+    vst1q_u32(state, abcd);
+    vst1q_u32(state + 4, efgh);
+  }
+
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Words(const std::uint8_t* p) {
+    return vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p)));
+  }
+
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static void Rounds4(Vec& abcd, Vec& efgh, Vec w, int t) {
+    const Vec wk = vaddq_u32(w, vld1q_u32(kRoundConstants + t));
+    const Vec abcd_in = abcd;  // SHA256H2 needs the pre-round value.
+    abcd = vsha256hq_u32(abcd, efgh, wk);
+    efgh = vsha256h2q_u32(efgh, abcd_in, wk);
+  }
+
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Schedule(Vec w0, Vec w1, Vec w2, Vec w3) {
+    return vsha256su1q_u32(vsha256su0q_u32(w0, w1), w2, w3);
+  }
+
+  [[FETCH_SHA_TARGET, gnu::always_inline]] static Vec Add(Vec a, Vec b) { return vaddq_u32(a, b); }
+};
+
+[[FETCH_SHA_TARGET]] void BlocksArmv8Ce(std::uint32_t* state, const std::uint8_t* blocks, std::size_t block_count) {
+  Sha4x4Blocks<Armv8CeOps>(state, blocks, block_count);
+}
 
 bool CpuHasArmv8Sha2() { return (getauxval(AT_HWCAP) & HWCAP_SHA2) != 0; }
 
 #endif  // FETCH_SHA256_ARM64
+
+#undef FETCH_SHA_TARGET
 
 // ---------------------------------------------------------------------------
 // Dispatch.

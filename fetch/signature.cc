@@ -4,7 +4,7 @@
 #include <mbedtls/pk.h>
 #include <psa/crypto.h>
 
-#include "base/fd.h"
+#include "base/base.h"
 #include "fetch/sha256.h"
 
 namespace fetch {

@@ -13,8 +13,7 @@
 
 #include <linux/magic.h>
 
-#include "base/fd.h"
-#include "base/text.h"
+#include "base/base.h"
 #include "fetch/url.h"
 
 namespace fetch {

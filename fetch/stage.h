@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "base/result.h"
+#include "base/base.h"
 #include "fetch/manifest.h"
 #include "fetch/transfer.h"
 

@@ -13,12 +13,12 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
-#include "base/interrupt.h"
+#include "base/base.h"
 #include "fetch/block_writer.h"
 #include "fetch/segments.h"
 #include "fetch/sha256.h"
 #include "fetch/url.h"
-#include "net/http.h"
+#include "net/net.h"
 
 namespace fetch {
 namespace {
@@ -26,14 +26,8 @@ namespace {
 using base::ErrorKind;
 using Clock = std::chrono::steady_clock;
 
-struct CurlEasyDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct CurlMultiDeleter {
-  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
-};
-using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
-using CurlMulti = std::unique_ptr<CURLM, CurlMultiDeleter>;
+using CurlEasy = base::CHandle<CURL, curl_easy_cleanup>;
+using CurlMulti = base::CHandle<CURLM, curl_multi_cleanup>;
 
 /// How one try of one URL ended.
 enum class Outcome {

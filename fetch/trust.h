@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "base/result.h"
+#include "base/base.h"
 #include "fetch/manifest.h"
 #include "fetch/reference.h"
 #include "fetch/signature.h"

@@ -4,19 +4,15 @@
 
 #include <curl/curl.h>
 
+#include "base/base.h"
+
 namespace fetch {
 namespace {
 
 using base::ErrorKind;
 
-struct CurlUrlDeleter {
-  void operator()(CURLU* u) const { curl_url_cleanup(u); }
-};
-struct CurlStringDeleter {
-  void operator()(char* s) const { curl_free(s); }
-};
-using CurlUrl = std::unique_ptr<CURLU, CurlUrlDeleter>;
-using CurlString = std::unique_ptr<char, CurlStringDeleter>;
+using CurlUrl = base::CHandle<CURLU, curl_url_cleanup>;
+using CurlString = base::CHandle<char, curl_free>;
 
 base::Result<CurlUrl> Parse(std::string_view text) {
   CurlUrl url(curl_url());

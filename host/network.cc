@@ -6,7 +6,7 @@
 
 #include <arpa/inet.h>
 
-#include "base/text.h"
+#include "base/base.h"
 
 namespace host {
 namespace {

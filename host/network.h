@@ -10,8 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/result.h"
-#include "base/sys.h"
+#include "base/base.h"
 
 namespace host {
 

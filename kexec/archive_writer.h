@@ -9,18 +9,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "base/result.h"
+#include "base/base.h"
 
 namespace kexec::archive_writer {
 
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-struct EntryDeleter {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
-using Writer = std::unique_ptr<archive, ArchiveDeleter>;
-using Entry = std::unique_ptr<archive_entry, EntryDeleter>;
+using Writer = base::CHandle<archive, archive_write_free>;
+using Entry = base::CHandle<archive_entry, archive_entry_free>;
 
 /// archive_write_open's write callback: `client` is the std::string to append to.
 inline la_ssize_t AppendToString(archive*, void* client, const void* buffer, size_t length) {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "base/text.h"
+#include "base/base.h"
 
 namespace kexec {
 namespace {

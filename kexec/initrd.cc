@@ -8,17 +8,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "base/fd.h"
+#include "base/base.h"
 #include "kexec/archive_writer.h"
 
 namespace kexec {
 namespace {
 
 using base::ErrorKind;
-
-using archive_writer::AppendToString;
-using Writer = archive_writer::Writer;
-using EntryPtr = archive_writer::Entry;
 
 base::Error ArchiveError(archive* a, const std::string& what) {
   return archive_writer::Error(a, "the overlay cpio", what);
@@ -72,17 +68,17 @@ unsigned DirectoryMode(std::string_view dir) { return dir == "root" || dir == "r
 base::Result<std::string> BuildOverlay(const std::vector<OverlayFile>& files) {
   RETURN_IF_ERROR(CheckOverlayFiles(files));
   std::string out;
-  Writer a(archive_write_new());
+  archive_writer::Writer a(archive_write_new());
   if (!a) return base::Fail(ErrorKind::kInternal, "archive_write_new failed");
   // No block padding: the kernel wants the archive, not a tape image.
   if (archive_write_set_format_cpio_newc(a.get()) != ARCHIVE_OK || archive_write_set_bytes_per_block(a.get(), 0) ||
-      archive_write_open(a.get(), &out, nullptr, AppendToString, nullptr) != ARCHIVE_OK) {
+      archive_write_open(a.get(), &out, nullptr, archive_writer::AppendToString, nullptr) != ARCHIVE_OK) {
     return base::Fail(ArchiveError(a.get(), "opening"));
   }
   std::set<std::string> dirs_written;
   auto write_entry = [&](const std::string& path, unsigned type, unsigned mode,
                          std::string_view data) -> base::Result<void> {
-    EntryPtr e(archive_entry_new());
+    archive_writer::Entry e(archive_entry_new());
     archive_entry_set_pathname(e.get(), path.c_str());
     archive_entry_set_filetype(e.get(), type);
     archive_entry_set_perm(e.get(), mode);

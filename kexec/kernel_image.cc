@@ -13,7 +13,7 @@
 #include <memory>
 #include <vector>
 
-#include "base/fd.h"
+#include "base/base.h"
 
 namespace kexec {
 namespace {

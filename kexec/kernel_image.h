@@ -11,8 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "base/arch.h"
-#include "base/result.h"
+#include "base/base.h"
 
 namespace kexec {
 

@@ -1,6 +1,8 @@
 #include "kexec/load.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <initializer_list>
 #include <cstring>
 
 #include <fcntl.h>
@@ -26,37 +28,43 @@ std::string DescribeCall(int kernel_fd, int initrd_fd, const std::string& cmdlin
          "\", " + hex + ") = " + ErrnoName(err);
 }
 
+namespace {
+
+/// What a kexec_file_load errno means for the user, and what to do about it.
+struct LoadErrorMeaning {
+  std::initializer_list<int> errnos;
+  ErrorKind kind;
+  const char* meaning;
+  const char* hint;
+};
+
+const LoadErrorMeaning kLoadErrorMeanings[] = {
+    {{EKEYREJECTED, ENOKEY, EBADMSG}, ErrorKind::kPreflight, "the kernel's signature was rejected",
+     "this host only kexecs kernels signed by a key it trusts (lockdown or Secure Boot): "
+     "use a signed kernel, or turn off Secure Boot for this instance"},
+    {{EPERM}, ErrorKind::kPreflight, "not permitted",
+     "needs root (CAP_SYS_BOOT); kernel lockdown and kernel.kexec_load_disabled also forbid it"},
+    {{ENOEXEC}, ErrorKind::kManifest, "not a kernel this host can load",
+     "the manifest's kernel must be a bzImage (x86_64) or Image (aarch64) for this architecture"},
+    {{ENOSYS}, ErrorKind::kPreflight, "this kernel has no kexec_file_load",
+     "use a distribution kernel built with CONFIG_KEXEC_FILE"},
+    {{ENOMEM}, ErrorKind::kNotEnoughRam, "out of memory while loading",
+     "use an instance with more memory or a smaller payload"},
+    {{EBUSY}, ErrorKind::kPreflight, "another kexec load is in progress", "wait for it to finish, then retry"},
+    {{EINVAL}, ErrorKind::kManifest, "invalid argument (command line too long, or a malformed image)",
+     "check the manifest's kernel and cmdline"},
+};
+
+}  // namespace
+
 base::Error ClassifyLoadError(int err, const std::string& call) {
-  auto error = [&](ErrorKind kind, const std::string& meaning, const std::string& hint) {
-    return std::move(base::Error(kind, call + ": " + meaning, err).Hint(hint));
-  };
-  switch (err) {
-    case EKEYREJECTED:
-    case ENOKEY:
-    case EBADMSG:
-      return error(ErrorKind::kPreflight, "the kernel's signature was rejected",
-                   "this host only kexecs kernels signed by a key it trusts (lockdown or Secure Boot): "
-                   "use a signed kernel, or turn off Secure Boot for this instance");
-    case EPERM:
-      return error(ErrorKind::kPreflight, "not permitted",
-                   "needs root (CAP_SYS_BOOT); kernel lockdown and kernel.kexec_load_disabled also forbid it");
-    case ENOEXEC:
-      return error(ErrorKind::kManifest, "not a kernel this host can load",
-                   "the manifest's kernel must be a bzImage (x86_64) or Image (aarch64) for this architecture");
-    case ENOSYS:
-      return error(ErrorKind::kPreflight, "this kernel has no kexec_file_load",
-                   "use a distribution kernel built with CONFIG_KEXEC_FILE");
-    case ENOMEM:
-      return error(ErrorKind::kNotEnoughRam, "out of memory while loading",
-                   "use an instance with more memory or a smaller payload");
-    case EBUSY:
-      return error(ErrorKind::kPreflight, "another kexec load is in progress", "wait for it to finish, then retry");
-    case EINVAL:
-      return error(ErrorKind::kManifest, "invalid argument (command line too long, or a malformed image)",
-                   "check the manifest's kernel and cmdline");
-    default:
-      return error(ErrorKind::kInternal, std::strerror(err), "report this, with the line above");
+  for (const LoadErrorMeaning& m : kLoadErrorMeanings) {
+    if (std::find(m.errnos.begin(), m.errnos.end(), err) != m.errnos.end()) {
+      return std::move(base::Error(m.kind, call + ": " + m.meaning, err).Hint(m.hint));
+    }
   }
+  return std::move(
+      base::Error(ErrorKind::kInternal, call + ": " + std::strerror(err), err).Hint("report this, with the line above"));
 }
 
 base::Result<void> Load(base::Sys& sys, const BootPlan& plan) {

@@ -5,8 +5,7 @@
 
 #include <string>
 
-#include "base/result.h"
-#include "base/sys.h"
+#include "base/base.h"
 
 namespace kexec {
 

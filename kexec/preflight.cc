@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "base/text.h"
+#include "base/base.h"
 #include "kexec/cmdline.h"
 
 namespace kexec {

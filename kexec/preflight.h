@@ -6,9 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "base/arch.h"
-#include "base/result.h"
-#include "base/sys.h"
+#include "base/base.h"
 
 namespace kexec {
 

@@ -11,18 +11,12 @@
 #include <sys/auxv.h>
 #endif
 
-#include "base/text.h"
+#include "base/base.h"
 #include "net/ca_bundle.h"
 
 namespace net {
 namespace {
 
-struct CurlEasyDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct CurlSlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
 
 struct Transfer {
   Response response;
@@ -105,9 +99,9 @@ void Configure(CURL* handle, const std::string& url, const Policy& policy) {
 }
 
 base::Result<Response> Send(const Request& request, const Policy& policy) {
-  std::unique_ptr<CURL, CurlEasyDeleter> easy(curl_easy_init());
+  base::CHandle<CURL, curl_easy_cleanup> easy(curl_easy_init());
   if (!easy) return base::Fail(base::ErrorKind::kInternal, "curl_easy_init failed");
-  std::unique_ptr<curl_slist, CurlSlistDeleter> headers;
+  base::CHandle<curl_slist, curl_slist_free_all> headers;
   for (const std::string& h : request.headers) {
     curl_slist* grown = curl_slist_append(headers.get(), h.c_str());
     if (!grown) return base::Fail(base::ErrorKind::kInternal, "curl_slist_append failed");

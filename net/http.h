@@ -15,7 +15,7 @@
 
 #include <curl/curl.h>
 
-#include "base/result.h"
+#include "base/base.h"
 
 namespace net {
 

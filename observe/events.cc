@@ -5,8 +5,8 @@
 
 #include <sys/stat.h>
 
-#include "base/text.h"
-#include "fetch/url.h"
+#include "base/base.h"
+#include "fetch/fetch.h"
 
 namespace observe {
 namespace {

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fetch/transfer.h"
+#include "fetch/fetch.h"
 #include "observe/status.h"
 
 namespace observe {

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "base/interrupt.h"
+#include "base/base.h"
 
 namespace observe {
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "base/result.h"
+#include "base/base.h"
 #include "observe/events.h"
 
 namespace observe {

@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "base/text.h"
-#include "fetch/url.h"
+#include "base/base.h"
+#include "fetch/fetch.h"
 #include "observe/events.h"
 
 namespace observe {

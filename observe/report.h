@@ -6,8 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fetch/stage.h"
-#include "fetch/trust.h"
+#include "fetch/fetch.h"
 
 namespace observe {
 

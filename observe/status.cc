@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "net/http.h"
+#include "net/net.h"
 
 namespace observe {
 namespace {

@@ -6,19 +6,17 @@
 #include <set>
 #include <string_view>
 
-#include "kexec/archive_writer.h"
+#include "kexec/kexec.h"
 
 namespace ramos {
 namespace {
 
 using base::ErrorKind;
 
-using kexec::archive_writer::AppendToString;
-using Writer = kexec::archive_writer::Writer;
-using EntryPtr = kexec::archive_writer::Entry;
+namespace archive_writer = kexec::archive_writer;
 
 base::Error ArchiveError(archive* a, const std::string& what) {
-  return kexec::archive_writer::Error(a, "a generated archive", what);
+  return archive_writer::Error(a, "a generated archive", what);
 }
 
 // True when `path` is a '/'-separated run of non-empty components, none "." or "..".
@@ -65,7 +63,7 @@ base::Result<void> CheckEntries(const std::vector<ArchiveEntry>& entries) {
 }
 
 base::Result<void> WriteEntry(archive* a, const ArchiveEntry& e) {
-  EntryPtr entry(archive_entry_new());
+  archive_writer::Entry entry(archive_entry_new());
   archive_entry_set_pathname(entry.get(), e.path.c_str());
   const bool is_file = e.type == ArchiveEntry::Type::kFile;
   switch (e.type) {
@@ -99,7 +97,7 @@ base::Result<std::string> BuildArchive(std::vector<ArchiveEntry> entries, Archiv
   std::sort(entries.begin(), entries.end(),
             [](const ArchiveEntry& a, const ArchiveEntry& b) { return a.path < b.path; });
   std::string out;
-  Writer a(archive_write_new());
+  archive_writer::Writer a(archive_write_new());
   if (!a) return base::Fail(ErrorKind::kInternal, "archive_write_new failed");
   bool ok = true;
   if (format == ArchiveFormat::kTarGz) {
@@ -114,7 +112,7 @@ base::Result<std::string> BuildArchive(std::vector<ArchiveEntry> entries, Archiv
     ok = archive_write_set_format_cpio_newc(a.get()) == ARCHIVE_OK &&
          archive_write_set_bytes_per_block(a.get(), 0) == ARCHIVE_OK;
   }
-  if (!ok || archive_write_open(a.get(), &out, nullptr, AppendToString, nullptr) != ARCHIVE_OK) {
+  if (!ok || archive_write_open(a.get(), &out, nullptr, archive_writer::AppendToString, nullptr) != ARCHIVE_OK) {
     return base::Fail(ArchiveError(a.get(), "opening"));
   }
   for (const ArchiveEntry& e : entries) RETURN_IF_ERROR(WriteEntry(a.get(), e));

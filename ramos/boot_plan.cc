@@ -6,10 +6,9 @@
 
 #include <sys/random.h>
 
-#include "base/sys.h"
-#include "kexec/cmdline.h"
-#include "kexec/initrd.h"
-#include "observe/report.h"
+#include "base/base.h"
+#include "kexec/kexec.h"
+#include "observe/observe.h"
 #include "ramos/archive.h"
 
 namespace ramos {

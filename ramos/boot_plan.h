@@ -11,14 +11,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/arch.h"
-#include "base/result.h"
-#include "disk/write.h"
-#include "fetch/stage.h"
-#include "fetch/trust.h"
-#include "kexec/kernel_image.h"
-#include "kexec/load.h"
-#include "observe/events.h"
+#include "base/base.h"
+#include "disk/disk.h"
+#include "fetch/fetch.h"
+#include "kexec/kexec.h"
+#include "observe/observe.h"
 #include "ramos/personalise.h"
 
 namespace ramos {

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "host/network.h"
+#include "host/host.h"
 
 namespace ramos {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "ramos/network_config.h"
-#include "userdata/metadata.h"
+#include "userdata/userdata.h"
 
 namespace ramos {
 namespace {

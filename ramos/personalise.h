@@ -10,13 +10,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/result.h"
-#include "base/sys.h"
-#include "disk/write.h"
-#include "fetch/manifest.h"
-#include "host/network.h"
-#include "kexec/initrd.h"
-#include "observe/events.h"
+#include "base/base.h"
+#include "disk/disk.h"
+#include "fetch/fetch.h"
+#include "host/host.h"
+#include "kexec/kexec.h"
+#include "observe/observe.h"
 #include "ramos/archive.h"
 
 namespace ramos {

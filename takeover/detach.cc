@@ -10,7 +10,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "base/fd.h"
+#include "base/base.h"
 
 namespace takeover {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <sys/types.h>
 
-#include "base/result.h"
+#include "base/base.h"
 
 namespace takeover {
 

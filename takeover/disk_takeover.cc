@@ -12,9 +12,7 @@
 #include <unistd.h>
 
 #include "disk/disk.h"
-#include "disk/layout.h"
-#include "disk/quiesce.h"
-#include "observe/report.h"
+#include "observe/observe.h"
 
 namespace takeover {
 namespace {

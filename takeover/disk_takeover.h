@@ -10,15 +10,10 @@
 
 #include <sys/types.h>
 
-#include "base/arch.h"
-#include "base/result.h"
-#include "base/sys.h"
+#include "base/base.h"
 #include "disk/disk.h"
-#include "disk/quiesce.h"
-#include "disk/root_disk.h"
-#include "disk/write.h"
-#include "fetch/manifest.h"
-#include "observe/events.h"
+#include "fetch/fetch.h"
+#include "observe/observe.h"
 
 namespace takeover {
 

@@ -6,14 +6,10 @@
 #include <cstring>
 #include <optional>
 
-#include "base/fd.h"
-#include "base/interrupt.h"
-#include "base/text.h"
-#include "fetch/stage.h"
-#include "kexec/kernel_image.h"
-#include "kexec/load.h"
-#include "observe/outcome.h"
-#include "observe/report.h"
+#include "base/base.h"
+#include "fetch/fetch.h"
+#include "kexec/kexec.h"
+#include "observe/observe.h"
 #include "takeover/detach.h"
 #include "takeover/disk_takeover.h"
 #include "takeover/fallback.h"

@@ -8,8 +8,8 @@
 // - past the first write there is no way back: a failure boots the loaded kernel anyway.
 #pragma once
 
-#include "base/sys.h"
-#include "observe/events.h"
+#include "base/base.h"
+#include "observe/observe.h"
 #include "takeover/plan.h"
 
 namespace takeover {

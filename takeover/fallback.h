@@ -4,11 +4,9 @@
 // the kernel's load.
 #pragma once
 
-#include "base/result.h"
-#include "base/sys.h"
-#include "kexec/load.h"
-#include "kexec/preflight.h"
-#include "observe/events.h"
+#include "base/base.h"
+#include "kexec/kexec.h"
+#include "observe/observe.h"
 
 namespace takeover {
 

@@ -2,10 +2,10 @@
 
 #include <cstdio>
 
-#include "base/text.h"
-#include "disk/layout.h"
-#include "host/network.h"
-#include "observe/report.h"
+#include "base/base.h"
+#include "disk/disk.h"
+#include "host/host.h"
+#include "observe/observe.h"
 #include "takeover/disk_takeover.h"
 
 namespace takeover {

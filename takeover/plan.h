@@ -14,15 +14,11 @@
 #include <nlohmann/json.hpp>
 #include <sys/types.h>
 
-#include "base/arch.h"
-#include "base/result.h"
-#include "disk/root_disk.h"
-#include "disk/write.h"
-#include "fetch/stage.h"
-#include "fetch/trust.h"
-#include "kexec/preflight.h"
-#include "ramos/boot_plan.h"
-#include "ramos/personalise.h"
+#include "base/base.h"
+#include "disk/disk.h"
+#include "fetch/fetch.h"
+#include "kexec/kexec.h"
+#include "ramos/ramos.h"
 #include "takeover/fallback.h"
 
 namespace takeover {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "base/result.h"
+#include "base/base.h"
 #include "userdata/fields.h"
 
 namespace userdata {

@@ -1,5 +1,5 @@
 // Showing a Config (`bootrino userdata [--json]`) and what `run --from-userdata` requires of it.
-#include "userdata/userdata.h"
+#include "userdata/config.h"
 
 namespace userdata {
 namespace {

@@ -6,7 +6,7 @@
 #include <zlib.h>
 
 #include "userdata/reader_util.h"
-#include "userdata/userdata.h"
+#include "userdata/config.h"
 
 namespace userdata {
 namespace {

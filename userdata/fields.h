@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "base/result.h"
+#include "base/base.h"
+#include "userdata/config.h"
 #include "userdata/run_options.h"
-#include "userdata/userdata.h"
 
 namespace userdata {
 

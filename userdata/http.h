@@ -8,8 +8,8 @@
 #include <chrono>
 #include <memory>
 
-#include "base/result.h"
-#include "net/http.h"
+#include "base/base.h"
+#include "net/net.h"
 
 namespace userdata {
 

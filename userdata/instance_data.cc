@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/fd.h"
+#include "base/base.h"
 
 namespace userdata {
 namespace {

@@ -6,13 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/fd.h"
-#include "base/text.h"
+#include "base/base.h"
+#include "userdata/config.h"
 #include "userdata/decode.h"
 #include "userdata/fields.h"
 #include "userdata/instance_data.h"
 #include "userdata/metadata_service.h"
-#include "userdata/userdata.h"
 
 namespace userdata {
 namespace {

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "base/result.h"
+#include "base/base.h"
 #include "userdata/http.h"
 
 namespace userdata {

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/text.h"
+#include "base/base.h"
 #include "userdata/decode.h"
 #include "userdata/metadata_service.h"
 #include "userdata/yaml_tree.h"

@@ -8,10 +8,10 @@
 #include <utility>
 #include <vector>
 
-#include "base/result.h"
+#include "base/base.h"
+#include "userdata/config.h"
 #include "userdata/http.h"
 #include "userdata/metadata.h"
-#include "userdata/userdata.h"
 
 namespace userdata {
 

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <utility>
 
-#include "base/text.h"
+#include "base/base.h"
 #include "userdata/decode.h"
 #include "userdata/reader_util.h"
 

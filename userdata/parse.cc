@@ -8,7 +8,7 @@
 #include "userdata/mime.h"
 #include "userdata/reader_util.h"
 #include "userdata/shell.h"
-#include "userdata/userdata.h"
+#include "userdata/config.h"
 
 namespace userdata {
 namespace {

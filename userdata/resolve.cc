@@ -16,15 +16,12 @@
 
 #include <blkid/blkid.h>
 
-#include "base/fd.h"
-#include "base/mountinfo.h"
-#include "base/sys.h"
-#include "base/text.h"
+#include "base/base.h"
+#include "userdata/config.h"
 #include "userdata/http.h"
 #include "userdata/instance_data.h"
 #include "userdata/metadata.h"
 #include "userdata/reader_util.h"
-#include "userdata/userdata.h"
 
 namespace userdata {
 namespace {

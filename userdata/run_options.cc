@@ -9,9 +9,9 @@
 
 #include <curl/curl.h>
 
-#include "base/arch.h"
+#include "base/base.h"
+#include "userdata/config.h"
 #include "userdata/fields.h"
-#include "userdata/userdata.h"
 
 namespace userdata {
 namespace {

@@ -68,18 +68,9 @@ class Lexer {
       StartWord();
       if (i_ + 1 < s_.size()) word_.text += s_[i_ + 1];
       i_ += 2;
-    } else if (c == '\'') {
+    } else if (const auto part = WordPartReader(c)) {
       StartWord();
-      SingleQuoted();
-    } else if (c == '"') {
-      StartWord();
-      DoubleQuoted();
-    } else if (c == '$') {
-      StartWord();
-      Expansion();
-    } else if (c == '`') {
-      StartWord();
-      Backticks();
+      (this->*part)();
     } else if (c == '#' && !in_word_) {
       while (i_ < s_.size() && s_[i_] != '\n') ++i_;
     } else if (c == ' ' || c == '\t' || c == '\r') {
@@ -107,6 +98,19 @@ class Lexer {
       StartWord();
       word_.text += c;
       ++i_;
+    }
+  }
+
+  // The quotes and expansions, which are parts of a word each read by a member of their own; null for
+  // any other character.
+  using PartReader = void (Lexer::*)();
+  static PartReader WordPartReader(char c) {
+    switch (c) {
+      case '\'': return &Lexer::SingleQuoted;
+      case '"': return &Lexer::DoubleQuoted;
+      case '$': return &Lexer::Expansion;
+      case '`': return &Lexer::Backticks;
+      default: return nullptr;
     }
   }
 

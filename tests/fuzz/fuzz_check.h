@@ -1,5 +1,6 @@
 // What the fuzz targets share: an invariant check that libFuzzer reports as a
-// crash (with the input saved), and the input as text.
+// crash (with the input saved), the input as text, and what a parser's refusal
+// must hold.
 #pragma once
 
 #include <cstddef>
@@ -7,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+
+#include "base/result.h"
 
 /// Aborts with the condition's text when an invariant of a parser's output fails:
 /// a wrong answer is a finding as much as a crash is.
@@ -33,5 +36,19 @@ inline bool IsPlainRelativePath(std::string_view path) {
     if (part.empty() || part == "." || part == "..") return false;
     start = end + 1;
   }
+  return true;
+}
+
+enum class HintRule { kOptional, kRequired };
+
+/// Whether the parser refused its input, after checking that the refusal is one
+/// bootrino can report: of the `kind` its callers expect, with a message, and
+/// (kRequired) a hint saying what to do.
+template <typename T>
+bool Refused(const base::Result<T>& parsed, base::ErrorKind kind, HintRule hint = HintRule::kOptional) {
+  if (parsed) return false;
+  FUZZ_REQUIRE(parsed.error().kind() == kind);
+  FUZZ_REQUIRE(!parsed.error().message().empty());
+  if (hint == HintRule::kRequired) FUZZ_REQUIRE(!parsed.error().hint().empty());
   return true;
 }

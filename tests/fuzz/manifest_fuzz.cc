@@ -22,11 +22,7 @@ bool IsShellName(const std::string& s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto manifest = fetch::ParseManifest(AsText(data, size));
-  if (!manifest) {
-    FUZZ_REQUIRE(manifest.error().kind() == base::ErrorKind::kManifest);
-    FUZZ_REQUIRE(!manifest.error().message().empty());
-    return 0;
-  }
+  if (Refused(manifest, base::ErrorKind::kManifest)) return 0;
   FUZZ_REQUIRE(!manifest->meta.name.empty());
   if (!manifest->boot) {
     FUZZ_REQUIRE(!manifest->PayloadFor(base::Arch::kX86_64));

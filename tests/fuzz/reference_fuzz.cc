@@ -19,11 +19,7 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto ref = fetch::ParseReference(AsText(data, size));
-  if (!ref) {
-    FUZZ_REQUIRE(ref.error().kind() == base::ErrorKind::kUsage);
-    FUZZ_REQUIRE(!ref.error().hint().empty());
-    return 0;
-  }
+  if (Refused(ref, base::ErrorKind::kUsage, HintRule::kRequired)) return 0;
   FUZZ_REQUIRE(StartsWithNoCase(ref->url, "http://") || StartsWithNoCase(ref->url, "https://"));
   FUZZ_REQUIRE(ref->url.find('#') == std::string::npos);
   for (char c : ref->url) FUZZ_REQUIRE(static_cast<unsigned char>(c) > 0x20 && c != 0x7f);

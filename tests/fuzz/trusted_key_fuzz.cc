@@ -6,10 +6,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto key = fetch::TrustedKey::Parse(AsText(data, size), "fuzz.pem");
-  if (!key) {
-    FUZZ_REQUIRE(key.error().kind() == base::ErrorKind::kUsage);
-    return 0;
-  }
+  if (Refused(key, base::ErrorKind::kUsage)) return 0;
   FUZZ_REQUIRE(AsText(data, size).find("PRIVATE KEY") == std::string_view::npos);
   // A parsed key must verify nothing that is not a signature.
   std::vector<fetch::TrustedKey> keys;

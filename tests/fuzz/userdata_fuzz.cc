@@ -11,7 +11,7 @@
 
 #include "tests/fuzz/fuzz_check.h"
 #include "userdata/fields.h"
-#include "userdata/userdata.h"
+#include "userdata/config.h"
 
 namespace {
 
@@ -26,12 +26,7 @@ bool Unique(const std::vector<std::string>& list) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto config = userdata::Parse(AsText(data, size));
-  if (!config) {
-    FUZZ_REQUIRE(config.error().kind() == base::ErrorKind::kUsage);
-    FUZZ_REQUIRE(!config.error().message().empty());
-    FUZZ_REQUIRE(!config.error().hint().empty());
-    return 0;
-  }
+  if (Refused(config, base::ErrorKind::kUsage, HintRule::kRequired)) return 0;
   const userdata::Config& c = *config;
   // Parse reads bytes; where they came from is Resolve's to say.
   FUZZ_REQUIRE(c.source.empty() && c.cloud.empty());

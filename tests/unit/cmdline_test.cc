@@ -20,11 +20,8 @@ TEST(Cmdline, SplitKeepsQuotedValues) {
 TEST(Cmdline, ConsoleDevicesAndSerialness) {
   EXPECT_EQ(ConsoleDevice("console=ttyS0,115200n8"), "ttyS0");
   EXPECT_EQ(ConsoleDevice("console=tty0"), "tty0");
-  EXPECT_TRUE(IsSerialConsole("ttyS0"));
-  EXPECT_TRUE(IsSerialConsole("ttyAMA0"));
-  EXPECT_TRUE(IsSerialConsole("hvc0"));
-  EXPECT_FALSE(IsSerialConsole("tty0"));
-  EXPECT_FALSE(IsSerialConsole("tty1"));
+  for (const char* serial : {"ttyS0", "ttyAMA0", "hvc0"}) EXPECT_TRUE(IsSerialConsole(serial)) << serial;
+  for (const char* vt : {"tty0", "tty1"}) EXPECT_FALSE(IsSerialConsole(vt)) << vt;
 }
 
 TEST(Cmdline, HostSerialConsoleIsCarriedOverAndLast) {

@@ -3,7 +3,7 @@
 // open, the name no longer matters: a symlink renamed over the path (to a
 // stand-in for another disk) receives not one byte of the FAT32, ext4, GPT or
 // MBR writes, which all land in the file that was opened.
-#include "disk/disk.h"
+#include "disk/handle.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -3,6 +3,10 @@
 // image files.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -10,10 +14,7 @@
 #include <random>
 #include <string>
 
-#include <stdlib.h>
-#include <sys/wait.h>
-
-#include <gtest/gtest.h>
+#include "tests/unit/scratch_dir.h"
 
 namespace disk::test_support {
 
@@ -67,24 +68,6 @@ inline void WriteAt(const std::filesystem::path& path, std::uint64_t offset, con
   out.write(data.data(), static_cast<std::streamsize>(data.size()));
 }
 
-/// A fixture with a private directory, bootrino-TAG-XXXXXX under the system's
-/// temp dir, for each test's image files; removed after the test.
-class TempDirTest : public ::testing::Test {
- protected:
-  explicit TempDirTest(std::string tag) : tag_(std::move(tag)) {}
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / ("bootrino-" + tag_ + "-XXXXXX")).string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
-  std::filesystem::path dir_;
-
- private:
-  std::string tag_;
-};
+using testing_support::TempDirTest;
 
 }  // namespace disk::test_support

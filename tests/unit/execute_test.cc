@@ -4,18 +4,18 @@
 // (FAT32, ext4, GPT, MBR) run, and a test can tell whether a byte of it changed.
 #include "takeover/execute.h"
 
+#include <gtest/gtest.h>
+#include <sys/sysmacros.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
-#include <sys/sysmacros.h>
-
-#include <gtest/gtest.h>
-
 #include "kexec/initrd.h"
 #include "takeover/disk_takeover.h"
 #include "tests/unit/fake_sys.h"
+#include "tests/unit/scratch_dir.h"
 
 namespace takeover {
 namespace {
@@ -46,18 +46,14 @@ void DescribeHost(FakeSys& sys) {
   sys.MakeDisk("/dev/vda", kDiskBytes, kVda);
 }
 
-class ExecuteTest : public ::testing::Test {
+class ExecuteTest : public testing_support::TempDirTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bootrino-execute-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+  ExecuteTest() : TempDirTest("execute-test") {
     fs::create_directories(dir_ / ".bootrino");
-    std::ofstream(dir_ / "vmlinuz") << std::string(300000, 'K');
-    std::ofstream(dir_ / "initrd.gz") << std::string(100000, 'I');
+    Write("vmlinuz", std::string(300000, 'K'));
+    Write("initrd.gz", std::string(100000, 'I'));
     DescribeHost(sys_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   /// A plan as PlanTakeover makes one: kexec, the disk, no detach.
   TakeoverPlan Plan(BootPath path = BootPath::kKexec, bool with_disk = true) {
@@ -99,7 +95,6 @@ class ExecuteTest : public ::testing::Test {
 
   FakeSys sys_;
   observe::Events events_;
-  fs::path dir_;
 };
 
 // The whole commit, in the order the safety rules demand.

@@ -6,14 +6,18 @@
 // Secure Boot unless --keep-disk, and a kernel loaded before a stop is unloaded.
 #include "takeover/fallback.h"
 
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
+#include <initializer_list>
+#include <string>
+#include <utility>
 
 #include "tests/unit/fake_sys.h"
+#include "tests/unit/scratch_dir.h"
 
 namespace takeover {
 namespace {
@@ -34,19 +38,28 @@ FakeSys Host(bool secure_boot, bool lockdown) {
   return sys;
 }
 
-class Staged : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bootrino-fallback-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    std::ofstream(dir_ + "/vmlinuz") << "not signed";
-    std::ofstream(dir_ + "/initrd") << "initrd";
-    plan_ = {dir_ + "/vmlinuz", dir_ + "/initrd", "console=ttyS0"};
+// Whether `result` failed with an error of `kind` whose message says each of `message_parts` and whose hint
+// each of `hint_parts`.
+template <typename T>
+::testing::AssertionResult FailedWith(const base::Result<T>& result, base::ErrorKind kind,
+                                      std::initializer_list<std::string> message_parts,
+                                      std::initializer_list<std::string> hint_parts = {}) {
+  if (result) return ::testing::AssertionFailure() << "it succeeded";
+  const base::Error& e = result.error();
+  if (e.kind() != kind) return ::testing::AssertionFailure() << "another kind of error: " << e.message();
+  for (const auto& [text, parts] : {std::pair{e.message(), message_parts}, std::pair{e.hint(), hint_parts}}) {
+    for (const std::string& part : parts) {
+      if (text.find(part) == std::string::npos)
+        return ::testing::AssertionFailure() << "no \"" << part << "\" in: " << text;
+    }
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
-  kexec::BootPlan plan_;
+  return ::testing::AssertionSuccess();
+}
+
+class Staged : public testing_support::TempDirTest {
+ protected:
+  Staged() : TempDirTest("fallback-test") {}
+  const kexec::BootPlan plan_{Write("vmlinuz", "not signed"), Write("initrd", "initrd"), "console=ttyS0"};
   observe::Events events_;
 };
 
@@ -54,11 +67,8 @@ TEST_F(Staged, SecureBootAndLockdownStopAtThePreflightBeforeAnyLoad) {
   FakeSys sys = Host(/*secure_boot=*/true, /*lockdown=*/true);
   kexec::PreflightReport host = kexec::RunPreflight(sys);
   auto path = PathAfterPreflight(host, /*fallback_reboot=*/true);
-  ASSERT_FALSE(path);
-  EXPECT_EQ(path.error().kind(), base::ErrorKind::kPreflight);
-  EXPECT_NE(path.error().message().find("--fallback=reboot refused: UEFI Secure Boot is on"), std::string::npos)
-      << path.error().message();
-  EXPECT_NE(path.error().message().find("signed by a key it trusts"), std::string::npos) << path.error().message();
+  EXPECT_TRUE(FailedWith(path, base::ErrorKind::kPreflight,
+                         {"--fallback=reboot refused: UEFI Secure Boot is on", "signed by a key it trusts"}));
   EXPECT_TRUE(sys.kexec_calls.empty());
   EXPECT_EQ(sys.reboots, 0);
 }
@@ -73,11 +83,8 @@ TEST_F(Staged, SecureBootStopsAtARefusedLoadBeforeTheCommit) {
   testing::internal::CaptureStderr();
   auto loaded = LoadOrFallBack(sys, host, plan_, /*fallback_reboot=*/true, events_);
   std::string said = testing::internal::GetCapturedStderr();
-  ASSERT_FALSE(loaded);
-  EXPECT_EQ(loaded.error().kind(), base::ErrorKind::kPreflight);
-  EXPECT_NE(loaded.error().message().find("EKEYREJECTED"), std::string::npos) << loaded.error().message();
-  EXPECT_NE(loaded.error().message().find("a kernel signed by such a key would have kexec'd"), std::string::npos)
-      << loaded.error().message();
+  EXPECT_TRUE(FailedWith(loaded, base::ErrorKind::kPreflight,
+                         {"EKEYREJECTED", "a kernel signed by such a key would have kexec'd"}));
   EXPECT_EQ(said.find("booting through the firmware"), std::string::npos) << said;
   ASSERT_EQ(sys.kexec_calls.size(), 1u) << "the one refused load";
   EXPECT_EQ(sys.reboots, 0);
@@ -133,12 +140,9 @@ TEST_F(Staged, SecureBootRefusesTheDiskTakeoverBeforeAnyLoad) {
   kexec::PreflightReport host = kexec::RunPreflight(sys);
   ASSERT_TRUE(host.Verdict()) << "kexec itself is allowed here";
   auto allowed = DiskTakeoverAllowed(host, /*keep_disk=*/false);
-  ASSERT_FALSE(allowed);
-  EXPECT_EQ(allowed.error().kind(), base::ErrorKind::kDisk) << "exit 9, as the other disk refusals";
-  EXPECT_NE(allowed.error().message().find("UEFI Secure Boot is on"), std::string::npos) << allowed.error().message();
-  EXPECT_NE(allowed.error().message().find("never boot again"), std::string::npos) << allowed.error().message();
-  EXPECT_NE(allowed.error().hint().find("--keep-disk"), std::string::npos) << allowed.error().hint();
-  EXPECT_NE(allowed.error().hint().find("turn Secure Boot off"), std::string::npos) << allowed.error().hint();
+  // kDisk: exit 9, as the other disk refusals.
+  EXPECT_TRUE(FailedWith(allowed, base::ErrorKind::kDisk, {"UEFI Secure Boot is on", "never boot again"},
+                         {"--keep-disk", "turn Secure Boot off"}));
   EXPECT_TRUE(sys.kexec_calls.empty()) << "no kexec load";
   EXPECT_EQ(sys.unloads, 0);
   EXPECT_EQ(sys.reboots, 0);
@@ -168,11 +172,7 @@ TEST_F(Staged, UnknownSecureBootRefusesTheDiskTakeover) {
   kexec::PreflightReport host = kexec::RunPreflight(sys);
   ASSERT_TRUE(host.secure_boot_unknown);
   auto allowed = DiskTakeoverAllowed(host, /*keep_disk=*/false);
-  ASSERT_FALSE(allowed);
-  EXPECT_EQ(allowed.error().kind(), base::ErrorKind::kDisk);
-  EXPECT_NE(allowed.error().message().find("efivarfs is not mounted"), std::string::npos)
-      << allowed.error().message();
-  EXPECT_NE(allowed.error().hint().find("--keep-disk"), std::string::npos) << allowed.error().hint();
+  EXPECT_TRUE(FailedWith(allowed, base::ErrorKind::kDisk, {"efivarfs is not mounted"}, {"--keep-disk"}));
   EXPECT_TRUE(DiskTakeoverAllowed(host, /*keep_disk=*/true));
 }
 

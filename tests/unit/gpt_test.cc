@@ -133,7 +133,22 @@ class GptTest : public test_support::TempDirTest {
     return listing;
   }
 
-  /// fdisk must read back every field of `l` from `path`, and its check must pass.
+  /// A fresh image named `name` of `l`'s size with `l`'s table written onto it; its path.
+  base::Result<std::string> ImageWithTable(const Layout& l, const std::string& name = "disk.img") {
+    const std::string path = Image(name, l.disk_bytes);
+    RETURN_IF_ERROR(WriteTable(path, l));
+    return path;
+  }
+
+  /// `command`, a partitioning tool's check of the table, passes and says so.
+  static void ExpectVerified(const std::string& command) {
+    Output verify = Shell(command);
+    EXPECT_EQ(verify.status, 0) << verify.text;
+    EXPECT_NE(verify.text.find("No errors detected"), std::string::npos) << verify.text;
+  }
+
+  /// fdisk must read back every field of `l` from `path`, and its check must pass; sector 0 is a
+  /// protective MBR and the backup header sits in the last sector.
   void ExpectTable(const std::string& path, const Layout& l, const std::string& boot_attrs,
                    const std::string& data_attrs) {
     const std::string ss = std::to_string(l.sector_size);
@@ -153,9 +168,8 @@ class GptTest : public test_support::TempDirTest {
                                                        std::to_string(p.last_lba), std::to_string(p.Sectors()),
                                                        p.type_guid, p.uuid, p.name, attrs}));
     }
-    Output verify = Shell("printf 'v\\nq\\n' | fdisk -b " + ss + " '" + path + "'");
-    EXPECT_EQ(verify.status, 0) << verify.text;
-    EXPECT_NE(verify.text.find("No errors detected"), std::string::npos) << verify.text;
+    ExpectVerified("printf 'v\\nq\\n' | fdisk -b " + ss + " '" + path + "'");
+    ExpectProtectiveMbrAndBackup(path, l);
   }
 
   /// Sector 0 is a protective MBR and nothing else; the backup header sits in the last sector.
@@ -173,14 +187,11 @@ class GptTest : public test_support::TempDirTest {
 
 TEST_F(GptTest, TwoGiBWith512ByteSectorsReadsBackExactly) {
   const Layout l = TwoGiB512();
-  const std::string path = Image("disk.img", l.disk_bytes);
-  auto written = WriteTable(path, l);
-  ASSERT_TRUE(written) << written.error().message();
+  const auto image = ImageWithTable(l);
+  ASSERT_TRUE(image) << image.error().message();
+  const std::string& path = *image;
   ExpectTable(path, l, "LegacyBIOSBootable", "RequiredPartition GUID:60");
-  ExpectProtectiveMbrAndBackup(path, l);
-  Output verify = Shell("sfdisk --verify '" + path + "'");
-  EXPECT_EQ(verify.status, 0) << verify.text;
-  EXPECT_NE(verify.text.find("No errors detected"), std::string::npos) << verify.text;
+  ExpectVerified("sfdisk --verify '" + path + "'");
 
   // And as the text sfdisk -d prints (the form systemd-repart's tests compare), device name aside.
   Output dump = Shell("sfdisk -d '" + path + "'");
@@ -203,13 +214,11 @@ TEST_F(GptTest, TwoGiBWith512ByteSectorsReadsBackExactly) {
 
 TEST_F(GptTest, EightGiBWith4096ByteSectorsReadsBackExactly) {
   const Layout l = EightGiB4096();
-  const std::string path = Image("disk.img", l.disk_bytes);
-  auto written = WriteTable(path, l);
-  ASSERT_TRUE(written) << written.error().message();
-  ExpectTable(path, l, "", "");
-  ExpectProtectiveMbrAndBackup(path, l);
+  const auto image = ImageWithTable(l);
+  ASSERT_TRUE(image) << image.error().message();
+  ExpectTable(*image, l, "", "");
   // Read as 512-byte sectors the disk has no valid GPT: the sector size really is 4096.
-  Output as512 = Shell("sfdisk -d '" + path + "'");
+  Output as512 = Shell("sfdisk -d '" + *image + "'");
   EXPECT_EQ(as512.text.find("label: gpt"), std::string::npos) << as512.text;
 }
 
@@ -274,10 +283,9 @@ TEST_F(GptTest, PlannedLayoutsAreWritten) {
     in.seed = 7;
     auto l = PlanLayout(in);
     ASSERT_TRUE(l) << l.error().message();
-    const std::string path = Image("planned.img", l->disk_bytes);
-    auto written = WriteTable(path, *l);
-    ASSERT_TRUE(written) << sector << ": " << written.error().message();
-    ExpectTable(path, *l, l->bios ? "LegacyBIOSBootable" : "", "");
+    const auto image = ImageWithTable(*l, "planned.img");
+    ASSERT_TRUE(image) << sector << ": " << image.error().message();
+    ExpectTable(*image, *l, l->bios ? "LegacyBIOSBootable" : "", "");
   }
 }
 

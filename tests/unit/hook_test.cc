@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "fetch/stage.h"
+#include "tests/unit/scratch_dir.h"
 
 namespace agent {
 namespace {
@@ -21,15 +22,9 @@ std::string Slurp(const fs::path& path) {
   return s.str();
 }
 
-class HookTest : public ::testing::Test {
+class HookTest : public testing_support::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "bootrino-hook-test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  HookTest() : TempDirTest("hook-test") {}
 };
 
 TEST(HookArgv, SourcesTheSealedCopyNotAPath) {

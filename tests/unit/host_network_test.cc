@@ -12,28 +12,37 @@
 namespace ramos {
 namespace {
 
+// /proc/net/dev: its two header lines, then `rows`, one per interface.
+std::string ProcNetDev(const std::string& rows) {
+  return "Inter-|   Receive                            |  Transmit\n"
+         " face |bytes    packets errs drop fifo frame|bytes\n" +
+         rows;
+}
+
+// The sysfs files of interface `name`; `device`: a NIC's driver is behind it (not lo or a bridge).
+void AddInterface(testing_support::FakeSys& sys, const std::string& name, const std::string& type,
+                  const std::string& index, const std::string& mac, const std::string& mtu, bool device) {
+  const std::string dir = "/sys/class/net/" + name + "/";
+  sys.files[dir + "type"] = type + "\n";
+  sys.files[dir + "ifindex"] = index + "\n";
+  sys.files[dir + "address"] = mac + "\n";
+  sys.files[dir + "mtu"] = mtu + "\n";
+  if (device) sys.files[dir + "device/uevent"] = "DRIVER=virtio_net\n";
+}
+
 // A DigitalOcean-like droplet as /proc and /sys show it: ens3 (public, plus
 // the anchor address), ens4 (private), lo, and docker0 (no device behind it).
 testing_support::FakeSys Droplet() {
   testing_support::FakeSys sys;
-  sys.files["/proc/net/dev"] =
-      "Inter-|   Receive                            |  Transmit\n"
-      " face |bytes    packets errs drop fifo frame|bytes\n"
+  sys.files["/proc/net/dev"] = ProcNetDev(
       "    lo: 1 2 0 0 0 0 0 0 1 2 0 0 0 0 0 0\n"
       "docker0: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
       "  ens4: 5 6 0 0 0 0 0 0 5 6 0 0 0 0 0 0\n"
-      "  ens3: 3 4 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n";
-  auto dev = [&](const std::string& name, const char* type, const char* index, const char* mac, bool device) {
-    sys.files["/sys/class/net/" + name + "/type"] = std::string(type) + "\n";
-    sys.files["/sys/class/net/" + name + "/ifindex"] = std::string(index) + "\n";
-    sys.files["/sys/class/net/" + name + "/address"] = std::string(mac) + "\n";
-    sys.files["/sys/class/net/" + name + "/mtu"] = name == "lo" ? "65536\n" : "1500\n";
-    if (device) sys.files["/sys/class/net/" + name + "/device/uevent"] = "DRIVER=virtio_net\n";
-  };
-  dev("lo", "772", "1", "00:00:00:00:00:00", false);
-  dev("ens3", "1", "2", "aa:bb:cc:00:00:03", true);
-  dev("ens4", "1", "3", "aa:bb:cc:00:00:04", true);
-  dev("docker0", "1", "4", "02:42:00:00:00:01", false);
+      "  ens3: 3 4 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n");
+  AddInterface(sys, "lo", "772", "1", "00:00:00:00:00:00", "65536", false);
+  AddInterface(sys, "ens3", "1", "2", "aa:bb:cc:00:00:03", "1500", true);
+  AddInterface(sys, "ens4", "1", "3", "aa:bb:cc:00:00:04", "1500", true);
+  AddInterface(sys, "docker0", "1", "4", "02:42:00:00:00:01", "1500", false);
   sys.addresses = {{"lo", "127.0.0.1", 8, false},         {"ens3", "203.0.113.5", 20, false},
                    {"ens3", "10.17.0.5", 16, false},      {"ens4", "10.136.0.9", 16, false},
                    {"docker0", "172.17.0.1", 16, false},  {"lo", "::1", 128, true},
@@ -61,16 +70,10 @@ testing_support::FakeSys Droplet() {
 // host route the guest agent adds (no gateway: not captured), and an MTU of 1460.
 testing_support::FakeSys Gcp() {
   testing_support::FakeSys sys;
-  sys.files["/proc/net/dev"] =
-      "Inter-|   Receive                            |  Transmit\n"
-      " face |bytes    packets errs drop fifo frame|bytes\n"
+  sys.files["/proc/net/dev"] = ProcNetDev(
       "    lo: 1 2 0 0 0 0 0 0 1 2 0 0 0 0 0 0\n"
-      "  ens4: 3 4 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n";
-  sys.files["/sys/class/net/ens4/type"] = "1\n";
-  sys.files["/sys/class/net/ens4/ifindex"] = "2\n";
-  sys.files["/sys/class/net/ens4/address"] = "42:01:0a:80:00:05\n";
-  sys.files["/sys/class/net/ens4/mtu"] = "1460\n";
-  sys.files["/sys/class/net/ens4/device/uevent"] = "DRIVER=virtio_net\n";
+      "  ens4: 3 4 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n");
+  AddInterface(sys, "ens4", "1", "2", "42:01:0a:80:00:05", "1460", true);
   sys.addresses = {{"lo", "127.0.0.1", 8, false}, {"ens4", "10.128.0.5", 32, false}};
   // 10.128.0.1 is 0A 80 00 01 in memory: 0100800A.
   sys.files["/proc/net/route"] =
@@ -335,67 +338,81 @@ host::AddressOrigin OriginOf(testing_support::FakeSys& sys) {
   return net && !net->interfaces.empty() ? net->interfaces[0].origin : host::AddressOrigin{};
 }
 
+using Kind = host::AddressOrigin::Kind;
+
+// One file of the host written (over what was there), and the origin auto then finds for ens4's 10.128.0.5.
+struct OriginStep {
+  std::string path, content;
+  Kind kind;
+  std::string evidence = "";  // empty: not checked
+};
+
+// From the GCP host (no evidence: kUnknown), each step in turn, on top of the ones before.
+void ExpectOrigins(const std::vector<OriginStep>& steps, testing_support::FakeSys sys = Gcp()) {
+  EXPECT_EQ(OriginOf(sys).kind, Kind::kUnknown);
+  for (const OriginStep& step : steps) {
+    sys.files[step.path] = step.content;
+    const host::AddressOrigin origin = OriginOf(sys);
+    EXPECT_EQ(origin.kind, step.kind) << step.path << ":\n" << step.content;
+    if (!step.evidence.empty()) {
+      EXPECT_EQ(origin.evidence, step.evidence);
+    }
+  }
+}
+
 TEST(HostNetworkTest, OriginFromSystemdNetworkd) {
-  auto sys = Gcp();
-  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kUnknown);
-  sys.files["/run/systemd/netif/leases/2"] =
-      "# This is private data. Do not parse.\nADDRESS=10.128.0.5\nNETMASK=255.255.255.255\n";
-  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kDhcp);
-  EXPECT_EQ(OriginOf(sys).evidence, "systemd-networkd's lease /run/systemd/netif/leases/2");
-  // A lease for another address is not this address's origin.
-  sys.files["/run/systemd/netif/leases/2"] = "ADDRESS=10.128.0.51\n";
-  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kUnknown);
-  sys.files["/run/systemd/netif/links/2"] =
-      "ADMIN_STATE=configured\nOPER_STATE=routable\nNETWORK_FILE=/etc/systemd/network/10-ens4.network\n";
-  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kStatic);
-  sys.files["/run/systemd/netif/links/2"] = "ADMIN_STATE=configured\nDHCP4_ADDRESS=10.128.0.5\n";
-  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kDhcp);
-  sys.files["/run/systemd/netif/links/2"] = "ADMIN_STATE=unmanaged\n";
-  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kUnknown);
+  const std::string lease = "/run/systemd/netif/leases/2", link = "/run/systemd/netif/links/2";
+  ExpectOrigins({
+      {lease, "# This is private data. Do not parse.\nADDRESS=10.128.0.5\nNETMASK=255.255.255.255\n", Kind::kDhcp,
+       "systemd-networkd's lease " + lease},
+      // A lease for another address is not this address's origin.
+      {lease, "ADDRESS=10.128.0.51\n", Kind::kUnknown},
+      {link, "ADMIN_STATE=configured\nOPER_STATE=routable\nNETWORK_FILE=/etc/systemd/network/10-ens4.network\n",
+       Kind::kStatic},
+      {link, "ADMIN_STATE=configured\nDHCP4_ADDRESS=10.128.0.5\n", Kind::kDhcp},
+      {link, "ADMIN_STATE=unmanaged\n", Kind::kUnknown},
+  });
 }
 
 TEST(HostNetworkTest, OriginFromNetworkManager) {
-  auto sys = Gcp();
-  sys.files["/run/NetworkManager/devices/2"] =
-      "[device]\nmanaged=true\nconnection-uuid=5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03\n";
-  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kStatic);
+  const std::string device = "/run/NetworkManager/devices/2";
   const std::string lease = "/var/lib/NetworkManager/internal-5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03-ens4.lease";
-  sys.files[lease] = "# This is private data. Do not parse.\nADDRESS=10.128.0.5\n";
-  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kDhcp);
-  EXPECT_EQ(OriginOf(sys).evidence, "NetworkManager's lease " + lease);
-  sys.files["/run/NetworkManager/devices/2"] = "[device]\nmanaged=false\n";
-  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kUnknown);
+  ExpectOrigins({
+      {device, "[device]\nmanaged=true\nconnection-uuid=5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03\n", Kind::kStatic},
+      {lease, "# This is private data. Do not parse.\nADDRESS=10.128.0.5\n", Kind::kDhcp,
+       "NetworkManager's lease " + lease},
+      {device, "[device]\nmanaged=false\n", Kind::kUnknown},
+  });
 }
 
 TEST(HostNetworkTest, OriginFromIfupdownDhclientAndDhcpcd) {
-  auto sys = Gcp();
-  sys.files["/etc/network/interfaces.d/50-cloud-init"] =
-      "auto lo\niface lo inet loopback\n\nauto ens4\niface ens4 inet dhcp\n";
-  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kUnknown) << "ifupdown did not bring it up";
-  sys.files["/run/network/ifstate"] = "lo=lo\nens4=ens4\n";
-  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kDhcp);
-  EXPECT_EQ(OriginOf(sys).evidence, "ifupdown: iface ens4 inet dhcp in /etc/network/interfaces.d/50-cloud-init");
-  sys.files["/etc/network/interfaces"] =
-      "source /etc/network/interfaces.d/*\niface ens4 inet static\n\taddress 10.128.0.5/32\n";
-  EXPECT_EQ(OriginOf(sys).kind, host::AddressOrigin::Kind::kStatic);
+  ExpectOrigins({
+      // Configured, but ifupdown did not bring it up.
+      {"/etc/network/interfaces.d/50-cloud-init",
+       "auto lo\niface lo inet loopback\n\nauto ens4\niface ens4 inet dhcp\n", Kind::kUnknown},
+      {"/run/network/ifstate", "lo=lo\nens4=ens4\n", Kind::kDhcp,
+       "ifupdown: iface ens4 inet dhcp in /etc/network/interfaces.d/50-cloud-init"},
+      {"/etc/network/interfaces",
+       "source /etc/network/interfaces.d/*\niface ens4 inet static\n\taddress 10.128.0.5/32\n", Kind::kStatic},
+  });
 
-  auto dhclient = Gcp();
-  dhclient.files["/var/lib/dhcp/dhclient.leases"] = "lease {\n  interface \"ens4\";\n  fixed-address 10.128.0.51;\n}\n";
-  EXPECT_EQ(OriginOf(dhclient).kind, host::AddressOrigin::Kind::kUnknown) << "a lease of another address";
-  dhclient.files["/var/lib/dhcp/dhclient.leases"] = "lease {\n  interface \"ens4\";\n  fixed-address 10.128.0.5;\n}\n";
-  EXPECT_EQ(OriginOf(dhclient).kind, host::AddressOrigin::Kind::kDhcp);
-  EXPECT_EQ(OriginOf(dhclient).evidence, "dhclient's lease /var/lib/dhcp/dhclient.leases");
+  const std::string dhclient = "/var/lib/dhcp/dhclient.leases";
+  ExpectOrigins({
+      {dhclient, "lease {\n  interface \"ens4\";\n  fixed-address 10.128.0.51;\n}\n", Kind::kUnknown},
+      {dhclient, "lease {\n  interface \"ens4\";\n  fixed-address 10.128.0.5;\n}\n", Kind::kDhcp,
+       "dhclient's lease " + dhclient},
+  });
 
   // dhcpcd's lease is the DHCP message: op, htype, hlen, hops, xid, secs, flags, ciaddr, then yiaddr.
-  auto dhcpcd = Gcp();
-  std::string message = std::string("\x02\x01\x06\x00", 4) + "XIDX" + std::string(8, '\0') +
-                        std::string("\x0a\x80\x00\x33", 4) + std::string(220, '\0');
-  dhcpcd.files["/var/lib/dhcpcd/ens4.lease"] = message;
-  EXPECT_EQ(OriginOf(dhcpcd).kind, host::AddressOrigin::Kind::kUnknown) << "a lease of 10.128.0.51";
-  message[19] = '\x05';
-  dhcpcd.files["/var/lib/dhcpcd/ens4.lease"] = message;
-  EXPECT_EQ(OriginOf(dhcpcd).kind, host::AddressOrigin::Kind::kDhcp);
-  EXPECT_EQ(OriginOf(dhcpcd).evidence, "dhcpcd's lease /var/lib/dhcpcd/ens4.lease");
+  const std::string dhcpcd = "/var/lib/dhcpcd/ens4.lease";
+  auto message = [](char last_octet) {
+    return std::string("\x02\x01\x06\x00", 4) + "XIDX" + std::string(8, '\0') + std::string("\x0a\x80\x00", 3) +
+           last_octet + std::string(220, '\0');
+  };
+  ExpectOrigins({
+      {dhcpcd, message('\x33'), Kind::kUnknown},  // a lease of 10.128.0.51
+      {dhcpcd, message('\x05'), Kind::kDhcp, "dhcpcd's lease " + dhcpcd},
+  });
 }
 
 TEST(HostNetworkTest, AutoIsDhcpOnlyWhenEveryCarriedIpv4CameFromDhcp) {

@@ -5,17 +5,18 @@
 // test makes; this machine's network is never touched). Skipped where
 // namespaces or veth pairs cannot be made (not root, a container without them)
 // or busybox is missing.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
+#include <utility>
+#include <vector>
 
 #include "host/network.h"
 #include "ramos/network_config.h"
@@ -79,6 +80,13 @@ class NetnsTest : public testing::Test {
                               "echo '--- routes'; $IP route; $IP -6 route\n");
   }
 
+  // The test's own iproute2 makes the devices (`devices`) and reads the result; busybox's ifup and ip do the RAM
+  // OS's part for `net`. Each of `links` (`ip -o link`'s line of the device) and the addresses and routes must
+  // show what is listed.
+  void ExpectIfupShows(const host::HostNetwork& net, const std::string& devices,
+                       const std::vector<std::pair<std::string, std::vector<std::string>>>& links,
+                       const std::vector<std::string>& shown);
+
   fs::path dir_;
   std::string interfaces_;
 };
@@ -87,6 +95,23 @@ class NetnsTest : public testing::Test {
 std::string Link(const std::string& out, const std::string& name) {
   const auto at = out.find(": " + name + "@");
   return at == std::string::npos ? std::string() : out.substr(at, out.find('\n', at) - at);
+}
+
+// Whether `text` (what `ip` printed, or one link's line of it) has every one of `parts`.
+::testing::AssertionResult Shows(const std::string& text, const std::vector<std::string>& parts) {
+  for (const std::string& part : parts) {
+    if (text.find(part) == std::string::npos) return ::testing::AssertionFailure() << "no \"" << part << "\"";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+void NetnsTest::ExpectIfupShows(const host::HostNetwork& net, const std::string& devices,
+                                const std::vector<std::pair<std::string, std::vector<std::string>>>& links,
+                                const std::vector<std::string>& shown) {
+  auto [rc, out] = Ifup(net, devices);
+  ASSERT_EQ(rc, 0) << out << "\n--- interfaces\n" << interfaces_;
+  for (const auto& [name, parts] : links) EXPECT_TRUE(Shows(Link(out, name), parts)) << name << ":\n" << out;
+  EXPECT_TRUE(Shows(out, shown)) << out;
 }
 
 // GCP's /32 behind an off-subnet gateway with MTU 1460 and an IPv6 default
@@ -99,27 +124,17 @@ TEST_F(NetnsTest, BusyboxIfupBringsUpTheStaticNetworkOnTheDevicesWithTheHostsMac
   net.routes = {{"0.0.0.0/0", "10.128.0.1", "ens4", false},
                 {"::/0", "fe80::1", "ens4", true},
                 {"10.0.0.0/8", "192.168.10.1", "ens5", false}};
-  // The test's own iproute2 makes the devices and reads the result; busybox's ifup and ip do the RAM OS's part.
-  // eth0 holds what the host called ens5 (eth1's MAC), and the other way round.
-  auto [rc, out] = Ifup(net, "ip link add eth0 address 02:00:5e:00:00:0b type veth peer name peer0\n"
-                             "ip link add eth1 address 02:00:5e:00:00:0a type veth peer name peer1\n"
-                             "ip link set peer0 up; ip link set peer1 up\n");
-  ASSERT_EQ(rc, 0) << out << "\n--- interfaces\n" << interfaces_;
-  auto has = [&](const std::string& what) { return out.find(what) != std::string::npos; };
-  auto link = [&](const std::string& name) { return Link(out, name); };
-  // The device with the host's ens4 MAC is eth0 now, up, with its MTU; ens5's is eth1.
-  EXPECT_NE(link("eth0").find("link/ether 02:00:5e:00:00:0a"), std::string::npos) << out;
-  EXPECT_NE(link("eth0").find(",UP"), std::string::npos) << out;
-  EXPECT_NE(link("eth0").find(" mtu 1460 "), std::string::npos) << out;
-  EXPECT_NE(link("eth1").find("link/ether 02:00:5e:00:00:0b"), std::string::npos) << out;
-  EXPECT_NE(link("eth1").find(" mtu 1500 "), std::string::npos) << out;
-  EXPECT_TRUE(has("eth0    inet 10.128.0.5/32")) << out;
-  EXPECT_TRUE(has("eth0    inet6 2001:db8::5/64")) << out;
-  EXPECT_TRUE(has("eth1    inet 192.168.10.5/24")) << out;
-  EXPECT_TRUE(has("default via 10.128.0.1 dev eth0 onlink")) << out;
-  EXPECT_TRUE(has("10.128.0.1 dev eth0 scope link")) << out;
-  EXPECT_TRUE(has("10.0.0.0/8 via 192.168.10.1 dev eth1")) << out;
-  EXPECT_TRUE(has("default via fe80::1 dev eth0")) << out;
+  // eth0 holds what the host called ens5 (eth1's MAC), and the other way round. The device with the host's ens4
+  // MAC is eth0 now, up, with its MTU; ens5's is eth1.
+  ExpectIfupShows(net,
+                  "ip link add eth0 address 02:00:5e:00:00:0b type veth peer name peer0\n"
+                  "ip link add eth1 address 02:00:5e:00:00:0a type veth peer name peer1\n"
+                  "ip link set peer0 up; ip link set peer1 up\n",
+                  {{"eth0", {"link/ether 02:00:5e:00:00:0a", ",UP", " mtu 1460 "}},
+                   {"eth1", {"link/ether 02:00:5e:00:00:0b", " mtu 1500 "}}},
+                  {"eth0    inet 10.128.0.5/32", "eth0    inet6 2001:db8::5/64", "eth1    inet 192.168.10.5/24",
+                   "default via 10.128.0.1 dev eth0 onlink", "10.128.0.1 dev eth0 scope link",
+                   "10.0.0.0/8 via 192.168.10.1 dev eth1", "default via fe80::1 dev eth0"});
 }
 
 // IPv6 only (the MTU then rides on the inet6 stanza), a /128 whose gateway is off it.
@@ -127,16 +142,10 @@ TEST_F(NetnsTest, BusyboxIfupBringsUpAnIpv6OnlyStaticNetwork) {
   host::HostNetwork net;
   net.interfaces = {{"enp1s0", "eth0", "02:00:5e:00:00:0c", {"2001:db8:5::5/128", "2001:db8:6::6/64"}, 9000, 2, {}}};
   net.routes = {{"::/0", "2001:db8::1", "enp1s0", true}, {"2001:db8:7::/48", "2001:db8:6::1", "enp1s0", true}};
-  auto [rc, out] = Ifup(net, "ip link add eth0 address 02:00:5e:00:00:0c type veth peer name peer0\n"
-                             "ip link set peer0 up\n");
-  ASSERT_EQ(rc, 0) << out << "\n--- interfaces\n" << interfaces_;
-  EXPECT_NE(Link(out, "eth0").find(" mtu 9000 "), std::string::npos) << out;
-  auto has = [&](const std::string& what) { return out.find(what) != std::string::npos; };
-  EXPECT_TRUE(has("eth0    inet6 2001:db8:5::5/128")) << out;
-  EXPECT_TRUE(has("eth0    inet6 2001:db8:6::6/64")) << out;
-  EXPECT_TRUE(has("2001:db8::1 dev eth0")) << out;
-  EXPECT_TRUE(has("default via 2001:db8::1 dev eth0")) << out;
-  EXPECT_TRUE(has("2001:db8:7::/48 via 2001:db8:6::1 dev eth0")) << out;
+  ExpectIfupShows(net, "ip link add eth0 address 02:00:5e:00:00:0c type veth peer name peer0\nip link set peer0 up\n",
+                  {{"eth0", {" mtu 9000 "}}},
+                  {"eth0    inet6 2001:db8:5::5/128", "eth0    inet6 2001:db8:6::6/64", "2001:db8::1 dev eth0",
+                   "default via 2001:db8::1 dev eth0", "2001:db8:7::/48 via 2001:db8:6::1 dev eth0"});
 }
 
 // Tiny Core's script, run by busybox's sh with busybox's ifconfig and route (as Tiny Core has them), on a
@@ -163,13 +172,11 @@ TEST_F(NetnsTest, TinyCoreScriptConfiguresTheDeviceWithTheHostsMac) {
             "echo '--- addresses'; $IP -o addr\n"
             "echo '--- routes'; $IP route; $IP -6 route\n");
   ASSERT_EQ(rc, 0) << out << "\n--- script\n" << TinyCoreNetworkScript(net);
-  auto has = [&](const std::string& what) { return out.find(what) != std::string::npos; };
-  EXPECT_NE(Link(out, "ens9").find(" mtu 1460 "), std::string::npos) << out;
-  EXPECT_TRUE(has("ens9    inet 10.128.0.5/32")) << out;
-  EXPECT_TRUE(has("ens9    inet6 2001:db8::5/64")) << out;
-  EXPECT_TRUE(has("10.128.0.1 dev ens9 scope link")) << out;
-  EXPECT_TRUE(has("default via 10.128.0.1 dev ens9")) << out;
-  EXPECT_TRUE(has("default via fe80::1 dev ens9")) << out;
+  EXPECT_TRUE(Shows(Link(out, "ens9"), {" mtu 1460 "})) << out;
+  EXPECT_TRUE(
+      Shows(out, {"ens9    inet 10.128.0.5/32", "ens9    inet6 2001:db8::5/64", "10.128.0.1 dev ens9 scope link",
+                  "default via 10.128.0.1 dev ens9", "default via fe80::1 dev ens9"}))
+      << out;
   EXPECT_NE(Slurp(dir_ / "resolv.conf").find("nameserver 169.254.169.254\n"), std::string::npos);
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
+
 #include "tests/unit/fake_sys.h"
 
 namespace kexec {
@@ -26,6 +28,20 @@ const Check* Find(const PreflightReport& r, const std::string& name) {
     if (c.name == name) return &c;
   }
   return nullptr;
+}
+
+// What the tests do to a host, by name.
+using Change = void (*)(FakeSys&);
+void Lock(FakeSys& s) { s.files["/sys/kernel/security/lockdown"] = "none [integrity] confidentiality\n"; }
+void DisableKexecLoad(FakeSys& s) { s.files["/proc/sys/kernel/kexec_load_disabled"] = "1\n"; }
+void NoKexecFileLoad(FakeSys& s) { s.probe_errno = ENOSYS; }
+void Unprivileged(FakeSys& s) { s.cap_sys_boot = false; }
+void Riscv(FakeSys& s) { s.machine = "riscv64"; }
+
+// `host` with `changes` made to it, preflighted.
+PreflightReport PreflightOf(FakeSys host, std::initializer_list<Change> changes = {}) {
+  for (Change change : changes) change(host);
+  return RunPreflight(host);
 }
 
 TEST(Lockdown, ModeFromSecurityfsOrCmdline) {
@@ -66,20 +82,18 @@ TEST(Preflight, LockdownOnTheCmdlineWithoutSecurityfs) {
 
 TEST(Preflight, EachRefusalNamesItsCause) {
   struct Case {
-    std::function<void(FakeSys&)> breakit;
+    Change breakit;
     std::string expected;
   };
   std::vector<Case> cases = {
-      {[](FakeSys& s) { s.machine = "riscv64"; }, "architecture: riscv64 is not supported"},
-      {[](FakeSys& s) { s.cap_sys_boot = false; }, "privileges: CAP_SYS_BOOT is missing"},
-      {[](FakeSys& s) { s.probe_errno = ENOSYS; }, "kexec: this kernel has no kexec_file_load"},
+      {Riscv, "architecture: riscv64 is not supported"},
+      {Unprivileged, "privileges: CAP_SYS_BOOT is missing"},
+      {NoKexecFileLoad, "kexec: this kernel has no kexec_file_load"},
       {[](FakeSys& s) { s.probe_errno = EPERM; }, "kexec: kexec_file_load is not permitted"},
-      {[](FakeSys& s) { s.files["/proc/sys/kernel/kexec_load_disabled"] = "1\n"; }, "kexec is disabled until reboot"},
+      {DisableKexecLoad, "kexec is disabled until reboot"},
   };
   for (const auto& c : cases) {
-    FakeSys sys = HealthyHost();
-    c.breakit(sys);
-    auto verdict = RunPreflight(sys).Verdict();
+    auto verdict = PreflightOf(HealthyHost(), {c.breakit}).Verdict();
     ASSERT_FALSE(verdict) << c.expected;
     EXPECT_NE(verdict.error().message().find(c.expected), std::string::npos) << verdict.error().message();
     EXPECT_FALSE(verdict.error().hint().empty());
@@ -104,31 +118,22 @@ TEST(Preflight, NoKexecOffersTheFirmwareInstead) {
     EXPECT_EQ(verdict.error().hint().find("Debian") != std::string::npos, std::string(machine) == "x86_64")
         << verdict.error().hint();
   }
-  FakeSys disabled = HealthyHost();
-  disabled.files["/proc/sys/kernel/kexec_load_disabled"] = "1\n";
-  auto verdict = RunPreflight(disabled).Verdict();
+  auto verdict = PreflightOf(HealthyHost(), {DisableKexecLoad}).Verdict();
   ASSERT_FALSE(verdict);
   EXPECT_NE(verdict.error().hint().find("--fallback=reboot"), std::string::npos) << verdict.error().hint();
 }
 
 // --fallback=reboot goes on only when the firmware can still do what kexec cannot.
 TEST(Preflight, OnlyKexecRefusalsLeaveTheFirmwareReboot) {
-  FakeSys healthy = HealthyHost();
-  EXPECT_TRUE(RunPreflight(healthy).OnlyKexecRefused());
-  FakeSys locked = HealthyHost();
-  locked.files["/sys/kernel/security/lockdown"] = "none [integrity] confidentiality\n";
-  EXPECT_TRUE(RunPreflight(locked).OnlyKexecRefused());
-  FakeSys nokexec = HealthyHost();
-  nokexec.probe_errno = ENOSYS;
-  EXPECT_TRUE(RunPreflight(nokexec).OnlyKexecRefused());
-  FakeSys unprivileged = locked;
-  unprivileged.cap_sys_boot = false;  // reboot(2) needs CAP_SYS_BOOT as much as kexec does
-  EXPECT_FALSE(RunPreflight(unprivileged).OnlyKexecRefused());
-  FakeSys foreign = HealthyHost();
-  foreign.machine = "riscv64";
-  EXPECT_FALSE(RunPreflight(foreign).OnlyKexecRefused());
-  EXPECT_EQ(RunPreflight(foreign).machine, "riscv64") << "reported as found";
-  EXPECT_EQ(RunPreflight(foreign).arch, std::nullopt);
+  EXPECT_TRUE(PreflightOf(HealthyHost()).OnlyKexecRefused());
+  EXPECT_TRUE(PreflightOf(HealthyHost(), {Lock}).OnlyKexecRefused());
+  EXPECT_TRUE(PreflightOf(HealthyHost(), {NoKexecFileLoad}).OnlyKexecRefused());
+  // reboot(2) needs CAP_SYS_BOOT as much as kexec does.
+  EXPECT_FALSE(PreflightOf(HealthyHost(), {Lock, Unprivileged}).OnlyKexecRefused());
+  const PreflightReport foreign = PreflightOf(HealthyHost(), {Riscv});
+  EXPECT_FALSE(foreign.OnlyKexecRefused());
+  EXPECT_EQ(foreign.machine, "riscv64") << "reported as found";
+  EXPECT_EQ(foreign.arch, std::nullopt);
 }
 
 TEST(Preflight, XenIsAWarningNotARefusal) {
@@ -190,16 +195,10 @@ TEST(SecureBoot, UnknownOnUefiWithoutEfivarfs) {
 }
 
 TEST(SecureBoot, LockdownAloneMeansSignedKernelsOnly) {
-  FakeSys locked = SecureBootHost();
-  EXPECT_TRUE(RunPreflight(locked).KexecSignedOnly());
-  FakeSys disabled = SecureBootHost();
-  disabled.files["/proc/sys/kernel/kexec_load_disabled"] = "1\n";
-  EXPECT_FALSE(RunPreflight(disabled).KexecSignedOnly());
-  FakeSys nokexec = SecureBootHost();
-  nokexec.probe_errno = ENOSYS;
-  EXPECT_FALSE(RunPreflight(nokexec).KexecSignedOnly());
-  FakeSys open = HealthyHost();
-  EXPECT_FALSE(RunPreflight(open).KexecSignedOnly());
+  EXPECT_TRUE(PreflightOf(SecureBootHost()).KexecSignedOnly());
+  EXPECT_FALSE(PreflightOf(SecureBootHost(), {DisableKexecLoad}).KexecSignedOnly());
+  EXPECT_FALSE(PreflightOf(SecureBootHost(), {NoKexecFileLoad}).KexecSignedOnly());
+  EXPECT_FALSE(PreflightOf(HealthyHost()).KexecSignedOnly());
 }
 
 // The fallback writes syslinux / systemd-boot and the manifest's kernel, none

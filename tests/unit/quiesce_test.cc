@@ -67,14 +67,8 @@ TEST(RetryTransient, TheUdevPatiencesAreFiveAndTenSeconds) {
 class DiskFileTest : public test_support::TempDirTest {
  protected:
   DiskFileTest() : TempDirTest("quiesce") {}
-  void SetUp() override {
-    TempDirTest::SetUp();
-    ASSERT_FALSE(HasFatalFailure());
-    image_ = (dir_ / "disk.img").string();
-    std::ofstream(image_) << std::string(4096, 'x');
-  }
 
-  std::string image_;
+  const std::string image_ = Write("disk.img", std::string(4096, 'x'));
 };
 
 TEST_F(DiskFileTest, OpenDiskOpensAnImageAndReportsAMissingOneAtOnce) {

@@ -14,7 +14,7 @@
 
 #include "agent/run_options.h"
 #include "userdata/fields.h"
-#include "userdata/userdata.h"
+#include "userdata/config.h"
 
 namespace agent {
 namespace {

@@ -28,13 +28,13 @@ TEST(Text, PrintableTextAndUtf8PassThrough) {
 }
 
 TEST(Text, Utf8Validation) {
-  EXPECT_TRUE(IsUtf8("plain https://example.org/caf\xc3\xa9"));
-  EXPECT_TRUE(IsUtf8("\xf0\x9f\x98\x80"));
-  EXPECT_FALSE(IsUtf8("caf\xe9"));
-  EXPECT_FALSE(IsUtf8("\xc0\xaf"));
-  EXPECT_FALSE(IsUtf8("\xed\xa0\x80"));
-  EXPECT_FALSE(IsUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
-  EXPECT_FALSE(IsUtf8("\xe2\x82"));
+  for (const char* utf8 : {"plain https://example.org/caf\xc3\xa9", "\xf0\x9f\x98\x80"}) {
+    EXPECT_TRUE(IsUtf8(utf8)) << utf8;
+  }
+  // Latin-1, overlong, surrogate, past U+10FFFF, truncated.
+  for (const char* broken : {"caf\xe9", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
+    EXPECT_FALSE(IsUtf8(broken)) << PrintableText(broken);
+  }
 }
 
 }  // namespace

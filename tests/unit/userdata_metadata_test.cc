@@ -87,10 +87,7 @@ TEST(UserdataMetadata, Hostname) {
 
 TEST(UserdataMetadata, DropletId) {
   EXPECT_TRUE(IsDropletId("123456789\n"));
-  EXPECT_FALSE(IsDropletId(""));
-  EXPECT_FALSE(IsDropletId("\n"));
-  EXPECT_FALSE(IsDropletId("<html>404</html>"));
-  EXPECT_FALSE(IsDropletId("12 34"));
+  for (const char* not_id : {"", "\n", "<html>404</html>", "12 34"}) EXPECT_FALSE(IsDropletId(not_id)) << not_id;
 }
 
 TEST(UserdataMetadata, GcpUserDataEncoding) {

@@ -1,7 +1,7 @@
 // userdata::Resolve: the search on disk (under a fake root) and the metadata
 // services, against tests/lib/fake_metadata.py on 127.0.0.1, which enforces what
 // the real services do (AWS's session token, GCP's Metadata-Flavor header).
-#include "userdata/userdata.h"
+#include "userdata/config.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -57,6 +58,22 @@ std::string Notes(const Config& c) {
   return out;
 }
 
+// What a resolved Config says about the instance: the four fields most tests check together, compared (and
+// printed on a failure) as one.
+struct Instance {
+  std::string cloud, manifest;
+  std::vector<std::string> ssh_keys;
+  std::string hostname;
+  bool operator==(const Instance&) const = default;
+  friend std::ostream& operator<<(std::ostream& out, const Instance& i) {
+    out << "{cloud \"" << i.cloud << "\", manifest \"" << i.manifest << "\", ssh_keys [";
+    for (const std::string& key : i.ssh_keys) out << "\"" << key << "\" ";
+    return out << "], hostname \"" << i.hostname << "\"}";
+  }
+};
+
+Instance InstanceOf(const Config& c) { return {c.cloud, c.manifest, c.ssh_keys, c.hostname}; }
+
 // A port nothing listens on: connections to it are refused at once.
 int ClosedPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -69,6 +86,19 @@ int ClosedPort() {
   close(fd);
   return ntohs(addr.sin_port);
 }
+
+class ProxyEnvironment {  // a proxy that does not exist: a request through it would fail
+ public:
+  ProxyEnvironment() {
+    for (const char* name : kNames) setenv(name, "http://127.0.0.1:9", 1);
+  }
+  ~ProxyEnvironment() {
+    for (const char* name : kNames) unsetenv(name);
+  }
+
+ private:
+  static constexpr const char* kNames[] = {"http_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"};
+};
 
 class ResolveTest : public ::testing::Test {
  protected:
@@ -122,11 +152,36 @@ class ResolveTest : public ::testing::Test {
     s.aws_url = s.aws_ipv6_url = s.gcp_url = s.digitalocean_url = s.other_url = s.scaleway_url = closed_;
     return s;
   }
+  // Nothing but the fake root's files: no metadata service is asked.
+  Sources OnDiskOnly() const {
+    Sources s = Nothing();
+    s.metadata = MetadataPolicy::kNever;
+    return s;
+  }
   // Writes a file the fake metadata server serves at /<scenario>/<path>.
   static void Serve(const std::string& scenario, const std::string& path, std::string_view data) {
     WriteFile(served_ / scenario / path, data);
   }
   static std::string Url(const std::string& scenario) { return base_ + "/" + scenario; }
+  // What Resolve finds asking only the service at `field` (the scenario `scenario`), with a proxy in the
+  // environment that would fail every request sent through it: the metadata services are never proxied.
+  base::Result<Config> ResolveDespiteProxy(std::string Sources::*field, const std::string& scenario) const {
+    ProxyEnvironment proxy;
+    Sources s = Nothing();
+    s.*field = Url(scenario);
+    return Resolve(s);
+  }
+  // Something answering at `s`'s service URL `field` (the scenario `scenario`) that is not the identified cloud's
+  // service: nothing comes from it (no cloud, no hostname) and a note says why.
+  static void ExpectNotTheService(Sources s, std::string Sources::*field, const std::string& scenario,
+                                  std::string_view note) {
+    s.*field = Url(scenario);
+    auto c = Resolve(s);
+    ASSERT_TRUE(c) << c.error().message();
+    EXPECT_EQ(c->cloud, "");
+    EXPECT_EQ(c->hostname, "");
+    EXPECT_TRUE(HasNote(*c, note)) << Notes(*c);
+  }
 
   static inline fs::path served_;
   static inline pid_t server_ = -1;
@@ -144,8 +199,7 @@ TEST_F(ResolveTest, CloudInitsCopyComesFirstThenNoCloudSeeds) {
   WriteFile(root_ / "var/lib/cloud/seed/nocloud-net/user-data", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");
   WriteFile(root_ / "var/lib/cloud/seed/nocloud/user-data", "#!/bin/sh\nbootrino run " + S(kOtherRef) + " --yes\n");
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", kCloudConfig);
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "/var/lib/cloud/instance/user-data.txt");
@@ -194,8 +248,7 @@ TEST_F(ResolveTest, AMountsSourceTextDoesNotMakeItASeed) {
   WriteFile(root_ / "proc/self/mountinfo", "25 1 254:1 / / rw - ext4 /dev/vda1 rw\n"
                                            "90 25 0:77 / /home/eve/seed rw,nosuid,nodev - fuse.sshfs /dev/sr0 rw\n");
   WriteFile(root_ / "home/eve/seed/user-data", kCloudConfig);
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "");
@@ -233,19 +286,36 @@ std::string AddBlockDevice(const fs::path& root, const std::string& name, dev_t 
   return id;
 }
 
-TEST_F(ResolveTest, MountedCidataVolumeFoundByItsDeviceNumber) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
+// A fake root that also has loop devices over image files of the test's own. Needs root: skipped otherwise.
+class LoopVolumeTest : public ResolveTest {
+ protected:
+  void SetUp() override {
+    ResolveTest::SetUp();
+    if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
+  }
+
+  // Attaches `image` and names it `name` in the fake root (sysfs, /dev, ids_[name] its "MAJOR:MINOR"); its device
+  // number, or nullopt when no loop device could be had.
+  std::optional<dev_t> Attach(const fs::path& image, const std::string& name) {
+    loops_.push_back(std::make_unique<LoopDevice>(image));
+    struct stat st {};
+    if (loops_.back()->path().empty() || stat(loops_.back()->path().c_str(), &st) != 0) return std::nullopt;
+    ids_[name] = AddBlockDevice(root_, name, st.st_rdev);
+    return st.st_rdev;
+  }
+
+  std::vector<std::unique_ptr<LoopDevice>> loops_;
+  std::map<std::string, std::string> ids_;
+};
+
+TEST_F(LoopVolumeTest, MountedCidataVolumeFoundByItsDeviceNumber) {
   MakeVfat(root_ / "seed.img", "cidata");
   MakeVfat(root_ / "plain.img", "data");
-  LoopDevice seed(root_ / "seed.img"), plain(root_ / "plain.img");
-  if (seed.path().empty() || plain.path().empty()) GTEST_SKIP() << "losetup could not attach a loop device";
-  struct stat seed_st {}, plain_st {};
-  ASSERT_EQ(stat(seed.path().c_str(), &seed_st), 0);
-  ASSERT_EQ(stat(plain.path().c_str(), &plain_st), 0);
   // The fake root's view: the kernel's names of the two devices (sysfs), their nodes (the same
   // device numbers) and mountinfo. The files are written where the mounts would be: nothing is mounted.
-  const std::string plain_id = AddBlockDevice(root_, "plain0", plain_st.st_rdev);
-  const std::string seed_id = AddBlockDevice(root_, "seed0", seed_st.st_rdev);
+  const std::optional<dev_t> plain = Attach(root_ / "plain.img", "plain0");
+  if (!plain || !Attach(root_ / "seed.img", "seed0")) GTEST_SKIP() << "losetup could not attach a loop device";
+  const std::string plain_id = ids_["plain0"], seed_id = ids_["seed0"];
   WriteFile(root_ / "proc/self/mountinfo",
             "25 1 " + plain_id + " / /mnt/data rw - vfat /dev/plain0 rw\n"
             "90 25 0:77 / /home/eve/seed rw - fuse.x /dev/seed0 rw\n"
@@ -255,8 +325,7 @@ TEST_F(ResolveTest, MountedCidataVolumeFoundByItsDeviceNumber) {
   WriteFile(root_ / "home/eve/seed/user-data", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");
   WriteFile(root_ / "srv/sub/user-data", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");  // not its root
   WriteFile(root_ / "media/seed disk/user-data", kCloudConfig);
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "/media/seed disk/user-data");
@@ -264,7 +333,7 @@ TEST_F(ResolveTest, MountedCidataVolumeFoundByItsDeviceNumber) {
 
   // A node whose device number is not the mount's is not that mount's device.
   fs::remove(root_ / "dev/seed0");
-  ASSERT_EQ(mknod((root_ / "dev/seed0").c_str(), S_IFBLK | 0600, plain_st.st_rdev), 0);
+  ASSERT_EQ(mknod((root_ / "dev/seed0").c_str(), S_IFBLK | 0600, *plain), 0);
   c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "");
@@ -299,21 +368,17 @@ class ThrowingHttp : public Http {
 
 // A fake root with the loop devices of `images` (image file → the kernel name the root gives it), each in
 // /sys/class/block as well as /sys/dev/block and /dev, and an empty /run. Needs root.
-class SeedVolumeTest : public ResolveTest {
+class SeedVolumeTest : public LoopVolumeTest {
  protected:
-  // Attaches `image` and names it `name` in the fake root; false when no loop device could be had.
+  // Attaches `image` and names it `name` in the fake root, in /sys/class/block too; false when no loop device
+  // could be had.
   bool AddLoopDevice(const fs::path& image, const std::string& name) {
-    loops_.push_back(std::make_unique<LoopDevice>(image));
-    if (loops_.back()->path().empty()) return false;
-    struct stat st {};
-    if (stat(loops_.back()->path().c_str(), &st) != 0) return false;
-    const std::string id = AddBlockDevice(root_, name, st.st_rdev);
-    WriteFile(root_ / "sys/class/block" / name / "dev", id + "\n");
-    ids_[name] = id;
+    if (!Attach(image, name)) return false;
+    WriteFile(root_ / "sys/class/block" / name / "dev", ids_[name] + "\n");
     return true;
   }
   void SetUp() override {
-    ResolveTest::SetUp();
+    LoopVolumeTest::SetUp();
     fs::create_directories(root_ / "run");
   }
   // What Resolve left in /run: nothing, once it has returned.
@@ -332,13 +397,9 @@ class SeedVolumeTest : public ResolveTest {
     EXPECT_EQ(sys.log[1], "unmount " + dir);
     EXPECT_EQ(LeftInRun(), std::vector<std::string>{});
   }
-
-  std::vector<std::unique_ptr<LoopDevice>> loops_;
-  std::map<std::string, std::string> ids_;
 };
 
 TEST_F(SeedVolumeTest, UnmountedCidataVolumeIsMountedReadOnlyReadAndUnmounted) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
   MakeVfat(root_ / "plain.img", "data");
   MakeVfat(root_ / "seed.img", "cidata");
   if (!AddLoopDevice(root_ / "plain.img", "loop0") || !AddLoopDevice(root_ / "seed.img", "vdb")) {
@@ -346,8 +407,7 @@ TEST_F(SeedVolumeTest, UnmountedCidataVolumeIsMountedReadOnlyReadAndUnmounted) {
   }
   MountingSys sys;
   sys.volume_files = {{"user-data", kCloudConfig}, {"meta-data", "instance-id: iid-seed\n"}};
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   s.sys = &sys;
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
@@ -407,14 +467,12 @@ TEST_F(SeedVolumeTest, UnmountedCidataVolumeIsMountedReadOnlyReadAndUnmounted) {
 }
 
 TEST_F(SeedVolumeTest, OnlyVfatAndIso9660VolumesAreMounted) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
   const std::string command = "mkfs.ext4 -q -F -L cidata '" + (root_ / "seed.img").string() + "' 4M >/dev/null 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << command << " failed (is e2fsprogs installed?)";
   if (!AddLoopDevice(root_ / "seed.img", "vdb")) GTEST_SKIP() << "losetup could not attach a loop device";
   MountingSys sys;
   sys.volume_files = {{"user-data", kCloudConfig}};
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   s.sys = &sys;
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
@@ -426,7 +484,6 @@ TEST_F(SeedVolumeTest, OnlyVfatAndIso9660VolumesAreMounted) {
 }
 
 TEST_F(SeedVolumeTest, UnmountedConfigDriveGivesUserDataKeysAndHostname) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
   MakeVfat(root_ / "drive.img", "config-2");
   if (!AddLoopDevice(root_ / "drive.img", "sr0")) GTEST_SKIP() << "losetup could not attach a loop device";
   MountingSys sys;
@@ -468,8 +525,7 @@ TEST_F(ResolveTest, ConfigDriveLabelAsLibblkidProbesIt) {
 }
 
 TEST_F(ResolveTest, NothingFoundIsAConfigWithoutManifest) {
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "");
@@ -483,8 +539,7 @@ TEST_F(ResolveTest, NothingFoundIsAConfigWithoutManifest) {
 TEST_F(ResolveTest, ExplicitFileAndItsErrors) {
   WriteFile(root_ / "ud", Gzip(kCloudConfig));
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", "#cloud-config\nbootrino: " + S(kOtherRef) + "\n");
-  Sources s = Nothing();
-  s.metadata = MetadataPolicy::kNever;
+  Sources s = OnDiskOnly();
   s.file = (root_ / "ud").string();
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
@@ -514,19 +569,6 @@ TEST_F(ResolveTest, ExplicitFileAndItsErrors) {
 
 // ---- metadata services -----------------------------------------------------------------------------------------
 
-class ProxyEnvironment {  // a proxy that does not exist: a request through it would fail
- public:
-  ProxyEnvironment() {
-    for (const char* name : kNames) setenv(name, "http://127.0.0.1:9", 1);
-  }
-  ~ProxyEnvironment() {
-    for (const char* name : kNames) unsetenv(name);
-  }
-
- private:
-  static constexpr const char* kNames[] = {"http_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"};
-};
-
 TEST_F(ResolveTest, AwsImdsV2WithTokenKeysAndHostname) {
   Serve("aws1", "latest/user-data", Gzip(kCloudConfig));  // binary over HTTP: gzip'd user-data
   Serve("aws1", "latest/meta-data/public-keys/.listing", "0=alice\n1=bob\n2=junk");
@@ -534,17 +576,11 @@ TEST_F(ResolveTest, AwsImdsV2WithTokenKeysAndHostname) {
   Serve("aws1", "latest/meta-data/public-keys/1/openssh-key", S(kBob));
   Serve("aws1", "latest/meta-data/public-keys/2/openssh-key", "ssh-rsa garbage");
   Serve("aws1", "latest/meta-data/local-hostname", "ip-10-0-0-5.ec2.internal");
-  ProxyEnvironment proxy;
-  Sources s = Nothing();
-  s.aws_url = Url("aws1");
-  auto c = Resolve(s);
+  auto c = ResolveDespiteProxy(&Sources::aws_url, "aws1");
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "aws");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"aws", S(kRef), {S(kAlice), S(kBob)}, "ip-10-0-0-5.ec2.internal"}));
   EXPECT_EQ(c->source, Url("aws1") + "/latest/user-data");
-  EXPECT_EQ(c->manifest, kRef);
   EXPECT_TRUE(c->options.Flag("yes"));
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "ip-10-0-0-5.ec2.internal");
   EXPECT_TRUE(HasNote(*c, "skipped a key from " + Url("aws1") + "/latest/meta-data/public-keys/2/openssh-key"))
       << Notes(*c);
 }
@@ -622,17 +658,11 @@ TEST_F(ResolveTest, GcpWithFlavorHeaderAndProjectKeys) {
   Serve("gcp1", v1 + "instance/attributes/user-data", "#!/bin/sh\nbootrino run " + S(kOtherRef) + " --detach\n");
   Serve("gcp1", v1 + "instance/attributes/ssh-keys", "alice:" + S(kAlice) + "\n\n");
   Serve("gcp1", v1 + "project/attributes/ssh-keys", "bob:" + S(kBob) + "\nalice:" + S(kAlice));
-  ProxyEnvironment proxy;
-  Sources s = Nothing();
-  s.gcp_url = Url("gcp1");
-  auto c = Resolve(s);
+  auto c = ResolveDespiteProxy(&Sources::gcp_url, "gcp1");
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "gcp");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"gcp", S(kOtherRef), {S(kAlice), S(kBob)}, "vm-1.c.project.internal"}));
   EXPECT_EQ(c->source, Url("gcp1") + "/computeMetadata/v1/instance/attributes/user-data");
-  EXPECT_EQ(c->manifest, kOtherRef);
   EXPECT_TRUE(c->options.Flag("detach"));
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "vm-1.c.project.internal");
 }
 
 TEST_F(ResolveTest, GcpBase64UserDataAndBlockedProjectKeys) {
@@ -662,11 +692,8 @@ TEST_F(ResolveTest, DigitalOcean) {
   s.aws_url = s.gcp_url = s.digitalocean_url = Url("do1");
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "digitalocean");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"digitalocean", S(kRef), {S(kAlice), S(kBob)}, "droplet-1"}));
   EXPECT_EQ(c->source, Url("do1") + "/metadata/v1/user-data");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "droplet-1");
 }
 
 // ---- the services with a protocol of their own, each asked only where DMI names its cloud ---------------------
@@ -690,11 +717,8 @@ TEST_F(ResolveTest, AzureWithItsHeaderKeysAndBase64UserData) {
   Sources s = IdentifiedBy(root_, "chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77", Url("azure1"));
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "azure");
-  EXPECT_EQ(c->manifest, kRef);
+  EXPECT_EQ(InstanceOf(*c), (Instance{"azure", S(kRef), {S(kAlice)}, "azure-vm-1"}));
   EXPECT_EQ(c->source, Url("azure1") + "/metadata/instance/compute/userData?api-version=2021-01-01&format=text");
-  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
-  EXPECT_EQ(c->hostname, "azure-vm-1");
   EXPECT_EQ(c->hostname_from, "azure metadata service");
   EXPECT_TRUE(HasNote(*c, "skipped a key from Azure compute/publicKeys")) << Notes(*c);
   EXPECT_TRUE(HasNote(*c, "this host is azure (DMI chassis_asset_tag")) << Notes(*c);
@@ -717,10 +741,7 @@ TEST_F(ResolveTest, OracleWithItsBearerHeader) {
   Sources s = IdentifiedBy(root_, "chassis_asset_tag", "OracleCloud.com", Url("oci1"));
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "oracle");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "oci-1");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"oracle", S(kRef), {S(kAlice), S(kBob)}, "oci-1"}));
   // user_data that is not base64 is an error: the service answered, and its user-data cannot be read.
   Serve("oci2", "opc/v2/instance/.listing", R"({"id": "ocid1.instance.x", "metadata": {"user_data": "%%%"}})");
   s.other_url = Url("oci2");
@@ -735,10 +756,7 @@ TEST_F(ResolveTest, HetznerYamlMetadataAndUserData) {
   Sources s = IdentifiedBy(root_, "sys_vendor", "Hetzner", Url("hetzner1"));
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "hetzner");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "hetzner-1");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"hetzner", S(kRef), {S(kAlice), S(kBob)}, "hetzner-1"}));
   Serve("hetzner2", "hetzner/v1/metadata", "hostname: hetzner-2\ninstance-id: 7\n");
   Serve("hetzner2", "hetzner/v1/userdata", kCloudConfig);  // as given
   s.other_url = Url("hetzner2");
@@ -747,11 +765,7 @@ TEST_F(ResolveTest, HetznerYamlMetadataAndUserData) {
   EXPECT_EQ(c->manifest, kRef);
   // Something else answering there (no instance-id) is not Hetzner's service.
   Serve("hetzner3", "hetzner/v1/metadata", "<html>welcome</html>");
-  s.other_url = Url("hetzner3");
-  c = Resolve(s);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "");
-  EXPECT_TRUE(HasNote(*c, "not a document with an instance-id")) << Notes(*c);
+  ExpectNotTheService(s, &Sources::other_url, "hetzner3", "not a document with an instance-id");
 }
 
 TEST_F(ResolveTest, OpenStackMetadataService) {
@@ -762,10 +776,7 @@ TEST_F(ResolveTest, OpenStackMetadataService) {
   Sources s = IdentifiedBy(root_, "product_name", "OpenStack Nova", Url("os1"));
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "openstack");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
-  EXPECT_EQ(c->hostname, "os-1.novalocal");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"openstack", S(kRef), {S(kAlice)}, "os-1.novalocal"}));
   fs::remove(root_ / "sys/class/dmi/id/product_name");
   s = IdentifiedBy(root_, "chassis_asset_tag", "OpenTelekomCloud", Url("os1"));
   c = Resolve(s);
@@ -781,10 +792,7 @@ TEST_F(ResolveTest, VultrV1Json) {
   Sources s = IdentifiedBy(root_, "sys_vendor", "Vultr", Url("vultr1"));
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "vultr");
-  EXPECT_EQ(c->manifest, kOtherRef);
-  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kBob)});
-  EXPECT_EQ(c->hostname, "vultr-guest");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"vultr", S(kOtherRef), {S(kBob)}, "vultr-guest"}));
 }
 
 // Linode's service as its documentation gives it: a token from PUT /v1/token, then JSON when asked for JSON.
@@ -820,11 +828,7 @@ TEST_F(ResolveTest, LinodeTokenJsonAndBase64UserData) {
   EXPECT_EQ(c->hostname, "linode-2");
 
   // Something else answering there (no token) is not Linode's service.
-  s.other_url = Url("os1");
-  c = Resolve(s);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "");
-  EXPECT_TRUE(HasNote(*c, "/v1/token answered HTTP 404, not a metadata token")) << Notes(*c);
+  ExpectNotTheService(s, &Sources::other_url, "os1", "/v1/token answered HTTP 404, not a metadata token");
 }
 
 // Scaleway's service at an address of its own, giving user-data only to a request from a port below 1024.
@@ -848,12 +852,9 @@ TEST_F(ResolveTest, ScalewayConfAndUserDataFromAPrivilegedPort) {
     GTEST_SKIP() << "the rest needs root, to send from a port below 1024";
   }
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "scaleway");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"scaleway", S(kRef), {S(kAlice), S(kBob)}, "scw-1"}));
   EXPECT_EQ(c->metadata_url, Url("scw1"));
   EXPECT_EQ(c->source, Url("scw1") + "/user_data/cloud-init");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "scw-1");
   EXPECT_TRUE(HasNote(*c, "skipped a key from Scaleway ssh_public_keys")) << Notes(*c);
 
   // No user-data (404): keys and name still.
@@ -866,12 +867,7 @@ TEST_F(ResolveTest, ScalewayConfAndUserDataFromAPrivilegedPort) {
   EXPECT_EQ(c->hostname, "scw-2");
   // Something else answering there (no server id) is not Scaleway's service.
   Serve("scw3", "conf", R"({"hostname": "not-scaleway"})");
-  s.scaleway_url = Url("scw3");
-  c = Resolve(s);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "");
-  EXPECT_EQ(c->hostname, "");
-  EXPECT_TRUE(HasNote(*c, "answered without an instance id")) << Notes(*c);
+  ExpectNotTheService(s, &Sources::scaleway_url, "scw3", "answered without an instance id");
 }
 
 // Exoscale's CloudStack-style files, with no session token: Exoscale's service has none.
@@ -884,11 +880,8 @@ TEST_F(ResolveTest, ExoscaleCloudStackPaths) {
   Sources s = IdentifiedBy(root_, "product_name", "Exoscale Compute Platform", Url("exoscale1"));
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "exoscale");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"exoscale", S(kRef), {S(kAlice), S(kBob)}, "exo-1"}));
   EXPECT_EQ(c->source, Url("exoscale1") + "/latest/user-data");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->ssh_keys, (std::vector<std::string>{S(kAlice), S(kBob)}));
-  EXPECT_EQ(c->hostname, "exo-1");
   // No user-data, no keys: the name still.
   Serve("exoscale2", "latest/meta-data/instance-id", "6b44c5bc-57dd-4eb6-8b0a-d95eb63492ce");
   Serve("exoscale2", "latest/meta-data/local-hostname", "exo-2");
@@ -900,11 +893,8 @@ TEST_F(ResolveTest, ExoscaleCloudStackPaths) {
   EXPECT_EQ(c->hostname, "exo-2");
   // An AWS service answering there (401 without its token) is not Exoscale's.
   Serve("aws-not-exoscale", "latest/meta-data/instance-id", "i-0123456789abcdef0");
-  s.other_url = Url("aws-not-exoscale");
-  c = Resolve(s);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->cloud, "");
-  EXPECT_TRUE(HasNote(*c, "/latest/meta-data/instance-id answered HTTP 401, not an instance id")) << Notes(*c);
+  ExpectNotTheService(s, &Sources::other_url, "aws-not-exoscale",
+                      "/latest/meta-data/instance-id answered HTTP 401, not an instance id");
 }
 
 TEST_F(ResolveTest, UserDataOnDiskGetsTheServicesKeys) {
@@ -921,10 +911,7 @@ TEST_F(ResolveTest, UserDataOnDiskGetsTheServicesKeys) {
   auto c = Resolve(s);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->source, "/var/lib/cloud/instance/user-data.txt");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->cloud, "digitalocean");
-  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kBob)});
-  EXPECT_EQ(c->hostname, "mine");
+  EXPECT_EQ(InstanceOf(*c), (Instance{"digitalocean", S(kRef), {S(kBob)}, "mine"}));
 }
 
 // A one-liner that says --insecure or --trust FILE (only the command line may) is noted, not fatal:
@@ -1214,17 +1201,13 @@ TEST_F(ResolveTest, ARecordOnlyCloudInitCouldHaveWrittenIsBelieved) {
 
 // A config drive the host mounted (as cloud-init mounts one): its user_data, and its meta_data.json's keys and
 // hostname in place of any metadata service's. Only the mount of a block device labelled config-2 is one.
-TEST_F(ResolveTest, MountedConfigDriveGivesUserDataKeysAndHostname) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop device";
+TEST_F(LoopVolumeTest, MountedConfigDriveGivesUserDataKeysAndHostname) {
   MakeVfat(root_ / "drive.img", "config-2");
   MakeVfat(root_ / "plain.img", "data");
-  LoopDevice drive(root_ / "drive.img"), plain(root_ / "plain.img");
-  if (drive.path().empty() || plain.path().empty()) GTEST_SKIP() << "losetup could not attach a loop device";
-  struct stat drive_st {}, plain_st {};
-  ASSERT_EQ(stat(drive.path().c_str(), &drive_st), 0);
-  ASSERT_EQ(stat(plain.path().c_str(), &plain_st), 0);
-  const std::string plain_id = AddBlockDevice(root_, "plain0", plain_st.st_rdev);
-  const std::string drive_id = AddBlockDevice(root_, "sr0", drive_st.st_rdev);
+  if (!Attach(root_ / "plain.img", "plain0") || !Attach(root_ / "drive.img", "sr0")) {
+    GTEST_SKIP() << "losetup could not attach a loop device";
+  }
+  const std::string plain_id = ids_["plain0"], drive_id = ids_["sr0"];
   WriteFile(root_ / "proc/self/mountinfo",
             "25 1 " + plain_id + " / /mnt/data rw - vfat /dev/plain0 rw\n"
             "90 25 0:77 / /home/eve/drive rw - fuse.x /dev/sr0 rw\n"
@@ -1249,11 +1232,8 @@ TEST_F(ResolveTest, MountedConfigDriveGivesUserDataKeysAndHostname) {
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_TRUE(http.urls.empty()) << "asked " << http.urls.front();
   EXPECT_EQ(c->source, "/media/config/openstack/latest/user_data");
-  EXPECT_EQ(c->manifest, kRef);
-  EXPECT_EQ(c->cloud, "configdrive");
-  EXPECT_EQ(c->ssh_keys, std::vector<std::string>{S(kAlice)});
+  EXPECT_EQ(InstanceOf(*c), (Instance{"configdrive", S(kRef), {S(kAlice)}, "os-drive-1.novalocal"}));
   EXPECT_EQ(c->ssh_key_from, std::vector<std::string>{"config drive /media/config/openstack/latest/meta_data.json"});
-  EXPECT_EQ(c->hostname, "os-drive-1.novalocal");
   EXPECT_TRUE(HasNote(*c, "a config drive is mounted at /media/config (instance d8e02d56-2648-49a3-bf97-6be8f1204f38)"))
       << Notes(*c);
 

@@ -280,22 +280,28 @@ TEST(UserdataRunArgs, InstallShOptionsMatchTheScript) {
 }
 
 TEST(UserdataFields, Validators) {
-  EXPECT_EQ(CheckHostname("a-b.example.com"), "");
-  EXPECT_NE(CheckHostname(std::string(64, 'a')), "");
-  EXPECT_NE(CheckHostname("a..b"), "");
-  EXPECT_NE(CheckHostname("a_b"), "");
-  EXPECT_EQ(CheckManifestRef("http://10.0.2.2:8080/bootrino.sh"), "");
-  EXPECT_NE(CheckManifestRef("https:///bootrino.sh"), "");
-  EXPECT_NE(CheckManifestRef("https://h/x y"), "");
-  EXPECT_EQ(CheckSshKey("no-pty,command=\"echo a b\" ssh-ed25519 "
-                        "AAAAC3NzaC1lZDI1NTE5AAAAIEAtS9g8+Xsg93Rh2pHr6z7ytu7U8OWEag6TNkYgKuMQ"),
-            "");
-  EXPECT_NE(CheckSshKey("ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIEAtS9g8+Xsg93Rh2pHr6z7ytu7U8OWEag6TNkYgKuMQ"), "");
-  EXPECT_NE(CheckSshKey("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEAtS9g8+Xsg93Rh2pHr6z7ytu7U8OWEag6TNkYgKuMQ\nx"), "");
-  EXPECT_NE(CheckPemPublicKey("-----BEGIN PUBLIC KEY-----\n!!\n-----END PUBLIC KEY-----"), "");
-  EXPECT_NE(CheckPemPublicKey("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
-                              "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"),
-            "");
+  // Each validator returns "" for a value it accepts and the reason otherwise.
+  const std::string key = "AAAAC3NzaC1lZDI1NTE5AAAAIEAtS9g8+Xsg93Rh2pHr6z7ytu7U8OWEag6TNkYgKuMQ";
+  const std::string pem = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----";
+  const struct {
+    std::string (*check)(std::string_view);
+    std::string value;
+    bool accepted;
+  } cases[] = {
+      {CheckHostname, "a-b.example.com", true},
+      {CheckHostname, std::string(64, 'a'), false},
+      {CheckHostname, "a..b", false},
+      {CheckHostname, "a_b", false},
+      {CheckManifestRef, "http://10.0.2.2:8080/bootrino.sh", true},
+      {CheckManifestRef, "https:///bootrino.sh", false},
+      {CheckManifestRef, "https://h/x y", false},
+      {CheckSshKey, "no-pty,command=\"echo a b\" ssh-ed25519 " + key, true},
+      {CheckSshKey, "ssh-rsa " + key, false},
+      {CheckSshKey, "ssh-ed25519 " + key + "\nx", false},
+      {CheckPemPublicKey, "-----BEGIN PUBLIC KEY-----\n!!\n-----END PUBLIC KEY-----", false},
+      {CheckPemPublicKey, pem + "\n" + pem, false},
+  };
+  for (const auto& c : cases) EXPECT_EQ(c.check(c.value).empty(), c.accepted) << c.value;
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "disk/disk.h"
+#include "disk/handle.h"
 
 #include <cerrno>
 

@@ -7,8 +7,8 @@
 #   tests/run.sh unit         one tier (unit, integration, vm, memcheck, aarch64)
 #   tests/run.sh aarch64      packaging/release.sh --arch aarch64: the cross build, its --version and unit
 #                             tests under qemu-aarch64-static (aarch64 libraries cached apart from the native ones),
-#                             then that binary's kexec and disk takeover in an emulated arm64 machine
-#                             (tests/vm/test_*_arm64.sh)
+#                             then that binary's kexec, disk takeover and the README's one-liner on a Debian
+#                             12 arm64 cloud instance in an emulated arm64 machine (tests/vm/test_*_arm64.sh)
 #   tests/run.sh release      packaging/release.sh end to end, both architectures (slow: not in the full run)
 #   tests/run.sh sanitize     unit and integration in the checked build (ASan+UBSan)
 #   tests/run.sh fuzz         a short run of every fuzz target (tests/fuzz/README.md)
@@ -26,6 +26,7 @@ ensure_packages e2fsprogs util-linux  # ext4 tests: e2fsck, dumpe2fs, debugfs, m
 ensure_packages iproute2  # the metadata trust test: ip, in a network namespace of its own (unshare is util-linux)
 tests/vm/fixtures.sh packages  # QEMU and the tools that build VM fixtures
 VM_ARCH=aarch64 tests/vm/fixtures.sh packages  # the same for the arm64 guests (and their host kernel's build)
+VM_ARCH=aarch64 tests/vm/cloud_image.sh packages  # the arm64 cloud instance's build (qemu-user for its chroot)
 ensure_packages valgrind  # the memcheck tier
 command -v valgrind >/dev/null || { echo "tests: ERROR: valgrind is missing after install" >&2; exit 1; }
 
@@ -55,6 +56,7 @@ aarch64_prerequisites() {  # built outside the aarch64 tests' time limits (cache
   echo "tests: the aarch64 libraries and VM fixtures (minutes the first time, then cached)"
   BOOTRINO_TARGET=aarch64-linux-gnu packaging/deps.sh >/dev/null
   VM_ARCH=aarch64 tests/vm/fixtures.sh >/dev/null
+  VM_ARCH=aarch64 tests/vm/cloud_image.sh >/dev/null
 }
 aarch64_job=
 if [[ -z $tier ]]; then

@@ -14,10 +14,21 @@
 # namespace of the test's own (lib.sh netns_start): the seed's network-config gives the instance a static
 # address and a gateway, the servers are behind that gateway, and the RAM OS must fetch a token of this
 # run from there with the network bootrino carried over from the instance.
+# VM_ARCH=aarch64 (test_cloud_init_arm64.sh): the same on an emulated arm64 instance (QEMU virt, TCG) booted
+# through UEFI firmware (AAVMF, which hands the -smbios DMI on), Debian 12 arm64 with the arm64 host stand-in's
+# kernel (Debian's arm64 kernels have no kexec_file_load): install.sh fetches the aarch64 release binary, which
+# decompresses the sample's gzip'd arm64 kernel and kexecs; then the disk bootrino kept boots again through
+# the firmware, with no -kernel, into the same RAM OS.
 source "$(dirname "$0")/lib.sh"
 CLOUD_NET=${CLOUD_NET:-dhcp}
 CLOUD=$("$VM_DIR/cloud_image.sh" | tail -n 1)
 [[ -f $CLOUD/disk.img ]] || fail "cloud_image.sh gave no image directory"
+# The instance's kernel: the image's own (x86_64); on arm64 the host stand-in's, booted through the firmware.
+boot_args=(-kernel "$CLOUD/vmlinuz" -initrd "$CLOUD/initrd.img")
+if [[ $VM_ARCH != x86_64 ]]; then
+  firmware_args uefi "$WORK/OVMF_VARS.fd" || fail "no firmware to boot uefi"
+  boot_args=("${FIRMWARE_ARGS[@]}" -kernel "$FIX/vmlinuz")
+fi
 INSTANCE=$WORK/instance.img
 cp --sparse=always "$CLOUD/disk.img" "$INSTANCE"
 
@@ -88,7 +99,7 @@ seed_args=(-drive "file=$WORK/seed.img,if=none,id=seed,format=raw,readonly=on" -
 # cloud-init here uses only the NoCloud seed (cloud_image.sh: datasource_list [NoCloud, None]).
 seed_args+=(-smbios "type=1,manufacturer=Amazon EC2")
 echo "# boot the Debian instance: -m ${MEM:-1024}, append: $(cat "$CLOUD/cmdline.txt")" >&2
-VM_TIMEOUT=900 start_qemu -kernel "$CLOUD/vmlinuz" -initrd "$CLOUD/initrd.img" -append "$(cat "$CLOUD/cmdline.txt")" \
+VM_TIMEOUT=${VM_TIMEOUT:-900} start_qemu "${boot_args[@]}" -append "$(cat "$CLOUD/cmdline.txt")" \
   "${DISK_ARGS[@]}" "${seed_args[@]}"
 
 wait_for 'Cloud-init v\. [0-9.]+ running .modules:final' 600 cloud-final-start
@@ -144,4 +155,10 @@ if [[ $CLOUD_NET == static ]]; then
   expect_nic "$INSTANCE_MAC" 192.0.2.20/24
   expect_fetched "$FETCH_URL" "reached-$TOKEN" 192.0.2.20
   ok "the RAM OS has the instance's static 192.0.2.20/24 from its network-config and reached $GUEST_URL through 192.0.2.1"
+fi
+if [[ $VM_ARCH != x86_64 ]]; then
+  # The disk as bootrino wrote it (UEFI only), then booted by the firmware alone into the same RAM OS.
+  HOST_DISK=$INSTANCE KEXEC_CMDLINE=$(console_value "cmdline: ")
+  check_written_disk
+  boot_kept_disk uefi from-cloud-init
 fi

@@ -22,6 +22,14 @@
 # Under software emulation that takes 2-4 minutes. Ctrl-A X quits QEMU (Ctrl-A H: help).
 #
 # Options:
+#   --arch x86_64|aarch64
+#                      the instance's architecture (default x86_64). aarch64: an emulated arm64 instance
+#                      (QEMU's virt machine, booted through AAVMF, the arm64 UEFI firmware) running Debian 12
+#                      arm64 on a kernel with kexec_file_load (Debian's arm64 kernels have none: the VM
+#                      tests' arm64 host kernel, built once from Debian's linux-source); bootrino is the
+#                      aarch64 release binary (packaging/release.sh --arch aarch64: cross-compiled, its unit
+#                      tests run under qemu-user; ~30 minutes the first time, about a minute later). Slower
+#                      under emulation: 5-10 minutes to the RAM OS. This machine must be x86_64 either way.
 #   --instance debian|stand-in
 #                      debian (default): the Debian cloud-init instance above. stand-in: a small
 #                      busybox instance (boots in seconds) that runs bootrino from its kernel
@@ -51,7 +59,7 @@
 #                      takeover it holds the RAM OS: boot it again through the firmware with
 #                      --firmware (default: a throw-away disk in a temp dir). A block device is refused.
 #   --firmware bios|uefi  boot the existing --disk-image through SeaBIOS or OVMF, with no -kernel:
-#                      shows that the disk bootrino wrote comes back into the RAM OS.
+#                      shows that the disk bootrino wrote comes back into the RAM OS (aarch64: uefi, AAVMF).
 #   --bootrino BIN     use this static binary instead of building one.
 #   --accel auto|kvm|tcg   auto (default): KVM if /dev/kvm boots a guest, else software emulation.
 #   -h, --help         this text.
@@ -72,11 +80,12 @@ source "$ROOT/tests/lib/serve.sh"
 source "$ROOT/tests/lib/qemu.sh"
 
 MANIFEST='' SERVE='' CMD=run ARGS='' MEMORY=1024 EXPECT='' TIMEOUT='' LOG='' DISK='' BIN='' ACCEL_OPT=auto FIRMWARE=
-INSTANCE=debian SSH_KEY=''
+INSTANCE=debian SSH_KEY='' VM_ARCH=x86_64
 need() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"; }
 while (($#)); do
   case $1 in
     --manifest) need "$@"; MANIFEST=$2; shift 2 ;;
+    --arch) need "$@"; VM_ARCH=$2; shift 2 ;;
     --instance) need "$@"; INSTANCE=$2; shift 2 ;;
     --ssh-key) need "$@"; SSH_KEY=$2; shift 2 ;;
     --serve) need "$@"; SERVE=$2; shift 2 ;;
@@ -115,7 +124,12 @@ case $FIRMWARE in '') ;; bios|uefi) [[ -f $DISK ]] || die "--firmware boots an e
   *) die "--firmware is bios or uefi" ;; esac
 [[ -n $FIRMWARE || -z $DISK || ! -e $DISK ]] ||
   die "--disk-image $DISK exists: pass --firmware bios|uefi to boot it, or name a new file for a new instance"
-[[ $(uname -m) == x86_64 ]] || die "the demo VM is x86_64 only for now"
+case $VM_ARCH in x86_64|aarch64) ;; *) die "--arch is x86_64 or aarch64" ;; esac
+[[ $(uname -m) == x86_64 ]] || die "the demo runs on an x86_64 machine (it emulates an arm64 one with --arch aarch64)"
+[[ $VM_ARCH == x86_64 || $ACCEL_OPT != kvm ]] || die "--arch aarch64 runs under software emulation here: no --accel kvm"
+[[ $VM_ARCH == x86_64 || $FIRMWARE != bios ]] || die "an arm64 machine boots through UEFI only: --firmware uefi"
+# The VM tests' helpers (fixtures.sh, cloud_image.sh, qemu.sh) read the architecture from VM_ARCH.
+export VM_ARCH
 
 if [[ $(id -u) != 0 ]]; then
   command -v sudo >/dev/null || die "run as root, or install sudo (packages are installed with apt-get)"
@@ -125,24 +139,6 @@ fi
 say "checking the VM packages (QEMU, busybox, netcat)"
 "$ROOT/tests/vm/fixtures.sh" packages
 
-# 2. The binary.
-if [[ -z $BIN ]]; then
-  say "building bootrino (packaging/build.sh; the first build takes ~10 minutes, later ones seconds)"
-  BIN=$("$ROOT/packaging/build.sh" | tail -n 1)
-  [[ $BIN == /* ]] || BIN=$ROOT/$BIN
-fi
-say "bootrino: $BIN"
-
-# 3. Fixtures (and the Debian instance's image).
-say "fixtures (cached after the first run)"
-FIX=$("$ROOT/tests/vm/fixtures.sh" | tail -n 1)
-CLOUD_IMAGE=("$ROOT/tests/vm/cloud_image.sh")
-[[ $(id -u) == 0 ]] || CLOUD_IMAGE=(sudo env "BOOTRINO_CACHE=${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}" "${CLOUD_IMAGE[@]}")
-if [[ $INSTANCE == debian && -z $FIRMWARE ]]; then
-  say "the Debian 12 cloud instance's image (debootstrap with cloud-init: ~5 minutes the first time, then cached)"
-  CLOUD=$("${CLOUD_IMAGE[@]}" | tail -n 1)
-  [[ -f $CLOUD/disk.img ]] || die "tests/vm/cloud_image.sh made no image"
-fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootrino-demo.XXXXXX")
 PIDS=() QEMU_PID='' TAIL_PID=''
 cleanup() {
@@ -153,6 +149,32 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# 2. The binary.
+if [[ -z $BIN && $VM_ARCH == x86_64 ]]; then
+  say "building bootrino (packaging/build.sh; the first build takes ~10 minutes, later ones seconds)"
+  BIN=$("$ROOT/packaging/build.sh" | tail -n 1)
+  [[ $BIN == /* ]] || BIN=$ROOT/$BIN
+elif [[ -z $BIN ]]; then
+  say "building the aarch64 release (packaging/release.sh --arch aarch64: cross-compiled, unit tests under" \
+    "qemu-user; the first build takes ~30 minutes, later ones about a minute)"
+  "$ROOT/packaging/release.sh" --arch aarch64 --base-url http://10.0.2.100/release --out "$WORK/dist" >/dev/null
+  BIN=$ROOT/build-release/aarch64/agent/bootrino
+fi
+say "bootrino: $BIN"
+
+# 3. Fixtures (and the Debian instance's image).
+say "fixtures (cached after the first run)"
+FIX=$("$ROOT/tests/vm/fixtures.sh" | tail -n 1)
+CLOUD_IMAGE=("$ROOT/tests/vm/cloud_image.sh")
+[[ $(id -u) == 0 ]] || CLOUD_IMAGE=(sudo env "BOOTRINO_CACHE=${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}"
+  "VM_ARCH=$VM_ARCH" "${CLOUD_IMAGE[@]}")
+if [[ $INSTANCE == debian && -z $FIRMWARE ]]; then
+  say "the Debian 12 cloud instance's image (debootstrap with cloud-init: ~5 minutes the first time (arm64: more," \
+    "its package scripts run under qemu-user), then cached)"
+  CLOUD=$("${CLOUD_IMAGE[@]}" | tail -n 1)
+  [[ -f $CLOUD/disk.img ]] || die "tests/vm/cloud_image.sh made no image"
+fi
 
 # 4. The file server the VM reaches as http://10.0.2.100/ (bound to 127.0.0.1 only). The Debian
 # instance also gets a release of this binary at http://10.0.2.100/release/ for install.sh.
@@ -221,6 +243,7 @@ fi
 # KVM when it works: /dev/kvm can exist and still not run a guest (some nested setups hang after
 # the BIOS), so boot the kernel once without an initrd; it panics at once and QEMU exits.
 ACCEL=$ACCEL_OPT
+[[ $VM_ARCH == x86_64 ]] || ACCEL=tcg
 if [[ $ACCEL == auto ]]; then
   ACCEL=tcg
   probe_cache=${BOOTRINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrino}/vm/kvm-broken.$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)
@@ -240,7 +263,10 @@ if [[ $ACCEL == auto ]]; then
   fi
 fi
 if [[ $ACCEL != kvm ]]; then
-  if [[ $INSTANCE == debian && -z $FIRMWARE ]]; then
+  if [[ $VM_ARCH != x86_64 ]]; then
+    say "software emulation of an arm64 machine (TCG): allow 3-6 minutes for the firmware, systemd and cloud-init," \
+      "then 2-3 minutes for the takeover (a firmware boot of the kept disk: about a minute)"
+  elif [[ $INSTANCE == debian && -z $FIRMWARE ]]; then
     say "software emulation (TCG): allow 1-2 minutes for systemd and cloud-init, then about a minute for the takeover"
   elif [[ -n $FIRMWARE ]]; then
     say "software emulation (TCG): allow ~10 s (bios) or ~20 s (uefi) for the firmware to boot the RAM OS"
@@ -248,15 +274,23 @@ if [[ $ACCEL != kvm ]]; then
     say "software emulation (TCG): allow ~10 s to boot and ~20 s for the takeover"
   fi
 fi
-append="console=ttyS0 panic=1 bootrino.ref=$MANIFEST bootrino.cmd=$CMD${ARGS:+ bootrino.args=$ARGS}"
+console=ttyS0
+[[ $VM_ARCH == x86_64 ]] || console=ttyAMA0
+append="console=$console panic=1 bootrino.ref=$MANIFEST bootrino.cmd=$CMD${ARGS:+ bootrino.args=$ARGS}"
 append+=" root=LABEL=$(sed -n 's/^HOST_ROOT_LABEL=//p' "$FIX/host-disk.txt" | tr -d "\"'") rw"
 [[ -n $LOG ]] && : >"$LOG"
 CONSOLE_LOG=${LOG:-$WORK/console.log}
 qemu_cmd "$ACCEL" "$MEMORY"
 qemu_net "$PORT"
 qemu=("${QEMU_CMD[@]}" -display none "${QEMU_NET[@]}" -drive "file=$DISK,if=virtio,format=raw")
+[[ $VM_ARCH == x86_64 ]] || qemu+=(-machine virt)
 case $FIRMWARE in
-  '') if [[ $INSTANCE == debian ]]; then
+  '') if [[ $INSTANCE == debian && $VM_ARCH != x86_64 ]]; then
+        # The arm64 instance boots through AAVMF, as an arm64 cloud's do, on the host kernel of the VM tests.
+        firmware_args uefi "$WORK/vars.fd" || die "no AAVMF firmware (qemu-efi-aarch64) to boot the arm64 instance"
+        qemu+=("${FIRMWARE_ARGS[@]}" -kernel "$FIX/vmlinuz" -append "$(cat "$CLOUD/cmdline.txt")"
+          -drive "file=$WORK/seed.img,if=virtio,format=raw,readonly=on")
+      elif [[ $INSTANCE == debian ]]; then
         qemu+=(-kernel "$CLOUD/vmlinuz" -initrd "$CLOUD/initrd.img" -append "$(cat "$CLOUD/cmdline.txt")"
           -drive "file=$WORK/seed.img,if=virtio,format=raw,readonly=on")
       else
@@ -274,11 +308,13 @@ esac
 if [[ -n $FIRMWARE ]]; then
   say "booting $DISK through the firmware ($FIRMWARE, no -kernel): the RAM OS should come up from the disk"
 elif [[ $INSTANCE == debian ]]; then
-  say "booting the Debian 12 cloud instance (QEMU $ACCEL, ${MEMORY} MiB); cloud-init will run: bootrino $shown${ARGS:+ ${ARGS//,/ }}"
+  say "booting the Debian 12 $VM_ARCH cloud instance (QEMU $ACCEL, ${MEMORY} MiB); cloud-init will run: bootrino $shown${ARGS:+ ${ARGS//,/ }}"
 else
   say "booting the cloud host stand-in (QEMU $ACCEL, ${MEMORY} MiB); it will run: bootrino $shown${ARGS:+ ${ARGS//,/ }}"
 fi
 
+again="--firmware bios"
+[[ $VM_ARCH == x86_64 ]] || again="--arch $VM_ARCH --firmware uefi"
 if [[ -z $EXPECT ]]; then
   say "the console is yours; Ctrl-A X quits QEMU"
   qemu+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$CONSOLE_LOG" -serial chardev:con -mon chardev=con)
@@ -289,7 +325,7 @@ if [[ -z $EXPECT ]]; then
     "${qemu[@]}" || rc=$?
   fi
   stty sane 2>/dev/null || true
-  [[ -n $KEEP_DISK ]] && say "disk image kept: $KEEP_DISK (boot it: $0 --disk-image $KEEP_DISK --firmware bios)"
+  [[ -n $KEEP_DISK ]] && say "disk image kept: $KEEP_DISK (boot it: $0 $again --disk-image $KEEP_DISK)"
   [[ -n $LOG ]] && say "console log: $LOG"
   exit "$rc"
 fi
@@ -340,6 +376,6 @@ if ((result == 0)); then
 else
   say "the console did not show /$EXPECT/ $why"
 fi
-[[ -n $KEEP_DISK ]] && say "disk image kept: $KEEP_DISK (boot it: $0 --disk-image $KEEP_DISK --firmware bios)"
+[[ -n $KEEP_DISK ]] && say "disk image kept: $KEEP_DISK (boot it: $0 $again --disk-image $KEEP_DISK)"
 [[ -n $LOG ]] && say "console log: $LOG"
 exit "$result"

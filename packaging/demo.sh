@@ -81,25 +81,17 @@ source "$ROOT/tests/lib/qemu.sh"
 
 MANIFEST='' SERVE='' CMD=run ARGS='' MEMORY=1024 EXPECT='' TIMEOUT='' LOG='' DISK='' BIN='' ACCEL_OPT=auto FIRMWARE=
 INSTANCE=debian SSH_KEY='' VM_ARCH=x86_64
-need() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"; }
+# Every option takes one value: the variable it sets.
+declare -A OPTION_VAR=([--manifest]=MANIFEST [--arch]=VM_ARCH [--instance]=INSTANCE [--ssh-key]=SSH_KEY
+  [--serve]=SERVE [--cmd]=CMD [--args]=ARGS [--memory]=MEMORY [--expect]=EXPECT [--timeout]=TIMEOUT [--log]=LOG
+  [--disk-image]=DISK [--firmware]=FIRMWARE [--bootrino]=BIN [--accel]=ACCEL_OPT)
 while (($#)); do
   case $1 in
-    --manifest) need "$@"; MANIFEST=$2; shift 2 ;;
-    --arch) need "$@"; VM_ARCH=$2; shift 2 ;;
-    --instance) need "$@"; INSTANCE=$2; shift 2 ;;
-    --ssh-key) need "$@"; SSH_KEY=$2; shift 2 ;;
-    --serve) need "$@"; SERVE=$2; shift 2 ;;
-    --cmd) need "$@"; CMD=$2; shift 2 ;;
-    --args) need "$@"; ARGS=$2; shift 2 ;;
-    --memory) need "$@"; MEMORY=$2; shift 2 ;;
-    --expect) need "$@"; EXPECT=$2; shift 2 ;;
-    --timeout) need "$@"; TIMEOUT=$2; shift 2 ;;
-    --log) need "$@"; LOG=$2; shift 2 ;;
-    --disk-image) need "$@"; DISK=$2; shift 2 ;;
-    --firmware) need "$@"; FIRMWARE=$2; shift 2 ;;
-    --bootrino) need "$@"; BIN=$2; shift 2 ;;
-    --accel) need "$@"; ACCEL_OPT=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
+    --*) [[ -n ${OPTION_VAR[$1]:-} ]] || die "unknown option '$1' (see --help)"
+      [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value (see --help)"
+      printf -v "${OPTION_VAR[$1]}" '%s' "$2"
+      shift 2 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done

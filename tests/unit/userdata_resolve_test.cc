@@ -74,6 +74,14 @@ struct Instance {
 
 Instance InstanceOf(const Config& c) { return {c.cloud, c.manifest, c.ssh_keys, c.hostname}; }
 
+// ResolvedFrom: Resolve succeeded and took the manifest kRef from SOURCE (what most on-disk tests check first).
+::testing::AssertionResult ResolvedFrom(const base::Result<Config>& c, std::string_view source) {
+  if (!c) return ::testing::AssertionFailure() << "Resolve failed: " << c.error().message();
+  if (c->source != source) return ::testing::AssertionFailure() << "source is " << c->source << ", not " << source;
+  if (c->manifest != kRef) return ::testing::AssertionFailure() << "manifest is " << c->manifest << ", not " << kRef;
+  return ::testing::AssertionSuccess();
+}
+
 // A port nothing listens on: connections to it are refused at once.
 int ClosedPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -201,9 +209,7 @@ TEST_F(ResolveTest, CloudInitsCopyComesFirstThenNoCloudSeeds) {
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", kCloudConfig);
   Sources s = OnDiskOnly();
   auto c = Resolve(s);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->source, "/var/lib/cloud/instance/user-data.txt");
-  EXPECT_EQ(c->manifest, kRef);
+  ASSERT_TRUE(ResolvedFrom(c, "/var/lib/cloud/instance/user-data.txt"));
   EXPECT_EQ(c->cloud, "");
 
   WriteFile(root_ / "var/lib/cloud/instance/user-data.txt", "");  // cloud-init writes an empty file for none
@@ -327,9 +333,7 @@ TEST_F(LoopVolumeTest, MountedCidataVolumeFoundByItsDeviceNumber) {
   WriteFile(root_ / "media/seed disk/user-data", kCloudConfig);
   Sources s = OnDiskOnly();
   auto c = Resolve(s);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->source, "/media/seed disk/user-data");
-  EXPECT_EQ(c->manifest, kRef);
+  ASSERT_TRUE(ResolvedFrom(c, "/media/seed disk/user-data"));
 
   // A node whose device number is not the mount's is not that mount's device.
   fs::remove(root_ / "dev/seed0");
@@ -410,9 +414,7 @@ TEST_F(SeedVolumeTest, UnmountedCidataVolumeIsMountedReadOnlyReadAndUnmounted) {
   Sources s = OnDiskOnly();
   s.sys = &sys;
   auto c = Resolve(s);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->source, "user-data on the cidata volume /dev/vdb, mounted read-only by bootrino");
-  EXPECT_EQ(c->manifest, kRef);
+  ASSERT_TRUE(ResolvedFrom(c, "user-data on the cidata volume /dev/vdb, mounted read-only by bootrino"));
   EXPECT_TRUE(HasNote(*c, "the cidata volume /dev/vdb (vfat) was not mounted: bootrino mounted it read-only"))
       << Notes(*c);
   ExpectMountedAndUnmounted(sys, "vdb");
@@ -542,9 +544,7 @@ TEST_F(ResolveTest, ExplicitFileAndItsErrors) {
   Sources s = OnDiskOnly();
   s.file = (root_ / "ud").string();
   auto c = Resolve(s);
-  ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->source, s.file);
-  EXPECT_EQ(c->manifest, kRef);
+  ASSERT_TRUE(ResolvedFrom(c, s.file));
 
   s.file = (root_ / "missing").string();
   auto missing = Resolve(s);

@@ -60,9 +60,9 @@ aarch64_prerequisites() {  # built outside the aarch64 tests' time limits (cache
 }
 aarch64_job=
 if [[ -z $tier ]]; then
-  # The aarch64 tier is mostly compiling (its QEMU tests take about a minute together; its fixtures' kernel is
-  # compiled too, once), and the VM fixtures and tests keep one core busy with one QEMU at a time: run them
-  # side by side, the cross build niced so the VM tests keep their pace. Its output is printed when it is
+  # The aarch64 tier is mostly compiling (its QEMU tests take about five minutes together; its fixtures' kernel
+  # is compiled too, and the arm64 instance built, once), and the VM fixtures and tests keep one core busy with
+  # one QEMU at a time: run them side by side, the cross build niced so the VM tests keep their pace. Its output is printed when it is
   # done; its result counts like every other tier's.
   aarch64_log=$(mktemp "${TMPDIR:-/tmp}/bootrino-aarch64-tier.XXXXXX")
   echo "tests: the aarch64 tier runs in the background (log: $aarch64_log)"
@@ -98,6 +98,10 @@ rc=0
 # release (packaging/release.sh for both architectures) runs only as `tests/run.sh release`; its aarch64 half
 # is the aarch64 tier, already running in the background.
 (cd "$BUILD_DIR" && ctest --output-on-failure --no-tests=error -LE '^(release|aarch64)$') || rc=1
+# The checked tiers next, while the aarch64 tier (the longest part of a run on an empty cache: its libraries,
+# its host kernel, the arm64 instance's image and the cross build) still runs beside them.
+sanitize_tier || rc=1
+fuzz_tier || rc=1
 echo "tests: waiting for the aarch64 tier"
 aarch64_rc=0
 wait "$aarch64_job" || aarch64_rc=$?
@@ -108,6 +112,4 @@ if ((aarch64_rc != 0)); then
   echo "tests: ERROR: the aarch64 tier failed (exit $aarch64_rc; its output is above)" >&2
   rc=1
 fi
-sanitize_tier || rc=1
-fuzz_tier || rc=1
 exit $rc

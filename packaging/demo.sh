@@ -300,7 +300,8 @@ esac
 if [[ -n $FIRMWARE ]]; then
   say "booting $DISK through the firmware ($FIRMWARE, no -kernel): the RAM OS should come up from the disk"
 elif [[ $INSTANCE == debian ]]; then
-  say "booting the Debian 12 $VM_ARCH cloud instance (QEMU $ACCEL, ${MEMORY} MiB); cloud-init will run: bootrino $shown${ARGS:+ ${ARGS//,/ }}"
+  say "booting the Debian 12 $VM_ARCH cloud instance (QEMU $ACCEL, ${MEMORY} MiB); cloud-init will run:" \
+    "bootrino $shown${ARGS:+ ${ARGS//,/ }}"
 else
   say "booting the cloud host stand-in (QEMU $ACCEL, ${MEMORY} MiB); it will run: bootrino $shown${ARGS:+ ${ARGS//,/ }}"
 fi

@@ -62,8 +62,8 @@ aarch64_job=
 if [[ -z $tier ]]; then
   # The aarch64 tier is mostly compiling (its QEMU tests take about five minutes together; its fixtures' kernel
   # is compiled too, and the arm64 instance built, once), and the VM fixtures and tests keep one core busy with
-  # one QEMU at a time: run them side by side, the cross build niced so the VM tests keep their pace. Its output is printed when it is
-  # done; its result counts like every other tier's.
+  # one QEMU at a time: run them side by side, the cross build niced so the VM tests keep their pace. Its output
+  # is printed when it is done; its result counts like every other tier's.
   aarch64_log=$(mktemp "${TMPDIR:-/tmp}/bootrino-aarch64-tier.XXXXXX")
   echo "tests: the aarch64 tier runs in the background (log: $aarch64_log)"
   # A process group of its own (set -m), so that the suite stopping for any reason stops all of it.

@@ -97,7 +97,7 @@ resolve_key() {
   fi
 }
 
-# ensure_binfmt: this machine runs arm64 programs through qemu-aarch64-static, in a chroot too (the F flag: the
+# ensure_binfmt ROOT: this machine runs ROOT's arm64 programs through qemu-aarch64-static, in a chroot too (the F flag: the
 # kernel opens the interpreter when the entry is registered). Registers Debian's entry for it
 # (/usr/lib/binfmt.d/qemu-aarch64.conf, as systemd-binfmt would at boot) when there is none.
 ensure_binfmt() {
@@ -112,7 +112,8 @@ ensure_binfmt() {
   grep -qx 'enabled' "$dir/qemu-aarch64" && grep -q '^flags: .*F' "$dir/qemu-aarch64" ||
     die "binfmt_misc's qemu-aarch64 entry is disabled or lacks the F flag (a chroot cannot reach its interpreter):" \
       "$(tr '\n' ' ' <"$dir/qemu-aarch64"); remove it (echo -1 >$dir/qemu-aarch64) and run this again"
-  chroot "$1" /bin/true 2>/dev/null || die "an arm64 program does not run in the image's chroot, through $dir/qemu-aarch64"
+  chroot "$1" /bin/true 2>/dev/null ||
+    die "an arm64 program does not run in the image's chroot, through $dir/qemu-aarch64"
 }
 
 # configure ROOT: what a cloud image's build does after installing packages.

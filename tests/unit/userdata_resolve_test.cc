@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -233,16 +234,26 @@ void MakeVfat(const fs::path& path, const std::string& label) {
   ASSERT_EQ(std::system(command.c_str()), 0) << command << " failed (is dosfstools installed?)";
 }
 
-TEST_F(ResolveTest, CidataLabelAsLibblkidProbesIt) {
-  MakeVfat(root_ / "seed.img", "cidata");
-  EXPECT_TRUE(HasCidataLabel((root_ / "seed.img").string()));
-  MakeVfat(root_ / "upper.img", "CIDATA");
-  EXPECT_TRUE(HasCidataLabel((root_ / "upper.img").string()));
-  MakeVfat(root_ / "other.img", "cidatax");
-  EXPECT_FALSE(HasCidataLabel((root_ / "other.img").string()));
-  WriteFile(root_ / "text", "LABEL=cidata\n");  // a name is not a label: no file system here
+// Both probes read the label as libblkid finds it, case-insensitively, and nothing else: each image is
+// checked against both, so a cidata volume is never a config drive and the other way round.
+TEST_F(ResolveTest, VolumeLabelsAsLibblkidProbesThem) {
+  struct Case {
+    const char* label;
+    bool cidata, config_drive;
+  };
+  for (const Case& c : {Case{"cidata", true, false}, Case{"CIDATA", true, false}, Case{"cidatax", false, false},
+                        Case{"config-2", false, true}, Case{"CONFIG-2", false, true}, Case{"config-3", false, false}}) {
+    const fs::path image = root_ / (std::string(c.label) + ".img");
+    MakeVfat(image, c.label);
+    EXPECT_EQ(HasCidataLabel(image.string()), c.cidata) << c.label;
+    EXPECT_EQ(HasConfigDriveLabel(image.string()), c.config_drive) << c.label;
+  }
+  // A name is not a label: no file system here.
+  WriteFile(root_ / "text", "LABEL=cidata\nLABEL=config-2\n");
   EXPECT_FALSE(HasCidataLabel((root_ / "text").string()));
+  EXPECT_FALSE(HasConfigDriveLabel((root_ / "text").string()));
   EXPECT_FALSE(HasCidataLabel((root_ / "missing").string()));
+  EXPECT_FALSE(HasConfigDriveLabel((root_ / "missing").string()));
 }
 
 TEST_F(ResolveTest, AMountsSourceTextDoesNotMakeItASeed) {
@@ -301,11 +312,15 @@ class LoopVolumeTest : public ResolveTest {
   }
 
   // Attaches `image` and names it `name` in the fake root (sysfs, /dev, ids_[name] its "MAJOR:MINOR"); its device
-  // number, or nullopt when no loop device could be had.
+  // number, or nullopt when no loop device could be had (a device attached but not there to stat is a failure).
   std::optional<dev_t> Attach(const fs::path& image, const std::string& name) {
     loops_.push_back(std::make_unique<LoopDevice>(image));
+    if (loops_.back()->path().empty()) return std::nullopt;
     struct stat st {};
-    if (loops_.back()->path().empty() || stat(loops_.back()->path().c_str(), &st) != 0) return std::nullopt;
+    if (stat(loops_.back()->path().c_str(), &st) != 0) {
+      ADD_FAILURE() << "losetup attached " << loops_.back()->path() << " but it cannot be stat'ed: " << strerror(errno);
+      return std::nullopt;
+    }
     ids_[name] = AddBlockDevice(root_, name, st.st_rdev);
     return st.st_rdev;
   }
@@ -510,20 +525,6 @@ TEST_F(SeedVolumeTest, UnmountedConfigDriveGivesUserDataKeysAndHostname) {
   EXPECT_TRUE(HasNote(*c, "a config drive is the config-2 volume /dev/sr0, mounted read-only by bootrino (instance "
                           "d8e02d56-2648-49a3-bf97-6be8f1204f38)"))
       << Notes(*c);
-}
-
-TEST_F(ResolveTest, ConfigDriveLabelAsLibblkidProbesIt) {
-  MakeVfat(root_ / "drive.img", "config-2");
-  EXPECT_TRUE(HasConfigDriveLabel((root_ / "drive.img").string()));
-  EXPECT_FALSE(HasCidataLabel((root_ / "drive.img").string()));
-  MakeVfat(root_ / "upper.img", "CONFIG-2");
-  EXPECT_TRUE(HasConfigDriveLabel((root_ / "upper.img").string()));
-  MakeVfat(root_ / "other.img", "config-3");
-  EXPECT_FALSE(HasConfigDriveLabel((root_ / "other.img").string()));
-  MakeVfat(root_ / "seed.img", "cidata");
-  EXPECT_FALSE(HasConfigDriveLabel((root_ / "seed.img").string()));
-  WriteFile(root_ / "text", "LABEL=config-2\n");
-  EXPECT_FALSE(HasConfigDriveLabel((root_ / "text").string()));
 }
 
 TEST_F(ResolveTest, NothingFoundIsAConfigWithoutManifest) {

@@ -50,7 +50,7 @@ ok "ExecCondition: stamps every first boot, starts bootrino only when user-data 
 if command -v terraform >/dev/null; then
   mkdir -p "$WORK/hcl"
   cp "$EXAMPLES/packer/bootrino.pkr.hcl" "$WORK/hcl/packer.tf"  # the same HCL syntax: fmt parses it
-  for dir in "$EXAMPLES"/terraform/*/ "$WORK/hcl/"; do
+  for dir in "$EXAMPLES"/terraform/ "$EXAMPLES"/terraform/*/ "$WORK/hcl/"; do
     terraform fmt -check -diff "$dir" >"$WORK/out" 2>"$WORK/err" || fail "terraform fmt -check $dir"
   done
   ok "the Terraform and Packer examples parse and are formatted (terraform fmt -check)"

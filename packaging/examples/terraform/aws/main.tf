@@ -18,16 +18,6 @@ variable "region" {
   default = "eu-central-1"
 }
 
-variable "bootrino_url" {
-  description = "Where the release's install.sh, bootrino-<arch> and .sha256 files are published"
-  type        = string
-}
-
-variable "manifest" {
-  description = "The RAM OS: https://HOST/PATH/bootrino.sh#sha256=HEX"
-  type        = string
-}
-
 variable "architecture" {
   description = "x86_64 or arm64 (Graviton); bootrino ships for both"
   type        = string
@@ -71,8 +61,8 @@ resource "aws_instance" "ram_os" {
   instance_type = var.instance_type
   key_name      = var.key_name
 
-  # cloud-init runs this as root once; bootrino detaches, cloud-init finishes, then the kexec.
-  user_data                   = templatefile("${path.module}/../user-data.sh.tftpl", { bootrino_url = var.bootrino_url, manifest = var.manifest })
+  # The one-liner, from bootrino.tf.
+  user_data                   = local.bootrino_user_data
   user_data_replace_on_change = true
 
   metadata_options {

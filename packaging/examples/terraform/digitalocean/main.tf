@@ -20,16 +20,6 @@ variable "region" {
   default = "fra1"
 }
 
-variable "bootrino_url" {
-  description = "Where the release's install.sh, bootrino-<arch> and .sha256 files are published"
-  type        = string
-}
-
-variable "manifest" {
-  description = "The RAM OS: https://HOST/PATH/bootrino.sh#sha256=HEX"
-  type        = string
-}
-
 variable "size" {
   description = "Enough memory for the RAM OS and its payload"
   type        = string
@@ -49,8 +39,8 @@ resource "digitalocean_droplet" "ram_os" {
   size     = var.size
   ssh_keys = var.ssh_key_ids
 
-  # cloud-init runs this as root once; bootrino detaches, cloud-init finishes, then the kexec.
-  user_data = templatefile("${path.module}/../user-data.sh.tftpl", { bootrino_url = var.bootrino_url, manifest = var.manifest })
+  # The one-liner, from bootrino.tf.
+  user_data = local.bootrino_user_data
 }
 
 output "public_ip" {

@@ -22,16 +22,6 @@ variable "zone" {
   default = "europe-west1-b"
 }
 
-variable "bootrino_url" {
-  description = "Where the release's install.sh, bootrino-<arch> and .sha256 files are published"
-  type        = string
-}
-
-variable "manifest" {
-  description = "The RAM OS: https://HOST/PATH/bootrino.sh#sha256=HEX"
-  type        = string
-}
-
 variable "machine_type" {
   description = "Enough memory for the RAM OS and its payload (t2a-* machines are arm64: use an arm64 image)"
   type        = string
@@ -65,8 +55,8 @@ resource "google_compute_instance" "ram_os" {
   }
 
   metadata = {
-    # cloud-init runs this as root once; bootrino detaches, cloud-init finishes, then the kexec.
-    user-data = templatefile("${path.module}/../user-data.sh.tftpl", { bootrino_url = var.bootrino_url, manifest = var.manifest })
+    # The one-liner, from bootrino.tf.
+    user-data = local.bootrino_user_data
     ssh-keys  = var.ssh_public_key
   }
 }

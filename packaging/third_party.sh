@@ -14,7 +14,7 @@
 # downloaded the way deps.sh does, with deps.sh's own functions), DEBS_ARCH in bootloaders.sh (and the copyright
 # files and source names it keeps), and for what the build machine supplies (the toolchain's static runtime,
 # the header-only libraries, the CA list) from dpkg. What this file adds is which parts of each component
-# bootrino contains and under which licence (PARTS below); a pin without an entry there is an error.
+# bootrino contains and under which licence (packaging/third_party.txt); a pin without a line there is an error.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
@@ -25,30 +25,14 @@ LICENSES=/usr/share/common-licenses
 say() { echo "third-party: $*" >&2; }
 die() { echo "third-party: ERROR: $*" >&2; exit 1; }
 
-# What bootrino contains of each component and under which licence: "parts|licence|texts", where texts are the
-# files of /usr/share/common-licenses the notices append in full. Keys: the names in deps.sh's LIBS, the
-# packages in bootloaders.sh's DEBS_ARCH, and the build machine's components.
-declare -A PARTS=(
-  [zlib]="libz.a|Zlib|"
-  [nettle]="libnettle.a (AES and GCM, under mbedTLS's AES-GCM)|LGPL-3+ or GPL-2+|LGPL-3 GPL-3 GPL-2"
-  [mbedtls]="libmbedtls.a, libmbedx509.a, libmbedcrypto.a|Apache-2.0 or GPL-2+|Apache-2.0 GPL-2"
-  [cares]="libcares.a|MIT|"
-  [curl]="libcurl.a|curl (MIT/X derivative)|"
-  [zstd]="libzstd.a|BSD-3-clause or GPL-2|GPL-2"
-  [xz]="liblzma.a (xz and lzma decompression, through libarchive)|0BSD (liblzma)|"
-  [libarchive]="libarchive.a|BSD-2-clause (a few files: other BSD-style licences, Expat, public domain)|"
-  [utillinux]="libuuid.a, libblkid.a, libfdisk.a|libuuid: BSD-3-clause; libblkid, libfdisk: LGPL-2.1+|LGPL-2.1"
-  [e2fsprogs]="libext2fs.a, libe2p.a, libcom_err.a|libext2fs, libe2p: LGPL-2; libcom_err: Expat|LGPL-2"
-  [yaml]="libyaml.a|Expat (MIT)|"
-  [syslinux]="ldlinux.sys, ldlinux.bss, ldlinux.c32, written by bootrino to the disk it takes over|GPL-2+|GPL-2"
-  [syslinux-common]="gptmbr.bin, written by bootrino to the disk's MBR|Expat (MIT), header of mbr/gptmbr.S|"
-  [systemd-boot-efi]="systemd-bootx64.efi (x86_64) or systemd-bootaa64.efi (aarch64), written by bootrino to the disk's EFI system partition|LGPL-2.1+|LGPL-2.1"
-  [glibc]="the GNU C Library, linked in statically (libc.a and the libraries it pulls in)|LGPL-2.1+ (some parts: other free licences, listed in its copyright file)|LGPL-2.1 GPL-2"
-  [gcc-runtime]="libstdc++.a, libgcc.a, libgcc_eh.a, linked in statically|GPL-3+ with the GCC Runtime Library Exception 3.1|GPL-3"
-  [nlohmann-json]="header-only JSON library (nlohmann/json.hpp), compiled in|Expat (MIT)|"
-  [cli11]="header-only command-line parser (CLI/CLI.hpp), compiled in|BSD-3-clause|"
-  [ca-certificates]="the Mozilla CA list, compiled in as the fallback CA bundle (net/ca_bundle.cc)|MPL-2.0|MPL-2.0"
-)
+# What bootrino contains of each component and under which licence, keyed by component: "parts|licence|texts"
+# (packaging/third_party.txt, one line each).
+declare -A PARTS=()
+while IFS= read -r line; do
+  [[ -z $line || $line == \#* ]] && continue
+  [[ $line == *\|*\|*\|* ]] || die "packaging/third_party.txt: '$line' is not KEY|PARTS|LICENCE|TEXTS"
+  PARTS[${line%%|*}]=${line#*|}
+done <"$HERE/third_party.txt"
 
 ARCHES=() BASE_URL=""
 declare -A BOOTLOADERS=()
@@ -99,7 +83,7 @@ trap 'rm -rf "$TMP"' EXIT
 # add NAME VERSION KEY IN SOURCE-PACKAGE SOURCE-VERSION ORIGIN COPYRIGHT-FILE
 add() {
   local i=${#NAMES[@]}
-  [[ -n ${PARTS[$3]:-} ]] || die "$1: no entry for '$3' in PARTS in $0: say what bootrino contains of it and its licence"
+  [[ -n ${PARTS[$3]:-} ]] || die "$1: no line for '$3' in $HERE/third_party.txt: say what bootrino contains of it and its licence"
   [[ -n $2 && -n $5 && -n $6 ]] || die "$1: version or source package unknown"
   [[ -f $8 ]] || die "$1: its copyright file $8 is missing"
   grep -q '[^[:space:]]' "$8" || die "$1: its copyright file $8 is empty"
@@ -168,8 +152,8 @@ main() {
     for line in "${debs[@]}"; do read -r name _ <<<"$line"; names+=("$name"); done
   done
   ((${#LIBS[@]} && ${#names[@]} > ${#LIBS[@]})) || die "no pins read from deps.sh or bootloaders.sh"
-  for name in "${names[@]}"; do  # before any download: a new pin needs its PARTS entry
-    [[ -n ${PARTS[$name]:-} ]] || die "$name is pinned but has no entry in PARTS in $0: say what bootrino contains of it and its licence"
+  for name in "${names[@]}"; do  # before any download: a new pin needs its line in third_party.txt
+    [[ -n ${PARTS[$name]:-} ]] || die "$name is pinned but has no line in $HERE/third_party.txt: say what bootrino contains of it and its licence"
   done
   all=$(printf 'bootrino-%s, ' "${ARCHES[@]}"); all=${all%, }
 

@@ -1,0 +1,1 @@
+../../../data/manifests/alpine-virt.sh

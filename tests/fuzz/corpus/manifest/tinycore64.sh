@@ -1,0 +1,1 @@
+../../../data/manifests/tinycore64.sh

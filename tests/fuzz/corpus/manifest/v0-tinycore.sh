@@ -1,0 +1,1 @@
+../../../data/manifests/v0-tinycore.sh

@@ -28,9 +28,11 @@ die() { echo "third-party: ERROR: $*" >&2; exit 1; }
 # What bootrino contains of each component and under which licence, keyed by component: "parts|licence|texts"
 # (packaging/third_party.txt, one line each).
 declare -A PARTS=()
+lineno=0
 while IFS= read -r line; do
+  lineno=$((lineno + 1))
   [[ -z $line || $line == \#* ]] && continue
-  [[ $line == *\|*\|*\|* ]] || die "packaging/third_party.txt: '$line' is not KEY|PARTS|LICENCE|TEXTS"
+  [[ $line == *\|*\|*\|* ]] || die "$HERE/third_party.txt line $lineno: '$line' is not KEY|PARTS|LICENCE|TEXTS"
   PARTS[${line%%|*}]=${line#*|}
 done <"$HERE/third_party.txt"
 

@@ -80,9 +80,13 @@ refuses() {
 }
 bootloaders=$(bash "$PKG/bootloaders.sh" 2>/dev/null | tail -n 1)
 mkdir -p "$WORK/pkg"
-cp "$PKG/third_party.sh" "$PKG/deps.sh" "$PKG/bootloaders.sh" "$WORK/pkg/"
+cp "$PKG/third_party.sh" "$PKG/third_party.txt" "$PKG/deps.sh" "$PKG/bootloaders.sh" "$WORK/pkg/"
 sed -i 's/^LIBS=($/&\n  "newlib     newlib     1.0-1"/' "$WORK/pkg/deps.sh"
-refuses "a library pinned in deps.sh without an entry in PARTS" "newlib is pinned but has no entry in PARTS" \
+refuses "a library pinned in deps.sh without a line in third_party.txt" \
+  "newlib is pinned but has no line in $WORK/pkg/third_party.txt" "$WORK/pkg/third_party.sh" --bootloaders "$bootloaders"
+cp "$PKG/deps.sh" "$WORK/pkg/"
+echo 'zlib|libz.a' >>"$WORK/pkg/third_party.txt"
+refuses "a line of third_party.txt without its four fields" "third_party.txt line [0-9]+: 'zlib\|libz.a' is not KEY\|PARTS\|LICENCE\|TEXTS" \
   "$WORK/pkg/third_party.sh" --bootloaders "$bootloaders"
 
 cp -r "$bootloaders" "$WORK/bootloaders"

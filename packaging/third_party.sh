@@ -85,7 +85,8 @@ trap 'rm -rf "$TMP"' EXIT
 # add NAME VERSION KEY IN SOURCE-PACKAGE SOURCE-VERSION ORIGIN COPYRIGHT-FILE
 add() {
   local i=${#NAMES[@]}
-  [[ -n ${PARTS[$3]:-} ]] || die "$1: no line for '$3' in $HERE/third_party.txt: say what bootrino contains of it and its licence"
+  [[ -n ${PARTS[$3]:-} ]] ||
+    die "$1: no line for '$3' in $HERE/third_party.txt: say what bootrino contains of it and its licence"
   [[ -n $2 && -n $5 && -n $6 ]] || die "$1: version or source package unknown"
   [[ -f $8 ]] || die "$1: its copyright file $8 is missing"
   grep -q '[^[:space:]]' "$8" || die "$1: its copyright file $8 is empty"
@@ -155,7 +156,8 @@ main() {
   done
   ((${#LIBS[@]} && ${#names[@]} > ${#LIBS[@]})) || die "no pins read from deps.sh or bootloaders.sh"
   for name in "${names[@]}"; do  # before any download: a new pin needs its line in third_party.txt
-    [[ -n ${PARTS[$name]:-} ]] || die "$name is pinned but has no line in $HERE/third_party.txt: say what bootrino contains of it and its licence"
+    [[ -n ${PARTS[$name]:-} ]] ||
+      die "$name is pinned but has no line in $HERE/third_party.txt: say what bootrino contains of it and its licence"
   done
   all=$(printf 'bootrino-%s, ' "${ARCHES[@]}"); all=${all%, }
 

@@ -86,7 +86,8 @@ refuses "a library pinned in deps.sh without a line in third_party.txt" \
   "newlib is pinned but has no line in $WORK/pkg/third_party.txt" "$WORK/pkg/third_party.sh" --bootloaders "$bootloaders"
 cp "$PKG/deps.sh" "$WORK/pkg/"
 echo 'zlib|libz.a' >>"$WORK/pkg/third_party.txt"
-refuses "a line of third_party.txt without its four fields" "third_party.txt line [0-9]+: 'zlib\|libz.a' is not KEY\|PARTS\|LICENCE\|TEXTS" \
+refuses "a line of third_party.txt without its four fields" \
+  "third_party.txt line [0-9]+: 'zlib\|libz.a' is not KEY\|PARTS\|LICENCE\|TEXTS" \
   "$WORK/pkg/third_party.sh" --bootloaders "$bootloaders"
 
 cp -r "$bootloaders" "$WORK/bootloaders"

@@ -266,8 +266,18 @@ runcmd() {
   echo "$line"
 }
 
+# One build per architecture at a time: runs that share the cache (say two clones tested on one machine) wait for
+# the one building and then reuse its image, instead of debootstrapping into the same .deb cache and log. Not in
+# build(), whose text is part of KEY: how the build is serialised does not change the image.
+locked_build() {
+  mkdir -p "$VMCACHE"
+  exec 9>"$VMCACHE/.lock-debian-$DEB_ARCH"
+  flock -n 9 || { say "another run is building or checking the $DEB_ARCH image: waiting for it"; flock 9; }
+  build
+}
+
 case ${1:-} in
-  "") build ;;
+  "") locked_build ;;
   seed) shift; [[ $# == 3 || $# == 4 ]] || die "usage: cloud_image.sh seed OUT USER_DATA META_DATA [NETWORK_CONFIG]"; seed "$@" ;;
   release) shift; [[ $# == 2 ]] || die "usage: cloud_image.sh release BOOTRINO DIR"; release "$@" ;;
   runcmd) shift; (($# >= 1)) || die "usage: cloud_image.sh runcmd REF [ARG...]"; runcmd "$@" ;;

@@ -98,15 +98,18 @@ run_bootrino 0 fetch "$(pinned norange.sh)" --stage "$WORK/f1" "${FAST[@]}"
 cmp "$WWW/big.bin" "$WORK/f1/big.bin" || fail "the file fetched after the fallback differs"
 expect_err "the server ignores Range \(HTTP 200 to a byte range\): fetching the file in one stream"
 expect_progress_within_total
-# Every ranged request got the whole file (200) and was cut off; then exactly one request without Range.
+# Every ranged request got the whole file (200) and was cut off; then exactly one request without Range. The
+# ranges are the first four, each asked once: none is asked again after the fallback. (Not the server's order
+# of arrival: a range the client sent at the start can reach a busy server after the fallback's request.)
 python3 - "$FS_LOG" "$SIZE" <<'PY' || fail "the fallback did not go as expected: $(requests_for /_f/norange)"
 import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1]) if "/_f/norange/big.bin" in l]
 ranged = [r for r in reqs if r["range"]]
 whole = [r for r in reqs if not r["range"]]
 assert ranged and all(r["status"] == 200 for r in ranged), ranged
+assert len(ranged) <= 4 and len({r["range"] for r in ranged}) == len(ranged), ranged
 assert len(whole) == 1 and whole[0]["status"] == 200 and whole[0]["bytes"] == int(sys.argv[2]), whole
-assert max(r["ts"] for r in ranged) <= whole[0]["ts"], reqs
+assert min(r["ts"] for r in ranged) <= whole[0]["ts"], reqs
 PY
 ok "a server ignoring Range: one stream from the same URL, verified, no byte twice"
 

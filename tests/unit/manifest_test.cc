@@ -69,7 +69,10 @@ TEST(Manifest, AlpineExampleParses) {
   ASSERT_EQ((*x86)->files.size(), 1u);
   EXPECT_EQ((*x86)->files[0].name, "boot/modloop-virt");
   EXPECT_EQ((*x86)->files[0].mirrors.size(), 1u);
-  EXPECT_EQ((*x86)->All().size(), 3u);
+  ASSERT_EQ((*x86)->initrds.size(), 2u);
+  EXPECT_EQ((*x86)->initrds[0].name, "intel-ucode.img");  // the microcode first, as the kernel wants it
+  EXPECT_EQ((*x86)->initrds[1].name, "initramfs-virt");
+  EXPECT_EQ((*x86)->All().size(), 4u);
   EXPECT_TRUE(m->PayloadFor(base::Arch::kAarch64));
 }
 
@@ -77,6 +80,9 @@ TEST(Manifest, TinyCoreExampleParses) {
   auto m = ParseManifest(ReadData("tinycore64.sh"));
   ASSERT_TRUE(m) << m.error().message();
   EXPECT_EQ(m->boot->personalisation, Personalisation::kTinyCoreMydata);
+  EXPECT_EQ(m->boot->disk.data_label, "tce");  // named; the boot partition and filesystem are the defaults
+  EXPECT_EQ(m->boot->disk.boot_partition_mib, 512u);
+  EXPECT_EQ(m->boot->disk.data_filesystem, "ext4");
   auto x86 = m->PayloadFor(base::Arch::kX86_64);
   ASSERT_TRUE(x86);
   EXPECT_EQ((*x86)->cmdline, "tce=LABEL=tce waitusb=5 host=bootrino noswap");

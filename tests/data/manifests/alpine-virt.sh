@@ -19,8 +19,10 @@ read BOOTRINOJSON <<"BOOTRINOJSONMARKER"
       "x86_64": {
         "kernel":  {"url": "x86_64/vmlinuz-virt", "size": 12337664,
                     "sha256": "0a7b2a5eb7b8e7a8f5c1d5e8f0f3b2a1c4d6e8f0a2b4c6d8e0f2a4b6c8d0e2f4"},
-        "initrds": [{"url": "x86_64/initramfs-virt", "size": 9764864,
-                    "sha256": "1b8c3b6fc8c9f8b9a6d2e6f9a1a4c3b2d5e7f9a1b3c5d7e9f1a3b5c7d9e1f3a5"}],
+        "initrds": [{"url": "x86_64/intel-ucode.img", "size": 8285184,
+                     "sha256": "9d6ebe3fa6ebf3a0b1f4d0ebb2c2ebda3f0bbd9ea6dbef5b1c2d3e5f7a9b1c3d"},
+                    {"url": "x86_64/initramfs-virt", "size": 9764864,
+                     "sha256": "1b8c3b6fc8c9f8b9a6d2e6f9a1a4c3b2d5e7f9a1b3c5d7e9f1a3b5c7d9e1f3a5"}],
         "files":   [{"url": "x86_64/modloop-virt", "name": "boot/modloop-virt", "size": 21118976,
                     "mirrors": ["https://mirror.example.net/alpine/v3.20/releases/x86_64/netboot/modloop-virt"],
                     "sha256": "2c9d4c7ad9dae9cab7e3f7aab2b5d4c3e6f8aab2c4d6e8faa2b4c6d8e0f2a4b6"}],

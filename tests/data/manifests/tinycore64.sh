@@ -11,7 +11,7 @@ read BOOTRINOJSON <<"BOOTRINOJSONMARKER"
     "schema": 1,
     "minRamMiB": 256,
     "personalisation": "tinycore-mydata",
-    "disk": {"bootPartitionMiB": 512, "dataLabel": "tce", "dataFilesystem": "ext4"},
+    "disk": {"dataLabel": "tce"},
     "architectures": {
       "x86_64": {
         "kernel":  {"url": "http://tinycorelinux.net/15.x/x86_64/release/distribution_files/vmlinuz64",

@@ -1,7 +1,9 @@
 #include "host/network.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <iterator>
 #include <sstream>
 
 #include <arpa/inet.h>
@@ -109,10 +111,11 @@ std::vector<HostRoute> Ipv6Routes(std::string_view table) {
     if (w.size() < 10) continue;
     const unsigned long flags = std::strtoul(w[8].c_str(), nullptr, 16);
     if (!(flags & kRouteUp) || !(flags & kRouteGateway) || (flags & kRouteReject)) continue;
-    std::string gateway = Ipv6FromHex(w[4]);
-    if (gateway.empty() || gateway == "::") continue;
-    const unsigned prefix = static_cast<unsigned>(std::strtoul(w[1].c_str(), nullptr, 16));
-    out.push_back({Ipv6FromHex(w[0]) + "/" + std::to_string(prefix), gateway, w[9], true});
+    std::string gateway = Ipv6FromHex(w[4]), destination = Ipv6FromHex(w[0]);
+    if (gateway.empty() || gateway == "::" || destination.empty()) continue;  // not 32 hex digits: not the kernel's
+    const unsigned long prefix = std::strtoul(w[1].c_str(), nullptr, 16);
+    if (prefix > 128) continue;
+    out.push_back({destination + "/" + std::to_string(prefix), gateway, w[9], true});
   }
   return out;
 }
@@ -121,15 +124,43 @@ struct Resolver {
   std::vector<std::string> nameservers, search;
 };
 
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+         c == '.';
+}
+
+// An address a nameserver line may give: IPv4, or IPv6 with an optional %zone ("fe80::1%eth0"). The value
+// goes into the RAM OS's resolv.conf and Alpine's ip= parameter, where a quote would swallow the
+// command line after it: what is not an address is not a name server.
+bool IsNameserverAddress(const std::string& text) {
+  const std::size_t zone = text.find('%');
+  const std::string address = text.substr(0, zone);
+  unsigned char bytes[16];
+  if (zone == std::string::npos) {
+    return inet_pton(AF_INET, address.c_str(), bytes) == 1 || inet_pton(AF_INET6, address.c_str(), bytes) == 1;
+  }
+  const std::string_view scope = std::string_view(text).substr(zone + 1);
+  return inet_pton(AF_INET6, address.c_str(), bytes) == 1 && !scope.empty() &&
+         std::all_of(scope.begin(), scope.end(), IsNameChar);
+}
+
+// A search domain as resolv.conf(5) takes it: a DNS name of at most 253 characters.
+bool IsSearchDomain(const std::string& text) {
+  return !text.empty() && text.size() <= 253 && std::all_of(text.begin(), text.end(), IsNameChar);
+}
+
 Resolver ParseResolvConf(std::string_view text) {
   Resolver r;
   std::vector<std::string> domain;
   for (const std::string& line : Lines(text)) {
     auto w = Words(line);
     if (w.size() < 2 || w[0].starts_with("#") || w[0].starts_with(";")) continue;
-    if (w[0] == "nameserver") r.nameservers.push_back(w[1]);
-    if (w[0] == "search") r.search.assign(w.begin() + 1, w.end());
-    if (w[0] == "domain") domain = {w[1]};
+    if (w[0] == "nameserver" && IsNameserverAddress(w[1])) r.nameservers.push_back(w[1]);
+    if (w[0] == "search") {
+      r.search.clear();
+      std::copy_if(w.begin() + 1, w.end(), std::back_inserter(r.search), IsSearchDomain);
+    }
+    if (w[0] == "domain" && IsSearchDomain(w[1])) domain = {w[1]};
   }
   if (r.search.empty()) r.search = domain;  // resolv.conf(5): the last of search/domain wins; search is the usual one
   return r;
@@ -153,21 +184,42 @@ Resolver HostResolver(base::Sys& sys) {
   return r;
 }
 
+// A name this host's interface can be written under everywhere bootrino writes it (network.json,
+// comments in the RAM OS's scripts): printable ASCII. The kernel takes any byte but '/', ':' and white
+// space (dev_valid_name); what no distribution names an interface is not carried.
+bool IsInterfaceName(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
+// An Ethernet address as /sys/class/net/NAME/address gives it: "52:54:00:12:34:56". The RAM OS's
+// scripts find the interface by it, unquoted.
+bool IsMac(std::string_view text) {
+  if (text.size() != 17) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool ok = i % 3 == 2 ? text[i] == ':' : std::isxdigit(static_cast<unsigned char>(text[i])) != 0;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // The Ethernet devices with hardware behind them, by ifindex: the order a
 // kernel without udev renaming names them eth0, eth1 …
 std::vector<HostInterface> PhysicalInterfaces(base::Sys& sys, const std::vector<std::string>& names) {
   std::vector<std::pair<long, HostInterface>> found;
   for (const std::string& name : names) {
+    if (!IsInterfaceName(name)) continue;
     const std::string dir = "/sys/class/net/" + name + "/";
     if (base::Trim(sys.ReadText(dir + "type").value_or("")) != "1") continue;  // ARPHRD_ETHER
     if (!sys.ReadText(dir + "device/uevent")) continue;                  // bridges, veth, tun: no device
+    const std::string mac(base::Trim(sys.ReadText(dir + "address").value_or("")));
+    if (!IsMac(mac)) continue;
     const long ifindex =
         std::strtol(std::string(base::Trim(sys.ReadText(dir + "ifindex").value_or("0"))).c_str(), nullptr, 10);
     const unsigned long mtu =
         std::strtoul(std::string(base::Trim(sys.ReadText(dir + "mtu").value_or("0"))).c_str(), nullptr, 10);
     found.push_back({ifindex, HostInterface{name,
                                             "",
-                                            std::string(base::Trim(sys.ReadText(dir + "address").value_or(""))),
+                                            mac,
                                             {},
                                             static_cast<unsigned>(mtu),
                                             ifindex,
@@ -214,7 +266,12 @@ std::string KeyValue(std::string_view text, const std::string& key) {
 std::string InetMethod(std::string_view text, const std::string& name) {
   for (const std::string& line : Lines(text)) {
     auto w = Words(line);
-    if (w.size() >= 4 && w[0] == "iface" && w[1] == name && w[2] == "inet") return w[3];
+    if (w.size() >= 4 && w[0] == "iface" && w[1] == name && w[2] == "inet") {
+      // interfaces(5)'s methods are lower-case words (dhcp, static, manual …); anything else is not one.
+      const bool word =
+          std::all_of(w[3].begin(), w[3].end(), [](unsigned char c) { return std::islower(c) || std::isdigit(c); });
+      return word ? w[3] : "";
+    }
   }
   return "";
 }
@@ -241,12 +298,22 @@ AddressOrigin FromNetworkd(base::Sys& sys, const HostInterface& iface, const std
   return {};  // unmanaged: someone else's
 }
 
+// "5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03": how NetworkManager names a connection.
+bool IsUuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? text[i] != '-' : std::isxdigit(static_cast<unsigned char>(text[i])) == 0) return false;
+  }
+  return true;
+}
+
 AddressOrigin FromNetworkManager(base::Sys& sys, const HostInterface& iface, const std::vector<std::string>& v4) {
   const std::string device = "/run/NetworkManager/devices/" + std::to_string(iface.ifindex);
   auto text = sys.ReadText(device);
   if (!text || KeyValue(*text, "managed") == "false") return {};
   const std::string uuid = KeyValue(*text, "connection-uuid");
-  if (uuid.empty()) return {};
+  if (!IsUuid(uuid)) return {};  // it names the lease file: nothing else may
   for (const char* client : {"internal-", "dhclient-"}) {  // its own DHCP client's leases, and dhclient's
     const std::string lease = "/var/lib/NetworkManager/" + std::string(client) + uuid + "-" + iface.name + ".lease";
     if (auto l = sys.ReadText(lease)) {

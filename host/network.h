@@ -111,7 +111,10 @@ AutoMode ChooseAutoMode(const HostNetwork& net, bool on_digitalocean);
 /// a gateway from /proc/net/route and /proc/net/ipv6_route, DNS from
 /// /etc/resolv.conf, or /run/systemd/resolve/resolv.conf when that names only
 /// systemd-resolved's stub. An unreadable /proc/net/dev is an error; a missing
-/// resolv.conf or route table is empty.
+/// resolv.conf or route table is empty. What the RAM OS's files could not
+/// carry safely is left out: an interface whose name is not printable ASCII or
+/// whose address is not a MAC, a nameserver that is not an IP address, a
+/// search domain that is not a DNS name.
 [[nodiscard]] base::Result<HostNetwork> CaptureHostNetwork(base::Sys& sys);
 
 /// etc/bootrino/network.json: the mode, why (`reason`, for auto; omitted when

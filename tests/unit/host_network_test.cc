@@ -118,6 +118,43 @@ TEST(HostNetworkTest, PlainResolvConfIsTakenAsItIsWithoutLoopbackServers) {
   EXPECT_EQ(net->search, (std::vector<std::string>{"corp"}));
 }
 
+// resolv.conf is written from what DHCP said. A nameserver goes into Alpine's ip= kernel parameter, where a
+// quote would swallow the command line after it, and both go into the RAM OS's files: only an address is
+// a name server, only a DNS name a search domain.
+TEST(HostNetworkTest, ResolvConfKeepsOnlyAddressesAndDnsNames) {
+  auto sys = Droplet();
+  sys.files["/etc/resolv.conf"] =
+      "nameserver 1.1.1.1\"\nnameserver $(reboot)\nnameserver 9.9.9.9\nnameserver fe80::1%ens3\n"
+      "nameserver fe80::2%\nnameserver 1.1.1\nsearch corp.example bad\"name $(x) ok-1.example\n";
+  auto net = host::CaptureHostNetwork(sys);
+  ASSERT_TRUE(net);
+  EXPECT_EQ(net->nameservers, (std::vector<std::string>{"9.9.9.9", "fe80::1%ens3"}));
+  EXPECT_EQ(net->search, (std::vector<std::string>{"corp.example", "ok-1.example"}));
+  sys.files["/etc/resolv.conf"] = "nameserver 8.8.8.8\ndomain a\"b\n";
+  EXPECT_TRUE(host::CaptureHostNetwork(sys)->search.empty());
+  sys.files["/etc/resolv.conf"] = "nameserver 8.8.8.8\ndomain " + std::string(254, 'a') + "\n";
+  EXPECT_TRUE(host::CaptureHostNetwork(sys)->search.empty());
+}
+
+// network.json is JSON (UTF-8) and the RAM OS's scripts find an interface by its MAC, unquoted: an interface
+// whose name is not printable ASCII (the kernel allows any byte but '/', ':' and spaces) or whose address
+// is not a MAC is not carried, and nothing that writes the network throws (found by tests/fuzz/host_network).
+TEST(HostNetworkTest, InterfacesThatCannotBeWrittenAreNotCarried) {
+  auto sys = Droplet();
+  sys.files["/proc/net/dev"] = ProcNetDev(
+      "  ens3: 3 4 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n"
+      "  ens4: 5 6 0 0 0 0 0 0 5 6 0 0 0 0 0 0\n"
+      "  en\xff: 5 6 0 0 0 0 0 0 5 6 0 0 0 0 0 0\n");
+  AddInterface(sys, "ens4", "1", "3", "aa:bb:cc:00:00:0$(reboot)", "1500", true);
+  AddInterface(sys, "en\xff", "1", "5", "aa:bb:cc:00:00:05", "1500", true);
+  sys.addresses.push_back({"en\xff", "192.0.2.5", 24, false});
+  auto net = host::CaptureHostNetwork(sys);
+  ASSERT_TRUE(net);
+  EXPECT_NO_THROW((void)host::NetworkJson(*net, host::NetworkMode::kStatic).dump());
+  ASSERT_EQ(net->interfaces.size(), 1u);
+  EXPECT_EQ(net->interfaces[0].name, "ens3");
+}
+
 TEST(HostNetworkTest, MissingTablesAreEmptyButNoDeviceListIsAnError) {
   testing_support::FakeSys bare;
   bare.files["/proc/net/dev"] = "h1\nh2\n";
@@ -383,6 +420,34 @@ TEST(HostNetworkTest, OriginFromNetworkManager) {
        "NetworkManager's lease " + lease},
       {device, "[device]\nmanaged=false\n", Kind::kUnknown},
   });
+}
+
+// Found by tests/fuzz/host_network: a state file's values reach the plan and network.json as evidence, and
+// NetworkManager's connection-uuid names a lease file. A uuid that is not a UUID (one that climbs out of
+// /var/lib/NetworkManager, here) and an ifupdown method that is not a word are no evidence at all.
+TEST(HostNetworkTest, StateThatIsNotTheManagersIsNoEvidence) {
+  ExpectOrigins({
+      {"/run/NetworkManager/devices/2", "[device]\nmanaged=true\nconnection-uuid=/../../../run/x\n", Kind::kUnknown},
+      {"/var/lib/NetworkManager/internal-/../../../run/x-ens4.lease", "ADDRESS=10.128.0.5\n", Kind::kUnknown},
+      {"/run/NetworkManager/devices/2", "[device]\nmanaged=true\nconnection-uuid=5fb06bd0\x01\n", Kind::kUnknown},
+      {"/run/network/ifstate", "ens4=ens4\n", Kind::kUnknown},
+      {"/etc/network/interfaces", "iface ens4 inet stat\x06ic\n", Kind::kUnknown},
+      {"/etc/network/interfaces", "iface ens4 inet static\n", Kind::kStatic},
+  });
+}
+
+// Also found by tests/fuzz/host_network: a row of /proc/net/ipv6_route whose destination is not 32 hex
+// digits, or whose prefix is longer than 128, is not a route (it became "/64" before).
+TEST(HostNetworkTest, MalformedIpv6RoutesAreSkipped) {
+  auto sys = Droplet();
+  sys.files["/proc/net/ipv6_route"] =
+      "20010db800000000000000000000000 40 00000000000000000000000000000000 00 20010db8000000000000000000000001 "
+      "00000100 00000001 00000000 00000003     ens3\n"
+      "20010db8000000000000000000000000 81 00000000000000000000000000000000 00 20010db8000000000000000000000001 "
+      "00000100 00000001 00000000 00000003     ens3\n";
+  auto net = host::CaptureHostNetwork(sys);
+  ASSERT_TRUE(net);
+  EXPECT_TRUE(std::none_of(net->routes.begin(), net->routes.end(), [](const host::HostRoute& r) { return r.ipv6; }));
 }
 
 TEST(HostNetworkTest, OriginFromIfupdownDhclientAndDhcpcd) {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +19,14 @@ namespace {
 std::string TextOf(const nlohmann::json& v1, const char* key) {
   const auto it = v1.find(key);
   return it != v1.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// A value shown as it is, on a line of `bootrino userdata` and in notes: "" when it holds a control
+// character (a line break there would forge another line).
+std::string LineOf(const nlohmann::json& v1, const char* key) {
+  std::string text = TextOf(v1, key);
+  const bool control = std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < ' ' || c == 0x7f; });
+  return control ? std::string() : text;
 }
 
 // cloud-init's fallback when the platform gives no name: the image's, not the instance's.
@@ -71,10 +80,10 @@ std::optional<InstanceData> ParseInstanceData(std::string_view text, const std::
   }
   InstanceData data;
   data.path = shown;
-  data.cloud_name = TextOf(*v1, "cloud_name");
-  data.platform = TextOf(*v1, "platform");
-  data.region = TextOf(*v1, "region");
-  data.instance_id = TextOf(*v1, "instance_id");
+  data.cloud_name = LineOf(*v1, "cloud_name");
+  data.platform = LineOf(*v1, "platform");
+  data.region = LineOf(*v1, "region");
+  data.instance_id = LineOf(*v1, "instance_id");
   // cloud-init lists the platform's keys as strings; a key list in one string (as some services give it)
   // is read line by line.
   if (const auto keys = v1->find("public_ssh_keys"); keys != v1->end()) {

@@ -258,7 +258,7 @@ void AddSshKeys(std::string_view body, KeyListFormat format, const std::string& 
       if (colon != std::string::npos && line.substr(0, colon).find(' ') == std::string::npos) line.erase(0, colon + 1);
     }
     if (std::string problem = CheckSshKey(line); !problem.empty()) {
-      m.notes.push_back("skipped a key from " + from + ": " + problem);
+      m.notes.push_back("skipped a key from " + from + ": " + base::PrintableText(problem, false));
     } else {
       m.ssh_keys.push_back(line);
     }
@@ -269,7 +269,9 @@ void AddHostname(std::string_view body, const std::string& from, InstanceFacts& 
   const std::string name = Trim(body);
   if (name.empty()) return;
   if (std::string problem = CheckHostname(name); !problem.empty()) {
-    m.notes.push_back("skipped the hostname \"" + name + "\" from " + from + ": " + problem);
+    // A note is one line of `bootrino userdata`: a line break in the name must not start another.
+    const std::string shown = base::PrintableText(name, false);
+    m.notes.push_back("skipped the hostname \"" + shown + "\" from " + from + ": " + problem);
   } else {
     m.hostname = name;
   }

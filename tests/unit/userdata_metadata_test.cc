@@ -14,6 +14,7 @@
 
 #include "tests/unit/userdata_testing.h"
 #include "userdata/http.h"
+#include "userdata/instance_data.h"
 
 namespace userdata {
 namespace {
@@ -83,6 +84,26 @@ TEST(UserdataMetadata, Hostname) {
   EXPECT_EQ(m.hostname, "ip-10-0-0-1.ec2.internal");
   ASSERT_EQ(m.notes.size(), 1u);
   EXPECT_NE(m.notes[0].find("skipped the hostname \"bad_name\" from DigitalOcean hostname"), std::string::npos);
+}
+
+// Found by tests/fuzz/instance_data: cloud-init's record carries what the metadata service said, and each
+// value is a line of `bootrino userdata`'s text. A line break in one (or in a hostname that is refused and
+// quoted in a note) must not forge another line: such a value is not taken, and a note shows it escaped.
+TEST(UserdataMetadata, ARecordsValuesCannotForgeLinesOfTheOutput) {
+  std::string why_not;
+  auto record = ParseInstanceData(
+      R"({"v1": {"cloud_name": "openstack\ncloud: aws", "platform": "openstack", "region": "r1\r",
+                 "instance_id": "i-1\u001b[2J", "local_hostname": "vm\ncloud: gcp"}})",
+      "/run/cloud-init/instance-data.json", why_not);
+  ASSERT_TRUE(record) << why_not;
+  EXPECT_EQ(record->cloud_name, "");
+  EXPECT_EQ(record->platform, "openstack");
+  EXPECT_EQ(record->region, "");
+  EXPECT_EQ(record->instance_id, "");
+  EXPECT_EQ(record->hostname, "");
+  ASSERT_EQ(record->notes.size(), 1u);
+  EXPECT_NE(record->notes[0].find("skipped the hostname \"vm"), std::string::npos) << record->notes[0];
+  EXPECT_EQ(record->notes[0].find('\n'), std::string::npos) << record->notes[0];
 }
 
 TEST(UserdataMetadata, DropletId) {

@@ -191,16 +191,19 @@ bool IsInterfaceName(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c < 0x7f; });
 }
 
-// An Ethernet address as /sys/class/net/NAME/address gives it: "52:54:00:12:34:56". The RAM OS's
-// scripts find the interface by it, unquoted.
-bool IsMac(std::string_view text) {
-  if (text.size() != 17) return false;
+// Whether `text` has `shape`, where each 'x' of the shape is a hex digit and every other character itself.
+bool HasHexShape(std::string_view text, std::string_view shape) {
+  if (text.size() != shape.size()) return false;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    const bool ok = i % 3 == 2 ? text[i] == ':' : std::isxdigit(static_cast<unsigned char>(text[i])) != 0;
+    const bool ok = shape[i] == 'x' ? std::isxdigit(static_cast<unsigned char>(text[i])) != 0 : text[i] == shape[i];
     if (!ok) return false;
   }
   return true;
 }
+
+// An Ethernet address as /sys/class/net/NAME/address gives it: "52:54:00:12:34:56". The RAM OS's
+// scripts find the interface by it, unquoted.
+bool IsMac(std::string_view text) { return HasHexShape(text, "xx:xx:xx:xx:xx:xx"); }
 
 // The Ethernet devices with hardware behind them, by ifindex: the order a
 // kernel without udev renaming names them eth0, eth1 …
@@ -299,14 +302,7 @@ AddressOrigin FromNetworkd(base::Sys& sys, const HostInterface& iface, const std
 }
 
 // "5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03": how NetworkManager names a connection.
-bool IsUuid(std::string_view text) {
-  if (text.size() != 36) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? text[i] != '-' : std::isxdigit(static_cast<unsigned char>(text[i])) == 0) return false;
-  }
-  return true;
-}
+bool IsUuid(std::string_view text) { return HasHexShape(text, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"); }
 
 AddressOrigin FromNetworkManager(base::Sys& sys, const HostInterface& iface, const std::vector<std::string>& v4) {
   const std::string device = "/run/NetworkManager/devices/" + std::to_string(iface.ifindex);
